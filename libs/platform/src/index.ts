@@ -1,0 +1,2 @@
+export { ConfigError, loadConfig, envBoolean, envPort, envUrl } from './config.js';
+export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.js';

@@ -1,0 +1,1 @@
+export * from './gen/pressluft/agent/v1/agent.js';

@@ -1,0 +1,10 @@
+export { Harness, type HarnessOptions } from './harness.js';
+export { PostgresService } from './postgres.js';
+export { NatsService, type NatsOptions } from './nats.js';
+export { MariaDbService } from './mariadb.js';
+export { NginxService, PhpFpmService, WEB_USER } from './web.js';
+export { createTestPki, type PemPair, type TestPki } from './tls.js';
+export { describeShared, type SharedServices } from './shared-services.js';
+export { httpGet, type HttpResult } from './http.js';
+export { freePort, portOpen, HARNESS_DIR_PREFIX } from './host.js';
+export { ManagedProcess, pidAlive, run, sleep } from './process.js';

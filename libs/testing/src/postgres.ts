@@ -1,0 +1,103 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { chownTo, freePort, postgresBinDir, systemUser } from './host.js';
+import { ManagedProcess, run } from './process.js';
+import { startPostgresContainer } from './containers.js';
+
+/**
+ * A throwaway PostgreSQL cluster: initdb into `<root>/postgres`, the server run as the
+ * `postgres` user on a free port (loopback only, trust auth). `stop()`/`start()` keep the data
+ * so tests can take the database away and bring it back; the harness removes the directory.
+ */
+export class PostgresService {
+  private process: ManagedProcess | undefined;
+  private container: Awaited<ReturnType<typeof startPostgresContainer>>['container'] | undefined;
+
+  private constructor(
+    private readonly dataDir: string,
+    private readonly socketDir: string,
+    private readonly logFile: string,
+    readonly port: number,
+  ) {}
+
+  /** The same service in a container (when a container runtime answers); stop() removes it. */
+  static async inContainer(): Promise<PostgresService> {
+    const { port, container } = await startPostgresContainer();
+    const service = new PostgresService('', '', '', port);
+    service.container = container;
+    return service;
+  }
+
+  static async create(root: string): Promise<PostgresService> {
+    const user = systemUser('postgres');
+    const dir = join(root, 'postgres');
+    const dataDir = join(dir, 'data');
+    const socketDir = join(dir, 'run');
+    for (const d of [dir, socketDir]) {
+      mkdirSync(d, { recursive: true });
+      chownTo(d, user);
+    }
+    const bin = postgresBinDir();
+    await run([join(bin, 'initdb'), '-D', dataDir, '-A', 'trust', '-U', 'postgres', '-N', '-E', 'UTF8', '--locale=C'], { runAs: user, cwd: dir });
+    const service = new PostgresService(dataDir, socketDir, join(dir, 'postgres.log'), await freePort());
+    await service.start();
+    return service;
+  }
+
+  get url(): string {
+    return this.urlFor('postgres');
+  }
+
+  urlFor(database: string): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.container) throw new Error('a containerised PostgreSQL cannot be restarted; use PRESSLUFT_HARNESS=binaries');
+    if (this.process?.running) return;
+    const user = systemUser('postgres');
+    this.process = ManagedProcess.start(
+      'postgres',
+      [
+        join(postgresBinDir(), 'postgres'),
+        '-D', this.dataDir,
+        '-p', String(this.port),
+        '-k', this.socketDir,
+        '-c', 'listen_addresses=127.0.0.1',
+        // Throwaway data: durability against an OS crash buys nothing here.
+        '-c', 'fsync=off',
+        '-c', 'full_page_writes=off',
+        '-c', 'max_connections=200',
+      ],
+      { logFile: this.logFile, runAs: user, cwd: this.dataDir },
+    );
+    await this.process.waitUntil(() => this.query('postgres', 'SELECT 1').then(() => true));
+  }
+
+  /** Fast shutdown (SIGINT): connections are cut, data stays. */
+  async stop(): Promise<void> {
+    await this.process?.stop('SIGINT');
+    await this.container?.stop();
+  }
+
+  async createDatabase(name: string): Promise<string> {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
+    await this.query('postgres', `CREATE DATABASE "${name}"`);
+    return this.urlFor(name);
+  }
+
+  async query(database: string, sql: string): Promise<pg.QueryResult> {
+    const client = new pg.Client({ connectionString: this.urlFor(database), connectionTimeoutMillis: 2000 });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+}

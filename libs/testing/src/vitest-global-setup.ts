@@ -1,0 +1,16 @@
+import type { TestProject } from 'vitest/node';
+import { Harness } from './harness.js';
+import { describeShared, type SharedServices } from './shared-services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: SharedServices;
+  }
+}
+
+/** Starts the run-wide services once before the integration tests and stops them after. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const harness = await Harness.start({ postgres: true, nats: true, mariadb: true, nginx: true, phpFpm: true });
+  project.provide('services', describeShared(harness));
+  return () => harness.stop();
+}
