@@ -6,8 +6,11 @@ import tseslint from 'typescript-eslint';
 /** Packages the pure domain may never import: frameworks, adapters and the host. */
 const NOT_IN_DOMAIN = [
   '@nestjs/*', 'typeorm', 'pg', '@nats-io/*', 'nats', '@grpc/*', '@pulumi/*', 'express', 'pino', 'nestjs-pino',
-  'testcontainers', 'node:child_process', 'child_process', 'node:fs', 'fs', 'node:net', 'net', 'node:http', 'http',
+  'testcontainers',
 ];
+
+/** Node's host APIs (the boundary rule only sees packages): the domain reads no disk, network or process. */
+const HOST_MODULES = ['child_process', 'fs', 'fs/promises', 'net', 'http', 'https', 'dgram', 'dns', 'os', 'cluster', 'worker_threads'];
 
 export default tseslint.config(
   {
@@ -48,6 +51,18 @@ export default tseslint.config(
             { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:console', 'scope:shared'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:cli', 'scope:shared'] },
           ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: HOST_MODULES.map((name) => ({ name, message: 'libs/domain is pure: no host APIs (adapters live in the apps).' })),
+          patterns: [{ group: ['node:*'], message: 'libs/domain is pure: no host APIs (adapters live in the apps).' }],
         },
       ],
     },

@@ -6,7 +6,11 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 BIN="$ROOT/node_modules/.bin"
-REPORT_DIR="$(mktemp -d /tmp/pressluft-test-report-XXXXXX)"
+REPORT_DIR="$(mktemp -d /tmp/pressluft-test-XXXXXX)"
+# The harness makes its temp dirs under TMPDIR: one per run, so the cleanup check sees only ours.
+HARNESS_TMP="$REPORT_DIR/tmp"
+mkdir -p "$HARNESS_TMP"
+chmod 755 "$REPORT_DIR" "$HARNESS_TMP" # services run as postgres, mysql and www-data
 trap 'rm -rf "$REPORT_DIR"' EXIT
 
 passed=0
@@ -34,8 +38,8 @@ codegen_is_current() {
 
 leftovers() { # the harness must leave no temp dir and no process behind
   local dirs procs
-  dirs="$(find /tmp -maxdepth 1 -name 'pressluft-harness-*' 2>/dev/null)"
-  procs="$(grep -las '[p]ressluft-harness-' /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')"
+  dirs="$(find "$HARNESS_TMP" -mindepth 1 -maxdepth 1 -name 'pressluft-harness-*' 2>/dev/null)"
+  procs="$(pgrep -f -- "$HARNESS_TMP" | tr '\n' ' ')"
   [ -z "$dirs" ] && [ -z "$procs" ] && return 0
   echo "left behind: dirs=[$dirs] pids=[$procs]"
   return 1
@@ -49,7 +53,7 @@ check build "$BIN/tsc" -p tsconfig.build.json --outDir "$REPORT_DIR/dist"
 check console-build "$BIN/nx" run console:build --skip-nx-cache
 
 echo "== tests"
-"$BIN/vitest" run --reporter=default --reporter=json --outputFile.json="$REPORT_DIR/vitest.json"
+TMPDIR="$HARNESS_TMP" "$BIN/vitest" run --reporter=default --reporter=json --outputFile.json="$REPORT_DIR/vitest.json"
 vitest_rc=$?
 read -r v_passed v_failed v_skipped < <(node -e '
   const fs = require("node:fs");

@@ -21,9 +21,11 @@ export class MariaDbService {
     const user = systemUser('mysql');
     const dir = join(root, 'mariadb');
     const dataDir = join(dir, 'data');
-    mkdirSync(dataDir, { recursive: true });
-    chownTo(dir, user);
-    chownTo(dataDir, user);
+    const tmpDir = join(dir, 'tmp');
+    for (const d of [dir, dataDir, tmpDir]) {
+      mkdirSync(d, { recursive: true });
+      chownTo(d, user);
+    }
     const port = await freePort();
     const socket = join(dir, 'mysqld.sock');
     const defaultsFile = join(dir, 'my.cnf');
@@ -32,6 +34,8 @@ export class MariaDbService {
       [
         '[mysqld]',
         `datadir=${dataDir}`,
+        // Its own: the inherited TMPDIR may not be writable by mysql.
+        `tmpdir=${tmpDir}`,
         `socket=${socket}`,
         `port=${port}`,
         'bind-address=127.0.0.1',
