@@ -5,12 +5,16 @@ set -euo pipefail
 
 : "${PRESSLUFT_STATE_DIR:=$ROOT/.pressluft}"
 : "${PRESSLUFT_HTTP_PORT:=8080}"
+: "${PRESSLUFT_HTTPS_PORT:=8443}"
 : "${PRESSLUFT_PG_PORT:=55432}"
 : "${PRESSLUFT_NATS_PORT:=54222}"
 RUN_DIR="$PRESSLUFT_STATE_DIR/run"
 LOG_DIR="$PRESSLUFT_STATE_DIR/logs"
 PG_DIR="$PRESSLUFT_STATE_DIR/postgres"
 NATS_DIR="$PRESSLUFT_STATE_DIR/nats"
+PKI_DIR="$PRESSLUFT_STATE_DIR/pki"
+ADMIN_TOKEN_FILE="$PRESSLUFT_STATE_DIR/admin.token"
+KUBECONFIG_FILE="$PRESSLUFT_STATE_DIR/kubeconfig"
 SERVICES=(postgres nats control-plane)
 
 pid_of() {
@@ -85,10 +89,48 @@ CONF
   echo "nats           started on 127.0.0.1:$PRESSLUFT_NATS_PORT with JetStream (pid $(pid_of nats))"
 }
 
+# The bootstrap admin token: plt_ + 32 random bytes (base64url). The control plane stores only its hash.
+ensure_admin_token() {
+  [ -s "$ADMIN_TOKEN_FILE" ] && return
+  (umask 077 && printf 'plt_%s\n' "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" >"$ADMIN_TOKEN_FILE")
+}
+
+# kubectl and other Kubernetes clients: the TLS listener, our CA embedded, the admin token.
+write_kubeconfig() {
+  local ca token
+  ca="$(base64 -w0 <"$PKI_DIR/ca.pem")"
+  token="$(tr -d '\n' <"$ADMIN_TOKEN_FILE")"
+  (umask 077 && cat >"$KUBECONFIG_FILE.tmp" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: pressluft
+  cluster:
+    server: https://127.0.0.1:$PRESSLUFT_HTTPS_PORT
+    certificate-authority-data: $ca
+users:
+- name: admin
+  user:
+    token: $token
+contexts:
+- name: pressluft
+  context:
+    cluster: pressluft
+    user: admin
+current-context: pressluft
+KUBECONFIG
+  )
+  mv "$KUBECONFIG_FILE.tmp" "$KUBECONFIG_FILE"
+}
+
 start_control_plane() {
+  ensure_admin_token
   if pid_of control-plane >/dev/null; then echo "control-plane  already running (pid $(pid_of control-plane))"; return; fi
   "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
   PRESSLUFT_HTTP_PORT="$PRESSLUFT_HTTP_PORT" \
+    PRESSLUFT_HTTPS_PORT="$PRESSLUFT_HTTPS_PORT" \
+    PRESSLUFT_PKI_DIR="$PKI_DIR" \
+    PRESSLUFT_ADMIN_TOKEN_FILE="$ADMIN_TOKEN_FILE" \
     PRESSLUFT_DATABASE_URL="postgres://postgres@127.0.0.1:$PRESSLUFT_PG_PORT/pressluft" \
     PRESSLUFT_NATS_URL="nats://127.0.0.1:$PRESSLUFT_NATS_PORT" \
     setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/control-plane/src/main.js" \
@@ -98,7 +140,7 @@ start_control_plane() {
     tail -n 20 "$LOG_DIR/control-plane.log" >&2
     return 1
   fi
-  echo "control-plane  started on http://127.0.0.1:$PRESSLUFT_HTTP_PORT (pid $(pid_of control-plane))"
+  echo "control-plane  started on http://127.0.0.1:$PRESSLUFT_HTTP_PORT and https://127.0.0.1:$PRESSLUFT_HTTPS_PORT (pid $(pid_of control-plane))"
 }
 
 services_up() {
@@ -106,9 +148,13 @@ services_up() {
   start_postgres
   start_nats
   start_control_plane
+  write_kubeconfig
   echo
   echo "Pressluft is up."
-  echo "  API:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT  (readiness: /readyz)"
+  echo "  API:         http://127.0.0.1:$PRESSLUFT_HTTP_PORT and https://127.0.0.1:$PRESSLUFT_HTTPS_PORT (readiness: /readyz)"
+  echo "  Console:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT/ (not served yet)"
+  echo "  Admin token: $ADMIN_TOKEN_FILE"
+  echo "  kubectl:     KUBECONFIG=$KUBECONFIG_FILE kubectl get sites"
   echo "  Logs:    $LOG_DIR"
   echo "  Stop:    tools/dev down"
 }

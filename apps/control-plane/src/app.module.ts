@@ -1,13 +1,21 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from '@pressluft/platform';
 import { LoggerModule } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { DiscoveryController } from './api/discovery.controller.js';
+import { StatusFilter } from './api/status.filter.js';
+import { AuditMiddleware } from './audit/audit.middleware.js';
+import { AuthModule } from './auth/auth.module.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
 import { HealthModule } from './health/health.module.js';
 import { InfraModule } from './infra/infra.module.js';
+import { ResourcesModule } from './resources/resources.module.js';
 
 @Module({})
-export class AppModule {
-  static forRoot(config: ControlPlaneConfig, logger: Logger): DynamicModule {
+export class AppModule implements NestModule {
+  static forRoot(config: ControlPlaneConfig, logger: Logger, dataSource: DataSource): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -18,9 +26,18 @@ export class AppModule {
             autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
           },
         }),
-        InfraModule.forRoot(config, logger),
+        InfraModule.forRoot(config, logger, dataSource),
+        CqrsModule.forRoot(),
+        AuthModule,
         HealthModule,
+        ResourcesModule,
       ],
+      controllers: [DiscoveryController],
+      providers: [AuditMiddleware, { provide: APP_FILTER, useClass: StatusFilter }],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AuditMiddleware).forRoutes('*path');
   }
 }

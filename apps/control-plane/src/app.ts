@@ -1,16 +1,79 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger as PinoLogger } from '@pressluft/platform';
+import express from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { TokenService } from './auth/token.service.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
+import { createDataSource, migrate } from './persistence/data-source.js';
+import { loadOrCreateServingPki } from './pki/pki.store.js';
 
-/** Builds the control plane's HTTP application; `listen` is left to the caller (main or a test). */
-export async function createControlPlane(config: ControlPlaneConfig, logger: PinoLogger): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), { bufferLogs: true });
+export interface ControlPlane {
+  readonly app: NestExpressApplication;
+  /** Plain HTTP base URL, e.g. http://127.0.0.1:8080 */
+  readonly httpUrl: string;
+  /** The TLS listener and the CA that signed its certificate, when enabled. */
+  readonly https?: { readonly url: string; readonly caCert: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the control plane: schema migrations, the bootstrap admin token, the Nest application,
+ * then the HTTP listener and the TLS listener (the same app, a certificate from our own CA).
+ */
+export async function startControlPlane(config: ControlPlaneConfig, logger: PinoLogger): Promise<ControlPlane> {
+  const dataSource = createDataSource(config.databaseUrl, { connectTimeoutMs: config.readyTimeoutMs });
+  await dataSource.initialize();
+  await migrate(dataSource);
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, dataSource), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
-  return app;
+  // Bodies are parsed by the handlers (JSON, YAML, patches) from raw bytes, with one size limit.
+  app.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+
+  if (config.adminTokenFile) {
+    await app.get(TokenService).ensure(readFileSync(config.adminTokenFile, 'utf8').trim(), 'admin', 'admin');
+  }
+
+  await app.listen(config.http.port, config.http.host);
+  const httpAddress = app.getHttpServer().address() as { port: number };
+  const httpUrl = `http://${config.http.host}:${httpAddress.port}`;
+
+  let https: ControlPlane['https'];
+  let tlsServer: Server | undefined;
+  if (config.https) {
+    const pki = await loadOrCreateServingPki(config.https.pkiDir, new Date());
+    const server = createServer({ cert: pki.serving.cert, key: pki.serving.key }, app.getHttpAdapter().getInstance());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.https?.port, config.http.host, () => resolve());
+    });
+    tlsServer = server;
+    const port = (server.address() as { port: number }).port;
+    https = { url: `https://${config.http.host}:${port}`, caCert: pki.ca.cert };
+  }
+  logger.info({ url: httpUrl, tls: https?.url }, 'control plane listening');
+
+  return {
+    app,
+    httpUrl,
+    ...(https ? { https } : {}),
+    close: async () => {
+      if (tlsServer) {
+        tlsServer.closeAllConnections();
+        await new Promise<void>((resolve) => tlsServer?.close(() => resolve()));
+      }
+      app.getHttpServer().closeAllConnections?.();
+      await app.close();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { ConfigError, createLogger } from '@pressluft/platform';
-import { createControlPlane } from './app.js';
+import { startControlPlane } from './app.js';
 import { loadControlPlaneConfig, type ControlPlaneConfig } from './config/control-plane.config.js';
 
 async function main(): Promise<void> {
@@ -13,10 +13,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ name: 'control-plane', level: config.logLevel });
-  const app = await createControlPlane(config, logger);
-  await app.listen(config.http.port, config.http.host);
-  logger.info({ url: `http://${config.http.host}:${config.http.port}` }, 'control plane listening');
+  await startControlPlane(config, createLogger({ name: 'control-plane', level: config.logLevel }));
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,198 @@
-export { DOMAIN_PATTERN, NAME_PATTERN, validateDomain, validateName, type FieldError } from './names.js';
+export {
+  DOMAIN_MESSAGE,
+  DOMAIN_PATTERN,
+  NAME_MESSAGE,
+  NAME_PATTERN,
+  validateDomain,
+  validateName,
+  type FieldError,
+} from './names.js';
 export { setCondition, findCondition, type Condition, type ConditionStatus } from './conditions.js';
 export { compareFence, type FenceVerdict } from './fencing.js';
+
+export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
+export {
+  KINDS,
+  KIND_NAMES,
+  isKindName,
+  kindByName,
+  kindByPlural,
+  kindByResourceName,
+  type KindInfo,
+  type KindName,
+  type PrinterColumn,
+} from './kinds.js';
+export { formatPath } from './field-path.js';
+export {
+  DNS_SUBDOMAIN_PATTERN,
+  LABEL_NAME_PATTERN,
+  LABEL_VALUE_MESSAGE,
+  LABEL_VALUE_PATTERN,
+  QUALIFIED_NAME_MESSAGE,
+  QUALIFIED_NAME_PATTERN,
+  validateLabelValue,
+  validateQualifiedName,
+} from './labels.js';
+export { CRON_MACROS, CRON_PATTERN, validateCron } from './cron.js';
+export {
+  CPU_PERCENT_PATTERN,
+  MEMORY_QUANTITY_PATTERN,
+  PHP_SIZE_PATTERN,
+  cpuToPercent,
+  memoryToMebibytes,
+  phpSizeToMegabytes,
+} from './quantities.js';
+export {
+  MAX_ANNOTATIONS_BYTES,
+  PLAIN_TEXT_PATTERN,
+  PRINTABLE_TEXT_PATTERN,
+  REASON_PATTERN,
+  RESOURCE_VERSION_PATTERN,
+  annotationsSchema,
+  conditionSchema,
+  conditionsSchema,
+  domainSchema,
+  finalizersSchema,
+  labelsSchema,
+  labelValueSchema,
+  nameSchema,
+  qualifiedNameSchema,
+  reasonSchema,
+  resourceVersionSchema,
+  timestampSchema,
+} from './field-schemas.js';
+export {
+  DRIFT_POLICIES,
+  EMAIL_PATTERN,
+  GIT_REF_PATTERN,
+  GIT_URL_PATTERN,
+  LOCALE_PATTERN,
+  PHP_VERSIONS,
+  RELEASE_ID_PATTERN,
+  SITE_ENVIRONMENTS,
+  SITE_URL_PATTERN,
+  WORDPRESS_USER_PATTERN,
+  WORDPRESS_VERSION_PATTERN,
+  backupPolicySchema,
+  gitSourceSchema,
+  phpSettingsSchema,
+  releaseIdSchema,
+  siteResourcesSchema,
+  siteSpecSchema,
+  siteStatusSchema,
+  wordpressSchema,
+  type SiteSpec,
+  type SiteStatus,
+} from './site.js';
+export {
+  AGENT_VERSION_PATTERN,
+  HETZNER_IMAGE_PATTERN,
+  HETZNER_LOCATIONS,
+  HETZNER_SERVER_TYPE_PATTERN,
+  NODE_PHASES,
+  NODE_PROVIDERS,
+  hetznerServerSchema,
+  nodeSpecSchema,
+  nodeStatusSchema,
+  type NodePhase,
+  type NodeSpec,
+  type NodeStatus,
+} from './node.js';
+export {
+  RUN_PHASES,
+  SNAPSHOT_ID_PATTERN,
+  backupSpecSchema,
+  backupStatusSchema,
+  restoreSpecSchema,
+  restoreStatusSchema,
+  type BackupSpec,
+  type BackupStatus,
+  type RestoreSpec,
+  type RestoreStatus,
+  type RunPhase,
+} from './backup.js';
+export { EVENT_TYPES, UID_PATTERN, eventBodySchema, eventStatusSchema, uidSchema, type EventBody } from './event.js';
+export {
+  COMMAND_OPERATIONS,
+  COMMAND_STATES,
+  TERMINAL_COMMAND_STATES,
+  commandSpecSchema,
+  commandStatusSchema,
+  type CommandOperation,
+  type CommandSpec,
+  type CommandState,
+  type CommandStatus,
+} from './command.js';
+export {
+  SERVER_SET_METADATA,
+  SPEC_SCHEMAS,
+  STATUS_SCHEMAS,
+  metadataInputSchema,
+  objectMetaSchema,
+  type ObjectMeta,
+  type Resource,
+  type ResourceOf,
+  type SpecByKind,
+  type StatusByKind,
+} from './resource.js';
+export {
+  UNKNOWN_FIELD_MESSAGE,
+  UNKNOWN_FIELD_POLICIES,
+  validateManifest,
+  validateStatus,
+  type ManifestInput,
+  type ManifestResult,
+  type StatusResult,
+  type UnknownFieldPolicy,
+} from './manifest.js';
+export {
+  BUSY_PHASES,
+  SITE_PHASES,
+  SITE_TRANSITIONS,
+  busyOperation,
+  canTransition,
+  isSitePhase,
+  type SitePhase,
+} from './site-lifecycle.js';
+export { applyMergePatch } from './merge-patch.js';
+export { MAX_JSON_PATCH_OPERATIONS, applyJsonPatch, type JsonPatchResult } from './json-patch.js';
+export {
+  MAX_LABEL_SELECTOR_LENGTH,
+  formatLabelSelector,
+  matchesLabels,
+  parseLabelSelector,
+  type LabelSelector,
+  type LabelSelectorResult,
+  type Requirement,
+  type SelectorOperator,
+} from './label-selector.js';
+export {
+  LIST_META_SCHEMA,
+  OBJECT_META_SCHEMA,
+  OPENAPI_V3_PATH,
+  STATUS_SCHEMA,
+  buildOpenApiV3,
+  buildOpenApiV3Index,
+  openApiSchemaName,
+  toOpenApiSchema,
+} from './openapi.js';
+export { buildApiGroup, buildApiGroupList, buildApiResourceList } from './discovery.js';
+export {
+  STATUS_REASONS,
+  WATCH_EVENT_TYPES,
+  deleteOptionsSchema,
+  k8sStatusSchema,
+  listMetaSchema,
+  statusCauseSchema,
+  statusDetailsSchema,
+  watchEventSchema,
+  type DeleteOptions,
+  type K8sStatus,
+  type ListMeta,
+  type StatusCause,
+  type StatusDetails,
+  type WatchEvent,
+  type WatchEventType,
+} from './k8s-meta.js';
+export { NONE, buildTable, tableCells, tableColumnDefinitions, toWireObject, type TableColumnDefinition, type TableInclude } from './table.js';
+export { humanAge } from './human-age.js';

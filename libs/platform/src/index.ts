@@ -1,2 +1,3 @@
 export { ConfigError, loadConfig, envBoolean, envPort, envUrl } from './config.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.js';
+export { certificateRemainingMs, createCertificateAuthority, issueCertificate, type IssueOptions, type PemPair } from './pki.js';

@@ -1,5 +1,5 @@
 export { Harness, type HarnessOptions } from './harness.js';
-export { PostgresService } from './postgres.js';
+export { PostgresService, createTestDatabase, pgQuery, type TestDatabase } from './postgres.js';
 export { NatsService, type NatsOptions } from './nats.js';
 export { MariaDbService } from './mariadb.js';
 export { NginxService, PhpFpmService, WEB_USER } from './web.js';

@@ -91,13 +91,31 @@ export class PostgresService {
     return this.urlFor(name);
   }
 
-  async query(database: string, sql: string): Promise<pg.QueryResult> {
-    const client = new pg.Client({ connectionString: this.urlFor(database), connectionTimeoutMillis: 2000 });
-    await client.connect();
-    try {
-      return await client.query(sql);
-    } finally {
-      await client.end();
-    }
+  query(database: string, sql: string): Promise<pg.QueryResult> {
+    return pgQuery(this.urlFor(database), sql);
   }
+}
+
+/** One statement on a fresh connection (tests and setup only; the app has its own pool). */
+export async function pgQuery(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface TestDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on a running server (e.g. the run-wide one), dropped again by `drop()`. */
+export async function createTestDatabase(serverUrl: string, prefix: string): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`.replace(/[^a-z0-9_]/g, '_');
+  await pgQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = serverUrl.replace(/\/[^/]*$/, `/${name}`);
+  return { url, drop: () => pgQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).then(() => undefined) };
 }

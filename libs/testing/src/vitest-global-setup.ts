@@ -1,12 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { Harness } from './harness.js';
-import { describeShared, type SharedServices } from './shared-services.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    services: SharedServices;
-  }
-}
+import { describeShared } from './shared-services.js';
 
 /** Starts the run-wide services once before the integration tests and stops them after. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

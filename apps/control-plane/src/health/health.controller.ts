@@ -1,7 +1,9 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { Public } from '../auth/auth.guard.js';
 import { ReadinessService, type Readiness } from './readiness.service.js';
 
+@Public()
 @Controller()
 export class HealthController {
   constructor(private readonly readiness: ReadinessService) {}

@@ -1,36 +1,33 @@
-import type { INestApplication } from '@nestjs/common';
 import { createLogger } from '@pressluft/platform';
 import { Harness } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createControlPlane } from '../app.js';
+import { startControlPlane, type ControlPlane } from '../app.js';
 import { loadControlPlaneConfig } from '../config/control-plane.config.js';
 
 describe('control plane /healthz and /readyz', () => {
   // Its own PostgreSQL: this test stops it, which the run-wide instance must not suffer.
   let harness: Harness;
-  let app: INestApplication;
-  let base: string;
+  let plane: ControlPlane;
 
   beforeAll(async () => {
     harness = await Harness.start({ postgres: true });
     const config = loadControlPlaneConfig({
       PRESSLUFT_HTTP_PORT: '0',
+      PRESSLUFT_HTTPS_PORT: 'off',
       PRESSLUFT_DATABASE_URL: harness.postgres?.url,
       PRESSLUFT_NATS_URL: inject('services').nats.url,
       PRESSLUFT_READY_TIMEOUT_MS: '1000',
     });
-    app = await createControlPlane(config, createLogger({ name: 'control-plane', level: 'silent' }));
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: 'silent' }));
   });
 
   afterAll(async () => {
-    await app.close();
+    await plane.close();
     await harness.stop();
   });
 
   async function get(path: string): Promise<{ status: number; body: { ready?: boolean; checks?: Record<string, { ok: boolean; error?: string }> } }> {
-    const response = await fetch(`${base}${path}`);
+    const response = await fetch(`${plane.httpUrl}${path}`);
     return { status: response.status, body: (await response.json()) as never };
   }
 
@@ -43,7 +40,7 @@ describe('control plane /healthz and /readyz', () => {
     return last;
   }
 
-  it('is ready while PostgreSQL and JetStream answer', async () => {
+  it('is ready while PostgreSQL and JetStream answer, without a token', async () => {
     const ready = await eventually('/readyz', 200);
     expect(ready).toEqual({ status: 200, body: { ready: true, checks: { postgres: { ok: true }, jetstream: { ok: true } } } });
   });

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { NatsClient } from '../infra/nats.client.js';
-import { CONFIG, PG_POOL } from '../infra/tokens.js';
+import { CONFIG } from '../infra/tokens.js';
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -19,7 +19,7 @@ export interface Readiness {
 @Injectable()
 export class ReadinessService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly dataSource: DataSource,
     private readonly nats: NatsClient,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
   ) {}
@@ -31,7 +31,7 @@ export class ReadinessService {
 
   private checkPostgres(): Promise<CheckResult> {
     return this.probe(async () => {
-      await this.pool.query('SELECT 1');
+      await this.dataSource.query('SELECT 1');
     });
   }
 

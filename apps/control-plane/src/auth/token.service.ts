@@ -1,0 +1,93 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { PressluftError } from '../common/errors.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import { ApiTokenRow } from '../persistence/entities.js';
+import type { Principal, Role } from './principal.js';
+
+/** `plt_` + 32 random bytes: high entropy, so a plain SHA-256 is a safe thing to store. */
+const TOKEN_PATTERN = /^plt_[A-Za-z0-9_-]{43}$/;
+const SUBJECT_PATTERN = /^[a-z][a-z0-9._@-]{0,62}$/;
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export interface TokenInfo {
+  readonly id: string;
+  readonly subject: string;
+  readonly role: Role;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly revokedAt?: string;
+}
+
+const info = (row: ApiTokenRow): TokenInfo => ({
+  id: row.id,
+  subject: row.subject,
+  role: row.role,
+  createdAt: row.createdAt.toISOString(),
+  createdBy: row.createdBy,
+  ...(row.revokedAt ? { revokedAt: row.revokedAt.toISOString() } : {}),
+});
+
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** The caller behind a bearer token, or undefined for an unknown, malformed or revoked one. */
+  async verify(token: string): Promise<Principal | undefined> {
+    if (!TOKEN_PATTERN.test(token)) return undefined;
+    const row = await this.dataSource.getRepository(ApiTokenRow).findOneBy({ tokenHash: hashToken(token) });
+    if (!row || row.revokedAt) return undefined;
+    return { subject: row.subject, role: row.role };
+  }
+
+  async create(subject: unknown, role: unknown, createdBy: string): Promise<{ token: string; info: TokenInfo }> {
+    const causes = [];
+    if (typeof subject !== 'string' || !SUBJECT_PATTERN.test(subject)) {
+      causes.push({ field: 'subject', message: `must match ${SUBJECT_PATTERN.source}` });
+    }
+    if (role !== 'admin' && role !== 'operator' && role !== 'viewer') causes.push({ field: 'role', message: 'must be admin, operator or viewer' });
+    if (causes.length > 0) throw new PressluftError('Invalid', `token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+    const token = `plt_${randomBytes(32).toString('base64url')}`;
+    const row = await this.insert(subject as string, role as Role, hashToken(token), createdBy);
+    return { token, info: info(row) };
+  }
+
+  /** Registers a token minted elsewhere (the bootstrap admin token file); idempotent. */
+  async ensure(token: string, subject: string, role: Role): Promise<void> {
+    if (!TOKEN_PATTERN.test(token)) throw new Error('the bootstrap token is malformed (expected plt_ and 43 base64url characters)');
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(ApiTokenRow)
+      .values({ id: randomUUID(), subject, role, tokenHash: hashToken(token), createdAt: this.clock.now(), createdBy: 'bootstrap', revokedAt: null })
+      .orIgnore()
+      .execute();
+  }
+
+  async list(): Promise<TokenInfo[]> {
+    const rows = await this.dataSource.getRepository(ApiTokenRow).find({ order: { createdAt: 'ASC' } });
+    return rows.map(info);
+  }
+
+  async revoke(id: string): Promise<TokenInfo> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new PressluftError('NotFound', `token "${id.slice(0, 40)}" not found`);
+    const repository = this.dataSource.getRepository(ApiTokenRow);
+    const row = await repository.findOneBy({ id });
+    if (!row) throw new PressluftError('NotFound', `token "${id}" not found`);
+    if (!row.revokedAt) {
+      row.revokedAt = this.clock.now();
+      await repository.save(row);
+    }
+    return info(row);
+  }
+
+  private async insert(subject: string, role: Role, tokenHash: string, createdBy: string): Promise<ApiTokenRow> {
+    const row = Object.assign(new ApiTokenRow(), { id: randomUUID(), subject, role, tokenHash, createdAt: this.clock.now(), createdBy, revokedAt: null });
+    return this.dataSource.getRepository(ApiTokenRow).save(row);
+  }
+}

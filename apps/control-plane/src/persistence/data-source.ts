@@ -1,0 +1,35 @@
+import { DataSource } from 'typeorm';
+import { ENTITIES } from './entities.js';
+import { InitialSchema1764420000000 } from './migrations/1764420000000-initial-schema.js';
+
+export const MIGRATIONS = [InitialSchema1764420000000];
+
+/** Key of the advisory lock that serialises migrations across replicas starting together. */
+const MIGRATION_LOCK = 7_210_001;
+
+export function createDataSource(url: string, options: { poolSize?: number; connectTimeoutMs?: number } = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    logging: false,
+    poolSize: options.poolSize ?? 20,
+    extra: { connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 },
+  });
+}
+
+/** Applies pending migrations; replicas starting at once wait for each other on a lock. */
+export async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,128 @@
+import { Check, Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * Every API resource (Node, Site, Event, Command, ...) in one table: the envelope in columns,
+ * spec and status as jsonb. resource_version comes from one sequence across all kinds, so it
+ * orders every change and a watch can resume from any value.
+ */
+@Entity('resources')
+@Index('resources_kind_resource_version', ['kind', 'resourceVersion'])
+@Index('resources_labels', { synchronize: false }) // GIN index, created by the migration
+export class ResourceRow {
+  @PrimaryColumn({ type: 'text' })
+  kind!: string;
+
+  @PrimaryColumn({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'uuid', unique: true })
+  uid!: string;
+
+  @Column({ type: 'bigint' })
+  generation!: string;
+
+  @Column({ name: 'resource_version', type: 'bigint' })
+  resourceVersion!: string;
+
+  @Column({ type: 'jsonb' })
+  labels!: Record<string, string>;
+
+  @Column({ type: 'jsonb' })
+  annotations!: Record<string, string>;
+
+  @Column({ type: 'jsonb' })
+  finalizers!: string[];
+
+  @Column({ type: 'jsonb' })
+  spec!: unknown;
+
+  @Column({ type: 'jsonb' })
+  status!: Record<string, unknown>;
+
+  @Column({ name: 'creation_timestamp', type: 'timestamptz' })
+  creationTimestamp!: Date;
+
+  @Column({ name: 'deletion_timestamp', type: 'timestamptz', nullable: true })
+  deletionTimestamp!: Date | null;
+}
+
+/** The change log behind watches: one row per resourceVersion, the object as it was then. */
+@Entity('resource_changes')
+@Index('resource_changes_kind_resource_version', ['kind', 'resourceVersion'])
+@Check('resource_changes_type', `"type" IN ('ADDED', 'MODIFIED', 'DELETED')`)
+export class ResourceChangeRow {
+  @PrimaryColumn({ name: 'resource_version', type: 'bigint' })
+  resourceVersion!: string;
+
+  @Column({ type: 'text' })
+  kind!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  type!: 'ADDED' | 'MODIFIED' | 'DELETED';
+
+  @Column({ type: 'jsonb' })
+  object!: Record<string, unknown>;
+
+  @Column({ name: 'changed_at', type: 'timestamptz' })
+  changedAt!: Date;
+}
+
+/** Every mutation the API was asked for, accepted or refused, with who asked (never the token). */
+@Entity('audit_log')
+@Index('audit_log_at', ['at'])
+export class AuditRow {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ type: 'timestamptz' })
+  at!: Date;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  @Column({ type: 'text' })
+  verb!: string;
+
+  @Column({ type: 'text' })
+  path!: string;
+
+  @Column({ type: 'integer' })
+  code!: number;
+
+  @Column({ type: 'text', nullable: true })
+  reason!: string | null;
+
+  @Column({ name: 'request_id', type: 'text' })
+  requestId!: string;
+}
+
+/** API bearer tokens: only a SHA-256 of the (high-entropy) token is stored. */
+@Entity('api_tokens')
+@Check('api_tokens_role', `"role" IN ('admin', 'operator', 'viewer')`)
+export class ApiTokenRow {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  @Column({ type: 'text' })
+  role!: 'admin' | 'operator' | 'viewer';
+
+  @Column({ name: 'token_hash', type: 'text', unique: true })
+  tokenHash!: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'created_by', type: 'text' })
+  createdBy!: string;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+}
+
+export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow];

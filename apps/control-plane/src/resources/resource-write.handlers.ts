@@ -1,0 +1,243 @@
+import { isDeepStrictEqual } from 'node:util';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, EventBus, type ICommandHandler } from '@nestjs/cqrs';
+import {
+  applyJsonPatch,
+  applyMergePatch,
+  validateManifest,
+  validateStatus,
+  type KindInfo,
+  type ManifestInput,
+  type Resource,
+  type UnknownFieldPolicy,
+} from '@pressluft/domain';
+import { conflict, notFound, PressluftError } from '../common/errors.js';
+import { recordEvent } from '../events/event.recorder.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import {
+  CreateResource,
+  DeleteResource,
+  PatchResource,
+  ReplaceResource,
+  ResourceWritten,
+  type WriteOptions,
+  type WriteResult,
+} from './resource.commands.js';
+import { ResourceStore, writeOf, type ResourceTransaction } from './resource.store.js';
+
+/** Raised inside a transaction to roll back a dry run after computing its result. */
+class DryRun extends Error {
+  constructor(readonly result: WriteResult) {
+    super('dry run');
+  }
+}
+
+const STALE = 'the object has been modified; please apply your changes to the latest version and try again';
+
+function validated(kind: KindInfo, body: unknown, policy: UnknownFieldPolicy): { input: ManifestInput; warnings: string[] } {
+  const result = validateManifest(kind.kind, body, policy);
+  if (!result.ok) {
+    const message =
+      result.reason === 'BadRequest'
+        ? `${kind.kind} in version "v1" cannot be handled as a ${kind.kind}: strict decoding error: ${result.errors.map((e) => `${e.message} "${e.field}"`).join(', ')}`
+        : `${kind.kind} "${nameOf(body)}" is invalid: ${result.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
+    throw new PressluftError(result.reason, message, result.errors, { kind: kind.kind, name: nameOf(body) });
+  }
+  return { input: result.value, warnings: result.warnings };
+}
+
+function nameOf(body: unknown): string {
+  const metadata = (body as { metadata?: { name?: unknown } } | null)?.metadata;
+  return typeof metadata?.name === 'string' ? metadata.name.slice(0, 64) : '';
+}
+
+/** The status a new object starts with (the schema's defaults); only the control plane changes it afterwards. */
+function initialStatus(kind: KindInfo): Record<string, unknown> {
+  const result = validateStatus(kind.kind, {});
+  if (!result.ok) throw new Error(`the ${kind.kind} status schema has no valid empty default`);
+  return result.value;
+}
+
+async function runWrite(store: ResourceStore, dryRun: boolean, work: (tx: ResourceTransaction) => Promise<WriteResult>): Promise<WriteResult> {
+  try {
+    return await store.transaction(async (tx) => {
+      const result = await work(tx);
+      if (dryRun) throw new DryRun(result);
+      return result;
+    });
+  } catch (error) {
+    if (error instanceof DryRun) return error.result;
+    throw error;
+  }
+}
+
+async function createIn(tx: ResourceTransaction, kind: KindInfo, input: ManifestInput, now: Date): Promise<Resource> {
+  if (input.resourceVersion !== undefined) {
+    throw new PressluftError('Invalid', `${kind.kind} "${input.name}" is invalid: metadata.resourceVersion: must not be set on create`, [
+      { field: 'metadata.resourceVersion', message: 'must not be set on create' },
+    ]);
+  }
+  const created = await tx.create(
+    {
+      kind: kind.kind,
+      name: input.name,
+      labels: input.labels,
+      annotations: input.annotations,
+      finalizers: input.finalizers ?? [],
+      spec: input.spec,
+      status: initialStatus(kind),
+      generation: 1,
+    },
+    now,
+  );
+  if (!created) throw new PressluftError('AlreadyExists', `${kind.plural} "${input.name}" already exists`, [], { kind: kind.plural, name: input.name });
+  await recordEvent(tx, created, 'Normal', 'Created', `${kind.kind} ${input.name} created (generation 1)`, now);
+  return created;
+}
+
+/**
+ * Applies a validated desired object onto the current one: optimistic concurrency on
+ * resourceVersion, generation bumped only by spec changes, status never taken from the user,
+ * no write at all when nothing changed, and the row removed once a deleting object has no
+ * finalizers left.
+ */
+async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resource, input: ManifestInput, now: Date): Promise<WriteResult> {
+  if (input.resourceVersion !== undefined && input.resourceVersion !== current.metadata.resourceVersion) {
+    throw conflict(kind.plural, current.metadata.name, STALE);
+  }
+  // A PUT without finalizers keeps them: a manifest must not silently drop a controller's cleanup hook.
+  const finalizers = input.finalizers ?? current.metadata.finalizers;
+  const specChanged = !isDeepStrictEqual(input.spec, current.spec);
+  const unchanged =
+    !specChanged &&
+    isDeepStrictEqual(input.labels, current.metadata.labels) &&
+    isDeepStrictEqual(input.annotations, current.metadata.annotations) &&
+    isDeepStrictEqual(finalizers, current.metadata.finalizers);
+  if (unchanged) return { object: current, created: false, gone: false, warnings: [] };
+  if (current.metadata.deletionTimestamp && finalizers.length === 0) {
+    return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
+  }
+  const generation = current.metadata.generation + (specChanged ? 1 : 0);
+  const updated = await tx.update(
+    current,
+    { ...writeOf(current), labels: input.labels, annotations: input.annotations, finalizers, spec: input.spec, generation },
+    now,
+  );
+  if (specChanged) {
+    await recordEvent(tx, updated, 'Normal', 'SpecChanged', `${kind.kind} ${current.metadata.name}: spec changed (generation ${generation})`, now);
+  }
+  return { object: updated, created: false, gone: false, warnings: [] };
+}
+
+function checkName(kind: KindInfo, urlName: string, input: ManifestInput): void {
+  if (input.name !== urlName) {
+    throw new PressluftError('BadRequest', `the name of the object (${input.name}) does not match the name on the URL (${urlName})`, [
+      { field: 'metadata.name', message: `must be ${urlName}, the name on the URL` },
+    ], { kind: kind.plural, name: urlName });
+  }
+}
+
+abstract class WriteHandler {
+  constructor(
+    protected readonly store: ResourceStore,
+    protected readonly events: EventBus,
+    @Inject(CLOCK) protected readonly clock: Clock,
+  ) {}
+
+  protected published(result: WriteResult, options: Pick<WriteOptions, 'dryRun' | 'principal'>, verb: ResourceWritten['verb']): WriteResult {
+    if (!options.dryRun) this.events.publish(new ResourceWritten(verb, result.object, options.principal.subject));
+    return result;
+  }
+}
+
+@CommandHandler(CreateResource)
+export class CreateResourceHandler extends WriteHandler implements ICommandHandler<CreateResource> {
+  async execute({ kind, body, options }: CreateResource): Promise<WriteResult> {
+    const { input, warnings } = validated(kind, body, options.fieldValidation);
+    const now = this.clock.now();
+    const result = await runWrite(this.store, options.dryRun, async (tx) => ({ object: await createIn(tx, kind, input, now), created: true, gone: false, warnings }));
+    return this.published(result, options, 'created');
+  }
+}
+
+@CommandHandler(ReplaceResource)
+export class ReplaceResourceHandler extends WriteHandler implements ICommandHandler<ReplaceResource> {
+  async execute({ kind, name, body, options }: ReplaceResource): Promise<WriteResult> {
+    const { input, warnings } = validated(kind, body, options.fieldValidation);
+    checkName(kind, name, input);
+    const now = this.clock.now();
+    const result = await runWrite(this.store, options.dryRun, async (tx) => {
+      const current = await tx.get(kind.kind, name, { lock: true });
+      if (!current) {
+        if (input.resourceVersion !== undefined) throw notFound(kind.plural, name);
+        return { object: await createIn(tx, kind, input, now), created: true, gone: false, warnings };
+      }
+      return { ...(await updateIn(tx, kind, current, input, now)), warnings };
+    });
+    return this.published(result, options, result.created ? 'created' : result.gone ? 'deleted' : 'updated');
+  }
+}
+
+@CommandHandler(PatchResource)
+export class PatchResourceHandler extends WriteHandler implements ICommandHandler<PatchResource> {
+  async execute({ kind, name, patchType, patch, options }: PatchResource): Promise<WriteResult> {
+    const now = this.clock.now();
+    const result = await runWrite(this.store, options.dryRun, async (tx) => {
+      const current = await tx.get(kind.kind, name, { lock: true });
+      if (!current) throw notFound(kind.plural, name);
+      // Patches apply to what the user owns: metadata they may set and spec, never status.
+      const view = {
+        apiVersion: current.apiVersion,
+        kind: current.kind,
+        metadata: {
+          name: current.metadata.name,
+          labels: current.metadata.labels,
+          annotations: current.metadata.annotations,
+          finalizers: current.metadata.finalizers,
+          resourceVersion: current.metadata.resourceVersion,
+        },
+        spec: current.spec,
+      };
+      let patched: unknown;
+      if (patchType === 'merge') {
+        patched = applyMergePatch(view, patch);
+      } else {
+        const applied = applyJsonPatch(view, patch);
+        if (!applied.ok) throw new PressluftError('Invalid', `the JSON patch cannot be applied: ${applied.error.field}: ${applied.error.message}`, [applied.error]);
+        patched = applied.value;
+      }
+      const { input, warnings } = validated(kind, patched, options.fieldValidation);
+      checkName(kind, name, input);
+      // The patched view carried the finalizers; if they are gone now, the patch removed them.
+      return { ...(await updateIn(tx, kind, current, { ...input, finalizers: input.finalizers ?? [] }, now)), warnings };
+    });
+    return this.published(result, options, result.gone ? 'deleted' : 'updated');
+  }
+}
+
+@CommandHandler(DeleteResource)
+export class DeleteResourceHandler extends WriteHandler implements ICommandHandler<DeleteResource> {
+  async execute({ kind, name, preconditions, options }: DeleteResource): Promise<WriteResult> {
+    const now = this.clock.now();
+    const result = await runWrite(this.store, options.dryRun, async (tx) => {
+      const current = await tx.get(kind.kind, name, { lock: true });
+      if (!current) throw notFound(kind.plural, name);
+      if (preconditions.uid !== undefined && preconditions.uid !== current.metadata.uid) {
+        throw conflict(kind.plural, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(kind.plural, name, STALE);
+      }
+      if (current.metadata.finalizers.length === 0) {
+        return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
+      }
+      if (current.metadata.deletionTimestamp) return { object: current, created: false, gone: false, warnings: [] };
+      const marked = await tx.update(current, { ...writeOf(current), deletionTimestamp: now.toISOString() }, now);
+      await recordEvent(tx, marked, 'Normal', 'DeletionRequested', `${kind.kind} ${name}: deletion requested; waiting for finalizers ${current.metadata.finalizers.join(', ')}`, now);
+      return { object: marked, created: false, gone: false, warnings: [] };
+    });
+    return this.published(result, options, result.gone ? 'deleted' : 'deletion requested');
+  }
+}
+
+export const WRITE_HANDLERS = [CreateResourceHandler, ReplaceResourceHandler, PatchResourceHandler, DeleteResourceHandler];

@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pgQuery } from '@pressluft/testing';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, type ApiRequest } from '../testing/api-client.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
+
+const SITES = '/apis/pressluft.io/v1/sites';
+const exampleYaml = readFileSync(resolve(__dirname, '../../../../examples/site.yaml'), 'utf8');
+
+type Obj = {
+  kind?: string;
+  metadata: { name: string; resourceVersion: string; generation: number; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  spec: Record<string, unknown> & { domains?: string[]; wordpress?: { title?: string } };
+  status: Record<string, unknown>;
+};
+
+function site(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = parseYaml(exampleYaml) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  return { ...base, metadata: { ...base.metadata, name }, spec: { ...base.spec, domains: [`${name}.example.test`] }, ...overrides };
+}
+
+describe('resource API on PostgreSQL', () => {
+  let fx: ControlPlaneFixture;
+  let call: <T = Obj>(path: string, options?: ApiRequest) => ReturnType<typeof api<T>>;
+
+  beforeAll(async () => {
+    fx = await startControlPlaneFixture();
+    call = (path, options = {}) => api(fx.plane.httpUrl, path, { token: fx.adminToken, ...options });
+  });
+
+  afterAll(async () => {
+    await fx.stop();
+  });
+
+  it('creates, reads and lists a site; status starts PENDING and cannot be set by the user', async () => {
+    const created = await call(SITES, { method: 'POST', body: { ...site('alpha'), status: { phase: 'ACTIVE' } } });
+    expect(created.status).toBe(201);
+    expect(created.body.metadata).toMatchObject({ name: 'alpha', generation: 1, labels: { team: 'web' } });
+    expect(created.body.status).toMatchObject({ phase: 'PENDING' });
+    expect(created.body.spec.wordpress).toMatchObject({ title: 'Shop' });
+
+    const again = await call(SITES, { method: 'POST', body: site('alpha') });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', code: 409 });
+
+    const got = await call(`${SITES}/alpha`);
+    expect(got.body.metadata.uid).toBe(created.body.metadata.uid);
+    const list = await call<{ kind: string; items: Obj[]; metadata: { resourceVersion: string } }>(SITES);
+    expect(list.body.kind).toBe('SiteList');
+    expect(list.body.items.map((i) => i.metadata.name)).toContain('alpha');
+    expect(Number(list.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(created.body.metadata.resourceVersion));
+  });
+
+  it('bumps generation only for spec changes, keeps annotations, and refuses a stale resourceVersion', async () => {
+    const created = (await call(SITES, { method: 'POST', body: site('beta') })).body;
+    const labelled = await call(`${SITES}/beta`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { team: 'shop' }, annotations: { 'example.test/owner': 'ops' } } },
+    });
+    expect(labelled.status).toBe(200);
+    expect(labelled.body.metadata.generation).toBe(1);
+    expect(labelled.body.metadata.annotations).toEqual({ 'example.test/owner': 'ops' });
+    expect(Number(labelled.body.metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
+
+    const retitled = await call(`${SITES}/beta`, {
+      method: 'PATCH',
+      contentType: 'application/json-patch+json',
+      body: [{ op: 'replace', path: '/spec/wordpress/title', value: 'Beta Shop' }],
+    });
+    expect(retitled.body.metadata.generation).toBe(2);
+    expect(retitled.body.spec.wordpress?.title).toBe('Beta Shop');
+
+    const stale = await call(`${SITES}/beta`, { method: 'PUT', body: { ...site('beta'), metadata: { name: 'beta', resourceVersion: created.metadata.resourceVersion } } });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ kind: 'Status', reason: 'Conflict' });
+
+    const unchanged = await call(`${SITES}/beta`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { team: 'shop' } } } });
+    expect(unchanged.body.metadata.resourceVersion).toBe(retitled.body.metadata.resourceVersion);
+  });
+
+  it('accepts YAML on PUT (create, then replace) and answers a Table for kubectl', async () => {
+    const yaml = exampleYaml.replace('name: shop', 'name: gamma').replace('shop.example.test', 'gamma.example.test');
+    const created = await call(`${SITES}/gamma`, { method: 'PUT', raw: yaml, contentType: 'application/yaml' });
+    expect(created.status).toBe(201);
+    const replaced = await call(`${SITES}/gamma`, { method: 'PUT', raw: yaml.replace('title: Shop', 'title: Gamma'), contentType: 'application/yaml' });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.metadata.generation).toBe(2);
+
+    const table = await call<{ kind: string; columnDefinitions: Array<{ name: string; priority: number }>; rows: Array<{ cells: unknown[] }> }>(`${SITES}/gamma`, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+    });
+    expect(table.body.kind).toBe('Table');
+    expect(table.body.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['NAME', 'PHASE', 'NODE', 'DOMAINS', 'READY', 'AGE']);
+    expect(table.body.rows[0]?.cells.slice(0, 4)).toEqual(['gamma', 'PENDING', 'local', 'gamma.example.test']);
+  });
+
+  it('filters lists by label selector and pages with limit/continue', async () => {
+    for (const name of ['page-a', 'page-b', 'page-c']) {
+      await call(SITES, { method: 'POST', body: { ...site(name), metadata: { name, labels: { tier: 'paged' } } } });
+    }
+    const selected = await call<{ items: Obj[] }>(`${SITES}?labelSelector=tier%3Dpaged`);
+    expect(selected.body.items.map((i) => i.metadata.name)).toEqual(['page-a', 'page-b', 'page-c']);
+    const first = await call<{ items: Obj[]; metadata: { continue?: string } }>(`${SITES}?labelSelector=tier%3Dpaged&limit=2`);
+    expect(first.body.items.map((i) => i.metadata.name)).toEqual(['page-a', 'page-b']);
+    const second = await call<{ items: Obj[]; metadata: { continue?: string } }>(
+      `${SITES}?labelSelector=tier%3Dpaged&limit=2&continue=${encodeURIComponent(first.body.metadata.continue ?? '')}`,
+    );
+    expect(second.body.items.map((i) => i.metadata.name)).toEqual(['page-c']);
+    expect(second.body.metadata.continue).toBeUndefined();
+  });
+
+  it('lets exactly one of two concurrent PUTs with the same resourceVersion win', async () => {
+    const created = (await call(SITES, { method: 'POST', body: site('race') })).body;
+    const put = (title: string) =>
+      call(`${SITES}/race`, {
+        method: 'PUT',
+        body: { ...site('race'), metadata: { name: 'race', resourceVersion: created.metadata.resourceVersion }, spec: { ...site('race')['spec'] as object, wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test' } } },
+      });
+    const results = await Promise.all([put('One'), put('Two')]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    const final = (await call(`${SITES}/race`)).body;
+    expect(final.metadata.generation).toBe(2);
+  });
+
+  it('deletes at once without finalizers, and waits for finalizers with a deletionTimestamp', async () => {
+    await call(SITES, { method: 'POST', body: site('gone') });
+    const deleted = await call(`${SITES}/gone`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    expect((await call(`${SITES}/gone`)).status).toBe(404);
+
+    await call(SITES, { method: 'POST', body: { ...site('held'), metadata: { name: 'held', finalizers: ['pressluft.io/test-hold'] } } });
+    const pending = await call(`${SITES}/held`, { method: 'DELETE' });
+    expect(pending.status).toBe(202);
+    expect(pending.body.metadata.deletionTimestamp).toEqual(expect.any(String));
+    expect((await call(`${SITES}/held`)).status).toBe(200);
+    const released = await call(`${SITES}/held`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } });
+    expect(released.status).toBe(200);
+    expect((await call(`${SITES}/held`)).status).toBe(404);
+  });
+
+  it('records Kubernetes-style events per object, merging repeats by count', async () => {
+    await call(SITES, { method: 'POST', body: site('evented') });
+    await call(`${SITES}/evented`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Evented' } } } });
+    const events = await call<{ items: Array<{ reason: string; type: string; count: number; involvedObject: { kind: string; name: string } }> }>(
+      '/apis/pressluft.io/v1/events?involvedObject=sites/evented',
+    );
+    expect(events.status).toBe(200);
+    expect(events.body.items.map((e) => [e.type, e.reason, e.involvedObject.name])).toEqual(
+      expect.arrayContaining([
+        ['Normal', 'Created', 'evented'],
+        ['Normal', 'SpecChanged', 'evented'],
+      ]),
+    );
+    expect(events.body.items.every((e) => e.count === 1)).toBe(true);
+  });
+
+  it('streams a watch from a resourceVersion: every later change in order, nothing older', async () => {
+    const start = (await call(SITES, { method: 'POST', body: site('watched') })).body.metadata.resourceVersion;
+    await call(`${SITES}/watched`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Watched One' } } } });
+    await call(`${SITES}/watched`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Watched Two' } } } });
+    await call(`${SITES}/watched`, { method: 'DELETE' });
+
+    const controller = new AbortController();
+    const response = await fetch(`${fx.plane.httpUrl}${SITES}?watch=true&resourceVersion=${start}`, {
+      headers: { authorization: `Bearer ${fx.adminToken}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const lines: Array<{ type: string; object: Obj }> = [];
+    const reader = response.body?.getReader();
+    let buffer = '';
+    const deadline = Date.now() + 10_000;
+    while (reader && lines.length < 3 && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += Buffer.from(value).toString('utf8');
+      let index: number;
+      while ((index = buffer.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buffer.slice(0, index)) as { type: string; object: Obj });
+        buffer = buffer.slice(index + 1);
+      }
+    }
+    controller.abort();
+    const watched = lines.filter((l) => l.object.metadata.name === 'watched');
+    expect(watched.map((l) => [l.type, l.object.spec.wordpress?.title])).toEqual([
+      ['MODIFIED', 'Watched One'],
+      ['MODIFIED', 'Watched Two'],
+      ['DELETED', 'Watched Two'],
+    ]);
+    const versions = lines.map((l) => Number(l.object.metadata.resourceVersion));
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(versions.every((v) => v > Number(start))).toBe(true);
+  });
+
+  it('writes every mutation to the audit log with the subject, never the token', async () => {
+    const viewer = await fx.token('viewer', 'vera');
+    await api(fx.plane.httpUrl, SITES, { method: 'POST', token: viewer, body: site('audited') });
+    await call(SITES, { method: 'POST', body: site('audited') });
+    let rows: Array<{ subject: string; verb: string; path: string; code: number }> = [];
+    for (let i = 0; i < 50 && rows.length < 2; i++) {
+      rows = (await pgQuery(fx.database.url, `SELECT subject, verb, path, code FROM audit_log WHERE path = '${SITES}' ORDER BY id`)).rows as typeof rows;
+      if (rows.length < 2) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(rows.slice(-2)).toEqual([
+      { subject: 'vera', verb: 'POST', path: SITES, code: 403 },
+      { subject: 'admin', verb: 'POST', path: SITES, code: 201 },
+    ]);
+    const dump = JSON.stringify((await pgQuery(fx.database.url, 'SELECT * FROM audit_log')).rows);
+    expect(dump).not.toContain(fx.adminToken);
+    expect(dump).not.toContain(viewer);
+  });
+});

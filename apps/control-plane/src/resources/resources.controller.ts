@@ -1,0 +1,206 @@
+import { Controller, Delete, Get, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { buildTable, kindByPlural, matchesLabels, toWireObject, type KindInfo, type Resource } from '@pressluft/domain';
+import type { Request, Response } from 'express';
+import { parseBody } from '../api/body.js';
+import { encodeContinue, matchesSpecFilters, parseListQuery, parseWriteQuery, tableInclude, wantsTable, type ListQuery } from '../api/query.js';
+import { authorize, type Verb } from '../auth/policy.js';
+import { principalOf } from '../auth/auth.guard.js';
+import { notFound, PressluftError } from '../common/errors.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import { CreateResource, DeleteResource, PatchResource, ReplaceResource, type WriteResult } from './resource.commands.js';
+import { ResourceStore } from './resource.store.js';
+import { WatchHub } from './watch.hub.js';
+
+const API = 'apis/pressluft.io/v1';
+const POLL_MS = 1000;
+const BOOKMARK_MS = 15_000;
+
+/** HTTP only: parse, authorise, dispatch, render. The rules live in the command handlers. */
+@Controller(API)
+export class ResourcesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly store: ResourceStore,
+    private readonly hub: WatchHub,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  private resolve(plural: string, verb: Verb, req: Request): KindInfo {
+    const kind = kindByPlural(plural);
+    if (!kind?.served) throw new PressluftError('NotFound', 'the server could not find the requested resource');
+    if (!kind.verbs.includes(verb === 'watch' ? 'watch' : verb)) {
+      throw new PressluftError('MethodNotAllowed', `${verb} is not allowed on ${kind.plural}`, [], { kind: kind.plural });
+    }
+    authorize(principalOf(req), verb, kind);
+    return kind;
+  }
+
+  /** The older Kubernetes watch path: the same stream as a list with watch=true. */
+  @Get('watch/:plural')
+  async watchPath(@Param('plural') plural: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, 'watch', req);
+    return this.watch(kind, parseListQuery({ ...query, watch: 'true' }, kind.kind), req, res);
+  }
+
+  @Get(':plural')
+  async list(@Param('plural') plural: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, query['watch'] === 'true' || query['watch'] === '1' ? 'watch' : 'list', req);
+    const options = parseListQuery(query, kind.kind);
+    if (options.watch) return this.watch(kind, options, req, res);
+    const { items, resourceVersion } = await this.store.list(kind.kind, { names: options.names, specFilters: options.specFilters });
+    let selected = options.selector ? items.filter((i) => matchesLabels(options.selector ?? [], i.metadata.labels)) : items;
+    if (options.continueAfter !== undefined) selected = selected.filter((i) => i.metadata.name > (options.continueAfter ?? ''));
+    let next: string | undefined;
+    if (options.limit !== undefined && selected.length > options.limit) {
+      selected = selected.slice(0, options.limit);
+      next = encodeContinue(selected[selected.length - 1]?.metadata.name ?? '');
+    }
+    const listMeta = { resourceVersion, ...(next ? { continue: next } : {}) };
+    if (wantsTable(req.headers.accept)) {
+      res.json(buildTable(kind.kind, selected, this.clock.now(), listMeta, tableInclude(query)));
+      return;
+    }
+    res.json({ apiVersion: 'pressluft.io/v1', kind: `${kind.kind}List`, metadata: listMeta, items: selected.map(toWireObject) });
+  }
+
+  @Get(':plural/:name')
+  async get(@Param('plural') plural: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, 'get', req);
+    const object = await this.store.get(kind.kind, name);
+    if (!object) throw notFound(kind.plural, name);
+    if (wantsTable(req.headers.accept)) {
+      res.json(buildTable(kind.kind, [object], this.clock.now(), { resourceVersion: object.metadata.resourceVersion }, tableInclude(query)));
+      return;
+    }
+    res.json(toWireObject(object));
+  }
+
+  @Post(':plural')
+  async create(@Param('plural') plural: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, 'create', req);
+    const { value } = parseBody(req.body, req.headers['content-type'], 'object');
+    const result = await this.commands.execute(new CreateResource(kind, value, { ...parseWriteQuery(query), principal: principalOf(req) }));
+    this.send(res, 201, result);
+  }
+
+  @Put(':plural/:name')
+  async replace(@Param('plural') plural: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, 'update', req);
+    const { value } = parseBody(req.body, req.headers['content-type'], 'object');
+    const result = await this.commands.execute(new ReplaceResource(kind, name, value, { ...parseWriteQuery(query), principal: principalOf(req) }));
+    this.send(res, result.created ? 201 : 200, result);
+  }
+
+  @Patch(':plural/:name')
+  async patch(@Param('plural') plural: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, 'patch', req);
+    const { format, value } = parseBody(req.body, req.headers['content-type'], 'patch');
+    const result = await this.commands.execute(
+      new PatchResource(kind, name, format === 'json-patch' ? 'json' : 'merge', value, { ...parseWriteQuery(query), principal: principalOf(req) }),
+    );
+    this.send(res, 200, result);
+  }
+
+  @Delete(':plural/:name')
+  async remove(@Param('plural') plural: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const kind = this.resolve(plural, 'delete', req);
+    const { dryRun } = parseWriteQuery(query);
+    const options = deleteOptions(req);
+    const result = await this.commands.execute(new DeleteResource(kind, name, options, { dryRun, principal: principalOf(req) }));
+    this.send(res, result.gone ? 200 : 202, result);
+  }
+
+  private send(res: Response, code: number, result: WriteResult): void {
+    if (result.warnings.length > 0) {
+      res.setHeader('Warning', result.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+    }
+    res.status(code).json(toWireObject(result.object));
+  }
+
+  /** A stream of JSON lines: ADDED for the current objects unless resuming, then every change in order. */
+  private async watch(kind: KindInfo, options: ListQuery, req: Request, res: Response): Promise<void> {
+    const asTable = wantsTable(req.headers.accept);
+    const include = tableInclude(req.query);
+    const matches = (object: Resource) =>
+      (!options.names || options.names.includes(object.metadata.name)) &&
+      (!options.selector || matchesLabels(options.selector, object.metadata.labels)) &&
+      matchesSpecFilters(object, options.specFilters);
+    const encode = (type: string, object: Resource): string =>
+      `${JSON.stringify({ type, object: asTable ? buildTable(kind.kind, [object], this.clock.now(), { resourceVersion: object.metadata.resourceVersion }, include) : toWireObject(object) })}\n`;
+
+    let last: string;
+    const initial: string[] = [];
+    if (options.resourceVersion === undefined || options.resourceVersion === '0') {
+      const listed = await this.store.list(kind.kind, { names: options.names, specFilters: options.specFilters });
+      for (const item of listed.items) if (matches(item)) initial.push(encode('ADDED', item));
+      last = listed.resourceVersion;
+    } else {
+      last = options.resourceVersion;
+    }
+
+    res.status(200);
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Cache-Control', 'no-cache, no-store');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    for (const line of initial) res.write(line);
+
+    let closed = false;
+    let pumping = false;
+    let again = false;
+    const pump = async (): Promise<void> => {
+      if (pumping) {
+        again = true;
+        return;
+      }
+      pumping = true;
+      try {
+        do {
+          again = false;
+          for (;;) {
+            const changes = await this.store.changesAfter(kind.kind, last);
+            if (closed || changes.length === 0) break;
+            for (const change of changes) {
+              last = change.object.metadata.resourceVersion;
+              if (matches(change.object)) res.write(encode(change.type, change.object));
+            }
+          }
+        } while (again && !closed);
+      } catch {
+        // The next notification or poll tries again; the position is kept.
+      } finally {
+        pumping = false;
+      }
+    };
+    const unsubscribe = this.hub.subscribe(() => void pump());
+    const poll = setInterval(() => void pump(), POLL_MS);
+    const bookmarks = options.allowBookmarks
+      ? setInterval(() => {
+          res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: kind.kind, apiVersion: 'pressluft.io/v1', metadata: { resourceVersion: last } } })}\n`);
+        }, BOOKMARK_MS)
+      : undefined;
+    const timeout = options.timeoutSeconds ? setTimeout(() => res.end(), options.timeoutSeconds * 1000) : undefined;
+    const close = () => {
+      closed = true;
+      unsubscribe();
+      clearInterval(poll);
+      clearInterval(bookmarks);
+      clearTimeout(timeout);
+    };
+    req.on('close', close);
+    res.on('close', close);
+    await pump();
+  }
+}
+
+function deleteOptions(req: Request): { uid?: string; resourceVersion?: string } {
+  const raw = req.body as unknown;
+  if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
+  const { value } = parseBody(raw, req.headers['content-type'] ?? 'application/json', 'object');
+  const preconditions = (value as { preconditions?: { uid?: unknown; resourceVersion?: unknown } } | null)?.preconditions;
+  const result: { uid?: string; resourceVersion?: string } = {};
+  if (typeof preconditions?.uid === 'string') result.uid = preconditions.uid;
+  if (typeof preconditions?.resourceVersion === 'string') result.resourceVersion = preconditions.resourceVersion;
+  return result;
+}

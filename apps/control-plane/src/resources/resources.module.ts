@@ -1,0 +1,37 @@
+import { Inject, Module } from '@nestjs/common';
+import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import type { Logger } from '@pressluft/platform';
+import { DataSource } from 'typeorm';
+import { LOGGER } from '../infra/tokens.js';
+import { ResourceWritten } from './resource.commands.js';
+import { WRITE_HANDLERS } from './resource-write.handlers.js';
+import { ResourceStore } from './resource.store.js';
+import { ResourcesController } from './resources.controller.js';
+import { WatchHub } from './watch.hub.js';
+
+/** What happened, in the log: "Site shop: updated (generation 3, resourceVersion 812) by alice". */
+@EventsHandler(ResourceWritten)
+export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  handle(event: ResourceWritten): void {
+    const { kind, metadata } = event.object;
+    if (kind === 'Event') return;
+    this.logger.info(
+      { kind, name: metadata.name, generation: metadata.generation, resourceVersion: metadata.resourceVersion, subject: event.subject },
+      `${kind} ${metadata.name}: ${event.verb}`,
+    );
+  }
+}
+
+@Module({
+  controllers: [ResourcesController],
+  providers: [
+    { provide: ResourceStore, useFactory: (dataSource: DataSource) => new ResourceStore(dataSource), inject: [DataSource] },
+    WatchHub,
+    ...WRITE_HANDLERS,
+    ResourceWrittenLogger,
+  ],
+  exports: [ResourceStore],
+})
+export class ResourcesModule {}

@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '@pressluft/platform';
+import { createTestDatabase, type TestDatabase } from '@pressluft/testing';
+import { inject } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../app.js';
+import type { Role } from '../auth/principal.js';
+import { TokenService } from '../auth/token.service.js';
+import { loadControlPlaneConfig } from '../config/control-plane.config.js';
+
+export interface ControlPlaneFixture {
+  readonly plane: ControlPlane;
+  readonly database: TestDatabase;
+  readonly adminToken: string;
+  readonly adminTokenFile: string;
+  /** A new token with this role (subject = role name unless given). */
+  token(role: Role, subject?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real control plane for an integration test: its own database on the run-wide PostgreSQL,
+ * the run-wide NATS, free ports, a TLS listener with a throwaway CA, and a bootstrap admin token.
+ */
+export async function startControlPlaneFixture(options: { https?: boolean; env?: Record<string, string> } = {}): Promise<ControlPlaneFixture> {
+  const services = inject('services');
+  const database = await createTestDatabase(services.postgres.url, 'cp');
+  const dir = mkdtempSync(join(tmpdir(), 'pressluft-cp-'));
+  const adminToken = `plt_${randomBytes(32).toString('base64url')}`;
+  const adminTokenFile = join(dir, 'admin.token');
+  writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
+  const config = loadControlPlaneConfig({
+    PRESSLUFT_HTTP_PORT: '0',
+    PRESSLUFT_HTTPS_PORT: options.https ? '0' : 'off',
+    PRESSLUFT_PKI_DIR: join(dir, 'pki'),
+    PRESSLUFT_ADMIN_TOKEN_FILE: adminTokenFile,
+    PRESSLUFT_DATABASE_URL: database.url,
+    PRESSLUFT_NATS_URL: services.nats.url,
+    PRESSLUFT_LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: 'silent' }));
+  return {
+    plane,
+    database,
+    adminToken,
+    adminTokenFile,
+    token: async (role, subject) => (await plane.app.get(TokenService).create(subject ?? role, role, 'test')).token,
+    stop: async () => {
+      await plane.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

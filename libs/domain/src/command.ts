@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { nameSchema, printableTextSchema, timestampSchema } from './field-schemas.js';
+
+export const COMMAND_OPERATIONS = [
+  'ProvisionSite',
+  'DeleteSite',
+  'DeploySite',
+  'RollbackSite',
+  'CloneSite',
+  'BackupSite',
+  'RestoreSite',
+] as const;
+export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
+
+export const COMMAND_STATES = ['PENDING', 'DISPATCHED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'REJECTED', 'STALLED'] as const;
+export type CommandState = (typeof COMMAND_STATES)[number];
+
+/** States after which a command never changes again. */
+export const TERMINAL_COMMAND_STATES: readonly CommandState[] = ['SUCCEEDED', 'FAILED', 'REJECTED'];
+
+export const commandSpecSchema = z.strictObject({
+  site: nameSchema,
+  node: nameSchema,
+  fence: z.int().min(1),
+  operation: z.enum(COMMAND_OPERATIONS),
+});
+
+export const commandStatusSchema = z.strictObject({
+  state: z.enum(COMMAND_STATES).default('PENDING'),
+  /** Progress lines streamed by the agent, oldest first. */
+  log: z.array(printableTextSchema(4096)).max(10_000).default([]),
+  message: printableTextSchema(4096).optional(),
+  dispatchedAt: timestampSchema.optional(),
+  startedAt: timestampSchema.optional(),
+  finishedAt: timestampSchema.optional(),
+});
+
+export type CommandSpec = z.infer<typeof commandSpecSchema>;
+export type CommandStatus = z.infer<typeof commandStatusSchema>;

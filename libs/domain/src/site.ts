@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { CRON_PATTERN, validateCron } from './cron.js';
+import {
+  conditionsSchema,
+  domainSchema,
+  duplicates,
+  nameSchema,
+  plainTextSchema,
+} from './field-schemas.js';
+import {
+  CPU_PERCENT_PATTERN,
+  MEMORY_QUANTITY_PATTERN,
+  PHP_SIZE_PATTERN,
+  cpuToPercent,
+  memoryToMebibytes,
+  phpSizeToMegabytes,
+} from './quantities.js';
+import { SITE_PHASES } from './site-lifecycle.js';
+
+const HOST = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*';
+const PORT = '(:[0-9]{1,5})?';
+// Segments never start with '.', which rules out '.' and '..' (path traversal) by construction.
+const SEGMENT = '[A-Za-z0-9_~][A-Za-z0-9._~-]*';
+const REPO_PATH = `${SEGMENT}(/${SEGMENT})*`;
+const SSH_USER = '[a-z_][a-z0-9_-]{0,31}';
+
+/**
+ * Where release code comes from: https (no credentials in the URL: secrets never live in a
+ * spec), ssh (`ssh://git@host/path` or `git@host:path`), or a local repository (`file:///abs`).
+ */
+export const GIT_URL_PATTERN = new RegExp(
+  `^(https://${HOST}${PORT}/${REPO_PATH}/?` +
+    `|ssh://${SSH_USER}@${HOST}${PORT}/${REPO_PATH}/?` +
+    `|${SSH_USER}@${HOST}:/?${REPO_PATH}/?` +
+    `|file:///${REPO_PATH}/?)$`,
+);
+
+/** A branch, tag or commit: git's ref rules, narrowed to a safe character set. */
+export const GIT_REF_PATTERN = /^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*\/$)(?!.*\.lock$)(?!.*\.$)[A-Za-z0-9._/-]{1,200}$/;
+
+export const WORDPRESS_VERSION_PATTERN = /^[1-9][0-9]?\.[0-9]{1,2}(\.[0-9]{1,3})?$/;
+export const WORDPRESS_USER_PATTERN = /^[a-z][a-z0-9_.-]{2,59}$/;
+export const EMAIL_PATTERN =
+  /^(?=.{3,254}$)[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+export const LOCALE_PATTERN = /^[a-z]{2,3}(_[A-Z]{2})?$/;
+/** Release ids are the UTC timestamps of their directories: 20261124T101500 (optionally .sss and Z). */
+export const RELEASE_ID_PATTERN = /^[0-9]{8}T[0-9]{6}(\.[0-9]{1,9})?Z?$/;
+export const SITE_URL_PATTERN = new RegExp(`^https?://${HOST}${PORT}(/[A-Za-z0-9._~/-]*)?$`);
+
+const phpSize = (min: number, max: number, label: string) =>
+  z
+    .string()
+    .regex(PHP_SIZE_PATTERN, 'must be a size like 256M or 1G')
+    .superRefine((value, ctx) => {
+      const mb = phpSizeToMegabytes(value);
+      if (mb !== undefined && (mb < min || mb > max)) ctx.addIssue({ code: 'custom', message: `must be between ${label}` });
+    });
+
+export const SITE_ENVIRONMENTS = ['production', 'staging'] as const;
+export const DRIFT_POLICIES = ['Observe', 'Remediate'] as const;
+export const PHP_VERSIONS = ['8.2'] as const;
+
+export const wordpressSchema = z.strictObject({
+  version: z.string().regex(WORDPRESS_VERSION_PATTERN, 'must be a WordPress version like 6.1 or 6.4.2'),
+  title: plainTextSchema(100),
+  adminUser: z
+    .string()
+    .regex(WORDPRESS_USER_PATTERN, "must be 3-60 characters: a lower-case letter, then lower-case letters, digits, '_', '.' or '-'"),
+  adminEmail: z.string().regex(EMAIL_PATTERN, 'must be an email address like ops@example.test'),
+  locale: z.string().regex(LOCALE_PATTERN, 'must be a WordPress locale like de_DE or en').optional(),
+});
+
+export const gitSourceSchema = z.strictObject({
+  url: z
+    .string()
+    .max(512)
+    .regex(
+      GIT_URL_PATTERN,
+      'must be an https://, ssh://user@host/path, user@host:path or file:///path URL without credentials or ".." segments',
+    ),
+  ref: z
+    .string()
+    .regex(GIT_REF_PATTERN, "must be a branch, tag or commit: 1-200 characters of letters, digits, '.', '_', '/' and '-', no '..', not starting with '-'"),
+});
+
+export const phpSettingsSchema = z.strictObject({
+  version: z.enum(PHP_VERSIONS).optional(),
+  memoryLimit: phpSize(32, 4096, '32M and 4G').default('256M'),
+  maxChildren: z.int().min(1).max(200).default(5),
+  uploadMaxSize: phpSize(1, 4096, '1M and 4G').optional(),
+});
+
+export const siteResourcesSchema = z.strictObject({
+  cpu: z
+    .string()
+    .regex(CPU_PERCENT_PATTERN, 'must be a percentage of one CPU core like 50% or 200%')
+    .superRefine((value, ctx) => {
+      const percent = cpuToPercent(value);
+      if (percent !== undefined && percent > 800) ctx.addIssue({ code: 'custom', message: 'must be between 1% and 800%' });
+    })
+    .default('100%'),
+  memory: z
+    .string()
+    .regex(MEMORY_QUANTITY_PATTERN, 'must be a memory quantity like 512Mi or 2Gi')
+    .superRefine((value, ctx) => {
+      const mi = memoryToMebibytes(value);
+      if (mi !== undefined && (mi < 64 || mi > 64 * 1024)) ctx.addIssue({ code: 'custom', message: 'must be between 64Mi and 64Gi' });
+    })
+    .default('512Mi'),
+});
+
+export const backupPolicySchema = z.strictObject({
+  schedule: z
+    .string()
+    .max(100)
+    .regex(CRON_PATTERN, 'must be a cron schedule of five fields like "0 3 * * *", or @hourly, @daily, @weekly, @monthly')
+    .superRefine((value, ctx) => {
+      if (!CRON_PATTERN.test(value)) return;
+      const problem = validateCron(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  retention: z
+    .strictObject({
+      daily: z.int().min(0).max(365).default(7),
+      weekly: z.int().min(0).max(104).default(4),
+      monthly: z.int().min(0).max(120).default(0),
+    })
+    .prefault({}),
+});
+
+export const siteSpecSchema = z.strictObject({
+  environment: z.enum(SITE_ENVIRONMENTS).default('production'),
+  domains: z
+    .array(domainSchema)
+    .min(1)
+    .max(50)
+    .superRefine((domains, ctx) => duplicates(domains, ctx, 'duplicate domain')),
+  /** Optional binding; without it the scheduler picks a Ready node. */
+  nodeName: nameSchema.optional(),
+  wordpress: wordpressSchema,
+  code: z.strictObject({ git: gitSourceSchema }).optional(),
+  php: phpSettingsSchema.prefault({}),
+  resources: siteResourcesSchema.prefault({}),
+  backup: backupPolicySchema.optional(),
+  drift: z.strictObject({ policy: z.enum(DRIFT_POLICIES).default('Observe') }).prefault({}),
+  releases: z.strictObject({ keep: z.int().min(1).max(50).default(5) }).prefault({}),
+  cloneFrom: nameSchema.optional(),
+});
+
+export const releaseIdSchema = z.string().regex(RELEASE_ID_PATTERN, 'must be a release id like 20261124T101500');
+
+export const siteStatusSchema = z.strictObject({
+  phase: z.enum(SITE_PHASES).default('PENDING'),
+  observedGeneration: z.int().min(0).default(0),
+  conditions: conditionsSchema.default([]),
+  nodeName: nameSchema.optional(),
+  fence: z.int().min(0).default(0),
+  currentRelease: releaseIdSchema.optional(),
+  /** Newest first; the first entry after currentRelease is where a rollback goes. */
+  releases: z.array(releaseIdSchema).max(50).default([]),
+  url: z.string().max(512).regex(SITE_URL_PATTERN, 'must be an http(s) URL').optional(),
+});
+
+export type SiteSpec = z.infer<typeof siteSpecSchema>;
+export type SiteStatus = z.infer<typeof siteStatusSchema>;
