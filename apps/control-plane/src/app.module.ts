@@ -1,10 +1,11 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from '@pressluft/platform';
 import { LoggerModule } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { DiscoveryController } from './api/discovery.controller.js';
+import { EngineModule } from './engine/engine.module.js';
 import { StatusFilter } from './api/status.filter.js';
 import { AuditMiddleware } from './audit/audit.middleware.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -14,7 +15,7 @@ import { InfraModule } from './infra/infra.module.js';
 import { ResourcesModule } from './resources/resources.module.js';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static forRoot(config: ControlPlaneConfig, logger: Logger, dataSource: DataSource): DynamicModule {
     return {
       module: AppModule,
@@ -31,13 +32,10 @@ export class AppModule implements NestModule {
         AuthModule,
         HealthModule,
         ResourcesModule,
+        EngineModule,
       ],
       controllers: [DiscoveryController],
       providers: [AuditMiddleware, { provide: APP_FILTER, useClass: StatusFilter }],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AuditMiddleware).forRoutes('*path');
   }
 }

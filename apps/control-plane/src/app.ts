@@ -4,9 +4,10 @@ import { createServer, type Server } from 'node:https';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger as PinoLogger } from '@pressluft/platform';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { AuditMiddleware } from './audit/audit.middleware.js';
 import { TokenService } from './auth/token.service.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
 import { createDataSource, migrate } from './persistence/data-source.js';
@@ -37,6 +38,9 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // Audit first, so a request refused while its body is read (413) is audited too.
+  const audit = app.get(AuditMiddleware);
+  app.use((req: Request, res: Response, next: NextFunction) => audit.use(req, res, next));
   // Bodies are parsed by the handlers (JSON, YAML, patches) from raw bytes, with one size limit.
   app.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
 

@@ -23,6 +23,8 @@ export const commandSpecSchema = z.strictObject({
   node: nameSchema,
   fence: z.int().min(1),
   operation: z.enum(COMMAND_OPERATIONS),
+  /** The Site's metadata.generation the command converges to. */
+  generation: z.int().min(1),
 });
 
 export const commandStatusSchema = z.strictObject({
@@ -30,6 +32,11 @@ export const commandStatusSchema = z.strictObject({
   /** Progress lines streamed by the agent, oldest first. */
   log: z.array(printableTextSchema(4096)).max(10_000).default([]),
   message: printableTextSchema(4096).optional(),
+  /** CamelCase reason of a failure or rejection, as the agent reported it. */
+  reason: z.string().regex(/^[A-Z][A-Za-z0-9]{0,127}$/).optional(),
+  /** Highest event sequence ingested for this command. */
+  lastSequence: z.int().min(0).default(0),
+  lastHeartbeat: timestampSchema.optional(),
   dispatchedAt: timestampSchema.optional(),
   startedAt: timestampSchema.optional(),
   finishedAt: timestampSchema.optional(),

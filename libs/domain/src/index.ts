@@ -196,3 +196,21 @@ export {
 } from './k8s-meta.js';
 export { NONE, buildTable, tableCells, tableColumnDefinitions, toWireObject, type TableColumnDefinition, type TableInclude } from './table.js';
 export { humanAge } from './human-age.js';
+export {
+  IN_FLIGHT_COMMAND_STATES,
+  OPERATION_PHASE,
+  OPERATION_REASONS,
+  SITE_FINALIZER,
+  isDestructive,
+  isInFlight,
+  pickNode,
+  planNode,
+  planSite,
+  stalledCommand,
+  type CommandView,
+  type NodeAction,
+  type NodeObservation,
+  type NodeView,
+  type SiteAction,
+  type SiteObservation,
+} from './planner/index.js';

@@ -66,7 +66,7 @@ const command = (): JsonObject => ({
   apiVersion: 'pressluft.io/v1',
   kind: 'Command',
   metadata: { name: 'shop-7' },
-  spec: { site: 'shop', node: 'local', fence: 7, operation: 'DeploySite' },
+  spec: { site: 'shop', node: 'local', fence: 7, operation: 'DeploySite', generation: 2 },
 });
 
 const MANIFESTS: Record<KindName, () => JsonObject> = { Site: site, Node: node, Backup: backup, Restore: restore, Event: event, Command: command };

@@ -1,3 +1,11 @@
 export { ConfigError, loadConfig, envBoolean, envPort, envUrl } from './config.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.js';
 export { certificateRemainingMs, createCertificateAuthority, issueCertificate, type IssueOptions, type PemPair } from './pki.js';
+export {
+  TerminalError,
+  WorkQueue,
+  systemClock,
+  type Reconcile,
+  type WorkQueueClock,
+  type WorkQueueOptions,
+} from './work-queue.js';

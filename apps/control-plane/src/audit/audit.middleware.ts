@@ -4,6 +4,7 @@ import type { Logger } from '@pressluft/platform';
 import type { NextFunction, Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { subjectOf } from '../auth/auth.guard.js';
+import { TokenService } from '../auth/token.service.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
 import { AuditRow } from '../persistence/entities.js';
 
@@ -17,6 +18,7 @@ const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export class AuditMiddleware implements NestMiddleware {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly tokens: TokenService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -29,21 +31,29 @@ export class AuditMiddleware implements NestMiddleware {
     const requestId = randomUUID();
     res.setHeader('Audit-Id', requestId);
     const at = this.clock.now();
-    res.on('finish', () => {
-      const row: Partial<AuditRow> = {
-        at,
-        subject: subjectOf(req),
-        verb: req.method,
-        path: req.originalUrl.split('?')[0]?.slice(0, 512) ?? '',
-        code: res.statusCode,
-        reason: typeof res.locals['statusReason'] === 'string' ? res.locals['statusReason'] : null,
-        requestId,
-      };
-      this.dataSource
-        .getRepository(AuditRow)
-        .insert(row)
-        .catch((error: unknown) => this.logger.error({ err: error, requestId }, 'audit record could not be written'));
-    });
+    res.on('finish', () => void this.write(req, res, at, requestId));
     next();
+  }
+
+  private async write(req: Request, res: Response, at: Date, requestId: string): Promise<void> {
+    let subject = subjectOf(req);
+    if (subject === 'anonymous') {
+      // Refused before authentication ran (a body over the limit): still name who sent it.
+      const token = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      subject = (token ? (await this.tokens.verify(token).catch(() => undefined))?.subject : undefined) ?? 'anonymous';
+    }
+    const row: Partial<AuditRow> = {
+      at,
+      subject,
+      verb: req.method,
+      path: req.originalUrl.split('?')[0]?.slice(0, 512) ?? '',
+      code: res.statusCode,
+      reason: typeof res.locals['statusReason'] === 'string' ? res.locals['statusReason'] : null,
+      requestId,
+    };
+    await this.dataSource
+      .getRepository(AuditRow)
+      .insert(row)
+      .catch((error: unknown) => this.logger.error({ err: error, requestId }, 'audit record could not be written'));
   }
 }

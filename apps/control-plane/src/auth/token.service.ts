@@ -30,8 +30,14 @@ const info = (row: ApiTokenRow): TokenInfo => ({
   ...(row.revokedAt ? { revokedAt: row.revokedAt.toISOString() } : {}),
 });
 
+/** How long a verified token is trusted without asking PostgreSQL again (also the revocation delay on other replicas). */
+const VERIFIED_TTL_MS = 5000;
+const VERIFIED_MAX = 10_000;
+
 @Injectable()
 export class TokenService {
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -40,9 +46,19 @@ export class TokenService {
   /** The caller behind a bearer token, or undefined for an unknown, malformed or revoked one. */
   async verify(token: string): Promise<Principal | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;
-    const row = await this.dataSource.getRepository(ApiTokenRow).findOneBy({ tokenHash: hashToken(token) });
-    if (!row || row.revokedAt) return undefined;
-    return { subject: row.subject, role: row.role };
+    const hash = hashToken(token);
+    const now = Date.now();
+    const cached = this.verified.get(hash);
+    if (cached && cached.until > now) return cached.principal;
+    const row = await this.dataSource.getRepository(ApiTokenRow).findOneBy({ tokenHash: hash });
+    if (!row || row.revokedAt) {
+      this.verified.delete(hash);
+      return undefined;
+    }
+    const principal: Principal = { subject: row.subject, role: row.role };
+    if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+    this.verified.set(hash, { principal, until: now + VERIFIED_TTL_MS });
+    return principal;
   }
 
   async create(subject: unknown, role: unknown, createdBy: string): Promise<{ token: string; info: TokenInfo }> {
@@ -83,6 +99,7 @@ export class TokenService {
       row.revokedAt = this.clock.now();
       await repository.save(row);
     }
+    this.verified.delete(row.tokenHash);
     return info(row);
   }
 

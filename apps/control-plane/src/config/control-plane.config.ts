@@ -1,4 +1,4 @@
-import { envPort, envUrl, loadConfig } from '@pressluft/platform';
+import { envBoolean, envPort, envUrl, loadConfig } from '@pressluft/platform';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -12,7 +12,22 @@ const schema = z.object({
   PRESSLUFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PRESSLUFT_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   PRESSLUFT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  PRESSLUFT_ENGINE: envBoolean(true),
+  PRESSLUFT_LEASE_TTL_MS: ms(1000, 600_000, 10_000),
+  PRESSLUFT_LEASE_RENEW_MS: ms(100, 60_000, 2000),
+  PRESSLUFT_RESYNC_MS: ms(1000, 3_600_000, 60_000),
+  PRESSLUFT_HEARTBEAT_TIMEOUT_MS: ms(1000, 3_600_000, 15_000),
+  PRESSLUFT_STALL_WINDOW_MS: ms(1000, 3_600_000, 60_000),
 });
+
+function ms(min: number, max: number, fallback: number) {
+  return z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int({ message: 'must be a whole number of milliseconds' })
+    .min(min, { message: `must be at least ${min} ms` })
+    .max(max, { message: `must be at most ${max} ms` })
+    .default(fallback);
+}
 
 export interface ControlPlaneConfig {
   readonly http: { readonly host: string; readonly port: number };
@@ -24,6 +39,15 @@ export interface ControlPlaneConfig {
   readonly logLevel: string;
   readonly readyTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** The leader-only loops: reconcilers, outbox relay, event ingest, stall and heartbeat detectors. */
+  readonly engine: {
+    readonly enabled: boolean;
+    readonly leaseTtlMs: number;
+    readonly leaseRenewMs: number;
+    readonly resyncMs: number;
+    readonly heartbeatTimeoutMs: number;
+    readonly stallWindowMs: number;
+  };
 }
 
 export function loadControlPlaneConfig(env: Readonly<Record<string, string | undefined>>): ControlPlaneConfig {
@@ -37,5 +61,13 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     logLevel: raw.PRESSLUFT_LOG_LEVEL,
     readyTimeoutMs: raw.PRESSLUFT_READY_TIMEOUT_MS,
     maxBodyBytes: raw.PRESSLUFT_MAX_BODY_BYTES,
+    engine: {
+      enabled: raw.PRESSLUFT_ENGINE,
+      leaseTtlMs: raw.PRESSLUFT_LEASE_TTL_MS,
+      leaseRenewMs: Math.min(raw.PRESSLUFT_LEASE_RENEW_MS, Math.floor(raw.PRESSLUFT_LEASE_TTL_MS / 3)),
+      resyncMs: raw.PRESSLUFT_RESYNC_MS,
+      heartbeatTimeoutMs: raw.PRESSLUFT_HEARTBEAT_TIMEOUT_MS,
+      stallWindowMs: raw.PRESSLUFT_STALL_WINDOW_MS,
+    },
   };
 }

@@ -8,6 +8,7 @@ import { Check, Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } f
 @Entity('resources')
 @Index('resources_kind_resource_version', ['kind', 'resourceVersion'])
 @Index('resources_labels', { synchronize: false }) // GIN index, created by the migration
+@Index('resources_command_site_fence', { synchronize: false }) // expression index for a site's newest command
 export class ResourceRow {
   @PrimaryColumn({ type: 'text' })
   kind!: string;
@@ -125,4 +126,63 @@ export class ApiTokenRow {
   revokedAt!: Date | null;
 }
 
-export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow];
+
+
+/**
+ * The transactional outbox: a command's wire message, written in the same transaction as the
+ * command itself; the relay publishes unsent rows to JetStream and marks them sent.
+ */
+@Entity('outbox')
+@Index('outbox_unsent', ['id'], { where: '"sent_at" IS NULL' })
+export class OutboxRow {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ type: 'text', unique: true })
+  command!: string;
+
+  @Column({ type: 'text' })
+  subject!: string;
+
+  @Column({ type: 'bytea' })
+  payload!: Buffer;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt!: Date | null;
+}
+
+/** (command, sequence) of every agent event ingested: a redelivered event is recognised and skipped. */
+@Entity('command_event_receipts')
+export class CommandEventReceiptRow {
+  @PrimaryColumn({ type: 'text' })
+  command!: string;
+
+  @PrimaryColumn({ type: 'bigint' })
+  sequence!: string;
+
+  @Column({ name: 'received_at', type: 'timestamptz' })
+  receivedAt!: Date;
+}
+
+/** Leader election: one row per lease; epoch grows by one with every new holder. */
+@Entity('leases')
+export class LeaseRow {
+  @PrimaryColumn({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text' })
+  holder!: string;
+
+  @Column({ type: 'bigint' })
+  epoch!: string;
+
+  @Column({ name: 'renewed_at', type: 'timestamptz' })
+  renewedAt!: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+}
+export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow];

@@ -27,6 +27,6 @@ describe('database schema', () => {
   it('running the migrations again changes nothing', async () => {
     await migrate(dataSource);
     const rows: unknown[] = await dataSource.query('SELECT name FROM schema_migrations');
-    expect(rows).toHaveLength(1);
+    expect(rows).toHaveLength(2);
   });
 });

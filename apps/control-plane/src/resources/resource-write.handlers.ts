@@ -118,14 +118,12 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
     return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
   }
   const generation = current.metadata.generation + (specChanged ? 1 : 0);
+  // No Event per spec change: the watch and the audit log show every change; Events are for what the system did.
   const updated = await tx.update(
     current,
     { ...writeOf(current), labels: input.labels, annotations: input.annotations, finalizers, spec: input.spec, generation },
     now,
   );
-  if (specChanged) {
-    await recordEvent(tx, updated, 'Normal', 'SpecChanged', `${kind.kind} ${current.metadata.name}: spec changed (generation ${generation})`, now);
-  }
   return { object: updated, created: false, gone: false, warnings: [] };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KindName, Resource } from '@pressluft/domain';
+import type { CommandSpec, CommandStatus, KindName, Resource } from '@pressluft/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ResourceRow } from '../persistence/entities.js';
 
@@ -63,68 +63,94 @@ export function writeOf(resource: Resource): ObjectWrite {
   };
 }
 
-/** One transaction over resources: reads lock rows, every write records a change and bumps the version. */
+const COLUMNS = `kind, name, uid, generation, resource_version, labels, annotations, finalizers, spec, status, creation_timestamp, deletion_timestamp`;
+
+interface RawRow {
+  kind: string;
+  name: string;
+  uid: string;
+  generation: string;
+  resource_version: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  finalizers: string[];
+  spec: unknown;
+  status: Record<string, unknown>;
+  creation_timestamp: Date;
+  deletion_timestamp: Date | null;
+}
+
+function fromRaw(raw: RawRow): Resource {
+  return toResource(
+    Object.assign(new ResourceRow(), {
+      kind: raw.kind,
+      name: raw.name,
+      uid: raw.uid,
+      generation: raw.generation,
+      resourceVersion: raw.resource_version,
+      labels: raw.labels,
+      annotations: raw.annotations,
+      finalizers: raw.finalizers,
+      spec: raw.spec,
+      status: raw.status,
+      creationTimestamp: raw.creation_timestamp,
+      deletionTimestamp: raw.deletion_timestamp,
+    }),
+  );
+}
+
+/**
+ * One transaction over resources: reads may lock rows; every write records a change and takes a
+ * new resourceVersion. Raw SQL with RETURNING keeps each write to few round trips, because the
+ * resourceVersion lock is held from the first write to the commit.
+ */
 export class ResourceTransaction {
-  constructor(private readonly manager: EntityManager) {}
+  /** The transaction itself, for writes beside resources (outbox, receipts, the leader fence). */
+  constructor(readonly manager: EntityManager) {}
 
   async get(kind: KindName, name: string, options: { lock?: boolean } = {}): Promise<Resource | undefined> {
-    const query = this.manager.getRepository(ResourceRow).createQueryBuilder('r').where('r.kind = :kind AND r.name = :name', { kind, name });
-    if (options.lock) query.setLock('pessimistic_write');
-    const row = await query.getOne();
-    return row ? toResource(row) : undefined;
+    const rows = await this.manager.query<RawRow[]>(
+      `SELECT ${COLUMNS} FROM resources WHERE kind = $1 AND name = $2${options.lock ? ' FOR UPDATE' : ''}`,
+      [kind, name],
+    );
+    return rows[0] ? fromRaw(rows[0]) : undefined;
   }
 
   /** Inserts a new object; undefined when the name was taken meanwhile (the caller re-reads and decides). */
   async create(write: ObjectWrite, now: Date): Promise<Resource | undefined> {
     const rv = await this.nextResourceVersion();
-    const inserted = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(ResourceRow)
-      .values({
-        kind: write.kind,
-        name: write.name,
-        uid: randomUUID(),
-        generation: String(write.generation),
-        resourceVersion: String(rv),
-        labels: write.labels,
-        annotations: write.annotations,
-        finalizers: write.finalizers,
-        spec: write.spec as object,
-        status: write.status as object,
-        creationTimestamp: now,
-        deletionTimestamp: null,
-      })
-      .orIgnore()
-      .returning('*')
-      .execute();
-    const raw = (inserted.raw as Array<Record<string, unknown>>)[0];
-    if (!raw) return undefined;
-    const created = await this.get(write.kind, write.name);
-    if (!created) throw new Error(`resource ${write.kind}/${write.name} vanished inside its own transaction`);
+    const rows = await this.manager.query<RawRow[]>(
+      `INSERT INTO resources (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL)
+       ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      [write.kind, write.name, randomUUID(), write.generation, rv, write.labels, write.annotations, JSON.stringify(write.finalizers), JSON.stringify(write.spec), write.status, now],
+    );
+    if (!rows[0]) return undefined;
+    const created = fromRaw(rows[0]);
     await this.recordChange('ADDED', created, now);
     return created;
   }
 
   async update(current: Resource, write: ObjectWrite, now: Date): Promise<Resource> {
     const rv = await this.nextResourceVersion();
-    await this.manager
-      .createQueryBuilder()
-      .update(ResourceRow)
-      .set({
-        generation: String(write.generation),
-        resourceVersion: String(rv),
-        labels: write.labels,
-        annotations: write.annotations,
-        finalizers: write.finalizers,
-        spec: write.spec as object,
-        status: write.status as object,
-        deletionTimestamp: write.deletionTimestamp ? new Date(write.deletionTimestamp) : null,
-      })
-      .where('kind = :kind AND name = :name', { kind: current.kind, name: current.metadata.name })
-      .execute();
-    const updated = await this.get(current.kind, current.metadata.name);
-    if (!updated) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows] = await this.manager.query<[RawRow[], number]>(
+      `UPDATE resources SET generation = $3, resource_version = $4, labels = $5, annotations = $6, finalizers = $7, spec = $8, status = $9, deletion_timestamp = $10
+       WHERE kind = $1 AND name = $2 RETURNING ${COLUMNS}`,
+      [
+        current.kind,
+        current.metadata.name,
+        write.generation,
+        rv,
+        write.labels,
+        write.annotations,
+        JSON.stringify(write.finalizers),
+        JSON.stringify(write.spec),
+        write.status,
+        write.deletionTimestamp ? new Date(write.deletionTimestamp) : null,
+      ],
+    );
+    if (!rows[0]) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
+    const updated = fromRaw(rows[0]);
     await this.recordChange('MODIFIED', updated, now);
     return updated;
   }
@@ -132,25 +158,27 @@ export class ResourceTransaction {
   /** Removes the row; the DELETED change carries the last state with a new resourceVersion. */
   async remove(current: Resource, now: Date): Promise<Resource> {
     const rv = await this.nextResourceVersion();
-    await this.manager.delete(ResourceRow, { kind: current.kind, name: current.metadata.name });
-    const gone: Resource = { ...current, metadata: { ...current.metadata, resourceVersion: String(rv) } };
+    await this.manager.query(`DELETE FROM resources WHERE kind = $1 AND name = $2`, [current.kind, current.metadata.name]);
+    const gone: Resource = { ...current, metadata: { ...current.metadata, resourceVersion: rv } };
     await this.recordChange('DELETED', gone, now);
     return gone;
   }
 
   private async nextResourceVersion(): Promise<string> {
-    await this.manager.query('SELECT pg_advisory_xact_lock($1)', [RESOURCE_VERSION_LOCK]);
-    const [row] = await this.manager.query<Array<{ rv: string }>>(`SELECT nextval('resource_version_seq')::text AS rv`);
+    const [row] = await this.manager.query<Array<{ rv: string }>>(
+      `SELECT nextval('resource_version_seq')::text AS rv FROM (SELECT pg_advisory_xact_lock($1)) AS locked`,
+      [RESOURCE_VERSION_LOCK],
+    );
     if (!row) throw new Error('resource_version_seq returned nothing');
     return row.rv;
   }
 
   private async recordChange(type: ChangeType, object: Resource, now: Date): Promise<void> {
     await this.manager.query(
-      `INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [object.metadata.resourceVersion, object.kind, object.metadata.name, type, JSON.stringify(object), now],
+      `WITH change AS (INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at) VALUES ($1, $2, $3, $4, $5, $6))
+       SELECT pg_notify($7, $1::text)`,
+      [object.metadata.resourceVersion, object.kind, object.metadata.name, type, JSON.stringify(object), now, CHANGE_CHANNEL],
     );
-    await this.manager.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, object.metadata.resourceVersion]);
   }
 }
 
@@ -168,7 +196,7 @@ export class ResourceStore {
   async transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction('READ COMMITTED', (manager) => work(new ResourceTransaction(manager)));
+        return await this.dataSource.transaction((manager) => work(new ResourceTransaction(manager)));
       } catch (error) {
         const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
         if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
@@ -203,6 +231,58 @@ export class ResourceStore {
       `SELECT type, object FROM resource_changes WHERE kind = $1 AND resource_version > $2 ORDER BY resource_version LIMIT $3`,
       [kind, resourceVersion, limit],
     );
+  }
+
+  /** A site's newest command (highest fence). */
+  async latestCommandFor(site: string): Promise<Resource | undefined> {
+    const rows = await this.dataSource.query<RawRow[]>(
+      `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1 ORDER BY (spec ->> 'fence')::bigint DESC LIMIT 1`,
+      [site],
+    );
+    return rows[0] ? fromRaw(rows[0]) : undefined;
+  }
+
+  /** Commands not finished yet, with the time the relay published each (if it did). */
+  async commandsInFlight(): Promise<Array<{ command: Resource<CommandSpec, CommandStatus>; sentAt: string | undefined }>> {
+    const rows = await this.dataSource.query<Array<RawRow & { sent_at: Date | null }>>(
+      `SELECT ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, o.sent_at FROM resources r LEFT JOIN outbox o ON o.command = r.name
+        WHERE r.kind = 'Command' AND r.status ->> 'state' IN ('PENDING', 'DISPATCHED', 'RUNNING')`,
+    );
+    return rows.map((row) => ({ command: fromRaw(row) as Resource<CommandSpec, CommandStatus>, sentAt: row.sent_at?.toISOString() }));
+  }
+
+  async commandCountsByState(): Promise<Map<string, number>> {
+    const rows = await this.dataSource.query<Array<{ state: string; count: string }>>(
+      `SELECT status ->> 'state' AS state, count(*)::text AS count FROM resources WHERE kind = 'Command' GROUP BY 1`,
+    );
+    return new Map(rows.map((r) => [r.state, Number(r.count)]));
+  }
+
+  /** Changes of the given kinds after a resourceVersion, oldest first (the controllers' informer). */
+  async changesOfKinds(kinds: readonly KindName[], resourceVersion: string, limit = 1000): Promise<Array<{ type: ChangeType; object: Resource }>> {
+    return this.dataSource.query<Array<{ type: ChangeType; object: Resource }>>(
+      `SELECT type, object FROM resource_changes WHERE resource_version > $1 AND kind = ANY($2) ORDER BY resource_version LIMIT $3`,
+      [resourceVersion, kinds, limit],
+    );
+  }
+
+  /** Names of the sites bound to a node. */
+  async sitesOnNode(node: string): Promise<string[]> {
+    const rows = await this.dataSource.query<Array<{ name: string }>>(`SELECT name FROM resources WHERE kind = 'Site' AND status ->> 'nodeName' = $1`, [node]);
+    return rows.map((r) => r.name);
+  }
+
+  async names(kind: KindName): Promise<string[]> {
+    const rows = await this.dataSource.query<Array<{ name: string }>>(`SELECT name FROM resources WHERE kind = $1`, [kind]);
+    return rows.map((r) => r.name);
+  }
+
+  /** How many sites each node has bound (for the scheduler's tie-break). */
+  async countSitesByNode(): Promise<Map<string, number>> {
+    const rows = await this.dataSource.query<Array<{ node: string; count: string }>>(
+      `SELECT status ->> 'nodeName' AS node, count(*)::text AS count FROM resources WHERE kind = 'Site' AND status ->> 'nodeName' IS NOT NULL GROUP BY 1`,
+    );
+    return new Map(rows.map((r) => [r.node, Number(r.count)]));
   }
 
   /** The newest committed resourceVersion of any kind. */

@@ -148,13 +148,7 @@ describe('resource API on PostgreSQL', () => {
       '/apis/pressluft.io/v1/events?involvedObject=sites/evented',
     );
     expect(events.status).toBe(200);
-    expect(events.body.items.map((e) => [e.type, e.reason, e.involvedObject.name])).toEqual(
-      expect.arrayContaining([
-        ['Normal', 'Created', 'evented'],
-        ['Normal', 'SpecChanged', 'evented'],
-      ]),
-    );
-    expect(events.body.items.every((e) => e.count === 1)).toBe(true);
+    expect(events.body.items.map((e) => [e.type, e.reason, e.involvedObject.name, e.count])).toEqual([['Normal', 'Created', 'evented', 1]]);
   });
 
   it('streams a watch from a resourceVersion: every later change in order, nothing older', async () => {

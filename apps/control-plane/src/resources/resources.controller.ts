@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { buildTable, kindByPlural, matchesLabels, toWireObject, type KindInfo, type Resource } from '@pressluft/domain';
+import { buildTable, deleteOptionsSchema, formatPath, kindByPlural, matchesLabels, toWireObject, type KindInfo, type Resource } from '@pressluft/domain';
 import type { Request, Response } from 'express';
 import { parseBody } from '../api/body.js';
 import { encodeContinue, matchesSpecFilters, parseListQuery, parseWriteQuery, tableInclude, wantsTable, type ListQuery } from '../api/query.js';
@@ -194,13 +194,19 @@ export class ResourcesController {
   }
 }
 
+/** DeleteOptions from the body (optional): preconditions, validated like any other input. */
 function deleteOptions(req: Request): { uid?: string; resourceVersion?: string } {
   const raw = req.body as unknown;
   if (!Buffer.isBuffer(raw) || raw.length === 0) return {};
   const { value } = parseBody(raw, req.headers['content-type'] ?? 'application/json', 'object');
-  const preconditions = (value as { preconditions?: { uid?: unknown; resourceVersion?: unknown } } | null)?.preconditions;
-  const result: { uid?: string; resourceVersion?: string } = {};
-  if (typeof preconditions?.uid === 'string') result.uid = preconditions.uid;
-  if (typeof preconditions?.resourceVersion === 'string') result.resourceVersion = preconditions.resourceVersion;
-  return result;
+  const parsed = deleteOptionsSchema.safeParse(value);
+  if (!parsed.success) {
+    const causes = parsed.error.issues.map((issue) => ({ field: formatPath(issue.path.filter((p) => typeof p !== 'symbol')), message: issue.message }));
+    throw new PressluftError('BadRequest', `invalid DeleteOptions: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+  }
+  const preconditions = parsed.data.preconditions ?? {};
+  return {
+    ...(preconditions.uid !== undefined ? { uid: preconditions.uid } : {}),
+    ...(preconditions.resourceVersion !== undefined ? { resourceVersion: preconditions.resourceVersion } : {}),
+  };
 }

@@ -32,6 +32,6 @@ export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
     ...WRITE_HANDLERS,
     ResourceWrittenLogger,
   ],
-  exports: [ResourceStore],
+  exports: [ResourceStore, WatchHub],
 })
 export class ResourcesModule {}

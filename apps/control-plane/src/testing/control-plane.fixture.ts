@@ -21,10 +21,10 @@ export interface ControlPlaneFixture {
 }
 
 /**
- * A real control plane for an integration test: its own database on the run-wide PostgreSQL,
+ * A real control plane for an integration test (the engine's loops only when asked): its own database on the run-wide PostgreSQL,
  * the run-wide NATS, free ports, a TLS listener with a throwaway CA, and a bootstrap admin token.
  */
-export async function startControlPlaneFixture(options: { https?: boolean; env?: Record<string, string> } = {}): Promise<ControlPlaneFixture> {
+export async function startControlPlaneFixture(options: { https?: boolean; engine?: boolean; env?: Record<string, string> } = {}): Promise<ControlPlaneFixture> {
   const services = inject('services');
   const database = await createTestDatabase(services.postgres.url, 'cp');
   const dir = mkdtempSync(join(tmpdir(), 'pressluft-cp-'));
@@ -39,9 +39,11 @@ export async function startControlPlaneFixture(options: { https?: boolean; env?:
     PRESSLUFT_DATABASE_URL: database.url,
     PRESSLUFT_NATS_URL: services.nats.url,
     PRESSLUFT_LOG_LEVEL: 'silent',
+    // API tests run without the loops (no finalizers, no commands); engine tests switch them on.
+    PRESSLUFT_ENGINE: options.engine ? 'true' : 'false',
     ...options.env,
   });
-  const plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: 'silent' }));
+  const plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: process.env['PRESSLUFT_TEST_LOG_LEVEL'] ?? 'silent' }));
   return {
     plane,
     database,

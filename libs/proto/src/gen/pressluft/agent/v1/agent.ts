@@ -11,16 +11,132 @@ export const protobufPackage = "pressluft.agent.v1";
 
 export const protobufFileName = "pressluft/agent/v1/agent.proto";
 
-/**
- * Addresses one command: which node runs it, for which site, under which fence.
- * A node rejects a command whose fence is lower than the highest it applied for the site.
- */
+/** Addresses one command: which node runs it, for which site, under which fence. */
 export interface CommandRef {
   /** Command id; also the JetStream Nats-Msg-Id, so a republished command is deduplicated. */
   id: string;
   node: string;
   site: string;
+  /** A node rejects a command whose fence is lower than the highest it applied for the site. */
   fence: number;
+}
+
+/** What a site should look like on its node (a snapshot of the Site spec the command is for). */
+export interface SiteConfig {
+  name: string;
+  /** Short stable id derived from the site's uid; the Linux user is site_<id>. */
+  id: string;
+  environment: string;
+  domains: string[];
+  php?: PhpConfig | undefined;
+  wordpress?: WordPressConfig | undefined;
+  resources?: ResourceLimits | undefined;
+  git?: GitSource | undefined;
+  keepReleases: number;
+}
+
+export interface PhpConfig {
+  version: string;
+  memoryLimitMb: number;
+  maxChildren: number;
+  uploadMaxMb: number;
+}
+
+export interface WordPressConfig {
+  version: string;
+  title: string;
+  adminUser: string;
+  adminEmail: string;
+  locale: string;
+}
+
+export interface ResourceLimits {
+  cpuPercent: number;
+  memoryMib: number;
+}
+
+export interface GitSource {
+  url: string;
+  ref: string;
+}
+
+export interface ProvisionSite {
+  site?: SiteConfig | undefined;
+}
+
+export interface DeploySite {
+  site?: SiteConfig | undefined;
+}
+
+export interface DeleteSite {
+  siteId: string;
+}
+
+/** A command for one node, about one site. */
+export interface Command {
+  ref?:
+    | CommandRef
+    | undefined;
+  /** RFC 3339 UTC time the control plane issued it. */
+  issuedAt: string;
+  /** The Site's metadata.generation this command converges to. */
+  generation: number;
+  payload?: { $case: "provisionSite"; value: ProvisionSite } | { $case: "deploySite"; value: DeploySite } | {
+    $case: "deleteSite";
+    value: DeleteSite;
+  } | undefined;
+}
+
+export interface Accepted {
+}
+
+export interface Progress {
+  step: string;
+  percent: number;
+}
+
+export interface LogLine {
+  line: string;
+}
+
+export interface CommandHeartbeat {
+}
+
+export interface Succeeded {
+  message: string;
+}
+
+export interface Failed {
+  reason: string;
+  message: string;
+}
+
+export interface Rejected {
+  reason: string;
+  message: string;
+}
+
+/**
+ * What happened to a command on its node. (command id, sequence) is unique: the control plane
+ * ingests each once, whatever the bus redelivers.
+ */
+export interface CommandEvent {
+  ref?:
+    | CommandRef
+    | undefined;
+  /** Starts at 1 for each command, +1 for every event the agent sends about it. */
+  sequence: number;
+  /** RFC 3339 UTC. */
+  at: string;
+  kind?:
+    | { $case: "accepted"; value: Accepted }
+    | { $case: "progress"; value: Progress }
+    | { $case: "log"; value: LogLine }
+    | { $case: "heartbeat"; value: CommandHeartbeat }
+    | { $case: "succeeded"; value: Succeeded }
+    | { $case: "failed"; value: Failed }
+    | { $case: "rejected"; value: Rejected }
+    | undefined;
 }
 
 /** Liveness of an agent, published on pressluft.evt.<node>.heartbeat. */
@@ -31,6 +147,29 @@ export interface Heartbeat {
   /** 1-minute load average divided by the number of cores. */
   load: number;
   agentVersion: string;
+}
+
+export interface ObservedSite {
+  name: string;
+  fence: number;
+  currentRelease: string;
+}
+
+/** Observed state of a node, published on pressluft.evt.<node>.report. */
+export interface NodeReport {
+  node: string;
+  at: string;
+  load: number;
+  agentVersion: string;
+  cpus: number;
+  memoryBytes: number;
+  sites: ObservedSite[];
+  versions: { [key: string]: string };
+}
+
+export interface NodeReport_VersionsEntry {
+  key: string;
+  value: string;
 }
 
 function createBaseCommandRef(): CommandRef {
@@ -146,6 +285,1807 @@ export const CommandRef: MessageFns<CommandRef> = {
     message.node = object.node ?? "";
     message.site = object.site ?? "";
     message.fence = object.fence ?? 0;
+    return message;
+  },
+};
+
+function createBaseSiteConfig(): SiteConfig {
+  return {
+    name: "",
+    id: "",
+    environment: "",
+    domains: [],
+    php: undefined,
+    wordpress: undefined,
+    resources: undefined,
+    git: undefined,
+    keepReleases: 0,
+  };
+}
+
+export const SiteConfig: MessageFns<SiteConfig> = {
+  encode(message: SiteConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.environment !== "") {
+      writer.uint32(26).string(message.environment);
+    }
+    for (const v of message.domains) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.php !== undefined) {
+      PhpConfig.encode(message.php, writer.uint32(42).fork()).join();
+    }
+    if (message.wordpress !== undefined) {
+      WordPressConfig.encode(message.wordpress, writer.uint32(50).fork()).join();
+    }
+    if (message.resources !== undefined) {
+      ResourceLimits.encode(message.resources, writer.uint32(58).fork()).join();
+    }
+    if (message.git !== undefined) {
+      GitSource.encode(message.git, writer.uint32(66).fork()).join();
+    }
+    if (message.keepReleases !== 0) {
+      writer.uint32(72).uint32(message.keepReleases);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.domains.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.php = PhpConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.wordpress = WordPressConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.resources = ResourceLimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.git = GitSource.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.keepReleases = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteConfig {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+      domains: globalThis.Array.isArray(object?.domains) ? object.domains.map((e: any) => globalThis.String(e)) : [],
+      php: isSet(object.php) ? PhpConfig.fromJSON(object.php) : undefined,
+      wordpress: isSet(object.wordpress) ? WordPressConfig.fromJSON(object.wordpress) : undefined,
+      resources: isSet(object.resources) ? ResourceLimits.fromJSON(object.resources) : undefined,
+      git: isSet(object.git) ? GitSource.fromJSON(object.git) : undefined,
+      keepReleases: isSet(object.keepReleases)
+        ? globalThis.Number(object.keepReleases)
+        : isSet(object.keep_releases)
+        ? globalThis.Number(object.keep_releases)
+        : 0,
+    };
+  },
+
+  toJSON(message: SiteConfig): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    if (message.domains?.length) {
+      obj.domains = message.domains;
+    }
+    if (message.php !== undefined) {
+      obj.php = PhpConfig.toJSON(message.php);
+    }
+    if (message.wordpress !== undefined) {
+      obj.wordpress = WordPressConfig.toJSON(message.wordpress);
+    }
+    if (message.resources !== undefined) {
+      obj.resources = ResourceLimits.toJSON(message.resources);
+    }
+    if (message.git !== undefined) {
+      obj.git = GitSource.toJSON(message.git);
+    }
+    if (message.keepReleases !== 0) {
+      obj.keepReleases = Math.round(message.keepReleases);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteConfig>, I>>(base?: I): SiteConfig {
+    return SiteConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteConfig>, I>>(object: I): SiteConfig {
+    const message = createBaseSiteConfig();
+    message.name = object.name ?? "";
+    message.id = object.id ?? "";
+    message.environment = object.environment ?? "";
+    message.domains = object.domains?.map((e) => e) || [];
+    message.php = (object.php !== undefined && object.php !== null) ? PhpConfig.fromPartial(object.php) : undefined;
+    message.wordpress = (object.wordpress !== undefined && object.wordpress !== null)
+      ? WordPressConfig.fromPartial(object.wordpress)
+      : undefined;
+    message.resources = (object.resources !== undefined && object.resources !== null)
+      ? ResourceLimits.fromPartial(object.resources)
+      : undefined;
+    message.git = (object.git !== undefined && object.git !== null) ? GitSource.fromPartial(object.git) : undefined;
+    message.keepReleases = object.keepReleases ?? 0;
+    return message;
+  },
+};
+
+function createBasePhpConfig(): PhpConfig {
+  return { version: "", memoryLimitMb: 0, maxChildren: 0, uploadMaxMb: 0 };
+}
+
+export const PhpConfig: MessageFns<PhpConfig> = {
+  encode(message: PhpConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== "") {
+      writer.uint32(10).string(message.version);
+    }
+    if (message.memoryLimitMb !== 0) {
+      writer.uint32(16).uint32(message.memoryLimitMb);
+    }
+    if (message.maxChildren !== 0) {
+      writer.uint32(24).uint32(message.maxChildren);
+    }
+    if (message.uploadMaxMb !== 0) {
+      writer.uint32(32).uint32(message.uploadMaxMb);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PhpConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePhpConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memoryLimitMb = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxChildren = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.uploadMaxMb = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PhpConfig {
+    return {
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      memoryLimitMb: isSet(object.memoryLimitMb)
+        ? globalThis.Number(object.memoryLimitMb)
+        : isSet(object.memory_limit_mb)
+        ? globalThis.Number(object.memory_limit_mb)
+        : 0,
+      maxChildren: isSet(object.maxChildren)
+        ? globalThis.Number(object.maxChildren)
+        : isSet(object.max_children)
+        ? globalThis.Number(object.max_children)
+        : 0,
+      uploadMaxMb: isSet(object.uploadMaxMb)
+        ? globalThis.Number(object.uploadMaxMb)
+        : isSet(object.upload_max_mb)
+        ? globalThis.Number(object.upload_max_mb)
+        : 0,
+    };
+  },
+
+  toJSON(message: PhpConfig): unknown {
+    const obj: any = {};
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.memoryLimitMb !== 0) {
+      obj.memoryLimitMb = Math.round(message.memoryLimitMb);
+    }
+    if (message.maxChildren !== 0) {
+      obj.maxChildren = Math.round(message.maxChildren);
+    }
+    if (message.uploadMaxMb !== 0) {
+      obj.uploadMaxMb = Math.round(message.uploadMaxMb);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PhpConfig>, I>>(base?: I): PhpConfig {
+    return PhpConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PhpConfig>, I>>(object: I): PhpConfig {
+    const message = createBasePhpConfig();
+    message.version = object.version ?? "";
+    message.memoryLimitMb = object.memoryLimitMb ?? 0;
+    message.maxChildren = object.maxChildren ?? 0;
+    message.uploadMaxMb = object.uploadMaxMb ?? 0;
+    return message;
+  },
+};
+
+function createBaseWordPressConfig(): WordPressConfig {
+  return { version: "", title: "", adminUser: "", adminEmail: "", locale: "" };
+}
+
+export const WordPressConfig: MessageFns<WordPressConfig> = {
+  encode(message: WordPressConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== "") {
+      writer.uint32(10).string(message.version);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    if (message.adminUser !== "") {
+      writer.uint32(26).string(message.adminUser);
+    }
+    if (message.adminEmail !== "") {
+      writer.uint32(34).string(message.adminEmail);
+    }
+    if (message.locale !== "") {
+      writer.uint32(42).string(message.locale);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WordPressConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWordPressConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.adminUser = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.adminEmail = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WordPressConfig {
+    return {
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      adminUser: isSet(object.adminUser)
+        ? globalThis.String(object.adminUser)
+        : isSet(object.admin_user)
+        ? globalThis.String(object.admin_user)
+        : "",
+      adminEmail: isSet(object.adminEmail)
+        ? globalThis.String(object.adminEmail)
+        : isSet(object.admin_email)
+        ? globalThis.String(object.admin_email)
+        : "",
+      locale: isSet(object.locale) ? globalThis.String(object.locale) : "",
+    };
+  },
+
+  toJSON(message: WordPressConfig): unknown {
+    const obj: any = {};
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.adminUser !== "") {
+      obj.adminUser = message.adminUser;
+    }
+    if (message.adminEmail !== "") {
+      obj.adminEmail = message.adminEmail;
+    }
+    if (message.locale !== "") {
+      obj.locale = message.locale;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WordPressConfig>, I>>(base?: I): WordPressConfig {
+    return WordPressConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WordPressConfig>, I>>(object: I): WordPressConfig {
+    const message = createBaseWordPressConfig();
+    message.version = object.version ?? "";
+    message.title = object.title ?? "";
+    message.adminUser = object.adminUser ?? "";
+    message.adminEmail = object.adminEmail ?? "";
+    message.locale = object.locale ?? "";
+    return message;
+  },
+};
+
+function createBaseResourceLimits(): ResourceLimits {
+  return { cpuPercent: 0, memoryMib: 0 };
+}
+
+export const ResourceLimits: MessageFns<ResourceLimits> = {
+  encode(message: ResourceLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cpuPercent !== 0) {
+      writer.uint32(8).uint32(message.cpuPercent);
+    }
+    if (message.memoryMib !== 0) {
+      writer.uint32(16).uint32(message.memoryMib);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourceLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourceLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cpuPercent = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memoryMib = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourceLimits {
+    return {
+      cpuPercent: isSet(object.cpuPercent)
+        ? globalThis.Number(object.cpuPercent)
+        : isSet(object.cpu_percent)
+        ? globalThis.Number(object.cpu_percent)
+        : 0,
+      memoryMib: isSet(object.memoryMib)
+        ? globalThis.Number(object.memoryMib)
+        : isSet(object.memory_mib)
+        ? globalThis.Number(object.memory_mib)
+        : 0,
+    };
+  },
+
+  toJSON(message: ResourceLimits): unknown {
+    const obj: any = {};
+    if (message.cpuPercent !== 0) {
+      obj.cpuPercent = Math.round(message.cpuPercent);
+    }
+    if (message.memoryMib !== 0) {
+      obj.memoryMib = Math.round(message.memoryMib);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResourceLimits>, I>>(base?: I): ResourceLimits {
+    return ResourceLimits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResourceLimits>, I>>(object: I): ResourceLimits {
+    const message = createBaseResourceLimits();
+    message.cpuPercent = object.cpuPercent ?? 0;
+    message.memoryMib = object.memoryMib ?? 0;
+    return message;
+  },
+};
+
+function createBaseGitSource(): GitSource {
+  return { url: "", ref: "" };
+}
+
+export const GitSource: MessageFns<GitSource> = {
+  encode(message: GitSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.url !== "") {
+      writer.uint32(10).string(message.url);
+    }
+    if (message.ref !== "") {
+      writer.uint32(18).string(message.ref);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GitSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGitSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ref = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GitSource {
+    return {
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
+    };
+  },
+
+  toJSON(message: GitSource): unknown {
+    const obj: any = {};
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.ref !== "") {
+      obj.ref = message.ref;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GitSource>, I>>(base?: I): GitSource {
+    return GitSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GitSource>, I>>(object: I): GitSource {
+    const message = createBaseGitSource();
+    message.url = object.url ?? "";
+    message.ref = object.ref ?? "";
+    return message;
+  },
+};
+
+function createBaseProvisionSite(): ProvisionSite {
+  return { site: undefined };
+}
+
+export const ProvisionSite: MessageFns<ProvisionSite> = {
+  encode(message: ProvisionSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.site !== undefined) {
+      SiteConfig.encode(message.site, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProvisionSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProvisionSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.site = SiteConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProvisionSite {
+    return { site: isSet(object.site) ? SiteConfig.fromJSON(object.site) : undefined };
+  },
+
+  toJSON(message: ProvisionSite): unknown {
+    const obj: any = {};
+    if (message.site !== undefined) {
+      obj.site = SiteConfig.toJSON(message.site);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProvisionSite>, I>>(base?: I): ProvisionSite {
+    return ProvisionSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProvisionSite>, I>>(object: I): ProvisionSite {
+    const message = createBaseProvisionSite();
+    message.site = (object.site !== undefined && object.site !== null)
+      ? SiteConfig.fromPartial(object.site)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeploySite(): DeploySite {
+  return { site: undefined };
+}
+
+export const DeploySite: MessageFns<DeploySite> = {
+  encode(message: DeploySite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.site !== undefined) {
+      SiteConfig.encode(message.site, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploySite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploySite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.site = SiteConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploySite {
+    return { site: isSet(object.site) ? SiteConfig.fromJSON(object.site) : undefined };
+  },
+
+  toJSON(message: DeploySite): unknown {
+    const obj: any = {};
+    if (message.site !== undefined) {
+      obj.site = SiteConfig.toJSON(message.site);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeploySite>, I>>(base?: I): DeploySite {
+    return DeploySite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeploySite>, I>>(object: I): DeploySite {
+    const message = createBaseDeploySite();
+    message.site = (object.site !== undefined && object.site !== null)
+      ? SiteConfig.fromPartial(object.site)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteSite(): DeleteSite {
+  return { siteId: "" };
+}
+
+export const DeleteSite: MessageFns<DeleteSite> = {
+  encode(message: DeleteSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteSite {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteSite): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteSite>, I>>(base?: I): DeleteSite {
+    return DeleteSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteSite>, I>>(object: I): DeleteSite {
+    const message = createBaseDeleteSite();
+    message.siteId = object.siteId ?? "";
+    return message;
+  },
+};
+
+function createBaseCommand(): Command {
+  return { ref: undefined, issuedAt: "", generation: 0, payload: undefined };
+}
+
+export const Command: MessageFns<Command> = {
+  encode(message: Command, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      CommandRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    if (message.issuedAt !== "") {
+      writer.uint32(18).string(message.issuedAt);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(24).uint64(message.generation);
+    }
+    switch (message.payload?.$case) {
+      case "provisionSite":
+        ProvisionSite.encode(message.payload.value, writer.uint32(82).fork()).join();
+        break;
+      case "deploySite":
+        DeploySite.encode(message.payload.value, writer.uint32(90).fork()).join();
+        break;
+      case "deleteSite":
+        DeleteSite.encode(message.payload.value, writer.uint32(98).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Command {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommand();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = CommandRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuedAt = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.payload = { $case: "provisionSite", value: ProvisionSite.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.payload = { $case: "deploySite", value: DeploySite.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.payload = { $case: "deleteSite", value: DeleteSite.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Command {
+    return {
+      ref: isSet(object.ref) ? CommandRef.fromJSON(object.ref) : undefined,
+      issuedAt: isSet(object.issuedAt)
+        ? globalThis.String(object.issuedAt)
+        : isSet(object.issued_at)
+        ? globalThis.String(object.issued_at)
+        : "",
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      payload: isSet(object.provisionSite)
+        ? { $case: "provisionSite", value: ProvisionSite.fromJSON(object.provisionSite) }
+        : isSet(object.provision_site)
+        ? { $case: "provisionSite", value: ProvisionSite.fromJSON(object.provision_site) }
+        : isSet(object.deploySite)
+        ? { $case: "deploySite", value: DeploySite.fromJSON(object.deploySite) }
+        : isSet(object.deploy_site)
+        ? { $case: "deploySite", value: DeploySite.fromJSON(object.deploy_site) }
+        : isSet(object.deleteSite)
+        ? { $case: "deleteSite", value: DeleteSite.fromJSON(object.deleteSite) }
+        : isSet(object.delete_site)
+        ? { $case: "deleteSite", value: DeleteSite.fromJSON(object.delete_site) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: Command): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = CommandRef.toJSON(message.ref);
+    }
+    if (message.issuedAt !== "") {
+      obj.issuedAt = message.issuedAt;
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.payload?.$case === "provisionSite") {
+      obj.provisionSite = ProvisionSite.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "deploySite") {
+      obj.deploySite = DeploySite.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "deleteSite") {
+      obj.deleteSite = DeleteSite.toJSON(message.payload.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Command>, I>>(base?: I): Command {
+    return Command.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Command>, I>>(object: I): Command {
+    const message = createBaseCommand();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? CommandRef.fromPartial(object.ref) : undefined;
+    message.issuedAt = object.issuedAt ?? "";
+    message.generation = object.generation ?? 0;
+    switch (object.payload?.$case) {
+      case "provisionSite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "provisionSite", value: ProvisionSite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "deploySite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "deploySite", value: DeploySite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "deleteSite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "deleteSite", value: DeleteSite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseAccepted(): Accepted {
+  return {};
+}
+
+export const Accepted: MessageFns<Accepted> = {
+  encode(_: Accepted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Accepted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccepted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): Accepted {
+    return {};
+  },
+
+  toJSON(_: Accepted): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Accepted>, I>>(base?: I): Accepted {
+    return Accepted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Accepted>, I>>(_: I): Accepted {
+    const message = createBaseAccepted();
+    return message;
+  },
+};
+
+function createBaseProgress(): Progress {
+  return { step: "", percent: 0 };
+}
+
+export const Progress: MessageFns<Progress> = {
+  encode(message: Progress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== "") {
+      writer.uint32(10).string(message.step);
+    }
+    if (message.percent !== 0) {
+      writer.uint32(16).uint32(message.percent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Progress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.percent = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Progress {
+    return {
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
+    };
+  },
+
+  toJSON(message: Progress): unknown {
+    const obj: any = {};
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.percent !== 0) {
+      obj.percent = Math.round(message.percent);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Progress>, I>>(base?: I): Progress {
+    return Progress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Progress>, I>>(object: I): Progress {
+    const message = createBaseProgress();
+    message.step = object.step ?? "";
+    message.percent = object.percent ?? 0;
+    return message;
+  },
+};
+
+function createBaseLogLine(): LogLine {
+  return { line: "" };
+}
+
+export const LogLine: MessageFns<LogLine> = {
+  encode(message: LogLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.line !== "") {
+      writer.uint32(10).string(message.line);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.line = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogLine {
+    return { line: isSet(object.line) ? globalThis.String(object.line) : "" };
+  },
+
+  toJSON(message: LogLine): unknown {
+    const obj: any = {};
+    if (message.line !== "") {
+      obj.line = message.line;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogLine>, I>>(base?: I): LogLine {
+    return LogLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogLine>, I>>(object: I): LogLine {
+    const message = createBaseLogLine();
+    message.line = object.line ?? "";
+    return message;
+  },
+};
+
+function createBaseCommandHeartbeat(): CommandHeartbeat {
+  return {};
+}
+
+export const CommandHeartbeat: MessageFns<CommandHeartbeat> = {
+  encode(_: CommandHeartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandHeartbeat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandHeartbeat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CommandHeartbeat {
+    return {};
+  },
+
+  toJSON(_: CommandHeartbeat): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandHeartbeat>, I>>(base?: I): CommandHeartbeat {
+    return CommandHeartbeat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandHeartbeat>, I>>(_: I): CommandHeartbeat {
+    const message = createBaseCommandHeartbeat();
+    return message;
+  },
+};
+
+function createBaseSucceeded(): Succeeded {
+  return { message: "" };
+}
+
+export const Succeeded: MessageFns<Succeeded> = {
+  encode(message: Succeeded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== "") {
+      writer.uint32(10).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Succeeded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSucceeded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Succeeded {
+    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+  },
+
+  toJSON(message: Succeeded): unknown {
+    const obj: any = {};
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Succeeded>, I>>(base?: I): Succeeded {
+    return Succeeded.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Succeeded>, I>>(object: I): Succeeded {
+    const message = createBaseSucceeded();
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseFailed(): Failed {
+  return { reason: "", message: "" };
+}
+
+export const Failed: MessageFns<Failed> = {
+  encode(message: Failed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Failed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFailed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Failed {
+    return {
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: Failed): unknown {
+    const obj: any = {};
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Failed>, I>>(base?: I): Failed {
+    return Failed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Failed>, I>>(object: I): Failed {
+    const message = createBaseFailed();
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseRejected(): Rejected {
+  return { reason: "", message: "" };
+}
+
+export const Rejected: MessageFns<Rejected> = {
+  encode(message: Rejected, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rejected {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRejected();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rejected {
+    return {
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: Rejected): unknown {
+    const obj: any = {};
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Rejected>, I>>(base?: I): Rejected {
+    return Rejected.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Rejected>, I>>(object: I): Rejected {
+    const message = createBaseRejected();
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseCommandEvent(): CommandEvent {
+  return { ref: undefined, sequence: 0, at: "", kind: undefined };
+}
+
+export const CommandEvent: MessageFns<CommandEvent> = {
+  encode(message: CommandEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      CommandRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(16).uint64(message.sequence);
+    }
+    if (message.at !== "") {
+      writer.uint32(26).string(message.at);
+    }
+    switch (message.kind?.$case) {
+      case "accepted":
+        Accepted.encode(message.kind.value, writer.uint32(82).fork()).join();
+        break;
+      case "progress":
+        Progress.encode(message.kind.value, writer.uint32(90).fork()).join();
+        break;
+      case "log":
+        LogLine.encode(message.kind.value, writer.uint32(98).fork()).join();
+        break;
+      case "heartbeat":
+        CommandHeartbeat.encode(message.kind.value, writer.uint32(106).fork()).join();
+        break;
+      case "succeeded":
+        Succeeded.encode(message.kind.value, writer.uint32(114).fork()).join();
+        break;
+      case "failed":
+        Failed.encode(message.kind.value, writer.uint32(122).fork()).join();
+        break;
+      case "rejected":
+        Rejected.encode(message.kind.value, writer.uint32(130).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = CommandRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.kind = { $case: "accepted", value: Accepted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.kind = { $case: "progress", value: Progress.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.kind = { $case: "log", value: LogLine.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.kind = { $case: "heartbeat", value: CommandHeartbeat.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.kind = { $case: "succeeded", value: Succeeded.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.kind = { $case: "failed", value: Failed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.kind = { $case: "rejected", value: Rejected.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandEvent {
+    return {
+      ref: isSet(object.ref) ? CommandRef.fromJSON(object.ref) : undefined,
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      kind: isSet(object.accepted)
+        ? { $case: "accepted", value: Accepted.fromJSON(object.accepted) }
+        : isSet(object.progress)
+        ? { $case: "progress", value: Progress.fromJSON(object.progress) }
+        : isSet(object.log)
+        ? { $case: "log", value: LogLine.fromJSON(object.log) }
+        : isSet(object.heartbeat)
+        ? { $case: "heartbeat", value: CommandHeartbeat.fromJSON(object.heartbeat) }
+        : isSet(object.succeeded)
+        ? { $case: "succeeded", value: Succeeded.fromJSON(object.succeeded) }
+        : isSet(object.failed)
+        ? { $case: "failed", value: Failed.fromJSON(object.failed) }
+        : isSet(object.rejected)
+        ? { $case: "rejected", value: Rejected.fromJSON(object.rejected) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: CommandEvent): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = CommandRef.toJSON(message.ref);
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.kind?.$case === "accepted") {
+      obj.accepted = Accepted.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "progress") {
+      obj.progress = Progress.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "log") {
+      obj.log = LogLine.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "heartbeat") {
+      obj.heartbeat = CommandHeartbeat.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "succeeded") {
+      obj.succeeded = Succeeded.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "failed") {
+      obj.failed = Failed.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "rejected") {
+      obj.rejected = Rejected.toJSON(message.kind.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandEvent>, I>>(base?: I): CommandEvent {
+    return CommandEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandEvent>, I>>(object: I): CommandEvent {
+    const message = createBaseCommandEvent();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? CommandRef.fromPartial(object.ref) : undefined;
+    message.sequence = object.sequence ?? 0;
+    message.at = object.at ?? "";
+    switch (object.kind?.$case) {
+      case "accepted": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "accepted", value: Accepted.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "progress": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "progress", value: Progress.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "log": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "log", value: LogLine.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "heartbeat": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "heartbeat", value: CommandHeartbeat.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "succeeded": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "succeeded", value: Succeeded.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "failed": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "failed", value: Failed.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "rejected": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "rejected", value: Rejected.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -275,6 +2215,417 @@ export const Heartbeat: MessageFns<Heartbeat> = {
   },
 };
 
+function createBaseObservedSite(): ObservedSite {
+  return { name: "", fence: 0, currentRelease: "" };
+}
+
+export const ObservedSite: MessageFns<ObservedSite> = {
+  encode(message: ObservedSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.fence !== 0) {
+      writer.uint32(16).uint64(message.fence);
+    }
+    if (message.currentRelease !== "") {
+      writer.uint32(26).string(message.currentRelease);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ObservedSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseObservedSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currentRelease = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ObservedSite {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      fence: isSet(object.fence) ? globalThis.Number(object.fence) : 0,
+      currentRelease: isSet(object.currentRelease)
+        ? globalThis.String(object.currentRelease)
+        : isSet(object.current_release)
+        ? globalThis.String(object.current_release)
+        : "",
+    };
+  },
+
+  toJSON(message: ObservedSite): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.fence !== 0) {
+      obj.fence = Math.round(message.fence);
+    }
+    if (message.currentRelease !== "") {
+      obj.currentRelease = message.currentRelease;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ObservedSite>, I>>(base?: I): ObservedSite {
+    return ObservedSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ObservedSite>, I>>(object: I): ObservedSite {
+    const message = createBaseObservedSite();
+    message.name = object.name ?? "";
+    message.fence = object.fence ?? 0;
+    message.currentRelease = object.currentRelease ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeReport(): NodeReport {
+  return { node: "", at: "", load: 0, agentVersion: "", cpus: 0, memoryBytes: 0, sites: [], versions: {} };
+}
+
+export const NodeReport: MessageFns<NodeReport> = {
+  encode(message: NodeReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    if (message.at !== "") {
+      writer.uint32(18).string(message.at);
+    }
+    if (message.load !== 0) {
+      writer.uint32(25).double(message.load);
+    }
+    if (message.agentVersion !== "") {
+      writer.uint32(34).string(message.agentVersion);
+    }
+    if (message.cpus !== 0) {
+      writer.uint32(40).uint32(message.cpus);
+    }
+    if (message.memoryBytes !== 0) {
+      writer.uint32(48).uint64(message.memoryBytes);
+    }
+    for (const v of message.sites) {
+      ObservedSite.encode(v!, writer.uint32(58).fork()).join();
+    }
+    globalThis.Object.entries(message.versions).forEach(([key, value]: [string, string]) => {
+      NodeReport_VersionsEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.load = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentVersion = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cpus = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.memoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sites.push(ObservedSite.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = NodeReport_VersionsEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.versions[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeReport {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      load: isSet(object.load) ? globalThis.Number(object.load) : 0,
+      agentVersion: isSet(object.agentVersion)
+        ? globalThis.String(object.agentVersion)
+        : isSet(object.agent_version)
+        ? globalThis.String(object.agent_version)
+        : "",
+      cpus: isSet(object.cpus) ? globalThis.Number(object.cpus) : 0,
+      memoryBytes: isSet(object.memoryBytes)
+        ? globalThis.Number(object.memoryBytes)
+        : isSet(object.memory_bytes)
+        ? globalThis.Number(object.memory_bytes)
+        : 0,
+      sites: globalThis.Array.isArray(object?.sites)
+        ? object.sites.map((e: any) => ObservedSite.fromJSON(e))
+        : [],
+      versions: isObject(object.versions)
+        ? (globalThis.Object.entries(object.versions) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: NodeReport): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.load !== 0) {
+      obj.load = floatToJson(message.load);
+    }
+    if (message.agentVersion !== "") {
+      obj.agentVersion = message.agentVersion;
+    }
+    if (message.cpus !== 0) {
+      obj.cpus = Math.round(message.cpus);
+    }
+    if (message.memoryBytes !== 0) {
+      obj.memoryBytes = Math.round(message.memoryBytes);
+    }
+    if (message.sites?.length) {
+      obj.sites = message.sites.map((e) => ObservedSite.toJSON(e));
+    }
+    if (message.versions) {
+      const entries = globalThis.Object.entries(message.versions) as [string, string][];
+      if (entries.length > 0) {
+        obj.versions = {};
+        entries.forEach(([k, v]) => {
+          obj.versions[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeReport>, I>>(base?: I): NodeReport {
+    return NodeReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeReport>, I>>(object: I): NodeReport {
+    const message = createBaseNodeReport();
+    message.node = object.node ?? "";
+    message.at = object.at ?? "";
+    message.load = object.load ?? 0;
+    message.agentVersion = object.agentVersion ?? "";
+    message.cpus = object.cpus ?? 0;
+    message.memoryBytes = object.memoryBytes ?? 0;
+    message.sites = object.sites?.map((e) => ObservedSite.fromPartial(e)) || [];
+    message.versions = (globalThis.Object.entries(object.versions ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseNodeReport_VersionsEntry(): NodeReport_VersionsEntry {
+  return { key: "", value: "" };
+}
+
+export const NodeReport_VersionsEntry: MessageFns<NodeReport_VersionsEntry> = {
+  encode(message: NodeReport_VersionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeReport_VersionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeReport_VersionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeReport_VersionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: NodeReport_VersionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeReport_VersionsEntry>, I>>(base?: I): NodeReport_VersionsEntry {
+    return NodeReport_VersionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeReport_VersionsEntry>, I>>(object: I): NodeReport_VersionsEntry {
+    const message = createBaseNodeReport_VersionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
@@ -284,6 +2635,7 @@ type Builtin = Date | Function | Uint8Array | string | number | boolean | undefi
 export type DeepPartial<T> = T extends Builtin ? T
   : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
@@ -300,6 +2652,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

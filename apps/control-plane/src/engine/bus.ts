@@ -1,0 +1,30 @@
+import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export const COMMAND_STREAM = 'PRESSLUFT_COMMANDS';
+export const EVENT_STREAM = 'PRESSLUFT_EVENTS';
+export const INGEST_CONSUMER = 'control-plane';
+
+export const commandSubject = (node: string) => `pressluft.cmd.${node}`;
+export const eventSubject = (node: string, kind: 'command' | 'heartbeat' | 'report') => `pressluft.evt.${node}.${kind}`;
+
+const NANOS_PER_MS = 1_000_000;
+
+/** Creates or updates the two streams (idempotent; every replica may call it). */
+export async function ensureStreams(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const streams = [
+    // Commands: deduplicated by Nats-Msg-Id = command id for 10 minutes; kept a week for slow nodes.
+    { name: COMMAND_STREAM, subjects: ['pressluft.cmd.>'], duplicate_window: 10 * 60_000 * NANOS_PER_MS, max_age: 7 * 24 * 3600_000 * NANOS_PER_MS },
+    { name: EVENT_STREAM, subjects: ['pressluft.evt.>'], duplicate_window: 2 * 60_000 * NANOS_PER_MS, max_age: 7 * 24 * 3600_000 * NANOS_PER_MS },
+  ];
+  for (const stream of streams) {
+    const config = { ...stream, retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: 1 };
+    try {
+      await jsm.streams.info(stream.name);
+      await jsm.streams.update(stream.name, config);
+    } catch {
+      await jsm.streams.add(config);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { canTransition, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { Command } from '@pressluft/proto';
+import { recordEvent } from '../events/event.recorder.js';
+import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
+import { commandSubject } from './bus.js';
+import { siteConfig } from './site-config.js';
+
+export type Site = Resource<SiteSpec, SiteStatus>;
+
+export function commandName(site: string, fence: number): string {
+  return `${site}-${fence}`;
+}
+
+function payloadFor(operation: CommandOperation, site: Site): NonNullable<Command['payload']> {
+  switch (operation) {
+    case 'ProvisionSite':
+      return { $case: 'provisionSite', value: { site: siteConfig(site) } };
+    case 'DeploySite':
+      return { $case: 'deploySite', value: { site: siteConfig(site) } };
+    case 'DeleteSite':
+      return { $case: 'deleteSite', value: { siteId: siteConfig(site).id } };
+    case 'RollbackSite':
+    case 'CloneSite':
+    case 'BackupSite':
+    case 'RestoreSite':
+      throw new Error(`${operation} has no wire payload yet`);
+  }
+}
+
+/**
+ * Issues a command in the caller's transaction (the caller holds the site's row lock): the
+ * phase transition, status.fence + 1, the Command resource, its outbox row and an Event. All or
+ * nothing: a crash before commit leaves no trace, after commit the relay will publish it.
+ */
+export async function issueCommand(tx: ResourceTransaction, site: Site, node: string, operation: CommandOperation, phase: SitePhase, now: Date): Promise<Resource<CommandSpec, CommandStatus>> {
+  if (site.status.phase !== phase && !canTransition(site.status.phase, phase)) {
+    throw new Error(`site ${site.metadata.name}: ${site.status.phase} -> ${phase} is not an allowed transition`);
+  }
+  const fence = site.status.fence + 1;
+  const name = commandName(site.metadata.name, fence);
+  const at = now.toISOString();
+  const status: SiteStatus = {
+    ...site.status,
+    phase,
+    fence,
+    nodeName: node,
+    conditions: setCondition(site.status.conditions, { type: 'Reconciling', status: 'True', reason: operation, message: `${operation} (fence ${fence}) sent to ${node}` }, now),
+  };
+  const updatedSite = await tx.update(site, { ...writeOf(site), status: status }, now);
+  const spec: CommandSpec = { site: site.metadata.name, node, fence, operation, generation: site.metadata.generation };
+  const command = await tx.create(
+    { kind: 'Command', name, labels: { 'pressluft.io/site': site.metadata.name }, annotations: {}, finalizers: [], spec, status: { state: 'PENDING', log: [], lastSequence: 0 }, generation: 1 },
+    now,
+  );
+  if (!command) throw new Error(`command ${name} exists already: the site's fence went backwards`);
+  const payload = Command.encode({ ref: { id: name, node, site: site.metadata.name, fence }, issuedAt: at, generation: site.metadata.generation, payload: payloadFor(operation, site) }).finish();
+  await tx.manager.query(`INSERT INTO outbox (command, subject, payload, created_at) VALUES ($1, $2, $3, $4)`, [name, commandSubject(node), Buffer.from(payload), now]);
+  await recordEvent(tx, updatedSite, 'Normal', 'CommandIssued', `${operation} (fence ${fence}${isDestructive(operation) ? ', destructive' : ''}) issued to node ${node}`, now);
+  return command as Resource<CommandSpec, CommandStatus>;
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ResourcesModule } from '../resources/resources.module.js';
+import { Engine } from './engine.service.js';
+import { EventIngest } from './event.ingest.js';
+import { LeaderElection } from './leader-election.js';
+import { Metrics } from './metrics.js';
+import { MetricsController } from './metrics.controller.js';
+import { NodeMonitor } from './node.monitor.js';
+import { OutboxRelay } from './outbox.relay.js';
+import { SiteReconciler } from './site.reconciler.js';
+import { StallDetector } from './stall.detector.js';
+
+@Module({
+  imports: [ResourcesModule],
+  controllers: [MetricsController],
+  providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, SiteReconciler, NodeMonitor, StallDetector, Engine],
+  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
+})
+export class EngineModule {}

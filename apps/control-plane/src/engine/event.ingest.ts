@@ -1,0 +1,176 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { TERMINAL_COMMAND_STATES, type CommandSpec, type CommandStatus, type NodeStatus, type Resource } from '@pressluft/domain';
+import type { Logger } from '@pressluft/platform';
+import { CommandEvent, Heartbeat } from '@pressluft/proto';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
+import { recordEvent } from '../events/event.recorder.js';
+import { NatsClient } from '../infra/nats.client.js';
+import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
+import { ResourceStore, writeOf } from '../resources/resource.store.js';
+import { EVENT_STREAM, INGEST_CONSUMER } from './bus.js';
+import { faultPoint } from './faults.js';
+import { LeaderElection } from './leader-election.js';
+
+const MAX_LOG_LINES = 1000;
+
+/**
+ * Agent events from pressluft.evt.<node>.<kind> (a durable pull consumer, explicit acks):
+ * command progress and results update the Command, heartbeats update the Node. Idempotent on
+ * (command, sequence): a receipt row is written in the same transaction, so a redelivery after
+ * a crash changes nothing. A node may only speak about its own commands (the subject names it).
+ */
+@Injectable()
+export class EventIngest {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private running = false;
+
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly nats: NatsClient,
+    private readonly leader: LeaderElection,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.messages?.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const connection = this.nats.connection();
+      if (!connection || connection.isClosed()) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      try {
+        const jsm = await jetstreamManager(connection);
+        await jsm.consumers.add(EVENT_STREAM, { durable_name: INGEST_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 30_000_000_000, max_deliver: -1 });
+        const consumer = await jetstream(connection).consumers.get(EVENT_STREAM, INGEST_CONSUMER);
+        this.messages = await consumer.consume({ max_messages: 256 });
+        for await (const message of this.messages) {
+          if (!this.running) break;
+          await this.handle(message);
+        }
+      } catch (error) {
+        if (this.running) {
+          this.logger.warn({ err: error }, 'event ingest: consumer failed; restarting');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    }
+  }
+
+  private async handle(message: JsMsg): Promise<void> {
+    const [, , node, kind] = message.subject.split('.');
+    try {
+      if (!node) throw new Error(`unexpected subject ${message.subject}`);
+      if (kind === 'command') await this.ingestCommandEvent(node, CommandEvent.decode(message.data));
+      else if (kind === 'heartbeat') await this.ingestHeartbeat(node, Heartbeat.decode(message.data));
+      // Other kinds (reports) are consumed by later issues; acknowledged so they do not pile up.
+      message.ack();
+    } catch (error) {
+      this.logger.warn({ err: error, subject: message.subject }, 'event ingest: event not applied; redelivering');
+      message.nak(1000);
+    }
+  }
+
+  /** Applies one command event; returns false when it was a duplicate or not acceptable. */
+  async ingestCommandEvent(node: string, event: CommandEvent): Promise<boolean> {
+    const commandName = event.ref?.id ?? '';
+    if (!/^[a-z0-9-]{1,80}$/.test(commandName) || event.sequence < 1) {
+      this.logger.warn({ node, command: commandName.slice(0, 80) }, 'event ingest: malformed command event dropped');
+      return false;
+    }
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      await this.leader.fence(tx.manager);
+      const receipt = await tx.manager.query<unknown[]>(
+        `INSERT INTO command_event_receipts (command, sequence, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command`,
+        [commandName, event.sequence, now],
+      );
+      if (receipt.length === 0) return false;
+      faultPoint('during-ingest');
+      const command = (await tx.get('Command', commandName, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined;
+      if (!command || command.spec.node !== node || event.ref?.node !== node) {
+        this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
+        return false;
+      }
+      const status = applyCommandEvent(command.status, event, now.toISOString());
+      if (status === command.status) return true;
+      await tx.update(command, { ...writeOf(command), status }, now);
+      const site = await tx.get('Site', command.spec.site);
+      if (site && status.state !== command.status.state) {
+        if (status.state === 'FAILED' || status.state === 'REJECTED') {
+          await recordEvent(tx, site, 'Warning', `Command${status.state === 'FAILED' ? 'Failed' : 'Rejected'}`, `${command.spec.operation} (fence ${command.spec.fence}) ${status.state.toLowerCase()} on ${node}: ${status.reason ?? ''} ${status.message ?? ''}`.trim(), now);
+        } else if (status.state === 'SUCCEEDED') {
+          await recordEvent(tx, site, 'Normal', 'CommandSucceeded', `${command.spec.operation} (fence ${command.spec.fence}) succeeded on ${node}`, now);
+        }
+      }
+      return true;
+    });
+  }
+
+  private async ingestHeartbeat(node: string, heartbeat: Heartbeat): Promise<void> {
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      await this.leader.fence(tx.manager);
+      const current = (await tx.get('Node', node, { lock: true })) as Resource<unknown, NodeStatus> | undefined;
+      if (!current) return;
+      const last = current.status.lastHeartbeat ? Date.parse(current.status.lastHeartbeat) : 0;
+      const load = Math.round(heartbeat.load * 100) / 100;
+      // Throttled: a write when the heartbeat is getting old, or something visible changed.
+      const fresh = now.getTime() - last < this.config.engine.heartbeatTimeoutMs / 3;
+      if (fresh && current.status.load === load && current.status.agentVersion === heartbeat.agentVersion) return;
+      const status = { ...current.status, lastHeartbeat: now.toISOString(), load, agentVersion: heartbeat.agentVersion };
+      await tx.update(current, { ...writeOf(current), status: status }, now);
+    });
+  }
+}
+
+/** The command's status after one event; the same object when nothing changes. Terminal states are final. */
+export function applyCommandEvent(status: CommandStatus, event: CommandEvent, at: string): CommandStatus {
+  if (TERMINAL_COMMAND_STATES.includes(status.state)) return status;
+  const next: CommandStatus = { ...status, lastSequence: Math.max(status.lastSequence, event.sequence), lastHeartbeat: at };
+  const kind = event.kind;
+  switch (kind?.$case) {
+    case undefined:
+      return status;
+    case 'accepted':
+      return status.state === 'STALLED' ? next : { ...next, state: 'RUNNING', startedAt: status.startedAt ?? at };
+    case 'progress':
+      return { ...next, log: appendLog(status.log, `${kind.value.step} (${kind.value.percent}%)`) };
+    case 'log':
+      return { ...next, log: appendLog(status.log, kind.value.line) };
+    case 'heartbeat':
+      return next;
+    case 'succeeded':
+      return { ...next, state: 'SUCCEEDED', finishedAt: at, message: kind.value.message.slice(0, 4096) };
+    case 'failed':
+      return { ...next, state: 'FAILED', finishedAt: at, ...reasonOf(kind.value.reason), message: kind.value.message.slice(0, 4096) };
+    case 'rejected':
+      return { ...next, state: 'REJECTED', finishedAt: at, ...reasonOf(kind.value.reason), message: kind.value.message.slice(0, 4096) };
+  }
+}
+
+function reasonOf(reason: string): { reason?: string } {
+  return /^[A-Z][A-Za-z0-9]{0,127}$/.test(reason) ? { reason } : {};
+}
+
+function appendLog(log: readonly string[], line: string): string[] {
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').slice(0, 4096);
+  const next = [...log, clean];
+  return next.length > MAX_LOG_LINES ? next.slice(next.length - MAX_LOG_LINES) : next;
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from '@pressluft/platform';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
+import { CONFIG, LOGGER } from '../infra/tokens.js';
+
+export const CONTROLLER_LEASE = 'controller';
+
+/** Raised inside a leader-only transaction when this replica no longer holds the lease. */
+export class DeposedError extends Error {
+  constructor(epoch: string | undefined) {
+    super(`not the leader (epoch ${epoch ?? 'none'}): the write is refused`);
+    this.name = 'DeposedError';
+  }
+}
+
+type Listener = (leading: boolean) => void;
+
+/**
+ * Leader election on a PostgreSQL lease row (times from the database clock, so replicas need
+ * not agree on theirs). The holder renews every renewMs; a standby takes over once the lease
+ * expires, with epoch + 1. Every leader-only write calls `fence(manager)` inside its
+ * transaction: it share-locks the lease row and fails unless this replica still holds it at
+ * its epoch, so a deposed leader (paused past its lease, say) cannot write.
+ */
+@Injectable()
+export class LeaderElection implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private epoch: string | undefined;
+  private lastRenewal = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners: Listener[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get leading(): boolean {
+    return this.epoch !== undefined && Date.now() - this.lastRenewal < this.config.engine.leaseTtlMs;
+  }
+
+  get currentEpoch(): string | undefined {
+    return this.leading ? this.epoch : undefined;
+  }
+
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.engine.enabled) return;
+    void this.tick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.epoch !== undefined) {
+      const epoch = this.epoch;
+      this.setLeading(undefined);
+      // Hand over at once instead of making the standby wait for the expiry.
+      await this.dataSource
+        .query(`UPDATE leases SET expires_at = now() WHERE name = $1 AND holder = $2 AND epoch = $3`, [CONTROLLER_LEASE, this.identity, epoch])
+        .catch(() => undefined);
+    }
+  }
+
+  /** Inside a leader-only transaction: refuses the write unless we hold the lease at our epoch. */
+  async fence(manager: EntityManager): Promise<void> {
+    const epoch = this.currentEpoch;
+    if (epoch === undefined) throw new DeposedError(this.epoch);
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > now() FOR SHARE`,
+      [CONTROLLER_LEASE, this.identity, epoch],
+    );
+    if (rows.length === 0) throw new DeposedError(epoch);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const started = Date.now();
+    try {
+      const epoch = await this.acquire();
+      if (epoch !== undefined) this.lastRenewal = started;
+      this.setLeading(epoch);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'lease renewal failed');
+      if (!this.leading) this.setLeading(undefined);
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.config.engine.leaseRenewMs);
+  }
+
+  /** Takes or renews the lease; the epoch we hold, or undefined when another replica does. */
+  private async acquire(): Promise<string | undefined> {
+    const ttl = `${this.config.engine.leaseTtlMs} milliseconds`;
+    const renewed = await this.dataSource.query<[Array<{ epoch: string }>, number]>(
+      `UPDATE leases
+          SET epoch = CASE WHEN holder = $2 AND expires_at > now() THEN epoch ELSE epoch + 1 END,
+              holder = $2, renewed_at = now(), expires_at = now() + $3::interval
+        WHERE name = $1 AND (holder = $2 OR expires_at <= now())
+        RETURNING epoch::text AS epoch`,
+      [CONTROLLER_LEASE, this.identity, ttl],
+    );
+    const row = renewed[0]?.[0];
+    if (row) return row.epoch;
+    const inserted = await this.dataSource.query<Array<{ epoch: string }>>(
+      `INSERT INTO leases (name, holder, epoch, renewed_at, expires_at) VALUES ($1, $2, 1, now(), now() + $3::interval)
+       ON CONFLICT (name) DO NOTHING RETURNING epoch::text AS epoch`,
+      [CONTROLLER_LEASE, this.identity, ttl],
+    );
+    return inserted[0]?.epoch;
+  }
+
+  private setLeading(epoch: string | undefined): void {
+    const was = this.epoch;
+    this.epoch = epoch;
+    if ((was === undefined) === (epoch === undefined) && was === epoch) return;
+    if (epoch !== undefined && was === undefined) this.logger.info({ epoch, identity: this.identity }, 'leader: this replica now runs the loops');
+    if (epoch === undefined && was !== undefined) this.logger.warn({ epoch: was, identity: this.identity }, 'leader: lease lost; loops stopped');
+    if ((was === undefined) !== (epoch === undefined)) for (const listener of this.listeners) listener(epoch !== undefined);
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { jetstream } from '@nats-io/jetstream';
+import type { Logger } from '@pressluft/platform';
+import { DataSource } from 'typeorm';
+import { NatsClient } from '../infra/nats.client.js';
+import { LOGGER } from '../infra/tokens.js';
+import { faultPoint } from './faults.js';
+import { LeaderElection } from './leader-election.js';
+import { Metrics } from './metrics.js';
+
+/** NOTIFY channel the command transaction signals so the relay wakes at once. */
+export const OUTBOX_CHANNEL = 'pressluft_outbox';
+const BATCH = 256;
+const IDLE_POLL_MS = 500;
+
+/**
+ * Publishes unsent outbox rows to JetStream (Nats-Msg-Id = command id) and marks them sent.
+ * PostgreSQL stays the truth: a crash between publish and mark means the row is published
+ * again, JetStream drops the duplicate within its window, and the node's fence rejects it after.
+ */
+@Injectable()
+export class OutboxRelay {
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsClient,
+    private readonly leader: LeaderElection,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Something was written to the outbox: publish now rather than at the next poll. */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let sent = 0;
+      try {
+        sent = await this.relayOnce();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'outbox relay: publish failed; retrying');
+      }
+      if (sent < BATCH && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_POLL_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** Publishes one batch; the number of rows sent. */
+  async relayOnce(): Promise<number> {
+    const connection = this.nats.connection();
+    if (!connection || connection.isClosed() || !this.leader.leading) return 0;
+    const rows = await this.dataSource.query<Array<{ id: string; command: string; subject: string; payload: Buffer; age: number }>>(
+      `SELECT id::text AS id, command, subject, payload, extract(epoch FROM now() - created_at)::float8 AS age
+         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+      [BATCH],
+    );
+    this.metrics.outboxLag.set(rows.length);
+    this.metrics.outboxOldestSeconds.set(rows[0]?.age ?? 0);
+    if (rows.length === 0) return 0;
+    const js = jetstream(connection);
+    // Published in order on one connection; the acks are awaited together.
+    await Promise.all(rows.map((row) => js.publish(row.subject, row.payload, { msgID: row.command })));
+    faultPoint('after-publish');
+    await this.dataSource.transaction(async (manager) => {
+      await this.leader.fence(manager);
+      await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+    });
+    return rows.length;
+  }
+}

@@ -1,0 +1,41 @@
+import { cpuToPercent, memoryToMebibytes, phpSizeToMegabytes, type Resource, type SiteSpec } from '@pressluft/domain';
+import type { SiteConfig } from '@pressluft/proto';
+
+/**
+ * The site's short stable id: from its uid (random), 8 base-36 characters, so the Linux user
+ * `site_<id>` fits every valid site name into Linux's 32 characters.
+ */
+export function siteShortId(uid: string): string {
+  const hex = uid.replace(/-/g, '').slice(0, 12);
+  return Number.parseInt(hex, 16).toString(36).padStart(8, '0').slice(-8);
+}
+
+/** What the agent needs to converge a site: the spec as the wire contract types it. */
+export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
+  const spec = site.spec;
+  return {
+    name: site.metadata.name,
+    id: siteShortId(site.metadata.uid),
+    environment: spec.environment,
+    domains: [...spec.domains],
+    php: {
+      version: spec.php.version ?? '8.2',
+      memoryLimitMb: phpSizeToMegabytes(spec.php.memoryLimit) ?? 256,
+      maxChildren: spec.php.maxChildren,
+      uploadMaxMb: spec.php.uploadMaxSize ? (phpSizeToMegabytes(spec.php.uploadMaxSize) ?? 64) : 64,
+    },
+    wordpress: {
+      version: spec.wordpress.version,
+      title: spec.wordpress.title,
+      adminUser: spec.wordpress.adminUser,
+      adminEmail: spec.wordpress.adminEmail,
+      locale: spec.wordpress.locale ?? 'en_US',
+    },
+    resources: {
+      cpuPercent: cpuToPercent(spec.resources.cpu) ?? 100,
+      memoryMib: memoryToMebibytes(spec.resources.memory) ?? 512,
+    },
+    ...(spec.code ? { git: { url: spec.code.git.url, ref: spec.code.git.ref } } : {}),
+    keepReleases: spec.releases.keep,
+  };
+}

@@ -1,0 +1,155 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  planSite,
+  setCondition,
+  SITE_FINALIZER,
+  type CommandSpec,
+  type CommandStatus,
+  type CommandView,
+  type NodeStatus,
+  type NodeView,
+  type Resource,
+  type SiteAction,
+  type SiteStatus,
+  findCondition,
+  isDestructive,
+} from '@pressluft/domain';
+import { recordEvent } from '../events/event.recorder.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
+import { issueCommand, type Site } from './command.issuer.js';
+import { faultPoint } from './faults.js';
+import { LeaderElection } from './leader-election.js';
+
+export type ReconcileOutcome = 'noop' | 'wrote' | 'issued';
+
+function nodeView(node: Resource<unknown, NodeStatus>, sites: number): NodeView {
+  return {
+    name: node.metadata.name,
+    ready: findCondition(node.status.conditions, 'Ready')?.status === 'True',
+    unschedulable: (node.spec as { unschedulable?: boolean }).unschedulable === true,
+    load: node.status.load ?? 0,
+    sites,
+  };
+}
+
+function commandView(command: Resource<CommandSpec, CommandStatus>): CommandView {
+  return {
+    name: command.metadata.name,
+    operation: command.spec.operation,
+    state: command.status.state,
+    fence: command.spec.fence,
+    generation: command.spec.generation,
+    destructive: isDestructive(command.spec.operation),
+  };
+}
+
+/**
+ * Level-triggered Site reconciler: re-reads the site, its newest command and its node, asks the
+ * pure planner for the one next step and carries it out in a transaction that re-checks the
+ * site's resourceVersion (a concurrent write makes this pass a no-op; the write requeues the key).
+ */
+@Injectable()
+export class SiteReconciler {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly leader: LeaderElection,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async reconcile(name: string): Promise<ReconcileOutcome> {
+    const site = (await this.store.get('Site', name)) as Site | undefined;
+    if (!site) return 'noop';
+    const latest = await this.latestCommand(name);
+    const bound = site.status.nodeName ?? site.spec.nodeName;
+    const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
+    // Scheduling is the only step that needs every node.
+    const nodes = bound ? [] : await this.schedulable();
+    const action = planSite({
+      site,
+      latestCommand: latest ? commandView(latest) : undefined,
+      node: node ? nodeView(node, 0) : undefined,
+      nodes,
+    });
+    return this.apply(site, action, latest);
+  }
+
+  private async schedulable(): Promise<NodeView[]> {
+    const [{ items: nodes }, counts] = await Promise.all([
+      this.store.list('Node'),
+      this.store.countSitesByNode(),
+    ]);
+    return nodes.map((n) => nodeView(n as Resource<unknown, NodeStatus>, counts.get(n.metadata.name) ?? 0));
+  }
+
+  private latestCommand(site: string): Promise<Resource<CommandSpec, CommandStatus> | undefined> {
+    return this.store.latestCommandFor(site) as Promise<Resource<CommandSpec, CommandStatus> | undefined>;
+  }
+
+  private async apply(observed: Site, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {
+    if (action.type === 'none') {
+      return observed.metadata.deletionTimestamp ? 'noop' : this.setConditions(observed, 'Ready', 'True', 'Converged', 'the site matches its spec');
+    }
+    if (action.type === 'wait') {
+      const stalled = action.reason === 'Stalled';
+      return this.setConditions(observed, stalled ? 'Stalled' : 'Reconciling', stalled ? 'True' : 'False', action.reason, action.message);
+    }
+    const now = this.clock.now();
+    const outcome = await this.store.transaction(async (tx): Promise<ReconcileOutcome> => {
+      await this.leader.fence(tx.manager);
+      const site = (await tx.get('Site', observed.metadata.name, { lock: true })) as Site | undefined;
+      if (!site || site.metadata.resourceVersion !== observed.metadata.resourceVersion) return 'noop';
+      switch (action.type) {
+        case 'addFinalizer':
+          await tx.update(site, { ...writeOf(site), finalizers: [...site.metadata.finalizers, SITE_FINALIZER] }, now);
+          return 'wrote';
+        case 'removeFinalizer': {
+          const finalizers = site.metadata.finalizers.filter((f) => f !== SITE_FINALIZER);
+          if (site.metadata.deletionTimestamp && finalizers.length === 0) await tx.remove(site, now);
+          else await tx.update(site, { ...writeOf(site), finalizers }, now);
+          return 'wrote';
+        }
+        case 'bind':
+          await this.writeStatus(tx, site, { ...site.status, nodeName: action.nodeName }, now);
+          await recordEvent(tx, site, 'Normal', 'Scheduled', `bound to node ${action.nodeName}`, now);
+          return 'wrote';
+        case 'issue': {
+          const node = site.status.nodeName ?? site.spec.nodeName;
+          if (!node) return 'noop';
+          await issueCommand(tx, site, node, action.operation, action.phase, now);
+          return 'issued';
+        }
+        case 'complete': {
+          const succeeded = action.phase !== 'FAILED';
+          let conditions = setCondition(site.status.conditions, { type: 'Reconciling', status: 'False', reason: action.reason, message: action.message }, now);
+          conditions = setCondition(conditions, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: action.reason, message: action.message }, now);
+          if (succeeded) conditions = setCondition(conditions, { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' }, now);
+          const status: SiteStatus = { ...site.status, phase: action.phase, conditions, observedGeneration: latest?.spec.generation ?? site.status.observedGeneration };
+          await this.writeStatus(tx, site, status, now);
+          if (!succeeded) await recordEvent(tx, site, 'Warning', action.reason, action.message, now);
+          return 'wrote';
+        }
+      }
+    });
+    if (outcome === 'issued') faultPoint('after-command-commit');
+    return outcome;
+  }
+
+  private writeStatus(tx: ResourceTransaction, site: Site, status: SiteStatus, now: Date): Promise<Resource> {
+    return tx.update(site, { ...writeOf(site), status: status }, now);
+  }
+
+  /** Conditions only; no write when they already say this (reconciles must not churn versions). */
+  private async setConditions(site: Site, type: string, status: 'True' | 'False', reason: string, message: string): Promise<ReconcileOutcome> {
+    const current = findCondition(site.status.conditions, type);
+    if (current && current.status === status && current.reason === reason && current.message === message) return 'noop';
+    const now = this.clock.now();
+    return this.store.transaction(async (tx) => {
+      await this.leader.fence(tx.manager);
+      const fresh = (await tx.get('Site', site.metadata.name, { lock: true })) as Site | undefined;
+      if (!fresh || fresh.metadata.resourceVersion !== site.metadata.resourceVersion) return 'noop';
+      await this.writeStatus(tx, fresh, { ...fresh.status, conditions: setCondition(fresh.status.conditions, { type, status, reason, message }, now) }, now);
+      return 'wrote';
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { stalledCommand, type CommandSpec, type CommandStatus, type Resource } from '@pressluft/domain';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
+import { recordEvent } from '../events/event.recorder.js';
+import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
+import { ResourceStore, writeOf } from '../resources/resource.store.js';
+import { LeaderElection } from './leader-election.js';
+import { Metrics } from './metrics.js';
+
+type CommandResource = Resource<CommandSpec, CommandStatus>;
+
+/**
+ * A command that was sent (or started) and then went silent for the stall window becomes
+ * STALLED with a Warning event; the site's reconciler then reports Stalled=True and waits for an
+ * operator. Nothing is retried here: destructive commands are never retried automatically.
+ */
+@Injectable()
+export class StallDetector {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly leader: LeaderElection,
+    private readonly metrics: Metrics,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** One pass; the commands it marked STALLED. */
+  async sweep(): Promise<string[]> {
+    const now = this.clock.now();
+    const inFlight = await this.store.commandsInFlight();
+    const counts = await this.store.commandCountsByState();
+    this.metrics.commands.reset();
+    for (const [state, count] of counts) this.metrics.commands.set({ state }, count);
+    const stalled: string[] = [];
+    for (const { command, sentAt } of inFlight) {
+      // A command the relay has published counts as dispatched even before the agent answers.
+      const state = command.status.state === 'PENDING' && sentAt ? 'DISPATCHED' : command.status.state;
+      const view = { state, ...(command.status.lastHeartbeat ? { lastHeartbeat: command.status.lastHeartbeat } : {}), ...(command.status.startedAt ? { startedAt: command.status.startedAt } : {}), ...(sentAt ? { dispatchedAt: sentAt } : {}) };
+      if (!stalledCommand(view, now, this.config.engine.stallWindowMs)) continue;
+      const marked = await this.store.transaction(async (tx) => {
+        await this.leader.fence(tx.manager);
+        const fresh = (await tx.get('Command', command.metadata.name, { lock: true })) as CommandResource | undefined;
+        if (!fresh || fresh.metadata.resourceVersion !== command.metadata.resourceVersion) return false;
+        const silence = Math.round(this.config.engine.stallWindowMs / 1000);
+        await tx.update(fresh, { ...writeOf(fresh), status: { ...fresh.status, state: 'STALLED', message: `no heartbeat for more than ${silence}s` } }, now);
+        const site = await tx.get('Site', fresh.spec.site);
+        if (site) {
+          await recordEvent(tx, site, 'Warning', 'CommandStalled', `${fresh.spec.operation} (fence ${fresh.spec.fence}) on ${fresh.spec.node}: no heartbeat for more than ${silence}s; retry or abandon it through the API`, now);
+        }
+        return true;
+      });
+      if (marked) stalled.push(command.metadata.name);
+    }
+    return stalled;
+  }
+}

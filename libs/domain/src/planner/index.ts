@@ -1,0 +1,11 @@
+export {
+  IN_FLIGHT_COMMAND_STATES,
+  OPERATION_PHASE,
+  OPERATION_REASONS,
+  isDestructive,
+  isInFlight,
+  stalledCommand,
+} from './operations.js';
+export { pickNode, type NodeView } from './pick-node.js';
+export { planNode, type NodeAction, type NodeObservation } from './node.planner.js';
+export { SITE_FINALIZER, planSite, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';

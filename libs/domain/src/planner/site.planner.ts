@@ -1,0 +1,298 @@
+import { type CommandOperation, type CommandState } from '../command.js';
+import { type Resource } from '../resource.js';
+import { canTransition, type SitePhase } from '../site-lifecycle.js';
+import { type SiteSpec, type SiteStatus } from '../site.js';
+import { OPERATION_PHASE, OPERATION_REASONS, isDestructive, isInFlight } from './operations.js';
+import { pickNode, type NodeView } from './pick-node.js';
+
+/** Held by every live site so its row outlives a DELETE until the node has cleaned up. */
+export const SITE_FINALIZER = 'pressluft.io/site-cleanup';
+
+/** A command as the planner needs it. `generation` is the site's metadata.generation when it was issued. */
+export interface CommandView {
+  name: string;
+  operation: CommandOperation;
+  state: CommandState;
+  fence: number;
+  generation: number;
+  destructive: boolean;
+}
+
+export interface SiteObservation {
+  /** Desired (spec, metadata.generation, deletionTimestamp, finalizers) and status. */
+  site: Resource<SiteSpec, SiteStatus>;
+  /** The site's newest command (highest fence). */
+  latestCommand: CommandView | undefined;
+  /** The node named by status.nodeName ?? spec.nodeName, if it exists. */
+  node: NodeView | undefined;
+  /** All nodes, for scheduling. */
+  nodes: readonly NodeView[];
+}
+
+/**
+ * The one next step for a site. Executing it is the reconciler's job:
+ * - `issue`: in one transaction, phase -> `phase`, status.fence++, a command row with that fence
+ *   and generation = metadata.generation, an outbox row.
+ * - `complete`: phase -> `phase` and status.observedGeneration = latestCommand.generation (the
+ *   generation the finished command applied, success or not).
+ * - `wait`: nothing to write but conditions/events; the reconciler runs again on the next change
+ *   (command event, node heartbeat, spec write) or resync.
+ */
+export type SiteAction =
+  | { type: 'none' }
+  | { type: 'addFinalizer' }
+  | { type: 'bind'; nodeName: string }
+  | { type: 'wait'; reason: string; message: string }
+  | { type: 'issue'; operation: CommandOperation; phase: SitePhase; destructive: boolean }
+  | { type: 'complete'; phase: SitePhase; reason: string; message: string }
+  | { type: 'removeFinalizer' };
+
+type Wait = Extract<SiteAction, { type: 'wait' }>;
+
+const NONE: SiteAction = { type: 'none' };
+
+/**
+ * plan(desired, observed) -> next action for a Site. Pure and level-triggered: it looks at the
+ * whole observation every time and never remembers anything between calls, so running it twice
+ * on the same world gives the same answer and a missed event costs nothing but latency.
+ *
+ * Order of concerns (each returns as soon as it has an answer):
+ * 1. deletion (finalizer handling), 2. our finalizer on live sites, 3. a consistent view of the
+ * newest command (fence), 4. one command in flight per site, 5. reflect a finished command in
+ * the phase, 6. binding to a node, 7. node health, 8. the phase machine (provision, deploy,
+ * retry after failure).
+ */
+export function planSite(observed: SiteObservation): SiteAction {
+  const { metadata } = observed.site;
+  const hasFinalizer = metadata.finalizers.includes(SITE_FINALIZER);
+  if (metadata.deletionTimestamp !== undefined) {
+    // Without our finalizer the API deletes the row itself; there is nothing left for us to do.
+    return hasFinalizer ? planDeletion(observed) : NONE;
+  }
+  // First, before any side effect on a node: otherwise a DELETE could drop the row while the
+  // node still holds the site's user, pool, database and files, and nobody would clean them up.
+  if (!hasFinalizer) return { type: 'addFinalizer' };
+  return planLive(observed);
+}
+
+function planDeletion(observed: SiteObservation): SiteAction {
+  const { site, latestCommand: latest } = observed;
+  const name = site.metadata.name;
+
+  // Nothing was ever sent to a node (no command, fence never moved): nothing to clean up there.
+  if (latest === undefined && site.status.fence === 0) return { type: 'removeFinalizer' };
+
+  const gate = fenceGate(observed) ?? commandGate(observed);
+  if (gate) return gate;
+
+  if (latest?.operation === 'DeleteSite') {
+    if (latest.state === 'SUCCEEDED') return { type: 'removeFinalizer' };
+    // Destructive: a half-done deletion is never repeated on our own (STALLED is caught by commandGate).
+    return wait(
+      'DeleteFailed',
+      `Site ${name}: DeleteSite (fence ${latest.fence}) ${latest.state === 'REJECTED' ? 'was rejected by the node' : 'failed'}; ` +
+        'deletion is destructive and never retried automatically: an operator must retry it or abandon it (remove the finalizer)',
+    );
+  }
+
+  // A finished deploy/clone/restore must land in ACTIVE or FAILED first: DELETING can only follow those.
+  const reflected = reflectFinished(observed);
+  if (reflected) return reflected;
+
+  const phase = site.status.phase;
+  if (!canTransition(phase, 'DELETING')) {
+    return wait('PhaseCommandMismatch', `Site ${name}: phase ${phase} without a DeleteSite command to match; an operator must investigate`);
+  }
+
+  const health = nodeHealth(observed, 'abandon the deletion (remove the finalizer) if the node is gone for good');
+  if (health) return health;
+  return issue('DeleteSite');
+}
+
+function planLive(observed: SiteObservation): SiteAction {
+  const { site, latestCommand: latest } = observed;
+  const { metadata, spec, status } = site;
+  const name = metadata.name;
+
+  const gate = fenceGate(observed) ?? commandGate(observed) ?? reflectFinished(observed);
+  if (gate) return gate;
+
+  if (status.phase === 'DELETING') {
+    // Only a deletion (deletionTimestamp set) issues DeleteSite; a live site here is an inconsistency.
+    return wait('PhaseCommandMismatch', `Site ${name}: phase DELETING but no deletion was requested; an operator must investigate`);
+  }
+
+  // Binding. status.nodeName is written once: a site's data lives on its node and moving it is a
+  // migration, not a reschedule. A later edit of spec.nodeName is therefore not followed here (the
+  // API should refuse it once bound).
+  if (!status.nodeName) {
+    if (spec.nodeName) {
+      const pinned = observed.nodes.find((node) => node.name === spec.nodeName);
+      return pinned
+        ? { type: 'bind', nodeName: pinned.name }
+        : wait('NodeNotFound', `Site ${name}: spec.nodeName ${spec.nodeName} names no node`);
+    }
+    const chosen = pickNode(observed.nodes);
+    return chosen
+      ? { type: 'bind', nodeName: chosen.name }
+      : wait('NoNodeAvailable', `Site ${name}: no Ready, schedulable node to place the site on`);
+  }
+
+  // Only for bound sites: a cordoned (unschedulable) node keeps serving and updating its sites.
+  const health = nodeHealth(observed, 'the site is converged again once the node is back');
+  if (health) return health;
+
+  const phase = status.phase;
+  switch (phase) {
+    case 'PENDING':
+      return issue('ProvisionSite');
+    case 'ACTIVE':
+      // Spec changes queue up by generation: whatever arrived while a command ran is picked up
+      // here, once the site is back to ACTIVE, as one deploy of the newest spec.
+      return metadata.generation > status.observedGeneration ? issue('DeploySite') : NONE;
+    case 'FAILED':
+      return retryFailed(observed);
+    case 'PROVISIONING':
+    case 'DEPLOYING':
+    case 'CLONING':
+    case 'RESTORING':
+      // Unreachable: reflectFinished has turned these into ACTIVE/FAILED or waited.
+      return wait('PhaseCommandMismatch', `Site ${name}: phase ${phase} with command ${latest?.name ?? '(none)'}; an operator must investigate`);
+  }
+}
+
+/**
+ * Failure policy. A failed site is retried only when the user changed the spec since the failed
+ * command was issued (metadata.generation > command.generation): retrying the same spec that just
+ * failed would hot-loop (fail, retry, fail...) and flood the node and the event log, and a failure
+ * of an idempotent step on an unchanged spec usually needs a human (or a new spec) anyway. The
+ * retry reuses the operation that can converge from here: provisioning again if the site never got
+ * past it, else a deploy of the newest spec. Destructive operations (restore, clone, delete) are
+ * never retried, not even for a new spec: their half-done state needs an operator's decision.
+ */
+function retryFailed(observed: SiteObservation): SiteAction {
+  const { site, latestCommand: last } = observed;
+  const { metadata, status } = site;
+  const name = metadata.name;
+  if (last && last.state !== 'SUCCEEDED' && isDestructive(last.operation)) {
+    return wait(
+      OPERATION_REASONS[last.operation].failed,
+      `Site ${name}: ${last.operation} (fence ${last.fence}) failed; it is destructive and never retried automatically: ` +
+        'an operator must retry it or abandon it',
+    );
+  }
+  // The generation the failure is about: the failed command's, or (no phase-changing command to
+  // look at, e.g. the newest command is a backup) the one status last reflected.
+  const failedAt = last && OPERATION_PHASE[last.operation] !== undefined ? last.generation : status.observedGeneration;
+  if (metadata.generation > failedAt) {
+    return issue(last === undefined || last.operation === 'ProvisionSite' ? 'ProvisionSite' : 'DeploySite');
+  }
+  const what = last ? `${last.operation} (fence ${last.fence})` : 'the site';
+  return wait(
+    'Failed',
+    `Site ${name}: ${what} failed for generation ${failedAt}; change the spec to retry, or retry from the console`,
+  );
+}
+
+/**
+ * The newest command must be the one status.fence points at. Reads of the site and of its
+ * commands can be out of step (a command issued between the two reads); acting on an older
+ * command than the site's phase belongs to would, e.g., complete a running rollback with the
+ * previous deploy's result. So we wait for a consistent view instead.
+ */
+function fenceGate(observed: SiteObservation): Wait | undefined {
+  const { site, latestCommand: latest } = observed;
+  const name = site.metadata.name;
+  const fence = site.status.fence;
+  if (latest === undefined) {
+    return fence > 0
+      ? wait('CommandNotFound', `Site ${name}: status.fence is ${fence} but no command is visible; waiting for a consistent read`)
+      : undefined;
+  }
+  if (latest.fence !== fence) {
+    return wait(
+      'StaleObservation',
+      `Site ${name}: newest visible command ${latest.name} has fence ${latest.fence} but status.fence is ${fence}; waiting for a consistent read`,
+    );
+  }
+  return undefined;
+}
+
+/** One command per site at a time; a stalled one blocks until an operator retries or abandons it. */
+function commandGate(observed: SiteObservation): Wait | undefined {
+  const { site, latestCommand: latest } = observed;
+  if (latest === undefined) return undefined;
+  const name = site.metadata.name;
+  if (isInFlight(latest.state)) {
+    return wait('CommandInFlight', `Site ${name}: waiting for ${latest.operation} (${latest.name}, fence ${latest.fence}, ${latest.state})`);
+  }
+  if (latest.state === 'STALLED') {
+    // STALLED is not terminal: the agent may still report. Issuing anything now could overlap
+    // with a command that is still running on the node, so even non-destructive work waits.
+    const why = isDestructive(latest.operation) ? 'it is destructive and never retried automatically' : 'it may still be running on the node';
+    return wait(
+      'Stalled',
+      `Site ${name}: ${latest.operation} (${latest.name}, fence ${latest.fence}) stalled without heartbeats; ${why}: an operator must retry or abandon it`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A phase that names running work (PROVISIONING, DEPLOYING, CLONING, RESTORING) with the newest
+ * command finished: move the phase to the outcome. SUCCEEDED -> ACTIVE; FAILED or REJECTED (the
+ * node refused the fence) -> FAILED. The generation does not matter here: a spec that changed
+ * meanwhile is picked up from ACTIVE (observedGeneration < generation) or by the failure policy.
+ * A running-work phase whose newest command is of another operation, or missing, cannot finish on
+ * its own; it becomes FAILED so a human sees it rather than a site stuck forever.
+ */
+function reflectFinished(observed: SiteObservation): SiteAction | undefined {
+  const { site, latestCommand: latest } = observed;
+  const name = site.metadata.name;
+  const phase = site.status.phase;
+  if (phase !== 'PROVISIONING' && phase !== 'DEPLOYING' && phase !== 'CLONING' && phase !== 'RESTORING') return undefined;
+  if (latest === undefined || OPERATION_PHASE[latest.operation] !== phase) {
+    return complete(
+      'FAILED',
+      'PhaseCommandMismatch',
+      `Site ${name}: phase ${phase} but the newest command is ${latest ? `${latest.operation} (${latest.name})` : 'missing'}`,
+    );
+  }
+  const what = `${latest.operation} (${latest.name}, fence ${latest.fence})`;
+  switch (latest.state) {
+    case 'SUCCEEDED':
+      return complete('ACTIVE', OPERATION_REASONS[latest.operation].succeeded, `Site ${name}: ${what} succeeded`);
+    case 'FAILED':
+      return complete('FAILED', OPERATION_REASONS[latest.operation].failed, `Site ${name}: ${what} failed`);
+    case 'REJECTED':
+      return complete('FAILED', 'CommandRejected', `Site ${name}: node rejected ${what} as stale`);
+    case 'PENDING':
+    case 'DISPATCHED':
+    case 'RUNNING':
+    case 'STALLED':
+      return undefined; // commandGate waits for these
+  }
+}
+
+function nodeHealth(observed: SiteObservation, advice: string): Wait | undefined {
+  const { site, node } = observed;
+  const name = site.metadata.name;
+  const nodeName = site.status.nodeName ?? site.spec.nodeName ?? '(none)';
+  if (node === undefined) return wait('NodeNotFound', `Site ${name}: node ${nodeName} does not exist; ${advice}`);
+  if (!node.ready) return wait('NodeNotReady', `Site ${name}: waiting for node ${node.name} to become Ready`);
+  return undefined;
+}
+
+function issue(operation: CommandOperation): SiteAction {
+  const phase = OPERATION_PHASE[operation];
+  if (phase === undefined) throw new Error(`${operation} changes no site phase and is not issued by the site planner`);
+  return { type: 'issue', operation, phase, destructive: isDestructive(operation) };
+}
+
+function complete(phase: SitePhase, reason: string, message: string): SiteAction {
+  return { type: 'complete', phase, reason, message };
+}
+
+function wait(reason: string, message: string): Wait {
+  return { type: 'wait', reason, message };
+}

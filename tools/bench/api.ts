@@ -1,0 +1,140 @@
+/**
+ * tools/bench/api: PUT applies per second and their latency with 8 concurrent clients, beside a
+ * raw single-row INSERT loop on the same PostgreSQL in the same run. A benchmark, not a test:
+ * it prints numbers and asserts nothing.
+ */
+import { Agent, request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { createLogger } from '@pressluft/platform';
+import { Harness } from '../../libs/testing/src/harness.js';
+import { startControlPlane } from '../../apps/control-plane/src/app.js';
+import { loadControlPlaneConfig } from '../../apps/control-plane/src/config/control-plane.config.js';
+
+const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 8);
+const DURATION_MS = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
+const WARMUP_MS = 2000;
+
+interface Result {
+  readonly ops: number;
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function summary(name: string, result: Result): string {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  return `${name.padEnd(22)} ${(result.ops / result.seconds).toFixed(0).padStart(7)} ops/s   p50 ${percentile(sorted, 50).toFixed(2).padStart(6)} ms   p99 ${percentile(sorted, 99).toFixed(2).padStart(6)} ms   (${result.ops} ops)`;
+}
+
+/** Runs `op` in `CLIENTS` concurrent loops; only operations started after the warm-up count. */
+async function load(op: (client: number, i: number) => Promise<void>): Promise<Result> {
+  const latencies: number[] = [];
+  let ops = 0;
+  const start = performance.now();
+  const measureFrom = start + WARMUP_MS;
+  const end = measureFrom + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t0 = performance.now();
+        await op(client, i);
+        if (t0 >= measureFrom) {
+          latencies.push(performance.now() - t0);
+          ops += 1;
+        }
+      }
+    }),
+  );
+  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies };
+}
+
+function put(agent: Agent, base: string, token: string, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: 'PUT', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function site(name: string, title: string): string {
+  return JSON.stringify({
+    apiVersion: 'pressluft.io/v1',
+    kind: 'Site',
+    metadata: { name, labels: { bench: 'api' } },
+    spec: {
+      domains: [`${name}.example.test`],
+      nodeName: 'local',
+      wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test' },
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const harness = await Harness.start({ postgres: true, nats: true });
+  const dir = mkdtempSync(join(tmpdir(), 'pressluft-bench-'));
+  try {
+    const postgres = harness.postgres;
+    const nats = harness.nats;
+    if (!postgres || !nats) throw new Error('harness services missing');
+    const databaseUrl = await postgres.createDatabase('bench');
+    const token = `plt_${randomBytes(32).toString('base64url')}`;
+    writeFileSync(join(dir, 'admin.token'), token, { mode: 0o600 });
+    const plane = await startControlPlane(
+      loadControlPlaneConfig({
+        PRESSLUFT_HTTP_PORT: '0',
+        PRESSLUFT_HTTPS_PORT: 'off',
+        PRESSLUFT_ADMIN_TOKEN_FILE: join(dir, 'admin.token'),
+        PRESSLUFT_DATABASE_URL: databaseUrl,
+        PRESSLUFT_NATS_URL: nats.url,
+        PRESSLUFT_LOG_LEVEL: 'silent',
+      }),
+      createLogger({ name: 'bench', level: 'silent' }),
+    );
+    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    let failures = 0;
+
+    // Each client applies its own site; every PUT changes the spec, so each one is a real write.
+    const apply = await load(async (client, i) => {
+      const status = await put(agent, plane.httpUrl, token, `/apis/pressluft.io/v1/sites/bench-${client}`, site(`bench-${client}`, `Bench ${i}`));
+      if (status !== 200 && status !== 201) failures += 1;
+    });
+
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: CLIENTS });
+    await pool.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, name text NOT NULL, body jsonb NOT NULL)');
+    const raw = await load(async (client, i) => {
+      await pool.query('INSERT INTO bench_raw (name, body) VALUES ($1, $2)', [`bench-${client}`, site(`bench-${client}`, `Bench ${i}`)]);
+    });
+    await pool.end();
+    agent.destroy();
+    await plane.close();
+
+    const version = (await postgres.query('postgres', 'SHOW server_version')).rows[0] as { server_version?: string } | undefined;
+    console.log(`tools/bench/api: ${CLIENTS} concurrent clients, ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up, PostgreSQL ${version?.server_version ?? '?'}`);
+    console.log(summary('PUT apply (API)', apply));
+    console.log(summary('raw INSERT (pg)', raw));
+    console.log(`ratio API/raw throughput: ${(apply.ops / raw.ops).toFixed(3)}   failed applies: ${failures}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await harness.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
