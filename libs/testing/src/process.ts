@@ -146,6 +146,8 @@ function runWithInput(command: string, args: string[], options: { runAs?: RunAs;
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${String(code)}: ${stderr}`))));
+    // A child that exits before reading its input must not crash us with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input);
   });
 }

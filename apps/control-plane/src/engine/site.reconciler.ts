@@ -61,10 +61,10 @@ export class SiteReconciler {
     const site = (await this.store.get('Site', name)) as Site | undefined;
     if (!site) return 'noop';
     const latest = await this.latestCommand(name);
-    const bound = site.status.nodeName ?? site.spec.nodeName;
+    const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
-    // Scheduling is the only step that needs every node.
-    const nodes = bound ? [] : await this.schedulable();
+    // Only binding (scheduling, or checking spec.nodeName) needs every node.
+    const nodes = site.status.nodeName ? [] : await this.schedulable();
     const action = planSite({
       site,
       latestCommand: latest ? commandView(latest) : undefined,
@@ -114,7 +114,7 @@ export class SiteReconciler {
           await recordEvent(tx, site, 'Normal', 'Scheduled', `bound to node ${action.nodeName}`, now);
           return 'wrote';
         case 'issue': {
-          const node = site.status.nodeName ?? site.spec.nodeName;
+          const node = site.status.nodeName || site.spec.nodeName;
           if (!node) return 'noop';
           await issueCommand(tx, site, node, action.operation, action.phase, now);
           return 'issued';

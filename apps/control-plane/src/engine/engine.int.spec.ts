@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { api } from '../testing/api-client.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
+import { TestAgent } from '../testing/test-agent.js';
+
+const V1 = '/apis/pressluft.io/v1';
+type Obj = {
+  metadata: { name: string; generation: number; finalizers: string[]; resourceVersion: string };
+  spec: Record<string, unknown>;
+  status: { phase?: string; observedGeneration?: number; nodeName?: string; fence?: number; state?: string; conditions?: Array<{ type: string; status: string; reason: string }>; log?: string[] };
+};
+
+function siteManifest(name: string, node: string): Record<string, unknown> {
+  const base = parseYaml(readFileSync(resolve(__dirname, '../../../../examples/site.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+  return { apiVersion: 'pressluft.io/v1', kind: 'Site', metadata: { name }, spec: { ...base.spec, nodeName: node, domains: [`${name}.example.test`] } };
+}
+
+describe('reconcile engine with a test agent on the real NATS server', () => {
+  let fx: ControlPlaneFixture;
+  let agent: TestAgent | undefined;
+  const call = <T = Obj>(path: string, options: Parameters<typeof api>[2] = {}) => api<T>(fx.plane.httpUrl, path, { token: fx.adminToken, ...options });
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify((await call(`${V1}/sites?limit=50`)).body).slice(0, 1500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const site = (name: string) => call(`${V1}/sites/${name}`).then((r) => (r.status === 200 ? r.body : undefined));
+
+  beforeAll(async () => {
+    fx = await startControlPlaneFixture({
+      engine: true,
+      env: { PRESSLUFT_LEASE_TTL_MS: '3000', PRESSLUFT_LEASE_RENEW_MS: '300', PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '3000', PRESSLUFT_STALL_WINDOW_MS: '2000', PRESSLUFT_RESYNC_MS: '5000' },
+    });
+    expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { provider: 'static' } } })).status).toBe(201);
+    agent = await TestAgent.start(inject('services').nats.url, 'node-a', { heartbeatMs: 300 });
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await fx?.stop();
+  });
+
+  it('marks a heartbeating node Ready', async () => {
+    const node = await until('node Ready', async () => {
+      const body = (await call(`${V1}/nodes/node-a`)).body;
+      return body.status.conditions?.find((c) => c.type === 'Ready' && c.status === 'True') ? body : undefined;
+    });
+    expect(node.status.phase).toBe('READY');
+  });
+
+  it('provisions a new site: finalizer, ProvisionSite on the bus, ACTIVE and Ready', async () => {
+    expect((await call(`${V1}/sites`, { method: 'POST', body: siteManifest('alpha', 'node-a') })).status).toBe(201);
+    const active = await until('alpha ACTIVE', async () => {
+      const s = await site('alpha');
+      return s?.status.phase === 'ACTIVE' ? s : undefined;
+    });
+    expect(active.metadata.finalizers).toContain('pressluft.io/site-cleanup');
+    expect(active.status).toMatchObject({ nodeName: 'node-a', fence: 1, observedGeneration: 1 });
+    expect(active.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    const provision = agent!.received.find((r) => r.command.ref?.site === 'alpha');
+    expect(provision?.command.payload?.$case).toBe('provisionSite');
+    expect(provision?.verdict).toBe('apply');
+    const commands = await call<{ items: Obj[] }>(`${V1}/commands?site=alpha`);
+    expect(commands.body.items.map((c) => [c.metadata.name, c.status.state])).toEqual([['alpha-1', 'SUCCEEDED']]);
+    expect(commands.body.items[0]?.status.log).toEqual(['converge (50%)']);
+  });
+
+  it('deploys a spec change (generation 2) and deletes behind the finalizer', async () => {
+    await call(`${V1}/sites/alpha`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Alpha Two' } } } });
+    const deployed = await until('alpha generation 2 converged', async () => {
+      const s = await site('alpha');
+      return s?.status.observedGeneration === 2 && s.status.phase === 'ACTIVE' ? s : undefined;
+    });
+    expect(deployed.status.fence).toBe(2);
+    expect(agent!.received.filter((r) => r.command.ref?.site === 'alpha').map((r) => r.command.payload?.$case)).toEqual(['provisionSite', 'deploySite']);
+
+    expect((await call(`${V1}/sites/alpha`, { method: 'DELETE' })).status).toBe(202);
+    await until('alpha gone', async () => ((await call(`${V1}/sites/alpha`)).status === 404 ? true : undefined));
+    expect(agent!.received.filter((r) => r.command.ref?.site === 'alpha').map((r) => r.command.payload?.$case)).toEqual(['provisionSite', 'deploySite', 'deleteSite']);
+  });
+
+  it('marks a silent running command STALLED with a Warning, and the site Stalled=True', async () => {
+    agent!.behaviour = 'hang';
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('beta', 'node-a') });
+      const stalled = await until('beta Stalled', async () => {
+        const s = await site('beta');
+        return s?.status.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True') ? s : undefined;
+      });
+      expect(stalled.status.phase).toBe('PROVISIONING');
+      const command = (await call<{ items: Obj[] }>(`${V1}/commands?site=beta`)).body.items[0];
+      expect(command?.status.state).toBe('STALLED');
+      const events = await call<{ items: Array<{ type: string; reason: string }> }>(`${V1}/events?involvedObject=sites/beta`);
+      expect(events.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Warning', reason: 'CommandStalled' })]));
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+  });
+
+  it('ingests each (command, sequence) once and rejects an older fence on the node', async () => {
+    await call(`${V1}/sites`, { method: 'POST', body: siteManifest('gamma', 'node-a') });
+    await until('gamma ACTIVE', async () => ((await site('gamma'))?.status.phase === 'ACTIVE' ? true : undefined));
+    const first = agent!.received.find((r) => r.command.ref?.site === 'gamma')?.command;
+    if (!first) throw new Error('no command for gamma');
+    const before = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];
+    // Replayed events (same sequences) change nothing.
+    await agent!.sendEvent(first, 2, { $case: 'progress', value: { step: 'replayed', percent: 99 } });
+    await agent!.sendEvent(first, 3, { $case: 'failed', value: { reason: 'Replayed', message: 'must be ignored' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];
+    expect(after?.status).toEqual(before?.status);
+    expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+  });
+});
