@@ -146,3 +146,16 @@ describe('applyJsonPatch: semantics', () => {
     expect(applyJsonPatch({}, patch)).toMatchObject({ ok: false, error: { field: 'patch' } });
   });
 });
+
+describe('applyJsonPatch size bound', () => {
+  it('refuses a copy chain that would grow the document exponentially (2^40 values unbounded)', () => {
+    const ops = Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '/spec', path: `/spec/x${i}` }));
+    const result = applyJsonPatch({ spec: { a: [1, 2, 3], b: { c: 'd' } } }, ops);
+    expect(result).toMatchObject({ ok: false, error: { message: expect.stringContaining('would exceed') as unknown } });
+  });
+
+  it('allows copies that stay within the bound', () => {
+    const result = applyJsonPatch({ spec: { a: 1 } }, [{ op: 'copy', from: '/spec/a', path: '/spec/b' }]);
+    expect(result).toEqual({ ok: true, value: { spec: { a: 1, b: 1 } } });
+  });
+});

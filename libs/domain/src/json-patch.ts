@@ -9,6 +9,25 @@ const OPS: readonly Op[] = ['add', 'remove', 'replace', 'move', 'copy', 'test'];
 /** More operations than any honest client sends; bounds the work one request can cause. */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
+/**
+ * Bound on the patched document's size (values: objects, arrays and scalars). `copy` doubles a
+ * subtree per operation, so a small patch could otherwise grow a document exponentially
+ * (the problem behind CVE-2019-1002100 in Kubernetes).
+ */
+export const MAX_PATCHED_NODES = 100_000;
+
+/** Counts values in a JSON document iteratively, stopping once past `limit`. */
+function countNodes(value: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= limit) {
+    const node = stack.pop();
+    count += 1;
+    if (node !== null && typeof node === 'object') stack.push(...Object.values(node as Record<string, unknown>));
+  }
+  return count;
+}
+
 class PatchError extends Error {
   constructor(readonly field: string, message: string) {
     super(message);
@@ -22,7 +41,8 @@ class PatchError extends Error {
 export function applyJsonPatch(document: unknown, operations: unknown): JsonPatchResult {
   if (!Array.isArray(operations)) return fail('patch', 'must be an array of operations');
   if (operations.length > MAX_JSON_PATCH_OPERATIONS) return fail('patch', `must have at most ${MAX_JSON_PATCH_OPERATIONS} operations`);
-  const root = { doc: cloneJson(document) };
+  const root: Root = { doc: cloneJson(document), nodes: 0 };
+  root.nodes = countNodes(root.doc, MAX_PATCHED_NODES);
   try {
     operations.forEach((operation: unknown, index) => applyOne(root, operation, `patch[${index}]`));
   } catch (error) {
@@ -38,6 +58,13 @@ function fail(field: string, message: string): JsonPatchResult {
 
 interface Root {
   doc: unknown;
+  /** Values in the document so far (an upper bound: removals are not subtracted). */
+  nodes: number;
+}
+
+function grow(root: Root, value: unknown, at: string): void {
+  root.nodes += countNodes(value, MAX_PATCHED_NODES);
+  if (root.nodes > MAX_PATCHED_NODES) throw new PatchError(at, `the patched document would exceed ${MAX_PATCHED_NODES} values`);
 }
 
 function applyOne(root: Root, operation: unknown, at: string): void {
@@ -72,7 +99,9 @@ function applyOne(root: Root, operation: unknown, at: string): void {
     }
     case 'copy': {
       const from = parsePointer(operation['from'], `${at}.from`);
-      add(root, path, cloneJson(get(root, from, `${at}.from`)), `${at}.path`);
+      const copied = get(root, from, `${at}.from`);
+      grow(root, copied, at);
+      add(root, path, cloneJson(copied), `${at}.path`);
       return;
     }
     case 'test':

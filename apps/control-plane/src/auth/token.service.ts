@@ -9,6 +9,8 @@ import type { Principal, Role } from './principal.js';
 /** `plt_` + 32 random bytes: high entropy, so a plain SHA-256 is a safe thing to store. */
 const TOKEN_PATTERN = /^plt_[A-Za-z0-9_-]{43}$/;
 const SUBJECT_PATTERN = /^[a-z][a-z0-9._@-]{0,62}$/;
+/** Subjects with a meaning in the audit log: the bootstrap token's and the one for no token. */
+const RESERVED_SUBJECTS: ReadonlySet<string> = new Set(['admin', 'anonymous']);
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -65,6 +67,8 @@ export class TokenService {
     const causes = [];
     if (typeof subject !== 'string' || !SUBJECT_PATTERN.test(subject)) {
       causes.push({ field: 'subject', message: `must match ${SUBJECT_PATTERN.source}` });
+    } else if (RESERVED_SUBJECTS.has(subject)) {
+      causes.push({ field: 'subject', message: `"${subject}" is reserved` });
     }
     if (role !== 'admin' && role !== 'operator' && role !== 'viewer') causes.push({ field: 'role', message: 'must be admin, operator or viewer' });
     if (causes.length > 0) throw new PressluftError('Invalid', `token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);

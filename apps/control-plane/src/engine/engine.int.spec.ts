@@ -106,6 +106,43 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     }
   });
 
+  it('lets an operator retry the stalled command (next fence), and the site converges', async () => {
+    const viewer = await fx.token('viewer', 'vic');
+    expect((await api(fx.plane.httpUrl, `${V1}/commands/beta-1/retry`, { method: 'POST', token: viewer })).status).toBe(403);
+    const retried = await call(`${V1}/commands/beta-1/retry`, { method: 'POST' });
+    expect(retried.status).toBe(201);
+    expect(retried.body.metadata.name).toBe('beta-2');
+    const active = await until('beta ACTIVE', async () => {
+      const s = await site('beta');
+      return s?.status.phase === 'ACTIVE' ? s : undefined;
+    });
+    expect(active.status.fence).toBe(2);
+    expect(active.status.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'False' });
+    const commands = (await call<{ items: Obj[] }>(`${V1}/commands?site=beta`)).body.items;
+    expect(commands.map((c) => [c.metadata.name, c.status.state])).toEqual([
+      ['beta-1', 'FAILED'],
+      ['beta-2', 'SUCCEEDED'],
+    ]);
+    expect((await call(`${V1}/commands/beta-2/retry`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('lets an operator abandon a stalled command: the site shows FAILED, nothing is retried by itself', async () => {
+    agent!.behaviour = 'hang';
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('delta', 'node-a') });
+      await until('delta-1 STALLED', async () => ((await call(`${V1}/commands/delta-1`)).body.status?.state === 'STALLED' ? true : undefined));
+      expect((await call(`${V1}/commands/delta-1/abandon`, { method: 'POST' })).status).toBe(200);
+      const failed = await until('delta FAILED', async () => {
+        const s = await site('delta');
+        return s?.status.phase === 'FAILED' ? s : undefined;
+      });
+      expect(failed.status.fence).toBe(1);
+      expect(agent!.received.filter((r) => r.command.ref?.site === 'delta')).toHaveLength(1);
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+  });
+
   it('ingests each (command, sequence) once and rejects an older fence on the node', async () => {
     await call(`${V1}/sites`, { method: 'POST', body: siteManifest('gamma', 'node-a') });
     await until('gamma ACTIVE', async () => ((await site('gamma'))?.status.phase === 'ACTIVE' ? true : undefined));

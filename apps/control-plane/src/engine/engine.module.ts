@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ResourcesModule } from '../resources/resources.module.js';
+import { CommandsController } from './commands.controller.js';
 import { Engine } from './engine.service.js';
 import { EventIngest } from './event.ingest.js';
 import { LeaderElection } from './leader-election.js';
@@ -12,7 +13,7 @@ import { StallDetector } from './stall.detector.js';
 
 @Module({
   imports: [ResourcesModule],
-  controllers: [MetricsController],
+  controllers: [MetricsController, CommandsController],
   providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, SiteReconciler, NodeMonitor, StallDetector, Engine],
   exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
 })

@@ -1,0 +1,74 @@
+import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { kindByName, toWireObject, type CommandSpec, type CommandStatus, type KindInfo, type Resource } from '@pressluft/domain';
+import type { Request } from 'express';
+import { principalOf } from '../auth/auth.guard.js';
+import { authorize } from '../auth/policy.js';
+import { conflict, notFound } from '../common/errors.js';
+import { recordEvent } from '../events/event.recorder.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import { ResourceStore, writeOf } from '../resources/resource.store.js';
+import { issueCommand, type Site } from './command.issuer.js';
+import { OutboxRelay } from './outbox.relay.js';
+
+type CommandResource = Resource<CommandSpec, CommandStatus>;
+const COMMAND_KIND = kindByName('Command') as KindInfo;
+
+/**
+ * How an operator resolves a stalled or failed command: retry (a new command, same operation,
+ * next fence; for a destructive operation this is the explicit human decision the engine never
+ * takes itself) or abandon (the command counts as failed and the site shows it).
+ */
+@Controller('apis/pressluft.io/v1/commands/:name')
+export class CommandsController {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly relay: OutboxRelay,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post('retry')
+  @HttpCode(201)
+  async retry(@Param('name') name: string, @Req() req: Request): Promise<Record<string, unknown>> {
+    const principal = principalOf(req);
+    authorize(principal, 'update', COMMAND_KIND);
+    const now = this.clock.now();
+    const issued = await this.store.transaction(async (tx) => {
+      const command = await this.resolvable(tx.get('Command', name, { lock: true }), name);
+      const site = (await tx.get('Site', command.spec.site, { lock: true })) as Site | undefined;
+      if (!site) throw notFound('sites', command.spec.site);
+      if (site.status.fence !== command.spec.fence) throw conflict('commands', name, `a newer command (fence ${site.status.fence}) exists for site ${site.metadata.name}`);
+      await tx.update(command, { ...writeOf(command), status: { ...command.status, state: 'FAILED', reason: 'RetriedByOperator', message: `retried by ${principal.subject}`, finishedAt: now.toISOString() } }, now);
+      const next = await issueCommand(tx, site, command.spec.node, command.spec.operation, site.status.phase, now);
+      await recordEvent(tx, site, 'Normal', 'CommandRetried', `${command.spec.operation} retried by ${principal.subject}: fence ${command.spec.fence} -> ${next.spec.fence}`, now);
+      return next;
+    });
+    this.relay.poke();
+    return toWireObject(issued);
+  }
+
+  @Post('abandon')
+  @HttpCode(200)
+  async abandon(@Param('name') name: string, @Req() req: Request): Promise<Record<string, unknown>> {
+    const principal = principalOf(req);
+    authorize(principal, 'update', COMMAND_KIND);
+    const now = this.clock.now();
+    const abandoned = await this.store.transaction(async (tx) => {
+      const command = await this.resolvable(tx.get('Command', name, { lock: true }), name);
+      const updated = await tx.update(command, { ...writeOf(command), status: { ...command.status, state: 'FAILED', reason: 'Abandoned', message: `abandoned by ${principal.subject}`, finishedAt: now.toISOString() } }, now);
+      const site = await tx.get('Site', command.spec.site);
+      if (site) await recordEvent(tx, site, 'Warning', 'CommandAbandoned', `${command.spec.operation} (fence ${command.spec.fence}) abandoned by ${principal.subject}`, now);
+      return updated;
+    });
+    return toWireObject(abandoned);
+  }
+
+  /** Only a stalled or failed command can be resolved; a running one is still someone's work. */
+  private async resolvable(found: Promise<Resource | undefined>, name: string): Promise<CommandResource> {
+    const command = (await found) as CommandResource | undefined;
+    if (!command) throw notFound('commands', name);
+    if (command.status.state !== 'STALLED' && command.status.state !== 'FAILED' && command.status.state !== 'REJECTED') {
+      throw conflict('commands', name, `it is ${command.status.state}; only STALLED, FAILED or REJECTED commands can be retried or abandoned`);
+    }
+    return command;
+  }
+}
