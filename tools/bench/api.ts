@@ -99,6 +99,8 @@ async function main(): Promise<void> {
         PRESSLUFT_DATABASE_URL: databaseUrl,
         PRESSLUFT_NATS_URL: nats.url,
         PRESSLUFT_LOG_LEVEL: 'silent',
+        // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
+        PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false',
       }),
       createLogger({ name: 'bench', level: 'silent' }),
     );

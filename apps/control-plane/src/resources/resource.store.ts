@@ -175,11 +175,14 @@ export class ResourceTransaction {
 
   private async recordChange(type: ChangeType, object: Resource, now: Date): Promise<void> {
     await this.manager.query(
-      `WITH change AS (INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at) VALUES ($1, $2, $3, $4, $5, $6))
-       SELECT pg_notify($7, $1::text)`,
-      [object.metadata.resourceVersion, object.kind, object.metadata.name, type, JSON.stringify(object), now, CHANGE_CHANNEL],
+      `INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [object.metadata.resourceVersion, object.kind, object.metadata.name, type, JSON.stringify(object), now],
     );
+    this.changed = true;
   }
+
+  /** True once this transaction recorded a change (the store then wakes the watchers after commit). */
+  changed = false;
 }
 
 export interface ListOptions {
@@ -190,13 +193,23 @@ export interface ListOptions {
 
 /** The state store: PostgreSQL through TypeORM. All writes happen inside `transaction`. */
 export class ResourceStore {
+  private notifyPending = false;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Runs `work` in one transaction; a deadlock or serialization failure is retried (twice). */
   async transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction((manager) => work(new ResourceTransaction(manager)));
+        let changed = false;
+        const result = await this.dataSource.transaction(async (manager) => {
+          const tx = new ResourceTransaction(manager);
+          const value = await work(tx);
+          changed = tx.changed;
+          return value;
+        });
+        if (changed) this.wakeWatchers();
+        return result;
       } catch (error) {
         const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
         if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
@@ -206,6 +219,21 @@ export class ResourceStore {
 
   async get(kind: KindName, name: string): Promise<Resource | undefined> {
     return new ResourceTransaction(this.dataSource.manager).get(kind, name);
+  }
+
+  /**
+   * NOTIFY after commit, at most one per few milliseconds: a NOTIFY inside the write transaction
+   * serialises commits on PostgreSQL's notification queue (it halved write throughput), and the
+   * watchers read the change log themselves anyway. A notification lost to a crash only delays
+   * them until their next poll.
+   */
+  private wakeWatchers(): void {
+    if (this.notifyPending) return;
+    this.notifyPending = true;
+    setTimeout(() => {
+      this.notifyPending = false;
+      this.dataSource.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, '']).catch(() => undefined);
+    }, 2);
   }
 
   /**
