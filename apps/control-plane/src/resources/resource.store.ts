@@ -118,29 +118,54 @@ export class ResourceTransaction {
 
   /** Inserts a new object; undefined when the name was taken meanwhile (the caller re-reads and decides). */
   async create(write: ObjectWrite, now: Date): Promise<Resource | undefined> {
-    const rv = await this.nextResourceVersion();
-    const rows = await this.manager.query<RawRow[]>(
-      `INSERT INTO resources (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL)
-       ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
-      [write.kind, write.name, randomUUID(), write.generation, rv, write.labels, write.annotations, JSON.stringify(write.finalizers), JSON.stringify(write.spec), write.status, now],
+    const object: Resource = {
+      apiVersion: 'pressluft.io/v1',
+      kind: write.kind,
+      metadata: {
+        name: write.name,
+        uid: randomUUID(),
+        generation: write.generation,
+        resourceVersion: '',
+        labels: write.labels,
+        annotations: write.annotations,
+        finalizers: write.finalizers,
+        creationTimestamp: now.toISOString(),
+      },
+      spec: write.spec,
+      status: write.status,
+    };
+    return this.writeWithChange(
+      `INSERT INTO resources (${COLUMNS}) VALUES ($1, $2, $3, $4, (SELECT v FROM rv), $5, $6, $7, $8, $9, $10, NULL)
+       ON CONFLICT DO NOTHING RETURNING resource_version`,
+      [write.kind, write.name, object.metadata.uid, write.generation, write.labels, write.annotations, JSON.stringify(write.finalizers), JSON.stringify(write.spec), write.status, now],
+      'ADDED',
+      object,
+      now,
     );
-    if (!rows[0]) return undefined;
-    const created = fromRaw(rows[0]);
-    await this.recordChange('ADDED', created, now);
-    return created;
   }
 
   async update(current: Resource, write: ObjectWrite, now: Date): Promise<Resource> {
-    const rv = await this.nextResourceVersion();
-    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
-    const [rows] = await this.manager.query<[RawRow[], number]>(
-      `UPDATE resources SET generation = $3, resource_version = $4, labels = $5, annotations = $6, finalizers = $7, spec = $8, status = $9, deletion_timestamp = $10
-       WHERE kind = $1 AND name = $2 RETURNING ${COLUMNS}`,
+    const { deletionTimestamp: _previous, ...metadata } = current.metadata;
+    const object: Resource = {
+      ...current,
+      metadata: {
+        ...metadata,
+        generation: write.generation,
+        labels: write.labels,
+        annotations: write.annotations,
+        finalizers: write.finalizers,
+        ...(write.deletionTimestamp ? { deletionTimestamp: new Date(write.deletionTimestamp).toISOString() } : {}),
+      },
+      spec: write.spec,
+      status: write.status,
+    };
+    const updated = await this.writeWithChange(
+      `UPDATE resources SET generation = $3, resource_version = (SELECT v FROM rv), labels = $4, annotations = $5, finalizers = $6, spec = $7, status = $8, deletion_timestamp = $9
+        WHERE kind = $1 AND name = $2 RETURNING resource_version`,
       [
         current.kind,
         current.metadata.name,
         write.generation,
-        rv,
         write.labels,
         write.annotations,
         JSON.stringify(write.finalizers),
@@ -148,37 +173,49 @@ export class ResourceTransaction {
         write.status,
         write.deletionTimestamp ? new Date(write.deletionTimestamp) : null,
       ],
+      'MODIFIED',
+      object,
+      now,
     );
-    if (!rows[0]) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
-    const updated = fromRaw(rows[0]);
-    await this.recordChange('MODIFIED', updated, now);
+    if (!updated) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
     return updated;
   }
 
   /** Removes the row; the DELETED change carries the last state with a new resourceVersion. */
   async remove(current: Resource, now: Date): Promise<Resource> {
-    const rv = await this.nextResourceVersion();
-    await this.manager.query(`DELETE FROM resources WHERE kind = $1 AND name = $2`, [current.kind, current.metadata.name]);
-    const gone: Resource = { ...current, metadata: { ...current.metadata, resourceVersion: rv } };
-    await this.recordChange('DELETED', gone, now);
+    const gone = await this.writeWithChange(
+      `DELETE FROM resources WHERE kind = $1 AND name = $2 RETURNING (SELECT v FROM rv) AS resource_version`,
+      [current.kind, current.metadata.name],
+      'DELETED',
+      current,
+      now,
+    );
+    if (!gone) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
     return gone;
   }
 
-  private async nextResourceVersion(): Promise<string> {
-    const [row] = await this.manager.query<Array<{ rv: string }>>(
-      `SELECT nextval('resource_version_seq')::text AS rv FROM (SELECT pg_advisory_xact_lock($1)) AS locked`,
-      [RESOURCE_VERSION_LOCK],
+  /**
+   * One statement per write: take the resourceVersion lock, draw the next version, write the row
+   * and append the change. The lock is held from here to commit, so keeping this to one round
+   * trip keeps the serialised part of every write short.
+   */
+  private async writeWithChange(rowSql: string, params: unknown[], type: ChangeType, object: Resource, now: Date): Promise<Resource | undefined> {
+    const n = params.length;
+    const rows = await this.manager.query<Array<{ rv: string }>>(
+      `WITH rv AS (SELECT nextval('resource_version_seq') AS v FROM (SELECT pg_advisory_xact_lock($${n + 1})) AS locked),
+            written AS (${rowSql}),
+            change AS (
+              INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at)
+              SELECT written.resource_version, $${n + 2}, $${n + 3}, $${n + 4},
+                     jsonb_set($${n + 5}::jsonb, '{metadata,resourceVersion}', to_jsonb(written.resource_version::text)), $${n + 6}
+                FROM written)
+       SELECT resource_version::text AS rv FROM written`,
+      [...params, RESOURCE_VERSION_LOCK, object.kind, object.metadata.name, type, JSON.stringify(object), now],
     );
-    if (!row) throw new Error('resource_version_seq returned nothing');
-    return row.rv;
-  }
-
-  private async recordChange(type: ChangeType, object: Resource, now: Date): Promise<void> {
-    await this.manager.query(
-      `INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [object.metadata.resourceVersion, object.kind, object.metadata.name, type, JSON.stringify(object), now],
-    );
+    const rv = rows[0]?.rv;
+    if (rv === undefined) return undefined;
     this.changed = true;
+    return { ...object, metadata: { ...object.metadata, resourceVersion: rv } };
   }
 
   /** True once this transaction recorded a change (the store then wakes the watchers after commit). */
