@@ -143,6 +143,30 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     }
   });
 
+  it('while a site is DEPLOYING: a conflicting change gets 409 naming the deploy, a spec change is queued by generation', async () => {
+    await call(`${V1}/sites`, { method: 'POST', body: siteManifest('epsilon', 'node-a') });
+    await until('epsilon ACTIVE', async () => ((await site('epsilon'))?.status.phase === 'ACTIVE' ? true : undefined));
+    agent!.behaviour = 'hang';
+    try {
+      await call(`${V1}/sites/epsilon`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Epsilon Two' } } } });
+      await until('epsilon DEPLOYING', async () => ((await site('epsilon'))?.status.phase === 'DEPLOYING' ? true : undefined));
+      const before = (await site('epsilon'))!;
+      const moved = await call<{ reason: string; message: string }>(`${V1}/sites/epsilon`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { environment: 'staging' } } });
+      expect(moved.status).toBe(409);
+      expect(moved.body.reason).toBe('Conflict');
+      expect(moved.body.message).toContain('a deploy is in progress');
+      expect((await site('epsilon'))?.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+      const queued = await call(`${V1}/sites/epsilon`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Epsilon Three' } } } });
+      expect(queued.status).toBe(200);
+      expect(queued.body.metadata.generation).toBe(3);
+      expect((await call(`${V1}/commands/epsilon-2/abandon`, { method: 'POST' })).status).toBe(409); // still running
+      await until('epsilon-2 STALLED', async () => ((await call(`${V1}/commands/epsilon-2`)).body.status?.state === 'STALLED' ? true : undefined));
+      expect((await call(`${V1}/commands/epsilon-2/abandon`, { method: 'POST' })).status).toBe(200);
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+  });
+
   it('ingests each (command, sequence) once and rejects an older fence on the node', async () => {
     await call(`${V1}/sites`, { method: 'POST', body: siteManifest('gamma', 'node-a') });
     await until('gamma ACTIVE', async () => ((await site('gamma'))?.status.phase === 'ACTIVE' ? true : undefined));

@@ -6,6 +6,9 @@ import {
   applyMergePatch,
   validateManifest,
   validateStatus,
+  busyOperation,
+  type SiteSpec,
+  type SiteStatus,
   type KindInfo,
   type ManifestInput,
   type Resource,
@@ -114,6 +117,7 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
     isDeepStrictEqual(input.annotations, current.metadata.annotations) &&
     isDeepStrictEqual(finalizers, current.metadata.finalizers);
   if (unchanged) return { object: current, created: false, gone: false, warnings: [] };
+  if (specChanged && kind.kind === 'Site') checkSiteSpecChange(current, input);
   if (current.metadata.deletionTimestamp && finalizers.length === 0) {
     return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
   }
@@ -125,6 +129,31 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
     now,
   );
   return { object: updated, created: false, gone: false, warnings: [] };
+}
+
+/**
+ * One mutation per site in flight. Spec changes that can wait are accepted and queued by
+ * generation (the engine deploys them when the site is ACTIVE again); these cannot wait:
+ * any spec change to a site being deleted, and a change of node or environment while an
+ * operation works on the site. A bound site never changes node: moving it is a migration.
+ */
+function checkSiteSpecChange(current: Resource, input: ManifestInput): void {
+  const status = current.status as Partial<SiteStatus>;
+  const before = current.spec as SiteSpec;
+  const after = input.spec as SiteSpec;
+  const name = current.metadata.name;
+  const operation = current.metadata.deletionTimestamp ? busyOperation('DELETING') : status.phase ? busyOperation(status.phase) : undefined;
+  if (operation && (current.metadata.deletionTimestamp || status.phase === 'DELETING')) {
+    throw conflict('sites', name, `the site is busy: ${operation} is in progress; its spec cannot change`);
+  }
+  if (operation && (before.nodeName !== after.nodeName || before.environment !== after.environment)) {
+    throw conflict('sites', name, `the site is busy: ${operation} is in progress; spec.nodeName and spec.environment cannot change until it finishes`);
+  }
+  if (status.nodeName && after.nodeName !== undefined && after.nodeName !== status.nodeName) {
+    throw new PressluftError('Invalid', `Site "${name}" is invalid: spec.nodeName: the site is bound to node ${status.nodeName}; moving a site to another node is a migration`, [
+      { field: 'spec.nodeName', message: `must stay ${status.nodeName}, the node the site is bound to` },
+    ], { kind: 'Site', name });
+  }
 }
 
 function checkName(kind: KindInfo, urlName: string, input: ManifestInput): void {
