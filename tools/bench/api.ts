@@ -4,16 +4,9 @@
  * it prints numbers and asserts nothing.
  */
 import { Agent, request } from 'node:http';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { createLogger } from '@pressluft/platform';
-import { Harness } from '../../libs/testing/src/harness.js';
-import { startControlPlane } from '../../apps/control-plane/src/app.js';
-import { loadControlPlaneConfig } from '../../apps/control-plane/src/config/control-plane.config.js';
+import { runBenchmark, withBenchPlane } from './bench-plane.js';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 8);
 const DURATION_MS = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
@@ -82,28 +75,8 @@ function site(name: string, title: string): string {
 }
 
 async function main(): Promise<void> {
-  const harness = await Harness.start({ postgres: true, nats: true });
-  const dir = mkdtempSync(join(tmpdir(), 'pressluft-bench-'));
-  try {
-    const postgres = harness.postgres;
-    const nats = harness.nats;
-    if (!postgres || !nats) throw new Error('harness services missing');
-    const databaseUrl = await postgres.createDatabase('bench');
-    const token = `plt_${randomBytes(32).toString('base64url')}`;
-    writeFileSync(join(dir, 'admin.token'), token, { mode: 0o600 });
-    const plane = await startControlPlane(
-      loadControlPlaneConfig({
-        PRESSLUFT_HTTP_PORT: '0',
-        PRESSLUFT_HTTPS_PORT: 'off',
-        PRESSLUFT_ADMIN_TOKEN_FILE: join(dir, 'admin.token'),
-        PRESSLUFT_DATABASE_URL: databaseUrl,
-        PRESSLUFT_NATS_URL: nats.url,
-        PRESSLUFT_LOG_LEVEL: 'silent',
-        // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
-        PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false',
-      }),
-      createLogger({ name: 'bench', level: 'silent' }),
-    );
+  // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
+  await withBenchPlane({ PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false' }, async ({ plane, token, databaseUrl, postgres }) => {
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     let failures = 0;
 
@@ -120,23 +93,13 @@ async function main(): Promise<void> {
     });
     await pool.end();
     agent.destroy();
-    await plane.close();
 
     const version = (await postgres.query('postgres', 'SHOW server_version')).rows[0] as { server_version?: string } | undefined;
     console.log(`tools/bench/api: ${CLIENTS} concurrent clients, ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up, PostgreSQL ${version?.server_version ?? '?'}`);
     console.log(summary('PUT apply (API)', apply));
     console.log(summary('raw INSERT (pg)', raw));
     console.log(`ratio API/raw throughput: ${(apply.ops / raw.ops).toFixed(3)}   failed applies: ${failures}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await harness.stop();
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -7,21 +7,14 @@
  *  - apply -> command on the bus: PUT to the test agent receiving the command, p50/p99,
  *  - outbox relay throughput beside a raw INSERT + publish loop in the same run.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { createLogger } from '@pressluft/platform';
-import { Harness } from '../../libs/testing/src/harness.js';
-import { startControlPlane } from '../../apps/control-plane/src/app.js';
-import { loadControlPlaneConfig } from '../../apps/control-plane/src/config/control-plane.config.js';
 import { SiteReconciler } from '../../apps/control-plane/src/engine/site.reconciler.js';
 import { TestAgent } from '../../apps/control-plane/src/testing/test-agent.js';
 import { api } from '../../apps/control-plane/src/testing/api-client.js';
+import { runBenchmark, withBenchPlane } from './bench-plane.js';
 
 const SITES = Number(process.env['BENCH_SITES'] ?? 200);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -50,28 +43,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 12
 }
 
 async function main(): Promise<void> {
-  const harness = await Harness.start({ postgres: true, nats: true });
-  const dir = mkdtempSync(join(tmpdir(), 'pressluft-bench-'));
-  let agent: TestAgent | undefined;
-  try {
-    const { postgres, nats } = harness;
-    if (!postgres || !nats) throw new Error('harness services missing');
-    const databaseUrl = await postgres.createDatabase('bench');
-    const token = `plt_${randomBytes(32).toString('base64url')}`;
-    writeFileSync(join(dir, 'admin.token'), token, { mode: 0o600 });
-    const plane = await startControlPlane(
-      loadControlPlaneConfig({
-        PRESSLUFT_HTTP_PORT: '0',
-        PRESSLUFT_HTTPS_PORT: 'off',
-        PRESSLUFT_ADMIN_TOKEN_FILE: join(dir, 'admin.token'),
-        PRESSLUFT_DATABASE_URL: databaseUrl,
-        PRESSLUFT_NATS_URL: nats.url,
-        PRESSLUFT_LOG_LEVEL: 'silent',
-        PRESSLUFT_RESYNC_MS: '3600000',
-        PRESSLUFT_LEASE_RENEW_MS: '500',
-      }),
-      createLogger({ name: 'bench', level: 'silent' }),
-    );
+  await withBenchPlane({ PRESSLUFT_RESYNC_MS: '3600000', PRESSLUFT_LEASE_RENEW_MS: '500' }, async ({ plane, token, databaseUrl, nats }) => {
     const call = (path: string, options: Parameters<typeof api>[2] = {}) => api(plane.httpUrl, path, { token, ...options });
     const db = new pg.Pool({ connectionString: databaseUrl, max: 8 });
     const count = async (sql: string) => Number(((await db.query<{ n: string }>(sql)).rows[0] ?? { n: '0' }).n);
@@ -81,7 +53,7 @@ async function main(): Promise<void> {
     };
 
     await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'bench-node' }, spec: { provider: 'static' } } });
-    agent = await TestAgent.start(nats.url, 'bench-node', { heartbeatMs: 500 });
+    const agent = await TestAgent.start(nats.url, 'bench-node', { heartbeatMs: 500 });
     await until('node Ready', async () => (await count(`SELECT count(*)::text AS n FROM resources WHERE kind = 'Node' AND status ->> 'phase' = 'READY'`)) === 1);
 
     // 1. Issuing: SITES sites created at once; the engine finalizes, binds and issues each.
@@ -115,7 +87,7 @@ async function main(): Promise<void> {
       const before = agent.received.length;
       const started = performance.now();
       await call(`${V1}/sites/${name}`, { method: 'PUT', body: site(name, `Bench ${i}`) });
-      await until('command received', () => Promise.resolve(agent !== undefined && agent.received.length > before), 10_000);
+      await until('command received', () => Promise.resolve(agent.received.length > before), 10_000);
       latencies.push(performance.now() - started);
       await until('site converged', async () => (await count(`SELECT count(*)::text AS n FROM resources WHERE kind = 'Site' AND name = '${name}' AND status ->> 'phase' = 'ACTIVE' AND (status ->> 'observedGeneration')::int = 2`)) === 1, 10_000);
     }
@@ -142,24 +114,14 @@ async function main(): Promise<void> {
     const rawSeconds = (performance.now() - rawStart) / 1000;
     await nc.close();
     await db.end();
-    await plane.close();
+    await agent.stop();
 
     console.log(`tools/bench/engine: ${SITES} sites, PostgreSQL and nats-server from the harness, 2 cores`);
     console.log(`no-op reconciles:        ${(noops / SECONDS).toFixed(0)} /s (4 workers, ${SECONDS} s)`);
     console.log(`sites to command issued: ${(SITES / issueSeconds).toFixed(0)} sites/s (${SITES} sites in ${issueSeconds.toFixed(2)} s; engine ran ${reconcilesDuring} reconciles = ${(reconcilesDuring / issueSeconds).toFixed(0)} reconciles/s)`);
     console.log(`apply -> command on bus: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms (${latencies.length} applies, one at a time)`);
     console.log(`outbox relay:            ${(RELAY_ROWS / relaySeconds).toFixed(0)} msgs/s; raw INSERT+publish loop ${(RELAY_ROWS / rawSeconds).toFixed(0)} msgs/s; ratio ${(rawSeconds / relaySeconds).toFixed(2)}`);
-  } finally {
-    await agent?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    await harness.stop();
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -13,6 +13,12 @@ import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 
 const MAX_LOG_LINES = 1000;
+/**
+ * Events a replica fetched but never acknowledged (it died, froze or lost the lease) go to the
+ * next leader after this long. Short, because applying an event takes milliseconds and a
+ * redelivery is harmless (receipts make ingest idempotent).
+ */
+const ACK_WAIT_NANOS = 5_000_000_000;
 
 /**
  * Agent events from pressluft.evt.<node>.<kind> (a durable pull consumer, explicit acks):
@@ -56,7 +62,11 @@ export class EventIngest {
       }
       try {
         const jsm = await jetstreamManager(connection);
-        await jsm.consumers.add(EVENT_STREAM, { durable_name: INGEST_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 30_000_000_000, max_deliver: -1 });
+        const settings = { ack_wait: ACK_WAIT_NANOS, max_deliver: -1 };
+        // An existing consumer from an older version is brought to the current settings.
+        await jsm.consumers
+          .add(EVENT_STREAM, { durable_name: INGEST_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...settings })
+          .catch(() => jsm.consumers.update(EVENT_STREAM, INGEST_CONSUMER, settings));
         const consumer = await jetstream(connection).consumers.get(EVENT_STREAM, INGEST_CONSUMER);
         this.messages = await consumer.consume({ max_messages: 256 });
         for await (const message of this.messages) {

@@ -17,6 +17,8 @@ describe('control plane /healthz and /readyz', () => {
       PRESSLUFT_DATABASE_URL: harness.postgres?.url,
       PRESSLUFT_NATS_URL: inject('services').nats.url,
       PRESSLUFT_READY_TIMEOUT_MS: '1000',
+      // The run-wide NATS is shared: only engine tests may consume its event stream.
+      PRESSLUFT_ENGINE: 'false',
     });
     plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: 'silent' }));
   });

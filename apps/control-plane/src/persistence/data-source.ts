@@ -8,7 +8,7 @@ export const MIGRATIONS = [InitialSchema1764420000000, CommandBus1764430000000];
 /** Key of the advisory lock that serialises migrations across replicas starting together. */
 const MIGRATION_LOCK = 7_210_001;
 
-export function createDataSource(url: string, options: { poolSize?: number; connectTimeoutMs?: number } = {}): DataSource {
+export function createDataSource(url: string, options: { poolSize?: number; connectTimeoutMs?: number; idleInTransactionMs?: number } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -18,7 +18,13 @@ export function createDataSource(url: string, options: { poolSize?: number; conn
     synchronize: false,
     logging: false,
     poolSize: options.poolSize ?? 20,
-    extra: { connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 },
+    extra: {
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      // A replica frozen inside a transaction (GC pause, SIGSTOP) must not hold its locks, the
+      // leader fence's share lock on the lease above all, beyond a few seconds: PostgreSQL ends
+      // such a session, and a standby can take the lease.
+      options: `-c idle_in_transaction_session_timeout=${options.idleInTransactionMs ?? 5000}`,
+    },
   });
 }
 
