@@ -74,7 +74,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     if (this.queue) return;
     this.position = await this.store.latestResourceVersion();
     const queue = new WorkQueue((key) => this.reconcile(key), {
-      concurrency: 4,
+      concurrency: 8,
       baseDelayMs: 200,
       maxDelayMs: 30_000,
       onError: (key, error, attempt, retryInMs) => this.logger.warn({ err: error, key, attempt, retryInMs }, `reconcile ${key} failed`),

@@ -10,6 +10,7 @@ import {
   type NodeView,
   type Resource,
   type SiteAction,
+  type SiteObservation,
   type SiteStatus,
   findCondition,
   isDestructive,
@@ -65,13 +66,13 @@ export class SiteReconciler {
     const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
     // Only binding (scheduling, or checking spec.nodeName) needs every node.
     const nodes = site.status.nodeName ? [] : await this.schedulable();
-    const action = planSite({
+    const observation: SiteObservation = {
       site,
       latestCommand: latest ? commandView(latest) : undefined,
       node: node ? nodeView(node, 0) : undefined,
       nodes,
-    });
-    return this.apply(site, action, latest);
+    };
+    return this.apply(observation, planSite(observation), latest);
   }
 
   private async schedulable(): Promise<NodeView[]> {
@@ -86,7 +87,8 @@ export class SiteReconciler {
     return this.store.latestCommandFor(site) as Promise<Resource<CommandSpec, CommandStatus> | undefined>;
   }
 
-  private async apply(observed: Site, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {
+  private async apply(observation: SiteObservation, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {
+    const observed = observation.site;
     if (action.type === 'none') {
       return observed.metadata.deletionTimestamp ? 'noop' : this.setConditions(observed, 'Ready', 'True', 'Converged', 'the site matches its spec');
     }
@@ -97,38 +99,46 @@ export class SiteReconciler {
     const now = this.clock.now();
     const outcome = await this.store.transaction(async (tx): Promise<ReconcileOutcome> => {
       await this.leader.fence(tx.manager);
-      const site = (await tx.get('Site', observed.metadata.name, { lock: true })) as Site | undefined;
+      let site = (await tx.get('Site', observed.metadata.name, { lock: true })) as Site | undefined;
       if (!site || site.metadata.resourceVersion !== observed.metadata.resourceVersion) return 'noop';
-      switch (action.type) {
-        case 'addFinalizer':
-          await tx.update(site, { ...writeOf(site), finalizers: [...site.metadata.finalizers, SITE_FINALIZER] }, now);
-          return 'wrote';
-        case 'removeFinalizer': {
-          const finalizers = site.metadata.finalizers.filter((f) => f !== SITE_FINALIZER);
-          if (site.metadata.deletionTimestamp && finalizers.length === 0) await tx.remove(site, now);
-          else await tx.update(site, { ...writeOf(site), finalizers }, now);
-          return 'wrote';
+      // Preparatory steps (finalizer, binding) are followed by the planner's next step in the same
+      // transaction: a new site goes from created to "command issued" in one commit, not three.
+      for (let next: SiteAction = action; ; ) {
+        switch (next.type) {
+          case 'addFinalizer':
+            site = (await tx.update(site, { ...writeOf(site), finalizers: [...site.metadata.finalizers, SITE_FINALIZER] }, now)) as Site;
+            break;
+          case 'bind':
+            site = (await this.writeStatus(tx, site, { ...site.status, nodeName: next.nodeName }, now)) as Site;
+            await recordEvent(tx, site, 'Normal', 'Scheduled', `bound to node ${next.nodeName}`, now);
+            break;
+          case 'removeFinalizer': {
+            const finalizers = site.metadata.finalizers.filter((f) => f !== SITE_FINALIZER);
+            if (site.metadata.deletionTimestamp && finalizers.length === 0) await tx.remove(site, now);
+            else await tx.update(site, { ...writeOf(site), finalizers }, now);
+            return 'wrote';
+          }
+          case 'issue': {
+            const node = site.status.nodeName || site.spec.nodeName;
+            if (!node) return 'wrote';
+            await issueCommand(tx, site, node, next.operation, next.phase, now);
+            return 'issued';
+          }
+          case 'complete': {
+            const succeeded = next.phase !== 'FAILED';
+            let conditions = setCondition(site.status.conditions, { type: 'Reconciling', status: 'False', reason: next.reason, message: next.message }, now);
+            conditions = setCondition(conditions, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: next.reason, message: next.message }, now);
+            if (succeeded) conditions = setCondition(conditions, { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' }, now);
+            const status: SiteStatus = { ...site.status, phase: next.phase, conditions, observedGeneration: latest?.spec.generation ?? site.status.observedGeneration };
+            await this.writeStatus(tx, site, status, now);
+            if (!succeeded) await recordEvent(tx, site, 'Warning', next.reason, next.message, now);
+            return 'wrote';
+          }
         }
-        case 'bind':
-          await this.writeStatus(tx, site, { ...site.status, nodeName: action.nodeName }, now);
-          await recordEvent(tx, site, 'Normal', 'Scheduled', `bound to node ${action.nodeName}`, now);
-          return 'wrote';
-        case 'issue': {
-          const node = site.status.nodeName || site.spec.nodeName;
-          if (!node) return 'noop';
-          await issueCommand(tx, site, node, action.operation, action.phase, now);
-          return 'issued';
-        }
-        case 'complete': {
-          const succeeded = action.phase !== 'FAILED';
-          let conditions = setCondition(site.status.conditions, { type: 'Reconciling', status: 'False', reason: action.reason, message: action.message }, now);
-          conditions = setCondition(conditions, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: action.reason, message: action.message }, now);
-          if (succeeded) conditions = setCondition(conditions, { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' }, now);
-          const status: SiteStatus = { ...site.status, phase: action.phase, conditions, observedGeneration: latest?.spec.generation ?? site.status.observedGeneration };
-          await this.writeStatus(tx, site, status, now);
-          if (!succeeded) await recordEvent(tx, site, 'Warning', action.reason, action.message, now);
-          return 'wrote';
-        }
+        const boundName = site.status.nodeName || site.spec.nodeName;
+        next = planSite({ ...observation, site, node: observation.node ?? observation.nodes.find((n) => n.name === boundName) });
+        // Anything else (a wait, say) is reported by the next pass, which our own write wakes.
+        if (next.type !== 'addFinalizer' && next.type !== 'bind' && next.type !== 'issue') return 'wrote';
       }
     });
     if (outcome === 'issued') faultPoint('after-command-commit');
