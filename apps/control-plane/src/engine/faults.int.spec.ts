@@ -1,9 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Command } from '@pressluft/proto';
-import { Harness } from '@pressluft/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlaneProcesses, EngineScenario, V1, nodeManifest, siteManifest, until, type ControlPlaneReplica } from '../testing/control-plane.process.js';
+import { describe, expect, it } from 'vitest';
+import { type EngineScenario, useProcessHarness, V1, nodeManifest, siteManifest, until, type ControlPlaneReplica } from '../testing/control-plane.process.js';
 import type { TestAgent } from '../testing/test-agent.js';
 import { commandSubject } from './bus.js';
 
@@ -13,33 +12,8 @@ import { commandSubject } from './bus.js';
  * Every test has its own database, node and site names (JetStream dedups by command name).
  */
 describe('reconcile engine faults: no change lost, no command run twice', () => {
-  let harness: Harness;
-  let processes: ControlPlaneProcesses;
-  let scenario: EngineScenario | undefined;
-
-  beforeAll(async () => {
-    const [h, p] = await Promise.allSettled([Harness.start({ postgres: true, nats: true }), ControlPlaneProcesses.build()]);
-    if (h.status === 'fulfilled') harness = h.value;
-    if (p.status === 'fulfilled') processes = p.value;
-    if (h.status === 'rejected') throw h.reason;
-    if (p.status === 'rejected') throw p.reason;
-  }, 120_000);
-
-  afterEach(async () => {
-    await scenario?.cleanup();
-    scenario = undefined;
-  });
-
-  afterAll(async () => {
-    await processes?.stop();
-    await harness?.stop();
-  });
-
-  async function newScenario(label: string): Promise<EngineScenario> {
-    if (!harness.postgres || !harness.nats) throw new Error('harness services missing');
-    scenario = await EngineScenario.create(processes, harness.postgres.url, harness.nats.url, label);
-    return scenario;
-  }
+  const shared = useProcessHarness();
+  const newScenario = (label: string): Promise<EngineScenario> => shared.scenario(label);
 
   /** A leader replica, a node with a heartbeating agent, Ready. */
   async function leaderWithNode(s: EngineScenario, replicaName: string, node: string, options: Parameters<EngineScenario['spawn']>[1] = {}): Promise<{ replica: ControlPlaneReplica; agent: TestAgent }> {
@@ -138,7 +112,7 @@ describe('reconcile engine faults: no change lost, no command run twice', () => 
     const s = await newScenario('nats_restart');
     const { replica, agent: before } = await leaderWithNode(s, 'r1', 'node-nats');
     await s.stopAgent(before);
-    const nats = harness.nats;
+    const nats = shared.harness().nats;
     if (!nats) throw new Error('no NATS');
 
     await nats.stop();
@@ -165,7 +139,7 @@ describe('reconcile engine faults: no change lost, no command run twice', () => 
   it('PostgreSQL restarted: the leader loses and regains the lease, and a site created afterwards becomes ACTIVE', async () => {
     const s = await newScenario('pg_restart');
     const { replica } = await leaderWithNode(s, 'r1', 'node-pg');
-    const postgres = harness.postgres;
+    const postgres = shared.harness().postgres;
     if (!postgres) throw new Error('no PostgreSQL');
     const epoch = (await s.lease())?.epoch ?? 0;
 

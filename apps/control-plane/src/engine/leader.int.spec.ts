@@ -1,7 +1,7 @@
-import { Harness, pgQuery } from '@pressluft/testing';
+import { pgQuery } from '@pressluft/testing';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlaneProcesses, EngineScenario, nodeManifest, siteManifest, until, type ControlPlaneReplica, type LeaseRow } from '../testing/control-plane.process.js';
+import { describe, expect, it } from 'vitest';
+import { type EngineScenario, useProcessHarness, nodeManifest, siteManifest, until, type ControlPlaneReplica, type LeaseRow } from '../testing/control-plane.process.js';
 
 /**
  * Leader election between control plane replicas as real OS processes on one database: one
@@ -9,33 +9,8 @@ import { ControlPlaneProcesses, EngineScenario, nodeManifest, siteManifest, unti
  * (a frozen process) lets it expire, and the frozen leader's late writes must be refused.
  */
 describe('leader election between control plane replicas', () => {
-  let harness: Harness;
-  let processes: ControlPlaneProcesses;
-  let scenario: EngineScenario | undefined;
-
-  beforeAll(async () => {
-    const [h, p] = await Promise.allSettled([Harness.start({ postgres: true, nats: true }), ControlPlaneProcesses.build()]);
-    if (h.status === 'fulfilled') harness = h.value;
-    if (p.status === 'fulfilled') processes = p.value;
-    if (h.status === 'rejected') throw h.reason;
-    if (p.status === 'rejected') throw p.reason;
-  }, 120_000);
-
-  afterEach(async () => {
-    await scenario?.cleanup();
-    scenario = undefined;
-  });
-
-  afterAll(async () => {
-    await processes?.stop();
-    await harness?.stop();
-  });
-
-  async function newScenario(label: string): Promise<EngineScenario> {
-    if (!harness.postgres || !harness.nats) throw new Error('harness services missing');
-    scenario = await EngineScenario.create(processes, harness.postgres.url, harness.nats.url, label);
-    return scenario;
-  }
+  const shared = useProcessHarness();
+  const newScenario = (label: string): Promise<EngineScenario> => shared.scenario(label);
 
   /** Waits until exactly one of the replicas reports pressluft_leader 1 and the lease row names it. */
   async function soleLeader(s: EngineScenario, replicas: ControlPlaneReplica[], timeoutMs = 15_000): Promise<{ leader: ControlPlaneReplica; standbys: ControlPlaneReplica[]; lease: LeaseRow }> {
