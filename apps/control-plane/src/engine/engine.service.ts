@@ -61,15 +61,6 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.stop();
   }
 
-  /** Queue depth and in-flight reconciles (for tests and metrics). */
-  get depth(): number {
-    return this.queue?.depth() ?? 0;
-  }
-
-  enqueue(kind: 'Site' | 'Node', name: string): void {
-    this.queue?.add(`${kind}/${name}`);
-  }
-
   private async start(): Promise<void> {
     if (this.queue) return;
     this.position = await this.store.latestResourceVersion();
