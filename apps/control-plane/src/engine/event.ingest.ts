@@ -68,7 +68,9 @@ export class EventIngest {
           .add(EVENT_STREAM, { durable_name: INGEST_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...settings })
           .catch(() => jsm.consumers.update(EVENT_STREAM, INGEST_CONSUMER, settings));
         const consumer = await jetstream(connection).consumers.get(EVENT_STREAM, INGEST_CONSUMER);
-        this.messages = await consumer.consume({ max_messages: 256 });
+        // Short-lived pull requests: a frozen or dead replica's open request stops receiving
+        // events after `expires`, so they go to the live leader instead of waiting out the ack wait.
+        this.messages = await consumer.consume({ max_messages: 64, expires: 2000 });
         for await (const message of this.messages) {
           if (!this.running) break;
           await this.handle(message);
