@@ -152,7 +152,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         for (;;) {
           const queue = this.queue;
           if (!queue) return;
-          const changes = await this.store.changesOfKinds(WATCHED, this.position);
+          const changes = await this.store.changesAfter(WATCHED, this.position, 1000);
           if (changes.length === 0) break;
           for (const { object } of changes) {
             this.position = object.metadata.resourceVersion;

@@ -61,7 +61,7 @@ export class SiteReconciler {
   async reconcile(name: string): Promise<ReconcileOutcome> {
     const site = (await this.store.get('Site', name)) as Site | undefined;
     if (!site) return 'noop';
-    const latest = await this.latestCommand(name);
+    const latest = (await this.store.latestCommandFor(name)) as Resource<CommandSpec, CommandStatus> | undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
     // Only binding (scheduling, or checking spec.nodeName) needs every node.
@@ -81,10 +81,6 @@ export class SiteReconciler {
       this.store.countSitesByNode(),
     ]);
     return nodes.map((n) => nodeView(n as Resource<unknown, NodeStatus>, counts.get(n.metadata.name) ?? 0));
-  }
-
-  private latestCommand(site: string): Promise<Resource<CommandSpec, CommandStatus> | undefined> {
-    return this.store.latestCommandFor(site) as Promise<Resource<CommandSpec, CommandStatus> | undefined>;
   }
 
   private async apply(observation: SiteObservation, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {

@@ -222,6 +222,9 @@ export class ResourceTransaction {
   changed = false;
 }
 
+/** The newest committed resourceVersion (commits happen in version order, see RESOURCE_VERSION_LOCK). */
+const LATEST_VERSION_SQL = `SELECT coalesce(max(resource_version), 0)::text AS rv FROM resource_changes`;
+
 export interface ListOptions {
   readonly names?: readonly string[] | undefined;
   /** Equality on spec fields (events by involvedObject, commands by site). */
@@ -285,18 +288,11 @@ export class ResourceStore {
         query.andWhere(`r.spec #>> :path${i} = :value${i}`, { [`path${i}`]: filter.path, [`value${i}`]: filter.value });
       });
       const rows = await query.getMany();
-      const [head] = await manager.query<Array<{ rv: string }>>(`SELECT coalesce(max(resource_version), 0)::text AS rv FROM resource_changes`);
+      const [head] = await manager.query<Array<{ rv: string }>>(LATEST_VERSION_SQL);
       return { items: rows.map(toResource), resourceVersion: head?.rv ?? '0' };
     });
   }
 
-  /** Changes of a kind after `resourceVersion`, oldest first. */
-  async changesAfter(kind: KindName, resourceVersion: string, limit = 500): Promise<Array<{ type: ChangeType; object: Resource }>> {
-    return this.dataSource.query<Array<{ type: ChangeType; object: Resource }>>(
-      `SELECT type, object FROM resource_changes WHERE kind = $1 AND resource_version > $2 ORDER BY resource_version LIMIT $3`,
-      [kind, resourceVersion, limit],
-    );
-  }
 
   /** A site's newest command (highest fence). */
   async latestCommandFor(site: string): Promise<Resource | undefined> {
@@ -323,8 +319,8 @@ export class ResourceStore {
     return new Map(rows.map((r) => [r.state, Number(r.count)]));
   }
 
-  /** Changes of the given kinds after a resourceVersion, oldest first (the controllers' informer). */
-  async changesOfKinds(kinds: readonly KindName[], resourceVersion: string, limit = 1000): Promise<Array<{ type: ChangeType; object: Resource }>> {
+  /** Changes of the given kinds after a resourceVersion, oldest first (watches and the engine's informer). */
+  async changesAfter(kinds: readonly KindName[], resourceVersion: string, limit = 500): Promise<Array<{ type: ChangeType; object: Resource }>> {
     return this.dataSource.query<Array<{ type: ChangeType; object: Resource }>>(
       `SELECT type, object FROM resource_changes WHERE resource_version > $1 AND kind = ANY($2) ORDER BY resource_version LIMIT $3`,
       [resourceVersion, kinds, limit],
@@ -352,7 +348,7 @@ export class ResourceStore {
 
   /** The newest committed resourceVersion of any kind. */
   async latestResourceVersion(): Promise<string> {
-    const [row] = await this.dataSource.query<Array<{ rv: string }>>(`SELECT coalesce(max(resource_version), 0)::text AS rv FROM resource_changes`);
+    const [row] = await this.dataSource.query<Array<{ rv: string }>>(LATEST_VERSION_SQL);
     return row?.rv ?? '0';
   }
 }

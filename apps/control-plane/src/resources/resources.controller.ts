@@ -159,7 +159,7 @@ export class ResourcesController {
         do {
           again = false;
           for (;;) {
-            const changes = await this.store.changesAfter(kind.kind, last);
+            const changes = await this.store.changesAfter([kind.kind], last);
             if (closed || changes.length === 0) break;
             for (const change of changes) {
               last = change.object.metadata.resourceVersion;
