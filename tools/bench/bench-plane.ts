@@ -35,6 +35,7 @@ export async function withBenchPlane(env: Record<string, string>, run: (bench: B
       loadControlPlaneConfig({
         PRESSLUFT_HTTP_PORT: '0',
         PRESSLUFT_HTTPS_PORT: 'off',
+        PRESSLUFT_GRPC_PORT: 'off',
         PRESSLUFT_ADMIN_TOKEN_FILE: join(dir, 'admin.token'),
         PRESSLUFT_DATABASE_URL: databaseUrl,
         PRESSLUFT_NATS_URL: nats.url,

@@ -8,6 +8,9 @@ set -euo pipefail
 : "${PRESSLUFT_HTTPS_PORT:=8443}"
 : "${PRESSLUFT_PG_PORT:=55432}"
 : "${PRESSLUFT_NATS_PORT:=54222}"
+: "${PRESSLUFT_GRPC_PORT:=8444}"
+: "${PRESSLUFT_SITES_PORT:=8081}"
+: "${PRESSLUFT_SITES_ROOT:=/var/www/sites}"
 RUN_DIR="$PRESSLUFT_STATE_DIR/run"
 LOG_DIR="$PRESSLUFT_STATE_DIR/logs"
 PG_DIR="$PRESSLUFT_STATE_DIR/postgres"
@@ -15,12 +18,17 @@ NATS_DIR="$PRESSLUFT_STATE_DIR/nats"
 PKI_DIR="$PRESSLUFT_STATE_DIR/pki"
 ADMIN_TOKEN_FILE="$PRESSLUFT_STATE_DIR/admin.token"
 KUBECONFIG_FILE="$PRESSLUFT_STATE_DIR/kubeconfig"
-SERVICES=(postgres nats control-plane)
+MARIADB_DIR="$PRESSLUFT_STATE_DIR/mariadb"
+NGINX_DIR="$PRESSLUFT_STATE_DIR/nginx"
+AGENT_DIR="$PRESSLUFT_STATE_DIR/agent"
+SERVICES=(postgres mariadb nginx nats control-plane agent)
 
 pid_of() {
   local file
   case "$1" in
     postgres) file="$PG_DIR/data/postmaster.pid" ;;
+    mariadb) file="$MARIADB_DIR/mysqld.pid" ;;
+    nginx) file="$NGINX_DIR/nginx.pid" ;;
     *) file="$RUN_DIR/$1.pid" ;;
   esac
   [ -f "$file" ] || return 1
@@ -33,7 +41,10 @@ pid_of() {
   case "$1" in
     postgres) expected="postgres" ;;
     nats) expected="nats-server" ;;
+    mariadb) expected="mariadbd" ;;
+    nginx) expected="nginx: master" ;;
     control-plane) expected="apps/control-plane/src/main.js" ;;
+    agent) expected="apps/agent/src/main.js" ;;
   esac
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$expected" || return 1
   echo "$pid"
@@ -75,18 +86,104 @@ start_postgres() {
   echo "postgres       started on 127.0.0.1:$PRESSLUFT_PG_PORT (pid $(pid_of postgres))"
 }
 
+# The node's MariaDB for site databases: own datadir and socket, no TCP (sites use the socket).
+start_mariadb() {
+  if pid_of mariadb >/dev/null; then echo "mariadb        already running (pid $(pid_of mariadb))"; return; fi
+  mkdir -p "$MARIADB_DIR/data" "$MARIADB_DIR/tmp"
+  chown mysql:mysql "$MARIADB_DIR" "$MARIADB_DIR/data" "$MARIADB_DIR/tmp"
+  chmod 755 "$MARIADB_DIR"
+  cat >"$MARIADB_DIR/my.cnf" <<CONF
+[mysqld]
+datadir=$MARIADB_DIR/data
+tmpdir=$MARIADB_DIR/tmp
+socket=$MARIADB_DIR/mysqld.sock
+skip-networking
+pid-file=$MARIADB_DIR/mysqld.pid
+log-error=$LOG_DIR/mariadb.log
+user=mysql
+skip-name-resolve
+innodb_buffer_pool_size=64M
+[client]
+socket=$MARIADB_DIR/mysqld.sock
+user=root
+CONF
+  if [ ! -d "$MARIADB_DIR/data/mysql" ]; then
+    /usr/bin/mariadb-install-db --defaults-file="$MARIADB_DIR/my.cnf" --user=mysql \
+      --auth-root-authentication-method=socket --skip-test-db >"$LOG_DIR/mariadb-install.log" 2>&1
+  fi
+  touch "$LOG_DIR/mariadb.log" && chown mysql:mysql "$LOG_DIR/mariadb.log"
+  setsid /usr/sbin/mariadbd --defaults-file="$MARIADB_DIR/my.cnf" >>"$LOG_DIR/mariadb.log" 2>&1 </dev/null &
+  wait_for mariadb 30 /usr/bin/mariadb --defaults-file="$MARIADB_DIR/my.cnf" -e 'SELECT 1'
+  echo "mariadb        started on $MARIADB_DIR/mysqld.sock (pid $(pid_of mariadb))"
+}
+
+# The node's nginx: sites on 127.0.0.1:$PRESSLUFT_SITES_PORT by Host header; the agent adds one
+# server block per site under sites/ and reloads.
+start_nginx() {
+  if pid_of nginx >/dev/null; then echo "nginx          already running (pid $(pid_of nginx))"; return; fi
+  mkdir -p "$NGINX_DIR/sites" "$NGINX_DIR/temp" "$NGINX_DIR/logs"
+  cat >"$NGINX_DIR/nginx.conf" <<CONF
+user www-data;
+worker_processes 2;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  access_log $NGINX_DIR/logs/access.log;
+  server_tokens off;
+  client_body_temp_path $NGINX_DIR/temp/body;
+  proxy_temp_path $NGINX_DIR/temp/proxy;
+  fastcgi_temp_path $NGINX_DIR/temp/fastcgi;
+  uwsgi_temp_path $NGINX_DIR/temp/uwsgi;
+  scgi_temp_path $NGINX_DIR/temp/scgi;
+  server {
+    listen 127.0.0.1:$PRESSLUFT_SITES_PORT default_server;
+    return 404;
+  }
+  include $NGINX_DIR/sites/*.conf;
+}
+CONF
+  /usr/sbin/nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/logs/error.log" -t -q
+  # nginx daemonizes itself and writes nginx.pid (the master).
+  /usr/sbin/nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/logs/error.log" </dev/null
+  wait_for nginx 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PRESSLUFT_SITES_PORT"
+  echo "nginx          started on http://127.0.0.1:$PRESSLUFT_SITES_PORT (pid $(pid_of nginx))"
+}
+
+# The compiled control plane and agent (dist/); both `up` and `pki nats-server` run from it.
+build_dist() {
+  [ -n "${PRESSLUFT_BUILT:-}" ] && return
+  "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
+  PRESSLUFT_BUILT=1
+}
+
+run_node() { # script args...: a compiled app with the workspace aliases resolved
+  node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/$1" "${@:2}"
+}
+
+# NATS with mutual TLS: its serving certificate from the control plane's CA, each client
+# certificate's subject mapped to a user (verify_and_map); the control plane writes authz.conf
+# (its own user and one per enrolled node) and reloads the server by the PID file.
 start_nats() {
   if pid_of nats >/dev/null; then echo "nats           already running (pid $(pid_of nats))"; return; fi
   mkdir -p "$NATS_DIR/jetstream"
+  build_dist
+  PRESSLUFT_PKI_DIR="$PKI_DIR" PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT" PRESSLUFT_NATS_AUTHZ_FILE="$NATS_DIR/authz.conf" \
+    run_node apps/control-plane/src/main.js pki nats-server --out "$NATS_DIR/tls" >/dev/null
   cat >"$NATS_DIR/nats.conf" <<CONF
 listen: "127.0.0.1:$PRESSLUFT_NATS_PORT"
 server_name: "pressluft-local"
+pid_file: "$RUN_DIR/nats.pid"
 jetstream { store_dir: "$NATS_DIR/jetstream", max_memory_store: 256MB, max_file_store: 8GB }
+tls { cert_file: "$NATS_DIR/tls/server.pem", key_file: "$NATS_DIR/tls/server-key.pem", ca_file: "$NATS_DIR/tls/ca.pem", verify_and_map: true, timeout: 2 }
+include "authz.conf"
 CONF
   setsid /usr/sbin/nats-server -c "$NATS_DIR/nats.conf" >>"$LOG_DIR/nats.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/nats.pid"
   wait_for nats 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PRESSLUFT_NATS_PORT"
-  echo "nats           started on 127.0.0.1:$PRESSLUFT_NATS_PORT with JetStream (pid $(pid_of nats))"
+  echo "nats           started on tls://127.0.0.1:$PRESSLUFT_NATS_PORT with JetStream, mutual TLS (pid $(pid_of nats))"
 }
 
 # The bootstrap admin token: plt_ + 32 random bytes (base64url). The control plane stores only its hash.
@@ -123,40 +220,128 @@ KUBECONFIG
   mv "$KUBECONFIG_FILE.tmp" "$KUBECONFIG_FILE"
 }
 
+control_plane_env() {
+  export PRESSLUFT_HTTP_PORT PRESSLUFT_HTTPS_PORT PRESSLUFT_GRPC_PORT
+  export PRESSLUFT_PKI_DIR="$PKI_DIR"
+  export PRESSLUFT_ADMIN_TOKEN_FILE="$ADMIN_TOKEN_FILE"
+  export PRESSLUFT_DATABASE_URL="postgres://postgres@127.0.0.1:$PRESSLUFT_PG_PORT/pressluft"
+  export PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT"
+  export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_DIR/authz.conf"
+  export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"
+}
+
 start_control_plane() {
   ensure_admin_token
   if pid_of control-plane >/dev/null; then echo "control-plane  already running (pid $(pid_of control-plane))"; return; fi
-  "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
-  PRESSLUFT_HTTP_PORT="$PRESSLUFT_HTTP_PORT" \
-    PRESSLUFT_HTTPS_PORT="$PRESSLUFT_HTTPS_PORT" \
-    PRESSLUFT_PKI_DIR="$PKI_DIR" \
-    PRESSLUFT_ADMIN_TOKEN_FILE="$ADMIN_TOKEN_FILE" \
-    PRESSLUFT_DATABASE_URL="postgres://postgres@127.0.0.1:$PRESSLUFT_PG_PORT/pressluft" \
-    PRESSLUFT_NATS_URL="nats://127.0.0.1:$PRESSLUFT_NATS_PORT" \
-    setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/control-plane/src/main.js" \
-    >>"$LOG_DIR/control-plane.log" 2>&1 </dev/null &
+  build_dist
+  (control_plane_env && exec setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/control-plane/src/main.js" \
+    >>"$LOG_DIR/control-plane.log" 2>&1 </dev/null) &
   echo $! >"$RUN_DIR/control-plane.pid"
   if ! wait_for control-plane 60 curl -fsS "http://127.0.0.1:$PRESSLUFT_HTTP_PORT/readyz"; then
     tail -n 20 "$LOG_DIR/control-plane.log" >&2
     return 1
   fi
-  echo "control-plane  started on http://127.0.0.1:$PRESSLUFT_HTTP_PORT and https://127.0.0.1:$PRESSLUFT_HTTPS_PORT (pid $(pid_of control-plane))"
+  echo "control-plane  started on http://127.0.0.1:$PRESSLUFT_HTTP_PORT and https://127.0.0.1:$PRESSLUFT_HTTPS_PORT, enrollment gRPC on 127.0.0.1:$PRESSLUFT_GRPC_PORT (pid $(pid_of control-plane))"
+}
+
+api() { # method path [json body]: the admin token goes in a header file, never in argv
+  local headers="$AGENT_DIR/api-headers"
+  (umask 077 && printf 'Authorization: Bearer %s\n' "$(tr -d '\n' <"$ADMIN_TOKEN_FILE")" >"$headers")
+  curl -sS -X "$1" -H @"$headers" -H 'Content-Type: application/json' ${3:+--data "$3"} "http://127.0.0.1:$PRESSLUFT_HTTP_PORT$2"
+  local rc=$?
+  rm -f "$headers"
+  return $rc
+}
+
+node_ready() { # the Node's Ready condition is True
+  api GET "/apis/pressluft.io/v1/nodes/$1" | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const c = (JSON.parse(s).status?.conditions ?? []).find((x) => x.type === "Ready");
+      process.exit(c?.status === "True" ? 0 : 1);
+    });'
+}
+
+# Single-server mode: this host is Node `local`; its agent enrolls with a one-time join token
+# (first start only), then dials NATS over mutual TLS like any other node's agent.
+start_agent() {
+  if pid_of agent >/dev/null; then echo "agent          already running (pid $(pid_of agent))"; return; fi
+  build_dist
+  mkdir -p "$AGENT_DIR/state" "$PRESSLUFT_SITES_ROOT"
+  chmod 700 "$AGENT_DIR" "$AGENT_DIR/state"
+  chmod 755 "$PRESSLUFT_SITES_ROOT"
+  if [ ! -s "$AGENT_DIR/state/identity.json" ]; then
+    api POST /apis/pressluft.io/v1/nodes '{"apiVersion":"pressluft.io/v1","kind":"Node","metadata":{"name":"local"},"spec":{"provider":"local"}}' >/dev/null
+    api POST /auth/v1/jointokens '{"node":"local","ttlSeconds":600}' | (umask 077 && node -e '
+      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        const t = JSON.parse(s).token; if (!t) { console.error("no join token: " + s); process.exit(1); }
+        process.stdout.write(t + "\n");
+      });' >"$AGENT_DIR/join-token")
+  fi
+  (
+    export PRESSLUFT_AGENT_NODE=local
+    export PRESSLUFT_AGENT_STATE_DIR="$AGENT_DIR/state"
+    export PRESSLUFT_AGENT_ENROLL_ENDPOINT="127.0.0.1:$PRESSLUFT_GRPC_PORT"
+    export PRESSLUFT_AGENT_CA_FILE="$PKI_DIR/ca.pem"
+    export PRESSLUFT_AGENT_JOIN_TOKEN_FILE="$AGENT_DIR/join-token"
+    export PRESSLUFT_AGENT_SITES_ROOT="$PRESSLUFT_SITES_ROOT"
+    export PRESSLUFT_AGENT_CGROUP_RELATIVE_TO="${PRESSLUFT_CGROUP_RELATIVE_TO:-self}"
+    export PRESSLUFT_AGENT_TEMPLATES_DIR="$ROOT/templates"
+    export PRESSLUFT_AGENT_NGINX_COMMAND="[\"/usr/sbin/nginx\",\"-p\",\"$NGINX_DIR\",\"-c\",\"$NGINX_DIR/nginx.conf\",\"-e\",\"$NGINX_DIR/logs/error.log\"]"
+    export PRESSLUFT_AGENT_NGINX_SITES_DIR="$NGINX_DIR/sites"
+    export PRESSLUFT_AGENT_NGINX_LISTEN="127.0.0.1:$PRESSLUFT_SITES_PORT"
+    export PRESSLUFT_AGENT_MARIADB_COMMAND="[\"/usr/bin/mariadb\",\"--defaults-file=$MARIADB_DIR/my.cnf\"]"
+    export PRESSLUFT_AGENT_MARIADB_SOCKET="$MARIADB_DIR/mysqld.sock"
+    export PRESSLUFT_AGENT_WP_CLI="[\"/usr/bin/php\",\"$ROOT/tools/wp-cli/wp\"]"
+    export PRESSLUFT_AGENT_PHP_FPM_BINARY="$(ls /usr/sbin/php-fpm* | sort -V | tail -n1)"
+    exec setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/agent/src/main.js" >>"$LOG_DIR/agent.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$RUN_DIR/agent.pid"
+  if ! wait_for "agent (Node local Ready)" 60 node_ready local; then
+    tail -n 20 "$LOG_DIR/agent.log" >&2
+    return 1
+  fi
+  rm -f "$AGENT_DIR/join-token" # one-time: used by the enrollment
+  echo "agent          started as Node local; sites on http://127.0.0.1:$PRESSLUFT_SITES_PORT by Host header (pid $(pid_of agent))"
 }
 
 services_up() {
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   start_postgres
+  start_mariadb
+  start_nginx
   start_nats
   start_control_plane
   write_kubeconfig
+  start_agent
   echo
   echo "Pressluft is up."
   echo "  API:         http://127.0.0.1:$PRESSLUFT_HTTP_PORT and https://127.0.0.1:$PRESSLUFT_HTTPS_PORT (readiness: /readyz)"
   echo "  Console:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT/ (not served yet)"
   echo "  Admin token: $ADMIN_TOKEN_FILE"
   echo "  kubectl:     KUBECONFIG=$KUBECONFIG_FILE kubectl get sites"
+  echo "  Sites:       http://127.0.0.1:$PRESSLUFT_SITES_PORT (by Host header), files under $PRESSLUFT_SITES_ROOT"
   echo "  Logs:    $LOG_DIR"
   echo "  Stop:    tools/dev down"
+}
+
+# The sites' PHP-FPM masters the agent started (one per site): QUIT (graceful), by the PID in each
+# master's own PID file, accepted only if /proc names php-fpm with that site's config.
+stop_site_pools() {
+  local dir pid conf
+  for dir in "$AGENT_DIR/state/php-fpm"/*/; do
+    [ -f "$dir/php-fpm.pid" ] || continue
+    pid="$(head -n1 "$dir/php-fpm.pid")"
+    conf="${dir%/}/php-fpm.conf"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || continue
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "php-fpm.*$conf" || continue
+    kill -QUIT "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ "$SECONDS" -ge "$deadline" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+      sleep 0.1
+    done
+    echo "php-fpm of site $(basename "$dir") stopped (pid $pid)"
+  done
 }
 
 stop_one() { # name signal
@@ -176,8 +361,12 @@ stop_one() { # name signal
 }
 
 services_down() {
+  stop_one agent TERM
+  stop_site_pools
   stop_one control-plane TERM
   stop_one nats TERM
+  stop_one nginx QUIT # graceful
+  stop_one mariadb TERM
   stop_one postgres INT # fast shutdown
 }
 

@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { DiscoveryController } from './api/discovery.controller.js';
 import { EngineModule } from './engine/engine.module.js';
+import { EnrollmentModule } from './enrollment/enrollment.module.js';
 import { StatusFilter } from './api/status.filter.js';
 import { AuditMiddleware } from './audit/audit.middleware.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         HealthModule,
         ResourcesModule,
         EngineModule,
+        EnrollmentModule,
       ],
       controllers: [DiscoveryController],
       providers: [AuditMiddleware, { provide: APP_FILTER, useClass: StatusFilter }],

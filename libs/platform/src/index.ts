@@ -1,6 +1,19 @@
 export { ConfigError, loadConfig, envBoolean, envPort, envUrl } from './config.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.js';
-export { certificateRemainingMs, createCertificateAuthority, issueCertificate, type IssueOptions, type PemPair } from './pki.js';
+export {
+  certificateCommonName,
+  certificateRemainingMs,
+  certificateValidity,
+  createCertificateAuthority,
+  createKeyAndCsr,
+  CsrError,
+  issueCertificate,
+  signCsr,
+  verifyClientCertificate,
+  type IssueOptions,
+  type PemPair,
+  type VerifiedCertificate,
+} from './pki.js';
 export {
   TerminalError,
   WorkQueue,

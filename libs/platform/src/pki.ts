@@ -68,9 +68,15 @@ export async function createCertificateAuthority(commonName: string, validityDay
 
 /** A leaf certificate with a fresh key pair, signed by `ca`. */
 export async function issueCertificate(ca: PemPair, options: IssueOptions): Promise<PemPair> {
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const cert = await signLeaf(ca, keys.publicKey, options);
+  return { cert, key: await exportKey(keys.privateKey) };
+}
+
+/** Signs a leaf certificate for `publicKey`: subject, usage, names and validity come from `options` only. */
+async function signLeaf(ca: PemPair, publicKey: webcrypto.CryptoKey | x509.PublicKey, options: IssueOptions): Promise<string> {
   const caCert = new x509.X509Certificate(ca.cert);
   const caKey = await webcrypto.subtle.importKey('pkcs8', der(ca.key), algorithm, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
@@ -84,15 +90,118 @@ export async function issueCertificate(ca: PemPair, options: IssueOptions): Prom
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: `CN=${options.commonName}`,
+    subject: subjectOf(options.commonName),
     issuer: caCert.subject,
     ...validity(options.validityDays),
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: caKey,
     signingAlgorithm: algorithm,
     extensions,
   });
-  return { cert: cert.toString('pem'), key: await exportKey(keys.privateKey) };
+  return cert.toString('pem');
+}
+
+/**
+ * The subject as a JSON name, so a common name with ',', '=' or '+' stays one CN value instead
+ * of being parsed as more attributes.
+ */
+function subjectOf(commonName: string): x509.JsonName {
+  return [{ CN: [commonName] }];
+}
+
+/** A certificate request that cannot be signed: malformed, badly signed, or with an unsupported key. */
+export class CsrError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CsrError';
+  }
+}
+
+/** Larger than any CSR for a P-256 or P-384 key; bigger input is refused before parsing. */
+const MAX_CSR_PEM_BYTES = 8192;
+
+/**
+ * A new ECDSA P-256 private key (PKCS#8 PEM) and a PKCS#10 request for it with the subject
+ * CN=<commonName>. Made locally: the key never has to leave the caller.
+ */
+export async function createKeyAndCsr(commonName: string): Promise<{ key: string; csr: string }> {
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subjectOf(commonName), keys, signingAlgorithm: algorithm });
+  return { key: await exportKey(keys.privateKey), csr: csr.toString('pem') };
+}
+
+/**
+ * Signs a PKCS#10 request with `ca` after checking its self-signature (proof that the caller
+ * holds the private key). Only the request's public key is used: its subject and any extensions
+ * it asks for (names, key usages, CA flags) are ignored; the certificate says what `options` say.
+ * Accepts EC keys on P-256 and P-384.
+ */
+export async function signCsr(ca: PemPair, csrPem: string, options: IssueOptions): Promise<string> {
+  if (typeof csrPem !== 'string' || csrPem.length === 0) throw new CsrError('the certificate request is empty');
+  if (csrPem.length > MAX_CSR_PEM_BYTES) throw new CsrError(`the certificate request is larger than ${MAX_CSR_PEM_BYTES} bytes`);
+  if (!/^\s*-----BEGIN (NEW )?CERTIFICATE REQUEST-----[\s\S]+-----END (NEW )?CERTIFICATE REQUEST-----\s*$/.test(csrPem)) {
+    throw new CsrError('the certificate request is not a PEM "CERTIFICATE REQUEST"');
+  }
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem.replace(/NEW CERTIFICATE REQUEST/g, 'CERTIFICATE REQUEST'));
+  } catch {
+    throw new CsrError('the certificate request cannot be parsed');
+  }
+  const keyAlgorithm = csr.publicKey.algorithm as { name?: string; namedCurve?: string };
+  if (keyAlgorithm.name !== 'ECDSA' || (keyAlgorithm.namedCurve !== 'P-256' && keyAlgorithm.namedCurve !== 'P-384')) {
+    throw new CsrError('the certificate request must carry an EC key on P-256 or P-384');
+  }
+  let valid = false;
+  try {
+    valid = await csr.verify();
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new CsrError('the certificate request\'s signature does not verify');
+  return signLeaf(ca, csr.publicKey, options);
+}
+
+export interface VerifiedCertificate {
+  readonly commonName: string;
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/**
+ * Checks that `cert` (PEM or DER) was issued by `caPem` (signature and issuer name), is within
+ * its validity at `now` and allows client authentication; returns its common name. Throws
+ * otherwise.
+ */
+export async function verifyClientCertificate(caPem: string, cert: string | Uint8Array, now: Date): Promise<VerifiedCertificate> {
+  const caCert = new x509.X509Certificate(caPem);
+  let leaf: x509.X509Certificate;
+  try {
+    leaf = new x509.X509Certificate(typeof cert === 'string' ? cert : new Uint8Array(cert));
+  } catch {
+    throw new Error('the client certificate cannot be parsed');
+  }
+  if (leaf.issuer !== caCert.subject) throw new Error('the client certificate was not issued by this CA');
+  const signed = await leaf.verify({ publicKey: caCert.publicKey, signatureOnly: true }).catch(() => false);
+  if (!signed) throw new Error('the client certificate\'s signature does not verify against this CA');
+  if (now < leaf.notBefore || now > leaf.notAfter) throw new Error('the client certificate is not valid at this time');
+  const usage = leaf.getExtension(x509.ExtendedKeyUsageExtension);
+  if (!usage?.usages.includes(x509.ExtendedKeyUsage.clientAuth)) throw new Error('the client certificate does not allow client authentication');
+  const names = leaf.subjectName.getField('CN');
+  if (names.length !== 1 || !names[0]) throw new Error('the client certificate must have exactly one common name');
+  return { commonName: names[0], serialNumber: leaf.serialNumber, notBefore: leaf.notBefore, notAfter: leaf.notAfter };
+}
+
+/** The certificate's (first) subject common name, or undefined when it has none. */
+export function certificateCommonName(certPem: string): string | undefined {
+  return new x509.X509Certificate(certPem).subjectName.getField('CN')[0];
+}
+
+/** When the certificate starts and stops being valid. */
+export function certificateValidity(certPem: string): { notBefore: Date; notAfter: Date } {
+  const cert = new x509.X509Certificate(certPem);
+  return { notBefore: cert.notBefore, notAfter: cert.notAfter };
 }
 
 /** Milliseconds until the certificate expires (negative when it has). */

@@ -1,1 +1,12 @@
 export * from './gen/pressluft/agent/v1/agent.js';
+// Named: both generated files export protobufPackage and the helper types.
+export {
+  EnrollmentServiceClient,
+  EnrollmentServiceService,
+  EnrollRequest,
+  EnrollResponse,
+  NatsSettings,
+  RenewRequest,
+  RenewResponse,
+  type EnrollmentServiceServer,
+} from './gen/pressluft/agent/v1/enrollment.js';

@@ -1,11 +1,22 @@
 import { createServer, Socket } from 'node:net';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RunAs } from './process.js';
 
 /** Prefix of every directory the harness creates; the cleanup check looks for it. */
 export const HARNESS_DIR_PREFIX = 'pressluft-harness-';
+
+/**
+ * The repository root above `from` (the first directory holding tools/runtime/register-paths.cjs):
+ * right whether the code runs from source (tests) or compiled under dist/ (benchmarks).
+ */
+export function repoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'tools', 'runtime', 'register-paths.cjs')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no repository root above ${from}`);
+  }
+}
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
 export function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { freePort, portOpen } from './host.js';
 import { ManagedProcess } from './process.js';
 import { createTestPki, type TestPki } from './tls.js';
@@ -8,6 +8,14 @@ import { startNatsContainer } from './containers.js';
 export interface NatsOptions {
   /** 'mutual': clients must present a certificate signed by the test CA. */
   readonly tls?: 'server' | 'mutual';
+  /** With tls: this CA and server certificate instead of a throwaway test PKI (`pki` is then undefined). */
+  readonly certificates?: { readonly caCert: string; readonly serverCert: string; readonly serverKey: string };
+  /** With tls 'mutual': each client certificate's subject names its user (TLS verify_and_map). */
+  readonly verifyAndMap?: boolean;
+  /** A config file to include (e.g. a generated `authorization { ... }`); any absolute path. */
+  readonly include?: string;
+  /** Write the server's PID to `pidFile` (for reloads by SIGHUP from another process). */
+  readonly pidFile?: boolean;
 }
 
 /**
@@ -23,6 +31,7 @@ export class NatsService {
     private readonly configFile: string,
     readonly port: number,
     readonly pki: TestPki | undefined,
+    private readonly tlsEnabled = pki !== undefined,
   ) {}
 
   static async create(root: string, options: NatsOptions = {}): Promise<NatsService> {
@@ -36,17 +45,22 @@ export class NatsService {
     ];
     let pki: TestPki | undefined;
     if (options.tls) {
-      pki = await createTestPki();
-      writeFileSync(join(dir, 'ca.pem'), pki.ca.cert);
-      writeFileSync(join(dir, 'server.pem'), pki.server.cert);
-      writeFileSync(join(dir, 'server-key.pem'), pki.server.key, { mode: 0o600 });
+      const given = options.certificates;
+      if (!given) pki = await createTestPki();
+      writeFileSync(join(dir, 'ca.pem'), given?.caCert ?? pki?.ca.cert ?? '');
+      writeFileSync(join(dir, 'server.pem'), given?.serverCert ?? pki?.server.cert ?? '');
+      writeFileSync(join(dir, 'server-key.pem'), given?.serverKey ?? pki?.server.key ?? '', { mode: 0o600 });
+      const verify = options.tls !== 'mutual' ? 'verify: false' : options.verifyAndMap ? 'verify_and_map: true' : 'verify: true';
       lines.push(
-        `tls { cert_file: "${join(dir, 'server.pem')}", key_file: "${join(dir, 'server-key.pem')}", ca_file: "${join(dir, 'ca.pem')}", verify: ${options.tls === 'mutual'}, timeout: 2 }`,
+        `tls { cert_file: "${join(dir, 'server.pem')}", key_file: "${join(dir, 'server-key.pem')}", ca_file: "${join(dir, 'ca.pem')}", ${verify}, timeout: 2 }`,
       );
     }
+    if (options.pidFile) lines.push(`pid_file: "${join(dir, 'nats.pid')}"`);
+    // nats-server resolves an include relative to the including file, even when it is absolute.
+    if (options.include) lines.push(`include "${relative(dir, options.include)}"`);
     const configFile = join(dir, 'nats.conf');
     writeFileSync(configFile, `${lines.join('\n')}\n`);
-    const service = new NatsService(dir, configFile, port, pki);
+    const service = new NatsService(dir, configFile, port, pki, options.tls !== undefined);
     await service.start();
     return service;
   }
@@ -60,7 +74,17 @@ export class NatsService {
   }
 
   get url(): string {
-    return `${this.pki ? 'tls' : 'nats'}://127.0.0.1:${this.port}`;
+    return `${this.tlsEnabled ? 'tls' : 'nats'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The PID file nats-server writes (with the pidFile option). */
+  get pidFile(): string {
+    return join(this.dir, 'nats.pid');
+  }
+
+  /** The server's log (its stdout and stderr). */
+  get logFile(): string {
+    return join(this.dir, 'nats.log');
   }
 
   get pid(): number | undefined {

@@ -1,5 +1,7 @@
-import { envBoolean, envPort, envUrl, loadConfig } from '@pressluft/platform';
+import { ConfigError, envBoolean, envPort, envUrl, loadConfig } from '@pressluft/platform';
 import { z } from 'zod';
+
+const absolutePath = () => z.string().startsWith('/', { message: 'must be an absolute path' });
 
 const schema = z.object({
   PRESSLUFT_HTTP_HOST: z.ipv4({ message: 'must be an IPv4 address to listen on' }).default('127.0.0.1'),
@@ -9,6 +11,18 @@ const schema = z.object({
   PRESSLUFT_ADMIN_TOKEN_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   PRESSLUFT_DATABASE_URL: envUrl(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:55432/pressluft'),
   PRESSLUFT_NATS_URL: envUrl(['nats', 'tls'], 'nats://127.0.0.1:54222'),
+  /** The NATS URL enrolled agents are told to use (default: PRESSLUFT_NATS_URL). */
+  PRESSLUFT_NATS_AGENT_URL: z
+    .string()
+    .refine((value) => /^(nats|tls):\/\/[^\s]+$/.test(value) && URL.canParse(value), { message: 'must be a URL with scheme nats or tls' })
+    .optional(),
+  PRESSLUFT_NATS_TLS_CERT: absolutePath().optional(),
+  PRESSLUFT_NATS_TLS_KEY: absolutePath().optional(),
+  PRESSLUFT_NATS_TLS_CA: absolutePath().optional(),
+  PRESSLUFT_NATS_AUTHZ_FILE: absolutePath().optional(),
+  PRESSLUFT_NATS_PID_FILE: absolutePath().optional(),
+  PRESSLUFT_GRPC_HOST: z.ipv4({ message: 'must be an IPv4 address to listen on' }).optional(),
+  PRESSLUFT_GRPC_PORT: z.union([z.literal('off'), envPort(8444)]).default(8444),
   PRESSLUFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PRESSLUFT_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   PRESSLUFT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -34,8 +48,25 @@ export interface ControlPlaneConfig {
   /** undefined: no TLS listener (PRESSLUFT_HTTPS_PORT=off). */
   readonly https: { readonly port: number; readonly pkiDir: string } | undefined;
   readonly adminTokenFile: string | undefined;
+  /** The control plane's CA and its serving and client certificates (created on first start). */
+  readonly pkiDir: string;
   readonly databaseUrl: string;
   readonly natsUrl: string;
+  /**
+   * The control plane's own NATS client certificate (mutual TLS). Files when all three
+   * PRESSLUFT_NATS_TLS_* are set; 'self-issued' when the URL is tls:// without them (a
+   * certificate CN=pressluft-control-plane from our CA, kept in pkiDir); undefined for nats://.
+   */
+  readonly natsTls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string } | 'self-issued' | undefined;
+  /** Enrollment: the gRPC listener (undefined: off), and what agents are told about NATS. */
+  readonly enrollment: {
+    readonly grpc: { readonly host: string; readonly port: number } | undefined;
+    readonly natsAgentUrl: string;
+    /** The nats-server authorization file this control plane writes; undefined: managed elsewhere. */
+    readonly natsAuthzFile: string | undefined;
+    /** The nats-server PID file: SIGHUP after the authorization file changed. */
+    readonly natsPidFile: string | undefined;
+  };
   readonly logLevel: string;
   readonly readyTimeoutMs: number;
   readonly maxBodyBytes: number;
@@ -52,12 +83,30 @@ export interface ControlPlaneConfig {
 
 export function loadControlPlaneConfig(env: Readonly<Record<string, string | undefined>>): ControlPlaneConfig {
   const raw = loadConfig(schema, env);
+  const tlsFiles = [raw.PRESSLUFT_NATS_TLS_CERT, raw.PRESSLUFT_NATS_TLS_KEY, raw.PRESSLUFT_NATS_TLS_CA];
+  const someTlsFiles = tlsFiles.some((f) => f !== undefined);
+  if (someTlsFiles && !tlsFiles.every((f) => f !== undefined)) {
+    throw new ConfigError('PRESSLUFT_NATS_TLS_CERT', 'PRESSLUFT_NATS_TLS_CERT, PRESSLUFT_NATS_TLS_KEY and PRESSLUFT_NATS_TLS_CA go together: set all three or none');
+  }
+  const tlsUrl = new URL(raw.PRESSLUFT_NATS_URL).protocol === 'tls:';
   return {
     http: { host: raw.PRESSLUFT_HTTP_HOST, port: raw.PRESSLUFT_HTTP_PORT },
     https: raw.PRESSLUFT_HTTPS_PORT === 'off' ? undefined : { port: raw.PRESSLUFT_HTTPS_PORT, pkiDir: raw.PRESSLUFT_PKI_DIR },
     adminTokenFile: raw.PRESSLUFT_ADMIN_TOKEN_FILE,
+    pkiDir: raw.PRESSLUFT_PKI_DIR,
     databaseUrl: raw.PRESSLUFT_DATABASE_URL,
     natsUrl: raw.PRESSLUFT_NATS_URL,
+    natsTls: someTlsFiles
+      ? { certFile: raw.PRESSLUFT_NATS_TLS_CERT ?? '', keyFile: raw.PRESSLUFT_NATS_TLS_KEY ?? '', caFile: raw.PRESSLUFT_NATS_TLS_CA ?? '' }
+      : tlsUrl
+        ? 'self-issued'
+        : undefined,
+    enrollment: {
+      grpc: raw.PRESSLUFT_GRPC_PORT === 'off' ? undefined : { host: raw.PRESSLUFT_GRPC_HOST ?? raw.PRESSLUFT_HTTP_HOST, port: raw.PRESSLUFT_GRPC_PORT },
+      natsAgentUrl: raw.PRESSLUFT_NATS_AGENT_URL ?? raw.PRESSLUFT_NATS_URL,
+      natsAuthzFile: raw.PRESSLUFT_NATS_AUTHZ_FILE,
+      natsPidFile: raw.PRESSLUFT_NATS_PID_FILE,
+    },
     logLevel: raw.PRESSLUFT_LOG_LEVEL,
     readyTimeoutMs: raw.PRESSLUFT_READY_TIMEOUT_MS,
     maxBodyBytes: raw.PRESSLUFT_MAX_BODY_BYTES,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { TERMINAL_COMMAND_STATES, type CommandSpec, type CommandStatus, type NodeStatus, type Resource } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
-import { CommandEvent, Heartbeat } from '@pressluft/proto';
+import { CommandEvent, Heartbeat, NodeReport } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { NatsClient } from '../infra/nats.client.js';
@@ -90,7 +90,7 @@ export class EventIngest {
       if (!node) throw new Error(`unexpected subject ${message.subject}`);
       if (kind === 'command') await this.ingestCommandEvent(node, CommandEvent.decode(message.data));
       else if (kind === 'heartbeat') await this.ingestHeartbeat(node, Heartbeat.decode(message.data));
-      // Other kinds (reports) are consumed by later issues; acknowledged so they do not pile up.
+      else if (kind === 'report') await this.ingestReport(node, NodeReport.decode(message.data));
       message.ack();
     } catch (error) {
       this.logger.warn({ err: error, subject: message.subject }, 'event ingest: event not applied; redelivering');
@@ -134,6 +134,20 @@ export class EventIngest {
     });
   }
 
+  /** A NodeReport: the node's capacity (written only when it changed). */
+  private async ingestReport(node: string, report: NodeReport): Promise<void> {
+    if (report.node !== node) return;
+    const capacity = capacityOf(report);
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      await this.leader.fence(tx.manager);
+      const current = (await tx.get('Node', node, { lock: true })) as Resource<unknown, NodeStatus> | undefined;
+      if (!current || !capacity) return;
+      if (current.status.capacity?.cpu === capacity.cpu && current.status.capacity.memory === capacity.memory) return;
+      await tx.update(current, { ...writeOf(current), status: { ...current.status, capacity } }, now);
+    });
+  }
+
   private async ingestHeartbeat(node: string, heartbeat: Heartbeat): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
@@ -149,6 +163,14 @@ export class EventIngest {
       await tx.update(current, { ...writeOf(current), status: status }, now);
     });
   }
+}
+
+/** The Node's capacity as its agent measured it: whole cores, memory in Mi. */
+export function capacityOf(report: NodeReport): NodeStatus['capacity'] {
+  const cpu = Math.min(4096, Math.max(1, Math.floor(report.cpus)));
+  const mebibytes = Math.floor(report.memoryBytes / 1024 ** 2);
+  if (mebibytes < 1 || mebibytes > 999_999) return undefined;
+  return { cpu, memory: `${mebibytes}Mi` };
 }
 
 /** The command's status after one event; the same object when nothing changes. Terminal states are final. */

@@ -2,7 +2,8 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Command } from '@pressluft/proto';
 import { describe, expect, it } from 'vitest';
-import { type EngineScenario, useProcessHarness, V1, nodeManifest, siteManifest, until, type ControlPlaneReplica } from '../testing/control-plane.process.js';
+import { type EngineScenario, V1, nodeManifest, siteManifest, until, type ControlPlaneReplica } from '../testing/control-plane.process.js';
+import { useProcessHarness } from '../testing/process-harness.js';
 import type { TestAgent } from '../testing/test-agent.js';
 import { commandSubject } from './bus.js';
 

@@ -1,7 +1,8 @@
 import { pgQuery } from '@pressluft/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { type EngineScenario, useProcessHarness, nodeManifest, siteManifest, until, type ControlPlaneReplica, type LeaseRow } from '../testing/control-plane.process.js';
+import { type EngineScenario, nodeManifest, siteManifest, until, type ControlPlaneReplica, type LeaseRow } from '../testing/control-plane.process.js';
+import { useProcessHarness } from '../testing/process-harness.js';
 
 /**
  * Leader election between control plane replicas as real OS processes on one database: one

@@ -125,7 +125,13 @@ export class SiteReconciler {
             let conditions = setCondition(site.status.conditions, { type: 'Reconciling', status: 'False', reason: next.reason, message: next.message }, now);
             conditions = setCondition(conditions, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: next.reason, message: next.message }, now);
             if (succeeded) conditions = setCondition(conditions, { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' }, now);
-            const status: SiteStatus = { ...site.status, phase: next.phase, conditions, observedGeneration: latest?.spec.generation ?? site.status.observedGeneration };
+            const status: SiteStatus = {
+              ...site.status,
+              phase: next.phase,
+              conditions,
+              observedGeneration: latest?.spec.generation ?? site.status.observedGeneration,
+              ...(succeeded && site.spec.domains[0] ? { url: `http://${site.spec.domains[0]}/` } : {}),
+            };
             await this.writeStatus(tx, site, status, now);
             if (!succeeded) await recordEvent(tx, site, 'Warning', next.reason, next.message, now);
             return 'wrote';

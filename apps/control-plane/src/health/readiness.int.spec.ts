@@ -14,6 +14,7 @@ describe('control plane /healthz and /readyz', () => {
     const config = loadControlPlaneConfig({
       PRESSLUFT_HTTP_PORT: '0',
       PRESSLUFT_HTTPS_PORT: 'off',
+      PRESSLUFT_GRPC_PORT: 'off',
       PRESSLUFT_DATABASE_URL: harness.postgres?.url,
       PRESSLUFT_NATS_URL: inject('services').nats.url,
       PRESSLUFT_READY_TIMEOUT_MS: '1000',

@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/
 import type { Logger } from '@pressluft/platform';
 import { DataSource } from 'typeorm';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
-import { NatsClient } from './nats.client.js';
+import { NatsClient, natsTlsOptions } from './nats.client.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from './tokens.js';
 
 const systemClock: Clock = { now: () => new Date() };
@@ -24,7 +24,7 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: systemClock },
         { provide: DataSource, useValue: dataSource },
-        { provide: NatsClient, useFactory: () => new NatsClient(config.natsUrl, logger) },
+        { provide: NatsClient, useFactory: async () => new NatsClient(config.natsUrl, logger, await natsTlsOptions(config, new Date())) },
       ],
       exports: [CONFIG, LOGGER, CLOCK, DataSource, NatsClient],
     };

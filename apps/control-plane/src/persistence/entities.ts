@@ -185,4 +185,62 @@ export class LeaseRow {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 }
-export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow];
+/**
+ * One-time join tokens for node enrollment: a SHA-256 of the (high-entropy) token only, for one
+ * node name, until expires_at; used_at is set in the transaction that issues the certificate.
+ */
+@Entity('join_tokens')
+export class JoinTokenRow {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  node!: string;
+
+  @Column({ name: 'token_hash', type: 'text', unique: true })
+  tokenHash!: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'created_by', type: 'text' })
+  createdBy!: string;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
+  usedAt!: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+}
+
+/**
+ * Enrolled nodes: the serial of the node's current client certificate (and the one before, so a
+ * renewal whose answer was lost can be retried). The NATS authorization is generated from these.
+ */
+@Entity('node_enrollments')
+export class NodeEnrollmentRow {
+  @PrimaryColumn({ type: 'text' })
+  node!: string;
+
+  @Column({ type: 'text' })
+  serial!: string;
+
+  @Column({ name: 'previous_serial', type: 'text', nullable: true })
+  previousSerial!: string | null;
+
+  @Column({ name: 'not_after', type: 'timestamptz' })
+  notAfter!: Date;
+
+  @Column({ name: 'agent_version', type: 'text' })
+  agentVersion!: string;
+
+  @Column({ name: 'enrolled_at', type: 'timestamptz' })
+  enrolledAt!: Date;
+
+  @Column({ name: 'renewed_at', type: 'timestamptz', nullable: true })
+  renewedAt!: Date | null;
+}
+export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow];

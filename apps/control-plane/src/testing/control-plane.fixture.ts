@@ -15,6 +15,8 @@ export interface ControlPlaneFixture {
   readonly database: TestDatabase;
   readonly adminToken: string;
   readonly adminTokenFile: string;
+  /** The control plane's PKI directory (its CA: ca.pem). */
+  readonly pkiDir: string;
   /** A new token with this role (subject = role name unless given). */
   token(role: Role, subject?: string): Promise<string>;
   stop(): Promise<void>;
@@ -24,7 +26,9 @@ export interface ControlPlaneFixture {
  * A real control plane for an integration test (the engine's loops only when asked): its own database on the run-wide PostgreSQL,
  * the run-wide NATS, free ports, a TLS listener with a throwaway CA, and a bootstrap admin token.
  */
-export async function startControlPlaneFixture(options: { https?: boolean; engine?: boolean; env?: Record<string, string> } = {}): Promise<ControlPlaneFixture> {
+export async function startControlPlaneFixture(
+  options: { https?: boolean; engine?: boolean; env?: Record<string, string>; /** The enrollment gRPC server on a free port. */ grpc?: boolean } = {},
+): Promise<ControlPlaneFixture> {
   const services = inject('services');
   const database = await createTestDatabase(services.postgres.url, 'cp');
   const dir = mkdtempSync(join(tmpdir(), 'pressluft-cp-'));
@@ -34,6 +38,7 @@ export async function startControlPlaneFixture(options: { https?: boolean; engin
   const config = loadControlPlaneConfig({
     PRESSLUFT_HTTP_PORT: '0',
     PRESSLUFT_HTTPS_PORT: options.https ? '0' : 'off',
+    PRESSLUFT_GRPC_PORT: options.grpc ? '0' : 'off',
     PRESSLUFT_PKI_DIR: join(dir, 'pki'),
     PRESSLUFT_ADMIN_TOKEN_FILE: adminTokenFile,
     PRESSLUFT_DATABASE_URL: database.url,
@@ -49,6 +54,7 @@ export async function startControlPlaneFixture(options: { https?: boolean; engin
     database,
     adminToken,
     adminTokenFile,
+    pkiDir: config.pkiDir,
     token: async (role, subject) => (await plane.app.get(TokenService).create(subject ?? role, role, 'test')).token,
     stop: async () => {
       await plane.close();

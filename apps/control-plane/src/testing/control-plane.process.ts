@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createTestDatabase, freePort, Harness, ManagedProcess, pgQuery, run, sleep, type TestDatabase } from '@pressluft/testing';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createTestDatabase, freePort, ManagedProcess, pgQuery, run, sleep, type TestDatabase, repoRoot } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { COMMAND_STREAM, commandSubject, EVENT_STREAM, INGEST_CONSUMER } from '../engine/bus.js';
 import type { FaultPoint } from '../engine/faults.js';
@@ -13,7 +12,7 @@ import { api, type ApiRequest, type ApiResponse } from './api-client.js';
 import { TestAgent } from './test-agent.js';
 
 /** The repository root (this file is apps/control-plane/src/testing/). */
-const REPO = resolve(__dirname, '../../../..');
+const REPO = repoRoot(__dirname);
 
 /** Short engine timings for the fault tests: a lost leader is replaced within seconds. */
 export const FAST_ENGINE_ENV: Readonly<Record<string, string>> = {
@@ -197,6 +196,7 @@ export class ControlPlaneProcesses {
       PRESSLUFT_HTTP_HOST: '127.0.0.1',
       PRESSLUFT_HTTP_PORT: String(port),
       PRESSLUFT_HTTPS_PORT: 'off',
+      PRESSLUFT_GRPC_PORT: 'off',
       PRESSLUFT_PKI_DIR: join(this.dir, `pki-${index}`),
       PRESSLUFT_ADMIN_TOKEN_FILE: this.adminTokenFile,
       PRESSLUFT_LOG_LEVEL: 'info',
@@ -416,52 +416,4 @@ export class EngineScenario {
     await this.processes.stopReplicas();
     await this.database.drop();
   }
-}
-
-export interface ProcessHarness {
-  /** The file's own PostgreSQL and NATS (tests restart them). */
-  harness(): Harness;
-  /** A fresh scenario (database, replicas, agents); cleaned up after each test. */
-  scenario(label: string): Promise<EngineScenario>;
-}
-
-/**
- * Registers the lifecycle every process-level engine test file shares: its own PostgreSQL and
- * NATS and one compiled control plane (in beforeAll), a scenario per test (cleaned up after it),
- * and everything stopped by PID at the end.
- */
-export function useProcessHarness(): ProcessHarness {
-  let harness: Harness | undefined;
-  let processes: ControlPlaneProcesses | undefined;
-  let current: EngineScenario | undefined;
-
-  beforeAll(async () => {
-    const [h, p] = await Promise.allSettled([Harness.start({ postgres: true, nats: true }), ControlPlaneProcesses.build()]);
-    if (h.status === 'fulfilled') harness = h.value;
-    if (p.status === 'fulfilled') processes = p.value;
-    if (h.status === 'rejected') throw h.reason;
-    if (p.status === 'rejected') throw p.reason;
-  }, 120_000);
-
-  afterEach(async () => {
-    await current?.cleanup();
-    current = undefined;
-  });
-
-  afterAll(async () => {
-    await processes?.stop();
-    await harness?.stop();
-  });
-
-  return {
-    harness: () => {
-      if (!harness) throw new Error('the harness did not start');
-      return harness;
-    },
-    scenario: async (label) => {
-      if (!harness?.postgres || !harness.nats || !processes) throw new Error('harness services missing');
-      current = await EngineScenario.create(processes, harness.postgres.url, harness.nats.url, label);
-      return current;
-    },
-  };
 }

@@ -1,0 +1,93 @@
+import { loadConfig } from '@pressluft/platform';
+import { z } from 'zod';
+import type { HostSettings } from './host/settings.js';
+
+const absolute = (fallback: string) => z.string().startsWith('/', { message: 'must be an absolute path' }).default(fallback);
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** An argv prefix as a JSON array of strings (paths may hold spaces; never split by a shell). */
+const argv = (fallback: readonly string[]) =>
+  z
+    .string()
+    .default(JSON.stringify(fallback))
+    .transform((value, ctx) => {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((p) => typeof p === 'string' && p.length > 0) && (parsed[0] as string).startsWith('/')) {
+          return parsed as string[];
+        }
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings whose first element is an absolute path, like ["/usr/sbin/nginx"]' });
+      return z.NEVER;
+    });
+
+const schema = z.object({
+  PRESSLUFT_AGENT_NODE: z.string({ message: 'is required: the name of this node' }).regex(NODE_NAME, { message: 'must be a DNS label like web-1' }),
+  PRESSLUFT_AGENT_STATE_DIR: absolute('/var/lib/pressluft-agent'),
+  PRESSLUFT_AGENT_ENROLL_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$/, { message: 'must be host:port of the control plane gRPC listener' })
+    .default('127.0.0.1:8444'),
+  PRESSLUFT_AGENT_CA_FILE: absolute('/etc/pressluft/ca.pem'),
+  PRESSLUFT_AGENT_JOIN_TOKEN_FILE: absolute('/etc/pressluft/join-token'),
+  PRESSLUFT_AGENT_SITES_ROOT: absolute('/var/www/sites'),
+  PRESSLUFT_AGENT_WORDPRESS_SOURCE: absolute('/usr/share/wordpress'),
+  /** The repository's templates/ (default: found next to the agent's code). */
+  PRESSLUFT_AGENT_TEMPLATES_DIR: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  PRESSLUFT_AGENT_NGINX_COMMAND: argv(['/usr/sbin/nginx']),
+  PRESSLUFT_AGENT_NGINX_SITES_DIR: absolute('/etc/nginx/pressluft'),
+  PRESSLUFT_AGENT_NGINX_LISTEN: z
+    .string()
+    .regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}:)?[0-9]{1,5}$/, { message: 'must be a port or address:port like 127.0.0.1:8081' })
+    .default('80'),
+  PRESSLUFT_AGENT_NGINX_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }).default('www-data'),
+  PRESSLUFT_AGENT_PHP_FPM_BINARY: absolute('/usr/sbin/php-fpm8.2'),
+  PRESSLUFT_AGENT_MARIADB_COMMAND: argv(['/usr/bin/mariadb']),
+  PRESSLUFT_AGENT_MARIADB_SOCKET: absolute('/run/mysqld/mysqld.sock'),
+  PRESSLUFT_AGENT_WP_CLI: argv(['/usr/local/bin/wp']),
+  PRESSLUFT_AGENT_CGROUP_ROOT: z.union([z.literal('off'), z.string().startsWith('/', { message: "must be an absolute path or 'off'" })]).default('/sys/fs/cgroup'),
+  /** root: site cgroups under the hierarchy's root (production); self: under the agent's own cgroup (shared or sandboxed hosts, v1). */
+  PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: z.enum(['root', 'self'], { message: "must be 'root' or 'self'" }).default('root'),
+  PRESSLUFT_AGENT_CGROUP_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a cgroup name like pressluft' }).default('pressluft'),
+  PRESSLUFT_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(500).max(600_000).default(5000),
+  PRESSLUFT_AGENT_REPORT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  PRESSLUFT_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  PRESSLUFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface AgentConfig {
+  readonly node: string;
+  readonly stateDir: string;
+  readonly enrollment: { readonly endpoint: string; readonly caFile: string; readonly joinTokenFile: string };
+  readonly host: HostSettings;
+  readonly heartbeatMs: number;
+  readonly reportMs: number;
+  readonly concurrency: number;
+  readonly logLevel: string;
+}
+
+export function loadAgentConfig(env: Readonly<Record<string, string | undefined>>): AgentConfig {
+  const raw = loadConfig(schema, env);
+  return {
+    node: raw.PRESSLUFT_AGENT_NODE,
+    stateDir: raw.PRESSLUFT_AGENT_STATE_DIR,
+    enrollment: { endpoint: raw.PRESSLUFT_AGENT_ENROLL_ENDPOINT, caFile: raw.PRESSLUFT_AGENT_CA_FILE, joinTokenFile: raw.PRESSLUFT_AGENT_JOIN_TOKEN_FILE },
+    host: {
+      sitesRoot: raw.PRESSLUFT_AGENT_SITES_ROOT,
+      stateDir: raw.PRESSLUFT_AGENT_STATE_DIR,
+      wordpressSource: raw.PRESSLUFT_AGENT_WORDPRESS_SOURCE,
+      nginx: { command: raw.PRESSLUFT_AGENT_NGINX_COMMAND, sitesDir: raw.PRESSLUFT_AGENT_NGINX_SITES_DIR, listen: raw.PRESSLUFT_AGENT_NGINX_LISTEN, user: raw.PRESSLUFT_AGENT_NGINX_USER },
+      phpFpm: { binary: raw.PRESSLUFT_AGENT_PHP_FPM_BINARY },
+      mariadb: { command: raw.PRESSLUFT_AGENT_MARIADB_COMMAND, socket: raw.PRESSLUFT_AGENT_MARIADB_SOCKET },
+      wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
+      cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
+      ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),
+    },
+    heartbeatMs: raw.PRESSLUFT_AGENT_HEARTBEAT_MS,
+    reportMs: raw.PRESSLUFT_AGENT_REPORT_MS,
+    concurrency: raw.PRESSLUFT_AGENT_CONCURRENCY,
+    logLevel: raw.PRESSLUFT_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+
+export interface ExecOptions {
+  /** Written to the child's stdin, then closed: the only way secrets reach a child. */
+  readonly input?: string;
+  /** Run as this user/group (supplementary groups are dropped). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Defaults to a minimal PATH and LANG=C.UTF-8, so nothing of the agent's environment leaks. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** SIGKILL after this long (default 120 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface ExecResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export const BASE_ENV: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+
+/** Runs an argv array (never a shell string) to completion. Resolves whatever the exit code; rejects only if it cannot start. */
+export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const [command, ...args] = argv;
+  if (!command) return Promise.reject(new Error('exec: empty argv'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? BASE_ENV,
+      uid: options.uid,
+      gid: options.gid,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+    });
+    // A child that exits before reading its input must not crash the agent with EPIPE.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** The last lines of a command's output, for error messages. */
+export function tail(text: string, lines = 8): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Like exec, but a non-zero exit rejects with the argv (never secret) and the output's tail. */
+export async function execOk(argv: readonly string[], options: ExecOptions = {}): Promise<string> {
+  const result = await exec(argv, options);
+  if (result.code !== 0) {
+    const why = result.signal ? `was killed by ${result.signal}` : `exited ${String(result.code)}`;
+    throw new Error(`${argv.join(' ')} ${why}: ${tail(result.stderr || result.stdout)}`);
+  }
+  return result.stdout;
+}

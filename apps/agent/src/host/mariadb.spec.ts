@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { clientArgv, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
+
+describe('mariadb', () => {
+  it('quotes strings and identifiers', () => {
+    expect(sqlString("a'b\\c\nd\0")).toBe("'a\\'b\\\\c\\nd\\0'");
+    expect(sqlIdentifier('site_ax9z0k1m')).toBe('`site_ax9z0k1m`');
+    expect(() => sqlIdentifier('a`; DROP DATABASE x; --')).toThrow();
+    expect(() => sqlIdentifier('')).toThrow();
+  });
+
+  it('creates a database and a user restricted to it, by socket or password', () => {
+    const sql = provisionSql('site_ax9z0k1m', 'pw');
+    expect(sql).toContain('CREATE DATABASE IF NOT EXISTS `site_ax9z0k1m` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;');
+    expect(sql).toContain("CREATE USER IF NOT EXISTS 'site_ax9z0k1m'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('pw');");
+    expect(sql).toContain("ALTER USER 'site_ax9z0k1m'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('pw');");
+    expect(sql).toContain("GRANT ALL PRIVILEGES ON `site_ax9z0k1m`.* TO 'site_ax9z0k1m'@'localhost';");
+    expect(sql).not.toMatch(/GRANT OPTION|\*\.\*/);
+    expect(sql.trim().split('\n')[0]).toBe(presenceSql('site_ax9z0k1m'));
+    expect(sql.trim().split('\n').pop()).toBe(presenceSql('site_ax9z0k1m'));
+  });
+
+  it('escapes a password that needs it', () => {
+    expect(provisionSql('site_a', "x');DROP USER root;--")).toContain("PASSWORD('x\\');DROP USER root;--')");
+  });
+
+  it('drops both, tolerating their absence', () => {
+    expect(removeSql('site_a')).toContain('DROP DATABASE IF EXISTS `site_a`;\nDROP USER IF EXISTS \'site_a\'@\'localhost\';');
+  });
+
+  it('parses the presence row', () => {
+    expect(parsePresence('1\t1\n')).toEqual({ database: true, user: true });
+    expect(parsePresence('0\t1')).toEqual({ database: false, user: true });
+    expect(() => parsePresence('')).toThrow();
+  });
+
+  it('keeps SQL out of argv', () => {
+    expect(clientArgv(['/usr/bin/mariadb', '--defaults-file=/x'])).toEqual(['/usr/bin/mariadb', '--defaults-file=/x', '--batch', '--skip-column-names']);
+  });
+});

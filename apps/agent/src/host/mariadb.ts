@@ -1,0 +1,91 @@
+import { redact } from './errors.js';
+import { exec, tail } from './exec.js';
+
+const SQL_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', "'": "\\'", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' };
+
+/** A MariaDB string literal (NO_BACKSLASH_ESCAPES off, the default). */
+export function sqlString(value: string): string {
+  return `'${[...value].map((c) => SQL_ESCAPES[c] ?? c).join('')}'`;
+}
+
+/** A quoted identifier; only the names the agent makes (letters, digits, _) are accepted. */
+export function sqlIdentifier(name: string): string {
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw new Error(`${JSON.stringify(name)} is not a database identifier the agent makes`);
+  return `\`${name}\``;
+}
+
+function account(name: string): string {
+  return `${sqlString(sqlIdentifier(name).slice(1, -1))}@'localhost'`;
+}
+
+/**
+ * The database `name` and the user `name`@localhost restricted to it. The user authenticates by
+ * unix socket (the site's Linux user of the same name, e.g. for its own dumps) or by password
+ * (WordPress). ALTER USER converges a changed password. The first SELECT tells whether the
+ * database existed before, the last one verifies (`1\t1`).
+ */
+export function provisionSql(name: string, password: string): string {
+  const auth = `IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(${sqlString(password)})`;
+  return [
+    presenceSql(name),
+    `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
+    `CREATE USER IF NOT EXISTS ${account(name)} ${auth};`,
+    `ALTER USER ${account(name)} ${auth};`,
+    `GRANT ALL PRIVILEGES ON ${sqlIdentifier(name)}.* TO ${account(name)};`,
+    presenceSql(name),
+    '',
+  ].join('\n');
+}
+
+/** Drops the database and its user; both already gone is fine. The last SELECT verifies (`0\t0`). */
+export function removeSql(name: string): string {
+  return [`DROP DATABASE IF EXISTS ${sqlIdentifier(name)};`, `DROP USER IF EXISTS ${account(name)};`, presenceSql(name), ''].join('\n');
+}
+
+/** One row: how many databases and how many users named `name` exist (each 0 or 1). */
+export function presenceSql(name: string): string {
+  const literal = sqlString(sqlIdentifier(name).slice(1, -1));
+  return (
+    `SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${literal}), ` +
+    `(SELECT COUNT(*) FROM mysql.global_priv WHERE User = ${literal} AND Host = 'localhost');`
+  );
+}
+
+/** Parses presenceSql's row. */
+export function parsePresence(stdout: string): { database: boolean; user: boolean } {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  const [db, user] = last.split('\t');
+  if (db === undefined || user === undefined) throw new Error(`unexpected answer from MariaDB: ${JSON.stringify(last)}`);
+  return { database: db === '1', user: user === '1' };
+}
+
+/** argv of the admin client for a script on stdin: batch mode, no column names. Never any SQL in argv. */
+export function clientArgv(command: readonly string[]): string[] {
+  return [...command, '--batch', '--skip-column-names'];
+}
+
+async function runSql(command: readonly string[], sql: string, secrets: readonly string[]): Promise<string> {
+  const argv = clientArgv(command);
+  const result = await exec(argv, { input: sql, timeoutMs: 60_000 });
+  // MariaDB quotes the statement near a syntax error: the password could be in it.
+  if (result.code !== 0) throw new Error(redact(`${argv.join(' ')} exited ${String(result.code)}: ${tail(result.stderr)}`, secrets));
+  return result.stdout;
+}
+
+/** Check, apply, verify. Returns whether it created the database (a fresh one holds no WordPress yet). */
+export async function ensureDatabase(command: readonly string[], name: string, password: string): Promise<{ created: boolean }> {
+  const rows = (await runSql(command, provisionSql(name, password), [password])).trim().split('\n');
+  const before = parsePresence(rows[0] ?? '');
+  const after = parsePresence(rows[rows.length - 1] ?? '');
+  if (!after.database || !after.user) throw new Error(`database or user ${name} missing after CREATE`);
+  return { created: !before.database };
+}
+
+export async function removeDatabase(command: readonly string[], name: string): Promise<void> {
+  const presence = parsePresence(await runSql(command, removeSql(name), []));
+  if (presence.database || presence.user) throw new Error(`database or user ${name} still exists after DROP`);
+}
+
+export async function databasePresence(command: readonly string[], name: string): Promise<{ database: boolean; user: boolean }> {
+  return parsePresence(await runSql(command, presenceSql(name), []));
+}

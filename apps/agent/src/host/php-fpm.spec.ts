@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { shop } from './fixtures.test.js';
+import { fpmStartArgv, fpmTestArgv, isFpmMaster, processState, renderFpmConfig } from './php-fpm.js';
+import { defaultTemplatesDir } from './template.js';
+
+const dir = defaultTemplatesDir();
+const templates = { global: readFileSync(join(dir, 'php-fpm/global.conf'), 'utf8'), pool: readFileSync(join(dir, 'php-fpm/pool.conf'), 'utf8') };
+
+describe('php-fpm configuration', () => {
+  const { plan, paths } = shop();
+  const conf = renderFpmConfig(templates, plan, paths, 'www-data');
+  const lines = conf.split('\n');
+  const has = (line: string) => expect(lines).toContain(line);
+
+  it('has one master per site with a safe reload', () => {
+    has('[global]');
+    has('pid = /var/lib/pressluft/php-fpm/shop/php-fpm.pid');
+    has('daemonize = no');
+    has('process_control_timeout = 10s');
+  });
+
+  it('runs one ondemand pool as the site user on its own socket', () => {
+    has('[site_ax9z0k1m]');
+    has('user = site_ax9z0k1m');
+    has('group = site_ax9z0k1m');
+    has('listen = /var/lib/pressluft/sock/site_ax9z0k1m.sock');
+    has('listen.owner = site_ax9z0k1m');
+    has('listen.group = www-data');
+    has('listen.mode = 0660');
+    has('pm = ondemand');
+    has('pm.max_children = 5');
+  });
+
+  it('confines PHP to the site tree with its limits', () => {
+    has('php_admin_value[memory_limit] = 256M');
+    has('php_admin_value[upload_max_filesize] = 64M');
+    has('php_admin_value[post_max_size] = 65M');
+    has('php_admin_value[open_basedir] = /var/www/sites/shop/');
+    has('php_admin_value[upload_tmp_dir] = /var/www/sites/shop/tmp');
+    has('php_admin_value[session.save_path] = /var/www/sites/shop/tmp');
+    has('php_admin_value[sys_temp_dir] = /var/www/sites/shop/tmp');
+    has('php_admin_value[disable_functions] = exec,passthru,shell_exec,system,proc_open,popen,pcntl_exec');
+  });
+
+  it('builds the argv', () => {
+    expect(fpmTestArgv('/usr/sbin/php-fpm8.2', '/c', '/p')).toEqual(['/usr/sbin/php-fpm8.2', '-t', '-y', '/c', '-p', '/p']);
+    expect(fpmStartArgv('/usr/sbin/php-fpm8.2', '/c', '/p')).toEqual(['/usr/sbin/php-fpm8.2', '-F', '-y', '/c', '-p', '/p']);
+  });
+});
+
+describe('isFpmMaster', () => {
+  it('accepts the master of this config, by title or by argv', () => {
+    expect(isFpmMaster('php-fpm: master process (/s/php-fpm.conf)\0\0\0', '/s/php-fpm.conf')).toBe(true);
+    expect(isFpmMaster('/usr/sbin/php-fpm8.2\0-F\0-y\0/s/php-fpm.conf\0-p\0/s\0', '/s/php-fpm.conf')).toBe(true);
+  });
+
+  it('refuses another master, a worker, and a reused PID', () => {
+    expect(isFpmMaster('php-fpm: master process (/t/php-fpm.conf)', '/s/php-fpm.conf')).toBe(false);
+    expect(isFpmMaster('php-fpm: master process (/s/php-fpm.conf.old)', '/s/php-fpm.conf')).toBe(false);
+    expect(isFpmMaster('php-fpm: pool site_a', '/s/php-fpm.conf')).toBe(false);
+    expect(isFpmMaster('/usr/bin/vim\0/s/php-fpm.conf\0', '/s/php-fpm.conf')).toBe(false);
+  });
+
+  it('reads the state of /proc/<pid>/stat even with spaces and parentheses in the name', () => {
+    expect(processState('42 (php-fpm: master process (/s/x)) S 1 42')).toBe('S');
+    expect(processState('42 (a) b) Z 1')).toBe('Z');
+  });
+});

@@ -1,0 +1,235 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { lstat, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { BASE_ENV, exec, tail } from './exec.js';
+import { isErrno, readIfExists, writeFileAtomic } from './fs-util.js';
+import type { SitePaths, SitePlan } from './naming.js';
+import { fpmValue, renderTemplate } from './template.js';
+
+/** Functions a WordPress site never needs and an attacker always wants. */
+export const DISABLED_FUNCTIONS = ['exec', 'passthru', 'shell_exec', 'system', 'proc_open', 'popen', 'pcntl_exec'];
+
+export interface FpmTemplates {
+  readonly global: string;
+  readonly pool: string;
+}
+
+/** The site's whole PHP-FPM master configuration ([global] + its one pool). Pure. */
+export function renderFpmConfig(templates: FpmTemplates, plan: SitePlan, paths: SitePaths, webGroup: string): string {
+  const label = 'php-fpm';
+  const global = renderTemplate(templates.global, { site: plan.name, pid_file: paths.fpmPid, error_log: paths.fpmLog }, fpmValue, label);
+  const pool = renderTemplate(
+    templates.pool,
+    {
+      pool: plan.account,
+      user: plan.account,
+      web_group: webGroup,
+      socket: paths.fpmSocket,
+      max_children: plan.php.maxChildren,
+      site_root: paths.root,
+      memory_limit: `${plan.php.memoryLimitMb}M`,
+      upload_max: `${plan.php.uploadMaxMb}M`,
+      // A multipart body carries the file plus the form: one MiB of headroom.
+      post_max: `${plan.php.uploadMaxMb + 1}M`,
+      open_basedir: `${paths.root}/`,
+      tmp_dir: paths.tmp,
+      php_error_log: `${paths.logs}/php-error.log`,
+      disable_functions: DISABLED_FUNCTIONS.join(','),
+    },
+    fpmValue,
+    label,
+  );
+  return global + pool;
+}
+
+/** `php-fpm -t`: validates a configuration without touching a running master. */
+export function fpmTestArgv(binary: string, config: string, prefix: string): string[] {
+  return [binary, '-t', '-y', config, '-p', prefix];
+}
+
+/** Foreground (-F): the master keeps its PID across USR2 reloads and the agent knows it from spawn. */
+export function fpmStartArgv(binary: string, config: string, prefix: string): string[] {
+  return [binary, '-F', '-y', config, '-p', prefix];
+}
+
+/**
+ * True when a /proc/<pid>/cmdline (NUL-separated) is the PHP-FPM master of `config`: either the
+ * title it sets itself (`php-fpm: master process (<config>)`) or its argv before it does.
+ */
+export function isFpmMaster(cmdline: string, config: string): boolean {
+  const text = cmdline.replace(/\0+$/, '');
+  if (text.startsWith('php-fpm: master process (')) return text === `php-fpm: master process (${config})`;
+  const argv = text.split('\0');
+  return /(^|\/)php-fpm[\d.]*$/.test(argv[0] ?? '') && argv.includes(config) && argv.includes('-y');
+}
+
+/** The PID in a pid file, if it names a live (non-zombie) PHP-FPM master of `config`. */
+export async function runningMaster(pidFile: string, config: string): Promise<number | undefined> {
+  const text = await readIfExists(pidFile);
+  const pid = Number(text?.trim());
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  return (await isLiveMaster(pid, config)) ? pid : undefined;
+}
+
+async function isLiveMaster(pid: number, config: string): Promise<boolean> {
+  try {
+    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    return processState(stat) !== 'Z' && isFpmMaster(cmdline, config);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ESRCH')) return false;
+    throw error;
+  }
+}
+
+/** The state letter of a /proc/<pid>/stat line (after the parenthesised comm, which may hold spaces). */
+export function processState(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** Direct children of a process (from /proc/<pid>/task/<tid>/children). */
+export async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  try {
+    for (const tid of await readdir(`/proc/${pid}/task`)) {
+      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+      for (const p of text.split(/\s+/)) if (p) out.push(Number(p));
+    }
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT', 'ESRCH')) throw error;
+  }
+  return out;
+}
+
+export interface FpmResult {
+  readonly pid: number;
+  /** started, reloaded or unchanged */
+  readonly action: 'started' | 'reloaded' | 'unchanged';
+}
+
+/**
+ * Check, apply, verify for the site's PHP-FPM master. A changed configuration is validated with
+ * `-t` BEFORE it replaces the old one (a broken render never reaches a running master), then
+ * reloaded with USR2; a master that is not running is started detached (own session, stdio to
+ * its log) and `onStart` runs right after spawn (the agent moves it into the site's cgroup there,
+ * before any worker exists: pm = ondemand).
+ */
+export async function ensureMaster(
+  binary: string,
+  paths: SitePaths,
+  config: string,
+  onStart: (pid: number) => Promise<void>,
+): Promise<FpmResult> {
+  const current = await readIfExists(paths.fpmConfig);
+  const changed = current !== config;
+  if (changed) {
+    const next = `${paths.fpmConfig}.next`;
+    await writeFileAtomic(next, config, { mode: 0o640 });
+    const test = await exec(fpmTestArgv(binary, next, paths.fpmDir), { timeoutMs: 30_000 });
+    if (test.code !== 0) {
+      await rm(next, { force: true });
+      throw new FpmConfigError(`php-fpm -t rejected the rendered configuration: ${tail(test.stderr || test.stdout)}`);
+    }
+    await rename(next, paths.fpmConfig);
+  }
+  const running = await runningMaster(paths.fpmPid, paths.fpmConfig);
+  if (running !== undefined) {
+    if (changed) process.kill(running, 'SIGUSR2');
+    await onStart(running);
+    return { pid: running, action: changed ? 'reloaded' : 'unchanged' };
+  }
+  // A stale socket from a killed master would make the readiness check pass too early.
+  await rm(paths.fpmSocket, { force: true });
+  const pid = startDetached(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir), paths.fpmLog, paths.fpmDir);
+  await onStart(pid);
+  await waitForSocket(pid, paths);
+  return { pid, action: 'started' };
+}
+
+export class FpmConfigError extends Error {
+  override readonly name = 'FpmConfigError';
+}
+
+/** Spawns a daemon: new session (setsid), stdio to a log file, not waited for by the agent. */
+function startDetached(argv: readonly string[], logFile: string, cwd: string): number {
+  const [command, ...args] = argv;
+  if (!command) throw new Error('empty argv');
+  const log = openSync(logFile, 'a', 0o640);
+  try {
+    const child = spawn(command, args, { cwd, env: BASE_ENV, detached: true, stdio: ['ignore', log, log] });
+    if (child.pid === undefined) throw new Error(`failed to start ${command}`);
+    // Reaped by Node if it exits while the agent runs; otherwise it outlives the agent.
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+async function waitForSocket(pid: number, paths: SitePaths, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!(await isLiveMaster(pid, paths.fpmConfig))) {
+      const log = (await readIfExists(paths.fpmLog)) ?? '';
+      throw new Error(`php-fpm exited before its socket appeared: ${tail(log)}`);
+    }
+    if ((await readIfExists(paths.fpmPid).catch(() => undefined))?.trim() === String(pid) && (await socketExists(paths.fpmSocket))) return;
+    if (Date.now() > deadline) throw new Error(`php-fpm (pid ${pid}) did not open ${paths.fpmSocket} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function socketExists(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function gone(pid: number): Promise<boolean> {
+  if (!alive(pid)) return true;
+  // A zombie (exited, not yet reaped by its parent) counts as gone.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat === '' || processState(stat) === 'Z';
+}
+
+/**
+ * Stops a site's master by PID: QUIT (graceful: workers finish their request), then KILL for
+ * the master and every worker still there after `timeoutMs`. Already stopped is fine.
+ */
+export async function stopMaster(pidFile: string, config: string, timeoutMs = 10_000): Promise<boolean> {
+  const pid = await runningMaster(pidFile, config);
+  if (pid === undefined) return false;
+  const workers = await childrenOf(pid);
+  process.kill(pid, 'SIGQUIT');
+  const deadline = Date.now() + timeoutMs;
+  while (!(await gone(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const leftovers = [pid, ...workers, ...(await childrenOf(pid))];
+  for (const p of leftovers) {
+    // A worker's PID is only trusted while it still is a PHP-FPM process (PIDs are reused).
+    const cmdline = p === pid ? 'php-fpm' : await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.startsWith('php-fpm') && !(await gone(p))) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  const killDeadline = Date.now() + 5_000;
+  while (!(await gone(pid))) {
+    if (Date.now() > killDeadline) throw new Error(`php-fpm master ${pid} survived SIGKILL for 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}

@@ -1,0 +1,55 @@
+/**
+ * Where a node's services and files are. Every path is a setting so several agents (tests,
+ * several nodes on one machine) can share a host; production uses the Debian defaults.
+ */
+export interface HostSettings {
+  /** Site trees: <sitesRoot>/<site name>/{releases/<ts>/, current, shared/, tmp/}. Production: /var/www/sites. */
+  readonly sitesRoot: string;
+  /**
+   * The agent's own durable state (fences, site secrets, PHP-FPM runtime dirs). Root-owned, mode
+   * 0711: nobody may list it, but nginx (its user) must traverse it to reach the sockets in
+   * <stateDir>/php-fpm/<site>/; secrets live in <stateDir>/sites/ (0700) as 0600 files. SiteHost
+   * sets this mode.
+   */
+  readonly stateDir: string;
+  /** WordPress core to copy into a release (Debian's `wordpress` package: /usr/share/wordpress). */
+  readonly wordpressSource: string;
+  readonly nginx: {
+    /** argv prefix that addresses the node's nginx, e.g. ['/usr/sbin/nginx', '-p', P, '-c', C]. */
+    readonly command: readonly string[];
+    /** Directory included by nginx.conf (`include <dir>/*.conf`); one server block per site. */
+    readonly sitesDir: string;
+    /** Where site server blocks listen, e.g. 127.0.0.1:8081 (single-server mode) or 80. */
+    readonly listen: string;
+    /** The user nginx workers run as (it must reach static files and PHP-FPM sockets). */
+    readonly user: string;
+  };
+  readonly phpFpm: {
+    /** The PHP-FPM binary (php-fpm8.2). One master per site, so each site has its own cgroup. */
+    readonly binary: string;
+  };
+  readonly mariadb: {
+    /** argv prefix of the client as the server's admin (root over the socket), e.g. ['/usr/bin/mariadb', '--defaults-file=F']. */
+    readonly command: readonly string[];
+    /** The server's socket, written into wp-config.php (DB_HOST localhost:<socket>). */
+    readonly socket: string;
+  };
+  /**
+   * argv prefix of WP-CLI: ['/usr/local/bin/wp'] in production, the stand-in
+   * (['/usr/bin/php', '<repo>/tools/wp-cli/wp']) here. It runs as the site user, so the script
+   * must be readable by every user.
+   */
+  readonly wpCli: readonly string[];
+  /**
+   * cgroup root for per-site CPU/memory limits (v2 unified dir, or v1 where memory/cpu are
+   * separate hierarchies, e.g. /sys/fs/cgroup); undefined: limits are not applied.
+   * A site's cgroup is <root>/<prefix>/site_<id> (v2) or <root>/{memory,cpu}/<prefix>/site_<id> (v1).
+   * relativeTo 'self' (default 'root') puts <prefix> below the agent's OWN cgroup in each
+   * hierarchy (read from /proc/self/cgroup), so a test agent's PHP-FPM processes stay inside the
+   * accounting of whatever runs the tests. v1 only: v2 forbids controllers below a cgroup that
+   * holds processes.
+   */
+  readonly cgroup: { readonly root: string; readonly prefix: string; readonly relativeTo?: 'root' | 'self' } | undefined;
+  /** The templates/ directory (nginx, PHP-FPM, wp-config). Default: the repository's, found upward from the agent's code. */
+  readonly templatesDir?: string;
+}

@@ -1,0 +1,354 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@pressluft/platform';
+import type { SiteConfig } from '@pressluft/proto';
+import { SiteCgroup } from './cgroup.js';
+import { messageOf, redact, StepError } from './errors.js';
+import { ensureDir, ensureFile, readIfExists, writeFileAtomic, type Ownership } from './fs-util.js';
+import { databasePresence, ensureDatabase, removeDatabase } from './mariadb.js';
+import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
+import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
+import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
+import { ensureSecret } from './secrets.js';
+import type { HostSettings } from './settings.js';
+import { defaultTemplatesDir, loadTemplate, TemplateError } from './template.js';
+import { ensureUser, groupNameOf, removeUser, requireUser } from './users.js';
+import { waitFor200 } from './verify.js';
+import { currentRelease, ensureInstalled, ensureRelease, generateSalts, isSalts, randomString, renderWpConfig } from './wordpress.js';
+
+export { StepError } from './errors.js';
+
+/** Where a step tells the runtime how far it got; the runtime also uses it to keep the JetStream message alive. */
+export interface StepReporter {
+  progress(step: string, percent: number): Promise<void>;
+  log(line: string): Promise<void>;
+}
+
+export interface ProvisionResult {
+  /** http://<first domain>/ */
+  readonly url: string;
+  /** The release `current` points at, e.g. 20261129T181500Z. */
+  readonly currentRelease: string;
+}
+
+export interface ObservedHostSite {
+  readonly name: string;
+  readonly id: string;
+  /** '' when the site has no resolving `current`. */
+  readonly currentRelease: string;
+}
+
+/** A long step re-reports its progress this often, so the runtime keeps the command's message alive. */
+const TICK_MS = 2_000;
+
+/** The reason a step reports when it fails without a more specific one. */
+const STEP_REASONS: Record<string, string> = {
+  validate: 'InvalidSite',
+  user: 'UserFailed',
+  tree: 'SiteTreeFailed',
+  database: 'DatabaseFailed',
+  cgroup: 'CgroupFailed',
+  'php-fpm': 'PhpFpmFailed',
+  'wp-config': 'WpConfigFailed',
+  release: 'ReleaseFailed',
+  nginx: 'NginxFailed',
+  wordpress: 'WordPressInstallFailed',
+  verify: 'SiteNotServing',
+  state: 'StateFailed',
+};
+
+interface SiteIdentity {
+  readonly name: string;
+  readonly id: string;
+}
+
+/**
+ * The host side of a site on this node: every step idempotent (check, apply, verify), run in
+ * order for provision and in reverse for remove. Processes run from argv arrays; secrets go
+ * through files (0600, root) and stdin only; a failure is a StepError whose message holds no secret.
+ */
+export class SiteHost {
+  private readonly templatesDir: string;
+
+  constructor(
+    private readonly settings: HostSettings,
+    private readonly logger: Logger,
+  ) {
+    this.templatesDir = settings.templatesDir ?? defaultTemplatesDir();
+  }
+
+  /** Root-only file with the site's WordPress admin password (generated on first provision). */
+  adminPasswordFile(name: string): string {
+    return join(this.settings.stateDir, 'sites', checkName(name), 'admin-password');
+  }
+
+  async provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
+    const secrets: string[] = [];
+    const run = <T>(step: string, percent: number, fn: () => Promise<T>) => this.step(report, site.name, step, percent, secrets, fn);
+    const { plan, paths } = await run('validate', 2, async () => {
+      const plan = planSite(site);
+      const paths = sitePaths(this.settings, plan.name, plan.id);
+      await this.ensureStateDirs(paths);
+      const identity = await readIdentity(paths.identityFile);
+      if (identity && identity.id !== plan.id) {
+        throw new StepError('validate', 'SiteIdConflict', `this node still holds site ${plan.name} with id ${identity.id}; remove it before provisioning id ${plan.id}`);
+      }
+      if (!identity) await writeFileAtomic(paths.identityFile, `${JSON.stringify({ name: plan.name, id: plan.id })}\n`, { mode: 0o600 });
+      return { plan, paths };
+    });
+
+    const { owner, web } = await run('user', 5, async () => {
+      const web = await requireUser(this.settings.nginx.user);
+      const { uid, gid, created } = await ensureUser(plan.account, paths.root, `pressluft site ${plan.name}`);
+      if (created) await report.log(`user ${plan.account}: created, uid ${uid}`);
+      return { owner: { uid, gid }, web };
+    });
+
+    await run('tree', 10, () => this.ensureTree(paths, owner, web));
+
+    // From here the steps run as early as their inputs allow, and are awaited (and reported) in
+    // order: database -> wp-config -> WordPress install is the critical path; the release (core
+    // copy) and cgroup -> PHP-FPM run beside it. WordPress is installed BEFORE nginx serves the
+    // site, so no visitor ever reaches an uninstalled WordPress's install.php. A failure is
+    // reported by the first step (in order) that fails, after every started task has settled.
+    const tasks = new TaskGroup();
+    try {
+      const database = tasks.start(async () => {
+        const password = await ensureSecret(paths.dbPasswordFile, () => randomString(32));
+        secrets.push(password);
+        const { created } = await ensureDatabase(this.settings.mariadb.command, plan.account, password);
+        return { password, created };
+      });
+      const cgroup = tasks.start(async () => {
+        if (!this.settings.cgroup) return undefined;
+        const cgroup = await SiteCgroup.locate(this.settings.cgroup, plan.account);
+        await cgroup.ensure(plan.resources);
+        return cgroup;
+      });
+      const fpm = tasks.start(async () => {
+        if (Buffer.byteLength(paths.fpmSocket) > MAX_SOCKET_PATH_BYTES) {
+          throw new FpmConfigError(`the PHP-FPM socket path ${paths.fpmSocket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: use a shorter state directory`);
+        }
+        await ensureDir(paths.fpmDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+        await ensureDir(paths.fpmSocketDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+        const templates = { global: loadTemplate(this.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(this.templatesDir, 'php-fpm/pool.conf') };
+        const config = renderFpmConfig(templates, plan, paths, await groupNameOf(web.gid));
+        const group = await cgroup;
+        return ensureMaster(this.settings.phpFpm.binary, paths, config, async (pid) => {
+          // Right after spawn (pm = ondemand: no worker yet), and again on every converge.
+          if (group) await group.adopt([pid, ...(await childrenOf(pid))]);
+        });
+      });
+      const wpConfig = tasks.start(async () => {
+        const { password } = await database;
+        const salts = await this.salts(paths);
+        secrets.push(...Object.values(salts));
+        const content = renderWpConfig(loadTemplate(this.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, this.settings.mariadb.socket, password, salts);
+        // root:site_<id> 0640: PHP (the site user, by group) reads it; nginx's user cannot, whatever its configuration says.
+        await ensureFile(paths.wpConfig, content, { mode: 0o640, owner: { uid: 0, gid: owner.gid } });
+      });
+      const release = tasks.start(() => ensureRelease(this.settings.wordpressSource, paths, owner, releaseName(new Date()), join(this.settings.stateDir, 'wordpress-core')));
+      const install = tasks.start(async () => {
+        const [{ created }] = await Promise.all([database, wpConfig, release]);
+        const adminPassword = await ensureSecret(paths.adminPasswordFile, () => randomString(24));
+        secrets.push(adminPassword);
+        return ensureInstalled(this.settings.wpCli, paths, plan, owner, adminPassword, created);
+      });
+
+      await run('database', 15, () => database);
+      await run('cgroup', 25, () => cgroup);
+      await run('php-fpm', 30, async () => {
+        const result = await fpm;
+        if (result.action !== 'unchanged') await report.log(`php-fpm ${plan.account}: ${result.action} (pid ${result.pid})`);
+      });
+      await run('wp-config', 40, () => wpConfig);
+      const current = await run('release', 45, async () => {
+        const result = await release;
+        if (result.created) await report.log(`release ${result.release}: WordPress core from ${this.settings.wordpressSource}${result.linked ? ' (hard links)' : ''}`);
+        return result.release;
+      });
+      await run('wordpress', 60, async () => {
+        const result = await install;
+        this.logger.debug({ site: plan.name, checkMs: result.checkMs, installMs: result.installMs }, 'wp-cli');
+        if (result.installed) await report.log(`wordpress: installed, admin ${plan.wordpress.adminUser}`);
+      });
+
+      await run('nginx', 85, async () => {
+        const block = renderServerBlock(loadTemplate(this.templatesDir, 'nginx/site.conf'), plan, paths, this.settings.nginx.listen);
+        if (await ensureServerBlock(this.settings.nginx.command, paths.nginxFile, block)) await report.log(`nginx: server block ${paths.nginxFile} loaded`);
+      });
+
+      await run('verify', 95, async () => {
+        const target = listenTarget(this.settings.nginx.listen);
+        const domain = plan.domains[0] ?? '';
+        const attempts: Array<{ status: number | string; ms: number }> = [];
+        const answer = await waitFor200(target.host, target.port, domain, 15_000, () => report.progress('verify', 95), (a) => attempts.push(a));
+        this.logger.debug({ site: plan.name, attempts }, 'verify');
+        if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
+        if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
+      });
+
+      return { url: `http://${plan.domains[0] ?? ''}/`, currentRelease: current };
+    } finally {
+      await tasks.settled();
+    }
+  }
+
+  /** Removes everything of the site, in reverse order; each step tolerates "already gone". */
+  async remove(name: string, id: string, report: StepReporter): Promise<void> {
+    const run = (step: string, percent: number, fn: () => Promise<void>) => this.step(report, name, step, percent, [], fn);
+    const account = accountName(checkId(id));
+    const paths = sitePaths(this.settings, checkName(name), id);
+    const identity = await readIdentity(paths.identityFile);
+    // Name-keyed things (tree, state, PHP-FPM dir) belong to whichever id the node recorded for the name.
+    const ownsName = identity === undefined || identity.id === id;
+    if (!ownsName) await report.log(`site ${name} on this node has id ${identity?.id ?? '?'}: only ${account}'s user, database and server block are removed`);
+
+    await run('nginx', 5, async () => {
+      if (await removeServerBlock(this.settings.nginx.command, paths.nginxFile)) await report.log(`nginx: server block ${paths.nginxFile} removed`);
+    });
+    if (ownsName) {
+      await run('php-fpm', 20, async () => {
+        if (await stopMaster(paths.fpmPid, paths.fpmConfig)) await report.log(`php-fpm ${account}: stopped`);
+        await rm(paths.fpmDir, { recursive: true, force: true });
+        await rm(paths.fpmSocket, { force: true });
+      });
+    }
+    await run('cgroup', 35, async () => {
+      if (this.settings.cgroup) await (await SiteCgroup.locate(this.settings.cgroup, account)).remove();
+    });
+    await run('database', 50, async () => {
+      await removeDatabase(this.settings.mariadb.command, account);
+    });
+    if (ownsName) {
+      await run('tree', 65, async () => {
+        await rm(paths.root, { recursive: true, force: true });
+      });
+      await run('state', 80, async () => {
+        await rm(paths.state, { recursive: true, force: true });
+      });
+    }
+    await run('user', 90, async () => {
+      await removeUser(account);
+    });
+  }
+
+  /** The sites this node holds, from the agent's state (not from the control plane's word). */
+  async observe(): Promise<ObservedHostSite[]> {
+    const dir = join(this.settings.stateDir, 'sites');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const out: ObservedHostSite[] = [];
+    for (const name of names.sort()) {
+      if (!SITE_NAME_PATTERN.test(name)) continue;
+      const identity = await readIdentity(join(dir, name, 'site.json'));
+      if (!identity || identity.name !== name) continue;
+      const paths = sitePaths(this.settings, name, identity.id);
+      out.push({ name, id: identity.id, currentRelease: (await currentRelease(paths)) ?? '' });
+    }
+    return out;
+  }
+
+  /** Stops every PHP-FPM master this node runs (tests, `tools/dev down`); sites stay provisioned. */
+  async stopAll(): Promise<void> {
+    const dir = join(this.settings.stateDir, 'php-fpm');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.map((name) => stopMaster(join(dir, name, 'php-fpm.pid'), join(dir, name, 'php-fpm.conf'))));
+  }
+
+  /** Is the database of `id` there (for tests and drift checks). */
+  async databasePresent(id: string): Promise<{ database: boolean; user: boolean }> {
+    return databasePresence(this.settings.mariadb.command, accountName(id));
+  }
+
+  private async step<T>(report: StepReporter, site: string, step: string, percent: number, secrets: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    await report.progress(step, percent);
+    const timer = setInterval(() => {
+      report.progress(step, percent).catch((error: unknown) => this.logger.warn({ site, step, err: messageOf(error) }, 'progress report failed'));
+    }, TICK_MS);
+    timer.unref();
+    try {
+      const result = await fn();
+      this.logger.debug({ site, step, ms: Date.now() - started }, 'host step done');
+      return result;
+    } catch (error) {
+      const failure = toStepError(step, error, secrets);
+      this.logger.warn({ site, step, reason: failure.reason, ms: Date.now() - started, err: failure.message }, 'host step failed');
+      throw failure;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private async ensureStateDirs(paths: SitePaths): Promise<void> {
+    await ensureDir(this.settings.stateDir, { mode: 0o711 });
+    await ensureDir(join(this.settings.stateDir, 'sites'), { mode: 0o700 });
+    await ensureDir(join(this.settings.stateDir, 'php-fpm'), { mode: 0o711 });
+    await ensureDir(paths.state, { mode: 0o700 });
+  }
+
+  /**
+   * <root> 0750 site user : nginx's group -- other sites' users cannot even traverse it; nginx
+   * reaches static files and resolves `current`. shared/uploads is written by the site user only.
+   * tmp/ and logs/ are the site user's alone.
+   */
+  private async ensureTree(paths: SitePaths, owner: Ownership, web: Ownership): Promise<void> {
+    // Created if missing; an existing root (Ansible's) keeps its owner and mode.
+    await mkdir(this.settings.sitesRoot, { recursive: true, mode: 0o755 });
+    const site = { uid: owner.uid, gid: web.gid };
+    await ensureDir(paths.root, { mode: 0o750, owner: site });
+    await ensureDir(paths.releases, { mode: 0o750, owner: site });
+    await ensureDir(paths.shared, { mode: 0o750, owner: site });
+    await ensureDir(paths.uploads, { mode: 0o750, owner: site });
+    await ensureDir(paths.tmp, { mode: 0o700, owner });
+    await ensureDir(paths.logs, { mode: 0o700, owner });
+  }
+
+  private async salts(paths: SitePaths) {
+    const text = await readIfExists(paths.saltsFile);
+    if (text !== undefined) {
+      const parsed: unknown = JSON.parse(text);
+      if (isSalts(parsed)) return parsed;
+    }
+    const salts = generateSalts();
+    await writeFileAtomic(paths.saltsFile, `${JSON.stringify(salts)}\n`, { mode: 0o600 });
+    return salts;
+  }
+}
+
+async function readIdentity(file: string): Promise<SiteIdentity | undefined> {
+  const text = await readIfExists(file);
+  if (text === undefined) return undefined;
+  const parsed = JSON.parse(text) as Partial<SiteIdentity>;
+  if (typeof parsed.name !== 'string' || typeof parsed.id !== 'string' || !SITE_ID_PATTERN.test(parsed.id)) return undefined;
+  return { name: parsed.name, id: parsed.id };
+}
+
+/** Tasks started early and awaited later; `settled` waits for all, so nothing outlives a failed provision. */
+class TaskGroup {
+  private readonly all: Promise<unknown>[] = [];
+
+  start<T>(fn: () => Promise<T>): Promise<T> {
+    const task = fn();
+    // Handled here so a task nobody awaits (an earlier step failed) is no unhandled rejection.
+    this.all.push(task.catch(() => undefined));
+    return task;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.all);
+  }
+}
+
+function toStepError(step: string, error: unknown, secrets: readonly string[]): StepError {
+  if (error instanceof StepError) return new StepError(error.step, error.reason, redact(error.message, secrets));
+  const reason =
+    error instanceof NginxConfigError
+      ? 'NginxConfigInvalid'
+      : error instanceof FpmConfigError
+        ? 'PhpFpmConfigInvalid'
+        : error instanceof TemplateError
+          ? 'TemplateInvalid'
+          : (STEP_REASONS[step] ?? 'HostStepFailed');
+  return new StepError(step, reason, redact(`${step}: ${messageOf(error)}`, secrets));
+}

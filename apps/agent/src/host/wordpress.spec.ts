@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { shop } from './fixtures.test.js';
+import { defaultTemplatesDir } from './template.js';
+import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, randomString, renderWpConfig, SALT_NAMES, wpCliEnv } from './wordpress.js';
+
+const WP = ['/usr/local/bin/wp'];
+
+describe('WP-CLI argv (the contract with the real WP-CLI and the stand-in)', () => {
+  const { plan } = shop();
+
+  it('pins `wp core is-installed`', () => {
+    expect(isInstalledArgv(WP, '/var/www/sites/shop/current')).toEqual(['/usr/local/bin/wp', 'core', 'is-installed', '--path=/var/www/sites/shop/current']);
+  });
+
+  it('pins `wp core install`, the password prompted for on stdin', () => {
+    expect(installArgv(WP, '/var/www/sites/shop/current', plan)).toEqual([
+      '/usr/local/bin/wp',
+      'core',
+      'install',
+      '--path=/var/www/sites/shop/current',
+      '--url=http://shop.example.test',
+      '--title=Shop',
+      '--admin_user=admin',
+      '--admin_email=ops@example.test',
+      '--skip-email',
+      '--prompt=admin_password',
+    ]);
+  });
+
+  it('keeps a title with spaces and quotes in one argument', () => {
+    const { plan: odd } = shop({ wordpress: { version: '6.1', title: `Tom's "Shop" --admin_user=root`, adminUser: 'admin', adminEmail: 'a@b.test', locale: '' } });
+    const argv = installArgv(WP, '/p', odd);
+    expect(argv).toContain(`--title=Tom's "Shop" --admin_user=root`);
+    expect(argv.filter((a) => a.startsWith('--admin_user='))).toEqual(['--admin_user=admin']);
+  });
+
+  it('gives WP-CLI a HOME of its own and nothing of the agent', () => {
+    expect(wpCliEnv('/var/www/sites/shop/tmp')).toEqual({ PATH: expect.any(String) as string, LANG: 'C.UTF-8', HOME: '/var/www/sites/shop/tmp' });
+  });
+});
+
+describe('wp-config.php', () => {
+  const { plan, paths } = shop();
+  const template = readFileSync(join(defaultTemplatesDir(), 'wordpress/wp-config.php.tmpl'), 'utf8');
+  const salts = generateSalts();
+
+  it('renders the database, URLs, salts and hardening', () => {
+    const php = renderWpConfig(template, plan, paths, '/run/mysqld/mysqld.sock', 'secret', salts);
+    expect(php).toContain("define( 'DB_NAME', 'site_ax9z0k1m' );");
+    expect(php).toContain("define( 'DB_USER', 'site_ax9z0k1m' );");
+    expect(php).toContain("define( 'DB_PASSWORD', 'secret' );");
+    expect(php).toContain("define( 'DB_HOST', 'localhost:/run/mysqld/mysqld.sock' );");
+    expect(php).toContain("define( 'WP_HOME', 'http://shop.example.test' );");
+    expect(php).toContain("define( 'WP_SITEURL', 'http://shop.example.test' );");
+    expect(php).toContain("define( 'DISALLOW_FILE_EDIT', true );");
+    expect(php).toContain("define( 'FS_METHOD', 'direct' );");
+    expect(php).toContain(`define( 'NONCE_SALT', '${salts.nonce_salt}' );`);
+    expect(php).not.toContain('{{');
+  });
+
+  it('escapes a password that would end the PHP string', () => {
+    const php = renderWpConfig(template, plan, paths, '/s', "x'); system('id'); //\\", salts);
+    expect(php).toContain("define( 'DB_PASSWORD', 'x\\'); system(\\'id\\'); //\\\\' );");
+  });
+
+  it('makes fresh, distinct, quote-free salts', () => {
+    const a = generateSalts();
+    const b = generateSalts();
+    expect(isSalts(a)).toBe(true);
+    for (const name of SALT_NAMES) {
+      expect(a[name]).toHaveLength(64);
+      expect(a[name]).not.toMatch(/['\\]/);
+      expect(a[name]).not.toBe(b[name]);
+    }
+    expect(isSalts({ auth_key: 'x' })).toBe(false);
+  });
+
+  it('makes random passwords', () => {
+    expect(randomString(32)).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(randomString(32)).not.toBe(randomString(32));
+    expect(homeUrl(plan)).toBe('http://shop.example.test');
+  });
+});

@@ -1,0 +1,174 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { lchown, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { redact } from './errors.js';
+import { BASE_ENV, exec, tail } from './exec.js';
+import { ensureCoreCache, linkRelease, requireTheme } from './core-cache.js';
+import { isErrno, symlinkAtomic, type Ownership } from './fs-util.js';
+import { RELEASE_NAME_PATTERN, type SitePaths, type SitePlan } from './naming.js';
+import { phpSingleQuoted, renderTemplate } from './template.js';
+
+export const SALT_NAMES = ['auth_key', 'secure_auth_key', 'logged_in_key', 'nonce_key', 'auth_salt', 'secure_auth_salt', 'logged_in_salt', 'nonce_salt'] as const;
+export type Salts = Record<(typeof SALT_NAMES)[number], string>;
+
+// WordPress's own salt alphabet, less the quote and backslash (no escaping needed anywhere).
+const SALT_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*()-_[]{}<>~`+=,.;:/?|';
+
+/** A random string from `alphabet` (crypto-strong, unbiased). */
+export function randomString(length: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+/** Eight fresh 64-character keys and salts, as WordPress's secret-key service makes them. */
+export function generateSalts(): Salts {
+  return Object.fromEntries(SALT_NAMES.map((name) => [name, randomString(64, SALT_ALPHABET)])) as Salts;
+}
+
+export function isSalts(value: unknown): value is Salts {
+  return typeof value === 'object' && value !== null && SALT_NAMES.every((n) => typeof (value as Record<string, unknown>)[n] === 'string');
+}
+
+/** `http://<first domain>`: WP_HOME and WP_SITEURL (TLS termination arrives later). */
+export function homeUrl(plan: SitePlan): string {
+  return `http://${plan.domains[0] ?? ''}`;
+}
+
+/** wp-config.php. Pure. */
+export function renderWpConfig(template: string, plan: SitePlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts): string {
+  return renderTemplate(
+    template,
+    {
+      site: plan.name,
+      db_name: plan.account,
+      db_user: plan.account,
+      db_password: dbPassword,
+      db_socket: dbSocket,
+      home_url: homeUrl(plan),
+      tmp_dir: paths.tmp,
+      ...salts,
+    },
+    phpSingleQuoted,
+    'wp-config.php',
+  );
+}
+
+/** `wp core is-installed`: exit 0 installed, 1 not. */
+export function isInstalledArgv(wpCli: readonly string[], path: string): string[] {
+  return [...wpCli, 'core', 'is-installed', `--path=${path}`];
+}
+
+/** `wp core install`; the admin password is prompted for and arrives on stdin, never in argv. */
+export function installArgv(wpCli: readonly string[], path: string, plan: SitePlan): string[] {
+  return [
+    ...wpCli,
+    'core',
+    'install',
+    `--path=${path}`,
+    `--url=${homeUrl(plan)}`,
+    `--title=${plan.wordpress.title}`,
+    `--admin_user=${plan.wordpress.adminUser}`,
+    `--admin_email=${plan.wordpress.adminEmail}`,
+    '--skip-email',
+    '--prompt=admin_password',
+  ];
+}
+
+/** WP-CLI's environment as the site user: HOME in the site's tmp (WP-CLI caches there), nothing of the agent's. */
+export function wpCliEnv(home: string): NodeJS.ProcessEnv {
+  return { ...BASE_ENV, HOME: home };
+}
+
+/** The release `current` points at, if it resolves to a directory. */
+export async function currentRelease(paths: SitePaths): Promise<string | undefined> {
+  try {
+    const target = await readlink(paths.current);
+    if (!(await stat(paths.current)).isDirectory()) return undefined;
+    return basename(target);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'EINVAL', 'ENOTDIR')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The first release: WordPress core into releases/<ts>, then wp-config.php and
+ * wp-content/uploads become links into shared/, and `current` flips to it atomically. With a
+ * `coreCache` dir (same filesystem as the sites), core is hard-linked from the node's pristine
+ * copy (root-owned files, site-owned directories); otherwise, or across filesystems, `cp -RL`
+ * (symlinks dereferenced: Debian's tree links into /etc and /usr/share) runs AS THE SITE USER, so
+ * every file is the site's without a chown pass. A staging name keeps a half copy from ever
+ * looking like a release. An existing, resolving `current` is kept (idempotent re-provision).
+ */
+export async function ensureRelease(
+  source: string,
+  paths: SitePaths,
+  owner: Ownership,
+  name: string,
+  coreCache?: string,
+): Promise<{ release: string; created: boolean; linked: boolean }> {
+  const existing = await currentRelease(paths);
+  if (existing !== undefined) return { release: existing, created: false, linked: false };
+  if (!RELEASE_NAME_PATTERN.test(name)) throw new Error(`bad release name ${name}`);
+  for (const entry of await readdir(paths.releases)) {
+    if (entry.startsWith('.staging-')) await rm(join(paths.releases, entry), { recursive: true, force: true });
+  }
+  // Unpredictable: releases/ is the site user's, who must not plant a link where root copies to.
+  const staging = join(paths.releases, `.staging-${name}-${randomBytes(6).toString('hex')}`);
+  const linked = coreCache !== undefined && (await linkRelease(await ensureCoreCache(source, coreCache), staging, owner));
+  if (!linked) {
+    const copy = await exec(['/bin/cp', '-R', '-L', '--', source, staging], { uid: owner.uid, gid: owner.gid, timeoutMs: 300_000 });
+    if (copy.code !== 0) throw new Error(`copying WordPress core from ${source} failed: ${tail(copy.stderr)}`);
+    await requireTheme(staging, source).catch(async (error: unknown) => {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    });
+  }
+  const link = async (target: string, path: string) => {
+    await rm(path, { recursive: true, force: true });
+    await symlink(target, path);
+    await lchown(path, owner.uid, owner.gid);
+  };
+  await link('../../shared/wp-config.php', join(staging, 'wp-config.php'));
+  await link('../../../shared/uploads', join(staging, 'wp-content', 'uploads'));
+  const release = join(paths.releases, name);
+  await rename(staging, release);
+  await symlinkAtomic(join('releases', name), paths.current);
+  const now = await currentRelease(paths);
+  if (now !== name) throw new Error(`current does not resolve to releases/${name} after the switch`);
+  return { release: name, created: true, linked };
+}
+
+export class WpCliError extends Error {
+  override readonly name = 'WpCliError';
+}
+
+/**
+ * Check, apply (verify is the HTTP check after it): `wp core is-installed`, and if not,
+ * `wp core install` with the admin password on stdin. WP-CLI runs as the site user.
+ * `freshDatabase`: the database was created moments ago, so the check's answer is known (not
+ * installed) and its WP-CLI run (a PHP start and a WordPress load) is skipped.
+ */
+export async function ensureInstalled(
+  wpCli: readonly string[],
+  paths: SitePaths,
+  plan: SitePlan,
+  owner: Ownership,
+  adminPassword: string,
+  freshDatabase: boolean,
+): Promise<{ installed: boolean; checkMs: number; installMs: number }> {
+  const options = { uid: owner.uid, gid: owner.gid, env: wpCliEnv(paths.tmp), cwd: paths.tmp, timeoutMs: 300_000 };
+  const started = Date.now();
+  if (!freshDatabase) {
+    const check = await exec(isInstalledArgv(wpCli, paths.current), options);
+    if (check.code === 0) return { installed: false, checkMs: Date.now() - started, installMs: 0 };
+    if (check.code !== 1) throw new WpCliError(`wp core is-installed exited ${String(check.code)}: ${tail(check.stderr || check.stdout)}`);
+  }
+  const checkMs = Date.now() - started;
+  const install = await exec(installArgv(wpCli, paths.current, plan), { ...options, input: `${adminPassword}\n` });
+  if (install.code !== 0) {
+    throw new WpCliError(redact(`wp core install exited ${String(install.code)}: ${tail(install.stderr || install.stdout)}`, [adminPassword]));
+  }
+  return { installed: true, checkMs, installMs: Date.now() - started - checkMs };
+}

@@ -1,0 +1,124 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareFence, type FenceVerdict } from '@pressluft/domain';
+import { SiteConfig } from '@pressluft/proto';
+
+/** What the node last accepted for a site: survives agent restarts and machine crashes. */
+export interface FenceRecord {
+  readonly fence: number;
+  /** The command that holds the fence. */
+  readonly command: string;
+  /** Runs of that command started here (a redelivery after a crash runs it again). */
+  readonly attempt: number;
+  /** True once the command's result was published. */
+  readonly done: boolean;
+  /** The site incarnation (short id from its uid) the fence belongs to. */
+  readonly siteId: string;
+  /** The site was deleted by the command holding the fence (a tombstone: older commands stay stale). */
+  readonly deleted: boolean;
+}
+
+const SITE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The node's durable fence store: one small JSON file per site, replaced atomically
+ * (write temp, fsync, rename, fsync dir), so a crash leaves either the old or the new record.
+ */
+export class FenceStore {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  get(site: string): FenceRecord | undefined {
+    try {
+      const parsed = JSON.parse(readFileSync(this.path(site), 'utf8')) as Partial<FenceRecord>;
+      if (typeof parsed.fence !== 'number' || typeof parsed.command !== 'string') return undefined;
+      return {
+        fence: parsed.fence,
+        command: parsed.command,
+        attempt: parsed.attempt ?? 1,
+        done: parsed.done === true,
+        siteId: parsed.siteId ?? '',
+        deleted: parsed.deleted === true,
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * apply, duplicate (the command holding the fence, redelivered) or stale. A site created again
+   * under a deleted one's name is a new incarnation (another id) and starts over; any command for
+   * the deleted incarnation stays stale for good.
+   */
+  verdict(site: string, siteId: string, fence: number): FenceVerdict {
+    const record = this.get(site);
+    if (record && record.siteId !== siteId) return record.deleted ? compareFence(fence, undefined) : 'stale';
+    return compareFence(fence, record?.fence);
+  }
+
+  put(site: string, record: FenceRecord): void {
+    this.writeDurably(this.path(site), JSON.stringify(record));
+  }
+
+  /** The configuration a successful command converged the site to (what a restart resumes). */
+  saveAppliedConfig(site: string, config: SiteConfig): void {
+    this.writeDurably(this.configPath(site), JSON.stringify(SiteConfig.toJSON(config)));
+  }
+
+  dropAppliedConfig(site: string): void {
+    rmSync(this.configPath(site), { force: true });
+  }
+
+  appliedConfigs(): Map<string, SiteConfig> {
+    const out = new Map<string, SiteConfig>();
+    for (const [site] of this.sites()) {
+      try {
+        out.set(site, SiteConfig.fromJSON(JSON.parse(readFileSync(this.configPath(site), 'utf8'))));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return out;
+  }
+
+  private configPath(site: string): string {
+    return this.path(site).replace(/\.json$/, '.applied');
+  }
+
+  private writeDurably(path: string, content: string): void {
+    const temp = `${path}.tmp`;
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    const dirFd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+
+  /** Every site the node holds (tombstones of deleted sites left out). */
+  sites(): Map<string, FenceRecord> {
+    const out = new Map<string, FenceRecord>();
+    for (const file of readdirSync(this.dir)) {
+      if (!file.endsWith('.json')) continue;
+      const site = file.slice(0, -5);
+      const record = SITE.test(site) ? this.get(site) : undefined;
+      if (record && !record.deleted) out.set(site, record);
+    }
+    return out;
+  }
+
+  private path(site: string): string {
+    if (!SITE.test(site)) throw new Error(`invalid site name ${JSON.stringify(site.slice(0, 80))}`);
+    return join(this.dir, `${site}.json`);
+  }
+}

@@ -1,0 +1,51 @@
+import { ConfigError } from '@pressluft/platform';
+import { describe, expect, it } from 'vitest';
+import { natsTlsOptions } from '../infra/nats.client.js';
+import { loadControlPlaneConfig } from './control-plane.config.js';
+
+describe('control plane settings for enrollment and NATS TLS', () => {
+  it('defaults: gRPC on 8444 beside the HTTP host, plain NATS without TLS, agents told the same URL, authorization managed elsewhere', () => {
+    const config = loadControlPlaneConfig({});
+    expect(config.enrollment).toEqual({ grpc: { host: '127.0.0.1', port: 8444 }, natsAgentUrl: 'nats://127.0.0.1:54222', natsAuthzFile: undefined, natsPidFile: undefined });
+    expect(config.natsTls).toBeUndefined();
+    expect(config.pkiDir).toBe('/var/lib/pressluft/pki');
+  });
+
+  it('turns gRPC off, moves it, and tells agents another NATS URL', () => {
+    expect(loadControlPlaneConfig({ PRESSLUFT_GRPC_PORT: 'off' }).enrollment.grpc).toBeUndefined();
+    const config = loadControlPlaneConfig({ PRESSLUFT_GRPC_HOST: '0.0.0.0', PRESSLUFT_GRPC_PORT: '9444', PRESSLUFT_NATS_AGENT_URL: 'tls://nats.example.test:4222' });
+    expect(config.enrollment.grpc).toEqual({ host: '0.0.0.0', port: 9444 });
+    expect(config.enrollment.natsAgentUrl).toBe('tls://nats.example.test:4222');
+  });
+
+  it('issues its own NATS client certificate for a tls:// URL without files', () => {
+    const config = loadControlPlaneConfig({ PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' });
+    expect(config.natsTls).toBe('self-issued');
+  });
+
+  it('uses the three certificate files when they are set', async () => {
+    const config = loadControlPlaneConfig({ PRESSLUFT_NATS_URL: 'tls://n:4222', PRESSLUFT_NATS_TLS_CERT: '/c.pem', PRESSLUFT_NATS_TLS_KEY: '/k.pem', PRESSLUFT_NATS_TLS_CA: '/ca.pem' });
+    expect(config.natsTls).toEqual({ certFile: '/c.pem', keyFile: '/k.pem', caFile: '/ca.pem' });
+    expect(await natsTlsOptions(config, new Date())).toEqual({ certFile: '/c.pem', keyFile: '/k.pem', caFile: '/ca.pem' });
+    expect(await natsTlsOptions(loadControlPlaneConfig({}), new Date())).toBeUndefined();
+  });
+
+  it.each([
+    [{ PRESSLUFT_NATS_TLS_CERT: '/c.pem' }, 'PRESSLUFT_NATS_TLS_CERT'],
+    [{ PRESSLUFT_NATS_TLS_KEY: 'relative.pem' }, 'PRESSLUFT_NATS_TLS_KEY'],
+    [{ PRESSLUFT_NATS_AUTHZ_FILE: 'authz.conf' }, 'PRESSLUFT_NATS_AUTHZ_FILE'],
+    [{ PRESSLUFT_NATS_PID_FILE: 'nats.pid' }, 'PRESSLUFT_NATS_PID_FILE'],
+    [{ PRESSLUFT_GRPC_PORT: '70000' }, 'PRESSLUFT_GRPC_PORT'],
+    [{ PRESSLUFT_GRPC_HOST: 'localhost' }, 'PRESSLUFT_GRPC_HOST'],
+    [{ PRESSLUFT_NATS_AGENT_URL: 'http://nats:4222' }, 'PRESSLUFT_NATS_AGENT_URL'],
+  ])('refuses %j naming %s', (env, setting) => {
+    let error: unknown;
+    try {
+      loadControlPlaneConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).setting).toBe(setting);
+  });
+});

@@ -1,0 +1,143 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { validateName, type FieldError } from '@pressluft/domain';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { PressluftError } from '../common/errors.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import { JoinTokenRow } from '../persistence/entities.js';
+
+/** `plj_` + 32 random bytes: high entropy, so a plain SHA-256 is a safe thing to store. */
+export const JOIN_TOKEN_PATTERN = /^plj_[A-Za-z0-9_-]{43}$/;
+export const JOIN_TOKEN_TTL = { min: 60, max: 86_400, default: 3600 } as const;
+const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const FIELDS: ReadonlySet<string> = new Set(['node', 'ttlSeconds']);
+
+const hashJoinToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export type JoinTokenState = 'Pending' | 'Used' | 'Expired' | 'Revoked';
+
+/** A join token as the API shows it: never the token text or its hash. */
+export interface JoinTokenInfo {
+  readonly id: string;
+  readonly node: string;
+  readonly state: JoinTokenState;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string;
+  readonly usedAt?: string;
+  readonly revokedAt?: string;
+}
+
+function stateOf(row: JoinTokenRow, now: Date): JoinTokenState {
+  if (row.usedAt) return 'Used';
+  if (row.revokedAt) return 'Revoked';
+  return row.expiresAt.getTime() <= now.getTime() ? 'Expired' : 'Pending';
+}
+
+const info = (row: JoinTokenRow, now: Date): JoinTokenInfo => ({
+  id: row.id,
+  node: row.node,
+  state: stateOf(row, now),
+  createdAt: row.createdAt.toISOString(),
+  createdBy: row.createdBy,
+  expiresAt: row.expiresAt.toISOString(),
+  ...(row.usedAt ? { usedAt: row.usedAt.toISOString() } : {}),
+  ...(row.revokedAt ? { revokedAt: row.revokedAt.toISOString() } : {}),
+});
+
+/** Why a join token was refused (for the log; the caller only learns that it was). */
+export type JoinTokenRefusal = 'unknown' | 'other-node' | 'used' | 'revoked' | 'expired';
+
+export class JoinTokenRefused extends Error {
+  constructor(readonly refusal: JoinTokenRefusal) {
+    super(`join token refused: ${refusal}`);
+    this.name = 'JoinTokenRefused';
+  }
+}
+
+/**
+ * One-time, expiring tokens with which a node's agent enrolls (admins create them). Only a
+ * SHA-256 of the token is stored; the text is shown once, in the create response.
+ */
+@Injectable()
+export class JoinTokenService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async create(body: unknown, createdBy: string): Promise<{ token: string; info: JoinTokenInfo }> {
+    const { node, ttlSeconds } = validateRequest(body);
+    const token = `plj_${randomBytes(32).toString('base64url')}`;
+    const now = this.clock.now();
+    const row = Object.assign(new JoinTokenRow(), {
+      id: randomUUID(),
+      node,
+      tokenHash: hashJoinToken(token),
+      createdAt: now,
+      createdBy,
+      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      usedAt: null,
+      revokedAt: null,
+    });
+    await this.dataSource.getRepository(JoinTokenRow).insert(row);
+    return { token, info: info(row, now) };
+  }
+
+  async list(): Promise<JoinTokenInfo[]> {
+    const now = this.clock.now();
+    const rows = await this.dataSource.getRepository(JoinTokenRow).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.map((row) => info(row, now));
+  }
+
+  /** Revokes a token that was not used yet; a used or revoked token stays as it is (idempotent). */
+  async revoke(id: string): Promise<JoinTokenInfo> {
+    if (!ID_PATTERN.test(id)) throw new PressluftError('NotFound', `join token "${id.slice(0, 40)}" not found`);
+    const repository = this.dataSource.getRepository(JoinTokenRow);
+    const now = this.clock.now();
+    // Only a token not used yet (an enrollment consuming it at this moment wins, and stays valid).
+    await repository.update({ id, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
+    const row = await repository.findOneBy({ id });
+    if (!row) throw new PressluftError('NotFound', `join token "${id}" not found`);
+    return info(row, now);
+  }
+
+  /**
+   * Inside the enrollment's transaction: locks the token's row and marks it used, or throws
+   * JoinTokenRefused. Rolled back with the transaction when anything later fails.
+   */
+  async consume(manager: EntityManager, token: string, node: string, now: Date): Promise<void> {
+    if (!JOIN_TOKEN_PATTERN.test(token)) throw new JoinTokenRefused('unknown');
+    const row = await manager
+      .getRepository(JoinTokenRow)
+      .createQueryBuilder('t')
+      .setLock('pessimistic_write')
+      .where('t.token_hash = :hash', { hash: hashJoinToken(token) })
+      .getOne();
+    if (!row) throw new JoinTokenRefused('unknown');
+    if (row.usedAt) throw new JoinTokenRefused('used');
+    if (row.revokedAt) throw new JoinTokenRefused('revoked');
+    if (row.expiresAt.getTime() <= now.getTime()) throw new JoinTokenRefused('expired');
+    if (row.node !== node) throw new JoinTokenRefused('other-node');
+    await manager.getRepository(JoinTokenRow).update({ id: row.id }, { usedAt: now });
+  }
+}
+
+function validateRequest(body: unknown): { node: string; ttlSeconds: number } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new PressluftError('BadRequest', 'the join token request must be a JSON object', [{ field: '', message: 'must be a JSON object' }]);
+  }
+  const { node, ttlSeconds } = body as { node?: unknown; ttlSeconds?: unknown };
+  const causes: FieldError[] = Object.keys(body)
+    .filter((key) => !FIELDS.has(key))
+    .map((key) => ({ field: key.slice(0, 64), message: 'unknown field (known: node, ttlSeconds)' }));
+  const nameError = node === undefined ? { field: 'node', message: 'is required' } : validateName(node, 'node');
+  if (nameError) causes.push(nameError);
+  if (ttlSeconds !== undefined && (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < JOIN_TOKEN_TTL.min || ttlSeconds > JOIN_TOKEN_TTL.max)) {
+    causes.push({ field: 'ttlSeconds', message: `must be a whole number of seconds from ${JOIN_TOKEN_TTL.min} to ${JOIN_TOKEN_TTL.max}` });
+  }
+  if (causes.length > 0) {
+    throw new PressluftError('Invalid', `join token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+  }
+  return { node: node as string, ttlSeconds: (ttlSeconds as number | undefined) ?? JOIN_TOKEN_TTL.default };
+}

@@ -1,0 +1,34 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { parseBody } from '../api/body.js';
+import { principalOf } from '../auth/auth.guard.js';
+import { requireAdmin } from '../auth/policy.js';
+import { JoinTokenService, type JoinTokenInfo } from './join-token.service.js';
+
+/** Join tokens for node enrollment, admins only. The token text is shown once, in the create response. */
+@Controller('auth/v1/jointokens')
+export class JoinTokensController {
+  constructor(private readonly tokens: JoinTokenService) {}
+
+  @Get()
+  async list(@Req() req: Request): Promise<{ items: JoinTokenInfo[] }> {
+    requireAdmin(principalOf(req), 'list join tokens');
+    return { items: await this.tokens.list() };
+  }
+
+  @Post()
+  @HttpCode(201)
+  async create(@Req() req: Request): Promise<JoinTokenInfo & { token: string }> {
+    const principal = principalOf(req);
+    requireAdmin(principal, 'create join tokens');
+    const { value } = parseBody(req.body, req.headers['content-type'], 'object');
+    const { token, info } = await this.tokens.create(value, principal.subject);
+    return { ...info, token };
+  }
+
+  @Delete(':id')
+  async revoke(@Param('id') id: string, @Req() req: Request): Promise<JoinTokenInfo> {
+    requireAdmin(principalOf(req), 'revoke join tokens');
+    return this.tokens.revoke(id);
+  }
+}

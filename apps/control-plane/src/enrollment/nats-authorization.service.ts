@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { Inject, Injectable } from '@nestjs/common';
+import { jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { certificateCommonName, type Logger } from '@pressluft/platform';
+import type { EntityManager } from 'typeorm';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
+import { ensureStreams } from '../engine/bus.js';
+import { CONFIG, LOGGER } from '../infra/tokens.js';
+import { CONTROL_PLANE_NATS_CN } from '../pki/pki.store.js';
+import { applyNatsAuthorization } from './nats-authz.file.js';
+import { natsUserForCommonName, nodeBus, renderNatsAuthorization } from './nats-authz.js';
+
+/** Serialises writers of the authorization file across transactions and replicas. */
+const AUTHZ_LOCK = 7_210_003;
+const NANOS_PER_MS = 1_000_000;
+/** How long a command may run between the agent's acks or progress signals (working()). */
+export const NODE_ACK_WAIT_MS = 30_000;
+
+/** The control plane's NATS users: the self-issued certificate's, and the configured certificate's. */
+export function controlPlaneNatsUsers(config: Pick<ControlPlaneConfig, 'natsTls'>): string[] {
+  const users = [natsUserForCommonName(CONTROL_PLANE_NATS_CN)];
+  const tls = config.natsTls;
+  if (tls !== undefined && tls !== 'self-issued') {
+    const commonName = certificateCommonName(readFileSync(tls.certFile, 'utf8'));
+    if (commonName) users.push(natsUserForCommonName(commonName));
+  }
+  return [...new Set(users)];
+}
+
+/** Creates a node's durable pull consumer on the command stream if it does not exist (idempotent). */
+export async function ensureNodeConsumer(nc: NatsConnection, node: string): Promise<void> {
+  const bus = nodeBus(node);
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  try {
+    await jsm.consumers.info(bus.stream, bus.durable);
+    return;
+  } catch {
+    // Missing consumer (or stream): create below.
+  }
+  await ensureStreams(nc);
+  await jsm.consumers.add(bus.stream, {
+    durable_name: bus.durable,
+    filter_subject: bus.commandSubject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: NODE_ACK_WAIT_MS * NANOS_PER_MS,
+  });
+}
+
+/**
+ * The nats-server authorization for the enrolled nodes (PostgreSQL is the truth): rendered from
+ * node_enrollments and written to PRESSLUFT_NATS_AUTHZ_FILE, then nats-server reloads
+ * (PRESSLUFT_NATS_PID_FILE). Without the file setting, authorization is managed elsewhere and
+ * this does nothing.
+ */
+@Injectable()
+export class NatsAuthorization {
+  private users: string[] | undefined;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get managed(): boolean {
+    return this.config.enrollment.natsAuthzFile !== undefined;
+  }
+
+  /**
+   * Inside a transaction: waits for other writers (an advisory lock held to commit, so a
+   * concurrent enrollment's node is seen once it commits), reads the enrolled nodes as this
+   * transaction sees them and applies the file. Throws when the file cannot be written or
+   * nats-server cannot be signalled, so an enrollment fails instead of handing out a
+   * certificate NATS does not accept.
+   */
+  async sync(manager: EntityManager): Promise<void> {
+    const file = this.config.enrollment.natsAuthzFile;
+    if (!file) return;
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [AUTHZ_LOCK]);
+    const rows = await manager.query<Array<{ node: string }>>('SELECT node FROM node_enrollments ORDER BY node');
+    this.users ??= controlPlaneNatsUsers(this.config);
+    const content = renderNatsAuthorization({ controlPlaneUsers: this.users, nodes: rows.map((r) => r.node) });
+    if (applyNatsAuthorization(file, content, this.config.enrollment.natsPidFile)) {
+      this.logger.info({ file, nodes: rows.length, reloaded: this.config.enrollment.natsPidFile !== undefined }, 'NATS authorization written');
+    }
+  }
+}

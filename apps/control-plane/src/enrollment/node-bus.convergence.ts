@@ -1,0 +1,82 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from '@pressluft/platform';
+import { DataSource } from 'typeorm';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
+import { LeaderElection } from '../engine/leader-election.js';
+import { NatsClient } from '../infra/nats.client.js';
+import { CONFIG, LOGGER } from '../infra/tokens.js';
+import { ensureNodeConsumer, NatsAuthorization } from './nats-authorization.service.js';
+
+const RETRY_MS = 1000;
+
+/**
+ * Restarts converge: when this replica becomes the leader (or at boot when the engine is off),
+ * the NATS authorization file is regenerated from the enrolled nodes in PostgreSQL, and every
+ * enrolled node's durable consumer is created again if JetStream lost it.
+ */
+@Injectable()
+export class NodeBusConvergence implements OnApplicationBootstrap, OnApplicationShutdown {
+  private generation = 0;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly authz: NatsAuthorization,
+    private readonly nats: NatsClient,
+    private readonly leader: LeaderElection,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.engine.enabled) {
+      this.start();
+      return;
+    }
+    this.leader.onChange((leading) => (leading ? this.start() : this.stop()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stop();
+    await this.running;
+  }
+
+  private start(): void {
+    const generation = ++this.generation;
+    this.running = this.running.then(() => this.converge(generation));
+  }
+
+  private stop(): void {
+    this.generation++;
+  }
+
+  private async converge(generation: number): Promise<void> {
+    const current = () => generation === this.generation;
+    while (current()) {
+      try {
+        await this.dataSource.transaction((manager) => this.authz.sync(manager));
+        break;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'NATS authorization could not be regenerated; retrying');
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+    let pending: string[] | undefined;
+    while (current()) {
+      const connection = this.nats.connection();
+      if (connection && !connection.isClosed()) {
+        try {
+          pending ??= (await this.dataSource.query<Array<{ node: string }>>('SELECT node FROM node_enrollments ORDER BY node')).map((r) => r.node);
+          while (pending.length > 0 && current()) {
+            await ensureNodeConsumer(connection, pending[0] ?? '');
+            pending.shift();
+          }
+          if (pending.length === 0) return;
+        } catch (error) {
+          this.logger.warn({ err: error }, 'node consumers could not be ensured yet; retrying');
+        }
+      }
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  }
+}
