@@ -267,7 +267,8 @@ start_agent() {
   if pid_of agent >/dev/null; then echo "agent          already running (pid $(pid_of agent))"; return; fi
   build_dist
   mkdir -p "$AGENT_DIR/state" "$PRESSLUFT_SITES_ROOT"
-  chmod 700 "$AGENT_DIR" "$AGENT_DIR/state"
+  # 0711: nginx (www-data) reaches the sites' PHP-FPM sockets below state/sock; nothing is listable
+  chmod 711 "$AGENT_DIR" "$AGENT_DIR/state"
   chmod 755 "$PRESSLUFT_SITES_ROOT"
   if [ ! -s "$AGENT_DIR/state/identity.json" ]; then
     api POST /apis/pressluft.io/v1/nodes '{"apiVersion":"pressluft.io/v1","kind":"Node","metadata":{"name":"local"},"spec":{"provider":"local"}}' >/dev/null

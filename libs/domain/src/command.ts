@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { nameSchema, printableTextSchema, timestampSchema } from './field-schemas.js';
 
+/** Labels on every Command: the site's name and uid (a site created again under a deleted one's name is another incarnation). */
+export const COMMAND_SITE_LABEL = 'pressluft.io/site';
+export const COMMAND_SITE_UID_LABEL = 'pressluft.io/site-uid';
+
 export const COMMAND_OPERATIONS = [
   'ProvisionSite',
   'DeleteSite',

@@ -114,6 +114,8 @@ export {
 export { EVENT_TYPES, UID_PATTERN, eventBodySchema, eventStatusSchema, uidSchema, type EventBody } from './event.js';
 export {
   COMMAND_OPERATIONS,
+  COMMAND_SITE_LABEL,
+  COMMAND_SITE_UID_LABEL,
   COMMAND_STATES,
   TERMINAL_COMMAND_STATES,
   commandSpecSchema,

@@ -1,11 +1,5 @@
 import type { Harness } from './harness.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    services: SharedServices;
-  }
-}
-
 /** What the run-wide harness provides to every integration test (plain data: tests run in workers). */
 export interface SharedServices {
   readonly root: string;

@@ -214,4 +214,16 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
       expect((await front(view.spec['domains'] ? String((view.spec['domains'] as string[])[0]) : '')).status).toBe(404);
     }
   }, 240_000);
+
+  it('a site created again under a deleted one\'s name is a new incarnation: it converges, its commands are new ones', async () => {
+    const applied = await kubectl('apply', '-f', join(REPO, 'examples/site.yaml'));
+    expect(applied.code, applied.stderr).toBe(0);
+    const again = (await stack.waitSiteReady('shop', 90_000)) as SiteView;
+    // The first incarnation used fences 1..3 (provision, deploy, delete): the new one continues.
+    expect(again.status.fence).toBe(4);
+    expect((await front('shop.example.test')).body).toContain('<title>Shop</title>');
+    expect((await stack.call(`${V1}/sites/shop`, { method: 'DELETE' })).status).toBe(202);
+    await stack.waitSiteGone('shop', 90_000);
+    expect(existsSync(join(agent.sitesRoot, 'shop'))).toBe(false);
+  }, 150_000);
 });

@@ -1,4 +1,4 @@
-import { canTransition, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { Command } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
@@ -27,6 +27,14 @@ function payloadFor(operation: CommandOperation, site: Site): NonNullable<Comman
   }
 }
 
+async function highestFenceOfName(tx: ResourceTransaction, site: string): Promise<number> {
+  const [row] = await tx.manager.query<Array<{ fence: string }>>(
+    `SELECT coalesce(max((spec ->> 'fence')::bigint), 0)::text AS fence FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1`,
+    [site],
+  );
+  return Number(row?.fence ?? 0);
+}
+
 /**
  * Issues a command in the caller's transaction (the caller holds the site's row lock): the
  * phase transition, status.fence + 1, the Command resource, its outbox row and an Event. All or
@@ -36,7 +44,9 @@ export async function issueCommand(tx: ResourceTransaction, site: Site, node: st
   if (site.status.phase !== phase && !canTransition(site.status.phase, phase)) {
     throw new Error(`site ${site.metadata.name}: ${site.status.phase} -> ${phase} is not an allowed transition`);
   }
-  const fence = site.status.fence + 1;
+  // A new incarnation of a deleted site's name continues after its predecessor's fences, so its
+  // command names (also the JetStream message ids and the event receipts' keys) are new ones.
+  const fence = (site.status.fence > 0 ? site.status.fence : await highestFenceOfName(tx, site.metadata.name)) + 1;
   const name = commandName(site.metadata.name, fence);
   const at = now.toISOString();
   const status: SiteStatus = {
@@ -49,7 +59,7 @@ export async function issueCommand(tx: ResourceTransaction, site: Site, node: st
   const updatedSite = await tx.update(site, { ...writeOf(site), status: status }, now);
   const spec: CommandSpec = { site: site.metadata.name, node, fence, operation, generation: site.metadata.generation };
   const command = await tx.create(
-    { kind: 'Command', name, labels: { 'pressluft.io/site': site.metadata.name }, annotations: {}, finalizers: [], spec, status: { state: 'PENDING', log: [], lastSequence: 0 }, generation: 1 },
+    { kind: 'Command', name, labels: { [COMMAND_SITE_LABEL]: site.metadata.name, [COMMAND_SITE_UID_LABEL]: site.metadata.uid }, annotations: {}, finalizers: [], spec, status: { state: 'PENDING', log: [], lastSequence: 0 }, generation: 1 },
     now,
   );
   if (!command) throw new Error(`command ${name} exists already: the site's fence went backwards`);

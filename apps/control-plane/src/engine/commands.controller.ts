@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
-import { kindByName, toWireObject, type CommandSpec, type CommandStatus, type KindInfo, type Resource } from '@pressluft/domain';
+import { kindByName, OPERATION_PHASE, toWireObject, type CommandSpec, type CommandStatus, type KindInfo, type Resource } from '@pressluft/domain';
 import type { Request } from 'express';
 import { principalOf } from '../auth/auth.guard.js';
 import { authorize } from '../auth/policy.js';
@@ -38,7 +38,10 @@ export class CommandsController {
       if (!site) throw notFound('sites', command.spec.site);
       if (site.status.fence !== command.spec.fence) throw conflict('commands', name, `a newer command (fence ${site.status.fence}) exists for site ${site.metadata.name}`);
       await tx.update(command, { ...writeOf(command), status: { ...command.status, state: 'FAILED', reason: 'RetriedByOperator', message: `retried by ${principal.subject}`, finishedAt: now.toISOString() } }, now);
-      const next = await issueCommand(tx, site, command.spec.node, command.spec.operation, site.status.phase, now);
+      // A FAILED site goes back into the operation's phase, so the outcome of the retry moves it
+      // (to ACTIVE or FAILED again); a stalled one is still in that phase.
+      const phase = site.status.phase === 'FAILED' ? (OPERATION_PHASE[command.spec.operation] ?? site.status.phase) : site.status.phase;
+      const next = await issueCommand(tx, site, command.spec.node, command.spec.operation, phase, now);
       await recordEvent(tx, site, 'Normal', 'CommandRetried', `${command.spec.operation} retried by ${principal.subject}: fence ${command.spec.fence} -> ${next.spec.fence}`, now);
       return next;
     });

@@ -143,6 +143,17 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     }
   });
 
+  it('lets an operator retry the command of a FAILED site: the site goes back to work and ends ACTIVE', async () => {
+    const retried = await call(`${V1}/commands/delta-1/retry`, { method: 'POST' });
+    expect(retried.status).toBe(201);
+    const active = await until('delta ACTIVE', async () => {
+      const s = await site('delta');
+      return s?.status.phase === 'ACTIVE' ? s : undefined;
+    });
+    expect(active.status.fence).toBe(2);
+    expect(active.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+  });
+
   it('while a site is DEPLOYING: a conflicting change gets 409 naming the deploy, a spec change is queued by generation', async () => {
     await call(`${V1}/sites`, { method: 'POST', body: siteManifest('epsilon', 'node-a') });
     await until('epsilon ACTIVE', async () => ((await site('epsilon'))?.status.phase === 'ACTIVE' ? true : undefined));

@@ -61,7 +61,7 @@ export class SiteReconciler {
   async reconcile(name: string): Promise<ReconcileOutcome> {
     const site = (await this.store.get('Site', name)) as Site | undefined;
     if (!site) return 'noop';
-    const latest = (await this.store.latestCommandFor(name)) as Resource<CommandSpec, CommandStatus> | undefined;
+    const latest = (await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
     // Only binding (scheduling, or checking spec.nodeName) needs every node.

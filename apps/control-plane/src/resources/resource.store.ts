@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CommandSpec, CommandStatus, KindName, Resource } from '@pressluft/domain';
+import { COMMAND_SITE_UID_LABEL, type CommandSpec, type CommandStatus, type KindName, type Resource } from '@pressluft/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ResourceRow } from '../persistence/entities.js';
 
@@ -294,11 +294,16 @@ export class ResourceStore {
   }
 
 
-  /** A site's newest command (highest fence). */
-  async latestCommandFor(site: string): Promise<Resource | undefined> {
+  /**
+   * A site's newest command (highest fence) of this incarnation: a site deleted and created again
+   * under the same name has another uid, and its predecessor's commands are history, not its own.
+   */
+  async latestCommandFor(site: string, uid: string): Promise<Resource | undefined> {
     const rows = await this.dataSource.query<RawRow[]>(
-      `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1 ORDER BY (spec ->> 'fence')::bigint DESC LIMIT 1`,
-      [site],
+      `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1
+          AND (labels ->> '${COMMAND_SITE_UID_LABEL}' = $2 OR NOT labels ? '${COMMAND_SITE_UID_LABEL}')
+        ORDER BY (spec ->> 'fence')::bigint DESC LIMIT 1`,
+      [site, uid],
     );
     return rows[0] ? fromRaw(rows[0]) : undefined;
   }
