@@ -51,6 +51,8 @@ const schema = z.object({
   /** root: site cgroups under the hierarchy's root (production); self: under the agent's own cgroup (shared or sandboxed hosts, v1). */
   PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: z.enum(['root', 'self'], { message: "must be 'root' or 'self'" }).default('root'),
   PRESSLUFT_AGENT_CGROUP_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a cgroup name like pressluft' }).default('pressluft'),
+  /** Allow spec.code.git URLs of repositories on this node (file:///...): tests and single-server setups only. */
+  PRESSLUFT_AGENT_GIT_ALLOW_LOCAL: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   PRESSLUFT_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(500).max(600_000).default(5000),
   PRESSLUFT_AGENT_REPORT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   PRESSLUFT_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
@@ -84,6 +86,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
       ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),
+      gitAllowLocal: raw.PRESSLUFT_AGENT_GIT_ALLOW_LOCAL === 'true',
     },
     heartbeatMs: raw.PRESSLUFT_AGENT_HEARTBEAT_MS,
     reportMs: raw.PRESSLUFT_AGENT_REPORT_MS,

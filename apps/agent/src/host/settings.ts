@@ -50,6 +50,11 @@ export interface HostSettings {
    * holds processes.
    */
   readonly cgroup: { readonly root: string; readonly prefix: string; readonly relativeTo?: 'root' | 'self' } | undefined;
+  /**
+   * Also accept file:// URLs and absolute paths as a site's git source (tests, single-server
+   * setups); default false: https:// only.
+   */
+  readonly gitAllowLocal?: boolean;
   /** The templates/ directory (nginx, PHP-FPM, wp-config). Default: the repository's, found upward from the agent's code. */
   readonly templatesDir?: string;
 }

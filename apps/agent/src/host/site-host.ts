@@ -1,14 +1,16 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { SiteCgroup } from './cgroup.js';
 import { messageOf, redact, StepError } from './errors.js';
-import { ensureDir, ensureFile, readIfExists, writeFileAtomic, type Ownership } from './fs-util.js';
+import { ensureDir, ensureFile, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
+import { checkRelease, reloadMaster } from './health.js';
 import { databasePresence, ensureDatabase, removeDatabase } from './mariadb.js';
 import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
 import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
+import { buildRelease, checkGitSource, checkReleaseName, fetchGit, GitFetchError, keepCount, listReleases, previousRelease, releasesToPrune, nextReleaseName } from './releases.js';
 import { ensureSecret } from './secrets.js';
 import type { HostSettings } from './settings.js';
 import { defaultTemplatesDir, loadTemplate, TemplateError } from './template.js';
@@ -38,6 +40,12 @@ export interface ObservedHostSite {
   readonly currentRelease: string;
 }
 
+/** What a deploy or rollback leaves: the live release and every release on disk, newest first. */
+export interface ReleasesResult {
+  readonly currentRelease: string;
+  readonly releases: string[];
+}
+
 /** A long step re-reports its progress this often, so the runtime keeps the command's message alive. */
 const TICK_MS = 2_000;
 
@@ -55,6 +63,10 @@ const STEP_REASONS: Record<string, string> = {
   wordpress: 'WordPressInstallFailed',
   verify: 'SiteNotServing',
   state: 'StateFailed',
+  fetch: 'GitFetchFailed',
+  health: 'HealthCheckFailed',
+  switch: 'ReleaseSwitchFailed',
+  prune: 'PruneFailed',
 };
 
 interface SiteIdentity {
@@ -69,6 +81,8 @@ interface SiteIdentity {
  */
 export class SiteHost {
   private readonly templatesDir: string;
+  /** Deploys and rollbacks of one site run one at a time (by site name). */
+  private readonly releaseLocks = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly settings: HostSettings,
@@ -233,6 +247,169 @@ export class SiteHost {
     });
   }
 
+  /**
+   * A new release of a provisioned site: releases/<UTC ts>/ with WordPress core (hard links from
+   * the node's pristine copy) and, with spec.code.git, the repository's wp-content over it (files
+   * unchanged since the previous release hard-linked from it); shared/wp-config.php and uploads
+   * linked in. Then GET / of the NEW release through the site's own PHP-FPM pool must answer 200
+   * BEFORE `current` moves (atomic rename of a new symlink over it) and the pool reloads
+   * gracefully. A failed check removes the release and leaves `current` as it was
+   * (HealthCheckFailed). Finally keeps the newest keepReleases (never current or the one before).
+   */
+  async deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
+    const plan = await this.step(report, site.name, 'validate', 5, [], () => Promise.resolve(planSite(site)));
+    return this.locked(plan.name, async () => {
+      const run = <T>(step: string, percent: number, fn: () => Promise<T>) => this.step(report, plan.name, step, percent, [], fn);
+      const { paths, owner, keep, git, current } = await run('validate', 5, async () => {
+        const paths = sitePaths(this.settings, plan.name, plan.id);
+        const current = await this.requireProvisioned(paths, plan.name, plan.id);
+        const owner = await requireUser(plan.account);
+        const keep = keepCount(site.keepReleases);
+        const git = site.git && site.git.url !== '' ? checkGitSource(site.git.url, site.git.ref, { allowLocal: this.settings.gitAllowLocal === true }) : undefined;
+        return { paths, owner, keep, git, current };
+      });
+      const checkout = git
+        ? await run('fetch', 15, async () => {
+            const fetched = await fetchGit(git.url, git.ref, join(this.settings.stateDir, 'git', plan.name), { allowLocal: this.settings.gitAllowLocal === true });
+            await report.log(`git: ${git.url} at ${git.ref || 'the default branch'} fetched`);
+            return fetched;
+          })
+        : undefined;
+      let built;
+      try {
+        built = await run('release', 35, async () => {
+          const name = nextReleaseName(await listReleases(paths), new Date());
+          const result = await buildRelease({
+            source: this.settings.wordpressSource,
+            coreCache: join(this.settings.stateDir, 'wordpress-core'),
+            paths,
+            owner,
+            name,
+            wantedVersion: site.wordpress?.version ?? '',
+            ...(checkout ? { content: checkout.content } : {}),
+            previous: current,
+          });
+          const content = result.content ? `, wp-content from git: ${result.content.copied} files copied, ${result.content.linked} hard-linked from ${current}` : '';
+          await report.log(`release ${name}: WordPress ${result.coreVersion}${result.linkedCore ? ' (hard links)' : ''}${content}`);
+          return result;
+        });
+      } finally {
+        if (checkout) await rm(checkout.dir, { recursive: true, force: true });
+      }
+      await run('health', 60, async () => {
+        try {
+          await this.healthCheck(paths, built.dir, plan.domains[0] ?? '', built.name);
+        } catch (error) {
+          await rm(built.dir, { recursive: true, force: true });
+          throw error;
+        }
+      });
+      await run('switch', 80, () => this.switchTo(paths, built.name, report));
+      await run('prune', 95, async () => {
+        for (const release of releasesToPrune(await listReleases(paths), built.name, keep)) {
+          await rm(join(paths.releases, release), { recursive: true, force: true });
+          await report.log(`release ${release}: pruned`);
+        }
+      });
+      return { currentRelease: built.name, releases: await listReleases(paths) };
+    });
+  }
+
+  /** Switches back to the release before the current one (newest older than it), health-checked first like a deploy. */
+  async rollback(name: string, id: string, report: StepReporter): Promise<ReleasesResult> {
+    return this.rollbackTo(name, id, undefined, report);
+  }
+
+  /**
+   * Switches to a named release that is still on disk (ReleaseNotFound otherwise); undefined or ''
+   * (RollbackSite.release unset): the one before current.
+   */
+  async rollbackTo(name: string, id: string, wanted: string | undefined, report: StepReporter): Promise<ReleasesResult> {
+    const release = wanted === '' ? undefined : wanted;
+    await this.step(report, name, 'validate', 5, [], () => {
+      checkName(name);
+      checkId(id);
+      if (release !== undefined) checkReleaseName(release);
+      return Promise.resolve();
+    });
+    return this.locked(name, async () => {
+      const run = <T>(step: string, percent: number, fn: () => Promise<T>) => this.step(report, name, step, percent, [], fn);
+      const { paths, current, target } = await run('validate', 5, async () => {
+        const paths = sitePaths(this.settings, name, id);
+        const current = await this.requireProvisioned(paths, name, id);
+        const releases = await listReleases(paths);
+        const target = release ?? previousRelease(releases, current);
+        if (target === undefined) throw new StepError('validate', 'ReleaseNotFound', `site ${name} has no release before ${current} on this node`);
+        if (!releases.includes(target)) throw new StepError('validate', 'ReleaseNotFound', `release ${target} of site ${name} is not on this node (it has ${releases.join(', ')})`);
+        return { paths, current, target };
+      });
+      if (target !== current) {
+        await run('health', 40, async () => this.healthCheck(paths, join(paths.releases, target), await this.firstDomain(paths), target));
+        await run('switch', 80, () => this.switchTo(paths, target, report));
+      }
+      return { currentRelease: target, releases: await listReleases(paths) };
+    });
+  }
+
+  /** The releases of a site on this node, newest first, and the one `current` points at. */
+  async releases(name: string): Promise<{ current: string | undefined; releases: string[] }> {
+    const identity = await readIdentity(join(this.settings.stateDir, 'sites', checkName(name), 'site.json'));
+    if (!identity) return { current: undefined, releases: [] };
+    const paths = sitePaths(this.settings, name, identity.id);
+    return { current: await currentRelease(paths), releases: await listReleases(paths) };
+  }
+
+  private async requireProvisioned(paths: SitePaths, name: string, id: string): Promise<string> {
+    const identity = await readIdentity(paths.identityFile);
+    if (identity?.id !== id) throw new StepError('validate', 'SiteNotProvisioned', `site ${name} with id ${id} is not provisioned on this node`);
+    const current = await currentRelease(paths);
+    if (current === undefined) throw new StepError('validate', 'SiteNotProvisioned', `site ${name} has no current release: provision it first`);
+    return current;
+  }
+
+  /** The site's first domain, from its server block (a rollback has no SiteConfig). */
+  private async firstDomain(paths: SitePaths): Promise<string> {
+    const block = (await readIfExists(paths.nginxFile)) ?? '';
+    const domain = /^\s*server_name\s+([^\s;]+)/m.exec(block)?.[1];
+    if (domain === undefined) throw new Error(`no server_name in ${paths.nginxFile}`);
+    return domain;
+  }
+
+  private async healthCheck(paths: SitePaths, dir: string, domain: string, release: string): Promise<void> {
+    const { port } = listenTarget(this.settings.nginx.listen);
+    const started = Date.now();
+    let answer;
+    try {
+      answer = await checkRelease(paths, { releaseDir: await realpath(dir), domain, serverPort: port, https: false });
+    } catch (error) {
+      throw new StepError('health', 'HealthCheckFailed', `GET http://${domain}/ of release ${release} through the site's PHP-FPM pool: ${messageOf(error)}`);
+    }
+    this.logger.debug({ site: paths.root, release, status: answer.status, ms: Date.now() - started }, 'health check');
+    if (answer.status !== 200) {
+      throw new StepError('health', 'HealthCheckFailed', `GET http://${domain}/ of release ${release} through the site's PHP-FPM pool answered HTTP ${answer.status}, not 200`);
+    }
+  }
+
+  private async switchTo(paths: SitePaths, release: string, report: StepReporter): Promise<void> {
+    await symlinkAtomic(join('releases', release), paths.current);
+    const now = await currentRelease(paths);
+    if (now !== release) throw new Error(`current does not resolve to releases/${release} after the switch`);
+    const pid = await reloadMaster(paths);
+    await report.log(`current -> releases/${release}; php-fpm (pid ${pid}) reloaded`);
+  }
+
+  private async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.releaseLocks.get(name) ?? Promise.resolve();
+    const next = before.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.releaseLocks.set(name, tail);
+    try {
+      return await next;
+    } finally {
+      if (this.releaseLocks.get(name) === tail) this.releaseLocks.delete(name);
+    }
+  }
+
   /** The sites this node holds, from the agent's state (not from the control plane's word). */
   async observe(): Promise<ObservedHostSite[]> {
     const dir = join(this.settings.stateDir, 'sites');
@@ -349,6 +526,8 @@ function toStepError(step: string, error: unknown, secrets: readonly string[]): 
         ? 'PhpFpmConfigInvalid'
         : error instanceof TemplateError
           ? 'TemplateInvalid'
-          : (STEP_REASONS[step] ?? 'HostStepFailed');
+          : error instanceof GitFetchError
+            ? 'GitFetchFailed'
+            : (STEP_REASONS[step] ?? 'HostStepFailed');
   return new StepError(step, reason, redact(`${step}: ${messageOf(error)}`, secrets));
 }

@@ -11,11 +11,25 @@ export interface StepReporter {
   log(line: string): Promise<void>;
 }
 
+interface Releases {
+  readonly currentRelease: string;
+  readonly releases: string[];
+}
+
 /** What the agent does on its host (SiteHost in production and tests). */
 export interface SiteOperations {
   provision(site: SiteConfig, report: StepReporter): Promise<{ url: string; currentRelease: string }>;
+  deploy(site: SiteConfig, report: StepReporter): Promise<Releases>;
+  rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<Releases>;
+  releases(name: string): Promise<{ current: string | undefined; releases: string[] }>;
   remove(name: string, id: string, report: StepReporter): Promise<void>;
   observe(): Promise<ReadonlyArray<{ name: string; id: string; currentRelease: string }>>;
+}
+
+/** A new release is built only when what it is built from changed (otherwise a deploy converges the configuration). */
+export function releaseSourceChanged(before: SiteConfig | undefined, after: SiteConfig): boolean {
+  if (!before) return false;
+  return before.wordpress?.version !== after.wordpress?.version || before.git?.url !== after.git?.url || before.git?.ref !== after.git?.ref;
 }
 
 /** Where the node's commands and events are on the bus (the enrollment answer). */
@@ -197,7 +211,7 @@ export class Agent {
       message.term();
       return;
     }
-    const siteId = payload.$case === 'deleteSite' ? payload.value.siteId : (payload.value.site?.id ?? '');
+    const siteId = payload.$case === 'deleteSite' || payload.$case === 'rollbackSite' ? payload.value.siteId : (payload.value.site?.id ?? '');
     const fence = Number(ref.fence);
     const verdict = fences.verdict(ref.site, siteId, fence);
     const held = fences.get(ref.site);
@@ -239,10 +253,23 @@ export class Agent {
       switch (payload.$case) {
         case 'provisionSite':
         case 'deploySite': {
-          if (!payload.value.site) throw failure('InvalidCommand', 'the command carries no site configuration');
-          const result = await this.options.host.provision(payload.value.site, reporter);
-          fences.saveAppliedConfig(ref.site, payload.value.site);
-          await send({ $case: 'succeeded', value: { message: `site serves ${result.url} from release ${result.currentRelease} (${Date.now() - started} ms)` } });
+          const config = payload.value.site;
+          if (!config) throw failure('InvalidCommand', 'the command carries no site configuration');
+          const before = fences.appliedConfigs().get(ref.site);
+          const result = await this.options.host.provision(config, reporter);
+          // A deploy of new code or another WordPress version builds a release, health-checks it
+          // and only then switches; any other spec change is converged by provision() alone.
+          // A first provision of a site with code deploys it the same way (provision() builds core only).
+          const needsRelease = releaseSourceChanged(before, config) || (payload.$case === 'provisionSite' && before === undefined && Boolean(config.git?.url));
+          const deployed = needsRelease ? await this.options.host.deploy(config, reporter) : undefined;
+          fences.saveAppliedConfig(ref.site, config);
+          const site = deployed ?? (await this.releasesOf(ref.site));
+          await send({ $case: 'succeeded', value: { message: `site serves ${result.url} from release ${site?.currentRelease ?? result.currentRelease} (${Date.now() - started} ms)`, site } });
+          break;
+        }
+        case 'rollbackSite': {
+          const site = await this.options.host.rollbackTo(ref.site, siteId, payload.value.release || undefined, reporter);
+          await send({ $case: 'succeeded', value: { message: `site serves release ${site.currentRelease} again (${Date.now() - started} ms)`, site } });
           break;
         }
         case 'deleteSite':
@@ -262,6 +289,11 @@ export class Agent {
     fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted });
     message.ack();
     void this.report().catch(() => undefined);
+  }
+
+  private async releasesOf(site: string): Promise<Releases | undefined> {
+    const { current, releases } = await this.options.host.releases(site);
+    return current ? { currentRelease: current, releases } : undefined;
   }
 
   private connection(): NatsConnection {

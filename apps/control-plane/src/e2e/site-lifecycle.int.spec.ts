@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Command, CommandEvent } from '@pressluft/proto';
@@ -25,7 +25,7 @@ const NODE = 'local';
 
 interface SiteView extends ApiObject {
   metadata: ApiObject['metadata'] & { uid: string };
-  status: ApiObject['status'] & { url?: string };
+  status: ApiObject['status'] & { url?: string; currentRelease?: string; releases: string[] };
 }
 
 function execOut(argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -186,6 +186,67 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
     expect((await front('shop.example.test')).status).toBe(200);
   }, 150_000);
 
+  it('deploys code from a git repository health-gated; a release answering 500 never goes live; rollback', async () => {
+    // A local repository with wp-content: ref v1 adds a header, ref broken answers 500.
+    const repo = join(stack.root, 'shop-code');
+    const git = (...args: string[]) => run(['/usr/bin/git', '-c', 'user.email=ci@example.test', '-c', 'user.name=ci', '-C', repo, ...args]);
+    await run(['/usr/bin/git', 'init', '-q', '-b', 'main', repo]);
+    const plugin = (body: string) => writeFileSync(join(repo, 'mu-plugins', 'marker.php'), `<?php\n${body}\n`);
+    mkdirSync(join(repo, 'mu-plugins'));
+    plugin("add_action('send_headers', function () { header('X-Pressluft-Release: v1'); });");
+    await git('add', '-A');
+    await git('commit', '-q', '-m', 'v1');
+    await git('tag', 'v1');
+    plugin('http_response_code(500); exit;');
+    await git('commit', '-q', '-am', 'broken');
+    await git('tag', 'broken');
+
+    const before = (await site('shop')) as SiteView;
+    const firstRelease = before.status.currentRelease;
+    expect(firstRelease).toMatch(/^\d{8}T\d{6}Z$/);
+    const deploy = async (ref: string) => {
+      const patched = await stack.call(`${V1}/sites/shop`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { code: { git: { url: `file://${repo}`, ref } } } } });
+      expect(patched.status, patched.text).toBe(200);
+      return patched.body.metadata.generation;
+    };
+    const settled = (generation: number) =>
+      until(`shop settled at generation ${generation}`, async () => {
+        const s = await site('shop');
+        return s && s.status.observedGeneration === generation && (s.status.phase === 'ACTIVE' || s.status.phase === 'FAILED') ? s : undefined;
+      }, 120_000, () => stack.explain());
+
+    const v1 = await settled(await deploy('v1'));
+    expect(v1.status.phase).toBe('ACTIVE');
+    expect(v1.status.currentRelease).not.toBe(firstRelease);
+    expect(v1.status.releases).toEqual([v1.status.currentRelease, firstRelease]);
+    expect((await front('shop.example.test')).headers['x-pressluft-release']).toBe('v1');
+    expect(existsSync(join(agent.sitesRoot, 'shop', 'releases', firstRelease ?? ''))).toBe(true);
+
+    const broken = await settled(await deploy('broken'));
+    expect(broken.status.phase).toBe('FAILED');
+    expect(broken.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'HealthCheckFailed' });
+    expect(broken.status.currentRelease).toBe(v1.status.currentRelease);
+    const still = await front('shop.example.test');
+    expect(still.status).toBe(200);
+    expect(still.headers['x-pressluft-release']).toBe('v1');
+
+    // Rollback: back to the first release (no header), fenced, through the node's health check.
+    const rolled = await stack.call(`${V1}/sites/shop/rollback`, { method: 'POST' });
+    expect(rolled.status, rolled.text).toBe(201);
+    const back = await until('shop rolled back', async () => {
+      const s = await site('shop');
+      return s?.status.phase === 'ACTIVE' && s.status.currentRelease === firstRelease ? s : undefined;
+    }, 60_000, () => stack.explain());
+    expect(back.status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    const page = await front('shop.example.test');
+    expect(page.status).toBe(200);
+    expect(page.headers['x-pressluft-release']).toBeUndefined();
+    // Nothing older than the first release: a second rollback is refused clearly and changes nothing.
+    const none = await stack.call<{ message: string }>(`${V1}/sites/shop/rollback`, { method: 'POST' });
+    expect(none.status).toBe(409);
+    expect(none.body.message).toMatch(/no release before/);
+  }, 300_000);
+
   it('DELETE removes everything of the site from the node, then the resource', async () => {
     const views = [(await site('shop')) as SiteView, (await site(blog)) as SiteView];
     for (const view of views) {
@@ -219,8 +280,9 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
     const applied = await kubectl('apply', '-f', join(REPO, 'examples/site.yaml'));
     expect(applied.code, applied.stderr).toBe(0);
     const again = (await stack.waitSiteReady('shop', 90_000)) as SiteView;
-    // The first incarnation used fences 1..3 (provision, deploy, delete): the new one continues.
-    expect(again.status.fence).toBe(4);
+    // The new incarnation's fences continue after its predecessor's.
+    const earlier = await pgQuery(stack.database.url, `SELECT max((spec ->> 'fence')::int) AS f FROM resources WHERE kind = 'Command' AND spec ->> 'site' = 'shop' AND labels ->> 'pressluft.io/site-uid' <> $1`, [again.metadata.uid]);
+    expect(again.status.fence).toBe(Number((earlier.rows[0] as { f: number }).f) + 1);
     expect((await front('shop.example.test')).body).toContain('<title>Shop</title>');
     expect((await stack.call(`${V1}/sites/shop`, { method: 'DELETE' })).status).toBe(202);
     await stack.waitSiteGone('shop', 90_000);

@@ -11,7 +11,12 @@ export function commandName(site: string, fence: number): string {
   return `${site}-${fence}`;
 }
 
-function payloadFor(operation: CommandOperation, site: Site): NonNullable<Command['payload']> {
+/** What an operation needs beyond the site (a rollback's target release; empty: the previous one). */
+export interface IssueOptions {
+  readonly release?: string;
+}
+
+function payloadFor(operation: CommandOperation, site: Site, options: IssueOptions): NonNullable<Command['payload']> {
   switch (operation) {
     case 'ProvisionSite':
       return { $case: 'provisionSite', value: { site: siteConfig(site) } };
@@ -20,6 +25,7 @@ function payloadFor(operation: CommandOperation, site: Site): NonNullable<Comman
     case 'DeleteSite':
       return { $case: 'deleteSite', value: { siteId: siteConfig(site).id } };
     case 'RollbackSite':
+      return { $case: 'rollbackSite', value: { siteId: siteConfig(site).id, release: options.release ?? '' } };
     case 'CloneSite':
     case 'BackupSite':
     case 'RestoreSite':
@@ -40,7 +46,15 @@ async function highestFenceOfName(tx: ResourceTransaction, site: string): Promis
  * phase transition, status.fence + 1, the Command resource, its outbox row and an Event. All or
  * nothing: a crash before commit leaves no trace, after commit the relay will publish it.
  */
-export async function issueCommand(tx: ResourceTransaction, site: Site, node: string, operation: CommandOperation, phase: SitePhase, now: Date): Promise<Resource<CommandSpec, CommandStatus>> {
+export async function issueCommand(
+  tx: ResourceTransaction,
+  site: Site,
+  node: string,
+  operation: CommandOperation,
+  phase: SitePhase,
+  now: Date,
+  options: IssueOptions = {},
+): Promise<Resource<CommandSpec, CommandStatus>> {
   if (site.status.phase !== phase && !canTransition(site.status.phase, phase)) {
     throw new Error(`site ${site.metadata.name}: ${site.status.phase} -> ${phase} is not an allowed transition`);
   }
@@ -63,7 +77,7 @@ export async function issueCommand(tx: ResourceTransaction, site: Site, node: st
     now,
   );
   if (!command) throw new Error(`command ${name} exists already: the site's fence went backwards`);
-  const payload = Command.encode({ ref: { id: name, node, site: site.metadata.name, fence }, issuedAt: at, generation: site.metadata.generation, payload: payloadFor(operation, site) }).finish();
+  const payload = Command.encode({ ref: { id: name, node, site: site.metadata.name, fence }, issuedAt: at, generation: site.metadata.generation, payload: payloadFor(operation, site, options) }).finish();
   await tx.manager.query(`INSERT INTO outbox (command, subject, payload, created_at) VALUES ($1, $2, $3, $4)`, [name, commandSubject(node), Buffer.from(payload), now]);
   await recordEvent(tx, updatedSite, 'Normal', 'CommandIssued', `${operation} (fence ${fence}${isDestructive(operation) ? ', destructive' : ''}) issued to node ${node}`, now);
   return command as Resource<CommandSpec, CommandStatus>;

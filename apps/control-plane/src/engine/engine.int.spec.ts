@@ -166,7 +166,9 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
       expect(moved.status).toBe(409);
       expect(moved.body.reason).toBe('Conflict');
       expect(moved.body.message).toContain('a deploy is in progress');
-      expect((await site('epsilon'))?.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+      // The refused change changed nothing (status may move meanwhile: the engine is running).
+      const after = await site('epsilon');
+      expect({ generation: after?.metadata.generation, spec: after?.spec }).toEqual({ generation: before.metadata.generation, spec: before.spec });
       const queued = await call(`${V1}/sites/epsilon`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Epsilon Three' } } } });
       expect(queued.status).toBe(200);
       expect(queued.body.metadata.generation).toBe(3);
@@ -176,6 +178,25 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     } finally {
       agent!.behaviour = 'succeed';
     }
+  });
+
+  it('refuses a rollback clearly and changes nothing: unknown site, bad release, viewer, nothing to roll back to', async () => {
+    const viewer = await fx.token('viewer', 'val');
+    await call(`${V1}/sites`, { method: 'POST', body: siteManifest('zeta', 'node-a') });
+    const zeta = await until('zeta ACTIVE', async () => {
+      const s = await site('zeta');
+      return s?.status.phase === 'ACTIVE' ? s : undefined;
+    });
+    expect((await call(`${V1}/sites/nope/rollback`, { method: 'POST' })).status).toBe(404);
+    expect((await api(fx.plane.httpUrl, `${V1}/sites/zeta/rollback`, { method: 'POST', token: viewer })).status).toBe(403);
+    const bad = await call<{ details: { causes: Array<{ field: string }> } }>(`${V1}/sites/zeta/rollback`, { method: 'POST', body: { release: '../etc' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.causes.map((c) => c.field)).toEqual(['release']);
+    expect((await call(`${V1}/sites/zeta/rollback`, { method: 'POST', body: { release: '20261129T101500Z', force: true } })).status).toBe(400);
+    const nothing = await call<{ message: string }>(`${V1}/sites/zeta/rollback`, { method: 'POST' });
+    expect(nothing.status).toBe(409);
+    expect(nothing.body.message).toMatch(/no release before/);
+    expect((await site('zeta'))?.metadata.resourceVersion).toBe(zeta.metadata.resourceVersion);
   });
 
   it('ingests each (command, sequence) once and rejects an older fence on the node', async () => {

@@ -8,12 +8,13 @@ import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
 import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
+import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
 @Module({
   imports: [ResourcesModule],
-  controllers: [MetricsController, CommandsController],
+  controllers: [MetricsController, CommandsController, SiteActionsController],
   providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, SiteReconciler, NodeMonitor, StallDetector, Engine],
   exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
 })

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { TERMINAL_COMMAND_STATES, type CommandSpec, type CommandStatus, type NodeStatus, type Resource } from '@pressluft/domain';
+import { RELEASE_ID_PATTERN, TERMINAL_COMMAND_STATES, type CommandSpec, type CommandStatus, type NodeStatus, type Resource, type SiteStatus } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
-import { CommandEvent, Heartbeat, NodeReport } from '@pressluft/proto';
+import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { NatsClient } from '../infra/nats.client.js';
@@ -122,7 +122,14 @@ export class EventIngest {
       const status = applyCommandEvent(command.status, event, now.toISOString());
       if (status === command.status) return true;
       await tx.update(command, { ...writeOf(command), status }, now);
-      const site = await tx.get('Site', command.spec.site);
+      let site = await tx.get('Site', command.spec.site, { lock: true });
+      const releases = event.kind?.$case === 'succeeded' ? releasesOf(event.kind.value.site) : undefined;
+      if (site && releases) {
+        const current = site.status as SiteStatus;
+        if (current.currentRelease !== releases.currentRelease || current.releases.join() !== releases.releases.join()) {
+          site = await tx.update(site, { ...writeOf(site), status: { ...current, ...releases } }, now);
+        }
+      }
       if (site && status.state !== command.status.state) {
         if (status.state === 'FAILED' || status.state === 'REJECTED') {
           await recordEvent(tx, site, 'Warning', `Command${status.state === 'FAILED' ? 'Failed' : 'Rejected'}`, `${command.spec.operation} (fence ${command.spec.fence}) ${status.state.toLowerCase()} on ${node}: ${status.reason ?? ''} ${status.message ?? ''}`.trim(), now);
@@ -163,6 +170,13 @@ export class EventIngest {
       await tx.update(current, { ...writeOf(current), status: status }, now);
     });
   }
+}
+
+/** A site's releases as its node reported them; undefined when absent or not well-formed. */
+export function releasesOf(state: SiteState | undefined): { currentRelease: string; releases: string[] } | undefined {
+  if (!state || !RELEASE_ID_PATTERN.test(state.currentRelease)) return undefined;
+  const releases = state.releases.filter((r) => RELEASE_ID_PATTERN.test(r)).slice(0, 50);
+  return { currentRelease: state.currentRelease, releases };
 }
 
 /** The Node's capacity as its agent measured it: whole cores, memory in Mi. */

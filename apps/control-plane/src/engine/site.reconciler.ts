@@ -42,6 +42,8 @@ function commandView(command: Resource<CommandSpec, CommandStatus>): CommandView
     fence: command.spec.fence,
     generation: command.spec.generation,
     destructive: isDestructive(command.spec.operation),
+    ...(command.status.reason ? { reason: command.status.reason } : {}),
+    ...(command.status.message ? { message: command.status.message } : {}),
   };
 }
 

@@ -154,6 +154,7 @@ export class NodeStack {
       PRESSLUFT_AGENT_WP_CLI: JSON.stringify(['/usr/bin/php', join(REPO, 'tools/wp-cli/wp')]),
       PRESSLUFT_AGENT_CGROUP_PREFIX: cgroupPrefix,
       PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: 'self',
+      PRESSLUFT_AGENT_GIT_ALLOW_LOCAL: 'true',
       PRESSLUFT_AGENT_HEARTBEAT_MS: '1000',
       PRESSLUFT_AGENT_REPORT_MS: '5000',
     };

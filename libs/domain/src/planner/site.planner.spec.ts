@@ -148,6 +148,11 @@ const scenarios: [string, Given, Expected][] = [
     { type: 'complete', phase: 'FAILED', reason: 'ProvisionFailed' },
   ],
   [
+    "a failed deploy names the node's reason (a health check that kept the old release)",
+    { phase: 'DEPLOYING', statusNode: 'node-a', observedGeneration: 1, generation: 2, command: { operation: 'DeploySite', state: 'FAILED', generation: 2, reason: 'HealthCheckFailed', message: 'GET / of release 20261129T190000Z answered 500' } },
+    { type: 'complete', phase: 'FAILED', reason: 'HealthCheckFailed' },
+  ],
+  [
     'a command the node rejected as stale makes the site FAILED',
     { phase: 'DEPLOYING', statusNode: 'node-a', observedGeneration: 1, generation: 2, command: { operation: 'DeploySite', state: 'REJECTED', generation: 2 } },
     { type: 'complete', phase: 'FAILED', reason: 'CommandRejected' },

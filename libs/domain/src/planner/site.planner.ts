@@ -16,6 +16,9 @@ export interface CommandView {
   fence: number;
   generation: number;
   destructive: boolean;
+  /** Why it failed, as the node said (CamelCase, e.g. HealthCheckFailed) and its message. */
+  reason?: string;
+  message?: string;
 }
 
 export interface SiteObservation {
@@ -263,7 +266,12 @@ function reflectFinished(observed: SiteObservation): SiteAction | undefined {
     case 'SUCCEEDED':
       return complete('ACTIVE', OPERATION_REASONS[latest.operation].succeeded, `Site ${name}: ${what} succeeded`);
     case 'FAILED':
-      return complete('FAILED', OPERATION_REASONS[latest.operation].failed, `Site ${name}: ${what} failed`);
+      // The node's own reason (HealthCheckFailed, NginxConfigInvalid, ...) says more than the operation's.
+      return complete(
+        'FAILED',
+        latest.reason && latest.reason !== 'StepFailed' ? latest.reason : OPERATION_REASONS[latest.operation].failed,
+        `Site ${name}: ${what} failed${latest.message ? `: ${latest.message.slice(0, 512)}` : ''}`,
+      );
     case 'REJECTED':
       return complete('FAILED', 'CommandRejected', `Site ${name}: node rejected ${what} as stale`);
     case 'PENDING':

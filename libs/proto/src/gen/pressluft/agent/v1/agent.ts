@@ -72,6 +72,13 @@ export interface DeleteSite {
   siteId: string;
 }
 
+/** Switch the site back to an earlier release that is still on the node (health-checked first). */
+export interface RollbackSite {
+  siteId: string;
+  /** The release to switch to; empty: the newest release older than the current one. */
+  release: string;
+}
+
 /** A command for one node, about one site. */
 export interface Command {
   ref?:
@@ -81,10 +88,12 @@ export interface Command {
   issuedAt: string;
   /** The Site's metadata.generation this command converges to. */
   generation: number;
-  payload?: { $case: "provisionSite"; value: ProvisionSite } | { $case: "deploySite"; value: DeploySite } | {
-    $case: "deleteSite";
-    value: DeleteSite;
-  } | undefined;
+  payload?:
+    | { $case: "provisionSite"; value: ProvisionSite }
+    | { $case: "deploySite"; value: DeploySite }
+    | { $case: "deleteSite"; value: DeleteSite }
+    | { $case: "rollbackSite"; value: RollbackSite }
+    | undefined;
 }
 
 export interface Accepted {
@@ -102,8 +111,16 @@ export interface LogLine {
 export interface CommandHeartbeat {
 }
 
+/** The releases of a site on its node after a command (newest first). */
+export interface SiteState {
+  currentRelease: string;
+  releases: string[];
+}
+
 export interface Succeeded {
   message: string;
+  /** Set by commands about a site that exists on the node afterwards. */
+  site?: SiteState | undefined;
 }
 
 export interface Failed {
@@ -1163,6 +1180,95 @@ export const DeleteSite: MessageFns<DeleteSite> = {
   },
 };
 
+function createBaseRollbackSite(): RollbackSite {
+  return { siteId: "", release: "" };
+}
+
+export const RollbackSite: MessageFns<RollbackSite> = {
+  encode(message: RollbackSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.release !== "") {
+      writer.uint32(18).string(message.release);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.release = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackSite {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      release: isSet(object.release) ? globalThis.String(object.release) : "",
+    };
+  },
+
+  toJSON(message: RollbackSite): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.release !== "") {
+      obj.release = message.release;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollbackSite>, I>>(base?: I): RollbackSite {
+    return RollbackSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackSite>, I>>(object: I): RollbackSite {
+    const message = createBaseRollbackSite();
+    message.siteId = object.siteId ?? "";
+    message.release = object.release ?? "";
+    return message;
+  },
+};
+
 function createBaseCommand(): Command {
   return { ref: undefined, issuedAt: "", generation: 0, payload: undefined };
 }
@@ -1187,6 +1293,9 @@ export const Command: MessageFns<Command> = {
         break;
       case "deleteSite":
         DeleteSite.encode(message.payload.value, writer.uint32(98).fork()).join();
+        break;
+      case "rollbackSite":
+        RollbackSite.encode(message.payload.value, writer.uint32(106).fork()).join();
         break;
     }
     return writer;
@@ -1253,6 +1362,14 @@ export const Command: MessageFns<Command> = {
             message.payload = { $case: "deleteSite", value: DeleteSite.decode(reader, reader.uint32()) };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.payload = { $case: "rollbackSite", value: RollbackSite.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1286,6 +1403,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "deleteSite", value: DeleteSite.fromJSON(object.deleteSite) }
         : isSet(object.delete_site)
         ? { $case: "deleteSite", value: DeleteSite.fromJSON(object.delete_site) }
+        : isSet(object.rollbackSite)
+        ? { $case: "rollbackSite", value: RollbackSite.fromJSON(object.rollbackSite) }
+        : isSet(object.rollback_site)
+        ? { $case: "rollbackSite", value: RollbackSite.fromJSON(object.rollback_site) }
         : undefined,
     };
   },
@@ -1307,6 +1428,8 @@ export const Command: MessageFns<Command> = {
       obj.deploySite = DeploySite.toJSON(message.payload.value);
     } else if (message.payload?.$case === "deleteSite") {
       obj.deleteSite = DeleteSite.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "rollbackSite") {
+      obj.rollbackSite = RollbackSite.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -1335,6 +1458,12 @@ export const Command: MessageFns<Command> = {
       case "deleteSite": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "deleteSite", value: DeleteSite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "rollbackSite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "rollbackSite", value: RollbackSite.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -1599,14 +1728,106 @@ export const CommandHeartbeat: MessageFns<CommandHeartbeat> = {
   },
 };
 
+function createBaseSiteState(): SiteState {
+  return { currentRelease: "", releases: [] };
+}
+
+export const SiteState: MessageFns<SiteState> = {
+  encode(message: SiteState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentRelease !== "") {
+      writer.uint32(10).string(message.currentRelease);
+    }
+    for (const v of message.releases) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.currentRelease = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.releases.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteState {
+    return {
+      currentRelease: isSet(object.currentRelease)
+        ? globalThis.String(object.currentRelease)
+        : isSet(object.current_release)
+        ? globalThis.String(object.current_release)
+        : "",
+      releases: globalThis.Array.isArray(object?.releases) ? object.releases.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: SiteState): unknown {
+    const obj: any = {};
+    if (message.currentRelease !== "") {
+      obj.currentRelease = message.currentRelease;
+    }
+    if (message.releases?.length) {
+      obj.releases = message.releases;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteState>, I>>(base?: I): SiteState {
+    return SiteState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteState>, I>>(object: I): SiteState {
+    const message = createBaseSiteState();
+    message.currentRelease = object.currentRelease ?? "";
+    message.releases = object.releases?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseSucceeded(): Succeeded {
-  return { message: "" };
+  return { message: "", site: undefined };
 }
 
 export const Succeeded: MessageFns<Succeeded> = {
   encode(message: Succeeded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.message !== "") {
       writer.uint32(10).string(message.message);
+    }
+    if (message.site !== undefined) {
+      SiteState.encode(message.site, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1632,6 +1853,14 @@ export const Succeeded: MessageFns<Succeeded> = {
             message.message = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.site = SiteState.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1645,13 +1874,19 @@ export const Succeeded: MessageFns<Succeeded> = {
   },
 
   fromJSON(object: any): Succeeded {
-    return { message: isSet(object.message) ? globalThis.String(object.message) : "" };
+    return {
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      site: isSet(object.site) ? SiteState.fromJSON(object.site) : undefined,
+    };
   },
 
   toJSON(message: Succeeded): unknown {
     const obj: any = {};
     if (message.message !== "") {
       obj.message = message.message;
+    }
+    if (message.site !== undefined) {
+      obj.site = SiteState.toJSON(message.site);
     }
     return obj;
   },
@@ -1662,6 +1897,7 @@ export const Succeeded: MessageFns<Succeeded> = {
   fromPartial<I extends Exact<DeepPartial<Succeeded>, I>>(object: I): Succeeded {
     const message = createBaseSucceeded();
     message.message = object.message ?? "";
+    message.site = (object.site !== undefined && object.site !== null) ? SiteState.fromPartial(object.site) : undefined;
     return message;
   },
 };

@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createLogger } from '@pressluft/platform';
+import type { SiteConfig } from '@pressluft/proto';
+import { HARNESS_DIR_PREFIX } from '@pressluft/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseProcCgroup } from './cgroup.js';
+import { exec, execOk } from './exec.js';
+import { sitePaths } from './naming.js';
+import type { HostSettings } from './settings.js';
+import { SiteHost, StepError, type StepReporter } from './site-host.js';
+
+const services = inject('services');
+const REPO = resolve(__dirname, '../../../..');
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+function http(host: string, path = '/'): Promise<Answer> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port: services.nginx.port, path, method: 'GET', headers: { host }, agent: false, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${path}: timeout`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** `clients` loops of GET / until stopped; counts every answer that is not a 200 (errors included). */
+function load(host: string, clients = 4) {
+  let running = true;
+  const counts = { ok: 0, failed: 0, failures: [] as string[], spans: [] as Array<[number, number]> };
+  const loops = Array.from({ length: clients }, async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const answer = await http(host);
+        counts.spans.push([started, performance.now()]);
+        if (answer.status === 200) counts.ok++;
+        else {
+          counts.failed++;
+          counts.failures.push(String(answer.status));
+        }
+      } catch (error) {
+        counts.failed++;
+        counts.failures.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return counts;
+    },
+  };
+}
+
+function phpFpmBinary(): string {
+  const found = readdirSync('/usr/sbin').filter((f) => /^php-fpm\d+\.\d+$/.test(f)).sort().reverse()[0];
+  if (!found) throw new Error('php-fpm not installed');
+  return join('/usr/sbin', found);
+}
+
+class RecordingReporter implements StepReporter {
+  readonly steps: string[] = [];
+  readonly lines: string[] = [];
+  /** When each step began, and when the switch (symlink + PHP-FPM reload) was done. */
+  readonly at: Record<string, number> = {};
+  progress(step: string): Promise<void> {
+    if (this.steps[this.steps.length - 1] !== step) this.steps.push(step);
+    this.at[step] ??= performance.now();
+    return Promise.resolve();
+  }
+  log(line: string): Promise<void> {
+    this.lines.push(line);
+    if (line.startsWith('current -> ')) this.at['switched'] = performance.now();
+    return Promise.resolve();
+  }
+}
+
+/** Requests that were in flight at some point between the start of the switch step and the end of the reload. */
+function acrossSwitch(spans: ReadonlyArray<[number, number]>, reporter: RecordingReporter): number {
+  const from = reporter.at['switch'] ?? Infinity;
+  const to = reporter.at['switched'] ?? -Infinity;
+  return spans.filter(([start, end]) => start <= to && end >= from).length;
+}
+
+const suffix = randomBytes(3).toString('hex');
+const id = randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
+const SITE: SiteConfig = {
+  name: `rel-${suffix}`,
+  id,
+  environment: 'production',
+  domains: [`rel-${suffix}.example.test`],
+  php: { version: '8.2', memoryLimitMb: 192, maxChildren: 4, uploadMaxMb: 16 },
+  wordpress: { version: '6.1', title: `Releases ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
+  resources: { cpuPercent: 100, memoryMib: 384 },
+  keepReleases: 3,
+};
+const domain = SITE.domains[0] ?? '';
+
+describe('releases: health-gated deploys, rollback and keep-N on the real stack', () => {
+  const root = mkdtempSync(join(tmpdir(), HARNESS_DIR_PREFIX));
+  chmodSync(root, 0o755);
+  const nginxPrefix = dirname(services.nginx.sitesDir);
+  const cgroupPrefix = `pressluft-rel-${suffix}`;
+  const settings: HostSettings = {
+    sitesRoot: join(root, 'sites'),
+    stateDir: join(root, 'state'),
+    wordpressSource: '/usr/share/wordpress',
+    nginx: {
+      command: ['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')],
+      sitesDir: services.nginx.sitesDir,
+      listen: `127.0.0.1:${services.nginx.port}`,
+      user: 'www-data',
+    },
+    phpFpm: { binary: phpFpmBinary() },
+    mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
+    wpCli: ['/usr/bin/php', join(REPO, 'tools', 'wp-cli', 'wp')],
+    cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
+    gitAllowLocal: true,
+  };
+  const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  const cgroupParents = [join('/sys/fs/cgroup/memory', self.get('memory') ?? '/', cgroupPrefix), join('/sys/fs/cgroup/cpu', self.get('cpu') ?? '/', cgroupPrefix)];
+  const host = new SiteHost(settings, createLogger({ name: 'releases-test', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
+  const paths = sitePaths(settings, SITE.name, SITE.id);
+  const repo = join(root, 'repo');
+  const timings: Record<string, number> = {};
+  const loadCounts: Record<string, { ok: number; failed: number; inFlightDuringSwitch: number }> = {};
+  const withGit = (ref: string, extra: Partial<SiteConfig> = {}): SiteConfig => ({ ...SITE, git: { url: repo, ref }, ...extra });
+  const marker = async () => {
+    const answer = await http(domain);
+    return { status: answer.status, marker: answer.headers['x-pressluft-marker'] };
+  };
+  const current = () => readlinkSync(paths.current).replace(/^releases\//, '');
+  let r0 = '';
+
+  const git = (...args: string[]) =>
+    execOk(['/usr/bin/git', '-C', repo, '-c', 'user.name=Test', '-c', 'user.email=test@example.test', ...args], {
+      env: { PATH: '/usr/bin:/bin', HOME: root, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
+  const writeRepo = (rel: string, content: string) => {
+    mkdirSync(dirname(join(repo, rel)), { recursive: true });
+    writeFileSync(join(repo, rel), content);
+  };
+
+  beforeAll(async () => {
+    // A site repository: wp-content/ with a mu-plugin whose header marks the release's code.
+    mkdirSync(repo);
+    await git('init', '--quiet', '-b', 'main');
+    writeRepo('wp-content/mu-plugins/marker.php', "<?php\nheader('X-Pressluft-Marker: v1');\n");
+    writeRepo('wp-content/mu-plugins/unchanged.php', '<?php\n// the same in every ref\n');
+    writeRepo('README.md', 'site\n');
+    await git('add', '-A');
+    await git('commit', '--quiet', '-m', 'v1');
+    await git('branch', 'v1');
+    writeRepo('wp-content/mu-plugins/marker.php', "<?php\nheader('X-Pressluft-Marker: v2');\n");
+    await git('commit', '--quiet', '-am', 'v2');
+    await git('branch', 'v2');
+    await git('checkout', '--quiet', '-b', 'broken');
+    writeRepo('wp-content/mu-plugins/fail.php', '<?php\nhttp_response_code(500);\necho "broken";\nexit;\n');
+    await git('add', '-A');
+    await git('commit', '--quiet', '-m', 'broken');
+    await git('checkout', '--quiet', 'main');
+
+    const started = performance.now();
+    await host.provision(SITE, new RecordingReporter());
+    timings['provision'] = Math.round(performance.now() - started);
+    r0 = current();
+  }, 180_000);
+
+  afterAll(async () => {
+    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+    await host.remove(SITE.name, SITE.id, quiet).catch((e: unknown) => console.error(`cleanup of ${SITE.name} failed:`, e));
+    await host.stopAll().catch(() => undefined);
+    for (const dir of cgroupParents) {
+      if (!existsSync(dir)) continue;
+      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) rmdirSync(join(dir, entry.name));
+      rmdirSync(dir);
+    }
+    rmSync(root, { recursive: true, force: true });
+    console.log(`releases timings (ms): ${JSON.stringify(timings)}`);
+    console.log(`releases load (4 clients on loopback): ${JSON.stringify(loadCounts)}`);
+  }, 120_000);
+
+  let r1 = '';
+  let r2 = '';
+
+  it('deploys wp-content from a git ref: the new release serves, the old one stays on disk', async () => {
+    expect((await marker()).marker).toBeUndefined();
+    const reporter = new RecordingReporter();
+    const started = performance.now();
+    const result = await host.deploy(withGit('v1'), reporter);
+    timings['deploy v1'] = Math.round(performance.now() - started);
+    const step = (from: string, to: string) => Math.round((reporter.at[to] ?? 0) - (reporter.at[from] ?? 0));
+    timings['deploy v1: fetch'] = step('fetch', 'release');
+    timings['deploy v1: build release'] = step('release', 'health');
+    timings['deploy v1: health check'] = step('health', 'switch');
+    timings['deploy v1: switch + reload'] = step('switch', 'switched');
+    // the pool was really reloaded (USR2), same master
+    expect(readFileSync(paths.fpmLog, 'utf8')).toMatch(/Reloading in progress/);
+    expect(reporter.lines.some((l) => l.startsWith(`current -> releases/${result.currentRelease}; php-fpm (pid ${readFileSync(paths.fpmPid, 'utf8').trim()}) reloaded`))).toBe(true);
+    r1 = result.currentRelease;
+    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'health', 'switch', 'prune']);
+    expect(r1 > r0).toBe(true);
+    expect(result.releases).toEqual([r1, r0]);
+    expect(current()).toBe(r1);
+    expect(await marker()).toEqual({ status: 200, marker: 'v1' });
+    // code is root-owned (the site cannot change it); core is hard-linked; shared data is linked in
+    const plugin = statSync(join(paths.releases, r1, 'wp-content', 'mu-plugins', 'marker.php'));
+    expect(plugin.uid).toBe(0);
+    expect(statSync(join(paths.releases, r1, 'wp-includes', 'version.php')).nlink).toBeGreaterThanOrEqual(3);
+    expect(readlinkSync(join(paths.releases, r1, 'wp-config.php'))).toBe('../../shared/wp-config.php');
+    expect(readlinkSync(join(paths.releases, r1, 'wp-content', 'uploads'))).toBe('../../../shared/uploads');
+    expect(existsSync(join(paths.releases, r1, 'README.md'))).toBe(false);
+    expect(existsSync(join(paths.releases, r1, 'wp-content', 'themes'))).toBe(true);
+    expect(await host.releases(SITE.name)).toEqual({ current: r1, releases: [r1, r0] });
+  });
+
+  it('deploys a new ref under load with 0 failed requests; unchanged files are hard-linked from the previous release', async () => {
+    const traffic = load(domain);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    const reporter = new RecordingReporter();
+    const result = await host.deploy(withGit('v2'), reporter);
+    timings['deploy v2 (under load)'] = Math.round(performance.now() - started);
+    timings['deploy v2: switch + reload'] = Math.round((reporter.at['switched'] ?? 0) - (reporter.at['switch'] ?? 0));
+    await new Promise((r) => setTimeout(r, 500));
+    const counts = await traffic.stop();
+    const during = acrossSwitch(counts.spans, reporter);
+    loadCounts['deploy'] = { ok: counts.ok, failed: counts.failed, inFlightDuringSwitch: during };
+    console.log(`deploy under load: ${counts.ok} ok, ${counts.failed} failed, ${during} in flight during switch+reload ${JSON.stringify(counts.failures.slice(0, 5))}`);
+    expect(counts.failed).toBe(0);
+    expect(counts.ok).toBeGreaterThan(0);
+    expect(during).toBeGreaterThan(0);
+    r2 = result.currentRelease;
+    expect(result.releases).toEqual([r2, r1, r0]);
+    expect(await marker()).toEqual({ status: 200, marker: 'v2' });
+    const ino = (release: string, file: string) => statSync(join(paths.releases, release, 'wp-content', 'mu-plugins', file)).ino;
+    expect(ino(r2, 'unchanged.php')).toBe(ino(r1, 'unchanged.php'));
+    expect(ino(r2, 'marker.php')).not.toBe(ino(r1, 'marker.php'));
+  });
+
+  it('never switches to a release that answers 500: current stays, the site keeps answering 200', async () => {
+    const reporter = new RecordingReporter();
+    const error = await host.deploy(withGit('broken'), reporter).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepError);
+    expect(error).toMatchObject({ step: 'health', reason: 'HealthCheckFailed' });
+    expect((error as Error).message).toMatch(/HTTP 500/);
+    console.log(`failed deploy: ${(error as Error).message}`);
+    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'health']);
+    expect(current()).toBe(r2);
+    expect(await host.releases(SITE.name)).toEqual({ current: r2, releases: [r2, r1, r0] });
+    expect(readdirSync(paths.releases).filter((e) => !e.startsWith('.'))).toEqual([r0, r1, r2]);
+    expect(await marker()).toEqual({ status: 200, marker: 'v2' });
+  });
+
+  it('refuses a WordPress version the node does not have', async () => {
+    const error = await host.deploy(withGit('v2', { wordpress: { ...SITE.wordpress, version: '6.4' } as SiteConfig['wordpress'] }), new RecordingReporter()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ step: 'release', reason: 'WordPressVersionUnavailable' });
+    expect((error as Error).message).toMatch(/6\.4.*6\.1\.\d+/);
+    expect(current()).toBe(r2);
+  });
+
+  it('refuses a git source it must not fetch, before anything is built', async () => {
+    const error = await host.deploy({ ...SITE, git: { url: 'ssh://git@example.test/x.git', ref: 'main' } }, new RecordingReporter()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ step: 'validate', reason: 'InvalidGitSource' });
+    const missing = await host.deploy(withGit('no-such-branch'), new RecordingReporter()).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ step: 'fetch', reason: 'GitFetchFailed' });
+    expect(current()).toBe(r2);
+    expect((await host.releases(SITE.name)).releases).toEqual([r2, r1, r0]);
+  });
+
+  it('rolls back to the previous release under load with 0 failed requests', async () => {
+    const traffic = load(domain);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    const reporter = new RecordingReporter();
+    const result = await host.rollback(SITE.name, SITE.id, reporter);
+    timings['rollback (under load)'] = Math.round(performance.now() - started);
+    timings['rollback: switch + reload'] = Math.round((reporter.at['switched'] ?? 0) - (reporter.at['switch'] ?? 0));
+    await new Promise((r) => setTimeout(r, 500));
+    const counts = await traffic.stop();
+    const during = acrossSwitch(counts.spans, reporter);
+    loadCounts['rollback'] = { ok: counts.ok, failed: counts.failed, inFlightDuringSwitch: during };
+    console.log(`rollback under load: ${counts.ok} ok, ${counts.failed} failed, ${during} in flight during switch+reload ${JSON.stringify(counts.failures.slice(0, 5))}`);
+    expect(counts.failed).toBe(0);
+    expect(counts.ok).toBeGreaterThan(0);
+    expect(during).toBeGreaterThan(0);
+    expect(result).toEqual({ currentRelease: r1, releases: [r2, r1, r0] });
+    expect(current()).toBe(r1);
+    expect(await marker()).toEqual({ status: 200, marker: 'v1' });
+  });
+
+  it('keeps the newest N releases, never current or the one before it', async () => {
+    // current is r1 (after the rollback); keepReleases 3
+    const a = await host.deploy(withGit('v2'), new RecordingReporter());
+    expect(a.releases).toEqual([a.currentRelease, r2, r1]);
+    const b = await host.deploy(withGit('v1'), new RecordingReporter());
+    expect(b.releases).toEqual([b.currentRelease, a.currentRelease, r2]);
+    expect(existsSync(join(paths.releases, r0))).toBe(false);
+    expect(existsSync(join(paths.releases, r1))).toBe(false);
+    expect(await marker()).toEqual({ status: 200, marker: 'v1' });
+    const small = await host.deploy(withGit('v2', { keepReleases: 1 }), new RecordingReporter());
+    // keep 1 still keeps current and the one before it
+    expect(small.releases).toEqual([small.currentRelease, b.currentRelease]);
+  });
+
+  it('rolls back to a named release, and fails clearly when there is none', async () => {
+    const { releases } = await host.releases(SITE.name);
+    const oldest = releases[releases.length - 1] ?? '';
+    const named = await host.rollbackTo(SITE.name, SITE.id, oldest, new RecordingReporter());
+    expect(named.currentRelease).toBe(oldest);
+    expect(await marker()).toEqual({ status: 200, marker: 'v1' });
+    const none = await host.rollback(SITE.name, SITE.id, new RecordingReporter()).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(StepError);
+    expect(none).toMatchObject({ reason: 'ReleaseNotFound' });
+    // '' (RollbackSite.release unset) is "the one before current" too
+    expect(await host.rollbackTo(SITE.name, SITE.id, '', new RecordingReporter()).catch((e: unknown) => e)).toMatchObject({ reason: 'ReleaseNotFound' });
+    const gone = await host.rollbackTo(SITE.name, SITE.id, r0, new RecordingReporter()).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ reason: 'ReleaseNotFound' });
+    const bad = await host.rollbackTo(SITE.name, SITE.id, '../../etc', new RecordingReporter()).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ reason: 'InvalidRelease' });
+    expect(current()).toBe(oldest);
+    expect((await marker()).status).toBe(200);
+  });
+
+  it('leaves no clone or staging directory behind', async () => {
+    expect(readdirSync(paths.releases).filter((e) => e.startsWith('.'))).toEqual([]);
+    expect(readdirSync(join(settings.stateDir, 'git', SITE.name))).toEqual([]);
+    const leftovers = await exec(['/usr/bin/pgrep', '-f', 'git clone']);
+    expect(leftovers.stdout.trim()).toBe('');
+  });
+});

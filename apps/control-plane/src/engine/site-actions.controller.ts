@@ -1,0 +1,75 @@
+import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { busyOperation, kindByName, RELEASE_ID_PATTERN, toWireObject, type KindInfo } from '@pressluft/domain';
+import type { Request } from 'express';
+import { parseBody } from '../api/body.js';
+import { principalOf } from '../auth/auth.guard.js';
+import { authorize } from '../auth/policy.js';
+import { conflict, notFound, PressluftError } from '../common/errors.js';
+import { recordEvent } from '../events/event.recorder.js';
+import { CLOCK, type Clock } from '../infra/tokens.js';
+import { ResourceStore } from '../resources/resource.store.js';
+import { issueCommand, type Site } from './command.issuer.js';
+import { OutboxRelay } from './outbox.relay.js';
+
+const SITE_KIND = kindByName('Site') as KindInfo;
+
+/** The rollback request body: nothing (the previous release) or {"release": "<id>"}. */
+function releaseOf(req: Request): string | undefined {
+  const raw = req.body as unknown;
+  if (raw === undefined || (Buffer.isBuffer(raw) && raw.length === 0)) return undefined;
+  const { value } = parseBody(raw, req.headers['content-type'], 'object');
+  const body = value as Record<string, unknown>;
+  const unknown = Object.keys(body).filter((key) => key !== 'release');
+  if (unknown.length > 0) throw new PressluftError('BadRequest', `unknown fields: ${unknown.join(', ')}`, unknown.map((field) => ({ field, message: 'unknown field' })));
+  const release = body['release'];
+  if (release === undefined) return undefined;
+  if (typeof release !== 'string' || !RELEASE_ID_PATTERN.test(release)) {
+    throw new PressluftError('Invalid', 'Rollback is invalid: release: must be a release id like 20261124T101500Z', [{ field: 'release', message: 'must be a release id like 20261124T101500Z' }]);
+  }
+  return release;
+}
+
+/**
+ * Site operations that are not spec changes: POST /apis/pressluft.io/v1/sites/{name}/rollback
+ * issues a fenced RollbackSite (the site goes DEPLOYING; one mutation per site in flight).
+ */
+@Controller('apis/pressluft.io/v1/sites/:name')
+export class SiteActionsController {
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly relay: OutboxRelay,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post('rollback')
+  @HttpCode(201)
+  async rollback(@Param('name') name: string, @Req() req: Request): Promise<Record<string, unknown>> {
+    const principal = principalOf(req);
+    authorize(principal, 'update', SITE_KIND);
+    const release = releaseOf(req);
+    const now = this.clock.now();
+    const issued = await this.store.transaction(async (tx) => {
+      const site = (await tx.get('Site', name, { lock: true })) as Site | undefined;
+      if (!site) throw notFound('sites', name);
+      if (site.metadata.deletionTimestamp) throw conflict('sites', name, 'the site is being deleted');
+      const phase = site.status.phase;
+      if (phase !== 'ACTIVE' && phase !== 'FAILED') {
+        throw conflict('sites', name, `the site is busy: ${busyOperation(phase) ?? phase.toLowerCase()} is in progress`);
+      }
+      const node = site.status.nodeName;
+      if (!node) throw conflict('sites', name, 'the site is not on a node yet');
+      const { currentRelease, releases } = site.status;
+      if (release !== undefined) {
+        if (release === currentRelease) throw conflict('sites', name, `release ${release} is the current release`);
+        if (!releases.includes(release)) throw conflict('sites', name, `release ${release} is not on the node (releases: ${releases.join(', ') || 'none'})`);
+      } else if (!releases.some((r) => currentRelease !== undefined && r < currentRelease)) {
+        throw conflict('sites', name, `there is no release before ${currentRelease ?? 'the current one'} to roll back to`);
+      }
+      const command = await issueCommand(tx, site, node, 'RollbackSite', 'DEPLOYING', now, release ? { release } : {});
+      await recordEvent(tx, site, 'Normal', 'RollbackRequested', `rollback to ${release ?? 'the previous release'} requested by ${principal.subject}`, now);
+      return command;
+    });
+    this.relay.poke();
+    return toWireObject(issued);
+  }
+}
