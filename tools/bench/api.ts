@@ -16,6 +16,8 @@ interface Result {
   readonly ops: number;
   readonly seconds: number;
   readonly latenciesMs: number[];
+  /** CPU time of this process (the plane and the load generator) over the measured window. */
+  readonly cpuMs: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -25,7 +27,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function summary(name: string, result: Result): string {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return `${name.padEnd(22)} ${(result.ops / result.seconds).toFixed(0).padStart(7)} ops/s   p50 ${percentile(sorted, 50).toFixed(2).padStart(6)} ms   p99 ${percentile(sorted, 99).toFixed(2).padStart(6)} ms   (${result.ops} ops)`;
+  return `${name.padEnd(22)} ${(result.ops / result.seconds).toFixed(0).padStart(7)} ops/s   p50 ${percentile(sorted, 50).toFixed(2).padStart(6)} ms   p99 ${percentile(sorted, 99).toFixed(2).padStart(6)} ms   (${result.ops} ops, ${(result.cpuMs / Math.max(1, result.ops)).toFixed(3)} ms node CPU/op)`;
 }
 
 /** Runs `op` in `CLIENTS` concurrent loops; only operations started after the warm-up count. */
@@ -35,6 +37,8 @@ async function load(op: (client: number, i: number) => Promise<void>): Promise<R
   const start = performance.now();
   const measureFrom = start + WARMUP_MS;
   const end = measureFrom + DURATION_MS;
+  let cpuFrom: NodeJS.CpuUsage | undefined;
+  const cpuTimer = setTimeout(() => (cpuFrom = process.cpuUsage()), WARMUP_MS);
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
       for (let i = 0; performance.now() < end; i++) {
@@ -47,7 +51,9 @@ async function load(op: (client: number, i: number) => Promise<void>): Promise<R
       }
     }),
   );
-  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies };
+  clearTimeout(cpuTimer);
+  const cpu = process.cpuUsage(cpuFrom);
+  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies, cpuMs: cpuFrom ? (cpu.user + cpu.system) / 1000 : Number.NaN };
 }
 
 function put(agent: Agent, base: string, token: string, path: string, body: string): Promise<number> {

@@ -61,7 +61,20 @@ function initialStatus(kind: KindInfo): Record<string, unknown> {
   return result.value;
 }
 
-async function runWrite(store: ResourceStore, dryRun: boolean, work: (tx: ResourceTransaction) => Promise<WriteResult>): Promise<WriteResult> {
+/**
+ * Runs a write in a transaction (rolled back for a dry run). `optimistic`: first without one (a
+ * read and a compare-and-swap, see ResourceStore.optimistically), for work that writes at most once.
+ */
+async function runWrite(
+  store: ResourceStore,
+  dryRun: boolean,
+  work: (tx: ResourceTransaction) => Promise<WriteResult>,
+  options: { optimistic?: boolean } = {},
+): Promise<WriteResult> {
+  if (options.optimistic && !dryRun) {
+    const done = await store.optimistically(work);
+    if (done) return done.value;
+  }
   try {
     return await store.transaction(async (tx) => {
       const result = await work(tx);
@@ -200,7 +213,7 @@ export class ReplaceResourceHandler extends WriteHandler implements ICommandHand
         return { object: await createIn(tx, kind, input, now), created: true, gone: false, warnings };
       }
       return { ...(await updateIn(tx, kind, current, input, now)), warnings };
-    });
+    }, { optimistic: true });
     return this.published(result, options, result.created ? 'created' : result.gone ? 'deleted' : 'updated');
   }
 }
@@ -237,7 +250,7 @@ export class PatchResourceHandler extends WriteHandler implements ICommandHandle
       checkName(kind, name, input);
       // The patched view carried the finalizers; if they are gone now, the patch removed them.
       return { ...(await updateIn(tx, kind, current, { ...input, finalizers: input.finalizers ?? [] }, now)), warnings };
-    });
+    }, { optimistic: true });
     return this.published(result, options, result.gone ? 'deleted' : 'updated');
   }
 }

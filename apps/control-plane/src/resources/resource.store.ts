@@ -21,12 +21,44 @@ export interface ObjectWrite {
 /** NOTIFY channel carrying the resourceVersion of each committed change (watches wake on it). */
 export const CHANGE_CHANNEL = 'pressluft_changes';
 
+/** Commits within this window share one NOTIFY (watch latency vs. one round trip per write). */
+const NOTIFY_COALESCE_MS = 5;
+
 /**
- * Serialises resourceVersion assignment with commit order: a transaction takes this lock right
- * before nextval and holds it to commit, so a watcher reading "changes > R" never skips a
- * version that commits later with a lower number.
+ * Versions become visible in order without a global lock (docs/architecture.md, "State store"):
+ * every write transaction, before it draws its first resourceVersion, takes a shared advisory
+ * lock whose key encodes a floor (the sequence's value at that moment; every version it draws is
+ * above it) and holds it to commit or rollback (PostgreSQL drops it also when the session dies).
+ * Readers of the change log only consume versions up to the watermark: the lower of the
+ * sequence's last value (read first) and the lowest floor still locked (read second). A version
+ * at or below it was drawn before the first read by a transaction that had its floor lock then,
+ * and is no longer locked, so it committed (and is visible to any later snapshot: PostgreSQL
+ * releases locks after a commit becomes visible) or rolled back (a gap).
+ *
+ * Keys use the two-int4 form: classid = FLOOR_LOCK_BASE + the floor's high 32 bits, objid = its
+ * low 32 bits. Shared locks never wait for each other, so writers do not serialise on them.
  */
-const RESOURCE_VERSION_LOCK = 7_210_002;
+const FLOOR_LOCK_BASE = 1_347_420_160; // 0x50500000; up to 2^48 versions
+/**
+ * Every version of one object is drawn while holding this per-object lock (to commit), so an
+ * object's versions commit in version order (a later version is always the newer state).
+ */
+const OBJECT_LOCK_CLASS = 1_347_354_624; // 0x504F0000
+
+/** The floor lock, then nothing else: `$floor` is the sequence's value, every later draw is above it. */
+const FLOOR_LOCK_SQL = `SELECT pg_advisory_xact_lock_shared((${FLOOR_LOCK_BASE} + (s.f >> 32))::int, s.f::bit(32)::int) AS held
+  FROM o, (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS f FROM resource_version_seq) AS s`;
+
+/**
+ * The watermark: every version at or below it that will ever commit has committed. The sequence
+ * is read first (the correlated subquery over pg_locks runs per row of the materialised CTE).
+ */
+const WATERMARK_SQL = `WITH s AS MATERIALIZED (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS l FROM resource_version_seq)
+  SELECT least(s.l, (SELECT min((l.classid::bigint - ${FLOOR_LOCK_BASE}) * 4294967296 + l.objid::bigint) FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND s.l IS NOT NULL
+       AND l.classid::bigint BETWEEN ${FLOOR_LOCK_BASE} AND ${FLOOR_LOCK_BASE + 65535}
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))::text AS w
+  FROM s`;
 
 export function toResource(row: ResourceRow): Resource {
   return {
@@ -99,18 +131,47 @@ function fromRaw(raw: RawRow): Resource {
   );
 }
 
+/** An optimistic write found the object changed since it was read, or needs more than one write. */
+export class NeedsTransaction extends Error {
+  constructor() {
+    super('this write needs a transaction');
+  }
+}
+
 /**
  * One transaction over resources: reads may lock rows; every write records a change and takes a
- * new resourceVersion. Raw SQL with RETURNING keeps each write to few round trips, because the
- * resourceVersion lock is held from the first write to the commit.
+ * new resourceVersion. Raw SQL with RETURNING keeps each write to one round trip: the object's
+ * lock and the floor lock are held from the first write to the commit.
  */
 export class ResourceTransaction {
-  /** The transaction itself, for writes beside resources (outbox, receipts, the leader fence). */
-  constructor(readonly manager: EntityManager) {}
+  /**
+   * The transaction itself, for writes beside resources (outbox, receipts, the leader fence).
+   * `optimistic`: no transaction at all (see ResourceStore.optimistically): reads do not lock,
+   * the one write allowed is a compare-and-swap on the resourceVersion that was read, and
+   * anything else throws NeedsTransaction before it writes.
+   */
+  constructor(
+    readonly manager: EntityManager,
+    private readonly optimistic = false,
+  ) {}
+
+  private wrote = false;
+
+  /** In optimistic mode: claims the one write, or gives up before writing when more may follow. */
+  private casVersion(current: Resource): string | undefined {
+    if (!this.optimistic) return undefined;
+    if (this.wrote) throw new Error('an optimistic write writes once; a second write needs a transaction');
+    this.wrote = true;
+    return current.metadata.resourceVersion;
+  }
 
   async get(kind: KindName, name: string, options: { lock?: boolean } = {}): Promise<Resource | undefined> {
+    // A locking read takes the object's lock first, in the order every write takes it (no deadlock).
     const rows = await this.manager.query<RawRow[]>(
-      `SELECT ${COLUMNS} FROM resources WHERE kind = $1 AND name = $2${options.lock ? ' FOR UPDATE' : ''}`,
+      options.lock && !this.optimistic
+        ? `SELECT ${COLUMNS} FROM (SELECT pg_advisory_xact_lock(${OBJECT_LOCK_CLASS}, hashtext($1 || '/' || $2))) AS o, resources
+            WHERE kind = $1 AND name = $2 FOR UPDATE OF resources`
+        : `SELECT ${COLUMNS} FROM resources WHERE kind = $1 AND name = $2`,
       [kind, name],
     );
     return rows[0] ? fromRaw(rows[0]) : undefined;
@@ -118,6 +179,8 @@ export class ResourceTransaction {
 
   /** Inserts a new object; undefined when the name was taken meanwhile (the caller re-reads and decides). */
   async create(write: ObjectWrite, now: Date): Promise<Resource | undefined> {
+    // A create records an Event too: two writes, so it needs a transaction.
+    if (this.optimistic) throw new NeedsTransaction();
     const object: Resource = {
       apiVersion: 'pressluft.io/v1',
       kind: write.kind,
@@ -145,6 +208,7 @@ export class ResourceTransaction {
   }
 
   async update(current: Resource, write: ObjectWrite, now: Date): Promise<Resource> {
+    const expected = this.casVersion(current);
     const { deletionTimestamp: _previous, ...metadata } = current.metadata;
     const object: Resource = {
       ...current,
@@ -161,7 +225,7 @@ export class ResourceTransaction {
     };
     const updated = await this.writeWithChange(
       `UPDATE resources SET generation = $3, resource_version = (SELECT v FROM rv), labels = $4, annotations = $5, finalizers = $6, spec = $7, status = $8, deletion_timestamp = $9
-        WHERE kind = $1 AND name = $2 RETURNING resource_version`,
+        WHERE kind = $1 AND name = $2${expected === undefined ? '' : ' AND resource_version = $10'} RETURNING resource_version`,
       [
         current.kind,
         current.metadata.name,
@@ -172,58 +236,80 @@ export class ResourceTransaction {
         JSON.stringify(write.spec),
         write.status,
         write.deletionTimestamp ? new Date(write.deletionTimestamp) : null,
+        ...(expected === undefined ? [] : [expected]),
       ],
       'MODIFIED',
       object,
       now,
     );
+    if (!updated && expected !== undefined) throw new NeedsTransaction();
     if (!updated) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
     return updated;
   }
 
   /** Removes the row; the DELETED change carries the last state with a new resourceVersion. */
   async remove(current: Resource, now: Date): Promise<Resource> {
+    const expected = this.casVersion(current);
     const gone = await this.writeWithChange(
-      `DELETE FROM resources WHERE kind = $1 AND name = $2 RETURNING (SELECT v FROM rv) AS resource_version`,
-      [current.kind, current.metadata.name],
+      `DELETE FROM resources WHERE kind = $1 AND name = $2${expected === undefined ? '' : ' AND resource_version = $3'} RETURNING (SELECT v FROM rv) AS resource_version`,
+      [current.kind, current.metadata.name, ...(expected === undefined ? [] : [expected])],
       'DELETED',
       current,
       now,
     );
+    if (!gone && expected !== undefined) throw new NeedsTransaction();
     if (!gone) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
     return gone;
   }
 
   /**
-   * One statement per write: take the resourceVersion lock, draw the next version, write the row
-   * and append the change. The lock is held from here to commit, so keeping this to one round
-   * trip keeps the serialised part of every write short.
+   * One statement per write: take the object's lock, on the first write also the floor lock (see
+   * FLOOR_LOCK_BASE), draw the next version, write the row and append the change.
    */
   private async writeWithChange(rowSql: string, params: unknown[], type: ChangeType, object: Resource, now: Date): Promise<Resource | undefined> {
     const n = params.length;
+    const floor = this.floorHeld ? `SELECT true AS held FROM o` : FLOOR_LOCK_SQL;
     const rows = await this.manager.query<Array<{ rv: string }>>(
-      `WITH rv AS (SELECT nextval('resource_version_seq') AS v FROM (SELECT pg_advisory_xact_lock($${n + 1})) AS locked),
+      `WITH o AS MATERIALIZED (SELECT pg_advisory_xact_lock(${OBJECT_LOCK_CLASS}, hashtext($${n + 1} || '/' || $${n + 2})) AS held),
+            f AS MATERIALIZED (${floor}),
+            rv AS MATERIALIZED (SELECT nextval('resource_version_seq') AS v FROM f),
             written AS (${rowSql}),
             change AS (
               INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at)
-              SELECT written.resource_version, $${n + 2}, $${n + 3}, $${n + 4},
-                     jsonb_set($${n + 5}::jsonb, '{metadata,resourceVersion}', to_jsonb(written.resource_version::text)), $${n + 6}
+              SELECT written.resource_version, $${n + 1}, $${n + 2}, $${n + 3},
+                     jsonb_set($${n + 4}::jsonb, '{metadata,resourceVersion}', to_jsonb(written.resource_version::text)), $${n + 5}
                 FROM written)
        SELECT resource_version::text AS rv FROM written`,
-      [...params, RESOURCE_VERSION_LOCK, object.kind, object.metadata.name, type, JSON.stringify(object), now],
+      [...params, object.kind, object.metadata.name, type, JSON.stringify(object), now],
     );
+    // A version may have been drawn: commit or rollback moves the watermark, the watchers should look.
+    this.changed = true;
     const rv = rows[0]?.rv;
     if (rv === undefined) return undefined;
-    this.changed = true;
+    // Only a returned version proves the floor lock was taken (an UPDATE of no row evaluates nothing).
+    this.floorHeld = true;
     return { ...object, metadata: { ...object.metadata, resourceVersion: rv } };
   }
 
-  /** True once this transaction recorded a change (the store then wakes the watchers after commit). */
+  private floorHeld = false;
+
+  /** True once this transaction drew a version (the store then wakes the watchers after commit or rollback). */
   changed = false;
 }
 
-/** The newest committed resourceVersion (commits happen in version order, see RESOURCE_VERSION_LOCK). */
-const LATEST_VERSION_SQL = `SELECT coalesce(max(resource_version), 0)::text AS rv FROM resource_changes`;
+/** The newest committed resourceVersion at or below the watermark $1 (read in a snapshot taken after it). */
+const LATEST_VERSION_SQL = `SELECT coalesce(max(resource_version), 0)::text AS rv FROM resource_changes WHERE resource_version <= $1`;
+
+/** The value of `#>>` for a spec filter, computed on a stored object. */
+function specText(spec: unknown, path: readonly string[]): string | undefined {
+  let value: unknown = spec;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = Array.isArray(value) ? value[Number(key)] : (value as Record<string, unknown>)[key];
+  }
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
 
 export interface ListOptions {
   readonly names?: readonly string[] | undefined;
@@ -240,21 +326,45 @@ export class ResourceStore {
   /** Runs `work` in one transaction; a deadlock or serialization failure is retried (twice). */
   async transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let tx: ResourceTransaction | undefined;
       try {
-        let changed = false;
         const result = await this.dataSource.transaction(async (manager) => {
-          const tx = new ResourceTransaction(manager);
-          const value = await work(tx);
-          changed = tx.changed;
-          return value;
+          tx = new ResourceTransaction(manager);
+          return work(tx);
         });
-        if (changed) this.wakeWatchers();
+        if (tx?.changed) this.wakeWatchers();
         return result;
       } catch (error) {
+        // A rolled-back version is a gap that may have held the watermark back: let watchers move on.
+        if (tx?.changed) this.wakeWatchers();
         const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
         if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
       }
     }
+  }
+
+  /**
+   * Runs `work` without a transaction: plain reads and one compare-and-swap write, two round
+   * trips instead of four (BEGIN, SELECT FOR UPDATE, write, COMMIT) for the common PUT and PATCH.
+   * Undefined when the object changed meanwhile or the work needs more (a create and its Event):
+   * nothing was written then, and the caller runs the same work in a transaction.
+   */
+  async optimistically<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<{ value: T } | undefined> {
+    const tx = new ResourceTransaction(this.dataSource.manager, true);
+    try {
+      return { value: await work(tx) };
+    } catch (error) {
+      if (error instanceof NeedsTransaction) return undefined;
+      throw error;
+    } finally {
+      if (tx.changed) this.wakeWatchers();
+    }
+  }
+
+  /** Every version at or below this has committed or rolled back for good (see FLOOR_LOCK_BASE). */
+  async watermark(): Promise<string> {
+    const [row] = await this.dataSource.query<Array<{ w: string | null }>>(WATERMARK_SQL);
+    return row?.w ?? '0';
   }
 
   async get(kind: KindName, name: string): Promise<Resource | undefined> {
@@ -262,10 +372,11 @@ export class ResourceStore {
   }
 
   /**
-   * NOTIFY after commit, at most one per few milliseconds: a NOTIFY inside the write transaction
+   * NOTIFY after commit, at most one per NOTIFY_COALESCE_MS: a NOTIFY inside the write transaction
    * serialises commits on PostgreSQL's notification queue (it halved write throughput), and the
-   * watchers read the change log themselves anyway. A notification lost to a crash only delays
-   * them until their next poll.
+   * watchers read the change log themselves anyway. At 2 ms nearly every write under load still
+   * paid a round trip of its own. A notification lost to a crash only delays them until their
+   * next poll.
    */
   private wakeWatchers(): void {
     if (this.notifyPending) return;
@@ -273,14 +384,17 @@ export class ResourceStore {
     setTimeout(() => {
       this.notifyPending = false;
       this.dataSource.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, '']).catch(() => undefined);
-    }, 2);
+    }, NOTIFY_COALESCE_MS);
   }
 
   /**
-   * Objects of a kind ordered by name, and the resourceVersion the list is consistent with
-   * (read in one snapshot, so a watch from it misses nothing and repeats nothing).
+   * Objects of a kind ordered by name, and the resourceVersion the list is consistent with, so a
+   * watch from it misses nothing and repeats nothing. The snapshot is taken after the watermark W
+   * was read, so it holds every version up to W; changes above W it may also hold (committed out
+   * of order) are undone from the change log: those objects are listed as they were at W.
    */
   async list(kind: KindName, options: ListOptions = {}): Promise<{ items: Resource[]; resourceVersion: string }> {
+    const watermark = await this.watermark();
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const query = manager.getRepository(ResourceRow).createQueryBuilder('r').where('r.kind = :kind', { kind }).orderBy('r.name', 'ASC');
       if (options.names) query.andWhere('r.name IN (:...names)', { names: options.names.length ? options.names : [''] });
@@ -288,11 +402,31 @@ export class ResourceStore {
         query.andWhere(`r.spec #>> :path${i} = :value${i}`, { [`path${i}`]: filter.path, [`value${i}`]: filter.value });
       });
       const rows = await query.getMany();
-      const [head] = await manager.query<Array<{ rv: string }>>(LATEST_VERSION_SQL);
-      return { items: rows.map(toResource), resourceVersion: head?.rv ?? '0' };
+      const [head] = await manager.query<Array<{ rv: string; late: string[] }>>(
+        `SELECT (${LATEST_VERSION_SQL}) AS rv,
+                ARRAY(SELECT DISTINCT name FROM resource_changes WHERE kind = $2 AND resource_version > $1) AS late`,
+        [watermark, kind],
+      );
+      let items = rows.map(toResource);
+      const late = head?.late ?? [];
+      if (late.length > 0) {
+        const wanted = (object: Resource) =>
+          (!options.names || options.names.includes(object.metadata.name)) &&
+          (options.specFilters ?? []).every((filter) => specText(object.spec, filter.path) === filter.value);
+        const before = await manager.query<Array<{ name: string; type: ChangeType | null; object: Resource | null }>>(
+          `SELECT n.name, c.type, c.object FROM unnest($2::text[]) AS n(name)
+             LEFT JOIN LATERAL (SELECT type, object FROM resource_changes
+                                 WHERE kind = $1 AND name = n.name AND resource_version <= $3 ORDER BY resource_version DESC LIMIT 1) AS c ON true`,
+          [kind, late, watermark],
+        );
+        const lateNames = new Set(late);
+        items = items.filter((item) => !lateNames.has(item.metadata.name));
+        for (const { type, object } of before) if (object && type !== 'DELETED' && wanted(object)) items.push(object);
+        items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+      }
+      return { items, resourceVersion: head?.rv ?? '0' };
     });
   }
-
 
   /**
    * A site's newest command (highest fence) of this incarnation: a site deleted and created again
@@ -326,9 +460,13 @@ export class ResourceStore {
 
   /** Changes of the given kinds after a resourceVersion, oldest first (watches and the engine's informer). */
   async changesAfter(kinds: readonly KindName[], resourceVersion: string, limit = 500): Promise<Array<{ type: ChangeType; object: Resource }>> {
+    // Only up to the watermark, read before this query's snapshot: a version committing later
+    // with a lower number than one already read would otherwise be skipped.
+    const watermark = await this.watermark();
+    if (BigInt(watermark) <= BigInt(resourceVersion)) return [];
     return this.dataSource.query<Array<{ type: ChangeType; object: Resource }>>(
-      `SELECT type, object FROM resource_changes WHERE resource_version > $1 AND kind = ANY($2) ORDER BY resource_version LIMIT $3`,
-      [resourceVersion, kinds, limit],
+      `SELECT type, object FROM resource_changes WHERE resource_version > $1 AND resource_version <= $4 AND kind = ANY($2) ORDER BY resource_version LIMIT $3`,
+      [resourceVersion, kinds, limit, watermark],
     );
   }
 
@@ -351,9 +489,10 @@ export class ResourceStore {
     return new Map(rows.map((r) => [r.node, Number(r.count)]));
   }
 
-  /** The newest committed resourceVersion of any kind. */
+  /** The newest committed resourceVersion of any kind below which nothing is still in flight. */
   async latestResourceVersion(): Promise<string> {
-    const [row] = await this.dataSource.query<Array<{ rv: string }>>(LATEST_VERSION_SQL);
+    const watermark = await this.watermark();
+    const [row] = await this.dataSource.query<Array<{ rv: string }>>(LATEST_VERSION_SQL, [watermark]);
     return row?.rv ?? '0';
   }
 }
