@@ -13,6 +13,7 @@ export const COMMAND_OPERATIONS = [
   'CloneSite',
   'BackupSite',
   'RestoreSite',
+  'RotateCredentials',
 ] as const;
 export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
 

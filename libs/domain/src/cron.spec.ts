@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateCron } from './cron.js';
+import { lastCronRun, parseCron, validateCron } from './cron.js';
 
 describe('validateCron', () => {
   it.each([
@@ -59,5 +59,31 @@ describe('validateCron', () => {
     ['100 * * * *', 'minute field: items must be *, N, N-M, */S or N-M/S'],
   ])('refuses %j: %s', (expression, message) => {
     expect(validateCron(expression)).toContain(message);
+  });
+});
+
+describe('lastCronRun (UTC)', () => {
+  const at = (iso: string) => new Date(iso);
+  it.each([
+    ['0 3 * * *', '2026-11-29T03:00:00Z', '2026-11-29T03:00:00.000Z'],
+    ['0 3 * * *', '2026-11-29T02:59:59Z', '2026-11-28T03:00:00.000Z'],
+    ['*/15 * * * *', '2026-11-29T10:44:00Z', '2026-11-29T10:30:00.000Z'],
+    ['0-59/20 9-17 * * 1-5', '2026-11-29T12:00:00Z', '2026-11-27T17:40:00.000Z'], // Sunday -> Friday
+    ['@hourly', '2026-11-29T10:59:00Z', '2026-11-29T10:00:00.000Z'],
+    ['@weekly', '2026-11-28T12:00:00Z', '2026-11-22T00:00:00.000Z'],
+    ['@monthly', '2026-11-29T12:00:00Z', '2026-11-01T00:00:00.000Z'],
+    ['@yearly', '2026-11-29T12:00:00Z', '2026-01-01T00:00:00.000Z'],
+    ['0 0 13 * 5', '2026-11-29T12:00:00Z', '2026-11-27T00:00:00.000Z'], // either day field matches (a Friday)
+    ['0 0 * * 7', '2026-11-29T12:00:00Z', '2026-11-29T00:00:00.000Z'], // 7 is Sunday
+  ])('%s at %s -> %s', (expression, now, expected) => {
+    expect(lastCronRun(expression, at(now))?.toISOString()).toBe(expected);
+  });
+
+  it('finds nothing outside the window', () => {
+    expect(lastCronRun('0 0 29 2 *', at('2026-11-29T00:00:00Z'), 30)).toBeUndefined();
+  });
+
+  it('refuses an invalid expression', () => {
+    expect(() => parseCron('61 * * * *')).toThrow(/invalid cron schedule/);
   });
 });

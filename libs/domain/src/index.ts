@@ -33,7 +33,7 @@ export {
   validateLabelValue,
   validateQualifiedName,
 } from './labels.js';
-export { CRON_MACROS, CRON_PATTERN, validateCron } from './cron.js';
+export { CRON_MACROS, CRON_PATTERN, lastCronRun, parseCron, validateCron } from './cron.js';
 export {
   CPU_PERCENT_PATTERN,
   MEMORY_QUANTITY_PATTERN,

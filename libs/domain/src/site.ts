@@ -6,6 +6,7 @@ import {
   duplicates,
   nameSchema,
   plainTextSchema,
+  timestampSchema,
 } from './field-schemas.js';
 import {
   CPU_PERCENT_PATTERN,
@@ -109,16 +110,18 @@ export const siteResourcesSchema = z.strictObject({
     .default('512Mi'),
 });
 
+export const cronScheduleSchema = z
+  .string()
+  .max(100)
+  .regex(CRON_PATTERN, 'must be a cron schedule of five fields like "0 3 * * *", or @hourly, @daily, @weekly, @monthly')
+  .superRefine((value, ctx) => {
+    if (!CRON_PATTERN.test(value)) return;
+    const problem = validateCron(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export const backupPolicySchema = z.strictObject({
-  schedule: z
-    .string()
-    .max(100)
-    .regex(CRON_PATTERN, 'must be a cron schedule of five fields like "0 3 * * *", or @hourly, @daily, @weekly, @monthly')
-    .superRefine((value, ctx) => {
-      if (!CRON_PATTERN.test(value)) return;
-      const problem = validateCron(value);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+  schedule: cronScheduleSchema,
   retention: z
     .strictObject({
       daily: z.int().min(0).max(365).default(7),
@@ -142,6 +145,8 @@ export const siteSpecSchema = z.strictObject({
   php: phpSettingsSchema.prefault({}),
   resources: siteResourcesSchema.prefault({}),
   backup: backupPolicySchema.optional(),
+  /** The site's database: its password is rotated on this schedule (UTC) by the node; on demand through POST .../rotate-credentials. */
+  database: z.strictObject({ rotation: z.strictObject({ schedule: cronScheduleSchema }).optional() }).optional(),
   drift: z.strictObject({ policy: z.enum(DRIFT_POLICIES).default('Observe') }).prefault({}),
   releases: z.strictObject({ keep: z.int().min(1).max(50).default(5) }).prefault({}),
   cloneFrom: nameSchema.optional(),
@@ -159,6 +164,8 @@ export const siteStatusSchema = z.strictObject({
   /** Newest first; the first entry after currentRelease is where a rollback goes. */
   releases: z.array(releaseIdSchema).max(50).default([]),
   url: z.string().max(512).regex(SITE_URL_PATTERN, 'must be an http(s) URL').optional(),
+  /** When the node last set a new database password for the site (the password itself never leaves the node). */
+  credentialsRotatedAt: timestampSchema.optional(),
 });
 
 export type SiteSpec = z.infer<typeof siteSpecSchema>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientArgv, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
+import { alterPasswordsSql, authClause, clientArgv, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
 
 describe('mariadb', () => {
   it('quotes strings and identifiers', () => {
@@ -36,5 +36,16 @@ describe('mariadb', () => {
 
   it('keeps SQL out of argv', () => {
     expect(clientArgv(['/usr/bin/mariadb', '--defaults-file=/x'])).toEqual(['/usr/bin/mariadb', '--defaults-file=/x', '--batch', '--skip-column-names']);
+  });
+
+  it('accepts several passwords by chaining the plugin, for a rotation', () => {
+    expect(authClause(['new', 'old', 'new', ''])).toBe(
+      "IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('new') OR mysql_native_password USING PASSWORD('old')",
+    );
+    expect(() => authClause([''])).toThrow();
+    expect(alterPasswordsSql('site_ax9z0k1m', ["n'w"])).toBe("ALTER USER 'site_ax9z0k1m'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('n\\'w');\n");
+    expect(provisionSql('site_ax9z0k1m', 'pw', ['pending'])).toContain(
+      "ALTER USER 'site_ax9z0k1m'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('pw') OR mysql_native_password USING PASSWORD('pending');",
+    );
   });
 });

@@ -24,8 +24,8 @@ function account(name: string): string {
  * (WordPress). ALTER USER converges a changed password. The first SELECT tells whether the
  * database existed before, the last one verifies (`1\t1`).
  */
-export function provisionSql(name: string, password: string): string {
-  const auth = `IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(${sqlString(password)})`;
+export function provisionSql(name: string, password: string, alsoAccepted: readonly string[] = []): string {
+  const auth = authClause([password, ...alsoAccepted]);
   return [
     presenceSql(name),
     `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
@@ -35,6 +35,22 @@ export function provisionSql(name: string, password: string): string {
     presenceSql(name),
     '',
   ].join('\n');
+}
+
+/**
+ * `IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(<p1>) [OR ... <p2>]`:
+ * MariaDB tries the plugins in order, so every listed password authenticates (MariaDB 10.11 has
+ * no dual passwords, but a chain of the same plugin is one). Duplicates and empties are dropped.
+ */
+export function authClause(passwords: readonly string[]): string {
+  const unique = [...new Set(passwords.filter((p) => p.length > 0))];
+  if (unique.length === 0) throw new Error('no password for the database user');
+  return ['IDENTIFIED VIA unix_socket', ...unique.map((p) => `mysql_native_password USING PASSWORD(${sqlString(p)})`)].join(' OR ');
+}
+
+/** Sets the accepted passwords of the user `name`@localhost (exactly these, plus its unix socket). */
+export function alterPasswordsSql(name: string, passwords: readonly string[]): string {
+  return `ALTER USER ${account(name)} ${authClause(passwords)};\n`;
 }
 
 /** Drops the database and its user; both already gone is fine. The last SELECT verifies (`0\t0`). */
@@ -73,12 +89,17 @@ async function runSql(command: readonly string[], sql: string, secrets: readonly
 }
 
 /** Check, apply, verify. Returns whether it created the database (a fresh one holds no WordPress yet). */
-export async function ensureDatabase(command: readonly string[], name: string, password: string): Promise<{ created: boolean }> {
-  const rows = (await runSql(command, provisionSql(name, password), [password])).trim().split('\n');
+export async function ensureDatabase(command: readonly string[], name: string, password: string, alsoAccepted: readonly string[] = []): Promise<{ created: boolean }> {
+  const rows = (await runSql(command, provisionSql(name, password, alsoAccepted), [password, ...alsoAccepted])).trim().split('\n');
   const before = parsePresence(rows[0] ?? '');
   const after = parsePresence(rows[rows.length - 1] ?? '');
   if (!after.database || !after.user) throw new Error(`database or user ${name} missing after CREATE`);
   return { created: !before.database };
+}
+
+/** Makes exactly `passwords` (and the unix socket) authenticate `name`@localhost. Existing connections are unaffected. */
+export async function setPasswords(command: readonly string[], name: string, passwords: readonly string[]): Promise<void> {
+  await runSql(command, alterPasswordsSql(name, passwords), passwords);
 }
 
 export async function removeDatabase(command: readonly string[], name: string): Promise<void> {

@@ -6,7 +6,8 @@ import { SiteCgroup } from './cgroup.js';
 import { messageOf, redact, StepError } from './errors.js';
 import { ensureDir, ensureFile, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
 import { checkRelease, reloadMaster } from './health.js';
-import { databasePresence, ensureDatabase, removeDatabase } from './mariadb.js';
+import { pendingPasswordFile, ROTATION_GRACE_MS, rotationPasswords, tryLogin } from './credentials.js';
+import { databasePresence, ensureDatabase, removeDatabase, setPasswords } from './mariadb.js';
 import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
 import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
@@ -67,6 +68,7 @@ const STEP_REASONS: Record<string, string> = {
   health: 'HealthCheckFailed',
   switch: 'ReleaseSwitchFailed',
   prune: 'PruneFailed',
+  revoke: 'DatabasePasswordRevokeFailed',
 };
 
 interface SiteIdentity {
@@ -130,7 +132,11 @@ export class SiteHost {
       const database = tasks.start(async () => {
         const password = await ensureSecret(paths.dbPasswordFile, () => randomString(32));
         secrets.push(password);
-        const { created } = await ensureDatabase(this.settings.mariadb.command, plan.account, password);
+        // An interrupted rotation left its new password pending: it may already be in wp-config.php
+        // or the only one the database takes, so both authenticate until a rotation finishes it.
+        const pending = (await readIfExists(pendingPasswordFile(paths)))?.trim();
+        if (pending) secrets.push(pending);
+        const { created } = await ensureDatabase(this.settings.mariadb.command, plan.account, password, pending ? [pending] : []);
         return { password, created };
       });
       const cgroup = tasks.start(async () => {
@@ -348,6 +354,65 @@ export class SiteHost {
         await run('switch', 80, () => this.switchTo(paths, target, report));
       }
       return { currentRelease: target, releases: await listReleases(paths) };
+    });
+  }
+
+  /**
+   * A new database password for the site, without a failed request (see credentials.ts): the
+   * database accepts old and new while wp-config.php switches atomically and PHP's OPcache and
+   * in-flight requests catch up, then only the new one. Resumes an interrupted rotation. The
+   * passwords appear in no argv, log line, progress or error.
+   */
+  async rotateDatabasePassword(name: string, id: string, report: StepReporter): Promise<{ rotatedAt: string }> {
+    await this.step(report, name, 'validate', 5, [], () => {
+      checkName(name);
+      checkId(id);
+      return Promise.resolve();
+    });
+    return this.locked(name, async () => {
+      const secrets: string[] = [];
+      const run = <T>(step: string, percent: number, fn: () => Promise<T>) => this.step(report, name, step, percent, secrets, fn);
+      const account = accountName(id);
+      const mariadb = this.settings.mariadb;
+      const { paths, owner, domain, old, next } = await run('validate', 5, async () => {
+        const paths = sitePaths(this.settings, name, id);
+        await this.requireProvisioned(paths, name, id);
+        const owner = await requireUser(account);
+        const domain = await this.firstDomain(paths);
+        const passwords = rotationPasswords(await readIfExists(paths.dbPasswordFile), await readIfExists(pendingPasswordFile(paths)), () => randomString(32));
+        secrets.push(passwords.old, passwords.next);
+        if (passwords.resumed) await report.log(`database ${account}: resuming an interrupted password rotation`);
+        // Written before the database hears of it: from here on a crash is resumable.
+        else await writeFileAtomic(pendingPasswordFile(paths), `${passwords.next}\n`, { mode: 0o600 });
+        return { paths, owner, domain, ...passwords };
+      });
+      await run('database', 20, () => setPasswords(mariadb.command, account, [next, old]));
+      const switched = await run('wp-config', 40, async () => {
+        const salts = await this.salts(paths);
+        secrets.push(...Object.values(salts));
+        const content = renderWpConfig(loadTemplate(this.templatesDir, 'wordpress/wp-config.php.tmpl'), { name, account, domains: [domain] }, paths, mariadb.socket, next, salts);
+        await ensureFile(paths.wpConfig, content, { mode: 0o640, owner: { uid: 0, gid: owner.gid } });
+        return Date.now();
+      });
+      await run('drain', 55, () => new Promise<void>((resolve) => setTimeout(resolve, ROTATION_GRACE_MS)));
+      await run('revoke', 70, () => setPasswords(mariadb.command, account, [next]));
+      await run('state', 80, async () => {
+        await writeFileAtomic(paths.dbPasswordFile, `${next}\n`, { mode: 0o600 });
+        await rm(pendingPasswordFile(paths), { force: true });
+      });
+      await run('verify', 90, async () => {
+        const target = listenTarget(this.settings.nginx.listen);
+        const answer = await waitFor200(target.host, target.port, domain, 15_000, () => report.progress('verify', 90));
+        if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
+        if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
+        const client = mariadb.command[0] ?? '/usr/bin/mariadb';
+        const [oldLogin, newLogin] = [await tryLogin(client, paths.state, mariadb.socket, account, old), await tryLogin(client, paths.state, mariadb.socket, account, next)];
+        if (oldLogin !== 'denied') throw new StepError('verify', 'OldDatabasePasswordValid', `database user ${account}: the old password is still ${oldLogin === 'accepted' ? 'accepted' : 'not clearly denied'}`);
+        if (newLogin !== 'accepted') throw new StepError('verify', 'NewDatabasePasswordRejected', `database user ${account}: the new password is ${newLogin === 'denied' ? 'denied' : 'not clearly accepted'}`);
+      });
+      this.logger.info({ site: name, graceMs: ROTATION_GRACE_MS, sinceSwitchMs: Date.now() - switched }, 'database password rotated');
+      await report.log(`database ${account}: password rotated, wp-config.php updated`);
+      return { rotatedAt: new Date().toISOString() };
     });
   }
 

@@ -31,12 +31,15 @@ export function isSalts(value: unknown): value is Salts {
 }
 
 /** `http://<first domain>`: WP_HOME and WP_SITEURL (TLS termination arrives later). */
-export function homeUrl(plan: SitePlan): string {
+export function homeUrl(plan: Pick<SitePlan, 'domains'>): string {
   return `http://${plan.domains[0] ?? ''}`;
 }
 
+/** The parts of a site's plan wp-config.php depends on (a rotation rebuilds them from the node's files). */
+export type WpConfigPlan = Pick<SitePlan, 'name' | 'account' | 'domains'>;
+
 /** wp-config.php. Pure. */
-export function renderWpConfig(template: string, plan: SitePlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts): string {
+export function renderWpConfig(template: string, plan: WpConfigPlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts): string {
   return renderTemplate(
     template,
     {

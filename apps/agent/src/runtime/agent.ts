@@ -22,6 +22,7 @@ export interface SiteOperations {
   deploy(site: SiteConfig, report: StepReporter): Promise<Releases>;
   rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<Releases>;
   releases(name: string): Promise<{ current: string | undefined; releases: string[] }>;
+  rotateDatabasePassword(name: string, id: string, report: StepReporter): Promise<{ rotatedAt: string }>;
   remove(name: string, id: string, report: StepReporter): Promise<void>;
   observe(): Promise<ReadonlyArray<{ name: string; id: string; currentRelease: string }>>;
 }
@@ -211,7 +212,7 @@ export class Agent {
       message.term();
       return;
     }
-    const siteId = payload.$case === 'deleteSite' || payload.$case === 'rollbackSite' ? payload.value.siteId : (payload.value.site?.id ?? '');
+    const siteId = payload.$case === 'provisionSite' || payload.$case === 'deploySite' ? (payload.value.site?.id ?? '') : payload.value.siteId;
     const fence = Number(ref.fence);
     const verdict = fences.verdict(ref.site, siteId, fence);
     const held = fences.get(ref.site);
@@ -265,6 +266,11 @@ export class Agent {
           fences.saveAppliedConfig(ref.site, config);
           const site = deployed ?? (await this.releasesOf(ref.site));
           await send({ $case: 'succeeded', value: { message: `site serves ${result.url} from release ${site?.currentRelease ?? result.currentRelease} (${Date.now() - started} ms)`, site } });
+          break;
+        }
+        case 'rotateCredentials': {
+          const { rotatedAt } = await this.options.host.rotateDatabasePassword(ref.site, siteId, reporter);
+          await send({ $case: 'succeeded', value: { message: `database password of the site rotated at ${rotatedAt} (${Date.now() - started} ms)` } });
           break;
         }
         case 'rollbackSite': {

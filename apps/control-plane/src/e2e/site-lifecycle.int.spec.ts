@@ -25,7 +25,7 @@ const NODE = 'local';
 
 interface SiteView extends ApiObject {
   metadata: ApiObject['metadata'] & { uid: string };
-  status: ApiObject['status'] & { url?: string; currentRelease?: string; releases: string[] };
+  status: ApiObject['status'] & { url?: string; currentRelease?: string; releases: string[]; credentialsRotatedAt?: string };
 }
 
 function execOut(argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -185,6 +185,24 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
     expect({ current: readlinkSync(join(root, 'current')), releases: readdirSync(join(root, 'releases')), fence: readFileSync(join(agent.stateDir, 'fences', 'shop.json'), 'utf8') }).toEqual(before);
     expect((await front('shop.example.test')).status).toBe(200);
   }, 150_000);
+
+  it('rotates the database password on demand: the site keeps serving, the secret stays on the node', async () => {
+    const secretFile = join(agent.stateDir, 'sites', 'shop', 'db-password');
+    const old = readFileSync(secretFile, 'utf8');
+    const requested = await stack.call(`${V1}/sites/shop/rotate-credentials`, { method: 'POST' });
+    expect(requested.status, requested.text).toBe(201);
+    const rotated = await until('shop credentials rotated', async () => {
+      const s = await site('shop');
+      return s?.status.credentialsRotatedAt ? s : undefined;
+    }, 60_000, () => stack.explain());
+    expect(rotated.status.phase).toBe('ACTIVE');
+    const fresh = readFileSync(secretFile, 'utf8');
+    expect(fresh).not.toBe(old);
+    expect((await front('shop.example.test')).status).toBe(200);
+    // Neither password appears anywhere the API shows (site, its commands, its events).
+    const shown = [(await stack.call(`${V1}/sites/shop`)).text, (await stack.call(`${V1}/commands?site=shop`)).text, (await stack.call(`${V1}/events?involvedObject=sites/shop`)).text].join('\n');
+    for (const secret of [old.trim(), fresh.trim()]) expect(shown.includes(secret)).toBe(false);
+  }, 120_000);
 
   it('deploys code from a git repository health-gated; a release answering 500 never goes live; rollback', async () => {
     // A local repository with wp-content: ref v1 adds a header, ref broken answers 500.

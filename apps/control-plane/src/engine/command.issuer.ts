@@ -26,6 +26,8 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
       return { $case: 'deleteSite', value: { siteId: siteConfig(site).id } };
     case 'RollbackSite':
       return { $case: 'rollbackSite', value: { siteId: siteConfig(site).id, release: options.release ?? '' } };
+    case 'RotateCredentials':
+      return { $case: 'rotateCredentials', value: { siteId: siteConfig(site).id } };
     case 'CloneSite':
     case 'BackupSite':
     case 'RestoreSite':

@@ -196,7 +196,36 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     const nothing = await call<{ message: string }>(`${V1}/sites/zeta/rollback`, { method: 'POST' });
     expect(nothing.status).toBe(409);
     expect(nothing.body.message).toMatch(/no release before/);
-    expect((await site('zeta'))?.metadata.resourceVersion).toBe(zeta.metadata.resourceVersion);
+    // No command was issued (the fence is where it was); status may still move: the engine runs.
+    const after = await site('zeta');
+    expect({ fence: after?.status.fence, generation: after?.metadata.generation, spec: after?.spec }).toEqual({ fence: zeta.status.fence, generation: zeta.metadata.generation, spec: zeta.spec });
+  });
+
+  it('rotates credentials on demand beside the ACTIVE site and records when; refuses a viewer and a busy site', async () => {
+    const viewer = await fx.token('viewer', 'vera');
+    expect((await api(fx.plane.httpUrl, `${V1}/sites/zeta/rotate-credentials`, { method: 'POST', token: viewer })).status).toBe(403);
+    expect((await call(`${V1}/sites/nope/rotate-credentials`, { method: 'POST' })).status).toBe(404);
+    agent!.behaviour = 'hang';
+    try {
+      const issued = await call(`${V1}/sites/zeta/rotate-credentials`, { method: 'POST' });
+      expect(issued.status).toBe(201);
+      expect(issued.body.spec['operation']).toBe('RotateCredentials');
+      expect((await site('zeta'))?.status.phase).toBe('ACTIVE');
+      const busy = await call<{ message: string }>(`${V1}/sites/zeta/rotate-credentials`, { method: 'POST' });
+      expect(busy.status).toBe(409);
+      expect(busy.body.message).toMatch(/RotateCredentials/);
+      const name = issued.body.metadata.name;
+      await until(`${name} STALLED`, async () => ((await call(`${V1}/commands/${name}`)).body.status?.state === 'STALLED' ? true : undefined));
+      agent!.behaviour = 'succeed';
+      expect((await call(`${V1}/commands/${name}/retry`, { method: 'POST' })).status).toBe(201);
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+    const rotated = await until('zeta credentialsRotatedAt', async () => {
+      const s = await site('zeta');
+      return (s?.status as { credentialsRotatedAt?: string } | undefined)?.credentialsRotatedAt ? s : undefined;
+    });
+    expect(rotated.status.phase).toBe('ACTIVE');
   });
 
   it('ingests each (command, sequence) once and rejects an older fence on the node', async () => {

@@ -130,6 +130,9 @@ export class EventIngest {
           site = await tx.update(site, { ...writeOf(site), status: { ...current, ...releases } }, now);
         }
       }
+      if (site && status.state === 'SUCCEEDED' && command.spec.operation === 'RotateCredentials') {
+        site = await tx.update(site, { ...writeOf(site), status: { ...(site.status as SiteStatus), credentialsRotatedAt: now.toISOString() } }, now);
+      }
       if (site && status.state !== command.status.state) {
         if (status.state === 'FAILED' || status.state === 'REJECTED') {
           await recordEvent(tx, site, 'Warning', `Command${status.state === 'FAILED' ? 'Failed' : 'Rejected'}`, `${command.spec.operation} (fence ${command.spec.fence}) ${status.state.toLowerCase()} on ${node}: ${status.reason ?? ''} ${status.message ?? ''}`.trim(), now);

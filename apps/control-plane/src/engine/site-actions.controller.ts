@@ -1,5 +1,16 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
-import { busyOperation, kindByName, RELEASE_ID_PATTERN, toWireObject, type KindInfo } from '@pressluft/domain';
+import {
+  busyOperation,
+  kindByName,
+  RELEASE_ID_PATTERN,
+  TERMINAL_COMMAND_STATES,
+  toWireObject,
+  type CommandSpec,
+  type CommandStatus,
+  type KindInfo,
+  type Resource,
+  type SitePhase,
+} from '@pressluft/domain';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
 import { principalOf } from '../auth/auth.guard.js';
@@ -7,8 +18,8 @@ import { authorize } from '../auth/policy.js';
 import { conflict, notFound, PressluftError } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
-import { ResourceStore } from '../resources/resource.store.js';
-import { issueCommand, type Site } from './command.issuer.js';
+import { ResourceStore, type ResourceTransaction } from '../resources/resource.store.js';
+import { commandName, issueCommand, type Site } from './command.issuer.js';
 import { OutboxRelay } from './outbox.relay.js';
 
 const SITE_KIND = kindByName('Site') as KindInfo;
@@ -30,8 +41,9 @@ function releaseOf(req: Request): string | undefined {
 }
 
 /**
- * Site operations that are not spec changes: POST /apis/pressluft.io/v1/sites/{name}/rollback
- * issues a fenced RollbackSite (the site goes DEPLOYING; one mutation per site in flight).
+ * Site operations that are not spec changes, each a fenced command (one mutation per site in
+ * flight): POST /apis/pressluft.io/v1/sites/{name}/rollback (RollbackSite; the site goes
+ * DEPLOYING) and /rotate-credentials (RotateCredentials beside the ACTIVE site).
  */
 @Controller('apis/pressluft.io/v1/sites/:name')
 export class SiteActionsController {
@@ -49,15 +61,7 @@ export class SiteActionsController {
     const release = releaseOf(req);
     const now = this.clock.now();
     const issued = await this.store.transaction(async (tx) => {
-      const site = (await tx.get('Site', name, { lock: true })) as Site | undefined;
-      if (!site) throw notFound('sites', name);
-      if (site.metadata.deletionTimestamp) throw conflict('sites', name, 'the site is being deleted');
-      const phase = site.status.phase;
-      if (phase !== 'ACTIVE' && phase !== 'FAILED') {
-        throw conflict('sites', name, `the site is busy: ${busyOperation(phase) ?? phase.toLowerCase()} is in progress`);
-      }
-      const node = site.status.nodeName;
-      if (!node) throw conflict('sites', name, 'the site is not on a node yet');
+      const { site, node } = await idleSite(tx, name, ['ACTIVE', 'FAILED']);
       const { currentRelease, releases } = site.status;
       if (release !== undefined) {
         if (release === currentRelease) throw conflict('sites', name, `release ${release} is the current release`);
@@ -72,4 +76,37 @@ export class SiteActionsController {
     this.relay.poke();
     return toWireObject(issued);
   }
+
+  /** A new database password for the site, set on its node (the secret never leaves the node). */
+  @Post('rotate-credentials')
+  @HttpCode(201)
+  async rotateCredentials(@Param('name') name: string, @Req() req: Request): Promise<Record<string, unknown>> {
+    const principal = principalOf(req);
+    authorize(principal, 'update', SITE_KIND);
+    const now = this.clock.now();
+    const issued = await this.store.transaction(async (tx) => {
+      const { site, node } = await idleSite(tx, name, ['ACTIVE']);
+      const command = await issueCommand(tx, site, node, 'RotateCredentials', site.status.phase, now);
+      await recordEvent(tx, site, 'Normal', 'RotationRequested', `database credential rotation requested by ${principal.subject}`, now);
+      return command;
+    });
+    this.relay.poke();
+    return toWireObject(issued);
+  }
+}
+
+/** The site, locked, when it may take a new operation now: one in a phase of `phases`, on a node, no command in flight. */
+async function idleSite(tx: ResourceTransaction, name: string, phases: readonly SitePhase[]): Promise<{ site: Site; node: string }> {
+  const site = (await tx.get('Site', name, { lock: true })) as Site | undefined;
+  if (!site) throw notFound('sites', name);
+  if (site.metadata.deletionTimestamp) throw conflict('sites', name, 'the site is being deleted');
+  const phase = site.status.phase;
+  if (!phases.includes(phase)) throw conflict('sites', name, `the site is busy: ${busyOperation(phase) ?? phase.toLowerCase()} is in progress`);
+  const node = site.status.nodeName;
+  if (!node) throw conflict('sites', name, 'the site is not on a node yet');
+  const latest = site.status.fence > 0 ? ((await tx.get('Command', commandName(name, site.status.fence))) as Resource<CommandSpec, CommandStatus> | undefined) : undefined;
+  if (latest && !TERMINAL_COMMAND_STATES.includes(latest.status.state)) {
+    throw conflict('sites', name, `the site is busy: ${latest.spec.operation} (${latest.metadata.name}) is ${latest.status.state}`);
+  }
+  return { site, node };
 }

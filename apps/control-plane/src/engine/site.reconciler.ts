@@ -73,6 +73,7 @@ export class SiteReconciler {
       latestCommand: latest ? commandView(latest) : undefined,
       node: node ? nodeView(node, 0) : undefined,
       nodes,
+      now: this.clock.now(),
     };
     return this.apply(observation, planSite(observation), latest);
   }

@@ -13,6 +13,7 @@ const DESTRUCTIVE: Readonly<Record<CommandOperation, boolean>> = {
   DeploySite: false,
   RollbackSite: false,
   BackupSite: false,
+  RotateCredentials: false,
   CloneSite: true,
   RestoreSite: true,
   DeleteSite: true,
@@ -34,6 +35,8 @@ export const OPERATION_PHASE: Readonly<Record<CommandOperation, SitePhase | unde
   RestoreSite: 'RESTORING',
   DeleteSite: 'DELETING',
   BackupSite: undefined,
+  // Beside an ACTIVE site too: the site keeps serving while its database password changes.
+  RotateCredentials: undefined,
 };
 
 /** Condition/event reasons when an operation finished, by outcome. */
@@ -45,6 +48,7 @@ export const OPERATION_REASONS: Readonly<Record<CommandOperation, { succeeded: s
   RestoreSite: { succeeded: 'Restored', failed: 'RestoreFailed' },
   DeleteSite: { succeeded: 'Deleted', failed: 'DeleteFailed' },
   BackupSite: { succeeded: 'BackedUp', failed: 'BackupFailed' },
+  RotateCredentials: { succeeded: 'CredentialsRotated', failed: 'RotationFailed' },
 };
 
 /**

@@ -457,7 +457,7 @@ describe('planSite over the whole state space', () => {
     ),
   );
 
-  it('covers every combination', () => expect(worlds.length).toBe(8 * (1 + 7 * 7) * 2 * 3 * 2));
+  it('covers every combination', () => expect(worlds.length).toBe(8 * (1 + COMMAND_OPERATIONS.length * 7) * 2 * 3 * 2));
 
   it('only ever issues or completes allowed transitions', () => {
     for (const given of worlds) assertAllowed(observe(given), planSite(observe(given)));
@@ -672,5 +672,39 @@ describe('planSite driving a site through its life', () => {
     world.nodes = [NODE_A, NODE_B];
     expect(world.settle()).toEqual({ type: 'none' });
     expect(world.site.status).toMatchObject({ phase: 'ACTIVE', nodeName: 'node-b', observedGeneration: 2 });
+  });
+});
+
+describe('scheduled database credential rotation', () => {
+  const rotating = (schedule: string | undefined, now: string | undefined, rotatedAt?: string): SiteObservation => {
+    const observed = observe({ ...ACTIVE, command: { operation: 'ProvisionSite', state: 'SUCCEEDED' } });
+    return {
+      ...observed,
+      site: {
+        ...observed.site,
+        spec: { ...observed.site.spec, ...(schedule ? { database: { rotation: { schedule } } } : {}) },
+        status: { ...observed.site.status, ...(rotatedAt ? { credentialsRotatedAt: rotatedAt } : {}) },
+      },
+      ...(now ? { now: new Date(now) } : {}),
+    };
+  };
+
+  it.each([
+    ['no schedule', undefined, '2026-11-29T04:00:00Z', undefined, 'none'],
+    ['no clock (nothing is scheduled)', '0 3 * * *', undefined, undefined, 'none'],
+    ['never rotated, a run since creation', '0 3 * * *', '2026-11-29T04:00:00Z', undefined, 'issue'],
+    ['rotated after the newest run', '0 3 * * *', '2026-11-29T04:00:00Z', '2026-11-29T03:00:30Z', 'none'],
+    ['rotated before the newest run', '0 3 * * *', '2026-11-29T04:00:00Z', '2026-11-28T03:00:10Z', 'issue'],
+    ['the run is later today', '0 3 * * *', '2026-11-29T02:00:00Z', '2026-11-28T03:00:10Z', 'none'],
+  ] as const)('%s', (_, schedule, now, rotatedAt, expected) => {
+    const action = planSite(rotating(schedule, now, rotatedAt));
+    if (expected === 'none') expect(action.type).toBe('none');
+    else expect(action).toMatchObject({ type: 'issue', operation: 'RotateCredentials' });
+  });
+
+  it('a pending spec change is deployed first', () => {
+    const observed = rotating('0 3 * * *', '2026-11-29T04:00:00Z');
+    const changed = { ...observed, site: { ...observed.site, metadata: { ...observed.site.metadata, generation: 2 } } };
+    expect(planSite(changed)).toMatchObject({ type: 'issue', operation: 'DeploySite' });
   });
 });

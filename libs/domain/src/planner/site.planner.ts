@@ -1,4 +1,5 @@
 import { type CommandOperation, type CommandState } from '../command.js';
+import { lastCronRun } from '../cron.js';
 import { type Resource } from '../resource.js';
 import { canTransition, type SitePhase } from '../site-lifecycle.js';
 import { type SiteSpec, type SiteStatus } from '../site.js';
@@ -30,6 +31,8 @@ export interface SiteObservation {
   node: NodeView | undefined;
   /** All nodes, for scheduling. */
   nodes: readonly NodeView[];
+  /** The reconcile's clock, for schedules (database credential rotation); without it nothing is scheduled. */
+  now?: Date;
 }
 
 /**
@@ -152,7 +155,8 @@ function planLive(observed: SiteObservation): SiteAction {
     case 'ACTIVE':
       // Spec changes queue up by generation: whatever arrived while a command ran is picked up
       // here, once the site is back to ACTIVE, as one deploy of the newest spec.
-      return metadata.generation > status.observedGeneration ? issue('DeploySite') : NONE;
+      if (metadata.generation > status.observedGeneration) return issue('DeploySite');
+      return rotationDue(observed) ? issue('RotateCredentials', 'ACTIVE') : NONE;
     case 'FAILED':
       return retryFailed(observed);
     case 'PROVISIONING':
@@ -162,6 +166,18 @@ function planLive(observed: SiteObservation): SiteAction {
       // Unreachable: reflectFinished has turned these into ACTIVE/FAILED or waited.
       return wait('PhaseCommandMismatch', `Site ${name}: phase ${phase} with command ${latest?.name ?? '(none)'}; an operator must investigate`);
   }
+}
+
+/**
+ * A scheduled database credential rotation is due when the schedule's newest run (UTC, at or
+ * before now) is later than the last rotation (or, never rotated, than the site's creation).
+ */
+export function rotationDue(observed: SiteObservation): boolean {
+  const schedule = observed.site.spec.database?.rotation?.schedule;
+  if (!schedule || !observed.now) return false;
+  const last = Date.parse(observed.site.status.credentialsRotatedAt ?? observed.site.metadata.creationTimestamp);
+  const run = lastCronRun(schedule, observed.now);
+  return run !== undefined && run.getTime() > last;
 }
 
 /**
@@ -291,9 +307,10 @@ function nodeHealth(observed: SiteObservation, advice: string): Wait | undefined
   return undefined;
 }
 
-function issue(operation: CommandOperation): SiteAction {
-  const phase = OPERATION_PHASE[operation];
-  if (phase === undefined) throw new Error(`${operation} changes no site phase and is not issued by the site planner`);
+/** An operation with a phase of its own moves the site there; one beside the site (a rotation) keeps `current`. */
+function issue(operation: CommandOperation, current?: SitePhase): SiteAction {
+  const phase = OPERATION_PHASE[operation] ?? current;
+  if (phase === undefined) throw new Error(`${operation} changes no site phase: issue it beside the site's current phase`);
   return { type: 'issue', operation, phase, destructive: isDestructive(operation) };
 }
 

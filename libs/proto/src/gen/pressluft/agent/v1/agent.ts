@@ -72,6 +72,14 @@ export interface DeleteSite {
   siteId: string;
 }
 
+/**
+ * A new database password for the site, set on the node and written to wp-config.php there;
+ * the site keeps answering throughout. The secret never travels.
+ */
+export interface RotateCredentials {
+  siteId: string;
+}
+
 /** Switch the site back to an earlier release that is still on the node (health-checked first). */
 export interface RollbackSite {
   siteId: string;
@@ -93,6 +101,7 @@ export interface Command {
     | { $case: "deploySite"; value: DeploySite }
     | { $case: "deleteSite"; value: DeleteSite }
     | { $case: "rollbackSite"; value: RollbackSite }
+    | { $case: "rotateCredentials"; value: RotateCredentials }
     | undefined;
 }
 
@@ -1180,6 +1189,79 @@ export const DeleteSite: MessageFns<DeleteSite> = {
   },
 };
 
+function createBaseRotateCredentials(): RotateCredentials {
+  return { siteId: "" };
+}
+
+export const RotateCredentials: MessageFns<RotateCredentials> = {
+  encode(message: RotateCredentials, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateCredentials {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateCredentials();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateCredentials {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RotateCredentials): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateCredentials>, I>>(base?: I): RotateCredentials {
+    return RotateCredentials.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateCredentials>, I>>(object: I): RotateCredentials {
+    const message = createBaseRotateCredentials();
+    message.siteId = object.siteId ?? "";
+    return message;
+  },
+};
+
 function createBaseRollbackSite(): RollbackSite {
   return { siteId: "", release: "" };
 }
@@ -1297,6 +1379,9 @@ export const Command: MessageFns<Command> = {
       case "rollbackSite":
         RollbackSite.encode(message.payload.value, writer.uint32(106).fork()).join();
         break;
+      case "rotateCredentials":
+        RotateCredentials.encode(message.payload.value, writer.uint32(114).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1370,6 +1455,14 @@ export const Command: MessageFns<Command> = {
             message.payload = { $case: "rollbackSite", value: RollbackSite.decode(reader, reader.uint32()) };
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.payload = { $case: "rotateCredentials", value: RotateCredentials.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1407,6 +1500,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "rollbackSite", value: RollbackSite.fromJSON(object.rollbackSite) }
         : isSet(object.rollback_site)
         ? { $case: "rollbackSite", value: RollbackSite.fromJSON(object.rollback_site) }
+        : isSet(object.rotateCredentials)
+        ? { $case: "rotateCredentials", value: RotateCredentials.fromJSON(object.rotateCredentials) }
+        : isSet(object.rotate_credentials)
+        ? { $case: "rotateCredentials", value: RotateCredentials.fromJSON(object.rotate_credentials) }
         : undefined,
     };
   },
@@ -1430,6 +1527,8 @@ export const Command: MessageFns<Command> = {
       obj.deleteSite = DeleteSite.toJSON(message.payload.value);
     } else if (message.payload?.$case === "rollbackSite") {
       obj.rollbackSite = RollbackSite.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "rotateCredentials") {
+      obj.rotateCredentials = RotateCredentials.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -1464,6 +1563,12 @@ export const Command: MessageFns<Command> = {
       case "rollbackSite": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "rollbackSite", value: RollbackSite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "rotateCredentials": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "rotateCredentials", value: RotateCredentials.fromPartial(object.payload.value) };
         }
         break;
       }
