@@ -74,6 +74,7 @@ function siteConfig(name: string, id: string, title: string): SiteConfig {
     wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
     resources: { cpuPercent: 50, memoryMib: 256 },
     keepReleases: 3,
+    driftPolicy: 'Observe',
   };
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Logger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { SiteCgroup } from './cgroup.js';
@@ -96,6 +96,40 @@ export class SiteHost {
   /** Root-only file with the site's WordPress admin password (generated on first provision). */
   adminPasswordFile(name: string): string {
     return join(this.settings.stateDir, 'sites', checkName(name), 'admin-password');
+  }
+
+  /**
+   * Drift: what on the node differs from what `site` renders to (the server block, the PHP-FPM
+   * configuration, the `current` symlink, the Linux user and its UID, the database and its user).
+   * Short, secret-free lines; empty when nothing drifted. wp-config.php holds secrets and is
+   * compared by content, never quoted.
+   */
+  async drift(site: SiteConfig): Promise<string[]> {
+    const plan = planSite(site);
+    const paths = sitePaths(this.settings, plan.name, plan.id);
+    const found: string[] = [];
+    const read = (path: string) => readFile(path, 'utf8').catch(() => undefined);
+    const block = renderServerBlock(loadTemplate(this.templatesDir, 'nginx/site.conf'), plan, paths, this.settings.nginx.listen);
+    const onDisk = await read(paths.nginxFile);
+    if (onDisk === undefined) found.push(`nginx server block ${basename(paths.nginxFile)} is missing`);
+    else if (onDisk !== block) found.push(`nginx server block ${basename(paths.nginxFile)} differs from its template`);
+    const web = await requireUser(this.settings.nginx.user).catch(() => undefined);
+    if (web) {
+      const fpm = renderFpmConfig({ global: loadTemplate(this.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(this.templatesDir, 'php-fpm/pool.conf') }, plan, paths, await groupNameOf(web.gid));
+      const fpmOnDisk = await read(paths.fpmConfig);
+      if (fpmOnDisk === undefined) found.push('PHP-FPM configuration is missing');
+      else if (fpmOnDisk !== fpm) found.push('PHP-FPM configuration differs from its template');
+    }
+    const owner = await requireUser(plan.account).catch(() => undefined);
+    const tree = await stat(paths.root).catch(() => undefined);
+    if (!owner) found.push(`Linux user ${plan.account} is missing`);
+    else if (tree && tree.uid !== owner.uid) found.push(`Linux user ${plan.account} has UID ${owner.uid}, but the site tree belongs to UID ${tree.uid}`);
+    const current = await readlink(paths.current).catch(() => undefined);
+    if (current === undefined || !/^releases\/\d{8}T\d{6}Z$/.test(current)) found.push('the current symlink is missing or points outside releases/');
+    const database = await this.databasePresent(plan.id).catch(() => ({ database: false, user: false }));
+    if (!database.database) found.push(`database ${plan.account} is missing`);
+    if (!database.user) found.push(`database user ${plan.account} is missing`);
+    return found;
   }
 
   async provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {

@@ -23,6 +23,7 @@ export interface SiteOperations {
   rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<Releases>;
   releases(name: string): Promise<{ current: string | undefined; releases: string[] }>;
   rotateDatabasePassword(name: string, id: string, report: StepReporter): Promise<{ rotatedAt: string }>;
+  drift(site: SiteConfig): Promise<string[]>;
   remove(name: string, id: string, report: StepReporter): Promise<void>;
   observe(): Promise<ReadonlyArray<{ name: string; id: string; currentRelease: string }>>;
 }
@@ -82,6 +83,8 @@ export class Agent {
   private timers: NodeJS.Timeout[] = [];
   private running = false;
   private readonly perSite = new Map<string, Promise<void>>();
+  /** Each site's newest drift finding (empty: none). */
+  private readonly lastDrift = new Map<string, string[]>();
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -281,6 +284,7 @@ export class Agent {
         case 'deleteSite':
           await this.options.host.remove(ref.site, siteId, reporter);
           fences.dropAppliedConfig(ref.site);
+          this.lastDrift.delete(ref.site);
           deleted = true;
           await send({ $case: 'succeeded', value: { message: `site removed from ${node} (${Date.now() - started} ms)` } });
           break;
@@ -295,6 +299,31 @@ export class Agent {
     fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted });
     message.ack();
     void this.report().catch(() => undefined);
+  }
+
+  private async checkDrift(config: SiteConfig): Promise<string[]> {
+    const found = await this.options.host.drift(config).catch((error: unknown) => [`drift check failed: ${asFailure(error).message.slice(0, 200)}`]);
+    this.lastDrift.set(config.name, found);
+    return found;
+  }
+
+  /** Converges a drifted site to what it last applied (policy Remediate), queued behind its commands. */
+  private remediate(site: string, config: SiteConfig, drift: readonly string[]): void {
+    const { logger } = this.options;
+    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+    const previous = this.perSite.get(site) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        logger.warn({ site, drift }, 'agent: drift found; remediating (policy Remediate)');
+        await this.options.host.provision(config, quiet);
+        await this.checkDrift(config);
+        await this.report();
+      })
+      .catch((error: unknown) => logger.warn({ site, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: remediation failed'))
+      .finally(() => {
+        if (this.perSite.get(site) === next) this.perSite.delete(site);
+      });
+    this.perSite.set(site, next);
   }
 
   private async releasesOf(site: string): Promise<Releases | undefined> {
@@ -317,9 +346,25 @@ export class Agent {
     await jetstream(this.connection()).publish(`${this.options.bus.eventSubjectPrefix}.heartbeat`, payload);
   }
 
+  /**
+   * A NodeReport: capacity, and per site its fence, current release and drift (what differs from
+   * the configuration the node last applied). A drifted site whose policy is Remediate is
+   * converged back right away, in order with the site's commands; the next report says whether
+   * that cleared it.
+   */
   private async report(): Promise<void> {
     const observed = await this.options.host.observe();
     const fences = this.options.fences.sites();
+    const applied = this.options.fences.appliedConfigs();
+    for (const site of observed) {
+      const config = applied.get(site.name);
+      // A site a command (or a remediation) is working on keeps its last finding: changes in
+      // flight are not drift.
+      if (!config || this.perSite.has(site.name)) continue;
+      const found = await this.checkDrift(config);
+      if (found.length > 0 && config.driftPolicy === 'Remediate') this.remediate(site.name, config, found);
+    }
+    const drift = this.lastDrift;
     const report = NodeReport.encode({
       node: this.options.node,
       at: new Date().toISOString(),
@@ -327,7 +372,7 @@ export class Agent {
       agentVersion: this.options.version,
       cpus: cpus().length,
       memoryBytes: totalmem(),
-      sites: observed.map((site) => ({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease })),
+      sites: observed.map((site) => ({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease, drift: drift.get(site.name) ?? [] })),
       versions: { node: process.versions.node },
     }).finish();
     await jetstream(this.connection()).publish(`${this.options.bus.eventSubjectPrefix}.report`, report);

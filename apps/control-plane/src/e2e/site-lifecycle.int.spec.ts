@@ -204,6 +204,36 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
     for (const secret of [old.trim(), fresh.trim()]) expect(shown.includes(secret)).toBe(false);
   }, 120_000);
 
+  it('notices a hand-edited server block (Drifted=True, a Warning); Observe leaves it, Remediate puts it back', async () => {
+    const shop = (await site('shop')) as SiteView;
+    const block = join(services.nginx.sitesDir, `${siteUser(shop)}.conf`);
+    const rendered = readFileSync(block, 'utf8');
+    const drifted = (status: 'True' | 'False') =>
+      until(`shop Drifted=${status}`, async () => {
+        const s = await site('shop');
+        return s?.status.conditions?.find((c) => c.type === 'Drifted' && c.status === status);
+      }, 60_000, () => stack.explain());
+
+    writeFileSync(block, `${rendered}# edited by hand on the node\n`);
+    const found = await drifted('True');
+    expect(found).toMatchObject({ reason: 'DriftDetected' });
+    expect((found as unknown as { message: string }).message).toContain('nginx server block');
+    const events = await stack.call<{ items: Array<{ type: string; reason: string }> }>(`${V1}/events?involvedObject=sites/shop`);
+    expect(events.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Warning', reason: 'DriftDetected' })]));
+    // Observe only reports: the edit is still there.
+    expect(readFileSync(block, 'utf8')).toContain('edited by hand');
+
+    const patched = await stack.call(`${V1}/sites/shop`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { drift: { policy: 'Remediate' } } } });
+    expect(patched.status, patched.text).toBe(200);
+    await drifted('False');
+    expect(readFileSync(block, 'utf8')).toBe(rendered);
+    // Now the node itself puts a new hand edit back, within a report interval.
+    writeFileSync(block, `${rendered}# edited by hand again\n`);
+    await until('the node restoring the server block', () => (readFileSync(block, 'utf8') === rendered ? true : undefined), 60_000, () => stack.explain());
+    await drifted('False');
+    expect((await front('shop.example.test')).status).toBe(200);
+  }, 180_000);
+
   it('deploys code from a git repository health-gated; a release answering 500 never goes live; rollback', async () => {
     // A local repository with wp-content: ref v1 adds a header, ref broken answers 500.
     const repo = join(stack.root, 'shop-code');

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { RELEASE_ID_PATTERN, TERMINAL_COMMAND_STATES, type CommandSpec, type CommandStatus, type NodeStatus, type Resource, type SiteStatus } from '@pressluft/domain';
+import { findCondition, RELEASE_ID_PATTERN, setCondition, TERMINAL_COMMAND_STATES, type Condition, type CommandSpec, type CommandStatus, type NodeStatus, type Resource, type SiteStatus } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
@@ -144,7 +144,11 @@ export class EventIngest {
     });
   }
 
-  /** A NodeReport: the node's capacity (written only when it changed). */
+  /**
+   * A NodeReport: the node's capacity, and each of its sites' drift as the Drifted condition
+   * (True with a short summary and a Warning event; False again with a Normal event when it
+   * cleared). Written only when something changed.
+   */
   private async ingestReport(node: string, report: NodeReport): Promise<void> {
     if (report.node !== node) return;
     const capacity = capacityOf(report);
@@ -156,6 +160,19 @@ export class EventIngest {
       if (current.status.capacity?.cpu === capacity.cpu && current.status.capacity.memory === capacity.memory) return;
       await tx.update(current, { ...writeOf(current), status: { ...current.status, capacity } }, now);
     });
+    for (const observed of report.sites) {
+      await this.store.transaction(async (tx) => {
+        await this.leader.fence(tx.manager);
+        const site = await tx.get('Site', observed.name, { lock: true });
+        const status = site?.status as SiteStatus | undefined;
+        if (!site || !status || status.nodeName !== node || site.metadata.deletionTimestamp) return;
+        const change = driftCondition(status.conditions, observed.drift);
+        if (!change) return;
+        await tx.update(site, { ...writeOf(site), status: { ...status, conditions: setCondition(status.conditions, change, now) } }, now);
+        if (change.status === 'True') await recordEvent(tx, site, 'Warning', 'DriftDetected', change.message, now);
+        else await recordEvent(tx, site, 'Normal', 'DriftCleared', `the site on ${node} matches what was applied again`, now);
+      });
+    }
   }
 
   private async ingestHeartbeat(node: string, heartbeat: Heartbeat): Promise<void> {
@@ -173,6 +190,18 @@ export class EventIngest {
       await tx.update(current, { ...writeOf(current), status: status }, now);
     });
   }
+}
+
+/** The Drifted condition a report asks for, or undefined when the site already says so. */
+export function driftCondition(conditions: readonly Condition[], drift: readonly string[]): { type: 'Drifted'; status: 'True' | 'False'; reason: string; message: string } | undefined {
+  const current = findCondition([...conditions], 'Drifted');
+  // eslint-disable-next-line no-control-regex
+  const lines = drift.map((line) => line.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200)).slice(0, 10);
+  if (lines.length > 0) {
+    const message = `${lines.join('; ')}${drift.length > lines.length ? ` (+${drift.length - lines.length} more)` : ''}`;
+    return current?.status === 'True' && current.message === message ? undefined : { type: 'Drifted', status: 'True', reason: 'DriftDetected', message };
+  }
+  return current?.status === 'True' ? { type: 'Drifted', status: 'False', reason: 'NoDrift', message: 'the site matches what was applied' } : undefined;
 }
 
 /** A site's releases as its node reported them; undefined when absent or not well-formed. */

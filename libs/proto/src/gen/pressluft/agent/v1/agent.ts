@@ -33,6 +33,8 @@ export interface SiteConfig {
   resources?: ResourceLimits | undefined;
   git?: GitSource | undefined;
   keepReleases: number;
+  /** Observe: report drift only. Remediate: the node also converges the site back to this configuration. */
+  driftPolicy: string;
 }
 
 export interface PhpConfig {
@@ -179,6 +181,8 @@ export interface ObservedSite {
   name: string;
   fence: number;
   currentRelease: string;
+  /** What differs from what the node last applied (short, secret-free); empty: no drift. */
+  drift: string[];
 }
 
 /** Observed state of a node, published on pressluft.evt.<node>.report. */
@@ -326,6 +330,7 @@ function createBaseSiteConfig(): SiteConfig {
     resources: undefined,
     git: undefined,
     keepReleases: 0,
+    driftPolicy: "",
   };
 }
 
@@ -357,6 +362,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     }
     if (message.keepReleases !== 0) {
       writer.uint32(72).uint32(message.keepReleases);
+    }
+    if (message.driftPolicy !== "") {
+      writer.uint32(82).string(message.driftPolicy);
     }
     return writer;
   },
@@ -446,6 +454,14 @@ export const SiteConfig: MessageFns<SiteConfig> = {
             message.keepReleases = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.driftPolicy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -473,6 +489,11 @@ export const SiteConfig: MessageFns<SiteConfig> = {
         : isSet(object.keep_releases)
         ? globalThis.Number(object.keep_releases)
         : 0,
+      driftPolicy: isSet(object.driftPolicy)
+        ? globalThis.String(object.driftPolicy)
+        : isSet(object.drift_policy)
+        ? globalThis.String(object.drift_policy)
+        : "",
     };
   },
 
@@ -505,6 +526,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     if (message.keepReleases !== 0) {
       obj.keepReleases = Math.round(message.keepReleases);
     }
+    if (message.driftPolicy !== "") {
+      obj.driftPolicy = message.driftPolicy;
+    }
     return obj;
   },
 
@@ -526,6 +550,7 @@ export const SiteConfig: MessageFns<SiteConfig> = {
       : undefined;
     message.git = (object.git !== undefined && object.git !== null) ? GitSource.fromPartial(object.git) : undefined;
     message.keepReleases = object.keepReleases ?? 0;
+    message.driftPolicy = object.driftPolicy ?? "";
     return message;
   },
 };
@@ -2557,7 +2582,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBaseObservedSite(): ObservedSite {
-  return { name: "", fence: 0, currentRelease: "" };
+  return { name: "", fence: 0, currentRelease: "", drift: [] };
 }
 
 export const ObservedSite: MessageFns<ObservedSite> = {
@@ -2570,6 +2595,9 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     }
     if (message.currentRelease !== "") {
       writer.uint32(26).string(message.currentRelease);
+    }
+    for (const v of message.drift) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -2611,6 +2639,14 @@ export const ObservedSite: MessageFns<ObservedSite> = {
             message.currentRelease = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.drift.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2632,6 +2668,7 @@ export const ObservedSite: MessageFns<ObservedSite> = {
         : isSet(object.current_release)
         ? globalThis.String(object.current_release)
         : "",
+      drift: globalThis.Array.isArray(object?.drift) ? object.drift.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2646,6 +2683,9 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     if (message.currentRelease !== "") {
       obj.currentRelease = message.currentRelease;
     }
+    if (message.drift?.length) {
+      obj.drift = message.drift;
+    }
     return obj;
   },
 
@@ -2657,6 +2697,7 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     message.name = object.name ?? "";
     message.fence = object.fence ?? 0;
     message.currentRelease = object.currentRelease ?? "";
+    message.drift = object.drift?.map((e) => e) || [];
     return message;
   },
 };

@@ -1,0 +1,43 @@
+import type { Condition } from '@pressluft/domain';
+import { describe, expect, it } from 'vitest';
+import { driftCondition, releasesOf } from './event.ingest.js';
+
+const drifted: Condition = { type: 'Drifted', status: 'True', reason: 'DriftDetected', message: 'nginx server block site_a.conf differs from its template', lastTransitionTime: '2026-11-29T00:00:00Z' };
+
+describe('driftCondition', () => {
+  it('sets Drifted=True with a summary when the node reports drift', () => {
+    expect(driftCondition([], ['nginx server block site_a.conf differs from its template'])).toEqual({
+      type: 'Drifted',
+      status: 'True',
+      reason: 'DriftDetected',
+      message: 'nginx server block site_a.conf differs from its template',
+    });
+  });
+
+  it('writes nothing when the condition already says so (no version churn)', () => {
+    expect(driftCondition([drifted], ['nginx server block site_a.conf differs from its template'])).toBeUndefined();
+    expect(driftCondition([], [])).toBeUndefined();
+  });
+
+  it('clears it when the drift is gone', () => {
+    expect(driftCondition([drifted], [])).toMatchObject({ status: 'False', reason: 'NoDrift' });
+  });
+
+  it('keeps the summary short and printable', () => {
+    const many = Array.from({ length: 14 }, (_, i) => `thing ${i}\u0007 differs`);
+    const condition = driftCondition([], many);
+    expect(condition?.message).toContain('(+4 more)');
+    expect(condition?.message.includes(String.fromCharCode(7))).toBe(false);
+  });
+});
+
+describe('releasesOf', () => {
+  it('takes well-formed release ids only', () => {
+    expect(releasesOf({ currentRelease: '20261129T101500Z', releases: ['20261129T101500Z', '../../etc', '20261128T101500Z'] })).toEqual({
+      currentRelease: '20261129T101500Z',
+      releases: ['20261129T101500Z', '20261128T101500Z'],
+    });
+    expect(releasesOf({ currentRelease: 'latest', releases: [] })).toBeUndefined();
+    expect(releasesOf(undefined)).toBeUndefined();
+  });
+});
