@@ -14,6 +14,7 @@ export const COMMAND_OPERATIONS = [
   'BackupSite',
   'RestoreSite',
   'RotateCredentials',
+  'CheckDrift',
 ] as const;
 export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
 

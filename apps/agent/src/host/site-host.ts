@@ -7,7 +7,7 @@ import { messageOf, redact, StepError } from './errors.js';
 import { ensureDir, ensureFile, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
 import { checkRelease, reloadMaster } from './health.js';
 import { pendingPasswordFile, ROTATION_GRACE_MS, rotationPasswords, tryLogin } from './credentials.js';
-import { databasePresence, ensureDatabase, removeDatabase, setPasswords } from './mariadb.js';
+import { databasePresence, ensureDatabase, grantDrift, removeDatabase, setPasswords, userGrants } from './mariadb.js';
 import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
 import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
@@ -129,6 +129,7 @@ export class SiteHost {
     const database = await this.databasePresent(plan.id).catch(() => ({ database: false, user: false }));
     if (!database.database) found.push(`database ${plan.account} is missing`);
     if (!database.user) found.push(`database user ${plan.account} is missing`);
+    else found.push(...grantDrift(plan.account, await userGrants(this.settings.mariadb.command, plan.account).catch(() => '')));
     return found;
   }
 

@@ -271,6 +271,13 @@ export class Agent {
           await send({ $case: 'succeeded', value: { message: `site serves ${result.url} from release ${site?.currentRelease ?? result.currentRelease} (${Date.now() - started} ms)`, site } });
           break;
         }
+        case 'checkDrift': {
+          const config = fences.appliedConfigs().get(ref.site);
+          if (!config) throw failure('SiteNotApplied', `site ${ref.site} has no applied configuration on ${node}`);
+          const found = await this.checkDrift(config);
+          await send({ $case: 'succeeded', value: { message: found.length > 0 ? `drift: ${found.join('; ').slice(0, 3000)}` : 'no drift' } });
+          break;
+        }
         case 'rotateCredentials': {
           const { rotatedAt } = await this.options.host.rotateDatabasePassword(ref.site, siteId, reporter);
           await send({ $case: 'succeeded', value: { message: `database password of the site rotated at ${rotatedAt} (${Date.now() - started} ms)` } });

@@ -215,6 +215,14 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
       }, 60_000, () => stack.explain());
 
     writeFileSync(block, `${rendered}# edited by hand on the node\n`);
+    // On request: the node compares now and says what it found.
+    const check = await stack.call(`${V1}/sites/shop/check-drift`, { method: 'POST' });
+    expect(check.status, check.text).toBe(201);
+    const checked = await until('the drift check', async () => {
+      const command = (await stack.call(`${V1}/commands/${check.body.metadata.name}`)).body as unknown as { status: { state: string; message?: string } };
+      return command.status.state === 'SUCCEEDED' ? command : undefined;
+    }, 30_000, () => stack.explain());
+    expect(checked.status.message).toContain('nginx server block');
     const found = await drifted('True');
     expect(found).toMatchObject({ reason: 'DriftDetected' });
     expect((found as unknown as { message: string }).message).toContain('nginx server block');

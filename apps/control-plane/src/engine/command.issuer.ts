@@ -28,6 +28,8 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
       return { $case: 'rollbackSite', value: { siteId: siteConfig(site).id, release: options.release ?? '' } };
     case 'RotateCredentials':
       return { $case: 'rotateCredentials', value: { siteId: siteConfig(site).id } };
+    case 'CheckDrift':
+      return { $case: 'checkDrift', value: { siteId: siteConfig(site).id } };
     case 'CloneSite':
     case 'BackupSite':
     case 'RestoreSite':

@@ -43,7 +43,8 @@ function releaseOf(req: Request): string | undefined {
 /**
  * Site operations that are not spec changes, each a fenced command (one mutation per site in
  * flight): POST /apis/pressluft.io/v1/sites/{name}/rollback (RollbackSite; the site goes
- * DEPLOYING) and /rotate-credentials (RotateCredentials beside the ACTIVE site).
+ * DEPLOYING), /rotate-credentials (RotateCredentials beside the ACTIVE site) and /check-drift
+ * (CheckDrift: the node compares now; its report right after sets the Drifted condition).
  */
 @Controller('apis/pressluft.io/v1/sites/:name')
 export class SiteActionsController {
@@ -72,6 +73,21 @@ export class SiteActionsController {
       const command = await issueCommand(tx, site, node, 'RollbackSite', 'DEPLOYING', now, release ? { release } : {});
       await recordEvent(tx, site, 'Normal', 'RollbackRequested', `rollback to ${release ?? 'the previous release'} requested by ${principal.subject}`, now);
       return command;
+    });
+    this.relay.poke();
+    return toWireObject(issued);
+  }
+
+  /** Drift now instead of at the node's next report: a CheckDrift command beside the site. */
+  @Post('check-drift')
+  @HttpCode(201)
+  async checkDrift(@Param('name') name: string, @Req() req: Request): Promise<Record<string, unknown>> {
+    const principal = principalOf(req);
+    authorize(principal, 'update', SITE_KIND);
+    const now = this.clock.now();
+    const issued = await this.store.transaction(async (tx) => {
+      const { site, node } = await idleSite(tx, name, ['ACTIVE', 'FAILED']);
+      return issueCommand(tx, site, node, 'CheckDrift', site.status.phase, now);
     });
     this.relay.poke();
     return toWireObject(issued);

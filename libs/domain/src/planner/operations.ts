@@ -14,6 +14,7 @@ const DESTRUCTIVE: Readonly<Record<CommandOperation, boolean>> = {
   RollbackSite: false,
   BackupSite: false,
   RotateCredentials: false,
+  CheckDrift: false,
   CloneSite: true,
   RestoreSite: true,
   DeleteSite: true,
@@ -37,6 +38,7 @@ export const OPERATION_PHASE: Readonly<Record<CommandOperation, SitePhase | unde
   BackupSite: undefined,
   // Beside an ACTIVE site too: the site keeps serving while its database password changes.
   RotateCredentials: undefined,
+  CheckDrift: undefined,
 };
 
 /** Condition/event reasons when an operation finished, by outcome. */
@@ -49,6 +51,7 @@ export const OPERATION_REASONS: Readonly<Record<CommandOperation, { succeeded: s
   DeleteSite: { succeeded: 'Deleted', failed: 'DeleteFailed' },
   BackupSite: { succeeded: 'BackedUp', failed: 'BackupFailed' },
   RotateCredentials: { succeeded: 'CredentialsRotated', failed: 'RotationFailed' },
+  CheckDrift: { succeeded: 'DriftChecked', failed: 'DriftCheckFailed' },
 };
 
 /**

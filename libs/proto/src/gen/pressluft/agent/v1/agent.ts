@@ -82,6 +82,14 @@ export interface RotateCredentials {
   siteId: string;
 }
 
+/**
+ * Compare the site with what the node last applied now (drift is also checked on a timer); the
+ * result goes out in the NodeReport that follows.
+ */
+export interface CheckDrift {
+  siteId: string;
+}
+
 /** Switch the site back to an earlier release that is still on the node (health-checked first). */
 export interface RollbackSite {
   siteId: string;
@@ -104,6 +112,7 @@ export interface Command {
     | { $case: "deleteSite"; value: DeleteSite }
     | { $case: "rollbackSite"; value: RollbackSite }
     | { $case: "rotateCredentials"; value: RotateCredentials }
+    | { $case: "checkDrift"; value: CheckDrift }
     | undefined;
 }
 
@@ -1287,6 +1296,79 @@ export const RotateCredentials: MessageFns<RotateCredentials> = {
   },
 };
 
+function createBaseCheckDrift(): CheckDrift {
+  return { siteId: "" };
+}
+
+export const CheckDrift: MessageFns<CheckDrift> = {
+  encode(message: CheckDrift, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckDrift {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckDrift();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckDrift {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CheckDrift): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckDrift>, I>>(base?: I): CheckDrift {
+    return CheckDrift.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckDrift>, I>>(object: I): CheckDrift {
+    const message = createBaseCheckDrift();
+    message.siteId = object.siteId ?? "";
+    return message;
+  },
+};
+
 function createBaseRollbackSite(): RollbackSite {
   return { siteId: "", release: "" };
 }
@@ -1407,6 +1489,9 @@ export const Command: MessageFns<Command> = {
       case "rotateCredentials":
         RotateCredentials.encode(message.payload.value, writer.uint32(114).fork()).join();
         break;
+      case "checkDrift":
+        CheckDrift.encode(message.payload.value, writer.uint32(122).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1488,6 +1573,14 @@ export const Command: MessageFns<Command> = {
             message.payload = { $case: "rotateCredentials", value: RotateCredentials.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.payload = { $case: "checkDrift", value: CheckDrift.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1529,6 +1622,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "rotateCredentials", value: RotateCredentials.fromJSON(object.rotateCredentials) }
         : isSet(object.rotate_credentials)
         ? { $case: "rotateCredentials", value: RotateCredentials.fromJSON(object.rotate_credentials) }
+        : isSet(object.checkDrift)
+        ? { $case: "checkDrift", value: CheckDrift.fromJSON(object.checkDrift) }
+        : isSet(object.check_drift)
+        ? { $case: "checkDrift", value: CheckDrift.fromJSON(object.check_drift) }
         : undefined,
     };
   },
@@ -1554,6 +1651,8 @@ export const Command: MessageFns<Command> = {
       obj.rollbackSite = RollbackSite.toJSON(message.payload.value);
     } else if (message.payload?.$case === "rotateCredentials") {
       obj.rotateCredentials = RotateCredentials.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "checkDrift") {
+      obj.checkDrift = CheckDrift.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -1594,6 +1693,12 @@ export const Command: MessageFns<Command> = {
       case "rotateCredentials": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "rotateCredentials", value: RotateCredentials.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "checkDrift": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "checkDrift", value: CheckDrift.fromPartial(object.payload.value) };
         }
         break;
       }
