@@ -6,5 +6,5 @@ export { NginxService, PhpFpmService, WEB_USER } from './web.js';
 export { createTestPki, type PemPair, type TestPki } from './tls.js';
 export { describeShared, type SharedServices } from './shared-services.js';
 export { httpGet, httpRequest, type HttpOptions, type HttpResult } from './http.js';
-export { freePort, portOpen, repoRoot, HARNESS_DIR_PREFIX } from './host.js';
+export { freePort, phpFpmBinary, portOpen, repoRoot, HARNESS_DIR_PREFIX } from './host.js';
 export { ManagedProcess, pidAlive, run, sleep } from './process.js';

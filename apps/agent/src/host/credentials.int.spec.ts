@@ -1,22 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
-import { HARNESS_DIR_PREFIX } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseProcCgroup } from './cgroup.js';
 import { pendingPasswordFile, tryLogin } from './credentials.js';
 import { setPasswords } from './mariadb.js';
 import { sitePaths } from './naming.js';
-import type { HostSettings } from './settings.js';
-import { SiteHost, type StepReporter } from './site-host.js';
+import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
+import { SiteHost } from './site-host.js';
 import { lookupUser } from './users.js';
 
 const services = inject('services');
-const REPO = resolve(__dirname, '../../../..');
 
 /** GET / through the harness nginx with a Host header; no keep-alive. */
 function get(host: string): Promise<number> {
@@ -52,26 +47,6 @@ function load(host: string, clients: number) {
   };
 }
 
-function phpFpmBinary(): string {
-  const found = readdirSync('/usr/sbin').filter((f) => /^php-fpm\d+\.\d+$/.test(f)).sort().reverse()[0];
-  if (!found) throw new Error('php-fpm not installed');
-  return join('/usr/sbin', found);
-}
-
-class RecordingReporter implements StepReporter {
-  readonly steps: string[] = [];
-  readonly lines: string[] = [];
-  progress(step: string, percent: number): Promise<void> {
-    if (this.steps[this.steps.length - 1] !== step) this.steps.push(step);
-    this.lines.push(`progress ${step} ${percent}`);
-    return Promise.resolve();
-  }
-  log(line: string): Promise<void> {
-    this.lines.push(line);
-    return Promise.resolve();
-  }
-}
-
 const suffix = randomBytes(3).toString('hex');
 const id = randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
 const S: SiteConfig = {
@@ -89,27 +64,8 @@ const account = `site_${id}`;
 const domain = S.domains[0] ?? '';
 
 describe('DB credential rotation on real nginx, PHP-FPM and MariaDB', () => {
-  const root = mkdtempSync(join(tmpdir(), HARNESS_DIR_PREFIX));
-  chmodSync(root, 0o755);
-  const nginxPrefix = dirname(services.nginx.sitesDir);
-  const cgroupPrefix = `pressluft-cred-${suffix}`;
-  const settings: HostSettings = {
-    sitesRoot: join(root, 'sites'),
-    stateDir: join(root, 'state'),
-    wordpressSource: '/usr/share/wordpress',
-    nginx: {
-      command: ['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')],
-      sitesDir: services.nginx.sitesDir,
-      listen: `127.0.0.1:${services.nginx.port}`,
-      user: 'www-data',
-    },
-    phpFpm: { binary: phpFpmBinary() },
-    mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
-    wpCli: ['/usr/bin/php', join(REPO, 'tools', 'wp-cli', 'wp')],
-    cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
-  };
-  const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
-  const cgroupParents = [join('/sys/fs/cgroup/memory', self.get('memory') ?? '/', cgroupPrefix), join('/sys/fs/cgroup/cpu', self.get('cpu') ?? '/', cgroupPrefix)];
+  const harness = hostHarness(services, `pressluft-cred-${suffix}`);
+  const { root, settings } = harness;
   // Every log line the host writes, at every level, to search for secrets.
   const logLines: string[] = [];
   const host = new SiteHost(settings, createLogger({ name: 'credentials-test', level: 'trace', destination: { write: (line: string) => void logLines.push(line) } }));
@@ -123,15 +79,9 @@ describe('DB credential rotation on real nginx, PHP-FPM and MariaDB', () => {
   }, 180_000);
 
   afterAll(async () => {
-    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
-    await host.remove(S.name, S.id, quiet).catch((e: unknown) => console.error(`cleanup of ${S.name} failed:`, e));
+    await host.remove(S.name, S.id, QUIET).catch((e: unknown) => console.error(`cleanup of ${S.name} failed:`, e));
     await host.stopAll().catch(() => undefined);
-    for (const dir of cgroupParents) {
-      if (!existsSync(dir)) continue;
-      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) rmdirSync(join(dir, entry.name));
-      rmdirSync(dir);
-    }
-    rmSync(root, { recursive: true, force: true });
+    harness.cleanup();
   }, 120_000);
 
   /** Rotates under 4 concurrent clients on loopback; returns the request counts by status. */
@@ -178,7 +128,7 @@ describe('DB credential rotation on real nginx, PHP-FPM and MariaDB', () => {
     expect(existsSync(pendingPasswordFile(paths))).toBe(false);
     expect(readdirSync(paths.state).filter((f) => f.startsWith('.'))).toEqual([]);
     for (const secret of [old, next]) {
-      expect(reporter.lines.join('\n')).not.toContain(secret);
+      expect([...reporter.progressLines, ...reporter.lines].join('\n')).not.toContain(secret);
       expect(logLines.join('\n')).not.toContain(secret);
     }
     expect(logLines.some((l) => l.includes('database password rotated'))).toBe(true);
@@ -216,7 +166,7 @@ describe('DB credential rotation on real nginx, PHP-FPM and MariaDB', () => {
     expect(await login(old)).toBe('denied');
     expect(await login(pending)).toBe('accepted');
     for (const secret of [old, pending]) {
-      expect([...converge.lines, ...reporter.lines].join('\n')).not.toContain(secret);
+      expect([...converge.progressLines, ...converge.lines, ...reporter.progressLines, ...reporter.lines].join('\n')).not.toContain(secret);
       expect(logLines.join('\n')).not.toContain(secret);
     }
   }, 180_000);

@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
-import { HARNESS_DIR_PREFIX } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseProcCgroup } from './cgroup.js';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
-import type { HostSettings } from './settings.js';
-import { SiteHost, StepError, type StepReporter } from './site-host.js';
+import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
+import { SiteHost, StepError } from './site-host.js';
 
 const services = inject('services');
-const REPO = resolve(__dirname, '../../../..');
 
 interface Answer {
   readonly status: number;
@@ -66,29 +62,6 @@ function load(host: string, clients = 4) {
   };
 }
 
-function phpFpmBinary(): string {
-  const found = readdirSync('/usr/sbin').filter((f) => /^php-fpm\d+\.\d+$/.test(f)).sort().reverse()[0];
-  if (!found) throw new Error('php-fpm not installed');
-  return join('/usr/sbin', found);
-}
-
-class RecordingReporter implements StepReporter {
-  readonly steps: string[] = [];
-  readonly lines: string[] = [];
-  /** When each step began, and when the switch (symlink + PHP-FPM reload) was done. */
-  readonly at: Record<string, number> = {};
-  progress(step: string): Promise<void> {
-    if (this.steps[this.steps.length - 1] !== step) this.steps.push(step);
-    this.at[step] ??= performance.now();
-    return Promise.resolve();
-  }
-  log(line: string): Promise<void> {
-    this.lines.push(line);
-    if (line.startsWith('current -> ')) this.at['switched'] = performance.now();
-    return Promise.resolve();
-  }
-}
-
 /** Requests that were in flight at some point between the start of the switch step and the end of the reload. */
 function acrossSwitch(spans: ReadonlyArray<[number, number]>, reporter: RecordingReporter): number {
   const from = reporter.at['switch'] ?? Infinity;
@@ -112,28 +85,8 @@ const SITE: SiteConfig = {
 const domain = SITE.domains[0] ?? '';
 
 describe('releases: health-gated deploys, rollback and keep-N on the real stack', () => {
-  const root = mkdtempSync(join(tmpdir(), HARNESS_DIR_PREFIX));
-  chmodSync(root, 0o755);
-  const nginxPrefix = dirname(services.nginx.sitesDir);
-  const cgroupPrefix = `pressluft-rel-${suffix}`;
-  const settings: HostSettings = {
-    sitesRoot: join(root, 'sites'),
-    stateDir: join(root, 'state'),
-    wordpressSource: '/usr/share/wordpress',
-    nginx: {
-      command: ['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')],
-      sitesDir: services.nginx.sitesDir,
-      listen: `127.0.0.1:${services.nginx.port}`,
-      user: 'www-data',
-    },
-    phpFpm: { binary: phpFpmBinary() },
-    mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
-    wpCli: ['/usr/bin/php', join(REPO, 'tools', 'wp-cli', 'wp')],
-    cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
-    gitAllowLocal: true,
-  };
-  const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
-  const cgroupParents = [join('/sys/fs/cgroup/memory', self.get('memory') ?? '/', cgroupPrefix), join('/sys/fs/cgroup/cpu', self.get('cpu') ?? '/', cgroupPrefix)];
+  const harness = hostHarness(services, `pressluft-rel-${suffix}`, { gitAllowLocal: true });
+  const { root, settings } = harness;
   const host = new SiteHost(settings, createLogger({ name: 'releases-test', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
   const paths = sitePaths(settings, SITE.name, SITE.id);
   const repo = join(root, 'repo');
@@ -182,15 +135,9 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
   }, 180_000);
 
   afterAll(async () => {
-    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
-    await host.remove(SITE.name, SITE.id, quiet).catch((e: unknown) => console.error(`cleanup of ${SITE.name} failed:`, e));
+    await host.remove(SITE.name, SITE.id, QUIET).catch((e: unknown) => console.error(`cleanup of ${SITE.name} failed:`, e));
     await host.stopAll().catch(() => undefined);
-    for (const dir of cgroupParents) {
-      if (!existsSync(dir)) continue;
-      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) rmdirSync(join(dir, entry.name));
-      rmdirSync(dir);
-    }
-    rmSync(root, { recursive: true, force: true });
+    harness.cleanup();
     console.log(`releases timings (ms): ${JSON.stringify(timings)}`);
     console.log(`releases load (4 clients on loopback): ${JSON.stringify(loadCounts)}`);
   }, 120_000);

@@ -1,22 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
-import { HARNESS_DIR_PREFIX, run } from '@pressluft/testing';
+import { run } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseProcCgroup } from './cgroup.js';
 import { exec } from './exec.js';
 import { sitePaths } from './naming.js';
 import { ensureServerBlock, NginxConfigError } from './nginx.js';
-import type { HostSettings } from './settings.js';
-import { SiteHost, StepError, type StepReporter } from './site-host.js';
+import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
+import { SiteHost, StepError } from './site-host.js';
 import { lookupGroup, lookupUser } from './users.js';
 
 const services = inject('services');
-const REPO = resolve(__dirname, '../../../..');
 
 interface Answer {
   readonly status: number;
@@ -45,25 +42,6 @@ function http(host: string, path: string, options: { method?: string; body?: str
   });
 }
 
-function phpFpmBinary(): string {
-  const found = readdirSync('/usr/sbin').filter((f) => /^php-fpm\d+\.\d+$/.test(f)).sort().reverse()[0];
-  if (!found) throw new Error('php-fpm not installed');
-  return join('/usr/sbin', found);
-}
-
-class RecordingReporter implements StepReporter {
-  readonly steps: string[] = [];
-  readonly lines: string[] = [];
-  progress(step: string, _percent: number): Promise<void> {
-    if (this.steps[this.steps.length - 1] !== step) this.steps.push(step);
-    return Promise.resolve();
-  }
-  log(line: string): Promise<void> {
-    this.lines.push(line);
-    return Promise.resolve();
-  }
-}
-
 function siteConfig(name: string, id: string, title: string): SiteConfig {
   return {
     name,
@@ -86,29 +64,8 @@ const C = siteConfig(`c-${suffix}`, randomId(), 'C');
 const account = (site: SiteConfig) => `site_${site.id}`;
 
 describe('SiteHost on real nginx, PHP-FPM, MariaDB and cgroups', () => {
-  const root = mkdtempSync(join(tmpdir(), HARNESS_DIR_PREFIX));
-  chmodSync(root, 0o755);
-  const nginxPrefix = dirname(services.nginx.sitesDir);
-  const cgroupPrefix = `pressluft-test-${suffix}`;
-  const settings: HostSettings = {
-    sitesRoot: join(root, 'sites'),
-    stateDir: join(root, 'state'),
-    wordpressSource: '/usr/share/wordpress',
-    nginx: {
-      command: ['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')],
-      sitesDir: services.nginx.sitesDir,
-      listen: `127.0.0.1:${services.nginx.port}`,
-      user: 'www-data',
-    },
-    phpFpm: { binary: phpFpmBinary() },
-    mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
-    wpCli: ['/usr/bin/php', join(REPO, 'tools', 'wp-cli', 'wp')],
-    // Below this test's own cgroup (cgroup v1, as on the project's machines): the sites' PHP-FPM
-    // processes stay inside the accounting of whatever runs the tests.
-    cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
-  };
-  const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
-  const cgroupParents = [join('/sys/fs/cgroup/memory', self.get('memory') ?? '/', cgroupPrefix), join('/sys/fs/cgroup/cpu', self.get('cpu') ?? '/', cgroupPrefix)];
+  const harness = hostHarness(services, `pressluft-test-${suffix}`);
+  const { root, settings, cgroupParents } = harness;
   const host = new SiteHost(settings, createLogger({ name: 'site-host-test', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
   const timings: Record<string, number> = {};
 
@@ -128,15 +85,9 @@ describe('SiteHost on real nginx, PHP-FPM, MariaDB and cgroups', () => {
   }, 120_000);
 
   afterAll(async () => {
-    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
-    for (const site of [A, B, C]) await host.remove(site.name, site.id, quiet).catch((e: unknown) => console.error(`cleanup of ${site.name} failed:`, e));
+    for (const site of [A, B, C]) await host.remove(site.name, site.id, QUIET).catch((e: unknown) => console.error(`cleanup of ${site.name} failed:`, e));
     await host.stopAll().catch(() => undefined);
-    for (const dir of cgroupParents) {
-      if (!existsSync(dir)) continue;
-      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) rmdirSync(join(dir, entry.name));
-      rmdirSync(dir);
-    }
-    rmSync(root, { recursive: true, force: true });
+    harness.cleanup();
     console.log(`timings (ms): ${JSON.stringify(timings)}`);
   }, 120_000);
 

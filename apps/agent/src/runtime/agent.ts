@@ -69,6 +69,9 @@ interface NamedFailure {
 
 const ATTEMPT_STRIDE = 1_000_000;
 
+/** For converges nobody watches step by step (resume after a restart, drift remediation). */
+const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+
 /**
  * The node agent's loop: a durable pull consumer on the node's own command subject (explicit
  * acks), fenced per site with a durable store, commands run concurrently across sites and in
@@ -141,10 +144,9 @@ export class Agent {
    * the next command for the site converges it anyway.
    */
   private async resume(): Promise<void> {
-    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
     for (const [site, config] of this.options.fences.appliedConfigs()) {
       try {
-        await this.options.host.provision(config, quiet);
+        await this.options.host.provision(config, QUIET);
       } catch (error) {
         this.options.logger.warn({ site, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: resuming a site failed');
       }
@@ -317,12 +319,11 @@ export class Agent {
   /** Converges a drifted site to what it last applied (policy Remediate), queued behind its commands. */
   private remediate(site: string, config: SiteConfig, drift: readonly string[]): void {
     const { logger } = this.options;
-    const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
     const previous = this.perSite.get(site) ?? Promise.resolve();
     const next = previous
       .then(async () => {
         logger.warn({ site, drift }, 'agent: drift found; remediating (policy Remediate)');
-        await this.options.host.provision(config, quiet);
+        await this.options.host.provision(config, QUIET);
         await this.checkDrift(config);
         await this.report();
       })

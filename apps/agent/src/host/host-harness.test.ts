@@ -1,0 +1,85 @@
+// The host integration specs' shared setup (named *.test.ts: the build leaves it out and Vitest
+// runs no tests from it): a node's settings on the harness's nginx and MariaDB, a temp root, the
+// test's own cgroup parent dirs, and a reporter that records what the steps said.
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { HARNESS_DIR_PREFIX, phpFpmBinary, repoRoot, type SharedServices } from '@pressluft/testing';
+import { parseProcCgroup } from './cgroup.js';
+import type { HostSettings } from './settings.js';
+import type { StepReporter } from './site-host.js';
+
+export interface HostHarness {
+  /** World-traversable temp dir (site users and www-data reach into it). */
+  readonly root: string;
+  readonly settings: HostSettings;
+  /** The parents of the site cgroups this test creates (memory, cpu). */
+  readonly cgroupParents: readonly string[];
+  /** Removes the cgroup dirs below this test's prefix, then the root. */
+  cleanup(): void;
+}
+
+/**
+ * Settings of a node on the harness's nginx and MariaDB, rooted in a fresh temp dir, with site
+ * cgroups below this test process's own cgroup (cgroup v1, as on the project's machines), so the
+ * sites' PHP-FPM processes stay inside the accounting of whatever runs the tests.
+ */
+export function hostHarness(services: SharedServices, cgroupPrefix: string, extra: Partial<HostSettings> = {}): HostHarness {
+  const root = mkdtempSync(join(tmpdir(), HARNESS_DIR_PREFIX));
+  chmodSync(root, 0o755);
+  const nginxPrefix = dirname(services.nginx.sitesDir);
+  const settings: HostSettings = {
+    sitesRoot: join(root, 'sites'),
+    stateDir: join(root, 'state'),
+    wordpressSource: '/usr/share/wordpress',
+    nginx: {
+      command: ['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')],
+      sitesDir: services.nginx.sitesDir,
+      listen: `127.0.0.1:${services.nginx.port}`,
+      user: 'www-data',
+    },
+    phpFpm: { binary: phpFpmBinary() },
+    mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
+    wpCli: ['/usr/bin/php', join(repoRoot(__dirname), 'tools', 'wp-cli', 'wp')],
+    cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
+    ...extra,
+  };
+  const self = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  const cgroupParents = [join('/sys/fs/cgroup/memory', self.get('memory') ?? '/', cgroupPrefix), join('/sys/fs/cgroup/cpu', self.get('cpu') ?? '/', cgroupPrefix)];
+  return {
+    root,
+    settings,
+    cgroupParents,
+    cleanup() {
+      for (const dir of cgroupParents) {
+        if (!existsSync(dir)) continue;
+        for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) rmdirSync(join(dir, entry.name));
+        rmdirSync(dir);
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Records the steps in order, the log lines, every progress report, and when each step began. */
+export class RecordingReporter implements StepReporter {
+  readonly steps: string[] = [];
+  readonly lines: string[] = [];
+  readonly progressLines: string[] = [];
+  /** When each step began, and when the switch (symlink + PHP-FPM reload) was done. */
+  readonly at: Record<string, number> = {};
+  progress(step: string, percent: number): Promise<void> {
+    if (this.steps[this.steps.length - 1] !== step) this.steps.push(step);
+    this.progressLines.push(`progress ${step} ${percent}`);
+    this.at[step] ??= performance.now();
+    return Promise.resolve();
+  }
+  log(line: string): Promise<void> {
+    this.lines.push(line);
+    if (line.startsWith('current -> ')) this.at['switched'] = performance.now();
+    return Promise.resolve();
+  }
+}
+
+/** A reporter that drops everything (cleanup). */
+export const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
