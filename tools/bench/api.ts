@@ -1,10 +1,13 @@
 /**
  * tools/bench/api: PUT applies per second and their latency with 8 concurrent clients, beside a
  * raw single-row INSERT loop on the same PostgreSQL in the same run. A benchmark, not a test:
- * it prints numbers and asserts nothing.
+ * it prints numbers and asserts nothing. The clients run in a worker thread, so the control
+ * plane's event loop (this process's main thread) serves requests only, as it would in
+ * production; its CPU time per apply is read from that thread alone.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { runBenchmark, withBenchPlane } from './bench-plane.js';
 
@@ -16,7 +19,7 @@ interface Result {
   readonly ops: number;
   readonly seconds: number;
   readonly latenciesMs: number[];
-  /** CPU time of this process (the plane and the load generator) over the measured window. */
+  /** CPU time of the control plane's thread over the measured window (NaN: not measured). */
   readonly cpuMs: number;
 }
 
@@ -27,18 +30,15 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function summary(name: string, result: Result): string {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return `${name.padEnd(22)} ${(result.ops / result.seconds).toFixed(0).padStart(7)} ops/s   p50 ${percentile(sorted, 50).toFixed(2).padStart(6)} ms   p99 ${percentile(sorted, 99).toFixed(2).padStart(6)} ms   (${result.ops} ops, ${(result.cpuMs / Math.max(1, result.ops)).toFixed(3)} ms node CPU/op)`;
+  return `${name.padEnd(22)} ${(result.ops / result.seconds).toFixed(0).padStart(7)} ops/s   p50 ${percentile(sorted, 50).toFixed(2).padStart(6)} ms   p99 ${percentile(sorted, 99).toFixed(2).padStart(6)} ms   (${result.ops} ops${Number.isNaN(result.cpuMs) ? '' : `, ${(result.cpuMs / Math.max(1, result.ops)).toFixed(3)} ms control plane CPU/op`})`;
 }
 
 /** Runs `op` in `CLIENTS` concurrent loops; only operations started after the warm-up count. */
-async function load(op: (client: number, i: number) => Promise<void>): Promise<Result> {
+async function load(op: (client: number, i: number) => Promise<void>): Promise<Omit<Result, 'cpuMs'>> {
   const latencies: number[] = [];
   let ops = 0;
-  const start = performance.now();
-  const measureFrom = start + WARMUP_MS;
+  const measureFrom = performance.now() + WARMUP_MS;
   const end = measureFrom + DURATION_MS;
-  let cpuFrom: NodeJS.CpuUsage | undefined;
-  const cpuTimer = setTimeout(() => (cpuFrom = process.cpuUsage()), WARMUP_MS);
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
       for (let i = 0; performance.now() < end; i++) {
@@ -51,9 +51,7 @@ async function load(op: (client: number, i: number) => Promise<void>): Promise<R
       }
     }),
   );
-  clearTimeout(cpuTimer);
-  const cpu = process.cpuUsage(cpuFrom);
-  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies, cpuMs: cpuFrom ? (cpu.user + cpu.system) / 1000 : Number.NaN };
+  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies };
 }
 
 function put(agent: Agent, base: string, token: string, path: string, body: string): Promise<number> {
@@ -80,32 +78,83 @@ function site(name: string, title: string): string {
   });
 }
 
-async function main(): Promise<void> {
-  // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
-  await withBenchPlane({ PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false' }, async ({ plane, token, databaseUrl, postgres }) => {
-    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-    let failures = 0;
+interface ClientJob {
+  readonly base: string;
+  readonly token: string;
+  readonly databaseUrl: string;
+}
 
-    // Each client applies its own site; every PUT changes the spec, so each one is a real write.
-    const apply = await load(async (client, i) => {
-      const status = await put(agent, plane.httpUrl, token, `/apis/pressluft.io/v1/sites/bench-${client}`, site(`bench-${client}`, `Bench ${i}`));
-      if (status !== 200 && status !== 201) failures += 1;
+interface ClientResults {
+  readonly apply: Omit<Result, 'cpuMs'>;
+  readonly raw: Omit<Result, 'cpuMs'>;
+  readonly failures: number;
+}
+
+/** The worker thread: the HTTP clients, then the raw INSERT loop; a message marks each phase's start. */
+async function clients(job: ClientJob): Promise<ClientResults> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  let failures = 0;
+  parentPort?.postMessage({ phase: 'apply' });
+  // Each client applies its own site; every PUT changes the spec, so each one is a real write.
+  const apply = await load(async (client, i) => {
+    const status = await put(agent, job.base, job.token, `/apis/pressluft.io/v1/sites/bench-${client}`, site(`bench-${client}`, `Bench ${i}`));
+    if (status !== 200 && status !== 201) failures += 1;
+  });
+  agent.destroy();
+  parentPort?.postMessage({ phase: 'raw' });
+  const pool = new pg.Pool({ connectionString: job.databaseUrl, max: CLIENTS });
+  await pool.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, name text NOT NULL, body jsonb NOT NULL)');
+  const raw = await load(async (client, i) => {
+    await pool.query('INSERT INTO bench_raw (name, body) VALUES ($1, $2)', [`bench-${client}`, site(`bench-${client}`, `Bench ${i}`)]);
+  });
+  await pool.end();
+  return { apply, raw, failures };
+}
+
+const threadCpuMs = (): number => {
+  const usage = process.threadCpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+/** Runs the clients in a worker; the plane's thread CPU is read over the apply phase's measured window. */
+function runClients(job: ClientJob): Promise<ClientResults & { applyCpuMs: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(__filename, { workerData: job });
+    let cpuFrom: number | undefined;
+    let cpuTo: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    worker.on('message', (message: { phase?: string; results?: ClientResults }) => {
+      if (message.phase === 'apply') timer = setTimeout(() => (cpuFrom = threadCpuMs()), WARMUP_MS);
+      if (message.phase === 'raw') cpuTo = threadCpuMs();
+      if (message.results) {
+        clearTimeout(timer);
+        resolve({ ...message.results, applyCpuMs: cpuFrom !== undefined && cpuTo !== undefined ? cpuTo - cpuFrom : Number.NaN });
+      }
     });
-
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: CLIENTS });
-    await pool.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, name text NOT NULL, body jsonb NOT NULL)');
-    const raw = await load(async (client, i) => {
-      await pool.query('INSERT INTO bench_raw (name, body) VALUES ($1, $2)', [`bench-${client}`, site(`bench-${client}`, `Bench ${i}`)]);
-    });
-    await pool.end();
-    agent.destroy();
-
-    const version = (await postgres.query('postgres', 'SHOW server_version')).rows[0] as { server_version?: string } | undefined;
-    console.log(`tools/bench/api: ${CLIENTS} concurrent clients, ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up, PostgreSQL ${version?.server_version ?? '?'}`);
-    console.log(summary('PUT apply (API)', apply));
-    console.log(summary('raw INSERT (pg)', raw));
-    console.log(`ratio API/raw throughput: ${(apply.ops / raw.ops).toFixed(3)}   failed applies: ${failures}`);
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the client worker exited with ${code}`)));
   });
 }
 
-runBenchmark(main);
+async function main(): Promise<void> {
+  // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
+  await withBenchPlane({ PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false' }, async ({ plane, token, databaseUrl, postgres }) => {
+    const results = await runClients({ base: plane.httpUrl, token, databaseUrl });
+    const version = (await postgres.query('postgres', 'SHOW server_version')).rows[0] as { server_version?: string } | undefined;
+    console.log(`tools/bench/api: ${CLIENTS} concurrent clients (in a worker thread), ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up, PostgreSQL ${version?.server_version ?? '?'} over ${databaseUrl.includes('@127.0.0.1:') ? 'TCP (loopback)' : 'its Unix socket'}`);
+    console.log(summary('PUT apply (API)', { ...results.apply, cpuMs: results.applyCpuMs }));
+    console.log(summary('raw INSERT (pg)', { ...results.raw, cpuMs: Number.NaN }));
+    console.log(`ratio API/raw throughput: ${(results.apply.ops / results.raw.ops).toFixed(3)}   failed applies: ${results.failures}`);
+  });
+}
+
+if (isMainThread) {
+  runBenchmark(main);
+} else {
+  clients(workerData as ClientJob).then(
+    (results) => parentPort?.postMessage({ results }),
+    (error: unknown) => {
+      throw error;
+    },
+  );
+}

@@ -28,7 +28,9 @@ export async function withBenchPlane(env: Record<string, string>, run: (bench: B
   try {
     const { postgres, nats } = harness;
     if (!postgres || !nats) throw new Error('harness services missing');
-    const databaseUrl = await postgres.createDatabase('bench');
+    // Like `tools/dev up`: PostgreSQL on the same machine over its Unix socket (BENCH_PG=tcp: loopback TCP).
+    const tcpUrl = await postgres.createDatabase('bench');
+    const databaseUrl = process.env['BENCH_PG'] === 'tcp' ? tcpUrl : postgres.socketUrlFor('bench');
     const token = `plt_${randomBytes(32).toString('base64url')}`;
     writeFileSync(join(dir, 'admin.token'), token, { mode: 0o600 });
     const plane = await startControlPlane(

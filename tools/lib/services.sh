@@ -224,7 +224,9 @@ control_plane_env() {
   export PRESSLUFT_HTTP_PORT PRESSLUFT_HTTPS_PORT PRESSLUFT_GRPC_PORT
   export PRESSLUFT_PKI_DIR="$PKI_DIR"
   export PRESSLUFT_ADMIN_TOKEN_FILE="$ADMIN_TOKEN_FILE"
-  export PRESSLUFT_DATABASE_URL="postgres://postgres@127.0.0.1:$PRESSLUFT_PG_PORT/pressluft"
+  # PostgreSQL runs on this machine: its Unix socket, not loopback TCP (fewer costs per round trip).
+  local socket_dir="$PG_DIR/run"
+  export PRESSLUFT_DATABASE_URL="postgres://postgres@${socket_dir//\//%2F}:$PRESSLUFT_PG_PORT/pressluft"
   export PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT"
   export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_DIR/authz.conf"
   export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"

@@ -2,7 +2,6 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Logger } from '@pressluft/platform';
-import { LoggerModule } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { DiscoveryController } from './api/discovery.controller.js';
 import { EngineModule } from './engine/engine.module.js';
@@ -21,13 +20,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger,
-            // Probes would drown everything else.
-            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-          },
-        }),
         InfraModule.forRoot(config, logger, dataSource),
         CqrsModule.forRoot(),
         AuthModule,

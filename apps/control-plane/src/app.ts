@@ -5,11 +5,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger as PinoLogger } from '@pressluft/platform';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AuditMiddleware } from './audit/audit.middleware.js';
 import { TokenService } from './auth/token.service.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
+import { NestPinoLogger, requestLog } from './infra/request-log.js';
 import { createDataSource, migrate } from './persistence/data-source.js';
 import { loadOrCreateServingPki } from './pki/pki.store.js';
 
@@ -32,12 +32,12 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
   await migrate(dataSource);
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, dataSource), {
-    bufferLogs: true,
+    logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  app.use(requestLog(logger));
   // Audit first, so a request refused while its body is read (413) is audited too.
   const audit = app.get(AuditMiddleware);
   app.use((req: Request, res: Response, next: NextFunction) => audit.use(req, res, next));

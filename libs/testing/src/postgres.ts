@@ -53,6 +53,12 @@ export class PostgresService {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
 
+  /** The same database over the server's Unix socket (no loopback TCP stack per round trip). */
+  socketUrlFor(database: string): string {
+    if (!this.socketDir) throw new Error('this PostgreSQL has no local socket');
+    return `postgres://postgres@${encodeURIComponent(this.socketDir)}:${this.port}/${database}`;
+  }
+
   get pid(): number | undefined {
     return this.process?.running ? this.process.pid : undefined;
   }

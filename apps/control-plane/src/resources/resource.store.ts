@@ -131,6 +131,56 @@ function fromRaw(raw: RawRow): Resource {
   );
 }
 
+/**
+ * The newest state of objects this process has read or written, for the optimistic write path
+ * only (never served to readers): a write starts from the cached object and its compare-and-swap
+ * on resourceVersion proves it was current, as Kubernetes' GuaranteedUpdate does with its watch
+ * cache. A stale entry (another replica wrote) only costs the fallback. Bounded; the oldest
+ * entries go first. Objects go in as frozen copies: nobody holding one can change the cache.
+ */
+export class ObjectCache {
+  private readonly objects = new Map<string, Resource>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  private static key(kind: KindName, name: string): string {
+    return `${kind}/${name}`;
+  }
+
+  get(kind: KindName, name: string): Resource | undefined {
+    return this.objects.get(ObjectCache.key(kind, name));
+  }
+
+  /** Keeps `object` unless a newer version of it is cached already (concurrent readers may arrive late). */
+  remember(object: Resource): void {
+    const key = ObjectCache.key(object.kind, object.metadata.name);
+    const cached = this.objects.get(key);
+    if (cached && BigInt(cached.metadata.resourceVersion) >= BigInt(object.metadata.resourceVersion)) return;
+    this.objects.delete(key);
+    this.objects.set(key, deepFreeze(structuredClone(object)));
+    if (this.objects.size > this.capacity) {
+      const oldest = this.objects.keys().next().value;
+      if (oldest !== undefined) this.objects.delete(oldest);
+    }
+  }
+
+  forget(kind: KindName, name: string): void {
+    this.objects.delete(ObjectCache.key(kind, name));
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** An optimistic write found the object changed since it was read, or needs more than one write. */
 export class NeedsTransaction extends Error {
   constructor() {
@@ -153,9 +203,20 @@ export class ResourceTransaction {
   constructor(
     readonly manager: EntityManager,
     private readonly optimistic = false,
+    private readonly cache?: ObjectCache,
   ) {}
 
   private wrote = false;
+  /** A read was answered from the cache (optimistic mode only): only a successful write proves it current. */
+  readFromCache = false;
+  /** Objects this transaction read from the database or wrote (undefined: removed), newest last. */
+  readonly seen = new Map<string, { kind: KindName; name: string; object: Resource | undefined }>();
+  /** A write of this transaction returned its new version. */
+  written = false;
+
+  private see(kind: KindName, name: string, object: Resource | undefined): void {
+    this.seen.set(`${kind}/${name}`, { kind, name, object });
+  }
 
   /** In optimistic mode: claims the one write, or gives up before writing when more may follow. */
   private casVersion(current: Resource): string | undefined {
@@ -166,6 +227,12 @@ export class ResourceTransaction {
   }
 
   async get(kind: KindName, name: string, options: { lock?: boolean } = {}): Promise<Resource | undefined> {
+    const cached = this.optimistic ? this.cache?.get(kind, name) : undefined;
+    if (cached) {
+      this.readFromCache = true;
+      this.see(kind, name, cached);
+      return cached;
+    }
     // A locking read takes the object's lock first, in the order every write takes it (no deadlock).
     const rows = await this.manager.query<RawRow[]>(
       options.lock && !this.optimistic
@@ -174,7 +241,9 @@ export class ResourceTransaction {
         : `SELECT ${COLUMNS} FROM resources WHERE kind = $1 AND name = $2`,
       [kind, name],
     );
-    return rows[0] ? fromRaw(rows[0]) : undefined;
+    const object = rows[0] ? fromRaw(rows[0]) : undefined;
+    if (object) this.see(kind, name, object);
+    return object;
   }
 
   /** Inserts a new object; undefined when the name was taken meanwhile (the caller re-reads and decides). */
@@ -288,7 +357,10 @@ export class ResourceTransaction {
     if (rv === undefined) return undefined;
     // Only a returned version proves the floor lock was taken (an UPDATE of no row evaluates nothing).
     this.floorHeld = true;
-    return { ...object, metadata: { ...object.metadata, resourceVersion: rv } };
+    this.written = true;
+    const result = { ...object, metadata: { ...object.metadata, resourceVersion: rv } };
+    this.see(object.kind, object.metadata.name, type === 'DELETED' ? undefined : result);
+    return result;
   }
 
   private floorHeld = false;
@@ -320,8 +392,22 @@ export interface ListOptions {
 /** The state store: PostgreSQL through TypeORM. All writes happen inside `transaction`. */
 export class ResourceStore {
   private notifyPending = false;
+  private readonly cache = new ObjectCache();
 
   constructor(private readonly dataSource: DataSource) {}
+
+  /** After a commit: what the transaction read and wrote is the newest state this process knows. */
+  private remember(tx: ResourceTransaction): void {
+    for (const { kind, name, object } of tx.seen.values()) {
+      if (object) this.cache.remember(object);
+      else this.cache.forget(kind, name);
+    }
+  }
+
+  /** After a rollback or a failed compare-and-swap: what it touched may be stale. */
+  private forget(tx: ResourceTransaction): void {
+    for (const { kind, name } of tx.seen.values()) this.cache.forget(kind, name);
+  }
 
   /** Runs `work` in one transaction; a deadlock or serialization failure is retried (twice). */
   async transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
@@ -332,9 +418,11 @@ export class ResourceStore {
           tx = new ResourceTransaction(manager);
           return work(tx);
         });
+        if (tx) this.remember(tx);
         if (tx?.changed) this.wakeWatchers();
         return result;
       } catch (error) {
+        if (tx) this.forget(tx);
         // A rolled-back version is a gap that may have held the watermark back: let watchers move on.
         if (tx?.changed) this.wakeWatchers();
         const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
@@ -344,17 +432,32 @@ export class ResourceStore {
   }
 
   /**
-   * Runs `work` without a transaction: plain reads and one compare-and-swap write, two round
-   * trips instead of four (BEGIN, SELECT FOR UPDATE, write, COMMIT) for the common PUT and PATCH.
-   * Undefined when the object changed meanwhile or the work needs more (a create and its Event):
-   * nothing was written then, and the caller runs the same work in a transaction.
+   * Runs `work` without a transaction: plain reads and one compare-and-swap write, one or two
+   * round trips instead of four (BEGIN, SELECT FOR UPDATE, write, COMMIT) for the common PUT and
+   * PATCH. Reads come from the object cache when it has the object; the compare-and-swap then
+   * proves the cached object was current. An outcome decided on a cached object WITHOUT a write
+   * to prove it (no change, a refusal) is decided again on a fresh read. Undefined when the
+   * object changed meanwhile or the work needs more (a create and its Event): nothing was written
+   * then, and the caller runs the same work in a transaction.
    */
   async optimistically<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<{ value: T } | undefined> {
-    const tx = new ResourceTransaction(this.dataSource.manager, true);
+    const cached = await this.attempt(work, this.cache);
+    return cached === 'unproven' ? this.attempt(work, undefined).then((fresh) => (fresh === 'unproven' ? undefined : fresh)) : cached;
+  }
+
+  private async attempt<T>(work: (tx: ResourceTransaction) => Promise<T>, cache: ObjectCache | undefined): Promise<{ value: T } | undefined | 'unproven'> {
+    const tx = new ResourceTransaction(this.dataSource.manager, true, cache);
     try {
-      return { value: await work(tx) };
+      const value = await work(tx);
+      if (tx.readFromCache && !tx.written) return 'unproven';
+      this.remember(tx);
+      return { value };
     } catch (error) {
-      if (error instanceof NeedsTransaction) return undefined;
+      if (error instanceof NeedsTransaction) {
+        this.forget(tx);
+        return undefined;
+      }
+      if (tx.readFromCache && !tx.written) return 'unproven';
       throw error;
     } finally {
       if (tx.changed) this.wakeWatchers();

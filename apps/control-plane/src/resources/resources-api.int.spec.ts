@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createLogger } from '@pressluft/platform';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startControlPlane } from '../app.js';
+import { loadControlPlaneConfig } from '../config/control-plane.config.js';
 import { api, type ApiRequest } from '../testing/api-client.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 
@@ -260,5 +263,58 @@ describe('resource API on PostgreSQL', () => {
     const dump = JSON.stringify((await pgQuery(fx.database.url, 'SELECT * FROM audit_log')).rows);
     expect(dump).not.toContain(fx.adminToken);
     expect(dump).not.toContain(viewer);
+  });
+
+  it('decides every write on the newest state when another replica wrote meanwhile (the write cache is only a hint)', async () => {
+    // A second control plane on the same database: its writes leave this one's cached object stale.
+    const replica = await startControlPlane(
+      loadControlPlaneConfig({
+        PRESSLUFT_HTTP_PORT: '0',
+        PRESSLUFT_HTTPS_PORT: 'off',
+        PRESSLUFT_GRPC_PORT: 'off',
+        PRESSLUFT_DATABASE_URL: fx.database.url,
+        PRESSLUFT_NATS_URL: inject('services').nats.url,
+        PRESSLUFT_ENGINE: 'false',
+        PRESSLUFT_LOG_LEVEL: 'silent',
+      }),
+      createLogger({ name: 'replica', level: 'silent' }),
+    );
+    try {
+      const titled = (title: string, extra: Record<string, unknown> = {}) => {
+        const base = site('cached');
+        return { ...base, metadata: { ...(base['metadata'] as object), ...extra }, spec: { ...(base['spec'] as object), wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test' } } };
+      };
+      const viaReplica = (body: unknown) => api<Obj>(replica.httpUrl, `${SITES}/cached`, { method: 'PUT', token: fx.adminToken, body });
+      const title = async () => (await pgQuery(fx.database.url, `SELECT spec #>> '{wordpress,title}' AS t FROM resources WHERE kind = 'Site' AND name = 'cached'`)).rows[0]?.t as string;
+      const first = (await call(`${SITES}/cached`, { method: 'PUT', body: titled('One') })).body;
+      await call(`${SITES}/cached`, { method: 'PUT', body: titled('Two') }); // cached here now: "Two"
+      await viaReplica(titled('Three'));
+
+      // What this plane's cache holds is no longer what is stored: re-applying it is a change.
+      const back = await call(`${SITES}/cached`, { method: 'PUT', body: titled('Two') });
+      expect(back.status).toBe(200);
+      expect(await title()).toBe('Two');
+      expect(back.body.metadata.resourceVersion).toBe(String((await pgQuery(fx.database.url, `SELECT resource_version::text AS rv FROM resources WHERE name = 'cached'`)).rows[0]?.rv));
+
+      // The replica's own manifest again: nothing changes.
+      const other = (await viaReplica(titled('Four'))).body;
+      const same = await call(`${SITES}/cached`, { method: 'PUT', body: titled('Four') });
+      expect(same.status).toBe(200);
+      expect(same.body.metadata.resourceVersion).toBe(other.metadata.resourceVersion);
+
+      // The newest resourceVersion is accepted (no false 409 from a stale cache); an old one is refused.
+      await call(`${SITES}/cached`, { method: 'PUT', body: titled('Five') });
+      const newest = (await viaReplica(titled('Six'))).body;
+      const fresh = await call(`${SITES}/cached`, { method: 'PUT', body: titled('Seven', { resourceVersion: newest.metadata.resourceVersion }) });
+      expect(fresh.status).toBe(200);
+      expect(fresh.body.metadata.generation).toBe(newest.metadata.generation + 1);
+      const stale = await call(`${SITES}/cached`, { method: 'PUT', body: titled('Eight', { resourceVersion: first.metadata.resourceVersion }) });
+      expect(stale.status).toBe(409);
+
+      const row = (await pgQuery(fx.database.url, `SELECT spec #>> '{wordpress,title}' AS title, generation::int AS generation FROM resources WHERE kind = 'Site' AND name = 'cached'`)).rows[0];
+      expect(row).toEqual({ title: 'Seven', generation: fresh.body.metadata.generation });
+    } finally {
+      await replica.close();
+    }
   });
 });
