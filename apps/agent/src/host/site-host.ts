@@ -295,9 +295,10 @@ export class SiteHost {
    * A new release of a provisioned site: releases/<UTC ts>/ with WordPress core (hard links from
    * the node's pristine copy) and, with spec.code.git, the repository's wp-content over it (files
    * unchanged since the previous release hard-linked from it); shared/wp-config.php and uploads
-   * linked in. Then GET / of the NEW release through the site's own PHP-FPM pool must answer 200
-   * BEFORE `current` moves (atomic rename of a new symlink over it) and the pool reloads
-   * gracefully. A failed check removes the release and leaves `current` as it was
+   * linked in; with a composer.json in wp-content, `composer install` as the site user in the
+   * staging dir (DependencyInstallFailed leaves no release behind). Then GET / of the NEW release
+   * through the site's own PHP-FPM pool must answer 200 BEFORE `current` moves (atomic rename of
+   * a new symlink over it) and the pool reloads gracefully. A failed check removes the release and leaves `current` as it was
    * (HealthCheckFailed). Finally keeps the newest keepReleases (never current or the one before).
    */
   async deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
