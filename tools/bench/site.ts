@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       phpFpm: { binary: '/usr/sbin/php-fpm8.2' },
       mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
       wpCli: ['/usr/bin/php', join(REPO, 'tools/wp-cli/wp')],
+      composer: ['/usr/bin/composer'],
       cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
     },
     createLogger({ name: 'bench-floor', level: 'silent' }),

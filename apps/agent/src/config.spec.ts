@@ -11,11 +11,13 @@ describe('agent settings', () => {
     expect(config.host.nginx.command).toEqual(['/usr/sbin/nginx']);
     expect(config.host.cgroup).toEqual({ root: '/sys/fs/cgroup', prefix: 'pressluft', relativeTo: 'root' });
     expect(config.enrollment.endpoint).toBe('127.0.0.1:8444');
+    expect(config.host.composer).toEqual(['/usr/bin/composer']);
   });
 
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
     const config = loadAgentConfig({ ...base, PRESSLUFT_AGENT_WP_CLI: '["/usr/bin/php","/opt/wp cli/wp"]', PRESSLUFT_AGENT_CGROUP_ROOT: 'off' });
     expect(config.host.wpCli).toEqual(['/usr/bin/php', '/opt/wp cli/wp']);
+    expect(loadAgentConfig({ ...base, PRESSLUFT_AGENT_COMPOSER: '["/usr/bin/php","/opt/composer/composer.phar"]' }).host.composer).toEqual(['/usr/bin/php', '/opt/composer/composer.phar']);
     expect(config.host.cgroup).toBeUndefined();
   });
 
@@ -26,6 +28,8 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_NGINX_COMMAND: 'nginx -s reload' }, 'PRESSLUFT_AGENT_NGINX_COMMAND'],
     [{ ...base, PRESSLUFT_AGENT_NGINX_COMMAND: '["nginx"]' }, 'PRESSLUFT_AGENT_NGINX_COMMAND'],
     [{ ...base, PRESSLUFT_AGENT_WP_CLI: '[]' }, 'PRESSLUFT_AGENT_WP_CLI'],
+    [{ ...base, PRESSLUFT_AGENT_COMPOSER: 'composer install' }, 'PRESSLUFT_AGENT_COMPOSER'],
+    [{ ...base, PRESSLUFT_AGENT_COMPOSER: '["composer"]' }, 'PRESSLUFT_AGENT_COMPOSER'],
     [{ ...base, PRESSLUFT_AGENT_NGINX_LISTEN: '0.0.0.0:80; evil' }, 'PRESSLUFT_AGENT_NGINX_LISTEN'],
     [{ ...base, PRESSLUFT_AGENT_ENROLL_ENDPOINT: 'https://cp:8444' }, 'PRESSLUFT_AGENT_ENROLL_ENDPOINT'],
     [{ ...base, PRESSLUFT_AGENT_CGROUP_PREFIX: '../x' }, 'PRESSLUFT_AGENT_CGROUP_PREFIX'],

@@ -47,6 +47,7 @@ const schema = z.object({
   PRESSLUFT_AGENT_MARIADB_COMMAND: argv(['/usr/bin/mariadb']),
   PRESSLUFT_AGENT_MARIADB_SOCKET: absolute('/run/mysqld/mysqld.sock'),
   PRESSLUFT_AGENT_WP_CLI: argv(['/usr/local/bin/wp']),
+  PRESSLUFT_AGENT_COMPOSER: argv(['/usr/bin/composer']),
   PRESSLUFT_AGENT_CGROUP_ROOT: z.union([z.literal('off'), z.string().startsWith('/', { message: "must be an absolute path or 'off'" })]).default('/sys/fs/cgroup'),
   /** root: site cgroups under the hierarchy's root (production); self: under the agent's own cgroup (shared or sandboxed hosts, v1). */
   PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: z.enum(['root', 'self'], { message: "must be 'root' or 'self'" }).default('root'),
@@ -84,6 +85,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       phpFpm: { binary: raw.PRESSLUFT_AGENT_PHP_FPM_BINARY },
       mariadb: { command: raw.PRESSLUFT_AGENT_MARIADB_COMMAND, socket: raw.PRESSLUFT_AGENT_MARIADB_SOCKET },
       wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
+      composer: raw.PRESSLUFT_AGENT_COMPOSER,
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
       ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),
       gitAllowLocal: raw.PRESSLUFT_AGENT_GIT_ALLOW_LOCAL === 'true',

@@ -12,6 +12,7 @@ export const SETTINGS: HostSettings = {
   phpFpm: { binary: '/usr/sbin/php-fpm8.2' },
   mariadb: { command: ['/usr/bin/mariadb'], socket: '/run/mysqld/mysqld.sock' },
   wpCli: ['/usr/local/bin/wp'],
+  composer: ['/usr/bin/composer'],
   cgroup: { root: '/sys/fs/cgroup', prefix: 'pressluft' },
 };
 

@@ -41,6 +41,7 @@ export function hostHarness(services: SharedServices, cgroupPrefix: string, extr
     phpFpm: { binary: phpFpmBinary() },
     mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
     wpCli: ['/usr/bin/php', join(repoRoot(__dirname), 'tools', 'wp-cli', 'wp')],
+    composer: ['/usr/bin/composer'],
     cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
     ...extra,
   };

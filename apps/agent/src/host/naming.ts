@@ -102,6 +102,8 @@ export interface SitePaths {
   readonly dbPasswordFile: string;
   readonly adminPasswordFile: string;
   readonly saltsFile: string;
+  /** <stateDir>/composer/<name>: Composer's HOME and cache, the site user's (0700) and out of the pool's open_basedir. */
+  readonly composerHome: string;
   /** <stateDir>/php-fpm/<name>: the site's PHP-FPM master (config, pid, log). */
   readonly fpmDir: string;
   readonly fpmConfig: string;
@@ -133,6 +135,7 @@ export function sitePaths(settings: HostSettings, name: string, id: string): Sit
     dbPasswordFile: join(state, 'db-password'),
     adminPasswordFile: join(state, 'admin-password'),
     saltsFile: join(state, 'wp-salts.json'),
+    composerHome: join(settings.stateDir, 'composer', name),
     fpmDir,
     fpmConfig: join(fpmDir, 'php-fpm.conf'),
     fpmSocketDir: join(settings.stateDir, 'sock'),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
@@ -97,6 +97,10 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
     const answer = await http(domain);
     return { status: answer.status, marker: answer.headers['x-pressluft-marker'] };
   };
+  const greeting = async () => {
+    const answer = await http(domain);
+    return { status: answer.status, greeting: answer.headers['x-pressluft-greeting'] };
+  };
   const current = () => readlinkSync(paths.current).replace(/^releases\//, '');
   let r0 = '';
 
@@ -127,6 +131,33 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
     await git('add', '-A');
     await git('commit', '--quiet', '-m', 'broken');
     await git('checkout', '--quiet', 'main');
+    // Composer: a path repository inside the repository (copied, not symlinked), packagist off,
+    // and a mu-plugin that needs the autoloader: without vendor/ every page is a fatal error.
+    await git('checkout', '--quiet', '-b', 'composer');
+    const manifest = (requires: Record<string, string>) =>
+      `${JSON.stringify(
+        {
+          name: 'pressluft-test/site',
+          type: 'project',
+          repositories: [{ 'packagist.org': false }, { type: 'path', url: 'packages/greeting', options: { symlink: false } }],
+          require: requires,
+        },
+        null,
+        2,
+      )}\n`;
+    writeRepo('wp-content/composer.json', manifest({ 'pressluft-test/greeting': '*' }));
+    writeRepo(
+      'wp-content/packages/greeting/composer.json',
+      `${JSON.stringify({ name: 'pressluft-test/greeting', version: '1.0.0', autoload: { 'psr-4': { 'PressluftTest\\Greeting\\': 'src/' } } })}\n`,
+    );
+    writeRepo('wp-content/packages/greeting/src/Greeter.php', `<?php\nnamespace PressluftTest\\Greeting;\n\nfinal class Greeter\n{\n    public static function hello(): string\n    {\n        return 'hello from composer ${suffix}';\n    }\n}\n`);
+    writeRepo('wp-content/mu-plugins/greeting.php', "<?php\nrequire __DIR__ . '/../vendor/autoload.php';\nheader('X-Pressluft-Greeting: ' . \\PressluftTest\\Greeting\\Greeter::hello());\n");
+    await git('add', '-A');
+    await git('commit', '--quiet', '-m', 'composer');
+    await git('checkout', '--quiet', '-b', 'composer-missing');
+    writeRepo('wp-content/composer.json', manifest({ 'pressluft-test/greeting': '*', 'pressluft-test/missing': '^9.0' }));
+    await git('commit', '--quiet', '-am', 'requires a package nobody has');
+    await git('checkout', '--quiet', 'main');
 
     const started = performance.now();
     await host.provision(SITE, new RecordingReporter());
@@ -153,14 +184,16 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
     timings['deploy v1'] = Math.round(performance.now() - started);
     const step = (from: string, to: string) => Math.round((reporter.at[to] ?? 0) - (reporter.at[from] ?? 0));
     timings['deploy v1: fetch'] = step('fetch', 'release');
-    timings['deploy v1: build release'] = step('release', 'health');
+    timings['deploy v1: build release'] = step('release', 'dependencies');
+    timings['deploy v1: dependencies (none)'] = step('dependencies', 'health');
     timings['deploy v1: health check'] = step('health', 'switch');
     timings['deploy v1: switch + reload'] = step('switch', 'switched');
     // the pool was really reloaded (USR2), same master
     expect(readFileSync(paths.fpmLog, 'utf8')).toMatch(/Reloading in progress/);
     expect(reporter.lines.some((l) => l.startsWith(`current -> releases/${result.currentRelease}; php-fpm (pid ${readFileSync(paths.fpmPid, 'utf8').trim()}) reloaded`))).toBe(true);
     r1 = result.currentRelease;
-    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'health', 'switch', 'prune']);
+    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'dependencies', 'health', 'switch', 'prune']);
+    expect(reporter.lines).toContain(`release ${result.currentRelease}: no composer.json in wp-content, no dependencies to install`);
     expect(r1 > r0).toBe(true);
     expect(result.releases).toEqual([r1, r0]);
     expect(current()).toBe(r1);
@@ -207,7 +240,7 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
     expect(error).toMatchObject({ step: 'health', reason: 'HealthCheckFailed' });
     expect((error as Error).message).toMatch(/HTTP 500/);
     console.log(`failed deploy: ${(error as Error).message}`);
-    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'health']);
+    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'dependencies', 'health']);
     expect(current()).toBe(r2);
     expect(await host.releases(SITE.name)).toEqual({ current: r2, releases: [r2, r1, r0] });
     expect(readdirSync(paths.releases).filter((e) => !e.startsWith('.'))).toEqual([r0, r1, r2]);
@@ -282,6 +315,53 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
     expect(bad).toMatchObject({ reason: 'InvalidRelease' });
     expect(current()).toBe(oldest);
     expect((await marker()).status).toBe(200);
+  });
+
+  let rc = '';
+
+  it('installs Composer dependencies as the site user before the health check; the new release serves them', async () => {
+    const before = await host.releases(SITE.name);
+    const reporter = new RecordingReporter();
+    const started = performance.now();
+    const result = await host.deploy(withGit('composer'), reporter);
+    timings['deploy composer'] = Math.round(performance.now() - started);
+    timings['deploy composer: dependencies'] = Math.round((reporter.at['health'] ?? 0) - (reporter.at['dependencies'] ?? 0));
+    rc = result.currentRelease;
+    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'dependencies', 'health', 'switch', 'prune']);
+    expect(reporter.lines).toContainEqual(expect.stringMatching(new RegExp(`^release ${rc}: composer install done in \\d+ ms$`)));
+    expect(reporter.lines).toContain('composer: Generating optimized autoload files');
+    expect(rc > (before.current ?? '')).toBe(true);
+    expect(current()).toBe(rc);
+    expect(await greeting()).toEqual({ status: 200, greeting: `hello from composer ${suffix}` });
+    // installed in the release (a copy, not a link back into the clone), as the site user
+    const owner = statSync(paths.root).uid;
+    const vendor = join(paths.releases, rc, 'wp-content', 'vendor');
+    const installed = join(vendor, 'pressluft-test', 'greeting', 'src', 'Greeter.php');
+    expect(lstatSync(join(vendor, 'pressluft-test', 'greeting')).isDirectory()).toBe(true);
+    expect(statSync(installed).uid).toBe(owner);
+    expect(statSync(join(vendor, 'autoload.php')).uid).toBe(owner);
+    expect(readFileSync(join(vendor, 'composer', 'autoload_classmap.php'), 'utf8')).toContain('PressluftTest\\\\Greeting\\\\Greeter');
+    // Composer's HOME and cache are the site user's, outside the site tree
+    const home = statSync(paths.composerHome);
+    expect([home.uid, home.mode & 0o777]).toEqual([owner, 0o700]);
+    // the release before it never had a vendor/ (it stays as it was)
+    expect(existsSync(join(paths.releases, before.current ?? '', 'wp-content', 'vendor'))).toBe(false);
+  });
+
+  it('fails a deploy whose dependencies cannot be installed: no release, current and the site unchanged', async () => {
+    const before = await host.releases(SITE.name);
+    const reporter = new RecordingReporter();
+    const error = await host.deploy(withGit('composer-missing'), reporter).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StepError);
+    expect(error).toMatchObject({ step: 'dependencies', reason: 'DependencyInstallFailed' });
+    expect((error as Error).message).toMatch(/composer install exited 2/);
+    expect((error as Error).message).toMatch(/pressluft-test\/missing, it could not be found/);
+    console.log(`failed composer deploy: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    expect(reporter.steps).toEqual(['validate', 'fetch', 'release', 'dependencies']);
+    expect(current()).toBe(rc);
+    expect(await host.releases(SITE.name)).toEqual(before);
+    expect(readdirSync(paths.releases).filter((e) => e.startsWith('.'))).toEqual([]);
+    expect(await greeting()).toEqual({ status: 200, greeting: `hello from composer ${suffix}` });
   });
 
   it('leaves no clone or staging directory behind', async () => {

@@ -240,13 +240,21 @@ export interface BuiltRelease {
   readonly content?: { readonly copied: number; readonly linked: number };
 }
 
+/** A release still under its staging name: complete but for its dependencies; nothing points at it. */
+export interface StagedRelease extends Omit<BuiltRelease, 'dir'> {
+  readonly staging: string;
+  /** Where commitRelease puts it: releases/<name>. */
+  readonly target: string;
+}
+
 /**
  * Builds releases/<name>/ from scratch under a staging name: WordPress core from the node's
  * pristine copy (hard links; a copy as the site user across filesystems), the git checkout's
- * wp-content over it, wp-config.php and uploads linked to shared/. Renamed into place when
- * complete; the caller health-checks it before anything points at it.
+ * wp-content over it, wp-config.php and uploads linked to shared/. The caller installs the
+ * dependencies in it, then renames it into place (commitRelease) or removes it (discardRelease),
+ * and health-checks it before anything points at it.
  */
-export async function buildRelease(options: {
+export async function stageRelease(options: {
   readonly source: string;
   readonly coreCache: string;
   readonly paths: SitePaths;
@@ -255,7 +263,7 @@ export async function buildRelease(options: {
   readonly wantedVersion: string;
   readonly content?: string;
   readonly previous?: string;
-}): Promise<BuiltRelease> {
+}): Promise<StagedRelease> {
   const { paths, owner, name } = options;
   checkReleaseName(name);
   const cache = await ensureCoreCache(options.source, options.coreCache);
@@ -286,11 +294,24 @@ export async function buildRelease(options: {
     };
     await linkTo('../../shared/wp-config.php', join(staging, 'wp-config.php'));
     await linkTo('../../../shared/uploads', join(staging, 'wp-content', 'uploads'));
-    const dir = join(paths.releases, name);
-    await rename(staging, dir);
-    return { name, dir, coreVersion: version, linkedCore: linked, ...(content ? { content } : {}) };
+    return { name, staging, target: join(paths.releases, name), coreVersion: version, linkedCore: linked, ...(content ? { content } : {}) };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Renames a staged release into place (releases/<name>); a failed rename removes it. */
+export async function commitRelease(staged: StagedRelease): Promise<BuiltRelease> {
+  try {
+    await rename(staged.staging, staged.target);
+  } catch (error) {
+    await discardRelease(staged);
+    throw error;
+  }
+  return { name: staged.name, dir: staged.target, coreVersion: staged.coreVersion, linkedCore: staged.linkedCore, ...(staged.content ? { content: staged.content } : {}) };
+}
+
+export async function discardRelease(staged: StagedRelease): Promise<void> {
+  await rm(staged.staging, { recursive: true, force: true });
 }

@@ -41,6 +41,11 @@ export interface HostSettings {
    */
   readonly wpCli: readonly string[];
   /**
+   * argv prefix of Composer (['/usr/bin/composer'], Debian's package). A release whose wp-content
+   * holds a composer.json gets `composer install` as the site user before its health check.
+   */
+  readonly composer: readonly string[];
+  /**
    * cgroup root for per-site CPU/memory limits (v2 unified dir, or v1 where memory/cpu are
    * separate hierarchies, e.g. /sys/fs/cgroup); undefined: limits are not applied.
    * A site's cgroup is <root>/<prefix>/site_<id> (v2) or <root>/{memory,cpu}/<prefix>/site_<id> (v1).

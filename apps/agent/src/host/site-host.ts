@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { SiteCgroup } from './cgroup.js';
+import { installDependencies } from './composer.js';
 import { messageOf, redact, StepError } from './errors.js';
 import { ensureDir, ensureFile, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
 import { checkRelease, reloadMaster } from './health.js';
@@ -11,7 +12,7 @@ import { databasePresence, ensureDatabase, grantDrift, removeDatabase, setPasswo
 import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
 import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
-import { buildRelease, checkGitSource, checkReleaseName, fetchGit, GitFetchError, keepCount, listReleases, previousRelease, releasesToPrune, nextReleaseName } from './releases.js';
+import { checkGitSource, checkReleaseName, commitRelease, discardRelease, fetchGit, GitFetchError, keepCount, listReleases, previousRelease, releasesToPrune, nextReleaseName, stageRelease } from './releases.js';
 import { ensureSecret } from './secrets.js';
 import type { HostSettings } from './settings.js';
 import { defaultTemplatesDir, loadTemplate, TemplateError } from './template.js';
@@ -65,6 +66,7 @@ const STEP_REASONS: Record<string, string> = {
   verify: 'SiteNotServing',
   state: 'StateFailed',
   fetch: 'GitFetchFailed',
+  dependencies: 'DependencyInstallFailed',
   health: 'HealthCheckFailed',
   switch: 'ReleaseSwitchFailed',
   prune: 'PruneFailed',
@@ -281,6 +283,7 @@ export class SiteHost {
       });
       await run('state', 80, async () => {
         await rm(paths.state, { recursive: true, force: true });
+        await rm(paths.composerHome, { recursive: true, force: true });
       });
     }
     await run('user', 90, async () => {
@@ -292,9 +295,10 @@ export class SiteHost {
    * A new release of a provisioned site: releases/<UTC ts>/ with WordPress core (hard links from
    * the node's pristine copy) and, with spec.code.git, the repository's wp-content over it (files
    * unchanged since the previous release hard-linked from it); shared/wp-config.php and uploads
-   * linked in. Then GET / of the NEW release through the site's own PHP-FPM pool must answer 200
-   * BEFORE `current` moves (atomic rename of a new symlink over it) and the pool reloads
-   * gracefully. A failed check removes the release and leaves `current` as it was
+   * linked in; with a composer.json in wp-content, `composer install` as the site user in the
+   * staging dir (DependencyInstallFailed leaves no release behind). Then GET / of the NEW release
+   * through the site's own PHP-FPM pool must answer 200 BEFORE `current` moves (atomic rename of
+   * a new symlink over it) and the pool reloads gracefully. A failed check removes the release and leaves `current` as it was
    * (HealthCheckFailed). Finally keeps the newest keepReleases (never current or the one before).
    */
   async deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
@@ -316,11 +320,11 @@ export class SiteHost {
             return fetched;
           })
         : undefined;
-      let built;
+      let staged;
       try {
-        built = await run('release', 35, async () => {
+        staged = await run('release', 35, async () => {
           const name = nextReleaseName(await listReleases(paths), new Date());
-          const result = await buildRelease({
+          const result = await stageRelease({
             source: this.settings.wordpressSource,
             coreCache: join(this.settings.stateDir, 'wordpress-core'),
             paths,
@@ -337,6 +341,21 @@ export class SiteHost {
       } finally {
         if (checkout) await rm(checkout.dir, { recursive: true, force: true });
       }
+      // Dependencies go into the staging dir: a release that cannot install them never appears under releases/.
+      const built = await run('dependencies', 45, async () => {
+        try {
+          const wpContent = join(staged.staging, 'wp-content');
+          const installed = await installDependencies({ composer: this.settings.composer, wpContent, home: paths.composerHome, owner });
+          if (installed.ran) {
+            await report.log(`release ${staged.name}: composer install done in ${installed.ms} ms`);
+            for (const line of installed.output.split('\n')) await report.log(`composer: ${line}`);
+          } else await report.log(`release ${staged.name}: no composer.json in wp-content, no dependencies to install`);
+        } catch (error) {
+          await discardRelease(staged);
+          throw error;
+        }
+        return commitRelease(staged);
+      });
       await run('health', 60, async () => {
         try {
           await this.healthCheck(paths, built.dir, plan.domains[0] ?? '', built.name);

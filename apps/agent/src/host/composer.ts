@@ -1,0 +1,90 @@
+import { lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { messageOf, StepError } from './errors.js';
+import { BASE_ENV, exec, tail } from './exec.js';
+import { ensureDir, type Ownership } from './fs-util.js';
+
+/**
+ * `composer install` of a release's wp-content. No plugins and no scripts: Composer would run
+ * them as PHP CLI code outside the pool's limits (no open_basedir, exec allowed, not in the
+ * site's cgroup) at build time, before any health check; with both off, installing executes no
+ * code from the repository or its packages. No dev packages; an optimized autoloader, since a
+ * release's files never change after it is built.
+ */
+export const COMPOSER_INSTALL_ARGS: readonly string[] = [
+  'install',
+  '--no-dev',
+  '--no-interaction',
+  '--no-progress',
+  '--no-ansi',
+  '--prefer-dist',
+  '--optimize-autoloader',
+  '--no-plugins',
+  '--no-scripts',
+];
+
+/** A slow mirror or a large lock file may take minutes; a hung resolver must not hold the site's deploys forever. */
+export const COMPOSER_TIMEOUT_MS = 600_000;
+
+/** Lines of Composer's output kept for the step log or the failure message (the solver's reason sits ~10 lines from the end). */
+const OUTPUT_LINES = 12;
+
+export function composerInstallArgv(composer: readonly string[]): string[] {
+  return [...composer, ...COMPOSER_INSTALL_ARGS];
+}
+
+/**
+ * Composer's environment as the site user: nothing of the agent's; HOME, config and cache in the
+ * site's own composer dir (outside the pool's open_basedir, so the site's PHP cannot poison the
+ * cache of its next build); vendor/ and its bin/ always inside wp-content, whatever composer.json
+ * says, so an install writes nothing outside the release.
+ */
+export function composerEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    ...BASE_ENV,
+    HOME: home,
+    COMPOSER_HOME: join(home, 'config'),
+    COMPOSER_CACHE_DIR: join(home, 'cache'),
+    COMPOSER_VENDOR_DIR: 'vendor',
+    COMPOSER_BIN_DIR: 'vendor/bin',
+    COMPOSER_NO_INTERACTION: '1',
+  };
+}
+
+/** The last lines of Composer's output that say something (it writes progress and errors to stderr). */
+export function composerOutputTail(stdout: string, stderr: string): string {
+  const lines = `${stdout}\n${stderr}`.split('\n').filter((line) => line.trim() !== '');
+  return tail(lines.join('\n'), OUTPUT_LINES);
+}
+
+export type DependencyInstall = { readonly ran: false } | { readonly ran: true; readonly ms: number; readonly output: string };
+
+/**
+ * Runs `composer install` in `wpContent` when it holds a composer.json (else nothing), as the
+ * site user, with `home` (made here: the site user's, 0700; its parent root's, 0711) as Composer's
+ * HOME. A failure is DependencyInstallFailed with the tail of Composer's output.
+ */
+export async function installDependencies(options: {
+  readonly composer: readonly string[];
+  readonly wpContent: string;
+  readonly home: string;
+  readonly owner: Ownership;
+  readonly timeoutMs?: number;
+}): Promise<DependencyInstall> {
+  const manifest = await lstat(join(options.wpContent, 'composer.json')).catch(() => undefined);
+  if (!manifest?.isFile()) return { ran: false };
+  await ensureDir(dirname(options.home), { mode: 0o711 });
+  await ensureDir(options.home, { mode: 0o700, owner: options.owner });
+  const started = Date.now();
+  const argv = composerInstallArgv(options.composer);
+  const timeoutMs = options.timeoutMs ?? COMPOSER_TIMEOUT_MS;
+  const result = await exec(argv, { uid: options.owner.uid, gid: options.owner.gid, cwd: options.wpContent, env: composerEnv(options.home), timeoutMs }).catch((error: unknown) => {
+    throw new StepError('dependencies', 'DependencyInstallFailed', `composer could not start (${argv[0] ?? ''}): ${messageOf(error)}`);
+  });
+  const output = composerOutputTail(result.stdout, result.stderr);
+  if (result.code !== 0) {
+    const why = result.signal ? `was killed by ${result.signal}${result.signal === 'SIGKILL' ? ` (timeout ${Math.round(timeoutMs / 1000)} s?)` : ''}` : `exited ${String(result.code)}`;
+    throw new StepError('dependencies', 'DependencyInstallFailed', `composer install ${why}:\n${output}`);
+  }
+  return { ran: true, ms: Date.now() - started, output };
+}
