@@ -63,11 +63,12 @@ export class SiteReconciler {
   async reconcile(name: string): Promise<ReconcileOutcome> {
     const site = (await this.store.get('Site', name)) as Site | undefined;
     if (!site) return 'noop';
-    const latest = (await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined;
+    // status.fence is raised in the transaction that issues a command: at 0 this incarnation has none.
+    const latest = site.status.fence > 0 ? ((await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined) : undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
-    // Only binding (scheduling, or checking spec.nodeName) needs every node.
-    const nodes = site.status.nodeName ? [] : await this.schedulable();
+    // Only binding needs nodes: the one spec.nodeName pins, or every node for the scheduler.
+    const nodes = site.status.nodeName ? [] : site.spec.nodeName ? (node ? [nodeView(node, 0)] : []) : await this.schedulable();
     const observation: SiteObservation = {
       site,
       latestCommand: latest ? commandView(latest) : undefined,
@@ -101,14 +102,22 @@ export class SiteReconciler {
       let site = (await tx.get('Site', observed.metadata.name, { lock: true })) as Site | undefined;
       if (!site || site.metadata.resourceVersion !== observed.metadata.resourceVersion) return 'noop';
       // Preparatory steps (finalizer, binding) are followed by the planner's next step in the same
-      // transaction: a new site goes from created to "command issued" in one commit, not three.
+      // transaction: a new site goes from created to "command issued" in one commit, not three,
+      // and the site row is written once (by issueCommand, or at the end).
+      let dirty = false;
+      const writeSite = async (): Promise<void> => {
+        if (dirty && site) await tx.update(site, writeOf(site), now);
+        dirty = false;
+      };
       for (let next: SiteAction = action; ; ) {
         switch (next.type) {
           case 'addFinalizer':
-            site = (await tx.update(site, { ...writeOf(site), finalizers: [...site.metadata.finalizers, SITE_FINALIZER] }, now)) as Site;
+            site = { ...site, metadata: { ...site.metadata, finalizers: [...site.metadata.finalizers, SITE_FINALIZER] } };
+            dirty = true;
             break;
           case 'bind':
-            site = (await this.writeStatus(tx, site, { ...site.status, nodeName: next.nodeName }, now)) as Site;
+            site = { ...site, status: { ...site.status, nodeName: next.nodeName } };
+            dirty = true;
             await recordEvent(tx, site, 'Normal', 'Scheduled', `bound to node ${next.nodeName}`, now);
             break;
           case 'removeFinalizer': {
@@ -119,7 +128,10 @@ export class SiteReconciler {
           }
           case 'issue': {
             const node = site.status.nodeName || site.spec.nodeName;
-            if (!node) return 'wrote';
+            if (!node) {
+              await writeSite();
+              return 'wrote';
+            }
             await issueCommand(tx, site, node, next.operation, next.phase, now);
             return 'issued';
           }
@@ -143,7 +155,10 @@ export class SiteReconciler {
         const boundName = site.status.nodeName || site.spec.nodeName;
         next = planSite({ ...observation, site, node: observation.node ?? observation.nodes.find((n) => n.name === boundName) });
         // Anything else (a wait, say) is reported by the next pass, which our own write wakes.
-        if (next.type !== 'addFinalizer' && next.type !== 'bind' && next.type !== 'issue') return 'wrote';
+        if (next.type !== 'addFinalizer' && next.type !== 'bind' && next.type !== 'issue') {
+          await writeSite();
+          return 'wrote';
+        }
       }
     });
     if (outcome === 'issued') faultPoint('after-command-commit');

@@ -20,12 +20,6 @@ export async function recordEvent(
   const digest = createHash('sha256').update(`${involved.metadata.uid}\0${type}\0${reason}\0${message}`).digest('hex').slice(0, 12);
   const name = `${involved.metadata.name}.${digest}`;
   const at = now.toISOString();
-  const existing = await tx.get('Event', name, { lock: true });
-  if (existing) {
-    const body = existing.spec as EventBody;
-    const spec: EventBody = { ...body, count: body.count + 1, lastTimestamp: at };
-    return tx.update(existing, { ...writeOf(existing), spec }, now);
-  }
   const spec: EventBody = {
     type,
     reason,
@@ -35,10 +29,12 @@ export async function recordEvent(
     firstTimestamp: at,
     lastTimestamp: at,
   };
-  const created = await tx.create(
-    { kind: 'Event', name, labels: {}, annotations: {}, finalizers: [], spec, status: {}, generation: 1 },
-    now,
-  );
-  if (!created) throw new Error(`event ${name} appeared concurrently`);
-  return created;
+  // Most events are new (their message names a fence, a generation, a release): try the insert
+  // first, one round trip; a repeat finds the name taken and counts up the existing one.
+  const created = await tx.create({ kind: 'Event', name, labels: {}, annotations: {}, finalizers: [], spec, status: {}, generation: 1 }, now);
+  if (created) return created;
+  const existing = await tx.get('Event', name, { lock: true });
+  if (!existing) throw new Error(`event ${name} exists and does not: it was deleted concurrently`);
+  const body = existing.spec as EventBody;
+  return tx.update(existing, { ...writeOf(existing), spec: { ...body, count: body.count + 1, lastTimestamp: at } }, now);
 }

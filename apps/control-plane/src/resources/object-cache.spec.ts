@@ -53,3 +53,14 @@ describe('ObjectCache (the optimistic write path hint)', () => {
     expect(cache.get('Node', 'c')).toBeUndefined();
   });
 });
+
+describe('ObjectCache kinds', () => {
+  it('holds only what users write through the API, not Events or Commands', () => {
+    const cache = new ObjectCache();
+    cache.remember({ ...site('e', '1'), kind: 'Event' });
+    cache.remember({ ...site('c', '2'), kind: 'Command' });
+    cache.remember({ ...site('n', '3'), kind: 'Node' });
+    expect(cache.size).toBe(1);
+    expect(cache.get('Node', 'n')?.metadata.resourceVersion).toBe('3');
+  });
+});

@@ -139,6 +139,8 @@ function fromRaw(raw: RawRow): Resource {
  * entries go first. Objects go in as frozen copies: nobody holding one can change the cache.
  */
 export class ObjectCache {
+  /** The kinds users write through the API; Events and Commands are only written by the control plane. */
+  private static readonly KINDS: ReadonlySet<KindName> = new Set<KindName>(['Node', 'Site', 'Backup', 'Restore']);
   private readonly objects = new Map<string, Resource>();
 
   constructor(private readonly capacity = 10_000) {}
@@ -153,6 +155,7 @@ export class ObjectCache {
 
   /** Keeps `object` unless a newer version of it is cached already (concurrent readers may arrive late). */
   remember(object: Resource): void {
+    if (!ObjectCache.KINDS.has(object.kind)) return;
     const key = ObjectCache.key(object.kind, object.metadata.name);
     const cached = this.objects.get(key);
     if (cached && BigInt(cached.metadata.resourceVersion) >= BigInt(object.metadata.resourceVersion)) return;
