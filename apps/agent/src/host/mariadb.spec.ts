@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alterPasswordsSql, authClause, clientArgv, grantDrift, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
+import { alterPasswordsSql, authClause, clientArgv, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
 
 describe('mariadb', () => {
   it('quotes strings and identifiers', () => {
@@ -47,21 +47,5 @@ describe('mariadb', () => {
     expect(provisionSql('site_ax9z0k1m', 'pw', ['pending'])).toContain(
       "ALTER USER 'site_ax9z0k1m'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('pw') OR mysql_native_password USING PASSWORD('pending');",
     );
-  });
-});
-
-describe('grantDrift', () => {
-  const usage = "GRANT USAGE ON *.* TO `site_ab12cd34`@`localhost` IDENTIFIED VIA unix_socket OR mysql_native_password USING '*HASH'";
-  const own = 'GRANT ALL PRIVILEGES ON `site_ab12cd34`.* TO `site_ab12cd34`@`localhost`';
-  it('expects exactly the login and ALL on its own database', () => {
-    expect(grantDrift('site_ab12cd34', [usage, own].join('\n'))).toEqual([]);
-  });
-  it('names an extra grant without the authentication part', () => {
-    const drift = grantDrift('site_ab12cd34', [usage, own, 'GRANT SELECT ON `site_zz99zz99`.* TO `site_ab12cd34`@`localhost`'].join('\n'));
-    expect(drift).toEqual(['database user site_ab12cd34 has an unexpected grant (SELECT ON `site_zz99zz99`.*)']);
-    expect(drift.join()).not.toContain('HASH');
-  });
-  it('notices a missing grant on its own database', () => {
-    expect(grantDrift('site_ab12cd34', usage)).toEqual(['database user site_ab12cd34 lacks ALL PRIVILEGES on its database']);
   });
 });

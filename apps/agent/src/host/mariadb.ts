@@ -81,28 +81,6 @@ export async function userGrants(command: readonly string[], name: string): Prom
   return runSql(command, `SHOW GRANTS FOR ${sqlString(account)}@'localhost';`, []);
 }
 
-/**
- * Drift in a site user's grants: exactly USAGE on *.* (its login) and ALL PRIVILEGES on its own
- * database are expected. Lines name only the object of a grant, never the authentication part.
- */
-export function grantDrift(name: string, showGrants: string): string[] {
-  const found: string[] = [];
-  let own = false;
-  for (const line of showGrants.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('GRANT '))) {
-    const match = /^GRANT (.+?) ON (\S+) TO /.exec(line);
-    const privileges = match?.[1] ?? '?';
-    const object = match?.[2] ?? '?';
-    if (object === '*.*' && privileges === 'USAGE') continue;
-    if (object === `\`${name}\`.*` && privileges === 'ALL PRIVILEGES') {
-      own = true;
-      continue;
-    }
-    found.push(`database user ${name} has an unexpected grant (${privileges.slice(0, 60)} ON ${object.slice(0, 80)})`);
-  }
-  if (!own) found.push(`database user ${name} lacks ALL PRIVILEGES on its database`);
-  return found;
-}
-
 /** argv of the admin client for a script on stdin: batch mode, no column names. Never any SQL in argv. */
 export function clientArgv(command: readonly string[]): string[] {
   return [...command, '--batch', '--skip-column-names'];
