@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alterPasswordsSql, authClause, clientArgv, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
+import { alterPasswordsSql, authClause, clientArgv, parsePresence, presenceSql, provisionSql, removeSql, revokeExtraGrantsSql, sqlIdentifier, sqlString } from './mariadb.js';
 
 describe('mariadb', () => {
   it('quotes strings and identifiers', () => {
@@ -47,5 +47,26 @@ describe('mariadb', () => {
     expect(provisionSql('site_ax9z0k1m', 'pw', ['pending'])).toContain(
       "ALTER USER 'site_ax9z0k1m'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('pw') OR mysql_native_password USING PASSWORD('pending');",
     );
+  });
+});
+
+describe('revokeExtraGrantsSql', () => {
+  const to = 'TO `site_ab12cd34`@`localhost`';
+  const usage = `GRANT USAGE ON *.* ${to} IDENTIFIED VIA unix_socket OR mysql_native_password USING '*HASH'`;
+  const own = `GRANT ALL PRIVILEGES ON \`site_ab12cd34\`.* ${to}`;
+  const from = "FROM 'site_ab12cd34'@'localhost';";
+  const cases: Array<[string, string[], string[]]> = [
+    ['the login and ALL on its own database: nothing to revoke', [usage, own], []],
+    ["a grant on another site's database", [usage, own, `GRANT SELECT, INSERT ON \`site_zz99zz99\`.* ${to}`], [`REVOKE SELECT, INSERT ON \`site_zz99zz99\`.* ${from}`]],
+    ['a global privilege', [usage, own, `GRANT PROCESS, RELOAD ON *.* ${to}`], [`REVOKE PROCESS, RELOAD ON *.* ${from}`]],
+    ['a column privilege', [usage, own, `GRANT SELECT (\`user_pass\`), UPDATE ON \`site_zz99zz99\`.\`wp_users\` ${to}`], [`REVOKE SELECT (\`user_pass\`), UPDATE ON \`site_zz99zz99\`.\`wp_users\` ${from}`]],
+    ['the grant option on its own database (the privileges stay)', [usage, `${own} WITH GRANT OPTION`], [`REVOKE GRANT OPTION ON \`site_ab12cd34\`.* ${from}`]],
+    ['a line in an unknown shape is left alone', [usage, own, `GRANT SELECT ON \`we\`\`ird\`.* ${to}`, 'GRANT `some_role` TO `site_ab12cd34`@`localhost`'], []],
+  ];
+  it.each(cases)('%s', (_name, grants, statements) => {
+    expect(revokeExtraGrantsSql('site_ab12cd34', grants.join('\n'))).toBe(statements.length > 0 ? `${statements.join('\n')}\n` : '');
+  });
+  it('never carries the authentication part', () => {
+    expect(revokeExtraGrantsSql('site_ab12cd34', [usage.replace('USAGE', 'USAGE, PROCESS'), own].join('\n'))).not.toContain('HASH');
   });
 });

@@ -81,6 +81,31 @@ export async function userGrants(command: readonly string[], name: string): Prom
   return runSql(command, `SHOW GRANTS FOR ${sqlString(account)}@'localhost';`, []);
 }
 
+/** `db`.`table`, `db`.*, *.*: an object as SHOW GRANTS prints it (no doubled backticks: those lines are left alone). */
+const GRANT_OBJECT = /^(\*|`[^`]+`)\.(\*|`[^`]+`)$/;
+/** Privilege lists as SHOW GRANTS prints them, column privileges included: SELECT, UPDATE (`col`), ... */
+const GRANT_PRIVILEGES = /^[A-Z][A-Z ]*( \(`[^`]+`(, `[^`]+`)*\))?(, [A-Z][A-Z ]*( \(`[^`]+`(, `[^`]+`)*\))?)*$/;
+
+/**
+ * REVOKE statements (one per line) that bring the site user back to exactly its login (USAGE on
+ * *.*) and ALL PRIVILEGES on its own database: grants and grant options added by hand go. Only
+ * lines in the exact shape MariaDB prints are turned into SQL; anything else is left alone.
+ */
+export function revokeExtraGrantsSql(name: string, showGrants: string): string {
+  const own = `${sqlIdentifier(name)}.*`;
+  const statements: string[] = [];
+  for (const line of showGrants.split('\n').map((l) => l.trim())) {
+    const match = /^GRANT (.+?) ON (\S+) TO \S+(?: IDENTIFIED .*?)?( WITH GRANT OPTION)?$/.exec(line);
+    if (!match) continue;
+    const [, privileges = '', object = '', grantOption] = match;
+    if (!GRANT_OBJECT.test(object) || !GRANT_PRIVILEGES.test(privileges)) continue;
+    const expected = (object === '*.*' && privileges === 'USAGE') || (object === own && privileges === 'ALL PRIVILEGES');
+    if (!expected) statements.push(`REVOKE ${privileges} ON ${object} FROM ${account(name)};`);
+    if (grantOption) statements.push(`REVOKE GRANT OPTION ON ${object} FROM ${account(name)};`);
+  }
+  return statements.length > 0 ? `${statements.join('\n')}\n` : '';
+}
+
 /** argv of the admin client for a script on stdin: batch mode, no column names. Never any SQL in argv. */
 export function clientArgv(command: readonly string[]): string[] {
   return [...command, '--batch', '--skip-column-names'];
@@ -100,6 +125,9 @@ export async function ensureDatabase(command: readonly string[], name: string, p
   const before = parsePresence(rows[0] ?? '');
   const after = parsePresence(rows[rows.length - 1] ?? '');
   if (!after.database || !after.user) throw new Error(`database or user ${name} missing after CREATE`);
+  // Grants added by hand are drift a converge puts back, like any other.
+  const revoke = revokeExtraGrantsSql(name, await userGrants(command, name));
+  if (revoke) await runSql(command, revoke, []);
   return { created: !before.database };
 }
 

@@ -6,7 +6,7 @@ import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { run } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { exec } from './exec.js';
+import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
 import { ensureServerBlock, NginxConfigError } from './nginx.js';
 import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
@@ -172,6 +172,13 @@ describe('SiteHost on real nginx, PHP-FPM, MariaDB and cgroups', () => {
     } finally {
       await host.provision(A, QUIET);
     }
+    expect(await host.fingerprints(A.name, A.id)).toEqual(before);
+
+    // A grant added by hand (A's user reading B's database) is drift too, and a converge revokes it.
+    await execOk([...settings.mariadb.command, '--batch'], { input: `GRANT SELECT ON \`${account(B)}\`.* TO '${account(A)}'@'localhost';\n` });
+    const granted = await host.fingerprints(A.name, A.id);
+    expect(Object.keys(before).filter((key) => granted[key] !== before[key])).toEqual(['database.grants']);
+    await host.provision(A, QUIET);
     expect(await host.fingerprints(A.name, A.id)).toEqual(before);
     // B's are its own.
     expect((await host.fingerprints(B.name, B.id))['user.uid']).not.toBe(before['user.uid']);
