@@ -49,7 +49,6 @@ function floorConfig(name: string): SiteConfig {
     wordpress: { version: '6.1', title: `Bench ${name}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
     resources: { cpuPercent: 100, memoryMib: 512 },
     keepReleases: 5,
-    driftPolicy: 'Observe',
   };
 }
 

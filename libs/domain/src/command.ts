@@ -15,6 +15,7 @@ export const COMMAND_OPERATIONS = [
   'RestoreSite',
   'RotateCredentials',
   'CheckDrift',
+  'RemediateDrift',
 ] as const;
 export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
 

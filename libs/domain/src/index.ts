@@ -199,6 +199,7 @@ export {
 export { NONE, buildTable, tableCells, tableColumnDefinitions, toWireObject, type TableColumnDefinition, type TableInclude } from './table.js';
 export { humanAge } from './human-age.js';
 export {
+  FINGERPRINTS_MEANING,
   IN_FLIGHT_COMMAND_STATES,
   OPERATION_PHASE,
   OPERATION_REASONS,
@@ -208,6 +209,7 @@ export {
   pickNode,
   planNode,
   planSite,
+  remediationDue,
   stalledCommand,
   type CommandView,
   type NodeAction,
@@ -216,3 +218,14 @@ export {
   type SiteAction,
   type SiteObservation,
 } from './planner/index.js';
+export {
+  FINGERPRINT_DIGEST_PATTERN,
+  FINGERPRINT_ITEMS,
+  FINGERPRINT_KEY_PATTERN,
+  appliedFingerprints,
+  compareFingerprints,
+  driftFindings,
+  wellFormedFingerprints,
+  type DriftObservation,
+  type Fingerprints,
+} from './drift.js';

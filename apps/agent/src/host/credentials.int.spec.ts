@@ -58,7 +58,6 @@ const S: SiteConfig = {
   wordpress: { version: '6.1', title: `Rotation ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
   resources: { cpuPercent: 100, memoryMib: 384 },
   keepReleases: 3,
-  driftPolicy: 'Observe',
 };
 const account = `site_${id}`;
 const domain = S.domains[0] ?? '';

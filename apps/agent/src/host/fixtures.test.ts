@@ -26,7 +26,6 @@ export function siteConfig(overrides: Partial<SiteConfig> = {}): SiteConfig {
     wordpress: { version: '6.1', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
     resources: { cpuPercent: 50, memoryMib: 512 },
     keepReleases: 5,
-    driftPolicy: 'Observe',
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alterPasswordsSql, authClause, clientArgv, grantDrift, parsePresence, presenceSql, provisionSql, removeSql, sqlIdentifier, sqlString } from './mariadb.js';
+import { alterPasswordsSql, authClause, clientArgv, parsePresence, presenceSql, provisionSql, removeSql, revokeExtraGrantsSql, sqlIdentifier, sqlString } from './mariadb.js';
 
 describe('mariadb', () => {
   it('quotes strings and identifiers', () => {
@@ -50,18 +50,23 @@ describe('mariadb', () => {
   });
 });
 
-describe('grantDrift', () => {
-  const usage = "GRANT USAGE ON *.* TO `site_ab12cd34`@`localhost` IDENTIFIED VIA unix_socket OR mysql_native_password USING '*HASH'";
-  const own = 'GRANT ALL PRIVILEGES ON `site_ab12cd34`.* TO `site_ab12cd34`@`localhost`';
-  it('expects exactly the login and ALL on its own database', () => {
-    expect(grantDrift('site_ab12cd34', [usage, own].join('\n'))).toEqual([]);
+describe('revokeExtraGrantsSql', () => {
+  const to = 'TO `site_ab12cd34`@`localhost`';
+  const usage = `GRANT USAGE ON *.* ${to} IDENTIFIED VIA unix_socket OR mysql_native_password USING '*HASH'`;
+  const own = `GRANT ALL PRIVILEGES ON \`site_ab12cd34\`.* ${to}`;
+  const from = "FROM 'site_ab12cd34'@'localhost';";
+  const cases: Array<[string, string[], string[]]> = [
+    ['the login and ALL on its own database: nothing to revoke', [usage, own], []],
+    ["a grant on another site's database", [usage, own, `GRANT SELECT, INSERT ON \`site_zz99zz99\`.* ${to}`], [`REVOKE SELECT, INSERT ON \`site_zz99zz99\`.* ${from}`]],
+    ['a global privilege', [usage, own, `GRANT PROCESS, RELOAD ON *.* ${to}`], [`REVOKE PROCESS, RELOAD ON *.* ${from}`]],
+    ['a column privilege', [usage, own, `GRANT SELECT (\`user_pass\`), UPDATE ON \`site_zz99zz99\`.\`wp_users\` ${to}`], [`REVOKE SELECT (\`user_pass\`), UPDATE ON \`site_zz99zz99\`.\`wp_users\` ${from}`]],
+    ['the grant option on its own database (the privileges stay)', [usage, `${own} WITH GRANT OPTION`], [`REVOKE GRANT OPTION ON \`site_ab12cd34\`.* ${from}`]],
+    ['a line in an unknown shape is left alone', [usage, own, `GRANT SELECT ON \`we\`\`ird\`.* ${to}`, 'GRANT `some_role` TO `site_ab12cd34`@`localhost`'], []],
+  ];
+  it.each(cases)('%s', (_name, grants, statements) => {
+    expect(revokeExtraGrantsSql('site_ab12cd34', grants.join('\n'))).toBe(statements.length > 0 ? `${statements.join('\n')}\n` : '');
   });
-  it('names an extra grant without the authentication part', () => {
-    const drift = grantDrift('site_ab12cd34', [usage, own, 'GRANT SELECT ON `site_zz99zz99`.* TO `site_ab12cd34`@`localhost`'].join('\n'));
-    expect(drift).toEqual(['database user site_ab12cd34 has an unexpected grant (SELECT ON `site_zz99zz99`.*)']);
-    expect(drift.join()).not.toContain('HASH');
-  });
-  it('notices a missing grant on its own database', () => {
-    expect(grantDrift('site_ab12cd34', usage)).toEqual(['database user site_ab12cd34 lacks ALL PRIVILEGES on its database']);
+  it('never carries the authentication part', () => {
+    expect(revokeExtraGrantsSql('site_ab12cd34', [usage.replace('USAGE', 'USAGE, PROCESS'), own].join('\n'))).not.toContain('HASH');
   });
 });

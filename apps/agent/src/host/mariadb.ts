@@ -81,26 +81,29 @@ export async function userGrants(command: readonly string[], name: string): Prom
   return runSql(command, `SHOW GRANTS FOR ${sqlString(account)}@'localhost';`, []);
 }
 
+/** `db`.`table`, `db`.*, *.*: an object as SHOW GRANTS prints it (no doubled backticks: those lines are left alone). */
+const GRANT_OBJECT = /^(\*|`[^`]+`)\.(\*|`[^`]+`)$/;
+/** Privilege lists as SHOW GRANTS prints them, column privileges included: SELECT, UPDATE (`col`), ... */
+const GRANT_PRIVILEGES = /^[A-Z][A-Z ]*( \(`[^`]+`(, `[^`]+`)*\))?(, [A-Z][A-Z ]*( \(`[^`]+`(, `[^`]+`)*\))?)*$/;
+
 /**
- * Drift in a site user's grants: exactly USAGE on *.* (its login) and ALL PRIVILEGES on its own
- * database are expected. Lines name only the object of a grant, never the authentication part.
+ * REVOKE statements (one per line) that bring the site user back to exactly its login (USAGE on
+ * *.*) and ALL PRIVILEGES on its own database: grants and grant options added by hand go. Only
+ * lines in the exact shape MariaDB prints are turned into SQL; anything else is left alone.
  */
-export function grantDrift(name: string, showGrants: string): string[] {
-  const found: string[] = [];
-  let own = false;
-  for (const line of showGrants.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('GRANT '))) {
-    const match = /^GRANT (.+?) ON (\S+) TO /.exec(line);
-    const privileges = match?.[1] ?? '?';
-    const object = match?.[2] ?? '?';
-    if (object === '*.*' && privileges === 'USAGE') continue;
-    if (object === `\`${name}\`.*` && privileges === 'ALL PRIVILEGES') {
-      own = true;
-      continue;
-    }
-    found.push(`database user ${name} has an unexpected grant (${privileges.slice(0, 60)} ON ${object.slice(0, 80)})`);
+export function revokeExtraGrantsSql(name: string, showGrants: string): string {
+  const own = `${sqlIdentifier(name)}.*`;
+  const statements: string[] = [];
+  for (const line of showGrants.split('\n').map((l) => l.trim())) {
+    const match = /^GRANT (.+?) ON (\S+) TO \S+(?: IDENTIFIED .*?)?( WITH GRANT OPTION)?$/.exec(line);
+    if (!match) continue;
+    const [, privileges = '', object = '', grantOption] = match;
+    if (!GRANT_OBJECT.test(object) || !GRANT_PRIVILEGES.test(privileges)) continue;
+    const expected = (object === '*.*' && privileges === 'USAGE') || (object === own && privileges === 'ALL PRIVILEGES');
+    if (!expected) statements.push(`REVOKE ${privileges} ON ${object} FROM ${account(name)};`);
+    if (grantOption) statements.push(`REVOKE GRANT OPTION ON ${object} FROM ${account(name)};`);
   }
-  if (!own) found.push(`database user ${name} lacks ALL PRIVILEGES on its database`);
-  return found;
+  return statements.length > 0 ? `${statements.join('\n')}\n` : '';
 }
 
 /** argv of the admin client for a script on stdin: batch mode, no column names. Never any SQL in argv. */
@@ -122,6 +125,9 @@ export async function ensureDatabase(command: readonly string[], name: string, p
   const before = parsePresence(rows[0] ?? '');
   const after = parsePresence(rows[rows.length - 1] ?? '');
   if (!after.database || !after.user) throw new Error(`database or user ${name} missing after CREATE`);
+  // Grants added by hand are drift a converge puts back, like any other.
+  const revoke = revokeExtraGrantsSql(name, await userGrants(command, name));
+  if (revoke) await runSql(command, revoke, []);
   return { created: !before.database };
 }
 

@@ -80,7 +80,6 @@ const SITE: SiteConfig = {
   wordpress: { version: '6.1', title: `Releases ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
   resources: { cpuPercent: 100, memoryMib: 384 },
   keepReleases: 3,
-  driftPolicy: 'Observe',
 };
 const domain = SITE.domains[0] ?? '';
 

@@ -6,7 +6,7 @@ import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { run } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { exec } from './exec.js';
+import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
 import { ensureServerBlock, NginxConfigError } from './nginx.js';
 import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
@@ -52,7 +52,6 @@ function siteConfig(name: string, id: string, title: string): SiteConfig {
     wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
     resources: { cpuPercent: 50, memoryMib: 256 },
     keepReleases: 3,
-    driftPolicy: 'Observe',
   };
 }
 
@@ -154,6 +153,35 @@ describe('SiteHost on real nginx, PHP-FPM, MariaDB and cgroups', () => {
         { name: B.name, id: B.id, currentRelease: readdirSync(pathsB.releases)[0] },
       ]),
     );
+  });
+
+  it('fingerprints what it manages: stable across a converge, an edit changes its item only, a converge puts it back', async () => {
+    const before = await host.fingerprints(A.name, A.id);
+    expect(Object.keys(before).sort()).toEqual(['database.grants', 'database.present', 'database.user', 'nginx.serverBlock', 'phpFpm.config', 'symlink.current', 'user.uid', 'wpConfig']);
+    for (const digest of Object.values(before)) expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    // wp-config.php holds the database password: only its digest leaves fingerprints().
+    expect(JSON.stringify(before)).not.toContain(readFileSync(pathsA.dbPasswordFile, 'utf8').trim());
+    await host.provision(A, QUIET);
+    expect(await host.fingerprints(A.name, A.id)).toEqual(before);
+
+    const block = readFileSync(pathsA.nginxFile, 'utf8');
+    writeFileSync(pathsA.nginxFile, `${block}# edited by hand\n`);
+    try {
+      const edited = await host.fingerprints(A.name, A.id);
+      expect(Object.keys(before).filter((key) => edited[key] !== before[key])).toEqual(['nginx.serverBlock']);
+    } finally {
+      await host.provision(A, QUIET);
+    }
+    expect(await host.fingerprints(A.name, A.id)).toEqual(before);
+
+    // A grant added by hand (A's user reading B's database) is drift too, and a converge revokes it.
+    await execOk([...settings.mariadb.command, '--batch'], { input: `GRANT SELECT ON \`${account(B)}\`.* TO '${account(A)}'@'localhost';\n` });
+    const granted = await host.fingerprints(A.name, A.id);
+    expect(Object.keys(before).filter((key) => granted[key] !== before[key])).toEqual(['database.grants']);
+    await host.provision(A, QUIET);
+    expect(await host.fingerprints(A.name, A.id)).toEqual(before);
+    // B's are its own.
+    expect((await host.fingerprints(B.name, B.id))['user.uid']).not.toBe(before['user.uid']);
   });
 
   it("A's Linux user cannot read B's files", async () => {

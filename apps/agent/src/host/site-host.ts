@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { lstat, mkdir, readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { SiteCgroup } from './cgroup.js';
@@ -8,7 +8,8 @@ import { messageOf, redact, StepError } from './errors.js';
 import { ensureDir, ensureFile, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
 import { checkRelease, reloadMaster } from './health.js';
 import { pendingPasswordFile, ROTATION_GRACE_MS, rotationPasswords, tryLogin } from './credentials.js';
-import { databasePresence, ensureDatabase, grantDrift, removeDatabase, setPasswords, userGrants } from './mariadb.js';
+import { fingerprintsOf } from './fingerprints.js';
+import { databasePresence, ensureDatabase, removeDatabase, setPasswords, userGrants } from './mariadb.js';
 import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
 import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
@@ -16,7 +17,7 @@ import { checkGitSource, checkReleaseName, commitRelease, discardRelease, fetchG
 import { ensureSecret } from './secrets.js';
 import type { HostSettings } from './settings.js';
 import { defaultTemplatesDir, loadTemplate, TemplateError } from './template.js';
-import { ensureUser, groupNameOf, removeUser, requireUser } from './users.js';
+import { ensureUser, groupNameOf, lookupUser, removeUser, requireUser } from './users.js';
 import { waitFor200 } from './verify.js';
 import { currentRelease, ensureInstalled, ensureRelease, generateSalts, isSalts, randomString, renderWpConfig } from './wordpress.js';
 
@@ -101,38 +102,46 @@ export class SiteHost {
   }
 
   /**
-   * Drift: what on the node differs from what `site` renders to (the server block, the PHP-FPM
-   * configuration, the `current` symlink, the Linux user and its UID, the database and its user).
-   * Short, secret-free lines; empty when nothing drifted. wp-config.php holds secrets and is
-   * compared by content, never quoted.
+   * Fingerprints of everything the agent manages for the site (see fingerprints.ts): the server
+   * block, the PHP-FPM configuration, wp-config.php (a digest only: it holds secrets), `current`,
+   * the Linux user and the tree's owner, the database, its user and that user's grants. Only reads;
+   * the control plane compares them with what the site's last converge left.
    */
-  async drift(site: SiteConfig): Promise<string[]> {
-    const plan = planSite(site);
-    const paths = sitePaths(this.settings, plan.name, plan.id);
-    const found: string[] = [];
-    const read = (path: string) => readFile(path, 'utf8').catch(() => undefined);
-    const block = renderServerBlock(loadTemplate(this.templatesDir, 'nginx/site.conf'), plan, paths, this.settings.nginx.listen);
-    const onDisk = await read(paths.nginxFile);
-    if (onDisk === undefined) found.push(`nginx server block ${basename(paths.nginxFile)} is missing`);
-    else if (onDisk !== block) found.push(`nginx server block ${basename(paths.nginxFile)} differs from its template`);
-    const web = await requireUser(this.settings.nginx.user).catch(() => undefined);
-    if (web) {
-      const fpm = renderFpmConfig({ global: loadTemplate(this.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(this.templatesDir, 'php-fpm/pool.conf') }, plan, paths, await groupNameOf(web.gid));
-      const fpmOnDisk = await read(paths.fpmConfig);
-      if (fpmOnDisk === undefined) found.push('PHP-FPM configuration is missing');
-      else if (fpmOnDisk !== fpm) found.push('PHP-FPM configuration differs from its template');
-    }
-    const owner = await requireUser(plan.account).catch(() => undefined);
-    const tree = await stat(paths.root).catch(() => undefined);
-    if (!owner) found.push(`Linux user ${plan.account} is missing`);
-    else if (tree && tree.uid !== owner.uid) found.push(`Linux user ${plan.account} has UID ${owner.uid}, but the site tree belongs to UID ${tree.uid}`);
-    const current = await readlink(paths.current).catch(() => undefined);
-    if (current === undefined || !/^releases\/\d{8}T\d{6}Z$/.test(current)) found.push('the current symlink is missing or points outside releases/');
-    const database = await this.databasePresent(plan.id).catch(() => ({ database: false, user: false }));
-    if (!database.database) found.push(`database ${plan.account} is missing`);
-    if (!database.user) found.push(`database user ${plan.account} is missing`);
-    else found.push(...grantDrift(plan.account, await userGrants(this.settings.mariadb.command, plan.account).catch(() => '')));
-    return found;
+  async fingerprints(name: string, id: string): Promise<Record<string, string>> {
+    const paths = sitePaths(this.settings, checkName(name), checkId(id));
+    const account = accountName(id);
+    const read = (path: string) => readIfExists(path).catch(() => undefined);
+    const wpConfig = async () => {
+      const [content, meta] = await Promise.all([read(paths.wpConfig), lstat(paths.wpConfig).catch(() => undefined)]);
+      return content === undefined || !meta ? undefined : { content, mode: meta.mode, uid: meta.uid, gid: meta.gid };
+    };
+    const user = async () => {
+      const owner = await lookupUser(account).catch(() => undefined);
+      return owner && { uid: owner.uid, treeUid: (await stat(paths.root).catch(() => undefined))?.uid };
+    };
+    const database = async () => {
+      const presence = await this.databasePresent(id).catch(() => ({ database: false, user: false }));
+      const grants = presence.user ? await userGrants(this.settings.mariadb.command, account).catch(() => undefined) : undefined;
+      return { ...presence, grants };
+    };
+    const [serverBlock, fpmConfig, wp, currentTarget, owner, db] = await Promise.all([
+      read(paths.nginxFile),
+      read(paths.fpmConfig),
+      wpConfig(),
+      readlink(paths.current).catch(() => undefined),
+      user(),
+      database(),
+    ]);
+    return fingerprintsOf({
+      ...(serverBlock !== undefined ? { serverBlock } : {}),
+      ...(fpmConfig !== undefined ? { fpmConfig } : {}),
+      ...(wp ? { wpConfig: wp } : {}),
+      ...(currentTarget !== undefined ? { currentTarget } : {}),
+      ...(owner ? { user: owner } : {}),
+      database: db.database,
+      databaseUser: db.user,
+      ...(db.grants !== undefined ? { grants: db.grants } : {}),
+    });
   }
 
   async provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
@@ -551,7 +560,7 @@ export class SiteHost {
     await Promise.all(names.map((name) => stopMaster(join(dir, name, 'php-fpm.pid'), join(dir, name, 'php-fpm.conf'))));
   }
 
-  /** Is the database of `id` there (for tests and drift checks). */
+  /** Is the database of `id` there (for tests and fingerprints). */
   async databasePresent(id: string): Promise<{ database: boolean; user: boolean }> {
     return databasePresence(this.settings.mariadb.command, accountName(id));
   }

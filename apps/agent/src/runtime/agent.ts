@@ -2,7 +2,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@pressluft/platform';
-import { Command, CommandEvent, Heartbeat, NodeReport, type CommandRef, type SiteConfig } from '@pressluft/proto';
+import { Command, CommandEvent, Heartbeat, NodeReport, type CommandRef, type SiteConfig, type SiteState } from '@pressluft/proto';
+import { ROLLBACK_ITEMS, ROTATION_ITEMS, pickItems } from '../host/fingerprints.js';
 import type { FenceStore } from './fence-store.js';
 
 /** Reports a running step: progress also keeps the JetStream message alive. */
@@ -23,7 +24,8 @@ export interface SiteOperations {
   rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<Releases>;
   releases(name: string): Promise<{ current: string | undefined; releases: string[] }>;
   rotateDatabasePassword(name: string, id: string, report: StepReporter): Promise<{ rotatedAt: string }>;
-  drift(site: SiteConfig): Promise<string[]>;
+  /** item -> sha256 hex of everything the node manages for the site (reads only). */
+  fingerprints(name: string, id: string): Promise<Record<string, string>>;
   remove(name: string, id: string, report: StepReporter): Promise<void>;
   observe(): Promise<ReadonlyArray<{ name: string; id: string; currentRelease: string }>>;
 }
@@ -69,7 +71,7 @@ interface NamedFailure {
 
 const ATTEMPT_STRIDE = 1_000_000;
 
-/** For converges nobody watches step by step (resume after a restart, drift remediation). */
+/** For converges nobody watches step by step (resume after a restart). */
 const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
 
 /**
@@ -86,8 +88,8 @@ export class Agent {
   private timers: NodeJS.Timeout[] = [];
   private running = false;
   private readonly perSite = new Map<string, Promise<void>>();
-  /** Each site's newest drift finding (empty: none). */
-  private readonly lastDrift = new Map<string, string[]>();
+  /** Commands scheduled per site so far: fingerprints taken while this moved describe no settled state. */
+  private readonly scheduled = new Map<string, number>();
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -183,6 +185,7 @@ export class Agent {
       return;
     }
     const site = command.ref?.site ?? '';
+    this.scheduled.set(site, (this.scheduled.get(site) ?? 0) + 1);
     const previous = this.perSite.get(site) ?? Promise.resolve();
     const next = previous
       .then(() => this.slot(() => this.handle(message, command)))
@@ -269,31 +272,33 @@ export class Agent {
           const needsRelease = releaseSourceChanged(before, config) || (payload.$case === 'provisionSite' && before === undefined && Boolean(config.git?.url));
           const deployed = needsRelease ? await this.options.host.deploy(config, reporter) : undefined;
           fences.saveAppliedConfig(ref.site, config);
-          const site = deployed ?? (await this.releasesOf(ref.site));
-          await send({ $case: 'succeeded', value: { message: `site serves ${result.url} from release ${site?.currentRelease ?? result.currentRelease} (${Date.now() - started} ms)`, site } });
+          const releases = deployed ?? (await this.releasesOf(ref.site));
+          // What this converge left is what the control plane expects from now on.
+          const site = await this.siteState(ref.site, siteId, releases, undefined);
+          await send({ $case: 'succeeded', value: { message: `site serves ${result.url} from release ${releases?.currentRelease ?? result.currentRelease} (${Date.now() - started} ms)`, site } });
           break;
         }
         case 'checkDrift': {
-          const config = fences.appliedConfigs().get(ref.site);
-          if (!config) throw failure('SiteNotApplied', `site ${ref.site} has no applied configuration on ${node}`);
-          const found = await this.checkDrift(config);
-          await send({ $case: 'succeeded', value: { message: found.length > 0 ? `drift: ${found.join('; ').slice(0, 3000)}` : 'no drift' } });
+          // The node only looks; the control plane compares with what it expects.
+          const site = await this.siteState(ref.site, siteId, await this.releasesOf(ref.site), undefined);
+          await send({ $case: 'succeeded', value: { message: `${Object.keys(site.fingerprints).length} items fingerprinted`, site } });
           break;
         }
         case 'rotateCredentials': {
           const { rotatedAt } = await this.options.host.rotateDatabasePassword(ref.site, siteId, reporter);
-          await send({ $case: 'succeeded', value: { message: `database password of the site rotated at ${rotatedAt} (${Date.now() - started} ms)` } });
+          const site = await this.siteState(ref.site, siteId, await this.releasesOf(ref.site), ROTATION_ITEMS);
+          await send({ $case: 'succeeded', value: { message: `database password of the site rotated at ${rotatedAt} (${Date.now() - started} ms)`, site } });
           break;
         }
         case 'rollbackSite': {
-          const site = await this.options.host.rollbackTo(ref.site, siteId, payload.value.release || undefined, reporter);
-          await send({ $case: 'succeeded', value: { message: `site serves release ${site.currentRelease} again (${Date.now() - started} ms)`, site } });
+          const releases = await this.options.host.rollbackTo(ref.site, siteId, payload.value.release || undefined, reporter);
+          const site = await this.siteState(ref.site, siteId, releases, ROLLBACK_ITEMS);
+          await send({ $case: 'succeeded', value: { message: `site serves release ${releases.currentRelease} again (${Date.now() - started} ms)`, site } });
           break;
         }
         case 'deleteSite':
           await this.options.host.remove(ref.site, siteId, reporter);
           fences.dropAppliedConfig(ref.site);
-          this.lastDrift.delete(ref.site);
           deleted = true;
           await send({ $case: 'succeeded', value: { message: `site removed from ${node} (${Date.now() - started} ms)` } });
           break;
@@ -310,28 +315,18 @@ export class Agent {
     void this.report().catch(() => undefined);
   }
 
-  private async checkDrift(config: SiteConfig): Promise<string[]> {
-    const found = await this.options.host.drift(config).catch((error: unknown) => [`drift check failed: ${asFailure(error).message.slice(0, 200)}`]);
-    this.lastDrift.set(config.name, found);
-    return found;
-  }
-
-  /** Converges a drifted site to what it last applied (policy Remediate), queued behind its commands. */
-  private remediate(site: string, config: SiteConfig, drift: readonly string[]): void {
-    const { logger } = this.options;
-    const previous = this.perSite.get(site) ?? Promise.resolve();
-    const next = previous
-      .then(async () => {
-        logger.warn({ site, drift }, 'agent: drift found; remediating (policy Remediate)');
-        await this.options.host.provision(config, QUIET);
-        await this.checkDrift(config);
-        await this.report();
-      })
-      .catch((error: unknown) => logger.warn({ site, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: remediation failed'))
-      .finally(() => {
-        if (this.perSite.get(site) === next) this.perSite.delete(site);
-      });
-    this.perSite.set(site, next);
+  /**
+   * The site after a command: its releases and fingerprints. `items`: only those (a partial
+   * converge); undefined: all of them. A fingerprinting failure sends a complete empty set, which
+   * makes the control plane expect nothing rather than something stale.
+   */
+  private async siteState(site: string, id: string, releases: Releases | undefined, items: readonly string[] | undefined): Promise<SiteState> {
+    const all = await this.options.host.fingerprints(site, id).catch((error: unknown) => {
+      this.options.logger.warn({ site, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: fingerprinting the site failed');
+      return undefined;
+    });
+    const fingerprints = all === undefined ? {} : items ? pickItems(all, items) : all;
+    return { currentRelease: releases?.currentRelease ?? '', releases: releases?.releases ?? [], fingerprints, fingerprintsComplete: all === undefined || items === undefined };
   }
 
   private async releasesOf(site: string): Promise<Releases | undefined> {
@@ -355,24 +350,20 @@ export class Agent {
   }
 
   /**
-   * A NodeReport: capacity, and per site its fence, current release and drift (what differs from
-   * the configuration the node last applied). A drifted site whose policy is Remediate is
-   * converged back right away, in order with the site's commands; the next report says whether
-   * that cleared it.
+   * A NodeReport: capacity, and per site its fence, current release and fingerprints (what the
+   * control plane compares with what it expects). A site a command is working on, or gets one
+   * while it is fingerprinted, is reported without fingerprints: changes in flight are not drift.
    */
   private async report(): Promise<void> {
     const observed = await this.options.host.observe();
     const fences = this.options.fences.sites();
-    const applied = this.options.fences.appliedConfigs();
+    const sites = [];
     for (const site of observed) {
-      const config = applied.get(site.name);
-      // A site a command (or a remediation) is working on keeps its last finding: changes in
-      // flight are not drift.
-      if (!config || this.perSite.has(site.name)) continue;
-      const found = await this.checkDrift(config);
-      if (found.length > 0 && config.driftPolicy === 'Remediate') this.remediate(site.name, config, found);
+      const before = this.scheduled.get(site.name) ?? 0;
+      const fingerprints = this.perSite.has(site.name) ? undefined : await this.options.host.fingerprints(site.name, site.id).catch(() => undefined);
+      const settled = fingerprints !== undefined && !this.perSite.has(site.name) && (this.scheduled.get(site.name) ?? 0) === before;
+      sites.push({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease, fingerprints: settled ? fingerprints : {}, fingerprinted: settled });
     }
-    const drift = this.lastDrift;
     const report = NodeReport.encode({
       node: this.options.node,
       at: new Date().toISOString(),
@@ -380,7 +371,7 @@ export class Agent {
       agentVersion: this.options.version,
       cpus: cpus().length,
       memoryBytes: totalmem(),
-      sites: observed.map((site) => ({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease, drift: drift.get(site.name) ?? [] })),
+      sites,
       versions: { node: process.versions.node },
     }).finish();
     await jetstream(this.connection()).publish(`${this.options.bus.eventSubjectPrefix}.report`, report);

@@ -42,7 +42,7 @@ describe('FenceStore', () => {
 
   it('keeps the applied configuration of live sites for a restart, not of deleted ones', () => {
     const store = new FenceStore(dir);
-    const config = { name: 'shop', id: 'abc12345', environment: 'production', domains: ['shop.example.test'], keepReleases: 5, driftPolicy: 'Observe' };
+    const config = { name: 'shop', id: 'abc12345', environment: 'production', domains: ['shop.example.test'], keepReleases: 5 };
     store.put('shop', record(1));
     store.saveAppliedConfig('shop', config);
     expect(new FenceStore(dir).appliedConfigs().get('shop')).toMatchObject(config);

@@ -204,43 +204,64 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
     for (const secret of [old.trim(), fresh.trim()]) expect(shown.includes(secret)).toBe(false);
   }, 120_000);
 
-  it('notices a hand-edited server block (Drifted=True, a Warning); Observe leaves it, Remediate puts it back', async () => {
+  it('notices a hand-edited server block (Drifted=True, a Warning); Observe leaves it, Remediate puts it back with a command', async () => {
     const shop = (await site('shop')) as SiteView;
     const block = join(services.nginx.sitesDir, `${siteUser(shop)}.conf`);
     const rendered = readFileSync(block, 'utf8');
-    const drifted = (status: 'True' | 'False') =>
+    const drifted = (status: 'True' | 'False', within = 60_000) =>
       until(`shop Drifted=${status}`, async () => {
         const s = await site('shop');
         return s?.status.conditions?.find((c) => c.type === 'Drifted' && c.status === status);
-      }, 60_000, () => stack.explain());
+      }, within, () => stack.explain());
+    type CommandList = { items: Array<{ metadata: { name: string }; spec: { operation: string; fence: number }; status: { state: string; message?: string } }> };
+    const commands = async () => (await stack.call<CommandList>(`${V1}/commands?site=shop`)).body.items;
 
+    // On the node's report timer (5 s here): the control plane compares the node's fingerprints
+    // with those of the site's last converge.
     writeFileSync(block, `${rendered}# edited by hand on the node\n`);
-    // On request: the node compares now and says what it found.
+    const found = await drifted('True', 20_000);
+    expect(found).toMatchObject({ reason: 'DriftDetected', message: 'nginx server block differs' });
+    const events = await stack.call<{ items: Array<{ type: string; reason: string; message: string }> }>(`${V1}/events?involvedObject=sites/shop`);
+    expect(events.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Warning', reason: 'DriftDetected', message: 'nginx server block differs' })]));
+    // No digest and no content of anything reaches the API.
+    expect((await stack.call(`${V1}/sites/shop`)).text).not.toMatch(/[0-9a-f]{64}/);
+
+    // On request: the node fingerprints now and the control plane answers with its verdict.
     const check = await stack.call(`${V1}/sites/shop/check-drift`, { method: 'POST' });
     expect(check.status, check.text).toBe(201);
     const checked = await until('the drift check', async () => {
       const command = (await stack.call(`${V1}/commands/${check.body.metadata.name}`)).body as unknown as { status: { state: string; message?: string } };
       return command.status.state === 'SUCCEEDED' ? command : undefined;
     }, 30_000, () => stack.explain());
-    expect(checked.status.message).toContain('nginx server block');
-    const found = await drifted('True');
-    expect(found).toMatchObject({ reason: 'DriftDetected' });
-    expect((found as unknown as { message: string }).message).toContain('nginx server block');
-    const events = await stack.call<{ items: Array<{ type: string; reason: string }> }>(`${V1}/events?involvedObject=sites/shop`);
-    expect(events.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Warning', reason: 'DriftDetected' })]));
-    // Observe only reports: the edit is still there.
-    expect(readFileSync(block, 'utf8')).toContain('edited by hand');
+    expect(checked.status.message).toBe('drift: nginx server block differs');
 
+    // Observe only reports: a report interval later the edit is still there and nothing was issued.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(readFileSync(block, 'utf8')).toContain('edited by hand');
+    expect((await commands()).map((c) => c.spec.operation)).not.toContain('RemediateDrift');
+
+    // Undoing the edit by hand clears the condition.
+    writeFileSync(block, rendered);
+    await drifted('False', 20_000);
+
+    // Remediate: the control plane converges the site back with a fenced command of its own.
     const patched = await stack.call(`${V1}/sites/shop`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { drift: { policy: 'Remediate' } } } });
     expect(patched.status, patched.text).toBe(200);
-    await drifted('False');
-    expect(readFileSync(block, 'utf8')).toBe(rendered);
-    // Now the node itself puts a new hand edit back, within a report interval.
+    await until('shop converged with policy Remediate', async () => {
+      const s = await site('shop');
+      return s?.status.observedGeneration === patched.body.metadata.generation && s.status.phase === 'ACTIVE' ? s : undefined;
+    }, 60_000, () => stack.explain());
     writeFileSync(block, `${rendered}# edited by hand again\n`);
-    await until('the node restoring the server block', () => (readFileSync(block, 'utf8') === rendered ? true : undefined), 60_000, () => stack.explain());
+    const remediation = await until('a RemediateDrift command that succeeded', async () => (await commands()).find((c) => c.spec.operation === 'RemediateDrift' && c.status.state === 'SUCCEEDED'), 60_000, () => stack.explain());
+    expect(readFileSync(block, 'utf8')).toBe(rendered);
     await drifted('False');
+    const after = (await site('shop')) as SiteView;
+    expect(after.status.phase).toBe('ACTIVE');
+    expect(after.status.fence).toBeGreaterThanOrEqual(remediation.spec.fence);
+    const cleared = await stack.call<{ items: Array<{ type: string; reason: string; message: string }> }>(`${V1}/events?involvedObject=sites/shop`);
+    expect(cleared.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Normal', reason: 'DriftCleared', message: expect.stringContaining('RemediateDrift') })]));
     expect((await front('shop.example.test')).status).toBe(200);
-  }, 180_000);
+  }, 240_000);
 
   it('deploys code from a git repository health-gated; a release answering 500 never goes live; rollback', async () => {
     // A local repository with wp-content: ref v1 adds a header, ref broken answers 500.

@@ -20,7 +20,9 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
   switch (operation) {
     case 'ProvisionSite':
       return { $case: 'provisionSite', value: { site: siteConfig(site) } };
+    // A remediation converges the site to its current spec, exactly what a deploy does on the node.
     case 'DeploySite':
+    case 'RemediateDrift':
       return { $case: 'deploySite', value: { site: siteConfig(site) } };
     case 'DeleteSite':
       return { $case: 'deleteSite', value: { siteId: siteConfig(site).id } };

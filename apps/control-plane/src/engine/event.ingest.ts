@@ -1,16 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { findCondition, RELEASE_ID_PATTERN, setCondition, TERMINAL_COMMAND_STATES, type Condition, type CommandSpec, type CommandStatus, type NodeStatus, type Resource, type SiteStatus } from '@pressluft/domain';
+import {
+  appliedFingerprints,
+  driftFindings,
+  findCondition,
+  FINGERPRINTS_MEANING,
+  RELEASE_ID_PATTERN,
+  setCondition,
+  TERMINAL_COMMAND_STATES,
+  wellFormedFingerprints,
+  type Condition,
+  type CommandSpec,
+  type CommandStatus,
+  type NodeStatus,
+  type Resource,
+  type SiteStatus,
+} from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { NatsClient } from '../infra/nats.client.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
-import { ResourceStore, writeOf } from '../resources/resource.store.js';
+import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { EVENT_STREAM, INGEST_CONSUMER } from './bus.js';
+import { commandName, type Site } from './command.issuer.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
+import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './site-fingerprints.js';
 
 const MAX_LOG_LINES = 1000;
 /**
@@ -119,9 +136,8 @@ export class EventIngest {
         this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
         return false;
       }
-      const status = applyCommandEvent(command.status, event, now.toISOString());
+      let status = applyCommandEvent(command.status, event, now.toISOString());
       if (status === command.status) return true;
-      await tx.update(command, { ...writeOf(command), status }, now);
       let site = await tx.get('Site', command.spec.site, { lock: true });
       const releases = event.kind?.$case === 'succeeded' ? releasesOf(event.kind.value.site) : undefined;
       if (site && releases) {
@@ -133,6 +149,13 @@ export class EventIngest {
       if (site && status.state === 'SUCCEEDED' && command.spec.operation === 'RotateCredentials') {
         site = await tx.update(site, { ...writeOf(site), status: { ...(site.status as SiteStatus), credentialsRotatedAt: now.toISOString() } }, now);
       }
+      if (site && status.state === 'SUCCEEDED' && event.kind?.$case === 'succeeded') {
+        const outcome = await this.fingerprintsOfCommand(tx, site as Site, command, event.kind.value.site, node, now);
+        site = outcome.site;
+        // A CheckDrift answers with the control plane's verdict, not the node's word.
+        if (outcome.verdict) status = { ...status, message: outcome.verdict };
+      }
+      await tx.update(command, { ...writeOf(command), status }, now);
       if (site && status.state !== command.status.state) {
         if (status.state === 'FAILED' || status.state === 'REJECTED') {
           await recordEvent(tx, site, 'Warning', `Command${status.state === 'FAILED' ? 'Failed' : 'Rejected'}`, `${command.spec.operation} (fence ${command.spec.fence}) ${status.state.toLowerCase()} on ${node}: ${status.reason ?? ''} ${status.message ?? ''}`.trim(), now);
@@ -145,9 +168,60 @@ export class EventIngest {
   }
 
   /**
-   * A NodeReport: the node's capacity, and each of its sites' drift as the Drifted condition
-   * (True with a short summary and a Warning event; False again with a Normal event when it
-   * cleared). Written only when something changed.
+   * The fingerprints in a successful command's result. After a converge (provision, deploy,
+   * rollback, rotation, remediation) they are what to expect from now on; a complete converge
+   * also ends any drift (it put everything back). After CheckDrift they are an observation,
+   * compared like a report's, and the verdict is the command's message. A deleted site expects
+   * nothing any more.
+   */
+  private async fingerprintsOfCommand(
+    tx: ResourceTransaction,
+    site: Site,
+    command: Resource<CommandSpec, CommandStatus>,
+    state: SiteState | undefined,
+    node: string,
+    now: Date,
+  ): Promise<{ site: Site; verdict?: string }> {
+    const { operation, fence } = command.spec;
+    const { name, uid } = site.metadata;
+    if (operation === 'DeleteSite') {
+      await forgetExpectedFingerprints(tx, name);
+      return { site };
+    }
+    if (!state) return { site };
+    const sent = wellFormedFingerprints(state.fingerprints);
+    const expected = await expectedFingerprints(tx, name, uid);
+    switch (FINGERPRINTS_MEANING[operation]) {
+      case 'applied':
+        await saveExpectedFingerprints(tx, name, uid, fence, appliedFingerprints(expected, sent, state.fingerprintsComplete), now);
+        return { site: state.fingerprintsComplete ? await this.setDrifted(tx, site, [], `${operation} (fence ${fence}) converged the site on ${node}`, now) : site };
+      case 'observed': {
+        const findings = driftFindings({ phase: site.status.phase, fence: site.status.fence, latestCommandState: 'SUCCEEDED', nodeFence: fence, expected, observed: sent });
+        if (!findings) return { site, verdict: expected ? 'no verdict: the site is not ACTIVE or not on this fence' : 'no verdict: no converge has reported what to expect yet' };
+        const verdict = findings.length > 0 ? `drift: ${findings.join('; ')}`.slice(0, 4096) : 'no drift';
+        return { site: await this.setDrifted(tx, site, findings, `the site on ${node} matches what was applied again`, now), verdict };
+      }
+      case 'none':
+        return { site };
+    }
+  }
+
+  /** Writes the Drifted condition `findings` ask for (if it changes) with its event. */
+  private async setDrifted(tx: ResourceTransaction, site: Site, findings: readonly string[], cleared: string, now: Date): Promise<Site> {
+    const change = driftCondition(site.status.conditions, findings);
+    if (!change) return site;
+    const updated = (await tx.update(site, { ...writeOf(site), status: { ...site.status, conditions: setCondition(site.status.conditions, change, now) } }, now)) as Site;
+    if (change.status === 'True') await recordEvent(tx, updated, 'Warning', 'DriftDetected', change.message, now);
+    else await recordEvent(tx, updated, 'Normal', 'DriftCleared', cleared, now);
+    return updated;
+  }
+
+  /**
+   * A NodeReport: the node's capacity, and each of its sites' fingerprints compared with what
+   * the control plane expects (libs/domain driftFindings: only for ACTIVE sites without a command
+   * in flight, once the node holds the site's newest fence and a converge reported what to
+   * expect). Drifted=True with a short summary and a Warning event; False again with a Normal
+   * event when it cleared. Written only when something changed.
    */
   private async ingestReport(node: string, report: NodeReport): Promise<void> {
     if (report.node !== node) return;
@@ -161,16 +235,23 @@ export class EventIngest {
       await tx.update(current, { ...writeOf(current), status: { ...current.status, capacity } }, now);
     });
     for (const observed of report.sites) {
+      if (!observed.fingerprinted) continue;
       await this.store.transaction(async (tx) => {
         await this.leader.fence(tx.manager);
-        const site = await tx.get('Site', observed.name, { lock: true });
-        const status = site?.status as SiteStatus | undefined;
-        if (!site || !status || status.nodeName !== node || site.metadata.deletionTimestamp) return;
-        const change = driftCondition(status.conditions, observed.drift);
-        if (!change) return;
-        await tx.update(site, { ...writeOf(site), status: { ...status, conditions: setCondition(status.conditions, change, now) } }, now);
-        if (change.status === 'True') await recordEvent(tx, site, 'Warning', 'DriftDetected', change.message, now);
-        else await recordEvent(tx, site, 'Normal', 'DriftCleared', `the site on ${node} matches what was applied again`, now);
+        const site = (await tx.get('Site', observed.name, { lock: true })) as Site | undefined;
+        if (!site || site.status.nodeName !== node || site.metadata.deletionTimestamp) return;
+        const { fence, phase } = site.status;
+        const latest = fence > 0 ? ((await tx.get('Command', commandName(site.metadata.name, fence))) as Resource<CommandSpec, CommandStatus> | undefined) : undefined;
+        if (fence > 0 && !latest) return; // not visible yet: no verdict
+        const findings = driftFindings({
+          phase,
+          fence,
+          latestCommandState: latest?.status.state,
+          nodeFence: Number(observed.fence),
+          expected: await expectedFingerprints(tx, site.metadata.name, site.metadata.uid),
+          observed: wellFormedFingerprints(observed.fingerprints),
+        });
+        if (findings) await this.setDrifted(tx, site, findings, `the site on ${node} matches what was applied again`, now);
       });
     }
   }
@@ -205,7 +286,7 @@ export function driftCondition(conditions: readonly Condition[], drift: readonly
 }
 
 /** A site's releases as its node reported them; undefined when absent or not well-formed. */
-export function releasesOf(state: SiteState | undefined): { currentRelease: string; releases: string[] } | undefined {
+export function releasesOf(state: Pick<SiteState, 'currentRelease' | 'releases'> | undefined): { currentRelease: string; releases: string[] } | undefined {
   if (!state || !RELEASE_ID_PATTERN.test(state.currentRelease)) return undefined;
   const releases = state.releases.filter((r) => RELEASE_ID_PATTERN.test(r)).slice(0, 50);
   return { currentRelease: state.currentRelease, releases };

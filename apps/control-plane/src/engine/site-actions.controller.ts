@@ -44,7 +44,8 @@ function releaseOf(req: Request): string | undefined {
  * Site operations that are not spec changes, each a fenced command (one mutation per site in
  * flight): POST /apis/pressluft.io/v1/sites/{name}/rollback (RollbackSite; the site goes
  * DEPLOYING), /rotate-credentials (RotateCredentials beside the ACTIVE site) and /check-drift
- * (CheckDrift: the node compares now; its report right after sets the Drifted condition).
+ * (CheckDrift beside the ACTIVE site: the node fingerprints it now; the control plane compares
+ * the result with what it expects and sets the Drifted condition).
  */
 @Controller('apis/pressluft.io/v1/sites/:name')
 export class SiteActionsController {
@@ -86,7 +87,8 @@ export class SiteActionsController {
     authorize(principal, 'update', SITE_KIND);
     const now = this.clock.now();
     const issued = await this.store.transaction(async (tx) => {
-      const { site, node } = await idleSite(tx, name, ['ACTIVE', 'FAILED']);
+      // Drift is judged for ACTIVE sites only (a FAILED one has not been converged).
+      const { site, node } = await idleSite(tx, name, ['ACTIVE']);
       return issueCommand(tx, site, node, 'CheckDrift', site.status.phase, now);
     });
     this.relay.poke();

@@ -37,6 +37,5 @@ export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
     },
     ...(spec.code ? { git: { url: spec.code.git.url, ref: spec.code.git.ref } } : {}),
     keepReleases: spec.releases.keep,
-    driftPolicy: spec.drift.policy,
   };
 }

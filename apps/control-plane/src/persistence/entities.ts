@@ -243,4 +243,29 @@ export class NodeEnrollmentRow {
   @Column({ name: 'renewed_at', type: 'timestamptz', nullable: true })
   renewedAt!: Date | null;
 }
-export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow];
+/**
+ * What the control plane expects to find on a site's node: the fingerprints (item -> sha256 hex)
+ * its last successful converge reported, keyed by site name and held for that incarnation (uid).
+ * Not in the Site's status: the map is noise to users and includes a digest of wp-config.php;
+ * only the drift summary (the Drifted condition) is shown.
+ */
+@Entity('site_fingerprints')
+export class SiteFingerprintsRow {
+  @PrimaryColumn({ type: 'text' })
+  site!: string;
+
+  @Column({ name: 'site_uid', type: 'uuid' })
+  siteUid!: string;
+
+  /** The fence of the command that reported them. */
+  @Column({ type: 'bigint' })
+  fence!: string;
+
+  @Column({ type: 'jsonb' })
+  fingerprints!: Record<string, string>;
+
+  @Column({ name: 'applied_at', type: 'timestamptz' })
+  appliedAt!: Date;
+}
+
+export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow];

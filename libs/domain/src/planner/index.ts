@@ -1,4 +1,5 @@
 export {
+  FINGERPRINTS_MEANING,
   IN_FLIGHT_COMMAND_STATES,
   OPERATION_PHASE,
   OPERATION_REASONS,
@@ -8,4 +9,4 @@ export {
 } from './operations.js';
 export { pickNode, type NodeView } from './pick-node.js';
 export { planNode, type NodeAction, type NodeObservation } from './node.planner.js';
-export { SITE_FINALIZER, planSite, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
+export { SITE_FINALIZER, planSite, remediationDue, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';

@@ -15,6 +15,7 @@ const DESTRUCTIVE: Readonly<Record<CommandOperation, boolean>> = {
   BackupSite: false,
   RotateCredentials: false,
   CheckDrift: false,
+  RemediateDrift: false,
   CloneSite: true,
   RestoreSite: true,
   DeleteSite: true,
@@ -39,6 +40,8 @@ export const OPERATION_PHASE: Readonly<Record<CommandOperation, SitePhase | unde
   // Beside an ACTIVE site too: the site keeps serving while its database password changes.
   RotateCredentials: undefined,
   CheckDrift: undefined,
+  // A converge of the site's current spec, like a deploy of the same generation.
+  RemediateDrift: 'DEPLOYING',
 };
 
 /** Condition/event reasons when an operation finished, by outcome. */
@@ -52,6 +55,26 @@ export const OPERATION_REASONS: Readonly<Record<CommandOperation, { succeeded: s
   BackupSite: { succeeded: 'BackedUp', failed: 'BackupFailed' },
   RotateCredentials: { succeeded: 'CredentialsRotated', failed: 'RotationFailed' },
   CheckDrift: { succeeded: 'DriftChecked', failed: 'DriftCheckFailed' },
+  RemediateDrift: { succeeded: 'DriftRemediated', failed: 'RemediationFailed' },
+};
+
+/**
+ * What the fingerprints in a successful command's result mean: `applied`, the node converged
+ * (some of) the site and these are what the control plane expects from now on; `observed`, the
+ * node only looked (CheckDrift) and these are compared with what is expected; `none`, the site
+ * is gone or the operation has nothing to say about it.
+ */
+export const FINGERPRINTS_MEANING: Readonly<Record<CommandOperation, 'applied' | 'observed' | 'none'>> = {
+  ProvisionSite: 'applied',
+  DeploySite: 'applied',
+  RollbackSite: 'applied',
+  RotateCredentials: 'applied',
+  RemediateDrift: 'applied',
+  CloneSite: 'applied',
+  RestoreSite: 'applied',
+  CheckDrift: 'observed',
+  BackupSite: 'none',
+  DeleteSite: 'none',
 };
 
 /**

@@ -24,6 +24,9 @@ interface Given {
   command?: Partial<CommandView> & Pick<CommandView, 'operation' | 'state'>;
   node?: NodeView | null;
   nodes?: NodeView[];
+  driftPolicy?: 'Observe' | 'Remediate';
+  /** The Drifted condition's status, if the site has one. */
+  drifted?: 'True' | 'False';
 }
 
 function site(given: Given): Site {
@@ -45,12 +48,14 @@ function site(given: Given): Site {
       domains: ['shop.example.test'],
       wordpress: { version: '6.4', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test' },
       ...(given.specNode ? { nodeName: given.specNode } : {}),
+      ...(given.driftPolicy ? { drift: { policy: given.driftPolicy } } : {}),
     }),
     status: siteStatusSchema.parse({
       phase: given.phase ?? 'PENDING',
       observedGeneration: given.observedGeneration ?? 0,
       fence: given.fence ?? (given.command ? (given.command.fence ?? 1) : 0),
       ...(given.statusNode ? { nodeName: given.statusNode } : {}),
+      ...(given.drifted ? { conditions: [{ type: 'Drifted', status: given.drifted, reason: given.drifted === 'True' ? 'DriftDetected' : 'NoDrift', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } : {}),
     }),
   };
 }
@@ -238,6 +243,48 @@ const scenarios: [string, Given, Expected][] = [
     { ...ACTIVE, phase: 'FAILED', generation: 3, observedGeneration: 2, command: { operation: 'BackupSite', state: 'SUCCEEDED', generation: 3 } },
     issue('DeploySite', 'DEPLOYING'),
   ],
+
+  // drift (the Drifted condition is set by the ingest from the node's fingerprints)
+  ['a drifted site with policy Remediate is converged back', { ...ACTIVE, driftPolicy: 'Remediate', drifted: 'True' }, issue('RemediateDrift', 'DEPLOYING')],
+  ['a drifted site with policy Observe is only reported', { ...ACTIVE, driftPolicy: 'Observe', drifted: 'True' }, { type: 'none' }],
+  ['a site with policy Remediate and no drift needs nothing', { ...ACTIVE, driftPolicy: 'Remediate', drifted: 'False' }, { type: 'none' }],
+  ['a site with policy Remediate and no drift condition needs nothing', { ...ACTIVE, driftPolicy: 'Remediate' }, { type: 'none' }],
+  [
+    'a drifted site waits while a command for it is in flight',
+    { ...ACTIVE, driftPolicy: 'Remediate', drifted: 'True', command: { operation: 'CheckDrift', state: 'RUNNING' } },
+    { type: 'wait', reason: 'CommandInFlight' },
+  ],
+  [
+    'a drifted site with a pending spec change gets the deploy (which converges everything anyway)',
+    { ...ACTIVE, driftPolicy: 'Remediate', drifted: 'True', generation: 2 },
+    issue('DeploySite', 'DEPLOYING'),
+  ],
+  [
+    'a drifted site waits for its NotReady node',
+    { ...ACTIVE, driftPolicy: 'Remediate', drifted: 'True', node: { ...NODE_A, ready: false } },
+    { type: 'wait', reason: 'NodeNotReady' },
+  ],
+  [
+    'a drifted FAILED site is not remediated (the failure needs a spec change or an operator)',
+    { ...ACTIVE, phase: 'FAILED', driftPolicy: 'Remediate', drifted: 'True', command: { operation: 'DeploySite', state: 'FAILED' } },
+    { type: 'wait', reason: 'Failed' },
+  ],
+  [
+    'a successful remediation makes the site ACTIVE',
+    { ...ACTIVE, phase: 'DEPLOYING', driftPolicy: 'Remediate', command: { operation: 'RemediateDrift', state: 'SUCCEEDED' } },
+    { type: 'complete', phase: 'ACTIVE', reason: 'DriftRemediated' },
+  ],
+  [
+    'a failed remediation makes the site FAILED',
+    { ...ACTIVE, phase: 'DEPLOYING', driftPolicy: 'Remediate', drifted: 'True', command: { operation: 'RemediateDrift', state: 'FAILED' } },
+    { type: 'complete', phase: 'FAILED', reason: 'RemediationFailed' },
+  ],
+  [
+    '... and is not retried for the same generation (no remediation loop)',
+    { ...ACTIVE, phase: 'FAILED', driftPolicy: 'Remediate', drifted: 'True', command: { operation: 'RemediateDrift', state: 'FAILED' } },
+    { type: 'wait', reason: 'Failed' },
+  ],
+  ['a site being deleted is not remediated', { ...ACTIVE, driftPolicy: 'Remediate', drifted: 'True', deleting: true }, issue('DeleteSite', 'DELETING')],
 
   // rollbacks, clones, restores (issued by operators; the planner reflects them)
   [

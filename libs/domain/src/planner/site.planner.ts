@@ -1,4 +1,5 @@
 import { type CommandOperation, type CommandState } from '../command.js';
+import { findCondition } from '../conditions.js';
 import { lastCronRun } from '../cron.js';
 import { type Resource } from '../resource.js';
 import { canTransition, type SitePhase } from '../site-lifecycle.js';
@@ -156,6 +157,7 @@ function planLive(observed: SiteObservation): SiteAction {
       // Spec changes queue up by generation: whatever arrived while a command ran is picked up
       // here, once the site is back to ACTIVE, as one deploy of the newest spec.
       if (metadata.generation > status.observedGeneration) return issue('DeploySite');
+      if (remediationDue(observed)) return issue('RemediateDrift');
       return rotationDue(observed) ? issue('RotateCredentials', 'ACTIVE') : NONE;
     case 'FAILED':
       return retryFailed(observed);
@@ -166,6 +168,17 @@ function planLive(observed: SiteObservation): SiteAction {
       // Unreachable: reflectFinished has turned these into ACTIVE/FAILED or waited.
       return wait('PhaseCommandMismatch', `Site ${name}: phase ${phase} with command ${latest?.name ?? '(none)'}; an operator must investigate`);
   }
+}
+
+/**
+ * Drift is put back by the control plane, through the normal fenced path: with spec.drift.policy
+ * Remediate, a site whose Drifted condition is True gets a converge of its current spec. The
+ * converge's result clears the condition (its fingerprints become what is expected), so this
+ * fires once per finding, and a failed converge leaves the site FAILED rather than retrying.
+ */
+export function remediationDue(observed: SiteObservation): boolean {
+  const { spec, status } = observed.site;
+  return spec.drift.policy === 'Remediate' && findCondition(status.conditions, 'Drifted')?.status === 'True';
 }
 
 /**

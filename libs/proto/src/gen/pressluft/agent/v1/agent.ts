@@ -33,8 +33,6 @@ export interface SiteConfig {
   resources?: ResourceLimits | undefined;
   git?: GitSource | undefined;
   keepReleases: number;
-  /** Observe: report drift only. Remediate: the node also converges the site back to this configuration. */
-  driftPolicy: string;
 }
 
 export interface PhpConfig {
@@ -83,8 +81,8 @@ export interface RotateCredentials {
 }
 
 /**
- * Compare the site with what the node last applied now (drift is also checked on a timer); the
- * result goes out in the NodeReport that follows.
+ * Fingerprint the site now (the node also does on its report timer); the fingerprints go out in
+ * the Succeeded event's SiteState and the control plane compares them with what it expects.
  */
 export interface CheckDrift {
   siteId: string;
@@ -131,10 +129,28 @@ export interface LogLine {
 export interface CommandHeartbeat {
 }
 
-/** The releases of a site on its node after a command (newest first). */
+/** The releases of a site on its node after a command (newest first), and its fingerprints. */
 export interface SiteState {
   currentRelease: string;
   releases: string[];
+  /**
+   * What the node manages for the site, fingerprinted right after the command: item key (e.g.
+   * nginx.serverBlock, database.grants) -> lowercase sha256 hex of its content or metadata. Never
+   * content: secret-bearing files (wp-config.php) travel only as a digest. After a converge these
+   * are what the node applied (the control plane expects them from then on); after CheckDrift,
+   * what it observed.
+   */
+  fingerprints: { [key: string]: string };
+  /**
+   * True: `fingerprints` covers every item the node manages for the site (a whole converge, or
+   * CheckDrift). False: only the items the command changed (a rollback, a credential rotation).
+   */
+  fingerprintsComplete: boolean;
+}
+
+export interface SiteState_FingerprintsEntry {
+  key: string;
+  value: string;
 }
 
 export interface Succeeded {
@@ -190,8 +206,18 @@ export interface ObservedSite {
   name: string;
   fence: number;
   currentRelease: string;
-  /** What differs from what the node last applied (short, secret-free); empty: no drift. */
-  drift: string[];
+  /** Every item the node manages for the site -> sha256 hex (see SiteState.fingerprints). */
+  fingerprints: { [key: string]: string };
+  /**
+   * False when the node took no fingerprints for this report (a command was working on the
+   * site): `fingerprints` is then empty and says nothing.
+   */
+  fingerprinted: boolean;
+}
+
+export interface ObservedSite_FingerprintsEntry {
+  key: string;
+  value: string;
 }
 
 /** Observed state of a node, published on pressluft.evt.<node>.report. */
@@ -339,7 +365,6 @@ function createBaseSiteConfig(): SiteConfig {
     resources: undefined,
     git: undefined,
     keepReleases: 0,
-    driftPolicy: "",
   };
 }
 
@@ -371,9 +396,6 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     }
     if (message.keepReleases !== 0) {
       writer.uint32(72).uint32(message.keepReleases);
-    }
-    if (message.driftPolicy !== "") {
-      writer.uint32(82).string(message.driftPolicy);
     }
     return writer;
   },
@@ -463,14 +485,6 @@ export const SiteConfig: MessageFns<SiteConfig> = {
             message.keepReleases = reader.uint32();
             continue;
           }
-          case 10: {
-            if (tag !== 82) {
-              break;
-            }
-
-            message.driftPolicy = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -498,11 +512,6 @@ export const SiteConfig: MessageFns<SiteConfig> = {
         : isSet(object.keep_releases)
         ? globalThis.Number(object.keep_releases)
         : 0,
-      driftPolicy: isSet(object.driftPolicy)
-        ? globalThis.String(object.driftPolicy)
-        : isSet(object.drift_policy)
-        ? globalThis.String(object.drift_policy)
-        : "",
     };
   },
 
@@ -535,9 +544,6 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     if (message.keepReleases !== 0) {
       obj.keepReleases = Math.round(message.keepReleases);
     }
-    if (message.driftPolicy !== "") {
-      obj.driftPolicy = message.driftPolicy;
-    }
     return obj;
   },
 
@@ -559,7 +565,6 @@ export const SiteConfig: MessageFns<SiteConfig> = {
       : undefined;
     message.git = (object.git !== undefined && object.git !== null) ? GitSource.fromPartial(object.git) : undefined;
     message.keepReleases = object.keepReleases ?? 0;
-    message.driftPolicy = object.driftPolicy ?? "";
     return message;
   },
 };
@@ -1964,7 +1969,7 @@ export const CommandHeartbeat: MessageFns<CommandHeartbeat> = {
 };
 
 function createBaseSiteState(): SiteState {
-  return { currentRelease: "", releases: [] };
+  return { currentRelease: "", releases: [], fingerprints: {}, fingerprintsComplete: false };
 }
 
 export const SiteState: MessageFns<SiteState> = {
@@ -1974,6 +1979,12 @@ export const SiteState: MessageFns<SiteState> = {
     }
     for (const v of message.releases) {
       writer.uint32(18).string(v!);
+    }
+    globalThis.Object.entries(message.fingerprints).forEach(([key, value]: [string, string]) => {
+      SiteState_FingerprintsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.fingerprintsComplete !== false) {
+      writer.uint32(32).bool(message.fingerprintsComplete);
     }
     return writer;
   },
@@ -2007,6 +2018,25 @@ export const SiteState: MessageFns<SiteState> = {
             message.releases.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = SiteState_FingerprintsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.fingerprints[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fingerprintsComplete = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2027,6 +2057,25 @@ export const SiteState: MessageFns<SiteState> = {
         ? globalThis.String(object.current_release)
         : "",
       releases: globalThis.Array.isArray(object?.releases) ? object.releases.map((e: any) => globalThis.String(e)) : [],
+      fingerprints: isObject(object.fingerprints)
+        ? (globalThis.Object.entries(object.fingerprints) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      fingerprintsComplete: isSet(object.fingerprintsComplete)
+        ? globalThis.Boolean(object.fingerprintsComplete)
+        : isSet(object.fingerprints_complete)
+        ? globalThis.Boolean(object.fingerprints_complete)
+        : false,
     };
   },
 
@@ -2038,6 +2087,18 @@ export const SiteState: MessageFns<SiteState> = {
     if (message.releases?.length) {
       obj.releases = message.releases;
     }
+    if (message.fingerprints) {
+      const entries = globalThis.Object.entries(message.fingerprints) as [string, string][];
+      if (entries.length > 0) {
+        obj.fingerprints = {};
+        entries.forEach(([k, v]) => {
+          obj.fingerprints[k] = v;
+        });
+      }
+    }
+    if (message.fingerprintsComplete !== false) {
+      obj.fingerprintsComplete = message.fingerprintsComplete;
+    }
     return obj;
   },
 
@@ -2048,6 +2109,101 @@ export const SiteState: MessageFns<SiteState> = {
     const message = createBaseSiteState();
     message.currentRelease = object.currentRelease ?? "";
     message.releases = object.releases?.map((e) => e) || [];
+    message.fingerprints = (globalThis.Object.entries(object.fingerprints ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.fingerprintsComplete = object.fingerprintsComplete ?? false;
+    return message;
+  },
+};
+
+function createBaseSiteState_FingerprintsEntry(): SiteState_FingerprintsEntry {
+  return { key: "", value: "" };
+}
+
+export const SiteState_FingerprintsEntry: MessageFns<SiteState_FingerprintsEntry> = {
+  encode(message: SiteState_FingerprintsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteState_FingerprintsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteState_FingerprintsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteState_FingerprintsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SiteState_FingerprintsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteState_FingerprintsEntry>, I>>(base?: I): SiteState_FingerprintsEntry {
+    return SiteState_FingerprintsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteState_FingerprintsEntry>, I>>(object: I): SiteState_FingerprintsEntry {
+    const message = createBaseSiteState_FingerprintsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -2687,7 +2843,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBaseObservedSite(): ObservedSite {
-  return { name: "", fence: 0, currentRelease: "", drift: [] };
+  return { name: "", fence: 0, currentRelease: "", fingerprints: {}, fingerprinted: false };
 }
 
 export const ObservedSite: MessageFns<ObservedSite> = {
@@ -2701,8 +2857,11 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     if (message.currentRelease !== "") {
       writer.uint32(26).string(message.currentRelease);
     }
-    for (const v of message.drift) {
-      writer.uint32(34).string(v!);
+    globalThis.Object.entries(message.fingerprints).forEach(([key, value]: [string, string]) => {
+      ObservedSite_FingerprintsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    if (message.fingerprinted !== false) {
+      writer.uint32(48).bool(message.fingerprinted);
     }
     return writer;
   },
@@ -2744,12 +2903,23 @@ export const ObservedSite: MessageFns<ObservedSite> = {
             message.currentRelease = reader.string();
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
-            message.drift.push(reader.string());
+            const entry5 = ObservedSite_FingerprintsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.fingerprints[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.fingerprinted = reader.bool();
             continue;
           }
         }
@@ -2773,7 +2943,21 @@ export const ObservedSite: MessageFns<ObservedSite> = {
         : isSet(object.current_release)
         ? globalThis.String(object.current_release)
         : "",
-      drift: globalThis.Array.isArray(object?.drift) ? object.drift.map((e: any) => globalThis.String(e)) : [],
+      fingerprints: isObject(object.fingerprints)
+        ? (globalThis.Object.entries(object.fingerprints) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      fingerprinted: isSet(object.fingerprinted) ? globalThis.Boolean(object.fingerprinted) : false,
     };
   },
 
@@ -2788,8 +2972,17 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     if (message.currentRelease !== "") {
       obj.currentRelease = message.currentRelease;
     }
-    if (message.drift?.length) {
-      obj.drift = message.drift;
+    if (message.fingerprints) {
+      const entries = globalThis.Object.entries(message.fingerprints) as [string, string][];
+      if (entries.length > 0) {
+        obj.fingerprints = {};
+        entries.forEach(([k, v]) => {
+          obj.fingerprints[k] = v;
+        });
+      }
+    }
+    if (message.fingerprinted !== false) {
+      obj.fingerprinted = message.fingerprinted;
     }
     return obj;
   },
@@ -2802,7 +2995,103 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     message.name = object.name ?? "";
     message.fence = object.fence ?? 0;
     message.currentRelease = object.currentRelease ?? "";
-    message.drift = object.drift?.map((e) => e) || [];
+    message.fingerprints = (globalThis.Object.entries(object.fingerprints ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.fingerprinted = object.fingerprinted ?? false;
+    return message;
+  },
+};
+
+function createBaseObservedSite_FingerprintsEntry(): ObservedSite_FingerprintsEntry {
+  return { key: "", value: "" };
+}
+
+export const ObservedSite_FingerprintsEntry: MessageFns<ObservedSite_FingerprintsEntry> = {
+  encode(message: ObservedSite_FingerprintsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ObservedSite_FingerprintsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseObservedSite_FingerprintsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ObservedSite_FingerprintsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ObservedSite_FingerprintsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ObservedSite_FingerprintsEntry>, I>>(base?: I): ObservedSite_FingerprintsEntry {
+    return ObservedSite_FingerprintsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ObservedSite_FingerprintsEntry>, I>>(
+    object: I,
+  ): ObservedSite_FingerprintsEntry {
+    const message = createBaseObservedSite_FingerprintsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
