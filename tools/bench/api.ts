@@ -6,10 +6,12 @@
  * production; its CPU time per apply is read from that thread alone.
  */
 import { Agent, request } from 'node:http';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { runBenchmark, withBenchPlane } from './bench-plane.js';
+import { processTreeCpuMs } from './cpu.js';
 
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 8);
 const DURATION_MS = Number(process.env['BENCH_SECONDS'] ?? 10) * 1000;
@@ -21,7 +23,14 @@ interface Result {
   readonly latenciesMs: number[];
   /** CPU time of the control plane's thread over the measured window (NaN: not measured). */
   readonly cpuMs: number;
+  /** CPU time of the clients' thread over the measured window. */
+  readonly clientCpuMs: number;
 }
+
+const threadCpuMs = (): number => {
+  const usage = process.threadCpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -39,6 +48,8 @@ async function load(op: (client: number, i: number) => Promise<void>): Promise<O
   let ops = 0;
   const measureFrom = performance.now() + WARMUP_MS;
   const end = measureFrom + DURATION_MS;
+  let cpuFrom = Number.NaN;
+  const cpuTimer = setTimeout(() => (cpuFrom = threadCpuMs()), WARMUP_MS);
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
       for (let i = 0; performance.now() < end; i++) {
@@ -51,7 +62,8 @@ async function load(op: (client: number, i: number) => Promise<void>): Promise<O
       }
     }),
   );
-  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies };
+  clearTimeout(cpuTimer);
+  return { ops, seconds: DURATION_MS / 1000, latenciesMs: latencies, clientCpuMs: threadCpuMs() - cpuFrom };
 }
 
 function put(agent: Agent, base: string, token: string, path: string, body: string): Promise<number> {
@@ -111,24 +123,24 @@ async function clients(job: ClientJob): Promise<ClientResults> {
   return { apply, raw, failures };
 }
 
-const threadCpuMs = (): number => {
-  const usage = process.threadCpuUsage();
-  return (usage.user + usage.system) / 1000;
-};
-
 /** Runs the clients in a worker; the plane's thread CPU is read over the apply phase's measured window. */
-function runClients(job: ClientJob): Promise<ClientResults & { applyCpuMs: number }> {
+function runClients(job: ClientJob, postgresPid: number): Promise<ClientResults & { applyCpuMs: number; applyPostgresCpuMs: number }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: job });
-    let cpuFrom: number | undefined;
-    let cpuTo: number | undefined;
+    let from: { plane: number; postgres: number } | undefined;
+    let to: { plane: number; postgres: number } | undefined;
+    const sample = () => ({ plane: threadCpuMs(), postgres: processTreeCpuMs(postgresPid) });
     let timer: NodeJS.Timeout | undefined;
     worker.on('message', (message: { phase?: string; results?: ClientResults }) => {
-      if (message.phase === 'apply') timer = setTimeout(() => (cpuFrom = threadCpuMs()), WARMUP_MS);
-      if (message.phase === 'raw') cpuTo = threadCpuMs();
+      if (message.phase === 'apply') timer = setTimeout(() => (from = sample()), WARMUP_MS);
+      if (message.phase === 'raw') to = sample();
       if (message.results) {
         clearTimeout(timer);
-        resolve({ ...message.results, applyCpuMs: cpuFrom !== undefined && cpuTo !== undefined ? cpuTo - cpuFrom : Number.NaN });
+        resolve({
+          ...message.results,
+          applyCpuMs: from && to ? to.plane - from.plane : Number.NaN,
+          applyPostgresCpuMs: from && to ? to.postgres - from.postgres : Number.NaN,
+        });
       }
     });
     worker.on('error', reject);
@@ -139,12 +151,17 @@ function runClients(job: ClientJob): Promise<ClientResults & { applyCpuMs: numbe
 async function main(): Promise<void> {
   // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
   await withBenchPlane({ PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false' }, async ({ plane, token, databaseUrl, postgres }) => {
-    const results = await runClients({ base: plane.httpUrl, token, databaseUrl });
+    if (postgres.pid === undefined) throw new Error('PostgreSQL is not running');
+    const results = await runClients({ base: plane.httpUrl, token, databaseUrl }, postgres.pid);
     const version = (await postgres.query('postgres', 'SHOW server_version')).rows[0] as { server_version?: string } | undefined;
     console.log(`tools/bench/api: ${CLIENTS} concurrent clients (in a worker thread), ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up, PostgreSQL ${version?.server_version ?? '?'} over ${databaseUrl.includes('@127.0.0.1:') ? 'TCP (loopback)' : 'its Unix socket'}`);
     console.log(summary('PUT apply (API)', { ...results.apply, cpuMs: results.applyCpuMs }));
     console.log(summary('raw INSERT (pg)', { ...results.raw, cpuMs: Number.NaN }));
     console.log(`ratio API/raw throughput: ${(results.apply.ops / results.raw.ops).toFixed(3)}   failed applies: ${results.failures}`);
+    const perOp = (ms: number) => (ms / Math.max(1, results.apply.ops)).toFixed(3);
+    console.log(
+      `CPU per apply: control plane thread ${perOp(results.applyCpuMs)} ms, PostgreSQL ${perOp(results.applyPostgresCpuMs)} ms, HTTP clients ${perOp(results.apply.clientCpuMs)} ms (${cpus().length} cores: ${cpus().length * 1000} ms of CPU per second)`,
+    );
   });
 }
 

@@ -120,7 +120,11 @@ describe('leader election between control plane replicas', () => {
       return lines.length > 0 ? lines : undefined;
     }, 20_000, () => old.logTail());
     expect(refused.every((l) => /not the leader/.test(String((l['err'] as { message?: string }).message)))).toBe(true);
-    expect(old.logLines().map((l) => l['msg'])).toEqual(expect.arrayContaining(['leader: lease lost; loops stopped', 'engine: loops stopped']));
+    // Stopping the loops is asynchronous (the relay, the ingest and the queue drain first).
+    await until('the old leader logs its loops stopped', () => {
+      const messages = old.logLines().map((l) => l['msg']);
+      return messages.includes('leader: lease lost; loops stopped') && messages.includes('engine: loops stopped') ? true : undefined;
+    }, 10_000, () => old.logTail());
     const [hanging] = await s.commands('hanging');
     expect(hanging?.state).toBe('RUNNING');
     expect(await s.sql(`SELECT 1 FROM resources WHERE kind = 'Event' AND spec ->> 'reason' = 'CommandStalled'`)).toEqual([]);
