@@ -4,6 +4,7 @@ import { recordEvent } from '../events/event.recorder.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { commandSubject } from './bus.js';
 import { siteConfig } from './site-config.js';
+import { queryPrepared } from '../persistence/prepared.js';
 
 export type Site = Resource<SiteSpec, SiteStatus>;
 
@@ -40,7 +41,8 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
 }
 
 async function highestFenceOfName(tx: ResourceTransaction, site: string): Promise<number> {
-  const [row] = await tx.manager.query<Array<{ fence: string }>>(
+  const [row] = await queryPrepared<Array<{ fence: string }>>(
+    tx.manager,
     `SELECT coalesce(max((spec ->> 'fence')::bigint), 0)::text AS fence FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1`,
     [site],
   );
@@ -84,7 +86,7 @@ export async function issueCommand(
   );
   if (!command) throw new Error(`command ${name} exists already: the site's fence went backwards`);
   const payload = Command.encode({ ref: { id: name, node, site: site.metadata.name, fence }, issuedAt: at, generation: site.metadata.generation, payload: payloadFor(operation, site, options) }).finish();
-  await tx.manager.query(`INSERT INTO outbox (command, subject, payload, created_at) VALUES ($1, $2, $3, $4)`, [name, commandSubject(node), Buffer.from(payload), now]);
+  await queryPrepared(tx.manager, `INSERT INTO outbox (command, subject, payload, created_at) VALUES ($1, $2, $3, $4)`, [name, commandSubject(node), Buffer.from(payload), now]);
   await recordEvent(tx, updatedSite, 'Normal', 'CommandIssued', `${operation} (fence ${fence}${isDestructive(operation) ? ', destructive' : ''}) issued to node ${node}`, now);
   return command as Resource<CommandSpec, CommandStatus>;
 }

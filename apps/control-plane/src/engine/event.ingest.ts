@@ -28,6 +28,7 @@ import { commandName, type Site } from './command.issuer.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './site-fingerprints.js';
+import { queryPrepared } from '../persistence/prepared.js';
 
 const MAX_LOG_LINES = 1000;
 /**
@@ -125,7 +126,8 @@ export class EventIngest {
     const now = this.clock.now();
     return this.store.transaction(async (tx) => {
       await this.leader.fence(tx.manager);
-      const receipt = await tx.manager.query<unknown[]>(
+      const receipt = await queryPrepared<unknown[]>(
+        tx.manager,
         `INSERT INTO command_event_receipts (command, sequence, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command`,
         [commandName, event.sequence, now],
       );

@@ -5,6 +5,7 @@ import type { Logger } from '@pressluft/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
+import { queryPrepared } from '../persistence/prepared.js';
 
 export const CONTROLLER_LEASE = 'controller';
 
@@ -74,7 +75,8 @@ export class LeaderElection implements OnApplicationBootstrap, OnApplicationShut
   async fence(manager: EntityManager): Promise<void> {
     const epoch = this.currentEpoch;
     if (epoch === undefined) throw new DeposedError(this.epoch);
-    const rows = await manager.query<unknown[]>(
+    const rows = await queryPrepared<unknown[]>(
+      manager,
       `SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > now() FOR SHARE`,
       [CONTROLLER_LEASE, this.identity, epoch],
     );

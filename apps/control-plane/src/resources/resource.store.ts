@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { COMMAND_SITE_UID_LABEL, type CommandSpec, type CommandStatus, type KindName, type Resource } from '@pressluft/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ResourceRow } from '../persistence/entities.js';
+import { queryPrepared } from '../persistence/prepared.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -237,7 +238,8 @@ export class ResourceTransaction {
       return cached;
     }
     // A locking read takes the object's lock first, in the order every write takes it (no deadlock).
-    const rows = await this.manager.query<RawRow[]>(
+    const rows = await queryPrepared<RawRow[]>(
+      this.manager,
       options.lock && !this.optimistic
         ? `SELECT ${COLUMNS} FROM (SELECT pg_advisory_xact_lock(${OBJECT_LOCK_CLASS}, hashtext($1 || '/' || $2))) AS o, resources
             WHERE kind = $1 AND name = $2 FOR UPDATE OF resources`
@@ -341,7 +343,8 @@ export class ResourceTransaction {
   private async writeWithChange(rowSql: string, params: unknown[], type: ChangeType, object: Resource, now: Date): Promise<Resource | undefined> {
     const n = params.length;
     const floor = this.floorHeld ? `SELECT true AS held FROM o` : FLOOR_LOCK_SQL;
-    const rows = await this.manager.query<Array<{ rv: string }>>(
+    const rows = await queryPrepared<Array<{ rv: string }>>(
+      this.manager,
       `WITH o AS MATERIALIZED (SELECT pg_advisory_xact_lock(${OBJECT_LOCK_CLASS}, hashtext($${n + 1} || '/' || $${n + 2})) AS held),
             f AS MATERIALIZED (${floor}),
             rv AS MATERIALIZED (SELECT nextval('resource_version_seq') AS v FROM f),
@@ -469,7 +472,7 @@ export class ResourceStore {
 
   /** Every version at or below this has committed or rolled back for good (see FLOOR_LOCK_BASE). */
   async watermark(): Promise<string> {
-    const [row] = await this.dataSource.query<Array<{ w: string | null }>>(WATERMARK_SQL);
+    const [row] = await queryPrepared<Array<{ w: string | null }>>(this.dataSource, WATERMARK_SQL);
     return row?.w ?? '0';
   }
 
@@ -539,7 +542,8 @@ export class ResourceStore {
    * under the same name has another uid, and its predecessor's commands are history, not its own.
    */
   async latestCommandFor(site: string, uid: string): Promise<Resource | undefined> {
-    const rows = await this.dataSource.query<RawRow[]>(
+    const rows = await queryPrepared<RawRow[]>(
+      this.dataSource,
       `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1
           AND (labels ->> '${COMMAND_SITE_UID_LABEL}' = $2 OR NOT labels ? '${COMMAND_SITE_UID_LABEL}')
         ORDER BY (spec ->> 'fence')::bigint DESC LIMIT 1`,
@@ -570,7 +574,8 @@ export class ResourceStore {
     // with a lower number than one already read would otherwise be skipped.
     const watermark = await this.watermark();
     if (BigInt(watermark) <= BigInt(resourceVersion)) return [];
-    return this.dataSource.query<Array<{ type: ChangeType; object: Resource }>>(
+    return queryPrepared<Array<{ type: ChangeType; object: Resource }>>(
+      this.dataSource,
       `SELECT type, object FROM resource_changes WHERE resource_version > $1 AND resource_version <= $4 AND kind = ANY($2) ORDER BY resource_version LIMIT $3`,
       [resourceVersion, kinds, limit, watermark],
     );
