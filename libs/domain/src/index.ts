@@ -199,11 +199,13 @@ export {
 export { NONE, buildTable, tableCells, tableColumnDefinitions, toWireObject, type TableColumnDefinition, type TableInclude } from './table.js';
 export { humanAge } from './human-age.js';
 export {
+  COMMAND_IN_FLIGHT,
   FINGERPRINTS_MEANING,
   IN_FLIGHT_COMMAND_STATES,
   OPERATION_PHASE,
   OPERATION_REASONS,
   SITE_FINALIZER,
+  inFlightMessage,
   isDestructive,
   isInFlight,
   pickNode,

@@ -1,4 +1,4 @@
-import { canTransition, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { Command } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
@@ -76,7 +76,8 @@ export async function issueCommand(
     phase,
     fence,
     nodeName: node,
-    conditions: setCondition(site.status.conditions, { type: 'Reconciling', status: 'True', reason: operation, message: `${operation} (fence ${fence}) sent to ${node}` }, now),
+    // What the planner says while the command runs, so its next passes have nothing to write.
+    conditions: setCondition(site.status.conditions, { type: 'Reconciling', status: 'True', reason: COMMAND_IN_FLIGHT, message: inFlightMessage(site.metadata.name, operation, name, fence) }, now),
   };
   const updatedSite = await tx.update(site, { ...writeOf(site), status: status }, now);
   const spec: CommandSpec = { site: site.metadata.name, node, fence, operation, generation: site.metadata.generation };

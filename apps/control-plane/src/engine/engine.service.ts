@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { KindName } from '@pressluft/domain';
+import { TERMINAL_COMMAND_STATES, type KindName, type Resource } from '@pressluft/domain';
 import { WorkQueue, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { NatsClient } from '../infra/nats.client.js';
@@ -28,6 +28,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private unsubscribe: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private position = '0';
+  /** The state each unfinished command was last seen in: only a change of state wakes its site. */
+  private readonly commandStates = new Map<string, string>();
   private following = false;
   private followAgain = false;
   private transition: Promise<void> = Promise.resolve();
@@ -139,7 +141,21 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     }
   }
 
-  /** The informer: turns committed changes into keys (a Command change wakes its site). */
+  /**
+   * A command's progress, log lines and heartbeats change nothing the site planner reads (it
+   * reads the state, and the reason and message that come with a new state): those do not wake
+   * the site. Finished commands are forgotten; one seen for the first time always wakes it.
+   */
+  private commandStateChanged(type: string, command: Resource): boolean {
+    const name = command.metadata.name;
+    const state = String((command.status as { state?: unknown }).state ?? '');
+    const changed = type === 'DELETED' || this.commandStates.get(name) !== state;
+    if (type === 'DELETED' || (TERMINAL_COMMAND_STATES as readonly string[]).includes(state)) this.commandStates.delete(name);
+    else this.commandStates.set(name, state);
+    return changed;
+  }
+
+  /** The informer: turns committed changes into keys (a Command's new state wakes its site). */
   private async follow(): Promise<void> {
     if (this.following) {
       this.followAgain = true;
@@ -154,10 +170,10 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
           if (!queue) return;
           const changes = await this.store.changesAfter(WATCHED, this.position, 1000);
           if (changes.length === 0) break;
-          for (const { object } of changes) {
+          for (const { type, object } of changes) {
             this.position = object.metadata.resourceVersion;
             if (object.kind === 'Site') queue.add(`Site/${object.metadata.name}`);
-            else if (object.kind === 'Command') queue.add(`Site/${(object.spec as { site: string }).site}`);
+            else if (object.kind === 'Command' && this.commandStateChanged(type, object)) queue.add(`Site/${(object.spec as { site: string }).site}`);
             else if (object.kind === 'Node') {
               queue.add(`Node/${object.metadata.name}`);
               for (const site of await this.store.sitesOnNode(object.metadata.name)) queue.add(`Site/${site}`);

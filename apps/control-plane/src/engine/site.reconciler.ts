@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  COMMAND_IN_FLIGHT,
   planSite,
   setCondition,
   SITE_FINALIZER,
@@ -94,7 +95,9 @@ export class SiteReconciler {
     }
     if (action.type === 'wait') {
       const stalled = action.reason === 'Stalled';
-      return this.setConditions(observed, stalled ? 'Stalled' : 'Reconciling', stalled ? 'True' : 'False', action.reason, action.message);
+      // Waiting for the site's own command is reconciling; waiting for anything else is blocked.
+      const reconciling = action.reason === COMMAND_IN_FLIGHT ? 'True' : 'False';
+      return this.setConditions(observed, stalled ? 'Stalled' : 'Reconciling', stalled ? 'True' : reconciling, action.reason, action.message);
     }
     const now = this.clock.now();
     const outcome = await this.store.transaction(async (tx): Promise<ReconcileOutcome> => {

@@ -69,6 +69,17 @@ const NONE: SiteAction = { type: 'none' };
  * the phase, 6. binding to a node, 7. node health, 8. the phase machine (provision, deploy,
  * retry after failure).
  */
+/** The wait while a site's command runs: Reconciling=True with this reason. */
+export const COMMAND_IN_FLIGHT = 'CommandInFlight';
+
+/**
+ * The Reconciling message while a command is in flight. Set when the command is issued and kept
+ * until it finishes: it names no state, so the command's progress does not rewrite the site.
+ */
+export function inFlightMessage(site: string, operation: string, command: string, fence: number): string {
+  return `Site ${site}: waiting for ${operation} (${command}, fence ${fence})`;
+}
+
 export function planSite(observed: SiteObservation): SiteAction {
   const { metadata } = observed.site;
   const hasFinalizer = metadata.finalizers.includes(SITE_FINALIZER);
@@ -256,7 +267,7 @@ function commandGate(observed: SiteObservation): Wait | undefined {
   if (latest === undefined) return undefined;
   const name = site.metadata.name;
   if (isInFlight(latest.state)) {
-    return wait('CommandInFlight', `Site ${name}: waiting for ${latest.operation} (${latest.name}, fence ${latest.fence}, ${latest.state})`);
+    return wait(COMMAND_IN_FLIGHT, inFlightMessage(name, latest.operation, latest.name, latest.fence));
   }
   if (latest.state === 'STALLED') {
     // STALLED is not terminal: the agent may still report. Issuing anything now could overlap
