@@ -148,7 +148,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
    */
   private commandStateChanged(type: string, command: Resource): boolean {
     const name = command.metadata.name;
-    const state = String((command.status as { state?: unknown }).state ?? '');
+    const state = (command.status as { state?: string }).state ?? '';
     const changed = type === 'DELETED' || this.commandStates.get(name) !== state;
     if (type === 'DELETED' || (TERMINAL_COMMAND_STATES as readonly string[]).includes(state)) this.commandStates.delete(name);
     else this.commandStates.set(name, state);

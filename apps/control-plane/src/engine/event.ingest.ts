@@ -37,6 +37,8 @@ const MAX_LOG_LINES = 1000;
  * redelivery is harmless (receipts make ingest idempotent).
  */
 const ACK_WAIT_NANOS = 5_000_000_000;
+/** Events fetched ahead and applied in one transaction, at most. */
+const MAX_BATCH = 64;
 
 /**
  * Agent events from pressluft.evt.<node>.<kind> (a durable pull consumer, explicit acks):
@@ -88,17 +90,57 @@ export class EventIngest {
         const consumer = await jetstream(connection).consumers.get(EVENT_STREAM, INGEST_CONSUMER);
         // Short-lived pull requests: a frozen or dead replica's open request stops receiving
         // events after `expires`, so they go to the live leader instead of waiting out the ack wait.
-        this.messages = await consumer.consume({ max_messages: 64, expires: 2000 });
+        this.messages = await consumer.consume({ max_messages: MAX_BATCH, expires: 2000 });
+        // Events that arrive while a batch is being applied wait and go together in the next one:
+        // alone an event is applied at once, under load many share one transaction.
+        const waiting: JsMsg[] = [];
+        let draining: Promise<void> | undefined;
+        const drain = async (): Promise<void> => {
+          while (waiting.length > 0) await this.handleBatch(waiting.splice(0, MAX_BATCH));
+          draining = undefined;
+        };
         for await (const message of this.messages) {
           if (!this.running) break;
-          await this.handle(message);
+          waiting.push(message);
+          draining ??= drain();
+          if (waiting.length >= MAX_BATCH) await draining;
         }
+        await draining;
       } catch (error) {
         if (this.running) {
           this.logger.warn({ err: error }, 'event ingest: consumer failed; restarting');
           await new Promise((r) => setTimeout(r, 500));
         }
       }
+    }
+  }
+
+  /**
+   * Command events of a batch are applied in one transaction (one lease check, one commit); if
+   * that fails, each is tried on its own, so one bad event cannot hold the others back.
+   * Heartbeats and reports are applied one by one.
+   */
+  private async handleBatch(messages: readonly JsMsg[]): Promise<void> {
+    const commandEvents: Array<{ message: JsMsg; node: string; event: CommandEvent }> = [];
+    for (const message of messages) {
+      const [, , node, kind] = message.subject.split('.');
+      if (node && kind === 'command' && messages.length > 1) {
+        try {
+          commandEvents.push({ message, node, event: CommandEvent.decode(message.data) });
+          continue;
+        } catch {
+          // undecodable: handled (and logged) on its own below
+        }
+      }
+      await this.handle(message);
+    }
+    if (commandEvents.length === 0) return;
+    try {
+      await this.ingestCommandEvents(commandEvents);
+      for (const { message } of commandEvents) message.ack();
+    } catch (error) {
+      this.logger.warn({ err: error, events: commandEvents.length }, 'event ingest: a batch was not applied; applying its events one by one');
+      for (const { message } of commandEvents) await this.handle(message);
     }
   }
 
@@ -118,55 +160,75 @@ export class EventIngest {
 
   /** Applies one command event; returns false when it was a duplicate or not acceptable. */
   async ingestCommandEvent(node: string, event: CommandEvent): Promise<boolean> {
-    const commandName = event.ref?.id ?? '';
-    if (!/^[a-z0-9-]{1,80}$/.test(commandName) || event.sequence < 1) {
-      this.logger.warn({ node, command: commandName.slice(0, 80) }, 'event ingest: malformed command event dropped');
-      return false;
-    }
+    if (!this.wellFormed(node, event)) return false;
     const now = this.clock.now();
     return this.store.transaction(async (tx) => {
       await this.leader.fence(tx.manager);
-      const receipt = await queryPrepared<unknown[]>(
-        tx.manager,
-        `INSERT INTO command_event_receipts (command, sequence, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command`,
-        [commandName, event.sequence, now],
-      );
-      if (receipt.length === 0) return false;
-      faultPoint('during-ingest');
-      const command = (await tx.get('Command', commandName, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined;
-      if (!command || command.spec.node !== node || event.ref?.node !== node) {
-        this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
-        return false;
-      }
-      let status = applyCommandEvent(command.status, event, now.toISOString());
-      if (status === command.status) return true;
-      let site = await tx.get('Site', command.spec.site, { lock: true });
-      const releases = event.kind?.$case === 'succeeded' ? releasesOf(event.kind.value.site) : undefined;
-      if (site && releases) {
-        const current = site.status as SiteStatus;
-        if (current.currentRelease !== releases.currentRelease || current.releases.join() !== releases.releases.join()) {
-          site = await tx.update(site, { ...writeOf(site), status: { ...current, ...releases } }, now);
-        }
-      }
-      if (site && status.state === 'SUCCEEDED' && command.spec.operation === 'RotateCredentials') {
-        site = await tx.update(site, { ...writeOf(site), status: { ...(site.status as SiteStatus), credentialsRotatedAt: now.toISOString() } }, now);
-      }
-      if (site && status.state === 'SUCCEEDED' && event.kind?.$case === 'succeeded') {
-        const outcome = await this.fingerprintsOfCommand(tx, site as Site, command, event.kind.value.site, node, now);
-        site = outcome.site;
-        // A CheckDrift answers with the control plane's verdict, not the node's word.
-        if (outcome.verdict) status = { ...status, message: outcome.verdict };
-      }
-      await tx.update(command, { ...writeOf(command), status }, now);
-      if (site && status.state !== command.status.state) {
-        if (status.state === 'FAILED' || status.state === 'REJECTED') {
-          await recordEvent(tx, site, 'Warning', `Command${status.state === 'FAILED' ? 'Failed' : 'Rejected'}`, `${command.spec.operation} (fence ${command.spec.fence}) ${status.state.toLowerCase()} on ${node}: ${status.reason ?? ''} ${status.message ?? ''}`.trim(), now);
-        } else if (status.state === 'SUCCEEDED') {
-          await recordEvent(tx, site, 'Normal', 'CommandSucceeded', `${command.spec.operation} (fence ${command.spec.fence}) succeeded on ${node}`, now);
-        }
-      }
-      return true;
+      return this.applyInTransaction(tx, node, event, now);
     });
+  }
+
+  /** Applies command events in order, all in one transaction (all or nothing). */
+  private async ingestCommandEvents(events: ReadonlyArray<{ node: string; event: CommandEvent }>): Promise<void> {
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      await this.leader.fence(tx.manager);
+      for (const { node, event } of events) {
+        if (this.wellFormed(node, event)) await this.applyInTransaction(tx, node, event, now);
+      }
+    });
+  }
+
+  private wellFormed(node: string, event: CommandEvent): boolean {
+    const commandName = event.ref?.id ?? '';
+    if (/^[a-z0-9-]{1,80}$/.test(commandName) && event.sequence >= 1) return true;
+    this.logger.warn({ node, command: commandName.slice(0, 80) }, 'event ingest: malformed command event dropped');
+    return false;
+  }
+
+  /** One command event inside the caller's transaction (the lease is checked); false: a duplicate or not acceptable. */
+  private async applyInTransaction(tx: ResourceTransaction, node: string, event: CommandEvent, now: Date): Promise<boolean> {
+    const commandName = event.ref?.id ?? '';
+    const receipt = await queryPrepared<unknown[]>(
+      tx.manager,
+      `INSERT INTO command_event_receipts (command, sequence, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command`,
+      [commandName, event.sequence, now],
+    );
+    if (receipt.length === 0) return false;
+    faultPoint('during-ingest');
+    const command = (await tx.get('Command', commandName, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined;
+    if (!command || command.spec.node !== node || event.ref?.node !== node) {
+      this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
+      return false;
+    }
+    let status = applyCommandEvent(command.status, event, now.toISOString());
+    if (status === command.status) return true;
+    let site = await tx.get('Site', command.spec.site, { lock: true });
+    const releases = event.kind?.$case === 'succeeded' ? releasesOf(event.kind.value.site) : undefined;
+    if (site && releases) {
+      const current = site.status as SiteStatus;
+      if (current.currentRelease !== releases.currentRelease || current.releases.join() !== releases.releases.join()) {
+        site = await tx.update(site, { ...writeOf(site), status: { ...current, ...releases } }, now);
+      }
+    }
+    if (site && status.state === 'SUCCEEDED' && command.spec.operation === 'RotateCredentials') {
+      site = await tx.update(site, { ...writeOf(site), status: { ...(site.status as SiteStatus), credentialsRotatedAt: now.toISOString() } }, now);
+    }
+    if (site && status.state === 'SUCCEEDED' && event.kind?.$case === 'succeeded') {
+      const outcome = await this.fingerprintsOfCommand(tx, site as Site, command, event.kind.value.site, node, now);
+      site = outcome.site;
+      // A CheckDrift answers with the control plane's verdict, not the node's word.
+      if (outcome.verdict) status = { ...status, message: outcome.verdict };
+    }
+    await tx.update(command, { ...writeOf(command), status }, now);
+    if (site && status.state !== command.status.state) {
+      if (status.state === 'FAILED' || status.state === 'REJECTED') {
+        await recordEvent(tx, site, 'Warning', `Command${status.state === 'FAILED' ? 'Failed' : 'Rejected'}`, `${command.spec.operation} (fence ${command.spec.fence}) ${status.state.toLowerCase()} on ${node}: ${status.reason ?? ''} ${status.message ?? ''}`.trim(), now);
+      } else if (status.state === 'SUCCEEDED') {
+        await recordEvent(tx, site, 'Normal', 'CommandSucceeded', `${command.spec.operation} (fence ${command.spec.fence}) succeeded on ${node}`, now);
+      }
+    }
+    return true;
   }
 
   /**
