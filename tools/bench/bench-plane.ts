@@ -47,7 +47,6 @@ export async function withBenchPlane(env: Record<string, string>, run: (bench: B
       createLogger({ name: 'bench', level: 'silent' }),
     );
     try {
-      if (process.env['BENCH_SQL']) await postgres.query('bench', process.env['BENCH_SQL']);
       await run({ plane, token, databaseUrl, postgres, nats });
     } finally {
       await plane.close();
