@@ -3,6 +3,7 @@ import { ResourcesModule } from '../resources/resources.module.js';
 import { CommandsController } from './commands.controller.js';
 import { Engine } from './engine.service.js';
 import { EventIngest } from './event.ingest.js';
+import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
@@ -15,7 +16,7 @@ import { StallDetector } from './stall.detector.js';
 @Module({
   imports: [ResourcesModule],
   controllers: [MetricsController, CommandsController, SiteActionsController],
-  providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, SiteReconciler, NodeMonitor, StallDetector, Engine],
+  providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, InformerCache, SiteReconciler, NodeMonitor, StallDetector, Engine],
   exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
 })
 export class EngineModule {}

@@ -8,6 +8,7 @@ import { ResourceStore } from '../resources/resource.store.js';
 import { WatchHub } from '../resources/watch.hub.js';
 import { ensureStreams } from './bus.js';
 import { EventIngest } from './event.ingest.js';
+import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
 import { NodeMonitor } from './node.monitor.js';
@@ -42,6 +43,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly relay: OutboxRelay,
     private readonly ingest: EventIngest,
     private readonly sites: SiteReconciler,
+    private readonly cache: InformerCache,
     private readonly nodes: NodeMonitor,
     private readonly stalls: StallDetector,
     private readonly metrics: Metrics,
@@ -65,7 +67,10 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
 
   private async start(): Promise<void> {
     if (this.queue) return;
+    // List, then follow the change log from before the lists: replayed older versions change nothing.
     this.position = await this.store.latestResourceVersion();
+    const [sites, nodes, commands] = await Promise.all([this.store.list('Site'), this.store.list('Node'), this.store.latestCommands()]);
+    this.cache.fill(sites.items, nodes.items, commands);
     const queue = new WorkQueue((key) => this.reconcile(key), {
       concurrency: 8,
       baseDelayMs: 200,
@@ -118,6 +123,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     if (!queue) return;
     this.queue = undefined;
     this.unsubscribe?.();
+    this.cache.clear();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await Promise.all([this.relay.stop(), this.ingest.stop(), queue.stop()]);
@@ -172,6 +178,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
           if (changes.length === 0) break;
           for (const { type, object } of changes) {
             this.position = object.metadata.resourceVersion;
+            this.cache.apply(type, object);
             if (object.kind === 'Site') queue.add(`Site/${object.metadata.name}`);
             else if (object.kind === 'Command' && this.commandStateChanged(type, object)) queue.add(`Site/${(object.spec as { site: string }).site}`);
             else if (object.kind === 'Node') {

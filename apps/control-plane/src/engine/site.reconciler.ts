@@ -21,6 +21,7 @@ import { CLOCK, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { issueCommand, type Site } from './command.issuer.js';
 import { faultPoint } from './faults.js';
+import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
 
 export type ReconcileOutcome = 'noop' | 'wrote' | 'issued';
@@ -58,16 +59,22 @@ export class SiteReconciler {
   constructor(
     private readonly store: ResourceStore,
     private readonly leader: LeaderElection,
+    private readonly cache: InformerCache,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async reconcile(name: string): Promise<ReconcileOutcome> {
-    const site = (await this.store.get('Site', name)) as Site | undefined;
+    // From the informer cache while this replica leads (the database otherwise, or when the cache
+    // has not seen the object): the transaction below re-checks what it planned from.
+    const site = this.cache.site(name) ?? ((await this.store.get('Site', name)) as Site | undefined);
     if (!site) return 'noop';
     // status.fence is raised in the transaction that issues a command: at 0 this incarnation has none.
-    const latest = site.status.fence > 0 ? ((await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined) : undefined;
+    const latest =
+      site.status.fence > 0
+        ? (this.cache.latestCommand(name) ?? ((await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined))
+        : undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
-    const node = bound ? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined) : undefined;
+    const node = bound ? (this.cache.node(bound) ?? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined)) : undefined;
     // Only binding needs nodes: the one spec.nodeName pins, or every node for the scheduler.
     const nodes = site.status.nodeName ? [] : site.spec.nodeName ? (node ? [nodeView(node, 0)] : []) : await this.schedulable();
     const observation: SiteObservation = {
@@ -81,6 +88,10 @@ export class SiteReconciler {
   }
 
   private async schedulable(): Promise<NodeView[]> {
+    if (this.cache.ready) {
+      const counts = this.cache.sitesByNode();
+      return this.cache.allNodes().map((n) => nodeView(n, counts.get(n.metadata.name) ?? 0));
+    }
     const [{ items: nodes }, counts] = await Promise.all([
       this.store.list('Node'),
       this.store.countSitesByNode(),

@@ -552,6 +552,14 @@ export class ResourceStore {
     return rows[0] ? fromRaw(rows[0]) : undefined;
   }
 
+  /** Each site name's newest command (highest fence), for the engine's informer cache. */
+  async latestCommands(): Promise<Resource[]> {
+    const rows = await this.dataSource.query<RawRow[]>(
+      `SELECT DISTINCT ON (spec ->> 'site') ${COLUMNS} FROM resources WHERE kind = 'Command' ORDER BY spec ->> 'site', (spec ->> 'fence')::bigint DESC`,
+    );
+    return rows.map(fromRaw);
+  }
+
   /** Commands not finished yet, with the time the relay published each (if it did). */
   async commandsInFlight(): Promise<Array<{ command: Resource<CommandSpec, CommandStatus>; sentAt: string | undefined }>> {
     const rows = await this.dataSource.query<Array<RawRow & { sent_at: Date | null }>>(
