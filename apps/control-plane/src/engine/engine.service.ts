@@ -85,7 +85,11 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     });
     this.queue = queue;
     queue.start();
-    queue.resyncEvery(this.config.engine.resyncMs, () => this.allKeys());
+    // The resync also catches the informer (and its cache) up, should a notification have been lost.
+    queue.resyncEvery(this.config.engine.resyncMs, async () => {
+      await this.follow();
+      return this.allKeys();
+    });
     for (const key of await this.allKeys()) queue.add(key);
     this.unsubscribe = this.hub.subscribe(() => void this.follow());
     const every = (ms: number, work: () => Promise<unknown>) => {
