@@ -7,7 +7,7 @@
  */
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { runBenchmark, withBenchPlane } from './bench-plane.js';
@@ -124,22 +124,36 @@ async function clients(job: ClientJob): Promise<ClientResults> {
 }
 
 /** Runs the clients in a worker; the plane's thread CPU is read over the apply phase's measured window. */
-function runClients(job: ClientJob, postgresPid: number): Promise<ClientResults & { applyCpuMs: number; applyPostgresCpuMs: number }> {
+function runClients(
+  job: ClientJob,
+  postgresPid: number,
+): Promise<ClientResults & { applyCpuMs: number; applyPostgresCpuMs: number; loopDelayMs: { p99: number; max: number } }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: job });
     let from: { plane: number; postgres: number } | undefined;
     let to: { plane: number; postgres: number } | undefined;
     const sample = () => ({ plane: threadCpuMs(), postgres: processTreeCpuMs(postgresPid) });
+    // How long the control plane's event loop was blocked at a time (GC, long tasks) while applying.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     let timer: NodeJS.Timeout | undefined;
     worker.on('message', (message: { phase?: string; results?: ClientResults }) => {
-      if (message.phase === 'apply') timer = setTimeout(() => (from = sample()), WARMUP_MS);
-      if (message.phase === 'raw') to = sample();
+      if (message.phase === 'apply') {
+        timer = setTimeout(() => {
+          from = sample();
+          loopDelay.enable();
+        }, WARMUP_MS);
+      }
+      if (message.phase === 'raw') {
+        to = sample();
+        loopDelay.disable();
+      }
       if (message.results) {
         clearTimeout(timer);
         resolve({
           ...message.results,
           applyCpuMs: from && to ? to.plane - from.plane : Number.NaN,
           applyPostgresCpuMs: from && to ? to.postgres - from.postgres : Number.NaN,
+          loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         });
       }
     });
@@ -162,6 +176,7 @@ async function main(): Promise<void> {
     console.log(
       `CPU per apply: control plane thread ${perOp(results.applyCpuMs)} ms, PostgreSQL ${perOp(results.applyPostgresCpuMs)} ms, HTTP clients ${perOp(results.apply.clientCpuMs)} ms (${cpus().length} cores: ${cpus().length * 1000} ms of CPU per second)`,
     );
+    console.log(`control plane event loop delay while applying: p99 ${results.loopDelayMs.p99.toFixed(2)} ms, max ${results.loopDelayMs.max.toFixed(2)} ms`);
   });
 }
 
