@@ -69,9 +69,14 @@ export class SiteReconciler {
     const site = this.cache.site(name) ?? ((await this.store.get('Site', name)) as Site | undefined);
     if (!site) return 'noop';
     // status.fence is raised in the transaction that issues a command: at 0 this incarnation has none.
+    // The cached command must be the one status.fence names (the informer may be between the
+    // site's change and its command's); otherwise the database answers.
+    const cached = this.cache.latestCommand(name);
     const latest =
       site.status.fence > 0
-        ? (this.cache.latestCommand(name) ?? ((await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined))
+        ? cached?.spec.fence === site.status.fence
+          ? cached
+          : ((await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined)
         : undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? (this.cache.node(bound) ?? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined)) : undefined;
