@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { TERMINAL_COMMAND_STATES, type KindName, type Resource } from '@pressluft/domain';
+import type { CommandSpec, CommandStatus, KindName, Resource } from '@pressluft/domain';
 import { WorkQueue, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { NatsClient } from '../infra/nats.client.js';
@@ -29,8 +29,6 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private unsubscribe: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private position = '0';
-  /** The state each unfinished command was last seen in: only a change of state wakes its site. */
-  private readonly commandStates = new Map<string, string>();
   private following = false;
   private followAgain = false;
   private transition: Promise<void> = Promise.resolve();
@@ -86,11 +84,11 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     this.queue = queue;
     queue.start();
     // The resync also catches the informer (and its cache) up, should a notification have been lost.
+    // It runs once at once, too: a freshly elected leader looks at every key.
     queue.resyncEvery(this.config.engine.resyncMs, async () => {
       await this.follow();
       return this.allKeys();
     });
-    for (const key of await this.allKeys()) queue.add(key);
     this.unsubscribe = this.hub.subscribe(() => void this.follow());
     const every = (ms: number, work: () => Promise<unknown>) => {
       this.timers.push(setInterval(() => void work().catch((error: unknown) => this.logger.warn({ err: error }, 'engine: periodic task failed')), ms));
@@ -151,20 +149,6 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     }
   }
 
-  /**
-   * A command's progress, log lines and heartbeats change nothing the site planner reads (it
-   * reads the state, and the reason and message that come with a new state): those do not wake
-   * the site. Finished commands are forgotten; one seen for the first time always wakes it.
-   */
-  private commandStateChanged(type: string, command: Resource): boolean {
-    const name = command.metadata.name;
-    const state = (command.status as { state?: string }).state ?? '';
-    const changed = type === 'DELETED' || this.commandStates.get(name) !== state;
-    if (type === 'DELETED' || (TERMINAL_COMMAND_STATES as readonly string[]).includes(state)) this.commandStates.delete(name);
-    else this.commandStates.set(name, state);
-    return changed;
-  }
-
   /** The informer: turns committed changes into keys (a Command's new state wakes its site). */
   private async follow(): Promise<void> {
     if (this.following) {
@@ -182,12 +166,15 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
           if (changes.length === 0) break;
           for (const { type, object } of changes) {
             this.position = object.metadata.resourceVersion;
+            // Only a command's news (not its progress) wakes its site; asked before the cache takes it in.
+            const command = object.kind === 'Command' ? (object as Resource<CommandSpec, CommandStatus>) : undefined;
+            const news = command !== undefined && this.cache.isNewsForSite(type, command);
             this.cache.apply(type, object);
             if (object.kind === 'Site') queue.add(`Site/${object.metadata.name}`);
-            else if (object.kind === 'Command' && this.commandStateChanged(type, object)) queue.add(`Site/${(object.spec as { site: string }).site}`);
+            else if (command && news) queue.add(`Site/${command.spec.site}`);
             else if (object.kind === 'Node') {
               queue.add(`Node/${object.metadata.name}`);
-              for (const site of await this.store.sitesOnNode(object.metadata.name)) queue.add(`Site/${site}`);
+              for (const site of this.cache.sitesOn(object.metadata.name)) queue.add(`Site/${site}`);
             }
           }
         }

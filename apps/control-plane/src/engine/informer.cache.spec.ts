@@ -1,4 +1,4 @@
-import type { Resource } from '@pressluft/domain';
+import type { CommandSpec, CommandStatus, Resource } from '@pressluft/domain';
 import { describe, expect, it } from 'vitest';
 import { InformerCache } from './informer.cache.js';
 
@@ -12,7 +12,7 @@ function object(kind: Resource['kind'], name: string, resourceVersion: string, s
   };
 }
 const site = (name: string, rv: string, nodeName?: string) => object('Site', name, rv, {}, nodeName ? { nodeName } : {});
-const command = (name: string, rv: string, site: string, fence: number) => object('Command', name, rv, { site, fence });
+const command = (name: string, rv: string, site: string, fence: number, state = 'PENDING') => object('Command', name, rv, { site, fence }, { state });
 
 describe('InformerCache', () => {
   it('answers nothing before it is filled and after it is cleared (the caller reads the database)', () => {
@@ -59,5 +59,28 @@ describe('InformerCache', () => {
     expect([...cache.sitesByNode()]).toEqual([['n1', 2], ['n2', 1]]);
     expect(cache.allNodes().map((n) => n.metadata.name)).toEqual(['n1', 'n2']);
     expect(cache.node('n2')?.metadata.resourceVersion).toBe('6');
+  });
+
+  it("tells a command's news to its site: a new command, a new state or a deletion, not progress", () => {
+    const cache = new InformerCache();
+    cache.fill([], [], [command('shop-1', '1', 'shop', 1, 'SUCCEEDED')]);
+    const steps: Array<['ADDED' | 'MODIFIED' | 'DELETED', ReturnType<typeof command>, boolean]> = [
+      ['ADDED', command('shop-2', '2', 'shop', 2, 'PENDING'), true],
+      ['MODIFIED', command('shop-2', '3', 'shop', 2, 'RUNNING'), true],
+      ['MODIFIED', command('shop-2', '4', 'shop', 2, 'RUNNING'), false],
+      ['MODIFIED', command('shop-2', '5', 'shop', 2, 'SUCCEEDED'), true],
+      ['DELETED', command('shop-2', '6', 'shop', 2, 'SUCCEEDED'), true],
+    ];
+    for (const [type, change, news] of steps) {
+      expect(cache.isNewsForSite(type, change as Resource<CommandSpec, CommandStatus>)).toBe(news);
+      cache.apply(type, change);
+    }
+  });
+
+  it('names the sites bound to a node', () => {
+    const cache = new InformerCache();
+    cache.fill([site('a', '1', 'n1'), site('b', '2', 'n2'), site('c', '3', 'n1'), site('d', '4')], [], []);
+    expect(cache.sitesOn('n1')).toEqual(['a', 'c']);
+    expect(cache.sitesOn('n3')).toEqual([]);
   });
 });

@@ -91,6 +91,21 @@ export class InformerCache {
     return counts;
   }
 
+  /**
+   * Whether a command's change tells its site's planner something new: a new command, a new
+   * state (with its reason and message), or its deletion. Progress, log lines and heartbeats do
+   * not. Ask before apply() takes the change in.
+   */
+  isNewsForSite(type: 'ADDED' | 'MODIFIED' | 'DELETED', command: Command): boolean {
+    const held = this.commands.get(command.spec.site);
+    return type === 'DELETED' || held?.metadata.name !== command.metadata.name || held.status.state !== command.status.state;
+  }
+
+  /** Names of the sites bound to a node. */
+  sitesOn(node: string): string[] {
+    return [...this.sites.values()].filter((site) => site.status.nodeName === node).map((site) => site.metadata.name);
+  }
+
   /** The site's newest command, when the cache has seen one (undefined: ask the database). */
   latestCommand(site: string): Command | undefined {
     return this.filled ? this.commands.get(site) : undefined;

@@ -589,12 +589,6 @@ export class ResourceStore {
     );
   }
 
-  /** Names of the sites bound to a node. */
-  async sitesOnNode(node: string): Promise<string[]> {
-    const rows = await this.dataSource.query<Array<{ name: string }>>(`SELECT name FROM resources WHERE kind = 'Site' AND status ->> 'nodeName' = $1`, [node]);
-    return rows.map((r) => r.name);
-  }
-
   async names(kind: KindName): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ name: string }>>(`SELECT name FROM resources WHERE kind = $1`, [kind]);
     return rows.map((r) => r.name);
