@@ -22,7 +22,8 @@ const GATHER_MS = 2;
 export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdown {
   /** Rows waiting while an INSERT is on its way: they go together in the next one. */
   private pending: AuditEntry[] = [];
-  private flushing = false;
+  /** The INSERTs on their way (one after another), until `pending` is empty. */
+  private flushing: Promise<void> | undefined;
   private gathering: NodeJS.Timeout | undefined;
 
   constructor(
@@ -36,7 +37,7 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.gathering);
     this.gathering = undefined;
-    while (this.flushing) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.flushing;
     await this.flush();
   }
 
@@ -76,24 +77,23 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
   }
 
   /** One multi-row INSERT for everything that arrived meanwhile (an INSERT on its way makes the next one wait). */
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0) {
-        const rows = this.pending.splice(0, 500);
-        const values: unknown[] = [];
-        const tuples = rows.map((row, i) => {
-          values.push(row.at, row.subject, row.verb, row.path, row.code, row.reason, row.requestId);
-          const b = i * 7;
-          return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
-        });
-        await this.dataSource
-          .query(`INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id) VALUES ${tuples.join(', ')}`, values)
-          .catch((error: unknown) => this.logger.error({ err: error, requestIds: rows.map((r) => r.requestId) }, 'audit records could not be written'));
-      }
-    } finally {
-      this.flushing = false;
+  private flush(): Promise<void> {
+    this.flushing ??= this.insertPending().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async insertPending(): Promise<void> {
+    while (this.pending.length > 0) {
+      const rows = this.pending.splice(0, 500);
+      const values: unknown[] = [];
+      const tuples = rows.map((row, i) => {
+        values.push(row.at, row.subject, row.verb, row.path, row.code, row.reason, row.requestId);
+        const b = i * 7;
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
+      });
+      await this.dataSource
+        .query(`INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id) VALUES ${tuples.join(', ')}`, values)
+        .catch((error: unknown) => this.logger.error({ err: error, requestIds: rows.map((r) => r.requestId) }, 'audit records could not be written'));
     }
   }
 }
