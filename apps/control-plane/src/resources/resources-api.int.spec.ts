@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createLogger } from '@pressluft/platform';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlane } from '../app.js';
-import { loadControlPlaneConfig } from '../config/control-plane.config.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ApiRequest } from '../testing/api-client.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 
@@ -267,24 +264,13 @@ describe('resource API on PostgreSQL', () => {
 
   it('decides every write on the newest state when another replica wrote meanwhile (the write cache is only a hint)', async () => {
     // A second control plane on the same database: its writes leave this one's cached object stale.
-    const replica = await startControlPlane(
-      loadControlPlaneConfig({
-        PRESSLUFT_HTTP_PORT: '0',
-        PRESSLUFT_HTTPS_PORT: 'off',
-        PRESSLUFT_GRPC_PORT: 'off',
-        PRESSLUFT_DATABASE_URL: fx.database.url,
-        PRESSLUFT_NATS_URL: inject('services').nats.url,
-        PRESSLUFT_ENGINE: 'false',
-        PRESSLUFT_LOG_LEVEL: 'silent',
-      }),
-      createLogger({ name: 'replica', level: 'silent' }),
-    );
+    const replica = await startControlPlaneFixture({ database: fx.database });
     try {
       const titled = (title: string, extra: Record<string, unknown> = {}) => {
         const base = site('cached');
         return { ...base, metadata: { ...(base['metadata'] as object), ...extra }, spec: { ...(base['spec'] as object), wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test' } } };
       };
-      const viaReplica = (body: unknown) => api<Obj>(replica.httpUrl, `${SITES}/cached`, { method: 'PUT', token: fx.adminToken, body });
+      const viaReplica = (body: unknown) => api<Obj>(replica.plane.httpUrl, `${SITES}/cached`, { method: 'PUT', token: fx.adminToken, body });
       const title = async () => (await pgQuery(fx.database.url, `SELECT spec #>> '{wordpress,title}' AS t FROM resources WHERE kind = 'Site' AND name = 'cached'`)).rows[0]?.t as string;
       const first = (await call(`${SITES}/cached`, { method: 'PUT', body: titled('One') })).body;
       await call(`${SITES}/cached`, { method: 'PUT', body: titled('Two') }); // cached here now: "Two"
@@ -314,7 +300,7 @@ describe('resource API on PostgreSQL', () => {
       const row = (await pgQuery(fx.database.url, `SELECT spec #>> '{wordpress,title}' AS title, generation::int AS generation FROM resources WHERE kind = 'Site' AND name = 'cached'`)).rows[0];
       expect(row).toEqual({ title: 'Seven', generation: fresh.body.metadata.generation });
     } finally {
-      await replica.close();
+      await replica.stop();
     }
   });
 });

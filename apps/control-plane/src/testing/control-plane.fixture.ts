@@ -27,10 +27,18 @@ export interface ControlPlaneFixture {
  * the run-wide NATS, free ports, a TLS listener with a throwaway CA, and a bootstrap admin token.
  */
 export async function startControlPlaneFixture(
-  options: { https?: boolean; engine?: boolean; env?: Record<string, string>; /** The enrollment gRPC server on a free port. */ grpc?: boolean } = {},
+  options: {
+    https?: boolean;
+    engine?: boolean;
+    env?: Record<string, string>;
+    /** The enrollment gRPC server on a free port. */
+    grpc?: boolean;
+    /** Another replica: this database (another fixture's) instead of a new one; stop() leaves it. */
+    database?: TestDatabase;
+  } = {},
 ): Promise<ControlPlaneFixture> {
   const services = inject('services');
-  const database = await createTestDatabase(services.postgres.url, 'cp');
+  const database = options.database ?? (await createTestDatabase(services.postgres.url, 'cp'));
   const dir = mkdtempSync(join(tmpdir(), 'pressluft-cp-'));
   const adminToken = `plt_${randomBytes(32).toString('base64url')}`;
   const adminTokenFile = join(dir, 'admin.token');
@@ -58,7 +66,7 @@ export async function startControlPlaneFixture(
     token: async (role, subject) => (await plane.app.get(TokenService).create(subject ?? role, role, 'test')).token,
     stop: async () => {
       await plane.close();
-      await database.drop();
+      if (!options.database) await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
