@@ -1,51 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pendingPasswordFile, tryLogin } from './credentials.js';
 import { setPasswords } from './mariadb.js';
 import { sitePaths } from './naming.js';
-import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
+import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from './host-harness.test.js';
 import { SiteHost } from './site-host.js';
 import { lookupUser } from './users.js';
 
 const services = inject('services');
 
-/** GET / through the harness nginx with a Host header; no keep-alive. */
-function get(host: string): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port: services.nginx.port, path: '/', method: 'GET', headers: { host }, agent: false, timeout: 20_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolvePromise(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** `clients` loops of GET / until stop(); counts every answer by status (errors as 'error'). */
-function load(host: string, clients: number) {
-  let running = true;
-  const counts: Record<string, number> = {};
-  const loops = Array.from({ length: clients }, async () => {
-    while (running) {
-      const status = await get(host).catch(() => 'error');
-      counts[String(status)] = (counts[String(status)] ?? 0) + 1;
-    }
-  });
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return counts;
-    },
-  };
-}
+/** The status of GET / through the harness nginx with a Host header. */
+const get = async (host: string): Promise<number> => (await siteRequest(services, host)).status;
 
 const suffix = randomBytes(3).toString('hex');
 const id = randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
@@ -85,13 +53,14 @@ describe('DB credential rotation on real nginx, PHP-FPM and MariaDB', () => {
 
   /** Rotates under 4 concurrent clients on loopback; returns the request counts by status. */
   async function rotateUnderLoad(reporter: RecordingReporter) {
-    const traffic = load(domain, 4);
+    const traffic = siteLoad(services, domain, 4);
     await new Promise((r) => setTimeout(r, 1_000));
     const started = performance.now();
     const result = await host.rotateDatabasePassword(S.name, S.id, reporter);
     const ms = Math.round(performance.now() - started);
     await new Promise((r) => setTimeout(r, 1_000));
-    const counts = await traffic.stop();
+    const counts: Record<string, number> = {};
+    for (const { outcome } of await traffic.stop()) counts[outcome] = (counts[outcome] ?? 0) + 1;
     console.log(`rotation took ${ms} ms; requests during it (4 clients, 1 s before and after): ${JSON.stringify(counts)}`);
     expect(Date.parse(result.rotatedAt)).toBeGreaterThan(Date.now() - 60_000);
     return counts;

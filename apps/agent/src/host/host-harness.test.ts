@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HARNESS_DIR_PREFIX, phpFpmBinary, repoRoot, type SharedServices } from '@pressluft/testing';
+import { HARNESS_DIR_PREFIX, httpRequest, phpFpmBinary, repoRoot, type HttpResult, type SharedServices } from '@pressluft/testing';
 import { parseProcCgroup } from './cgroup.js';
 import type { HostSettings } from './settings.js';
 import type { StepReporter } from './site-host.js';
@@ -84,3 +84,47 @@ export class RecordingReporter implements StepReporter {
 
 /** A reporter that drops everything (cleanup). */
 export const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+
+/** A request to a site through the harness's nginx by its Host header (a form body when one is given; no keep-alive). */
+export function siteRequest(
+  services: SharedServices,
+  host: string,
+  path = '/',
+  options: { method?: string; body?: string; cookie?: string } = {},
+): Promise<HttpResult> {
+  const headers: Record<string, string> = {
+    ...(options.cookie ? { cookie: options.cookie } : {}),
+    ...(options.body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+  };
+  return httpRequest(`http://127.0.0.1:${services.nginx.port}${path}`, { host, headers, timeoutMs: 20_000, ...(options.method ? { method: options.method } : {}), ...(options.body !== undefined ? { body: options.body } : {}) });
+}
+
+/** One answer of a load loop: the status (or "error: <message>") and when the request was in flight. */
+export interface LoadAnswer {
+  readonly outcome: string;
+  readonly started: number;
+  readonly ended: number;
+}
+
+/** `clients` loops of GET / on a site until stop(); every answer, in the order they came. */
+export function siteLoad(services: SharedServices, host: string, clients: number): { stop(): Promise<LoadAnswer[]> } {
+  let running = true;
+  const answers: LoadAnswer[] = [];
+  const loops = Array.from({ length: clients }, async () => {
+    while (running) {
+      const started = performance.now();
+      const outcome = await siteRequest(services, host).then(
+        (answer) => String(answer.status),
+        (error: unknown) => `error: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      answers.push({ outcome, started, ended: performance.now() });
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return answers;
+    },
+  };
+}

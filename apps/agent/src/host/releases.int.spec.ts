@@ -1,63 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
-import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
+import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from './host-harness.test.js';
 import { SiteHost, StepError } from './site-host.js';
 
 const services = inject('services');
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: Record<string, string | string[] | undefined>;
-}
+/** GET through the harness nginx with a Host header. */
+const http = (host: string, path = '/') => siteRequest(services, host, path);
 
-function http(host: string, path = '/'): Promise<Answer> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port: services.nginx.port, path, method: 'GET', headers: { host }, agent: false, timeout: 20_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: timeout`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** `clients` loops of GET / until stopped; counts every answer that is not a 200 (errors included). */
+/** GET / loops on a site until stop(): the answers that were not 200 (errors included) and when each was in flight. */
 function load(host: string, clients = 4) {
-  let running = true;
-  const counts = { ok: 0, failed: 0, failures: [] as string[], spans: [] as Array<[number, number]> };
-  const loops = Array.from({ length: clients }, async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const answer = await http(host);
-        counts.spans.push([started, performance.now()]);
-        if (answer.status === 200) counts.ok++;
-        else {
-          counts.failed++;
-          counts.failures.push(String(answer.status));
-        }
-      } catch (error) {
-        counts.failed++;
-        counts.failures.push(error instanceof Error ? error.message : String(error));
-      }
-    }
-  });
+  const traffic = siteLoad(services, host, clients);
   return {
     async stop() {
-      running = false;
-      await Promise.all(loops);
-      return counts;
+      const answers = await traffic.stop();
+      const failures = answers.filter((answer) => answer.outcome !== '200').map((answer) => answer.outcome);
+      const spans = answers.map((answer): [number, number] => [answer.started, answer.ended]);
+      return { ok: answers.length - failures.length, failed: failures.length, failures, spans };
     },
   };
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
@@ -9,38 +8,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
 import { ensureServerBlock, NginxConfigError } from './nginx.js';
-import { hostHarness, QUIET, RecordingReporter } from './host-harness.test.js';
+import { hostHarness, QUIET, RecordingReporter, siteRequest } from './host-harness.test.js';
 import { SiteHost, StepError } from './site-host.js';
 import { lookupGroup, lookupUser } from './users.js';
 
 const services = inject('services');
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: Record<string, string | string[] | undefined>;
-}
-
-/** GET or POST through the harness nginx with a Host header; no keep-alive. */
-function http(host: string, path: string, options: { method?: string; body?: string; cookie?: string } = {}): Promise<Answer> {
-  return new Promise((resolvePromise, reject) => {
-    const headers: Record<string, string> = { host };
-    if (options.cookie) headers['cookie'] = options.cookie;
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      headers['content-length'] = String(Buffer.byteLength(options.body));
-    }
-    const req = request({ host: '127.0.0.1', port: services.nginx.port, path, method: options.method ?? 'GET', headers, agent: false, timeout: 20_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: timeout`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+/** GET or POST through the harness nginx with a Host header. */
+const http = (host: string, path: string, options: { method?: string; body?: string; cookie?: string } = {}) => siteRequest(services, host, path, options);
 
 function siteConfig(name: string, id: string, title: string): SiteConfig {
   return {
