@@ -7,16 +7,32 @@ import { subjectOf } from '../auth/auth.guard.js';
 import { TokenService } from '../auth/token.service.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
 import type { AuditRow } from '../persistence/entities.js';
+import type { AuditedRequest, MutationVerb } from '../resources/resource.commands.js';
 
 type AuditEntry = Omit<AuditRow, 'id'>;
 
-const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const MUTATIONS = new Set<string>(['POST', 'PUT', 'PATCH', 'DELETE'] satisfies MutationVerb[]);
+/** res.locals keys: the request's audit facts, and whether a write already committed its row. */
+const REQUEST = 'pressluftAuditedRequest';
+const AUDITED = 'pressluftAudited';
+
+/** The audit facts of a mutation request (undefined for a read), for a write that records its own row. */
+export function auditedRequestOf(res: Response): AuditedRequest | undefined {
+  return res.locals[REQUEST] as AuditedRequest | undefined;
+}
+
+/** The request's audit row was committed with its write: the middleware writes none. */
+export function markAudited(res: Response): void {
+  res.locals[AUDITED] = true;
+}
 /** How long audit rows wait for company before their INSERT. */
 const GATHER_MS = 2;
 
 /**
- * Every mutation request, accepted or refused, leaves one audit row once the response is sent:
- * who (the token's subject, never the token), what (method and path), and the outcome.
+ * Every mutation request, accepted or refused, leaves one audit row: who (the token's subject,
+ * never the token), what (method and path), and the outcome. A resource write accepted by the
+ * API inserts its row in its own statement (see RequestAudit); every other outcome (refusals,
+ * dry runs, no-op writes, the other mutation routes) is written here once the response is sent.
  */
 @Injectable()
 export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdown {
@@ -46,14 +62,21 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
       next();
       return;
     }
-    const requestId = randomUUID();
-    res.setHeader('Audit-Id', requestId);
-    const at = this.clock.now();
-    res.on('finish', () => void this.write(req, res, at, requestId));
+    const request: AuditedRequest = {
+      at: this.clock.now(),
+      requestId: randomUUID(),
+      verb: req.method as MutationVerb,
+      path: req.originalUrl.split('?')[0]?.slice(0, 512) ?? '',
+    };
+    res.locals[REQUEST] = request;
+    res.setHeader('Audit-Id', request.requestId);
+    res.on('finish', () => {
+      if (res.locals[AUDITED] !== true) void this.write(req, res, request);
+    });
     next();
   }
 
-  private async write(req: Request, res: Response, at: Date, requestId: string): Promise<void> {
+  private async write(req: Request, res: Response, { at, requestId, verb, path }: AuditedRequest): Promise<void> {
     let subject = subjectOf(req);
     if (subject === 'anonymous') {
       // Refused before authentication ran (a body over the limit): still name who sent it.
@@ -63,8 +86,8 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
     this.pending.push({
       at,
       subject,
-      verb: req.method,
-      path: req.originalUrl.split('?')[0]?.slice(0, 512) ?? '',
+      verb,
+      path,
       code: res.statusCode,
       reason: typeof res.locals['statusReason'] === 'string' ? res.locals['statusReason'] : null,
       requestId,

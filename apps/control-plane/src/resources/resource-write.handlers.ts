@@ -20,17 +20,21 @@ import { CLOCK, type Clock } from '../infra/tokens.js';
 import {
   CreateResource,
   DeleteResource,
+  mutationCode,
   PatchResource,
   ReplaceResource,
   ResourceWritten,
   type WriteOptions,
   type WriteResult,
 } from './resource.commands.js';
-import { ResourceStore, writeOf, type ResourceTransaction } from './resource.store.js';
+import { ResourceStore, writeOf, type RequestAudit, type ResourceTransaction } from './resource.store.js';
+
+/** What a write decides; whether its audit row went in with it is the store's to say. */
+type Outcome = Omit<WriteResult, 'audited'>;
 
 /** Raised inside a transaction to roll back a dry run after computing its result. */
 class DryRun extends Error {
-  constructor(readonly result: WriteResult) {
+  constructor(readonly result: Outcome) {
     super('dry run');
   }
 }
@@ -61,28 +65,37 @@ function initialStatus(kind: KindInfo): Record<string, unknown> {
   return result.value;
 }
 
+/** The audit row an accepted API mutation of `kind` writes with itself (none outside a request). */
+function requestAudit(kind: KindInfo, options: Pick<WriteOptions, 'principal' | 'request'>): RequestAudit | undefined {
+  const { request } = options;
+  if (!request) return undefined;
+  return { ...request, kind: kind.kind, subject: options.principal.subject, code: (change) => mutationCode(request.verb, change) };
+}
+
 /**
  * Runs a write in a transaction (rolled back for a dry run). `optimistic`: first without one (a
  * read and a compare-and-swap, see ResourceStore.optimistically), for work that writes at most once.
  */
 async function runWrite(
   store: ResourceStore,
-  dryRun: boolean,
-  work: (tx: ResourceTransaction) => Promise<WriteResult>,
-  options: { optimistic?: boolean } = {},
+  kind: KindInfo,
+  options: Pick<WriteOptions, 'dryRun' | 'principal' | 'request'>,
+  work: (tx: ResourceTransaction) => Promise<Outcome>,
+  { optimistic = false }: { optimistic?: boolean } = {},
 ): Promise<WriteResult> {
-  if (options.optimistic && !dryRun) {
-    const done = await store.optimistically(work);
+  const audit = options.dryRun ? undefined : requestAudit(kind, options);
+  if (optimistic && !options.dryRun) {
+    const done = await store.optimistically(async (tx) => ({ ...(await work(tx)), audited: tx.audited }), { audit });
     if (done) return done.value;
   }
   try {
     return await store.transaction(async (tx) => {
       const result = await work(tx);
-      if (dryRun) throw new DryRun(result);
-      return result;
-    });
+      if (options.dryRun) throw new DryRun(result);
+      return { ...result, audited: tx.audited };
+    }, { audit });
   } catch (error) {
-    if (error instanceof DryRun) return error.result;
+    if (error instanceof DryRun) return { ...error.result, audited: false };
     throw error;
   }
 }
@@ -117,7 +130,7 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
  * no write at all when nothing changed, and the row removed once a deleting object has no
  * finalizers left.
  */
-async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resource, input: ManifestInput, now: Date): Promise<WriteResult> {
+async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resource, input: ManifestInput, now: Date): Promise<Outcome> {
   if (input.resourceVersion !== undefined && input.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict(kind.plural, current.metadata.name, STALE);
   }
@@ -195,7 +208,7 @@ export class CreateResourceHandler extends WriteHandler implements ICommandHandl
   async execute({ kind, body, options }: CreateResource): Promise<WriteResult> {
     const { input, warnings } = validated(kind, body, options.fieldValidation);
     const now = this.clock.now();
-    const result = await runWrite(this.store, options.dryRun, async (tx) => ({ object: await createIn(tx, kind, input, now), created: true, gone: false, warnings }));
+    const result = await runWrite(this.store, kind, options, async (tx) => ({ object: await createIn(tx, kind, input, now), created: true, gone: false, warnings }));
     return this.published(result, options, 'created');
   }
 }
@@ -206,7 +219,7 @@ export class ReplaceResourceHandler extends WriteHandler implements ICommandHand
     const { input, warnings } = validated(kind, body, options.fieldValidation);
     checkName(kind, name, input);
     const now = this.clock.now();
-    const result = await runWrite(this.store, options.dryRun, async (tx) => {
+    const result = await runWrite(this.store, kind, options, async (tx) => {
       const current = await tx.get(kind.kind, name, { lock: true });
       if (!current) {
         if (input.resourceVersion !== undefined) throw notFound(kind.plural, name);
@@ -222,7 +235,7 @@ export class ReplaceResourceHandler extends WriteHandler implements ICommandHand
 export class PatchResourceHandler extends WriteHandler implements ICommandHandler<PatchResource> {
   async execute({ kind, name, patchType, patch, options }: PatchResource): Promise<WriteResult> {
     const now = this.clock.now();
-    const result = await runWrite(this.store, options.dryRun, async (tx) => {
+    const result = await runWrite(this.store, kind, options, async (tx) => {
       const current = await tx.get(kind.kind, name, { lock: true });
       if (!current) throw notFound(kind.plural, name);
       // Patches apply to what the user owns: metadata they may set and spec, never status.
@@ -259,7 +272,7 @@ export class PatchResourceHandler extends WriteHandler implements ICommandHandle
 export class DeleteResourceHandler extends WriteHandler implements ICommandHandler<DeleteResource> {
   async execute({ kind, name, preconditions, options }: DeleteResource): Promise<WriteResult> {
     const now = this.clock.now();
-    const result = await runWrite(this.store, options.dryRun, async (tx) => {
+    const result = await runWrite(this.store, kind, options, async (tx) => {
       const current = await tx.get(kind.kind, name, { lock: true });
       if (!current) throw notFound(kind.plural, name);
       if (preconditions.uid !== undefined && preconditions.uid !== current.metadata.uid) {

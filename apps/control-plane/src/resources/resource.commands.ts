@@ -1,11 +1,24 @@
 import type { KindInfo, Resource, UnknownFieldPolicy } from '@pressluft/domain';
 import { Command } from '@nestjs/cqrs';
 import type { Principal } from '../auth/principal.js';
+import type { ChangeType } from './resource.store.js';
+
+/** The API request a mutation serves, for its audit row (who asked comes from the principal). */
+export interface AuditedRequest {
+  readonly at: Date;
+  readonly requestId: string;
+  readonly verb: MutationVerb;
+  readonly path: string;
+}
+
+export type MutationVerb = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface WriteOptions {
   readonly fieldValidation: UnknownFieldPolicy;
   readonly dryRun: boolean;
   readonly principal: Principal;
+  /** Present for API requests: the accepted write inserts the request's audit row with itself. */
+  readonly request?: AuditedRequest | undefined;
 }
 
 /** What a mutation returns to the HTTP edge: the object, and whether it is gone or still finalizing. */
@@ -14,6 +27,22 @@ export interface WriteResult {
   readonly created: boolean;
   readonly gone: boolean;
   readonly warnings: readonly string[];
+  /** The request's audit row was committed with the write (the edge writes none of its own then). */
+  readonly audited: boolean;
+}
+
+/**
+ * The HTTP status of an accepted mutation, by what happened to the object: 201 for a create,
+ * 202 for a DELETE that leaves the object finalizing, 200 otherwise (also when nothing changed).
+ */
+export function mutationCode(verb: MutationVerb, change: ChangeType): number {
+  if (change === 'ADDED') return 201;
+  return verb === 'DELETE' && change === 'MODIFIED' ? 202 : 200;
+}
+
+/** The change a result stands for (MODIFIED also when nothing was written). */
+export function changeOf(result: Pick<WriteResult, 'created' | 'gone'>): ChangeType {
+  return result.created ? 'ADDED' : result.gone ? 'DELETED' : 'MODIFIED';
 }
 
 export class CreateResource extends Command<WriteResult> {

@@ -1,8 +1,8 @@
-import { createTestDatabase, type TestDatabase } from '@pressluft/testing';
+import { createTestDatabase, pgQuery, type TestDatabase } from '@pressluft/testing';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDataSource, migrate } from '../persistence/data-source.js';
-import { ResourceStore, type ObjectWrite } from './resource.store.js';
+import { ResourceStore, type ObjectWrite, type RequestAudit } from './resource.store.js';
 
 const node = (name: string, zone: string): ObjectWrite => ({
   kind: 'Node',
@@ -115,5 +115,63 @@ describe('resource store: versions become visible in order', () => {
       ['newer', 'c'],
       ['slow', 'a'],
     ]);
+  });
+
+  describe('an audited write', () => {
+    const audit = (requestId: string): RequestAudit => ({
+      kind: 'Node',
+      at: new Date(),
+      subject: 'auditor',
+      verb: 'PUT',
+      path: `/apis/pressluft.io/v1/nodes/${requestId}`,
+      requestId,
+      code: (change) => ({ ADDED: 201, MODIFIED: 200, DELETED: 204 })[change],
+    });
+    const rowsOf = async (requestId: string) =>
+      (await pgQuery(database.url, 'SELECT subject, verb, code FROM audit_log WHERE request_id = $1', [requestId])).rows as Array<{ subject: string; verb: string; code: number }>;
+
+    it('commits the audit row in the statement that writes the object, coded by what the write did', async () => {
+      const audited = await store.transaction(async (tx) => {
+        // Only the request's kind carries the row: an Event written first does not take it.
+        await tx.create({ ...node('audit-event', 'd'), kind: 'Event' }, new Date());
+        expect(tx.audited).toBe(false);
+        await tx.create(node('audited', 'd'), new Date());
+        return tx.audited;
+      }, { audit: audit('req-create') });
+      expect(audited).toBe(true);
+      expect(await rowsOf('req-create')).toEqual([{ subject: 'auditor', verb: 'PUT', code: 201 }]);
+
+      const removed = await store.optimistically(async (tx) => {
+        const current = await tx.get('Node', 'audited');
+        if (!current) throw new Error('audited is missing');
+        await tx.remove(current, new Date());
+        return tx.audited;
+      }, { audit: audit('req-remove') });
+      expect(removed).toEqual({ value: true });
+      expect(await rowsOf('req-remove')).toEqual([{ subject: 'auditor', verb: 'PUT', code: 204 }]);
+    });
+
+    it('leaves no audit row when the write rolls back or its compare-and-swap finds a newer version', async () => {
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.create(node('rolled-back', 'e'), new Date());
+          expect(tx.audited).toBe(true);
+          throw new Error('rolled back on purpose');
+        }, { audit: audit('req-rollback') }),
+      ).rejects.toThrow('rolled back on purpose');
+      expect(await rowsOf('req-rollback')).toEqual([]);
+
+      const stale = await store.transaction((tx) => tx.create(node('stale', 'e'), new Date()));
+      if (!stale) throw new Error('stale was not created');
+      await store.transaction(async (tx) => {
+        const current = await tx.get('Node', 'stale', { lock: true });
+        if (current) await tx.update(current, { ...node('stale', 'newer') }, new Date());
+      });
+      // The compare-and-swap on the old version writes nothing, so neither the object nor the row.
+      const lost = await store.optimistically((tx) => tx.update(stale, { ...node('stale', 'lost') }, new Date()), { audit: audit('req-stale') });
+      expect(lost).toBeUndefined();
+      expect(await rowsOf('req-stale')).toEqual([]);
+      expect((await store.get('Node', 'stale'))?.metadata.labels['zone']).toBe('newer');
+    });
   });
 });

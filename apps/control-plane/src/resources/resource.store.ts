@@ -19,6 +19,23 @@ export interface ObjectWrite {
   readonly deletionTimestamp?: string | undefined;
 }
 
+/**
+ * The audit row of the API request a write serves. The statement that writes the request's
+ * object (the transaction's first write of `kind`) inserts it too, so an accepted mutation and
+ * its audit row commit together or not at all: no crash, no rollback, no failed
+ * compare-and-swap leaves one without the other.
+ */
+export interface RequestAudit {
+  readonly kind: KindName;
+  readonly at: Date;
+  readonly subject: string;
+  readonly verb: string;
+  readonly path: string;
+  readonly requestId: string;
+  /** The HTTP status the request is answered with after this change. */
+  readonly code: (change: ChangeType) => number;
+}
+
 /** NOTIFY channel carrying the resourceVersion of each committed change (watches wake on it). */
 export const CHANGE_CHANNEL = 'pressluft_changes';
 
@@ -206,11 +223,19 @@ export class ResourceTransaction {
    */
   constructor(
     readonly manager: EntityManager,
-    private readonly optimistic = false,
-    private readonly cache?: ObjectCache,
-  ) {}
+    options: { optimistic?: boolean; cache?: ObjectCache | undefined; audit?: RequestAudit | undefined } = {},
+  ) {
+    this.optimistic = options.optimistic ?? false;
+    this.cache = options.cache;
+    this.audit = options.audit;
+  }
 
+  private readonly optimistic: boolean;
+  private readonly cache: ObjectCache | undefined;
+  private readonly audit: RequestAudit | undefined;
   private wrote = false;
+  /** The request's audit row went in with a write of this transaction (it commits with it). */
+  audited = false;
   /** A read was answered from the cache (optimistic mode only): only a successful write proves it current. */
   readFromCache = false;
   /** Objects this transaction read from the database or wrote (undefined: removed), newest last. */
@@ -343,6 +368,7 @@ export class ResourceTransaction {
   private async writeWithChange(rowSql: string, params: unknown[], type: ChangeType, object: Resource, now: Date): Promise<Resource | undefined> {
     const n = params.length;
     const floor = this.floorHeld ? `SELECT true AS held FROM o` : FLOOR_LOCK_SQL;
+    const audit = this.audit && !this.audited && this.audit.kind === object.kind ? this.audit : undefined;
     const rows = await queryPrepared<Array<{ rv: string }>>(
       this.manager,
       `WITH o AS MATERIALIZED (SELECT pg_advisory_xact_lock(${OBJECT_LOCK_CLASS}, hashtext($${n + 1} || '/' || $${n + 2})) AS held),
@@ -353,9 +379,24 @@ export class ResourceTransaction {
               INSERT INTO resource_changes (resource_version, kind, name, type, object, changed_at)
               SELECT written.resource_version, $${n + 1}, $${n + 2}, $${n + 3},
                      jsonb_set($${n + 4}::jsonb, '{metadata,resourceVersion}', to_jsonb(written.resource_version::text)), $${n + 5}
-                FROM written)
+                FROM written)${
+              audit
+                ? `,
+            audit AS (
+              INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id)
+              SELECT $${n + 6}, $${n + 7}, $${n + 8}, $${n + 9}, $${n + 10}, NULL, $${n + 11} FROM written)`
+                : ''
+            }
        SELECT resource_version::text AS rv FROM written`,
-      [...params, object.kind, object.metadata.name, type, JSON.stringify(object), now],
+      [
+        ...params,
+        object.kind,
+        object.metadata.name,
+        type,
+        JSON.stringify(object),
+        now,
+        ...(audit ? [audit.at, audit.subject, audit.verb, audit.path, audit.code(type), audit.requestId] : []),
+      ],
     );
     // A version may have been drawn: commit or rollback moves the watermark, the watchers should look.
     this.changed = true;
@@ -364,6 +405,7 @@ export class ResourceTransaction {
     // Only a returned version proves the floor lock was taken (an UPDATE of no row evaluates nothing).
     this.floorHeld = true;
     this.written = true;
+    if (audit) this.audited = true;
     const result = { ...object, metadata: { ...object.metadata, resourceVersion: rv } };
     this.see(object.kind, object.metadata.name, type === 'DELETED' ? undefined : result);
     return result;
@@ -416,12 +458,12 @@ export class ResourceStore {
   }
 
   /** Runs `work` in one transaction; a deadlock or serialization failure is retried (twice). */
-  async transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: ResourceTransaction) => Promise<T>, options: { audit?: RequestAudit | undefined } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let tx: ResourceTransaction | undefined;
       try {
         const result = await this.dataSource.transaction(async (manager) => {
-          tx = new ResourceTransaction(manager);
+          tx = new ResourceTransaction(manager, { audit: options.audit });
           return work(tx);
         });
         if (tx) this.remember(tx);
@@ -446,13 +488,17 @@ export class ResourceStore {
    * object changed meanwhile or the work needs more (a create and its Event): nothing was written
    * then, and the caller runs the same work in a transaction.
    */
-  async optimistically<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<{ value: T } | undefined> {
-    const cached = await this.attempt(work, this.cache);
-    return cached === 'unproven' ? this.attempt(work, undefined).then((fresh) => (fresh === 'unproven' ? undefined : fresh)) : cached;
+  async optimistically<T>(work: (tx: ResourceTransaction) => Promise<T>, options: { audit?: RequestAudit | undefined } = {}): Promise<{ value: T } | undefined> {
+    const cached = await this.attempt(work, this.cache, options.audit);
+    return cached === 'unproven' ? this.attempt(work, undefined, options.audit).then((fresh) => (fresh === 'unproven' ? undefined : fresh)) : cached;
   }
 
-  private async attempt<T>(work: (tx: ResourceTransaction) => Promise<T>, cache: ObjectCache | undefined): Promise<{ value: T } | undefined | 'unproven'> {
-    const tx = new ResourceTransaction(this.dataSource.manager, true, cache);
+  private async attempt<T>(
+    work: (tx: ResourceTransaction) => Promise<T>,
+    cache: ObjectCache | undefined,
+    audit: RequestAudit | undefined,
+  ): Promise<{ value: T } | undefined | 'unproven'> {
+    const tx = new ResourceTransaction(this.dataSource.manager, { optimistic: true, cache, audit });
     try {
       const value = await work(tx);
       if (tx.readFromCache && !tx.written) return 'unproven';

@@ -244,19 +244,52 @@ describe('resource API on PostgreSQL', () => {
     expect(list.body.items.filter((i) => writers.includes(i.metadata.name)).map((i) => i.spec.wordpress?.title)).toEqual(writers.map((n) => `${n} 15`));
   });
 
-  it('writes every mutation to the audit log with the subject, never the token', async () => {
+  it('writes one audit row per mutation with the subject and the outcome, never the token; an accepted write commits its row with itself', async () => {
     const viewer = await fx.token('viewer', 'vera');
-    await api(fx.plane.httpUrl, SITES, { method: 'POST', token: viewer, body: site('audited') });
-    await call(SITES, { method: 'POST', body: site('audited') });
-    let rows: Array<{ subject: string; verb: string; path: string; code: number }> = [];
-    for (let i = 0; i < 50 && rows.length < 2; i++) {
-      rows = (await pgQuery(fx.database.url, `SELECT subject, verb, path, code FROM audit_log WHERE path = '${SITES}' ORDER BY id`)).rows as typeof rows;
-      if (rows.length < 2) await new Promise((r) => setTimeout(r, 50));
+    type Row = { requestId: string; subject: string; verb: string; path: string; code: number };
+    const rowsOf = async (ids: string[]) =>
+      (await pgQuery(fx.database.url, 'SELECT request_id AS "requestId", subject, verb, path, code FROM audit_log WHERE request_id = ANY($1) ORDER BY id', [ids])).rows as Row[];
+    const idOf = (response: { headers: Record<string, string | string[] | undefined> }) => String(response.headers['audit-id']);
+
+    const refused = await api(fx.plane.httpUrl, SITES, { method: 'POST', token: viewer, body: site('audited') });
+    const created = await call(SITES, { method: 'POST', body: site('audited') });
+    expect([refused.status, created.status]).toEqual([403, 201]);
+    // An accepted write's row is committed by the transaction that wrote the change (the same xmin): no crash can part them.
+    const sameTransaction = async (response: { body: Obj; headers: Record<string, string | string[] | undefined> }) =>
+      (
+        await pgQuery(
+          fx.database.url,
+          `SELECT (SELECT xmin::text FROM audit_log WHERE request_id = $1) = (SELECT xmin::text FROM resource_changes WHERE resource_version = $2::bigint) AS same`,
+          [idOf(response), response.body.metadata.resourceVersion],
+        )
+      ).rows[0]?.same as boolean | null;
+    expect(await rowsOf([idOf(created)])).toEqual([{ requestId: idOf(created), subject: 'admin', verb: 'POST', path: SITES, code: 201 }]);
+    expect(await sameTransaction(created)).toBe(true);
+
+    const original = site('audited');
+    const edited = { ...original, spec: { ...(original['spec'] as Record<string, unknown>), php: { memoryLimit: '512M', maxChildren: 5 } } };
+    const changed = await call(`${SITES}/audited`, { method: 'PUT', body: edited });
+    expect(await rowsOf([idOf(changed)])).toEqual([{ requestId: idOf(changed), subject: 'admin', verb: 'PUT', path: `${SITES}/audited`, code: 200 }]);
+    expect(await sameTransaction(changed)).toBe(true);
+    // Outcomes without a committed write are written by the edge after the response: a dry run, a no-op, a refusal.
+    const dryRun = await call(`${SITES}/audited?dryRun=All`, { method: 'PUT', body: site('audited') });
+    const unchanged = await call(`${SITES}/audited`, { method: 'PUT', body: edited });
+    const removed = await call(`${SITES}/audited`, { method: 'DELETE' });
+    const responses = [refused, created, changed, dryRun, unchanged, removed];
+    const ids = responses.map(idOf);
+    expect(new Set(ids).size).toBe(responses.length);
+    let rows: Row[] = [];
+    for (let i = 0; i < 50 && rows.length < responses.length; i++) {
+      rows = await rowsOf(ids);
+      if (rows.length < responses.length) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(rows.slice(-2)).toEqual([
-      { subject: 'vera', verb: 'POST', path: SITES, code: 403 },
-      { subject: 'admin', verb: 'POST', path: SITES, code: 201 },
-    ]);
+    await new Promise((r) => setTimeout(r, 50));
+    rows = await rowsOf(ids);
+    // Exactly one row per request, and each says what the response said.
+    expect(Object.fromEntries(rows.map((r) => [r.requestId, r.code]))).toEqual(Object.fromEntries(responses.map((r) => [idOf(r), r.status])));
+    expect(rows).toHaveLength(responses.length);
+    expect(rows.find((r) => r.requestId === idOf(refused))).toMatchObject({ subject: 'vera', verb: 'POST', code: 403 });
+    expect(rows.find((r) => r.requestId === idOf(removed))).toMatchObject({ subject: 'admin', verb: 'DELETE', path: `${SITES}/audited` });
     const dump = JSON.stringify((await pgQuery(fx.database.url, 'SELECT * FROM audit_log')).rows);
     expect(dump).not.toContain(fx.adminToken);
     expect(dump).not.toContain(viewer);
