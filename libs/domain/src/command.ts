@@ -51,3 +51,12 @@ export const commandStatusSchema = z.strictObject({
 
 export type CommandSpec = z.infer<typeof commandSpecSchema>;
 export type CommandStatus = z.infer<typeof commandStatusSchema>;
+
+/**
+ * The status once the command is on the bus (JetStream acknowledged it): PENDING becomes
+ * DISPATCHED, stamped with when. Any other state is left alone (the agent may already have
+ * answered); the same object then, so the caller writes nothing.
+ */
+export function dispatchedCommandStatus(status: CommandStatus, at: string): CommandStatus {
+  return status.state === 'PENDING' ? { ...status, state: 'DISPATCHED', dispatchedAt: at } : status;
+}

@@ -120,6 +120,7 @@ export {
   TERMINAL_COMMAND_STATES,
   commandSpecSchema,
   commandStatusSchema,
+  dispatchedCommandStatus,
   type CommandOperation,
   type CommandSpec,
   type CommandState,

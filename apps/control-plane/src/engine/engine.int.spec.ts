@@ -242,4 +242,27 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     expect(after?.status).toEqual(before?.status);
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
   });
+
+  it('shows a command on the bus that the node has not answered as DISPATCHED, and stalls it after the window', async () => {
+    agent!.behaviour = 'ignore';
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('eta', 'node-a') });
+      const dispatched = await until('eta-1 DISPATCHED', async () => {
+        const command = (await call<{ items: Obj[] }>(`${V1}/commands?site=eta`)).body.items[0];
+        return command?.status.state === 'DISPATCHED' ? command : undefined;
+      });
+      const dispatchedAt = Date.parse(String((dispatched.status as { dispatchedAt?: string }).dispatchedAt));
+      expect(Math.abs(Date.now() - dispatchedAt)).toBeLessThan(10_000);
+      expect(agent!.received.filter((r) => r.command.ref?.site === 'eta').map((r) => r.command.ref?.fence)).toEqual([1]);
+      // Nothing but dispatchedAt speaks for it: the stall detector judges it by that alone.
+      const stalled = await until('eta-1 STALLED', async () => {
+        const command = (await call<{ items: Obj[] }>(`${V1}/commands?site=eta`)).body.items[0];
+        return command?.status.state === 'STALLED' ? command : undefined;
+      });
+      expect(stalled.status).toMatchObject({ dispatchedAt: (dispatched.status as { dispatchedAt?: string }).dispatchedAt, log: [] });
+      expect(stalled.status).not.toHaveProperty('startedAt');
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+  });
 });

@@ -89,9 +89,10 @@ describe('reconcile engine faults: no change lost, no command run twice', () => 
 
     await s.create(r1, 'sites', siteManifest('crash-ingest', 'node-ingest'));
     await r1.waitExit();
-    // The receipt and the command update were in one transaction: both rolled back.
+    // The receipt and the command update were in one transaction: both rolled back (the command
+    // stays as the relay left it: on the bus, not yet answered).
     expect(await s.sql(`SELECT sequence FROM command_event_receipts WHERE command = 'crash-ingest-1'`)).toEqual([]);
-    expect((await s.commands('crash-ingest')).map((c) => [c.state, c.log])).toEqual([['PENDING', []]]);
+    expect((await s.commands('crash-ingest')).map((c) => [c.state, c.log])).toEqual([['DISPATCHED', []]]);
     expect(applied(agent, 'crash-ingest').map((r) => r.verdict)).toEqual(['apply']);
 
     // The dead leader's unacknowledged events come back after the consumer's ack wait (30 s).

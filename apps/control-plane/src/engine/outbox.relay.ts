@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jetstream } from '@nats-io/jetstream';
+import { dispatchedCommandStatus, type CommandSpec, type CommandStatus, type Resource } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import { DataSource } from 'typeorm';
 import { NatsClient } from '../infra/nats.client.js';
-import { LOGGER } from '../infra/tokens.js';
+import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
+import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
@@ -14,9 +16,12 @@ const BATCH = 256;
 const IDLE_POLL_MS = 500;
 
 /**
- * Publishes unsent outbox rows to JetStream (Nats-Msg-Id = command id) and marks them sent.
- * PostgreSQL stays the truth: a crash between publish and mark means the row is published
- * again, JetStream drops the duplicate within its window, and the node's fence rejects it after.
+ * Publishes unsent outbox rows to JetStream (Nats-Msg-Id = command id), moves each command that
+ * is still PENDING to DISPATCHED (with dispatchedAt), then marks the rows sent. PostgreSQL stays
+ * the truth: a crash between publish and mark means the row is published again, JetStream drops
+ * the duplicate within its window, and the node's fence rejects it after. A row marked sent has
+ * its command dispatched (or already further along), so the stall detector judges every
+ * published command by its own status.
  */
 @Injectable()
 export class OutboxRelay {
@@ -26,9 +31,11 @@ export class OutboxRelay {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly store: ResourceStore,
     private readonly nats: NatsClient,
     private readonly leader: LeaderElection,
     private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -86,10 +93,27 @@ export class OutboxRelay {
     // Published in order on one connection; the acks are awaited together.
     await Promise.all(rows.map((row) => js.publish(row.subject, row.payload, { msgID: row.command })));
     faultPoint('after-publish');
+    const at = this.clock.now();
+    await Promise.all(rows.map((row) => this.markDispatched(row.command, at)));
     await this.dataSource.transaction(async (manager) => {
       await this.leader.fence(manager);
       await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
     });
     return rows.length;
+  }
+
+  /**
+   * PENDING -> DISPATCHED: a fact about the bus, not a decision, so it needs no leader fence; a
+   * compare-and-swap on the command alone (no lock held beside another object's, so no lock
+   * order to keep with the event ingest), falling back to a transaction when it lost a race.
+   */
+  private async markDispatched(name: string, at: Date): Promise<void> {
+    const work = async (tx: ResourceTransaction) => {
+      const command = (await tx.get('Command', name, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined;
+      if (!command) return;
+      const status = dispatchedCommandStatus(command.status, at.toISOString());
+      if (status !== command.status) await tx.update(command, { ...writeOf(command), status }, at);
+    };
+    if (!(await this.store.optimistically(work))) await this.store.transaction(work);
   }
 }

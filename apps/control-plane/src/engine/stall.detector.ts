@@ -10,7 +10,7 @@ import { Metrics } from './metrics.js';
 type CommandResource = Resource<CommandSpec, CommandStatus>;
 
 /**
- * A command that was sent (or started) and then went silent for the stall window becomes
+ * A command that was dispatched (or started) and then went silent for the stall window becomes
  * STALLED with a Warning event; the site's reconciler then reports Stalled=True and waits for an
  * operator. Nothing is retried here: destructive commands are never retried automatically.
  */
@@ -27,16 +27,13 @@ export class StallDetector {
   /** One pass; the commands it marked STALLED. */
   async sweep(): Promise<string[]> {
     const now = this.clock.now();
-    const inFlight = await this.store.commandsInFlight();
+    const dispatched = await this.store.commandsDispatched();
     const counts = await this.store.commandCountsByState();
     this.metrics.commands.reset();
     for (const [state, count] of counts) this.metrics.commands.set({ state }, count);
     const stalled: string[] = [];
-    for (const { command, sentAt } of inFlight) {
-      // A command the relay has published counts as dispatched even before the agent answers.
-      const state = command.status.state === 'PENDING' && sentAt ? 'DISPATCHED' : command.status.state;
-      const view = { state, ...(command.status.lastHeartbeat ? { lastHeartbeat: command.status.lastHeartbeat } : {}), ...(command.status.startedAt ? { startedAt: command.status.startedAt } : {}), ...(sentAt ? { dispatchedAt: sentAt } : {}) };
-      if (!stalledCommand(view, now, this.config.engine.stallWindowMs)) continue;
+    for (const command of dispatched) {
+      if (!stalledCommand(command.status, now, this.config.engine.stallWindowMs)) continue;
       const marked = await this.store.transaction(async (tx) => {
         await this.leader.fence(tx.manager);
         const fresh = (await tx.get('Command', command.metadata.name, { lock: true })) as CommandResource | undefined;

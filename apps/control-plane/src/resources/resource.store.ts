@@ -607,12 +607,12 @@ export class ResourceStore {
   }
 
   /** Commands not finished yet, with the time the relay published each (if it did). */
-  async commandsInFlight(): Promise<Array<{ command: Resource<CommandSpec, CommandStatus>; sentAt: string | undefined }>> {
-    const rows = await this.dataSource.query<Array<RawRow & { sent_at: Date | null }>>(
-      `SELECT ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, o.sent_at FROM resources r LEFT JOIN outbox o ON o.command = r.name
-        WHERE r.kind = 'Command' AND r.status ->> 'state' IN ('PENDING', 'DISPATCHED', 'RUNNING')`,
+  /** Commands on the bus that have not finished: the ones that can stall. */
+  async commandsDispatched(): Promise<Array<Resource<CommandSpec, CommandStatus>>> {
+    const rows = await this.dataSource.query<RawRow[]>(
+      `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND status ->> 'state' IN ('DISPATCHED', 'RUNNING')`,
     );
-    return rows.map((row) => ({ command: fromRaw(row) as Resource<CommandSpec, CommandStatus>, sentAt: row.sent_at?.toISOString() }));
+    return rows.map((row) => fromRaw(row) as Resource<CommandSpec, CommandStatus>);
   }
 
   async commandCountsByState(): Promise<Map<string, number>> {

@@ -4,8 +4,8 @@ import { compareFence } from '@pressluft/domain';
 import { Command, CommandEvent, Heartbeat } from '@pressluft/proto';
 import { COMMAND_STREAM, commandSubject, ensureStreams, eventSubject } from '../engine/bus.js';
 
-/** How the stand-in agent answers a command. */
-export type AgentBehaviour = 'succeed' | 'fail' | 'hang';
+/** How the stand-in agent answers a command: run and report success or failure; start and go silent (hang); take it and never answer (ignore). */
+export type AgentBehaviour = 'succeed' | 'fail' | 'hang' | 'ignore';
 
 export interface ReceivedCommand {
   readonly command: Command;
@@ -92,9 +92,11 @@ export class TestAgent {
   }
 
   private async run(command: Command): Promise<void> {
+    const behaviour = this.behaviour;
+    if (behaviour === 'ignore') return;
     await this.sendEvent(command, 1, { $case: 'accepted', value: {} });
     await this.sendEvent(command, 2, { $case: 'progress', value: { step: 'converge', percent: 50 } });
-    switch (this.behaviour) {
+    switch (behaviour) {
       case 'succeed':
         await this.sendEvent(command, 3, { $case: 'succeeded', value: { message: 'converged' } });
         return;

@@ -91,9 +91,9 @@ export function isInFlight(state: CommandState): boolean {
  * True when a DISPATCHED or RUNNING command has shown no sign of life (heartbeat, start, or
  * dispatch) for longer than `windowMs`. The newest of the timestamps counts, so a long command
  * that keeps heartbeating never stalls. A command with no timestamp at all cannot be judged and
- * is not reported (callers pass `dispatchedAt`, which a CommandStatus carries, to cover commands
- * the agent never picked up). PENDING commands sit in the outbox and are the relay's business;
- * finished and already STALLED commands are not stalled again.
+ * is not reported (the relay stamps `dispatchedAt` when it moves a command to DISPATCHED, which
+ * covers commands the agent never picked up). PENDING commands sit in the outbox and are the
+ * relay's business; finished and already STALLED commands are not stalled again.
  */
 export function stalledCommand(
   command: { state: CommandState; lastHeartbeat?: string; startedAt?: string; dispatchedAt?: string },
