@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,35 @@ describe('composer install', () => {
       // composer.json as a directory is no manifest either; the binary would fail to start if it ran
       const result = await installDependencies({ composer: ['/nonexistent/composer'], wpContent: dir, home: join(dir, 'home'), owner: { uid: 0, gid: 0 } });
       expect(result).toEqual({ ran: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops Composer when it cannot be confined to the site cgroup: DependencyInstallFailed, nothing left running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pressluft-composer-'));
+    try {
+      writeFileSync(join(dir, 'composer.json'), '{}');
+      let spawned = 0;
+      const started = Date.now();
+      // A stand-in that would run for 30 s if it were not stopped.
+      const error = await installDependencies({
+        composer: ['/bin/sleep', '30'],
+        wpContent: dir,
+        home: join(dir, 'home'),
+        owner: { uid: 0, gid: 0 },
+        confine: (pid) => {
+          spawned = pid;
+          return Promise.reject(new Error('cgroup.procs: No such file or directory'));
+        },
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'StepError', step: 'dependencies', reason: 'DependencyInstallFailed' });
+      expect((error as Error).message).toBe(
+        "composer could not run (/bin/sleep): stopped: it could not be moved into the site's cgroup (cgroup.procs: No such file or directory)",
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(spawned).toBeGreaterThan(0);
+      expect(existsSync(`/proc/${spawned}`)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,10 +6,10 @@ import { ensureDir, type Ownership } from './fs-util.js';
 
 /**
  * `composer install` of a release's wp-content. No plugins and no scripts: Composer would run
- * them as PHP CLI code outside the pool's limits (no open_basedir, exec allowed, not in the
- * site's cgroup) at build time, before any health check; with both off, installing executes no
- * code from the repository or its packages. No dev packages; an optimized autoloader, since a
- * release's files never change after it is built.
+ * them as PHP CLI code outside the pool's limits (no open_basedir, exec allowed) at build time,
+ * before any health check; with both off, installing executes no code from the repository or its
+ * packages. No dev packages; an optimized autoloader, since a release's files never change after
+ * it is built. Composer itself runs in the site's cgroup (its CPU and memory limits).
  */
 export const COMPOSER_INSTALL_ARGS: readonly string[] = [
   'install',
@@ -62,13 +62,16 @@ export type DependencyInstall = { readonly ran: false } | { readonly ran: true; 
 /**
  * Runs `composer install` in `wpContent` when it holds a composer.json (else nothing), as the
  * site user, with `home` (made here: the site user's, 0700; its parent root's, 0711) as Composer's
- * HOME. A failure is DependencyInstallFailed with the tail of Composer's output.
+ * HOME. `confine` gets Composer's PID right after spawn (the site host moves it into the site's
+ * cgroup, so the processes it starts later, git and unzip, are there too); if that fails,
+ * Composer is killed. A failure is DependencyInstallFailed with the tail of Composer's output.
  */
 export async function installDependencies(options: {
   readonly composer: readonly string[];
   readonly wpContent: string;
   readonly home: string;
   readonly owner: Ownership;
+  readonly confine?: (pid: number) => Promise<void>;
   readonly timeoutMs?: number;
 }): Promise<DependencyInstall> {
   const manifest = await lstat(join(options.wpContent, 'composer.json')).catch(() => undefined);
@@ -78,9 +81,18 @@ export async function installDependencies(options: {
   const started = Date.now();
   const argv = composerInstallArgv(options.composer);
   const timeoutMs = options.timeoutMs ?? COMPOSER_TIMEOUT_MS;
-  const result = await exec(argv, { uid: options.owner.uid, gid: options.owner.gid, cwd: options.wpContent, env: composerEnv(options.home), timeoutMs }).catch((error: unknown) => {
-    throw new StepError('dependencies', 'DependencyInstallFailed', `composer could not start (${argv[0] ?? ''}): ${messageOf(error)}`);
-  });
+  const { confine } = options;
+  const onSpawn = confine
+    ? (pid: number) =>
+        confine(pid).catch((error: unknown) => {
+          throw new Error(`stopped: it could not be moved into the site's cgroup (${messageOf(error)})`);
+        })
+    : undefined;
+  const result = await exec(argv, { uid: options.owner.uid, gid: options.owner.gid, cwd: options.wpContent, env: composerEnv(options.home), timeoutMs, ...(onSpawn ? { onSpawn } : {}) }).catch(
+    (error: unknown) => {
+      throw new StepError('dependencies', 'DependencyInstallFailed', `composer could not run (${argv[0] ?? ''}): ${messageOf(error)}`);
+    },
+  );
   const output = composerOutputTail(result.stdout, result.stderr);
   if (result.code !== 0) {
     const why = result.signal ? `was killed by ${result.signal}${result.signal === 'SIGKILL' ? ` (timeout ${Math.round(timeoutMs / 1000)} s?)` : ''}` : `exited ${String(result.code)}`;

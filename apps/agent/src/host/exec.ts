@@ -11,6 +11,11 @@ export interface ExecOptions {
   readonly cwd?: string;
   /** SIGKILL after this long (default 120 s). */
   readonly timeoutMs?: number;
+  /**
+   * Runs right after spawn with the child's PID (to move it into a cgroup before it gets far).
+   * If it fails, the child is killed and exec rejects with its error.
+   */
+  readonly onSpawn?: (pid: number) => Promise<void>;
 }
 
 export interface ExecResult {
@@ -39,13 +44,21 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    let spawnHookFailed: Error | undefined;
+    if (options.onSpawn && child.pid !== undefined) {
+      options.onSpawn(child.pid).catch((error: unknown) => {
+        spawnHookFailed = error instanceof Error ? error : new Error(String(error));
+        child.kill('SIGKILL');
+      });
+    }
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+      if (spawnHookFailed) reject(spawnHookFailed);
+      else resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
     });
     // A child that exits before reading its input must not crash the agent with EPIPE.
     child.stdin.on('error', () => undefined);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseProcCgroup } from './cgroup.js';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
 import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from './host-harness.test.js';
@@ -50,7 +51,10 @@ const domain = SITE.domains[0] ?? '';
 
 describe('releases: health-gated deploys, rollback and keep-N on the real stack', () => {
   const harness = hostHarness(services, `pressluft-rel-${suffix}`, { gitAllowLocal: true });
-  const { root, settings } = harness;
+  const { root } = harness;
+  // Composer through a probe that notes the cgroups it runs in (written in beforeAll).
+  const composerProbe = join(root, 'composer-probe');
+  const settings = { ...harness.settings, composer: [composerProbe] };
   const host = new SiteHost(settings, createLogger({ name: 'releases-test', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
   const paths = sitePaths(settings, SITE.name, SITE.id);
   const repo = join(root, 'repo');
@@ -78,6 +82,19 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
   };
 
   beforeAll(async () => {
+    writeFileSync(
+      composerProbe,
+      [
+        '#!/bin/sh',
+        "# Stands in for Composer's launcher: after a moment (the agent moves it into the site's cgroup",
+        '# right after spawn) a child of it notes the cgroups it runs in, then the real Composer runs.',
+        'sleep 0.2',
+        'cat /proc/self/cgroup > .composer-cgroup',
+        'exec /usr/bin/composer "$@"',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
     // A site repository: wp-content/ with a mu-plugin whose header marks the release's code.
     mkdirSync(repo);
     await git('init', '--quiet', '-b', 'main');
@@ -305,6 +322,11 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
     expect(statSync(installed).uid).toBe(owner);
     expect(statSync(join(vendor, 'autoload.php')).uid).toBe(owner);
     expect(readFileSync(join(vendor, 'composer', 'autoload_classmap.php'), 'utf8')).toContain('PressluftTest\\\\Greeting\\\\Greeter');
+    // Composer ran in the site's cgroups (memory and cpu), and what it started too
+    const cgroups = parseProcCgroup(readFileSync(join(paths.releases, rc, 'wp-content', '.composer-cgroup'), 'utf8'));
+    expect([join('/sys/fs/cgroup/memory', cgroups.get('memory') ?? ''), join('/sys/fs/cgroup/cpu', cgroups.get('cpu') ?? '')]).toEqual(
+      harness.cgroupParents.map((parent) => join(parent, `site_${SITE.id}`)),
+    );
     // Composer's HOME and cache are the site user's, outside the site tree
     const home = statSync(paths.composerHome);
     expect([home.uid, home.mode & 0o777]).toEqual([owner, 0o700]);

@@ -354,7 +354,16 @@ export class SiteHost {
       const built = await run('dependencies', 45, async () => {
         try {
           const wpContent = join(staged.staging, 'wp-content');
-          const installed = await installDependencies({ composer: this.settings.composer, wpContent, home: paths.composerHome, owner });
+          // The site's cgroup as the converge left it (limits re-applied: a reboot empties the cgroup tree).
+          const group = this.settings.cgroup ? await SiteCgroup.locate(this.settings.cgroup, plan.account) : undefined;
+          await group?.ensure(plan.resources);
+          const installed = await installDependencies({
+            composer: this.settings.composer,
+            wpContent,
+            home: paths.composerHome,
+            owner,
+            ...(group ? { confine: (pid: number) => group.adopt([pid]) } : {}),
+          });
           if (installed.ran) {
             await report.log(`release ${staged.name}: composer install done in ${installed.ms} ms`);
             for (const line of installed.output.split('\n')) await report.log(`composer: ${line}`);

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { exec } from './exec.js';
+
+describe('exec', () => {
+  it('runs an argv array and returns its exit code and output', async () => {
+    expect(await exec(['/bin/echo', 'a b', '$HOME'])).toEqual({ code: 0, signal: null, stdout: 'a b $HOME\n', stderr: '' });
+  });
+
+  it('hands the running child to onSpawn right after spawn', async () => {
+    let cmdline = '';
+    const result = await exec(['/bin/sleep', '0.3'], {
+      onSpawn: (pid) => {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        return Promise.resolve();
+      },
+    });
+    expect(cmdline).toBe('/bin/sleep 0.3');
+    expect(result.code).toBe(0);
+  });
+
+  it('kills the child and rejects with the reason when onSpawn fails', async () => {
+    const started = Date.now();
+    await expect(exec(['/bin/sleep', '30'], { onSpawn: () => Promise.reject(new Error('no cgroup for you')) })).rejects.toThrow('no cgroup for you');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
