@@ -6,23 +6,19 @@
  * plane. A benchmark: it prints numbers and asserts nothing. BENCH_SITES overrides 10.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
+import { hostHarness } from '../../apps/agent/src/host/host-harness.test.js';
 import { SiteHost, type StepReporter } from '../../apps/agent/src/host/site-host.js';
 import { ControlPlaneProcesses, V1 } from '../../apps/control-plane/src/testing/control-plane.process.js';
-import { NodeStack, removeCgroupPrefix } from '../../apps/control-plane/src/testing/node-stack.js';
+import { NodeStack } from '../../apps/control-plane/src/testing/node-stack.js';
 import { Harness } from '../../libs/testing/src/harness.js';
-import { HARNESS_DIR_PREFIX, repoRoot } from '../../libs/testing/src/host.js';
 import { httpGet } from '../../libs/testing/src/http.js';
 import { describeShared } from '../../libs/testing/src/shared-services.js';
 import { runBenchmark } from './bench-plane.js';
 
 const SITES = Number(process.env['BENCH_SITES'] ?? 10);
-const REPO = repoRoot(__dirname);
 const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
 
 function pct(values: number[], p: number): number {
@@ -57,25 +53,9 @@ async function main(): Promise<void> {
   const processes = await ControlPlaneProcesses.build();
   const services = describeShared(harness);
   const stack = await NodeStack.start(processes, services, 'bench');
-  const floorRoot = mkdtempSync(join(tmpdir(), `${HARNESS_DIR_PREFIX}floor-`));
-  chmodSync(floorRoot, 0o755);
-  const prefix = dirname(services.nginx.sitesDir);
-  const cgroupPrefix = `pressluft-bench-${randomBytes(3).toString('hex')}`;
-  const host = new SiteHost(
-    {
-      sitesRoot: join(floorRoot, 'sites'),
-      stateDir: join(floorRoot, 'state'),
-      wordpressSource: '/usr/share/wordpress',
-      templatesDir: join(REPO, 'templates'),
-      nginx: { command: ['/usr/sbin/nginx', '-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'logs', 'error.log')], sitesDir: services.nginx.sitesDir, listen: `127.0.0.1:${services.nginx.port}`, user: 'www-data' },
-      phpFpm: { binary: '/usr/sbin/php-fpm8.2' },
-      mariadb: { command: ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`], socket: services.mariadb.socket },
-      wpCli: ['/usr/bin/php', join(REPO, 'tools/wp-cli/wp')],
-      composer: ['/usr/bin/composer'],
-      cgroup: { root: '/sys/fs/cgroup', prefix: cgroupPrefix, relativeTo: 'self' },
-    },
-    createLogger({ name: 'bench-floor', level: 'silent' }),
-  );
+  // The floor's node settings: those of the host integration specs (the harness's nginx, MariaDB, PHP-FPM; own root and cgroup prefix).
+  const floorNode = hostHarness(services, `pressluft-bench-${randomBytes(3).toString('hex')}`);
+  const host = new SiteHost(floorNode.settings, createLogger({ name: 'bench-floor', level: 'silent' }));
   const floorSites: SiteConfig[] = [];
   const systemSites: string[] = [];
   try {
@@ -126,10 +106,9 @@ async function main(): Promise<void> {
     }
     for (const config of floorSites) await host.remove(config.name, config.id, quiet).catch((error: unknown) => console.error(String(error)));
     await host.stopAll();
-    removeCgroupPrefix(cgroupPrefix);
+    floorNode.cleanup();
     await stack.stop();
     await processes.stop();
-    rmSync(floorRoot, { recursive: true, force: true });
     await harness.stop();
   }
 }

@@ -126,8 +126,6 @@ export class ApiTokenRow {
   revokedAt!: Date | null;
 }
 
-
-
 /**
  * The transactional outbox: a command's wire message, written in the same transaction as the
  * command itself; the relay publishes unsent rows to JetStream and marks them sent.

@@ -25,6 +25,32 @@ describe('resource API on PostgreSQL', () => {
   let fx: ControlPlaneFixture;
   let call: <T = Obj>(path: string, options?: ApiRequest) => ReturnType<typeof api<T>>;
 
+  /** The first `count` lines of a site watch from `resourceVersion` (fewer if `timeoutMs` passes first). */
+  async function watchLines(resourceVersion: string, count: number, timeoutMs: number): Promise<Array<{ type: string; object: Obj }>> {
+    const controller = new AbortController();
+    const response = await fetch(`${fx.plane.httpUrl}${SITES}?watch=true&resourceVersion=${resourceVersion}`, {
+      headers: { authorization: `Bearer ${fx.adminToken}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const lines: Array<{ type: string; object: Obj }> = [];
+    const reader = response.body?.getReader();
+    let buffer = '';
+    const deadline = Date.now() + timeoutMs;
+    while (reader && lines.length < count && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += Buffer.from(value).toString('utf8');
+      let index: number;
+      while ((index = buffer.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buffer.slice(0, index)) as { type: string; object: Obj });
+        buffer = buffer.slice(index + 1);
+      }
+    }
+    controller.abort();
+    return lines;
+  }
+
   beforeAll(async () => {
     fx = await startControlPlaneFixture();
     call = (path, options = {}) => api(fx.plane.httpUrl, path, { token: fx.adminToken, ...options });
@@ -157,27 +183,7 @@ describe('resource API on PostgreSQL', () => {
     await call(`${SITES}/watched`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Watched Two' } } } });
     await call(`${SITES}/watched`, { method: 'DELETE' });
 
-    const controller = new AbortController();
-    const response = await fetch(`${fx.plane.httpUrl}${SITES}?watch=true&resourceVersion=${start}`, {
-      headers: { authorization: `Bearer ${fx.adminToken}` },
-      signal: controller.signal,
-    });
-    expect(response.status).toBe(200);
-    const lines: Array<{ type: string; object: Obj }> = [];
-    const reader = response.body?.getReader();
-    let buffer = '';
-    const deadline = Date.now() + 10_000;
-    while (reader && lines.length < 3 && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += Buffer.from(value).toString('utf8');
-      let index: number;
-      while ((index = buffer.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buffer.slice(0, index)) as { type: string; object: Obj });
-        buffer = buffer.slice(index + 1);
-      }
-    }
-    controller.abort();
+    const lines = await watchLines(start, 3, 10_000);
     const watched = lines.filter((l) => l.object.metadata.name === 'watched');
     expect(watched.map((l) => [l.type, l.object.spec.wordpress?.title])).toEqual([
       ['MODIFIED', 'Watched One'],
@@ -194,28 +200,7 @@ describe('resource API on PostgreSQL', () => {
     let start = '0';
     for (const name of writers) start = (await call(SITES, { method: 'POST', body: site(name) })).body.metadata.resourceVersion;
 
-    const controller = new AbortController();
-    const response = await fetch(`${fx.plane.httpUrl}${SITES}?watch=true&resourceVersion=${start}`, {
-      headers: { authorization: `Bearer ${fx.adminToken}` },
-      signal: controller.signal,
-    });
-    expect(response.status).toBe(200);
-    const lines: Array<{ type: string; object: Obj }> = [];
-    const reader = response.body?.getReader();
-    let buffer = '';
-    const reading = (async () => {
-      const deadline = Date.now() + 20_000;
-      while (reader && lines.length < writers.length * 15 && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += Buffer.from(value).toString('utf8');
-        let index: number;
-        while ((index = buffer.indexOf('\n')) >= 0) {
-          lines.push(JSON.parse(buffer.slice(0, index)) as { type: string; object: Obj });
-          buffer = buffer.slice(index + 1);
-        }
-      }
-    })();
+    const watching = watchLines(start, writers.length * 15, 20_000);
     // Four writers at once, PUT and merge PATCH mixed, each site changed 15 times in sequence.
     await Promise.all(
       writers.map(async (name) => {
@@ -229,9 +214,7 @@ describe('resource API on PostgreSQL', () => {
         }
       }),
     );
-    await reading;
-    controller.abort();
-
+    const lines = await watching;
     const versions = lines.map((l) => l.object.metadata.resourceVersion);
     const logged = (await pgQuery(fx.database.url, `SELECT resource_version::text AS rv FROM resource_changes WHERE kind = 'Site' AND resource_version > ${Number(start)} ORDER BY resource_version`)).rows as Array<{ rv: string }>;
     expect(versions).toEqual(logged.map((r) => r.rv));
