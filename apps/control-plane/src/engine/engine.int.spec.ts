@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { pgQuery } from '@pressluft/testing';
 import { api } from '../testing/api-client.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 import { TestAgent } from '../testing/test-agent.js';
@@ -264,5 +265,66 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     } finally {
       agent!.behaviour = 'succeed';
     }
+  });
+
+  it('compares a node report with the fingerprints its last converge applied: Drifted with a Warning, cleared with a Normal event; reports about other nodes\' sites or an older fence say nothing', async () => {
+    const digest = (c: string) => c.repeat(64);
+    const applied = { 'nginx.serverBlock': digest('a'), wpConfig: digest('b'), 'database.grants': digest('c') };
+    const drifted = () =>
+      site('theta').then((s) => {
+        const condition = s?.status.conditions?.find((c) => c.type === 'Drifted') as { status: string; reason: string; message?: string } | undefined;
+        return condition ? { status: condition.status, reason: condition.reason, message: condition.message } : undefined;
+      });
+    const eventsOf = async () =>
+      (await call<{ items: Array<{ type: string; reason: string; message: string; firstTimestamp: string }> }>(`${V1}/events?involvedObject=sites/theta`)).body.items
+        .filter((e) => e.reason.startsWith('Drift'))
+        .sort((a, b) => Date.parse(a.firstTimestamp) - Date.parse(b.firstTimestamp))
+        .map((e) => [e.type, e.reason, e.message]);
+    const report = (fingerprints: Record<string, string>, fence = 1) => agent!.sendReport([{ name: 'theta', fence, currentRelease: '', fingerprints, fingerprinted: true }]);
+
+    // theta on node-a, iota on node-b (an agent of its own), both converged with `applied`.
+    expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-b' }, spec: { provider: 'static' } } })).status).toBe(201);
+    const other = await TestAgent.start(inject('services').nats.url, 'node-b', { heartbeatMs: 300 });
+    agent!.fingerprints = applied;
+    other.fingerprints = applied;
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('theta', 'node-a') });
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('iota', 'node-b') });
+      await until('theta and iota ACTIVE', async () => ((await site('theta'))?.status.phase === 'ACTIVE' && (await site('iota'))?.status.phase === 'ACTIVE' ? true : undefined));
+    } finally {
+      agent!.fingerprints = undefined;
+      await other.stop();
+    }
+    // What the converge applied is kept beside the site (never in its API object).
+    const stored = await pgQuery(fx.database.url, `SELECT site, fence::int AS fence, fingerprints FROM site_fingerprints WHERE site IN ('theta', 'iota') ORDER BY site`);
+    expect(stored.rows).toEqual([
+      { site: 'iota', fence: 1, fingerprints: applied },
+      { site: 'theta', fence: 1, fingerprints: applied },
+    ]);
+    expect(JSON.stringify((await call(`${V1}/sites/theta`)).body)).not.toContain(digest('a'));
+
+    // No verdict: a report on an older fence, a report whose body names another node than its
+    // subject, node-a reporting on node-b's site.
+    const changed = { ...applied, 'nginx.serverBlock': digest('d') };
+    await report(changed, 0);
+    await agent!.sendReport([{ name: 'theta', fence: 1, currentRelease: '', fingerprints: changed, fingerprinted: true }], { node: 'node-b' });
+    await agent!.sendReport([{ name: 'iota', fence: 1, currentRelease: '', fingerprints: changed, fingerprinted: true }]);
+    // A matching report after those, which also says node-a has 3 cores: once node-a shows 3, all of them were ingested (in order).
+    await agent!.sendReport([{ name: 'theta', fence: 1, currentRelease: '', fingerprints: applied, fingerprinted: true }], { cpus: 3 });
+    await until('the last report ingested', async () => (((await call(`${V1}/nodes/node-a`)).body.status as { capacity?: { cpu?: number } }).capacity?.cpu === 3 ? true : undefined));
+    expect((await drifted())?.status ?? 'False').toBe('False');
+    expect((await site('iota'))?.status.conditions?.find((c) => c.type === 'Drifted')?.status ?? 'False').toBe('False');
+
+    await report({ ...applied, 'nginx.serverBlock': digest('d'), 'database.grants': digest('e') });
+    const found = await until('theta Drifted', async () => ((await drifted())?.status === 'True' ? drifted() : undefined));
+    expect(found).toEqual({ status: 'True', reason: 'DriftDetected', message: 'nginx server block differs; database grants differ' });
+    expect(JSON.stringify((await call(`${V1}/sites/theta`)).body)).not.toContain(digest('d'));
+
+    await report(applied);
+    await until('theta drift cleared', async () => ((await drifted())?.status === 'False' ? true : undefined));
+    expect(await eventsOf()).toEqual([
+      ['Warning', 'DriftDetected', 'nginx server block differs; database grants differ'],
+      ['Normal', 'DriftCleared', 'the site on node-a matches what was applied again'],
+    ]);
   });
 });

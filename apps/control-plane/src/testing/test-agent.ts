@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { compareFence } from '@pressluft/domain';
-import { Command, CommandEvent, Heartbeat } from '@pressluft/proto';
+import { Command, CommandEvent, Heartbeat, NodeReport } from '@pressluft/proto';
 import { COMMAND_STREAM, commandSubject, ensureStreams, eventSubject } from '../engine/bus.js';
 
 /** How the stand-in agent answers a command: run and report success or failure; start and go silent (hang); take it and never answer (ignore). */
@@ -20,6 +20,8 @@ export interface ReceivedCommand {
 export class TestAgent {
   readonly received: ReceivedCommand[] = [];
   behaviour: AgentBehaviour = 'succeed';
+  /** Sent with every success as the site's complete fingerprints (what it applied); none when undefined. */
+  fingerprints: Record<string, string> | undefined;
   private readonly highest = new Map<string, number>();
   private messages: ConsumerMessages | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -60,6 +62,21 @@ export class TestAgent {
     await jetstream(this.nc).publish(eventSubject(this.node, 'heartbeat'), payload);
   }
 
+  /** Publishes a NodeReport on this node's subject (its body names `node`, normally this one). */
+  async sendReport(sites: NodeReport['sites'], options: { node?: string; cpus?: number } = {}): Promise<void> {
+    const report = NodeReport.encode({
+      node: options.node ?? this.node,
+      at: new Date().toISOString(),
+      load: 0.1,
+      agentVersion: 'test-agent/1',
+      cpus: options.cpus ?? 2,
+      memoryBytes: 4 * 1024 ** 3,
+      sites,
+      versions: {},
+    }).finish();
+    await jetstream(this.nc).publish(eventSubject(this.node, 'report'), report);
+  }
+
   /** Publishes one event about a command with an explicit sequence (tests also replay and reorder). */
   async sendEvent(command: Command, sequence: number, kind: CommandEvent['kind']): Promise<void> {
     const event = CommandEvent.encode({ ref: command.ref, sequence, at: new Date().toISOString(), kind }).finish();
@@ -97,9 +114,11 @@ export class TestAgent {
     await this.sendEvent(command, 1, { $case: 'accepted', value: {} });
     await this.sendEvent(command, 2, { $case: 'progress', value: { step: 'converge', percent: 50 } });
     switch (behaviour) {
-      case 'succeed':
-        await this.sendEvent(command, 3, { $case: 'succeeded', value: { message: 'converged' } });
+      case 'succeed': {
+        const site = this.fingerprints ? { currentRelease: '', releases: [], fingerprints: this.fingerprints, fingerprintsComplete: true } : undefined;
+        await this.sendEvent(command, 3, { $case: 'succeeded', value: { message: 'converged', ...(site ? { site } : {}) } });
         return;
+      }
       case 'fail':
         await this.sendEvent(command, 3, { $case: 'failed', value: { reason: 'StepFailed', message: 'the test agent was told to fail' } });
         return;
