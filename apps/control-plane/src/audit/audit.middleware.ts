@@ -7,37 +7,25 @@ import { subjectOf } from '../auth/auth.guard.js';
 import { TokenService } from '../auth/token.service.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
 import type { AuditRow } from '../persistence/entities.js';
-import type { AuditedRequest, MutationVerb } from '../resources/resource.commands.js';
+import { isAudited, setAuditedRequest, type AuditedRequest, type MutationVerb } from './request-audit.js';
 
-type AuditEntry = Omit<AuditRow, 'id'>;
+type PendingRow = Omit<AuditRow, 'id'>;
 
 const MUTATIONS = new Set<string>(['POST', 'PUT', 'PATCH', 'DELETE'] satisfies MutationVerb[]);
-/** res.locals keys: the request's audit facts, and whether a write already committed its row. */
-const REQUEST = 'pressluftAuditedRequest';
-const AUDITED = 'pressluftAudited';
-
-/** The audit facts of a mutation request (undefined for a read), for a write that records its own row. */
-export function auditedRequestOf(res: Response): AuditedRequest | undefined {
-  return res.locals[REQUEST] as AuditedRequest | undefined;
-}
-
-/** The request's audit row was committed with its write: the middleware writes none. */
-export function markAudited(res: Response): void {
-  res.locals[AUDITED] = true;
-}
 /** How long audit rows wait for company before their INSERT. */
 const GATHER_MS = 2;
 
 /**
  * Every mutation request, accepted or refused, leaves one audit row: who (the token's subject,
- * never the token), what (method and path), and the outcome. A resource write accepted by the
- * API inserts its row in its own statement (see RequestAudit); every other outcome (refusals,
- * dry runs, no-op writes, the other mutation routes) is written here once the response is sent.
+ * never the token), what (method and path), and the outcome. An accepted mutation commits its
+ * row in its own transaction (insertAudit, or the write statement of a resource: RequestAudit)
+ * and marks the request audited; every other outcome (refusals, dry runs, no-op writes) is
+ * written here once the response is sent.
  */
 @Injectable()
 export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdown {
   /** Rows waiting while an INSERT is on its way: they go together in the next one. */
-  private pending: AuditEntry[] = [];
+  private pending: PendingRow[] = [];
   /** The INSERTs on their way (one after another), until `pending` is empty. */
   private flushing: Promise<void> | undefined;
   private gathering: NodeJS.Timeout | undefined;
@@ -68,10 +56,10 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
       verb: req.method as MutationVerb,
       path: req.originalUrl.split('?')[0]?.slice(0, 512) ?? '',
     };
-    res.locals[REQUEST] = request;
+    setAuditedRequest(req, request);
     res.setHeader('Audit-Id', request.requestId);
     res.on('finish', () => {
-      if (res.locals[AUDITED] !== true) void this.write(req, res, request);
+      if (!isAudited(req)) void this.write(req, res, request);
     });
     next();
   }

@@ -253,6 +253,15 @@ describe('authentication and authorisation', () => {
 
   describe('API tokens', () => {
     const tokenRows = async () => (await pgQuery(fx.database.url, 'SELECT id, subject, role, token_hash, revoked_at FROM api_tokens ORDER BY id')).rows as Array<Obj>;
+    /** The request's audit row and the token row as it is now were committed by one transaction (the same xmin). */
+    const auditedWithToken = async (response: ApiResponse<unknown>, id: string) =>
+      (
+        await pgQuery(
+          fx.database.url,
+          'SELECT (SELECT xmin::text FROM audit_log WHERE request_id = $1) = (SELECT xmin::text FROM api_tokens WHERE id = $2::uuid) AS same',
+          [String(response.headers['audit-id']), id],
+        )
+      ).rows[0]?.same as boolean | null;
 
     it('shows a new token once, lists tokens without their text or hash, and revokes them', async () => {
       const created = await call<{ id: string; token: string; subject: string; role: string; createdBy: string; createdAt: string }>(TOKENS, {
@@ -279,6 +288,8 @@ describe('authentication and authorisation', () => {
       // Stored as a hash only.
       const stored = (await tokenRows()).find((r) => r['id'] === created.body.id);
       expect(stored?.['token_hash']).toBe(hash);
+      // The new token and the audit row of its creation committed together.
+      expect(await auditedWithToken(created, created.body.id)).toBe(true);
 
       // The new token works with its role: sites yes, nodes no.
       const bot = (path: string, options: ApiRequest = {}) => call(path, { ...options, token, subject: 'ci-bot' });
@@ -290,6 +301,7 @@ describe('authentication and authorisation', () => {
       expect(revoked.status).toBe(200);
       expect(revoked.body).toMatchObject({ id: created.body.id, revokedAt: expect.any(String) });
       expect(revoked.text).not.toContain(token);
+      expect(await auditedWithToken(revoked, created.body.id)).toBe(true);
 
       const refused = await call(`${API}/sites`, { token });
       expect(refused.status).toBe(401);

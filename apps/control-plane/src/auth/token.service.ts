@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { insertAudit, type AuditEntry } from '../audit/request-audit.js';
 import { PressluftError } from '../common/errors.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { ApiTokenRow } from '../persistence/entities.js';
@@ -63,7 +64,8 @@ export class TokenService {
     return principal;
   }
 
-  async create(subject: unknown, role: unknown, createdBy: string): Promise<{ token: string; info: TokenInfo }> {
+  /** A new token; `audit`: the request's audit row, committed with the token. */
+  async create(subject: unknown, role: unknown, createdBy: string, audit?: AuditEntry): Promise<{ token: string; info: TokenInfo }> {
     const causes = [];
     if (typeof subject !== 'string' || !SUBJECT_PATTERN.test(subject)) {
       causes.push({ field: 'subject', message: `must match ${SUBJECT_PATTERN.source}` });
@@ -73,7 +75,11 @@ export class TokenService {
     if (role !== 'admin' && role !== 'operator' && role !== 'viewer') causes.push({ field: 'role', message: 'must be admin, operator or viewer' });
     if (causes.length > 0) throw new PressluftError('Invalid', `token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
     const token = `plt_${randomBytes(32).toString('base64url')}`;
-    const row = await this.insert(subject as string, role as Role, hashToken(token), createdBy);
+    const row = Object.assign(new ApiTokenRow(), { id: randomUUID(), subject, role, tokenHash: hashToken(token), createdAt: this.clock.now(), createdBy, revokedAt: null });
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(ApiTokenRow).insert(row);
+      await insertAudit(manager, audit);
+    });
     return { token, info: info(row) };
   }
 
@@ -94,21 +100,21 @@ export class TokenService {
     return rows.map(info);
   }
 
-  async revoke(id: string): Promise<TokenInfo> {
+  /** Revokes a token (idempotent); `audit`: the request's audit row, committed with the revocation. */
+  async revoke(id: string, audit?: AuditEntry): Promise<TokenInfo> {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new PressluftError('NotFound', `token "${id.slice(0, 40)}" not found`);
-    const repository = this.dataSource.getRepository(ApiTokenRow);
-    const row = await repository.findOneBy({ id });
-    if (!row) throw new PressluftError('NotFound', `token "${id}" not found`);
-    if (!row.revokedAt) {
-      row.revokedAt = this.clock.now();
-      await repository.save(row);
-    }
+    const row = await this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(ApiTokenRow);
+      const found = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!found) throw new PressluftError('NotFound', `token "${id}" not found`);
+      if (!found.revokedAt) {
+        found.revokedAt = this.clock.now();
+        await repository.update({ id }, { revokedAt: found.revokedAt });
+      }
+      await insertAudit(manager, audit);
+      return found;
+    });
     this.verified.delete(row.tokenHash);
     return info(row);
-  }
-
-  private async insert(subject: string, role: Role, tokenHash: string, createdBy: string): Promise<ApiTokenRow> {
-    const row = Object.assign(new ApiTokenRow(), { id: randomUUID(), subject, role, tokenHash, createdAt: this.clock.now(), createdBy, revokedAt: null });
-    return this.dataSource.getRepository(ApiTokenRow).save(row);
   }
 }

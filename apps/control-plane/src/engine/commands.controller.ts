@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { kindByName, OPERATION_PHASE, toWireObject, type CommandSpec, type CommandStatus, type KindInfo, type Resource } from '@pressluft/domain';
 import type { Request } from 'express';
+import { auditEntryOf, insertAudit, markAudited } from '../audit/request-audit.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { authorize } from '../auth/policy.js';
 import { conflict, notFound } from '../common/errors.js';
@@ -32,6 +33,7 @@ export class CommandsController {
     const principal = principalOf(req);
     authorize(principal, 'update', COMMAND_KIND);
     const now = this.clock.now();
+    const audit = auditEntryOf(req, principal.subject, 201);
     const issued = await this.store.transaction(async (tx) => {
       const command = await this.resolvable(tx.get('Command', name, { lock: true }), name);
       const site = (await tx.get('Site', command.spec.site, { lock: true })) as Site | undefined;
@@ -43,8 +45,10 @@ export class CommandsController {
       const phase = site.status.phase === 'FAILED' ? (OPERATION_PHASE[command.spec.operation] ?? site.status.phase) : site.status.phase;
       const next = await issueCommand(tx, site, command.spec.node, command.spec.operation, phase, now);
       await recordEvent(tx, site, 'Normal', 'CommandRetried', `${command.spec.operation} retried by ${principal.subject}: fence ${command.spec.fence} -> ${next.spec.fence}`, now);
+      await insertAudit(tx.manager, audit);
       return next;
     });
+    markAudited(req);
     this.relay.poke();
     return toWireObject(issued);
   }
@@ -55,13 +59,16 @@ export class CommandsController {
     const principal = principalOf(req);
     authorize(principal, 'update', COMMAND_KIND);
     const now = this.clock.now();
+    const audit = auditEntryOf(req, principal.subject, 200);
     const abandoned = await this.store.transaction(async (tx) => {
       const command = await this.resolvable(tx.get('Command', name, { lock: true }), name);
       const updated = await tx.update(command, { ...writeOf(command), status: { ...command.status, state: 'FAILED', reason: 'Abandoned', message: `abandoned by ${principal.subject}`, finishedAt: now.toISOString() } }, now);
       const site = await tx.get('Site', command.spec.site);
       if (site) await recordEvent(tx, site, 'Warning', 'CommandAbandoned', `${command.spec.operation} (fence ${command.spec.fence}) abandoned by ${principal.subject}`, now);
+      await insertAudit(tx.manager, audit);
       return updated;
     });
+    markAudited(req);
     return toWireObject(abandoned);
   }
 

@@ -13,6 +13,7 @@ import {
 } from '@pressluft/domain';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
+import { auditEntryOf, insertAudit, markAudited } from '../audit/request-audit.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { authorize } from '../auth/policy.js';
 import { conflict, notFound, PressluftError } from '../common/errors.js';
@@ -62,6 +63,7 @@ export class SiteActionsController {
     authorize(principal, 'update', SITE_KIND);
     const release = releaseOf(req);
     const now = this.clock.now();
+    const audit = auditEntryOf(req, principal.subject, 201);
     const issued = await this.store.transaction(async (tx) => {
       const { site, node } = await idleSite(tx, name, ['ACTIVE', 'FAILED']);
       const { currentRelease, releases } = site.status;
@@ -73,8 +75,10 @@ export class SiteActionsController {
       }
       const command = await issueCommand(tx, site, node, 'RollbackSite', 'DEPLOYING', now, release ? { release } : {});
       await recordEvent(tx, site, 'Normal', 'RollbackRequested', `rollback to ${release ?? 'the previous release'} requested by ${principal.subject}`, now);
+      await insertAudit(tx.manager, audit);
       return command;
     });
+    markAudited(req);
     this.relay.poke();
     return toWireObject(issued);
   }
@@ -86,11 +90,15 @@ export class SiteActionsController {
     const principal = principalOf(req);
     authorize(principal, 'update', SITE_KIND);
     const now = this.clock.now();
+    const audit = auditEntryOf(req, principal.subject, 201);
     const issued = await this.store.transaction(async (tx) => {
       // Drift is judged for ACTIVE sites only (a FAILED one has not been converged).
       const { site, node } = await idleSite(tx, name, ['ACTIVE']);
-      return issueCommand(tx, site, node, 'CheckDrift', site.status.phase, now);
+      const command = await issueCommand(tx, site, node, 'CheckDrift', site.status.phase, now);
+      await insertAudit(tx.manager, audit);
+      return command;
     });
+    markAudited(req);
     this.relay.poke();
     return toWireObject(issued);
   }
@@ -102,12 +110,15 @@ export class SiteActionsController {
     const principal = principalOf(req);
     authorize(principal, 'update', SITE_KIND);
     const now = this.clock.now();
+    const audit = auditEntryOf(req, principal.subject, 201);
     const issued = await this.store.transaction(async (tx) => {
       const { site, node } = await idleSite(tx, name, ['ACTIVE']);
       const command = await issueCommand(tx, site, node, 'RotateCredentials', site.status.phase, now);
       await recordEvent(tx, site, 'Normal', 'RotationRequested', `database credential rotation requested by ${principal.subject}`, now);
+      await insertAudit(tx.manager, audit);
       return command;
     });
+    markAudited(req);
     this.relay.poke();
     return toWireObject(issued);
   }

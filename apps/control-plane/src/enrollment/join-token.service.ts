@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { validateName, type FieldError } from '@pressluft/domain';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { insertAudit, type AuditEntry } from '../audit/request-audit.js';
 import { PressluftError } from '../common/errors.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { JoinTokenRow } from '../persistence/entities.js';
@@ -66,7 +67,8 @@ export class JoinTokenService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async create(body: unknown, createdBy: string): Promise<{ token: string; info: JoinTokenInfo }> {
+  /** A new join token; `audit`: the request's audit row, committed with the token. */
+  async create(body: unknown, createdBy: string, audit?: AuditEntry): Promise<{ token: string; info: JoinTokenInfo }> {
     const { node, ttlSeconds } = validateRequest(body);
     const token = `plj_${randomBytes(32).toString('base64url')}`;
     const now = this.clock.now();
@@ -80,7 +82,10 @@ export class JoinTokenService {
       usedAt: null,
       revokedAt: null,
     });
-    await this.dataSource.getRepository(JoinTokenRow).insert(row);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(JoinTokenRow).insert(row);
+      await insertAudit(manager, audit);
+    });
     return { token, info: info(row, now) };
   }
 
@@ -90,15 +95,22 @@ export class JoinTokenService {
     return rows.map((row) => info(row, now));
   }
 
-  /** Revokes a token that was not used yet; a used or revoked token stays as it is (idempotent). */
-  async revoke(id: string): Promise<JoinTokenInfo> {
+  /**
+   * Revokes a token that was not used yet; a used or revoked token stays as it is (idempotent).
+   * `audit`: the request's audit row, committed with the revocation.
+   */
+  async revoke(id: string, audit?: AuditEntry): Promise<JoinTokenInfo> {
     if (!ID_PATTERN.test(id)) throw new PressluftError('NotFound', `join token "${id.slice(0, 40)}" not found`);
-    const repository = this.dataSource.getRepository(JoinTokenRow);
     const now = this.clock.now();
-    // Only a token not used yet (an enrollment consuming it at this moment wins, and stays valid).
-    await repository.update({ id, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
-    const row = await repository.findOneBy({ id });
-    if (!row) throw new PressluftError('NotFound', `join token "${id}" not found`);
+    const row = await this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(JoinTokenRow);
+      // Only a token not used yet (an enrollment consuming it at this moment wins, and stays valid).
+      await repository.update({ id, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
+      const found = await repository.findOneBy({ id });
+      if (!found) throw new PressluftError('NotFound', `join token "${id}" not found`);
+      await insertAudit(manager, audit);
+      return found;
+    });
     return info(row, now);
   }
 

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
+import { auditEntryOf, markAudited } from '../audit/request-audit.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { requireAdmin } from '../auth/policy.js';
 import { JoinTokenService, type JoinTokenInfo } from './join-token.service.js';
@@ -22,13 +23,18 @@ export class JoinTokensController {
     const principal = principalOf(req);
     requireAdmin(principal, 'create join tokens');
     const { value } = parseBody(req.body, req.headers['content-type'], 'object');
-    const { token, info } = await this.tokens.create(value, principal.subject);
+    const { token, info } = await this.tokens.create(value, principal.subject, auditEntryOf(req, principal.subject, 201));
+    markAudited(req);
     return { ...info, token };
   }
 
   @Delete(':id')
+  @HttpCode(200)
   async revoke(@Param('id') id: string, @Req() req: Request): Promise<JoinTokenInfo> {
-    requireAdmin(principalOf(req), 'revoke join tokens');
-    return this.tokens.revoke(id);
+    const principal = principalOf(req);
+    requireAdmin(principal, 'revoke join tokens');
+    const revoked = await this.tokens.revoke(id, auditEntryOf(req, principal.subject, 200));
+    markAudited(req);
+    return revoked;
   }
 }

@@ -1,17 +1,8 @@
 import type { KindInfo, Resource, UnknownFieldPolicy } from '@pressluft/domain';
 import { Command } from '@nestjs/cqrs';
+import type { AuditedRequest, MutationVerb } from '../audit/request-audit.js';
 import type { Principal } from '../auth/principal.js';
 import type { ChangeType } from './resource.store.js';
-
-/** The API request a mutation serves, for its audit row (who asked comes from the principal). */
-export interface AuditedRequest {
-  readonly at: Date;
-  readonly requestId: string;
-  readonly verb: MutationVerb;
-  readonly path: string;
-}
-
-export type MutationVerb = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface WriteOptions {
   readonly fieldValidation: UnknownFieldPolicy;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { COMMAND_SITE_UID_LABEL, type CommandSpec, type CommandStatus, type KindName, type Resource } from '@pressluft/domain';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditedRequest } from '../audit/request-audit.js';
 import { ResourceRow } from '../persistence/entities.js';
 import { queryPrepared } from '../persistence/prepared.js';
 
@@ -25,13 +26,9 @@ export interface ObjectWrite {
  * its audit row commit together or not at all: no crash, no rollback, no failed
  * compare-and-swap leaves one without the other.
  */
-export interface RequestAudit {
+export interface RequestAudit extends AuditedRequest {
   readonly kind: KindName;
-  readonly at: Date;
   readonly subject: string;
-  readonly verb: string;
-  readonly path: string;
-  readonly requestId: string;
   /** The HTTP status the request is answered with after this change. */
   readonly code: (change: ChangeType) => number;
 }

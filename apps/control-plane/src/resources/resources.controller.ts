@@ -8,8 +8,8 @@ import { authorize, type Verb } from '../auth/policy.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { notFound, PressluftError } from '../common/errors.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
-import { auditedRequestOf, markAudited } from '../audit/audit.middleware.js';
-import { changeOf, CreateResource, DeleteResource, mutationCode, PatchResource, ReplaceResource, type MutationVerb, type WriteResult } from './resource.commands.js';
+import { auditedRequestOf, markAudited, type MutationVerb } from '../audit/request-audit.js';
+import { changeOf, CreateResource, DeleteResource, mutationCode, PatchResource, ReplaceResource, type WriteResult } from './resource.commands.js';
 import { ResourceStore } from './resource.store.js';
 import { WatchHub } from './watch.hub.js';
 
@@ -81,16 +81,16 @@ export class ResourcesController {
   async create(@Param('plural') plural: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const kind = this.resolve(plural, 'create', req);
     const { value } = parseBody(req.body, req.headers['content-type'], 'object');
-    const result = await this.commands.execute(new CreateResource(kind, value, { ...parseWriteQuery(query), principal: principalOf(req), request: auditedRequestOf(res) }));
-    this.send(res, 'POST', result);
+    const result = await this.commands.execute(new CreateResource(kind, value, { ...parseWriteQuery(query), principal: principalOf(req), request: auditedRequestOf(req) }));
+    this.send(req, res, 'POST', result);
   }
 
   @Put(':plural/:name')
   async replace(@Param('plural') plural: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const kind = this.resolve(plural, 'update', req);
     const { value } = parseBody(req.body, req.headers['content-type'], 'object');
-    const result = await this.commands.execute(new ReplaceResource(kind, name, value, { ...parseWriteQuery(query), principal: principalOf(req), request: auditedRequestOf(res) }));
-    this.send(res, 'PUT', result);
+    const result = await this.commands.execute(new ReplaceResource(kind, name, value, { ...parseWriteQuery(query), principal: principalOf(req), request: auditedRequestOf(req) }));
+    this.send(req, res, 'PUT', result);
   }
 
   @Patch(':plural/:name')
@@ -101,10 +101,10 @@ export class ResourcesController {
       new PatchResource(kind, name, format === 'json-patch' ? 'json' : 'merge', value, {
         ...parseWriteQuery(query),
         principal: principalOf(req),
-        request: auditedRequestOf(res),
+        request: auditedRequestOf(req),
       }),
     );
-    this.send(res, 'PATCH', result);
+    this.send(req, res, 'PATCH', result);
   }
 
   @Delete(':plural/:name')
@@ -112,16 +112,16 @@ export class ResourcesController {
     const kind = this.resolve(plural, 'delete', req);
     const { dryRun } = parseWriteQuery(query);
     const options = deleteOptions(req);
-    const result = await this.commands.execute(new DeleteResource(kind, name, options, { dryRun, principal: principalOf(req), request: auditedRequestOf(res) }));
-    this.send(res, 'DELETE', result);
+    const result = await this.commands.execute(new DeleteResource(kind, name, options, { dryRun, principal: principalOf(req), request: auditedRequestOf(req) }));
+    this.send(req, res, 'DELETE', result);
   }
 
   /** The status says what happened to the object (mutationCode: the audit row committed with the write says the same). */
-  private send(res: Response, verb: MutationVerb, result: WriteResult): void {
+  private send(req: Request, res: Response, verb: MutationVerb, result: WriteResult): void {
     if (result.warnings.length > 0) {
       res.setHeader('Warning', result.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     }
-    if (result.audited) markAudited(res);
+    if (result.audited) markAudited(req);
     res.status(mutationCode(verb, changeOf(result))).json(toWireObject(result.object));
   }
 
