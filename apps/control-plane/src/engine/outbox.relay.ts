@@ -93,8 +93,7 @@ export class OutboxRelay {
     // Published in order on one connection; the acks are awaited together.
     await Promise.all(rows.map((row) => js.publish(row.subject, row.payload, { msgID: row.command })));
     faultPoint('after-publish');
-    const at = this.clock.now();
-    await Promise.all(rows.map((row) => this.markDispatched(row.command, at)));
+    await this.markDispatched(rows.map((row) => row.command));
     await this.dataSource.transaction(async (manager) => {
       await this.leader.fence(manager);
       await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
@@ -103,17 +102,24 @@ export class OutboxRelay {
   }
 
   /**
-   * PENDING -> DISPATCHED: a fact about the bus, not a decision, so it needs no leader fence; a
-   * compare-and-swap on the command alone (no lock held beside another object's, so no lock
-   * order to keep with the event ingest), falling back to a transaction when it lost a race.
+   * PENDING -> DISPATCHED: a fact about the bus, not a decision, so it needs no leader fence. The
+   * commands are read in one round trip, then each is a compare-and-swap on the command alone (no
+   * lock held beside another object's, so no lock order to keep with the event ingest); one that
+   * changed meanwhile is decided again in a transaction of its own.
    */
-  private async markDispatched(name: string, at: Date): Promise<void> {
-    const work = async (tx: ResourceTransaction) => {
-      const command = (await tx.get('Command', name, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined;
+  private async markDispatched(names: readonly string[]): Promise<void> {
+    const at = this.clock.now();
+    const dispatch = async (tx: ResourceTransaction, command: Resource<CommandSpec, CommandStatus> | undefined) => {
       if (!command) return;
       const status = dispatchedCommandStatus(command.status, at.toISOString());
       if (status !== command.status) await tx.update(command, { ...writeOf(command), status }, at);
     };
-    if (!(await this.store.optimistically(work))) await this.store.transaction(work);
+    const commands = (await this.store.getMany('Command', names)) as Array<Resource<CommandSpec, CommandStatus>>;
+    await Promise.all(
+      commands.map(async (command) => {
+        if (await this.store.optimistically((tx) => dispatch(tx, command))) return;
+        await this.store.transaction(async (tx) => dispatch(tx, (await tx.get('Command', command.metadata.name, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined));
+      }),
+    );
   }
 }
