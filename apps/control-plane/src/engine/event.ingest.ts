@@ -16,7 +16,7 @@ import {
   type Resource,
   type SiteStatus,
 } from '@pressluft/domain';
-import type { Logger } from '@pressluft/platform';
+import { BackgroundLoop, type Logger } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
@@ -49,8 +49,10 @@ const MAX_BATCH = 64;
 @Injectable()
 export class EventIngest {
   private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
-  private running = false;
+  private readonly loop = new BackgroundLoop(
+    () => this.run(),
+    () => this.messages?.close(),
+  );
 
   constructor(
     private readonly store: ResourceStore,
@@ -62,22 +64,18 @@ export class EventIngest {
   ) {}
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.messages?.close();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
+    while (this.loop.running) {
       const connection = this.nats.connection();
       if (!connection || connection.isClosed()) {
-        await new Promise((r) => setTimeout(r, 250));
+        await this.loop.pause(250);
         continue;
       }
       try {
@@ -100,16 +98,16 @@ export class EventIngest {
           draining = undefined;
         };
         for await (const message of this.messages) {
-          if (!this.running) break;
+          if (!this.loop.running) break;
           waiting.push(message);
           draining ??= drain();
           if (waiting.length >= MAX_BATCH) await draining;
         }
         await draining;
       } catch (error) {
-        if (this.running) {
+        if (this.loop.running) {
           this.logger.warn({ err: error }, 'event ingest: consumer failed; restarting');
-          await new Promise((r) => setTimeout(r, 500));
+          await this.loop.pause(500);
         }
       }
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jetstream } from '@nats-io/jetstream';
 import { dispatchedCommandStatus, type CommandSpec, type CommandStatus, type Resource } from '@pressluft/domain';
-import type { Logger } from '@pressluft/platform';
+import { BackgroundLoop, type Logger } from '@pressluft/platform';
 import { DataSource } from 'typeorm';
 import { NatsClient } from '../infra/nats.client.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
@@ -25,9 +25,7 @@ const IDLE_POLL_MS = 500;
  */
 @Injectable()
 export class OutboxRelay {
-  private running = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly loop = new BackgroundLoop(() => this.run());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,40 +38,27 @@ export class OutboxRelay {
   ) {}
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Something was written to the outbox: publish now rather than at the next poll. */
   poke(): void {
-    this.wake?.();
+    this.loop.wake();
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
+    while (this.loop.running) {
       let sent = 0;
       try {
         sent = await this.relayOnce();
       } catch (error) {
         this.logger.warn({ err: error }, 'outbox relay: publish failed; retrying');
       }
-      if (sent < BATCH && this.running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      }
+      if (sent < BATCH) await this.loop.pause(IDLE_POLL_MS);
     }
   }
 
