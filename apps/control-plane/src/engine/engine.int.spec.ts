@@ -6,6 +6,7 @@ import { pgQuery } from '@pressluft/testing';
 import { api } from '../testing/api-client.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 import { TestAgent } from '../testing/test-agent.js';
+import { OutboxRelay } from './outbox.relay.js';
 
 const V1 = '/apis/pressluft.io/v1';
 type Obj = {
@@ -277,6 +278,29 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     } finally {
       agent!.behaviour = 'succeed';
     }
+  });
+
+  it('marks a command that an older version published but left PENDING as DISPATCHED (when it was sent) once the relay starts, so it can stall', async () => {
+    agent!.behaviour = 'ignore';
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('kappa', 'node-a') });
+      await until('kappa-1 DISPATCHED', async () => ((await call(`${V1}/commands/kappa-1`)).body.status.state === 'DISPATCHED' ? true : undefined));
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+    // What a command sent before DISPATCHED existed looks like: PENDING, its outbox row sent an hour ago.
+    const relay = fx.plane.app.get(OutboxRelay);
+    await relay.stop();
+    await pgQuery(fx.database.url, `UPDATE resources SET status = (status - 'dispatchedAt') || '{"state": "PENDING"}' WHERE kind = 'Command' AND name = 'kappa-1'`);
+    const sent = (await pgQuery(fx.database.url, `UPDATE outbox SET sent_at = now() - interval '1 hour' WHERE command = 'kappa-1' RETURNING sent_at`)).rows[0] as { sent_at: Date };
+    relay.start();
+    const marked = await until('kappa-1 marked', async () => {
+      const command = (await call(`${V1}/commands/kappa-1`)).body;
+      return command.status.state !== 'PENDING' ? command : undefined;
+    });
+    expect((marked.status as { dispatchedAt?: string }).dispatchedAt).toBe(sent.sent_at.toISOString());
+    // Sent an hour ago and never answered: the stall detector takes it from there.
+    await until('kappa-1 STALLED', async () => ((await call(`${V1}/commands/kappa-1`)).body.status.state === 'STALLED' ? true : undefined));
   });
 
   it('compares a node report with the fingerprints its last converge applied: Drifted with a Warning, cleared with a Normal event; reports about other nodes\' sites or an older fence say nothing', async () => {

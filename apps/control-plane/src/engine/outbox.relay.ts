@@ -51,15 +51,31 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
+    let caughtUp = false;
     while (this.loop.running) {
       let sent = 0;
       try {
+        caughtUp ||= await this.dispatchSentCommands();
         sent = await this.relayOnce();
       } catch (error) {
         this.logger.warn({ err: error }, 'outbox relay: publish failed; retrying');
       }
       if (sent < BATCH) await this.loop.pause(IDLE_POLL_MS);
     }
+  }
+
+  /**
+   * Once per leadership, before publishing: commands whose rows were published but are still
+   * PENDING (sent by a version that did not mark them DISPATCHED) are marked now, so the stall
+   * detector watches them too. True once done.
+   */
+  private async dispatchSentCommands(): Promise<true> {
+    const rows = await this.dataSource.query<Array<{ command: string; sent_at: Date }>>(
+      `SELECT o.command, o.sent_at FROM outbox o JOIN resources r ON r.kind = 'Command' AND r.name = o.command
+        WHERE o.sent_at IS NOT NULL AND r.status ->> 'state' = 'PENDING'`,
+    );
+    if (rows.length > 0) await this.markDispatched(new Map(rows.map((row) => [row.command, row.sent_at])));
+    return true;
   }
 
   /** Publishes one batch; the number of rows sent. */
@@ -78,7 +94,8 @@ export class OutboxRelay {
     // Published in order on one connection; the acks are awaited together.
     await Promise.all(rows.map((row) => js.publish(row.subject, row.payload, { msgID: row.command })));
     faultPoint('after-publish');
-    await this.markDispatched(rows.map((row) => row.command));
+    const now = this.clock.now();
+    await this.markDispatched(new Map(rows.map((row) => [row.command, now])));
     await this.dataSource.transaction(async (manager) => {
       await this.leader.fence(manager);
       await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
@@ -87,19 +104,20 @@ export class OutboxRelay {
   }
 
   /**
-   * PENDING -> DISPATCHED: a fact about the bus, not a decision, so it needs no leader fence. The
-   * commands are read in one round trip, then each is a compare-and-swap on the command alone (no
-   * lock held beside another object's, so no lock order to keep with the event ingest); one that
-   * changed meanwhile is decided again in a transaction of its own.
+   * PENDING -> DISPATCHED (dispatchedAt: when each was sent): a fact about the bus, not a
+   * decision, so it needs no leader fence. The commands are read in one round trip, then each is
+   * a compare-and-swap on the command alone (no lock held beside another object's, so no lock
+   * order to keep with the event ingest); one that changed meanwhile is decided again in a
+   * transaction of its own.
    */
-  private async markDispatched(names: readonly string[]): Promise<void> {
-    const at = this.clock.now();
+  private async markDispatched(sentAt: ReadonlyMap<string, Date>): Promise<void> {
+    const now = this.clock.now();
     const dispatch = async (tx: ResourceTransaction, command: Resource<CommandSpec, CommandStatus> | undefined) => {
       if (!command) return;
-      const status = dispatchedCommandStatus(command.status, at.toISOString());
-      if (status !== command.status) await tx.update(command, { ...writeOf(command), status }, at);
+      const status = dispatchedCommandStatus(command.status, (sentAt.get(command.metadata.name) ?? now).toISOString());
+      if (status !== command.status) await tx.update(command, { ...writeOf(command), status }, now);
     };
-    const commands = (await this.store.getMany('Command', names)) as Array<Resource<CommandSpec, CommandStatus>>;
+    const commands = (await this.store.getMany('Command', [...sentAt.keys()])) as Array<Resource<CommandSpec, CommandStatus>>;
     await Promise.all(
       commands.map(async (command) => {
         if (await this.store.optimistically((tx) => dispatch(tx, command))) return;
