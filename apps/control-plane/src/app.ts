@@ -37,6 +37,8 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
   });
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // No ETags (Express hashes every body for one): clients follow resourceVersion, as with Kubernetes.
+  app.set('etag', false);
   app.use(requestLog(logger));
   // Audit first, so a request refused while its body is read (413) is audited too.
   const audit = app.get(AuditMiddleware);
