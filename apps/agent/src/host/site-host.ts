@@ -10,7 +10,7 @@ import { checkRelease, reloadMaster } from './health.js';
 import { pendingPasswordFile, ROTATION_GRACE_MS, rotationPasswords, tryLogin } from './credentials.js';
 import { fingerprintsOf } from './fingerprints.js';
 import { databasePresence, ensureDatabase, removeDatabase, setPasswords, userGrants } from './mariadb.js';
-import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths } from './naming.js';
+import { accountName, checkId, checkName, MAX_SOCKET_PATH_BYTES, planSite, releaseName, SITE_ID_PATTERN, SITE_NAME_PATTERN, sitePaths, type SitePaths, type SitePlan } from './naming.js';
 import { ensureServerBlock, listenTarget, NginxConfigError, removeServerBlock, renderServerBlock } from './nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig, stopMaster } from './php-fpm.js';
 import { checkGitSource, checkReleaseName, commitRelease, discardRelease, fetchGit, GitFetchError, keepCount, listReleases, previousRelease, releasesToPrune, nextReleaseName, stageRelease } from './releases.js';
@@ -185,12 +185,7 @@ export class SiteHost {
         const { created } = await ensureDatabase(this.settings.mariadb.command, plan.account, password, pending ? [pending] : []);
         return { password, created };
       });
-      const cgroup = tasks.start(async () => {
-        if (!this.settings.cgroup) return undefined;
-        const cgroup = await SiteCgroup.locate(this.settings.cgroup, plan.account);
-        await cgroup.ensure(plan.resources);
-        return cgroup;
-      });
+      const cgroup = tasks.start(() => this.siteCgroup(plan));
       const fpm = tasks.start(async () => {
         if (Buffer.byteLength(paths.fpmSocket) > MAX_SOCKET_PATH_BYTES) {
           throw new FpmConfigError(`the PHP-FPM socket path ${paths.fpmSocket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: use a shorter state directory`);
@@ -354,9 +349,8 @@ export class SiteHost {
       const built = await run('dependencies', 45, async () => {
         try {
           const wpContent = join(staged.staging, 'wp-content');
-          // The site's cgroup as the converge left it (limits re-applied: a reboot empties the cgroup tree).
-          const group = this.settings.cgroup ? await SiteCgroup.locate(this.settings.cgroup, plan.account) : undefined;
-          await group?.ensure(plan.resources);
+          // Limits re-applied first: a reboot empties the cgroup tree.
+          const group = await this.siteCgroup(plan);
           const installed = await installDependencies({
             composer: this.settings.composer,
             wpContent,
@@ -494,6 +488,14 @@ export class SiteHost {
     if (!identity) return { current: undefined, releases: [] };
     const paths = sitePaths(this.settings, name, identity.id);
     return { current: await currentRelease(paths), releases: await listReleases(paths) };
+  }
+
+  /** The site's cgroup with its limits applied (check, apply, verify); undefined when limits are off. */
+  private async siteCgroup(plan: SitePlan): Promise<SiteCgroup | undefined> {
+    if (!this.settings.cgroup) return undefined;
+    const cgroup = await SiteCgroup.locate(this.settings.cgroup, plan.account);
+    await cgroup.ensure(plan.resources);
+    return cgroup;
   }
 
   private async requireProvisioned(paths: SitePaths, name: string, id: string): Promise<string> {
