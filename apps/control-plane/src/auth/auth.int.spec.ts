@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceStore } from '../resources/resource.store.js';
 import { api, type ApiRequest, type ApiResponse } from '../testing/api-client.js';
+import { committedWithAudit } from '../testing/audit-check.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 
 /*
@@ -253,15 +254,9 @@ describe('authentication and authorisation', () => {
 
   describe('API tokens', () => {
     const tokenRows = async () => (await pgQuery(fx.database.url, 'SELECT id, subject, role, token_hash, revoked_at FROM api_tokens ORDER BY id')).rows as Array<Obj>;
-    /** The request's audit row and the token row as it is now were committed by one transaction (the same xmin). */
-    const auditedWithToken = async (response: ApiResponse<unknown>, id: string) =>
-      (
-        await pgQuery(
-          fx.database.url,
-          'SELECT (SELECT xmin::text FROM audit_log WHERE request_id = $1) = (SELECT xmin::text FROM api_tokens WHERE id = $2::uuid) AS same',
-          [String(response.headers['audit-id']), id],
-        )
-      ).rows[0]?.same as boolean | null;
+    /** The request's audit row and the token row as it is now were committed by one transaction. */
+    const auditedWithToken = (response: ApiResponse<unknown>, id: string) =>
+      committedWithAudit(fx.database.url, response, 'SELECT xmin::text FROM api_tokens WHERE id = $2::uuid', [id]);
 
     it('shows a new token once, lists tokens without their text or hash, and revokes them', async () => {
       const created = await call<{ id: string; token: string; subject: string; role: string; createdBy: string; createdAt: string }>(TOKENS, {

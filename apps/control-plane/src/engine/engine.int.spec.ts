@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pgQuery } from '@pressluft/testing';
 import { api } from '../testing/api-client.js';
+import { changeCommittedWithAudit } from '../testing/audit-check.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 import { TestAgent } from '../testing/test-agent.js';
 import { OutboxRelay } from './outbox.relay.js';
@@ -36,15 +37,6 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
   }
 
   const site = (name: string) => call(`${V1}/sites/${name}`).then((r) => (r.status === 200 ? r.body : undefined));
-  /** The request's audit row and the change that made the object in the response were committed by one transaction. */
-  const auditedWithChange = async (response: { body: Obj; headers: Record<string, string | string[] | undefined> }) =>
-    (
-      await pgQuery(
-        fx.database.url,
-        'SELECT (SELECT xmin::text FROM audit_log WHERE request_id = $1) = (SELECT xmin::text FROM resource_changes WHERE resource_version = $2::bigint) AS same',
-        [String(response.headers['audit-id']), response.body.metadata.resourceVersion],
-      )
-    ).rows[0]?.same as boolean | null;
 
   beforeAll(async () => {
     fx = await startControlPlaneFixture({
@@ -221,7 +213,7 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
       const issued = await call(`${V1}/sites/zeta/rotate-credentials`, { method: 'POST' });
       expect(issued.status).toBe(201);
       expect(issued.body.spec['operation']).toBe('RotateCredentials');
-      expect(await auditedWithChange(issued)).toBe(true);
+      expect(await changeCommittedWithAudit(fx.database.url, issued)).toBe(true);
       expect((await site('zeta'))?.status.phase).toBe('ACTIVE');
       const busy = await call<{ message: string }>(`${V1}/sites/zeta/rotate-credentials`, { method: 'POST' });
       expect(busy.status).toBe(409);
@@ -231,7 +223,7 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
       agent!.behaviour = 'succeed';
       const retried = await call(`${V1}/commands/${name}/retry`, { method: 'POST' });
       expect(retried.status).toBe(201);
-      expect(await auditedWithChange(retried)).toBe(true);
+      expect(await changeCommittedWithAudit(fx.database.url, retried)).toBe(true);
     } finally {
       agent!.behaviour = 'succeed';
     }

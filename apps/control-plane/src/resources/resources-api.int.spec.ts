@@ -4,6 +4,7 @@ import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ApiRequest } from '../testing/api-client.js';
+import { changeCommittedWithAudit } from '../testing/audit-check.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
 
 const SITES = '/apis/pressluft.io/v1/sites';
@@ -238,22 +239,14 @@ describe('resource API on PostgreSQL', () => {
     const created = await call(SITES, { method: 'POST', body: site('audited') });
     expect([refused.status, created.status]).toEqual([403, 201]);
     // An accepted write's row is committed by the transaction that wrote the change (the same xmin): no crash can part them.
-    const sameTransaction = async (response: { body: Obj; headers: Record<string, string | string[] | undefined> }) =>
-      (
-        await pgQuery(
-          fx.database.url,
-          `SELECT (SELECT xmin::text FROM audit_log WHERE request_id = $1) = (SELECT xmin::text FROM resource_changes WHERE resource_version = $2::bigint) AS same`,
-          [idOf(response), response.body.metadata.resourceVersion],
-        )
-      ).rows[0]?.same as boolean | null;
     expect(await rowsOf([idOf(created)])).toEqual([{ requestId: idOf(created), subject: 'admin', verb: 'POST', path: SITES, code: 201 }]);
-    expect(await sameTransaction(created)).toBe(true);
+    expect(await changeCommittedWithAudit(fx.database.url, created)).toBe(true);
 
     const original = site('audited');
     const edited = { ...original, spec: { ...(original['spec'] as Record<string, unknown>), php: { memoryLimit: '512M', maxChildren: 5 } } };
     const changed = await call(`${SITES}/audited`, { method: 'PUT', body: edited });
     expect(await rowsOf([idOf(changed)])).toEqual([{ requestId: idOf(changed), subject: 'admin', verb: 'PUT', path: `${SITES}/audited`, code: 200 }]);
-    expect(await sameTransaction(changed)).toBe(true);
+    expect(await changeCommittedWithAudit(fx.database.url, changed)).toBe(true);
     // Outcomes without a committed write are written by the edge after the response: a dry run, a no-op, a refusal.
     const dryRun = await call(`${SITES}/audited?dryRun=All`, { method: 'PUT', body: site('audited') });
     const unchanged = await call(`${SITES}/audited`, { method: 'PUT', body: edited });
