@@ -7,7 +7,7 @@ import { subjectOf } from '../auth/auth.guard.js';
 import { TokenService } from '../auth/token.service.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
 import type { AuditRow } from '../persistence/entities.js';
-import { isAudited, setAuditedRequest, type AuditedRequest, type MutationVerb } from './request-audit.js';
+import { AUDIT_INSERT, isAudited, setAuditedRequest, type AuditedRequest, type MutationVerb } from './request-audit.js';
 
 type PendingRow = Omit<AuditRow, 'id'>;
 
@@ -103,7 +103,7 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
         return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
       });
       await this.dataSource
-        .query(`INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id) VALUES ${tuples.join(', ')}`, values)
+        .query(`${AUDIT_INSERT} VALUES ${tuples.join(', ')}`, values)
         .catch((error: unknown) => this.logger.error({ err: error, requestIds: rows.map((r) => r.requestId) }, 'audit records could not be written'));
     }
   }

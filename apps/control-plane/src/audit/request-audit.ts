@@ -18,6 +18,9 @@ export interface AuditEntry extends AuditedRequest {
   readonly code: number;
 }
 
+/** The head of every INSERT of audit rows (the middleware's batches, insertAudit, the resource write statement). */
+export const AUDIT_INSERT = 'INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id)';
+
 const REQUEST = Symbol('audited request');
 const AUDITED = Symbol('audited');
 type AuditableRequest = Request & { [REQUEST]?: AuditedRequest; [AUDITED]?: true };
@@ -53,7 +56,7 @@ export function isAudited(req: Request): boolean {
  */
 export async function insertAudit(manager: EntityManager, entry: AuditEntry | undefined): Promise<void> {
   if (!entry) return;
-  await queryPrepared(manager, 'INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id) VALUES ($1, $2, $3, $4, $5, NULL, $6)', [
+  await queryPrepared(manager, `${AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, NULL, $6)`, [
     entry.at,
     entry.subject,
     entry.verb,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { COMMAND_SITE_UID_LABEL, type CommandSpec, type CommandStatus, type KindName, type Resource } from '@pressluft/domain';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AuditedRequest } from '../audit/request-audit.js';
+import { AUDIT_INSERT, type AuditedRequest } from '../audit/request-audit.js';
 import { ResourceRow } from '../persistence/entities.js';
 import { queryPrepared } from '../persistence/prepared.js';
 
@@ -380,7 +380,7 @@ export class ResourceTransaction {
               audit
                 ? `,
             audit AS (
-              INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id)
+              ${AUDIT_INSERT}
               SELECT $${n + 6}, $${n + 7}, $${n + 8}, $${n + 9}, $${n + 10}, NULL, $${n + 11} FROM written)`
                 : ''
             }
