@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shop } from './fixtures.test.js';
 import { defaultTemplatesDir } from './template.js';
-import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, randomString, renderWpConfig, SALT_NAMES, wpCliEnv } from './wordpress.js';
+import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, randomString, renderWpConfig, SALT_NAMES, wpCliEnv, type Salts } from './wordpress.js';
 
 const WP = ['/usr/local/bin/wp'];
 
@@ -44,7 +44,9 @@ describe('WP-CLI argv (the contract with the real WP-CLI and the stand-in)', () 
 describe('wp-config.php', () => {
   const { plan, paths } = shop();
   const template = readFileSync(join(defaultTemplatesDir(), 'wordpress/wp-config.php.tmpl'), 'utf8');
-  const salts = generateSalts();
+  // Fixed salts: generated ones may contain "{{" (the alphabet has braces), which the check for
+  // placeholders left unrendered below would mistake for one.
+  const salts = Object.fromEntries(SALT_NAMES.map((name, i) => [name, `salt-${i}-`.padEnd(64, 'x')])) as Salts;
 
   it('renders the database, URLs, salts and hardening', () => {
     const php = renderWpConfig(template, plan, paths, '/run/mysqld/mysqld.sock', 'secret', salts);
@@ -58,6 +60,12 @@ describe('wp-config.php', () => {
     expect(php).toContain("define( 'FS_METHOD', 'direct' );");
     expect(php).toContain(`define( 'NONCE_SALT', '${salts.nonce_salt}' );`);
     expect(php).not.toContain('{{');
+  });
+
+  it('writes a value that looks like a placeholder as it is (values are not rendered again)', () => {
+    const tricky = { ...salts, auth_key: `{{db_password}}${'x'.repeat(49)}` };
+    const php = renderWpConfig(template, plan, paths, '/s', 'secret', tricky);
+    expect(php).toContain(`define( 'AUTH_KEY', '{{db_password}}${'x'.repeat(49)}' );`);
   });
 
   it('escapes a password that would end the PHP string', () => {
