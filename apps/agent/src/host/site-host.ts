@@ -1,5 +1,6 @@
 import { lstat, mkdir, readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { SiteCgroup } from './cgroup.js';
@@ -22,32 +23,7 @@ import { waitFor200 } from './verify.js';
 import { currentRelease, ensureInstalled, ensureRelease, generateSalts, isSalts, randomString, renderWpConfig } from './wordpress.js';
 
 export { StepError } from './errors.js';
-
-/** Where a step tells the runtime how far it got; the runtime also uses it to keep the JetStream message alive. */
-export interface StepReporter {
-  progress(step: string, percent: number): Promise<void>;
-  log(line: string): Promise<void>;
-}
-
-export interface ProvisionResult {
-  /** http://<first domain>/ */
-  readonly url: string;
-  /** The release `current` points at, e.g. 20261129T181500Z. */
-  readonly currentRelease: string;
-}
-
-export interface ObservedHostSite {
-  readonly name: string;
-  readonly id: string;
-  /** '' when the site has no resolving `current`. */
-  readonly currentRelease: string;
-}
-
-/** What a deploy or rollback leaves: the live release and every release on disk, newest first. */
-export interface ReleasesResult {
-  readonly currentRelease: string;
-  readonly releases: string[];
-}
+export type { ObservedHostSite, ProvisionResult, ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
 
 /** A long step re-reports its progress this often, so the runtime keeps the command's message alive. */
 const TICK_MS = 2_000;
@@ -84,7 +60,7 @@ interface SiteIdentity {
  * order for provision and in reverse for remove. Processes run from argv arrays; secrets go
  * through files (0600, root) and stdin only; a failure is a StepError whose message holds no secret.
  */
-export class SiteHost {
+export class SiteHost implements SiteOperations {
   private readonly templatesDir: string;
   /** Deploys and rollbacks of one site run one at a time (by site name). */
   private readonly releaseLocks = new Map<string, Promise<unknown>>();
