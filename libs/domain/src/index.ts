@@ -33,7 +33,7 @@ export {
   validateLabelValue,
   validateQualifiedName,
 } from './labels.js';
-export { CRON_MACROS, CRON_PATTERN, lastCronRun, parseCron, validateCron } from './cron.js';
+export { CRON_MACROS, CRON_PATTERN, lastCronRun, nextCronRun, parseCron, validateCron } from './cron.js';
 export {
   CPU_PERCENT_PATTERN,
   MEMORY_QUANTITY_PATTERN,
@@ -208,7 +208,9 @@ export {
   SITE_FINALIZER,
   inFlightMessage,
   isDestructive,
+  heartbeatStaleInMs,
   isInFlight,
+  nextScheduledRun,
   pickNode,
   planNode,
   planSite,

@@ -24,7 +24,9 @@ import { NatsClient } from '../infra/nats.client.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { EVENT_STREAM, INGEST_CONSUMER } from './bus.js';
+import { BusStreams } from './bus-streams.js';
 import { commandName, type Site } from './command.issuer.js';
+import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './site-fingerprints.js';
@@ -47,7 +49,7 @@ const MAX_BATCH = 64;
  * a crash changes nothing. A node may only speak about its own commands (the subject names it).
  */
 @Injectable()
-export class EventIngest {
+export class EventIngest implements Runnable {
   private messages: ConsumerMessages | undefined;
   private readonly loop = new BackgroundLoop(
     () => this.run(),
@@ -61,6 +63,7 @@ export class EventIngest {
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly streams: BusStreams,
   ) {}
 
   start(): void {
@@ -72,6 +75,7 @@ export class EventIngest {
   }
 
   private async run(): Promise<void> {
+    if (!(await this.streams.ready(this.loop))) return;
     while (this.loop.running) {
       const connection = this.nats.connection();
       if (!connection || connection.isClosed()) {
