@@ -121,4 +121,21 @@ describe('nextCronRun (UTC)', () => {
   it('refuses an invalid expression', () => {
     expect(() => nextCronRun('0 0 * * 8', at('2026-11-29T00:00:00Z'))).toThrow(/invalid cron schedule/);
   });
+
+  it('answers at once for a day that never comes, once it knows', () => {
+    for (const expression of ['0 0 31 2 *', '0 0 31 4,6 *']) {
+      expect(nextCronRun(expression, at('2026-11-29T00:00:00Z'))).toBeUndefined();
+      const started = performance.now();
+      for (let i = 0; i < 100; i++) {
+        expect(nextCronRun(expression, at('2026-11-29T00:00:00Z'))).toBeUndefined();
+        expect(lastCronRun(expression, at('2026-11-29T00:00:00Z'))).toBeUndefined();
+      }
+      expect(performance.now() - started).toBeLessThan(100);
+    }
+  });
+
+  it('still finds a run that the window missed once it comes into the window', () => {
+    expect(nextCronRun('0 0 29 2 *', at('2026-11-29T00:00:00Z'), 30)).toBeUndefined();
+    expect(nextCronRun('0 0 29 2 *', at('2028-02-01T00:00:00Z'), 30)?.toISOString()).toBe('2028-02-29T00:00:00.000Z');
+  });
 });

@@ -71,15 +71,37 @@ export function parseCron(expression: string, window: { startAt?: Date; stopAt?:
   return new Cron(expression, { timezone: 'UTC', mode: '5-part', domAndDow: false, ...window });
 }
 
+/**
+ * Expressions that never run (like "0 0 30 2 *", which validation accepts): croner searches
+ * for years before it says so, tens of milliseconds a call, so the answer is kept (bounded).
+ */
+const NEVER_RUNS = new Set<string>();
+const NEVER_RUNS_MAX = 1000;
+
+function neverRuns(expression: string): boolean {
+  return NEVER_RUNS.has(expression);
+}
+
+/** After a search found nothing in its window: remember the expression if it never runs at all. */
+function noRunInWindow(expression: string): undefined {
+  if (parseCron(expression).nextRun(new Date(0)) === null) {
+    if (NEVER_RUNS.size >= NEVER_RUNS_MAX) NEVER_RUNS.clear();
+    NEVER_RUNS.add(expression);
+  }
+  return undefined;
+}
+
 /** The newest scheduled minute (UTC) at or before `now`, looking back at most `windowDays`; undefined when none falls in the window. */
 export function lastCronRun(expression: string, now: Date, windowDays = 366): Date | undefined {
+  if (neverRuns(expression)) return undefined;
   // croner's previous runs are strictly before the reference (a run earlier in its second counts): +1 ms makes `now` itself count.
   const [run] = parseCron(expression, { startAt: new Date(now.getTime() - windowDays * DAY_MS) }).previousRuns(1, new Date(now.getTime() + 1));
-  return run && run.getTime() <= now.getTime() ? run : undefined;
+  return run && run.getTime() <= now.getTime() ? run : noRunInWindow(expression);
 }
 
 /** The first scheduled minute (UTC) after `now`, looking ahead at most `windowDays`; undefined when none falls in the window. */
 export function nextCronRun(expression: string, now: Date, windowDays = 366): Date | undefined {
+  if (neverRuns(expression)) return undefined;
   const run = parseCron(expression, { stopAt: new Date(now.getTime() + windowDays * DAY_MS) }).nextRun(now);
-  return run && run.getTime() > now.getTime() ? run : undefined;
+  return run && run.getTime() > now.getTime() ? run : noRunInWindow(expression);
 }
