@@ -126,11 +126,12 @@ describe('nextCronRun (UTC)', () => {
     for (const expression of ['0 0 31 2 *', '0 0 31 4,6 *']) {
       expect(nextCronRun(expression, at('2026-11-29T00:00:00Z'))).toBeUndefined();
       const started = performance.now();
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {
         expect(nextCronRun(expression, at('2026-11-29T00:00:00Z'))).toBeUndefined();
         expect(lastCronRun(expression, at('2026-11-29T00:00:00Z'))).toBeUndefined();
       }
-      expect(performance.now() - started).toBeLessThan(100);
+      // Searching each time would take seconds (milliseconds a call); remembered, it takes none.
+      expect(performance.now() - started).toBeLessThan(1000);
     }
   });
 
