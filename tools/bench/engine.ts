@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: 4 }, async (_, w) => {
         for (let i = w; performance.now() < noopEnd; i += 4) {
-          const outcome = await reconciler.reconcile(`s${i % SITES}`);
+          const { outcome } = await reconciler.reconcile(`s${i % SITES}`);
           if (outcome === 'noop') noops += 1;
           if (i % 1024 < 4) await new Promise((resolve) => setImmediate(resolve));
         }

@@ -1,3 +1,5 @@
+import { Cron } from 'croner';
+
 /** Five-field cron (minute hour day-of-month month day-of-week) plus the common @ macros. */
 
 export const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'] as const;
@@ -56,77 +58,50 @@ function validateItem(item: string, min: number, max: number): string | undefine
   return undefined;
 }
 
-const MACRO_EXPANSIONS: Readonly<Record<(typeof CRON_MACROS)[number], string>> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
+const DAY_MS = 86_400_000;
 
-interface ParsedCron {
-  readonly fields: readonly (ReadonlySet<number>)[];
-  readonly domAny: boolean;
-  readonly dowAny: boolean;
-}
-
-function expandField(text: string, min: number, max: number): Set<number> {
-  const out = new Set<number>();
-  for (const item of text.split(',')) {
-    const [range = '', step] = item.split('/');
-    const [from, to] = range === '*' ? [min, max] : range.split('-').map(Number);
-    const low = from ?? min;
-    const high = to ?? (range === '*' ? max : low);
-    for (let v = low; v <= high; v += step ? Number(step) : 1) out.add(v);
-  }
-  return out;
-}
-
-/** A valid expression (validateCron) as sets of allowed values; Sunday is 0. */
-export function parseCron(expression: string): ParsedCron {
+/**
+ * A valid expression (validateCron) as a croner schedule: UTC, five fields, day-of-month OR
+ * day-of-week when both are restricted (Vixie cron; a stepped field like "*\/2" counts as
+ * restricted). Never started: only its run times are read.
+ */
+export function parseCron(expression: string, window: { startAt?: Date; stopAt?: Date } = {}): Cron {
   const problem = validateCron(expression);
   if (problem) throw new Error(`invalid cron schedule: ${problem}`);
-  const text = expression.startsWith('@') ? MACRO_EXPANSIONS[expression as (typeof CRON_MACROS)[number]] : expression;
-  const parts = text.split(/ +/);
-  const fields = FIELDS.map((field, i) => expandField(parts[i] ?? '*', field.min, field.max));
-  const dow = fields[4] as Set<number>;
-  if (dow.has(7)) dow.add(0);
-  return { fields, domAny: parts[2] === '*', dowAny: parts[4] === '*' };
-}
-
-/** Whether the UTC day is a scheduled day (Vixie cron: both day fields restricted = either matches). */
-function dayMatches(cron: ParsedCron, day: Date): boolean {
-  const [, , dom, month, dow] = cron.fields as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
-  if (!month.has(day.getUTCMonth() + 1)) return false;
-  const byDom = dom.has(day.getUTCDate());
-  const byDow = dow.has(day.getUTCDay());
-  if (cron.domAny && cron.dowAny) return true;
-  if (cron.domAny) return byDow;
-  if (cron.dowAny) return byDom;
-  return byDom || byDow;
+  return new Cron(expression, { timezone: 'UTC', mode: '5-part', domAndDow: false, ...window });
 }
 
 /**
- * The newest scheduled minute (UTC) at or before `now`, looking back at most `windowDays`;
- * undefined when none falls in the window. Days are checked first, so a year is ~366 steps.
+ * Expressions that never run (like "0 0 30 2 *", which validation accepts): croner searches
+ * for years before it says so, tens of milliseconds a call, so the answer is kept (bounded).
  */
-export function lastCronRun(expression: string, now: Date, windowDays = 366): Date | undefined {
-  const cron = parseCron(expression);
-  const [minutes, hours] = cron.fields as [Set<number>, Set<number>];
-  const startOfDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  for (let d = 0; d <= windowDays; d++) {
-    const day = new Date(startOfDay - d * 86_400_000);
-    if (!dayMatches(cron, day)) continue;
-    for (let h = 23; h >= 0; h--) {
-      if (!hours.has(h)) continue;
-      for (let m = 59; m >= 0; m--) {
-        if (!minutes.has(m)) continue;
-        const at = new Date(day.getTime() + h * 3_600_000 + m * 60_000);
-        if (at.getTime() <= now.getTime()) return at;
-      }
-    }
+const NEVER_RUNS = new Set<string>();
+const NEVER_RUNS_MAX = 1000;
+
+function neverRuns(expression: string): boolean {
+  return NEVER_RUNS.has(expression);
+}
+
+/** After a search found nothing in its window: remember the expression if it never runs at all. */
+function noRunInWindow(expression: string): undefined {
+  if (parseCron(expression).nextRun(new Date(0)) === null) {
+    if (NEVER_RUNS.size >= NEVER_RUNS_MAX) NEVER_RUNS.clear();
+    NEVER_RUNS.add(expression);
   }
   return undefined;
+}
+
+/** The newest scheduled minute (UTC) at or before `now`, looking back at most `windowDays`; undefined when none falls in the window. */
+export function lastCronRun(expression: string, now: Date, windowDays = 366): Date | undefined {
+  if (neverRuns(expression)) return undefined;
+  // croner's previous runs are strictly before the reference (a run earlier in its second counts): +1 ms makes `now` itself count.
+  const [run] = parseCron(expression, { startAt: new Date(now.getTime() - windowDays * DAY_MS) }).previousRuns(1, new Date(now.getTime() + 1));
+  return run && run.getTime() <= now.getTime() ? run : noRunInWindow(expression);
+}
+
+/** The first scheduled minute (UTC) after `now`, looking ahead at most `windowDays`; undefined when none falls in the window. */
+export function nextCronRun(expression: string, now: Date, windowDays = 366): Date | undefined {
+  if (neverRuns(expression)) return undefined;
+  const run = parseCron(expression, { stopAt: new Date(now.getTime() + windowDays * DAY_MS) }).nextRun(now);
+  return run && run.getTime() > now.getTime() ? run : noRunInWindow(expression);
 }

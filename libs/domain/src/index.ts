@@ -47,7 +47,7 @@ export {
   validateLabelValue,
   validateQualifiedName,
 } from './labels.js';
-export { CRON_MACROS, CRON_PATTERN, lastCronRun, parseCron, validateCron } from './cron.js';
+export { CRON_MACROS, CRON_PATTERN, lastCronRun, nextCronRun, parseCron, validateCron } from './cron.js';
 export {
   CPU_PERCENT_PATTERN,
   MEMORY_QUANTITY_PATTERN,
@@ -140,6 +140,7 @@ export {
   type CommandState,
   type CommandStatus,
 } from './command.js';
+export { applyCommandEvent, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
 export {
   SERVER_SET_METADATA,
   SPEC_SCHEMAS,
@@ -222,7 +223,9 @@ export {
   SITE_FINALIZER,
   inFlightMessage,
   isDestructive,
+  heartbeatStaleInMs,
   isInFlight,
+  nextScheduledRun,
   pickNode,
   planNode,
   planSite,

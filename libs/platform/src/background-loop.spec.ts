@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackgroundLoop } from './background-loop.js';
+import { BackgroundLoop, periodicLoop } from './background-loop.js';
 
 describe('BackgroundLoop', () => {
   it('runs its body once however often it is started, and stop() waits for the body to return', async () => {
@@ -70,5 +70,33 @@ describe('BackgroundLoop', () => {
     const started = Date.now();
     await loop.pause(60_000);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('periodicLoop', () => {
+  it('runs its work every period (not at start), goes on after a failure, and stops at once', async () => {
+    const rounds: number[] = [];
+    const errors: unknown[] = [];
+    const started = Date.now();
+    const loop = periodicLoop(
+      15,
+      () => {
+        rounds.push(Date.now() - started);
+        return rounds.length === 1 ? Promise.reject(new Error('first round fails')) : Promise.resolve();
+      },
+      (error) => errors.push(error),
+    );
+    loop.start();
+    expect(rounds).toEqual([]);
+    await new Promise((r) => setTimeout(r, 100));
+    const stopping = Date.now();
+    await loop.stop();
+    expect(Date.now() - stopping).toBeLessThan(15);
+    const after = rounds.length;
+    await new Promise((r) => setTimeout(r, 40));
+    expect(rounds.length).toBe(after);
+    expect(after).toBeGreaterThanOrEqual(3);
+    expect(rounds[0]).toBeGreaterThanOrEqual(14);
+    expect(errors).toHaveLength(1);
   });
 });

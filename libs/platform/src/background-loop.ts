@@ -50,3 +50,17 @@ export class BackgroundLoop {
     this.wakeUp?.();
   }
 }
+
+/**
+ * A loop that runs `work` every `ms` (the first time `ms` after start) until stopped, one round
+ * at a time; a round that fails goes to `onError` and the next one runs as usual.
+ */
+export function periodicLoop(ms: number, work: () => Promise<unknown>, onError: (error: unknown) => void): BackgroundLoop {
+  return new BackgroundLoop(async (loop) => {
+    for (;;) {
+      await loop.pause(ms);
+      if (!loop.running) return;
+      await work().catch(onError);
+    }
+  });
+}

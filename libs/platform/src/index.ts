@@ -1,4 +1,4 @@
-export { BackgroundLoop } from './background-loop.js';
+export { BackgroundLoop, periodicLoop } from './background-loop.js';
 export { ConfigError, loadConfig, envBoolean, envPort, envUrl } from './config.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.js';
 export {

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ResourcesModule } from '../resources/resources.module.js';
+import { BusStreams } from './bus-streams.js';
 import { CommandsController } from './commands.controller.js';
+import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
 import { Engine } from './engine.service.js';
 import { EventIngest } from './event.ingest.js';
 import { InformerCache } from './informer.cache.js';
@@ -13,10 +15,23 @@ import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
+/** One reconciler per kind: the engine dispatches keys and builds the informer's mapping from these. */
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor];
+/** Leader-only background work, started and stopped with the lease. */
+const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector];
+
 @Module({
   imports: [ResourcesModule],
   controllers: [MetricsController, CommandsController, SiteActionsController],
-  providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, InformerCache, SiteReconciler, NodeMonitor, StallDetector, Engine],
+  providers: [
+    LeaderElection,
+    Metrics,
+    BusStreams,
+    InformerCache,
+    ...listOf<Reconciler>(RECONCILERS, RECONCILER_TYPES),
+    ...listOf<Runnable>(RUNNABLES, RUNNABLE_TYPES),
+    Engine,
+  ],
   exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
 })
 export class EngineModule {}

@@ -1,53 +1,57 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { CommandSpec, CommandStatus, KindName, Resource } from '@pressluft/domain';
+import type { KindName } from '@pressluft/domain';
 import { WorkQueue, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
-import { NatsClient } from '../infra/nats.client.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { ResourceStore } from '../resources/resource.store.js';
 import { WatchHub } from '../resources/watch.hub.js';
-import { ensureStreams } from './bus.js';
-import { EventIngest } from './event.ingest.js';
+import { RECONCILERS, RUNNABLES, type Change, type Reconciler, type Runnable, type Watch } from './controller-registry.js';
 import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
-import { NodeMonitor } from './node.monitor.js';
-import { OutboxRelay } from './outbox.relay.js';
-import { SiteReconciler } from './site.reconciler.js';
-import { StallDetector } from './stall.detector.js';
 
-const WATCHED: readonly KindName[] = ['Site', 'Node', 'Command'];
+/** Node.js timers wait at most this long (a longer delay fires at once); a later requeue is asked for again then. */
+const MAX_REQUEUE_MS = 2 ** 31 - 1;
 
 /**
- * Runs the leader-only loops while this replica holds the lease: the keyed work queue (fed by
- * the change log, agent events through it, and a periodic resync), the outbox relay, event
- * ingest, the stall detector and node health. Losing the lease stops them all at once.
+ * The controller manager. While this replica holds the lease it runs the informer (the change
+ * log, mapped to keys by the registered reconcilers' watches), one keyed work queue that
+ * dispatches each key to its kind's reconciler (and honours the requeue-after it asks for, plus
+ * a periodic resync), and the registered runnables (outbox relay, event ingest, stall
+ * detector). Losing the lease stops them all at once.
  */
 @Injectable()
 export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private queue: WorkQueue | undefined;
   private unsubscribe: (() => void) | undefined;
-  private timers: NodeJS.Timeout[] = [];
   private position = '0';
   private following = false;
   private followAgain = false;
   private transition: Promise<void> = Promise.resolve();
+  private readonly byKind: ReadonlyMap<string, Reconciler>;
+  /** Per watched kind: the watches on it and the kind of the reconciler each wakes. */
+  private readonly watchers = new Map<KindName, Array<{ kind: KindName; watch: Watch }>>();
 
   constructor(
     private readonly leader: LeaderElection,
     private readonly store: ResourceStore,
     private readonly hub: WatchHub,
-    private readonly nats: NatsClient,
-    private readonly relay: OutboxRelay,
-    private readonly ingest: EventIngest,
-    private readonly sites: SiteReconciler,
     private readonly cache: InformerCache,
-    private readonly nodes: NodeMonitor,
-    private readonly stalls: StallDetector,
     private readonly metrics: Metrics,
+    @Inject(RECONCILERS) private readonly reconcilers: readonly Reconciler[],
+    @Inject(RUNNABLES) private readonly runnables: readonly Runnable[],
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.byKind = new Map(reconcilers.map((reconciler) => [reconciler.kind, reconciler]));
+    for (const reconciler of reconcilers) {
+      for (const watch of [...reconciler.watches]) {
+        const list = this.watchers.get(watch.kind) ?? [];
+        list.push({ kind: reconciler.kind, watch });
+        this.watchers.set(watch.kind, list);
+      }
+    }
+  }
 
   onApplicationBootstrap(): void {
     this.leader.onChange((leading) => {
@@ -69,7 +73,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     this.position = await this.store.latestResourceVersion();
     const [sites, nodes, commands] = await Promise.all([this.store.list('Site'), this.store.list('Node'), this.store.latestCommands()]);
     this.cache.fill(sites.items, nodes.items, commands);
-    const queue = new WorkQueue((key) => this.reconcile(key), {
+    const queue: WorkQueue = new WorkQueue((key) => this.reconcile(queue, key), {
       concurrency: 8,
       baseDelayMs: 200,
       maxDelayMs: 30_000,
@@ -90,34 +94,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
       return this.allKeys();
     });
     this.unsubscribe = this.hub.subscribe(() => void this.follow());
-    const every = (ms: number, work: () => Promise<unknown>) => {
-      this.timers.push(setInterval(() => void work().catch((error: unknown) => this.logger.warn({ err: error }, 'engine: periodic task failed')), ms));
-    };
-    // Silence produces no change to react to: node health and stalls need a clock of their own.
-    every(Math.max(500, Math.floor(this.config.engine.heartbeatTimeoutMs / 3)), async () => {
-      for (const name of await this.store.names('Node')) queue.add(`Node/${name}`);
-    });
-    every(Math.max(500, Math.min(5000, Math.floor(this.config.engine.stallWindowMs / 4))), () => this.stalls.sweep());
-    void this.bus();
+    for (const runnable of this.runnables) runnable.start();
     this.logger.info({ epoch: this.leader.currentEpoch }, 'engine: loops started');
-  }
-
-  /** Streams exist before the relay publishes and ingest consumes; NATS may come later than we do. */
-  private async bus(): Promise<void> {
-    while (this.queue) {
-      const connection = this.nats.connection();
-      if (connection && !connection.isClosed()) {
-        try {
-          await ensureStreams(connection);
-          this.relay.start();
-          this.ingest.start();
-          return;
-        } catch (error) {
-          this.logger.warn({ err: error }, 'engine: JetStream streams not ready yet');
-        }
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
   }
 
   private async stop(): Promise<void> {
@@ -126,30 +104,25 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     this.queue = undefined;
     this.unsubscribe?.();
     this.cache.clear();
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
-    await Promise.all([this.relay.stop(), this.ingest.stop(), queue.stop()]);
+    await Promise.all([...this.runnables.map((runnable) => runnable.stop()), queue.stop()]);
     this.logger.info('engine: loops stopped');
   }
 
   private async allKeys(): Promise<string[]> {
-    const [sites, nodes] = await Promise.all([this.store.names('Site'), this.store.names('Node')]);
-    return [...sites.map((n) => `Site/${n}`), ...nodes.map((n) => `Node/${n}`)];
+    const names = await Promise.all(this.reconcilers.map(async ({ kind }) => (await this.store.names(kind)).map((name) => `${kind}/${name}`)));
+    return names.flat();
   }
 
-  private async reconcile(key: string): Promise<void> {
+  private async reconcile(queue: WorkQueue, key: string): Promise<void> {
     if (!this.leader.leading) return;
-    const [kind, name] = key.split('/');
-    if (!name) return;
-    if (kind === 'Site') {
-      const outcome = await this.sites.reconcile(name);
-      if (outcome === 'issued') this.relay.poke();
-    } else if (kind === 'Node') {
-      await this.nodes.reconcile(name);
-    }
+    const [kind = '', name] = key.split('/');
+    const reconciler = this.byKind.get(kind);
+    if (!reconciler || !name) return;
+    const { requeueAfterMs } = await reconciler.reconcile(name);
+    if (requeueAfterMs !== undefined) queue.addAfter(key, Math.min(requeueAfterMs, MAX_REQUEUE_MS));
   }
 
-  /** The informer: turns committed changes into keys (a Command's new state wakes its site). */
+  /** The informer: turns committed changes into keys through the reconcilers' watches. */
   private async follow(): Promise<void> {
     if (this.following) {
       this.followAgain = true;
@@ -162,20 +135,15 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         for (;;) {
           const queue = this.queue;
           if (!queue) return;
-          const changes = await this.store.changesAfter(WATCHED, this.position, 1000);
+          const changes = await this.store.changesAfter([...this.watchers.keys()], this.position, 1000);
           if (changes.length === 0) break;
           for (const { type, object } of changes) {
             this.position = object.metadata.resourceVersion;
-            // Only a command's news (not its progress) wakes its site; asked before the cache takes it in.
-            const command = object.kind === 'Command' ? (object as Resource<CommandSpec, CommandStatus>) : undefined;
-            const news = command !== undefined && this.cache.isNewsForSite(type, command);
+            // The change log's objects of a kind have that kind's schema.
+            const change = { type, object } as Change;
+            const woken = (this.watchers.get(object.kind) ?? []).filter(({ watch }) => watch.predicate?.(change) ?? true);
             this.cache.apply(type, object);
-            if (object.kind === 'Site') queue.add(`Site/${object.metadata.name}`);
-            else if (command && news) queue.add(`Site/${command.spec.site}`);
-            else if (object.kind === 'Node') {
-              queue.add(`Node/${object.metadata.name}`);
-              for (const site of this.cache.sitesOn(object.metadata.name)) queue.add(`Site/${site}`);
-            }
+            for (const { kind, watch } of woken) for (const name of watch.map(change)) queue.add(`${kind}/${name}`);
           }
         }
       } while (this.followAgain);

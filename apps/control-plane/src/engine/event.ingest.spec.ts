@@ -1,6 +1,7 @@
 import type { Condition } from '@pressluft/domain';
+import type { CommandEvent } from '@pressluft/proto';
 import { describe, expect, it } from 'vitest';
-import { driftCondition, releasesOf } from './event.ingest.js';
+import { agentCommandEvent, driftCondition, releasesOf } from './event.ingest.js';
 
 const drifted: Condition = { type: 'Drifted', status: 'True', reason: 'DriftDetected', message: 'nginx server block site_a.conf differs from its template', lastTransitionTime: '2026-11-29T00:00:00Z' };
 
@@ -39,5 +40,20 @@ describe('releasesOf', () => {
     });
     expect(releasesOf({ currentRelease: 'latest', releases: [] })).toBeUndefined();
     expect(releasesOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('agentCommandEvent', () => {
+  it.each<[string, CommandEvent['kind'], ReturnType<typeof agentCommandEvent>]>([
+    ['accepted', { $case: 'accepted', value: {} }, { type: 'accepted', sequence: 7 }],
+    ['progress', { $case: 'progress', value: { step: 'nginx', percent: 40 } }, { type: 'progress', sequence: 7, step: 'nginx', percent: 40 }],
+    ['log', { $case: 'log', value: { line: 'reloaded' } }, { type: 'log', sequence: 7, line: 'reloaded' }],
+    ['heartbeat', { $case: 'heartbeat', value: {} }, { type: 'heartbeat', sequence: 7 }],
+    ['succeeded', { $case: 'succeeded', value: { message: 'ok', site: undefined } }, { type: 'succeeded', sequence: 7, message: 'ok' }],
+    ['failed', { $case: 'failed', value: { reason: 'Boom', message: 'm' } }, { type: 'failed', sequence: 7, reason: 'Boom', message: 'm' }],
+    ['rejected', { $case: 'rejected', value: { reason: 'StaleFence', message: 'm' } }, { type: 'rejected', sequence: 7, reason: 'StaleFence', message: 'm' }],
+    ['a kind this version does not know', undefined, undefined],
+  ])('%s', (_, kind, expected) => {
+    expect(agentCommandEvent({ ref: undefined, sequence: 7, at: '', kind })).toEqual(expected);
   });
 });

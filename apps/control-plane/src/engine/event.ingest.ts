@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import {
+  applyCommandEvent,
   appliedFingerprints,
   driftFindings,
   findCondition,
   FINGERPRINTS_MEANING,
   RELEASE_ID_PATTERN,
   setCondition,
-  TERMINAL_COMMAND_STATES,
   wellFormedFingerprints,
+  type AgentCommandEvent,
   type Condition,
   type CommandSpec,
   type CommandStatus,
@@ -24,13 +25,14 @@ import { NatsClient } from '../infra/nats.client.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { EVENT_STREAM, INGEST_CONSUMER } from './bus.js';
+import { BusStreams } from './bus-streams.js';
 import { commandName, type Site } from './command.issuer.js';
+import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './site-fingerprints.js';
 import { queryPrepared } from '../persistence/prepared.js';
 
-const MAX_LOG_LINES = 1000;
 /**
  * Events a replica fetched but never acknowledged (it died, froze or lost the lease) go to the
  * next leader after this long. Short, because applying an event takes milliseconds and a
@@ -47,7 +49,7 @@ const MAX_BATCH = 64;
  * a crash changes nothing. A node may only speak about its own commands (the subject names it).
  */
 @Injectable()
-export class EventIngest {
+export class EventIngest implements Runnable {
   private messages: ConsumerMessages | undefined;
   private readonly loop = new BackgroundLoop(
     () => this.run(),
@@ -61,6 +63,7 @@ export class EventIngest {
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly streams: BusStreams,
   ) {}
 
   start(): void {
@@ -72,6 +75,7 @@ export class EventIngest {
   }
 
   private async run(): Promise<void> {
+    if (!(await this.streams.ready(this.loop))) return;
     while (this.loop.running) {
       const connection = this.nats.connection();
       if (!connection || connection.isClosed()) {
@@ -199,7 +203,7 @@ export class EventIngest {
       this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
       return false;
     }
-    let status = applyCommandEvent(command.status, event, now.toISOString());
+    let status = applyCommandEvent(command.status, agentCommandEvent(event), now.toISOString());
     if (status === command.status) return true;
     let site = await tx.get('Site', command.spec.site, { lock: true });
     const releases = event.kind?.$case === 'succeeded' ? releasesOf(event.kind.value.site) : undefined;
@@ -362,38 +366,23 @@ export function capacityOf(report: NodeReport): NodeStatus['capacity'] {
   return { cpu, memory: `${mebibytes}Mi` };
 }
 
-/** The command's status after one event; the same object when nothing changes. Terminal states are final. */
-export function applyCommandEvent(status: CommandStatus, event: CommandEvent, at: string): CommandStatus {
-  if (TERMINAL_COMMAND_STATES.includes(status.state)) return status;
-  const next: CommandStatus = { ...status, lastSequence: Math.max(status.lastSequence, event.sequence), lastHeartbeat: at };
-  const kind = event.kind;
+/** The state machine's view of a wire CommandEvent (undefined: a kind this version does not know). */
+export function agentCommandEvent(event: CommandEvent): AgentCommandEvent | undefined {
+  const { sequence, kind } = event;
   switch (kind?.$case) {
     case undefined:
-      return status;
+      return undefined;
     case 'accepted':
-      return status.state === 'STALLED' ? next : { ...next, state: 'RUNNING', startedAt: status.startedAt ?? at };
-    case 'progress':
-      return { ...next, log: appendLog(status.log, `${kind.value.step} (${kind.value.percent}%)`) };
-    case 'log':
-      return { ...next, log: appendLog(status.log, kind.value.line) };
     case 'heartbeat':
-      return next;
+      return { type: kind.$case, sequence };
+    case 'progress':
+      return { type: 'progress', sequence, step: kind.value.step, percent: kind.value.percent };
+    case 'log':
+      return { type: 'log', sequence, line: kind.value.line };
     case 'succeeded':
-      return { ...next, state: 'SUCCEEDED', finishedAt: at, message: kind.value.message.slice(0, 4096) };
+      return { type: 'succeeded', sequence, message: kind.value.message };
     case 'failed':
-      return { ...next, state: 'FAILED', finishedAt: at, ...reasonOf(kind.value.reason), message: kind.value.message.slice(0, 4096) };
     case 'rejected':
-      return { ...next, state: 'REJECTED', finishedAt: at, ...reasonOf(kind.value.reason), message: kind.value.message.slice(0, 4096) };
+      return { type: kind.$case, sequence, reason: kind.value.reason, message: kind.value.message };
   }
-}
-
-function reasonOf(reason: string): { reason?: string } {
-  return /^[A-Z][A-Za-z0-9]{0,127}$/.test(reason) ? { reason } : {};
-}
-
-function appendLog(log: readonly string[], line: string): string[] {
-  // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').slice(0, 4096);
-  const next = [...log, clean];
-  return next.length > MAX_LOG_LINES ? next.slice(next.length - MAX_LOG_LINES) : next;
 }

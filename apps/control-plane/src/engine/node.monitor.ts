@@ -1,17 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { planNode, setCondition, type NodeSpec, type NodeStatus, type Resource } from '@pressluft/domain';
+import { heartbeatStaleInMs, planNode, setCondition, type NodeSpec, type NodeStatus, type Resource } from '@pressluft/domain';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
+import { own, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
 
 type NodeResource = Resource<NodeSpec, NodeStatus>;
 
-/** Node health: the Ready condition follows the agent's heartbeats (planNode decides). */
+/**
+ * Node health: the Ready condition follows the agent's heartbeats (planNode decides). Silence
+ * produces no change, so each pass asks to be requeued when the heartbeat turns stale, and at
+ * least every third of the timeout (the heartbeat age metric).
+ */
 @Injectable()
-export class NodeMonitor {
+export class NodeMonitor implements Reconciler {
+  readonly kind = 'Node';
+  readonly watches = [own('Node')];
+
   constructor(
     private readonly store: ResourceStore,
     private readonly leader: LeaderElection,
@@ -20,16 +28,18 @@ export class NodeMonitor {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async reconcile(name: string): Promise<void> {
+  async reconcile(name: string): Promise<ReconcileResult> {
     const node = (await this.store.get('Node', name)) as NodeResource | undefined;
     if (!node) {
       this.metrics.heartbeatAge.remove(name);
-      return;
+      return {};
     }
     const now = this.clock.now();
+    const timeoutMs = this.config.engine.heartbeatTimeoutMs;
+    const again = { requeueAfterMs: Math.min(Math.max(500, Math.floor(timeoutMs / 3)), heartbeatStaleInMs(node.status.lastHeartbeat, now, timeoutMs) ?? Infinity) };
     if (node.status.lastHeartbeat) this.metrics.heartbeatAge.set({ node: name }, (now.getTime() - Date.parse(node.status.lastHeartbeat)) / 1000);
     const action = planNode({ node, now, heartbeatTimeoutMs: this.config.engine.heartbeatTimeoutMs });
-    if (action.type === 'none') return;
+    if (action.type === 'none') return again;
     await this.store.transaction(async (tx) => {
       await this.leader.fence(tx.manager);
       const fresh = (await tx.get('Node', name, { lock: true })) as NodeResource | undefined;
@@ -39,5 +49,6 @@ export class NodeMonitor {
       await tx.update(fresh, { ...writeOf(fresh), status: { ...fresh.status, phase, conditions } }, now);
       if (action.status !== 'True') await recordEvent(tx, fresh, 'Warning', action.reason, action.message, now);
     });
+    return again;
   }
 }

@@ -6,6 +6,8 @@ import { DataSource } from 'typeorm';
 import { NatsClient } from '../infra/nats.client.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
+import { BusStreams } from './bus-streams.js';
+import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
@@ -24,7 +26,7 @@ const IDLE_POLL_MS = 500;
  * published command by its own status.
  */
 @Injectable()
-export class OutboxRelay {
+export class OutboxRelay implements Runnable {
   private readonly loop = new BackgroundLoop(() => this.run());
 
   constructor(
@@ -35,6 +37,7 @@ export class OutboxRelay {
     private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly streams: BusStreams,
   ) {}
 
   start(): void {
@@ -51,6 +54,7 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
+    if (!(await this.streams.ready(this.loop))) return;
     let caughtUp = false;
     while (this.loop.running) {
       let sent = 0;

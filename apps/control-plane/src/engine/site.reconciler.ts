@@ -15,16 +15,22 @@ import {
   type SiteStatus,
   findCondition,
   isDestructive,
+  nextScheduledRun,
 } from '@pressluft/domain';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { issueCommand, type Site } from './command.issuer.js';
+import { own, watch, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
+import { OutboxRelay } from './outbox.relay.js';
 
 export type ReconcileOutcome = 'noop' | 'wrote' | 'issued';
+export interface SiteReconcileResult extends ReconcileResult {
+  readonly outcome: ReconcileOutcome;
+}
 
 function nodeView(node: Resource<unknown, NodeStatus>, sites: number): NodeView {
   return {
@@ -53,21 +59,42 @@ function commandView(command: Resource<CommandSpec, CommandStatus>): CommandView
  * Level-triggered Site reconciler: re-reads the site, its newest command and its node, asks the
  * pure planner for the one next step and carries it out in a transaction that re-checks the
  * site's resourceVersion (a concurrent write makes this pass a no-op; the write requeues the key).
+ * Woken by the site's changes, its newest command's new state (not its progress, log lines or
+ * heartbeats) and changes of the node it is on; requeued for its next scheduled run.
  */
 @Injectable()
-export class SiteReconciler {
+export class SiteReconciler implements Reconciler {
+  readonly kind = 'Site';
+  readonly watches = [
+    own('Site'),
+    // Asked before the informer cache takes the command in: does its change tell the site something?
+    watch('Command', ({ object }) => [object.spec.site], ({ type, object }) => this.cache.isNewsForSite(type, object)),
+    watch('Node', ({ object }) => this.cache.sitesOn(object.metadata.name)),
+  ];
+
   constructor(
     private readonly store: ResourceStore,
     private readonly leader: LeaderElection,
     private readonly cache: InformerCache,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly relay: OutboxRelay,
   ) {}
 
-  async reconcile(name: string): Promise<ReconcileOutcome> {
+  async reconcile(name: string): Promise<SiteReconcileResult> {
     // From the informer cache while this replica leads (the database otherwise, or when the cache
     // has not seen the object): the transaction below re-checks what it planned from.
     const site = this.cache.site(name) ?? ((await this.store.get('Site', name)) as Site | undefined);
-    if (!site) return 'noop';
+    if (!site) return { outcome: 'noop' };
+    const outcome = await this.converge(site);
+    // Published now rather than at the relay's next poll.
+    if (outcome === 'issued') this.relay.poke();
+    const now = this.clock.now();
+    const next = nextScheduledRun(site, now);
+    return next ? { outcome, requeueAfterMs: next.getTime() - now.getTime() } : { outcome };
+  }
+
+  private async converge(site: Site): Promise<ReconcileOutcome> {
+    const name = site.metadata.name;
     // status.fence is raised in the transaction that issues a command: at 0 this incarnation has none.
     // The cached command must be the one status.fence names (the informer may be between the
     // site's change and its command's); otherwise the database answers.

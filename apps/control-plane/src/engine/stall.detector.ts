@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { stalledCommand, type CommandSpec, type CommandStatus, type Resource } from '@pressluft/domain';
+import { periodicLoop, type BackgroundLoop, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
-import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
+import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
+import type { Runnable } from './controller-registry.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
@@ -13,16 +15,31 @@ type CommandResource = Resource<CommandSpec, CommandStatus>;
  * A command that was dispatched (or started) and then went silent for the stall window becomes
  * STALLED with a Warning event; the site's reconciler then reports Stalled=True and waits for an
  * operator. Nothing is retried here: destructive commands are never retried automatically.
+ * Silence produces no change to react to, so it sweeps on a clock of its own (leader only).
  */
 @Injectable()
-export class StallDetector {
+export class StallDetector implements Runnable {
+  private readonly loop: BackgroundLoop;
+
   constructor(
     private readonly store: ResourceStore,
     private readonly leader: LeaderElection,
     private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    const every = Math.max(500, Math.min(5000, Math.floor(config.engine.stallWindowMs / 4)));
+    this.loop = periodicLoop(every, () => this.sweep(), (error) => this.logger.warn({ err: error }, 'engine: periodic task failed'));
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
 
   /** One pass; the commands it marked STALLED. */
   async sweep(): Promise<string[]> {

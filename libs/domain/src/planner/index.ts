@@ -8,5 +8,5 @@ export {
   stalledCommand,
 } from './operations.js';
 export { pickNode, type NodeView } from './pick-node.js';
-export { planNode, type NodeAction, type NodeObservation } from './node.planner.js';
-export { COMMAND_IN_FLIGHT, inFlightMessage, SITE_FINALIZER, planSite, remediationDue, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
+export { heartbeatStaleInMs, planNode, type NodeAction, type NodeObservation } from './node.planner.js';
+export { COMMAND_IN_FLIGHT, inFlightMessage, SITE_FINALIZER, nextScheduledRun, planSite, remediationDue, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Condition } from '../conditions.js';
 import { nodeSpecSchema, nodeStatusSchema, type NodeSpec, type NodeStatus } from '../node.js';
 import { type Resource } from '../resource.js';
-import { planNode } from './node.planner.js';
+import { heartbeatStaleInMs, planNode } from './node.planner.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const TIMEOUT = 60_000;
@@ -51,5 +51,27 @@ describe('planNode', () => {
   it('says in the message how long the node has been silent', () => {
     const action = planNode({ node: node(ago(95_000)), now: NOW, heartbeatTimeoutMs: TIMEOUT });
     expect(action).toMatchObject({ message: expect.stringMatching(/^Node node-a: no heartbeat for 95s \(timeout 60s\)/) });
+  });
+});
+
+describe('heartbeatStaleInMs', () => {
+  it.each([
+    ['never reported', undefined, undefined],
+    ['just now', ago(0), TIMEOUT + 1],
+    ['half the timeout ago', ago(TIMEOUT / 2), TIMEOUT / 2 + 1],
+    ['exactly the timeout ago (still fresh)', ago(TIMEOUT), 1],
+    ['older than the timeout', ago(TIMEOUT + 1), undefined],
+    ['from the future (clock skew)', ago(-5_000), TIMEOUT + 5_001],
+    ['not a timestamp', 'yesterday', undefined],
+  ] as const)('%s', (_, lastHeartbeat, expected) => {
+    expect(heartbeatStaleInMs(lastHeartbeat, NOW, TIMEOUT)).toBe(expected);
+  });
+
+  it('is when planNode turns the node False', () => {
+    const last = ago(TIMEOUT / 3);
+    const staleIn = heartbeatStaleInMs(last, NOW, TIMEOUT) ?? 0;
+    const at = (ms: number) => planNode({ node: node(last, { status: 'True', reason: 'HeartbeatReceived' }), now: new Date(NOW.getTime() + ms), heartbeatTimeoutMs: TIMEOUT });
+    expect(at(staleIn - 1)).toEqual({ type: 'none' });
+    expect(at(staleIn)).toMatchObject({ type: 'setReady', status: 'False', reason: 'HeartbeatTimeout' });
   });
 });

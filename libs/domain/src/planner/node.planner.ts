@@ -51,3 +51,16 @@ function desiredReady(
   }
   return { status: 'True', reason: 'HeartbeatReceived', message: `Node ${name}: agent heartbeat ${seconds(ageMs)} ago` };
 }
+
+/**
+ * How long until the node's heartbeat becomes too old (planNode then says False): silence
+ * produces no change, so the node's reconciler asks to be looked at again by then. Undefined
+ * without a heartbeat or when it is already too old.
+ */
+export function heartbeatStaleInMs(lastHeartbeat: string | undefined, now: Date, heartbeatTimeoutMs: number): number | undefined {
+  const at = lastHeartbeat === undefined ? Number.NaN : Date.parse(lastHeartbeat);
+  if (Number.isNaN(at)) return undefined;
+  // planNode says False once the age is MORE than the timeout: one millisecond after this.
+  const staleIn = at + heartbeatTimeoutMs + 1 - now.getTime();
+  return staleIn > 0 ? staleIn : undefined;
+}

@@ -5,7 +5,7 @@ import { SITE_PHASES, canTransition, type SitePhase } from '../site-lifecycle.js
 import { siteSpecSchema, siteStatusSchema, type SiteSpec, type SiteStatus } from '../site.js';
 import { isDestructive } from './operations.js';
 import { type NodeView } from './pick-node.js';
-import { SITE_FINALIZER, planSite, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
+import { SITE_FINALIZER, nextScheduledRun, planSite, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
 
 type Site = Resource<SiteSpec, SiteStatus>;
 
@@ -753,5 +753,14 @@ describe('scheduled database credential rotation', () => {
     const observed = rotating('0 3 * * *', '2026-11-29T04:00:00Z');
     const changed = { ...observed, site: { ...observed.site, metadata: { ...observed.site.metadata, generation: 2 } } };
     expect(planSite(changed)).toMatchObject({ type: 'issue', operation: 'DeploySite' });
+  });
+
+  it.each([
+    ['no schedule', undefined, '2026-11-29T04:00:00Z', undefined],
+    ['later today', '0 3 * * *', '2026-11-29T02:00:00Z', '2026-11-29T03:00:00.000Z'],
+    ['just ran: the next one', '0 3 * * *', '2026-11-29T03:00:00Z', '2026-11-30T03:00:00.000Z'],
+    ['a macro', '@weekly', '2026-11-29T04:00:00Z', '2026-12-06T00:00:00.000Z'],
+  ] as const)('the next scheduled run (%s)', (_, schedule, now, expected) => {
+    expect(nextScheduledRun(rotating(schedule, now).site, new Date(now))?.toISOString()).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { type CommandOperation, type CommandState } from '../command.js';
 import { findCondition } from '../conditions.js';
-import { lastCronRun } from '../cron.js';
+import { lastCronRun, nextCronRun } from '../cron.js';
 import { type Resource } from '../resource.js';
 import { canTransition, type SitePhase } from '../site-lifecycle.js';
 import { type SiteSpec, type SiteStatus } from '../site.js';
@@ -202,6 +202,16 @@ export function rotationDue(observed: SiteObservation): boolean {
   const last = Date.parse(observed.site.status.credentialsRotatedAt ?? observed.site.metadata.creationTimestamp);
   const run = lastCronRun(schedule, observed.now);
   return run !== undefined && run.getTime() > last;
+}
+
+/**
+ * When a pass has work to do although nothing changes: the next run of the site's rotation
+ * schedule (undefined: nothing scheduled). The reconciler requeues the site for then, so a
+ * scheduled run fires on time rather than at the next resync.
+ */
+export function nextScheduledRun(site: Pick<Resource<SiteSpec, SiteStatus>, 'spec'>, now: Date): Date | undefined {
+  const schedule = site.spec.database?.rotation?.schedule;
+  return schedule ? nextCronRun(schedule, now) : undefined;
 }
 
 /**

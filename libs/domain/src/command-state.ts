@@ -1,0 +1,55 @@
+import { TERMINAL_COMMAND_STATES, type CommandStatus } from './command.js';
+
+/** Lines of a command's log kept in its status (the newest). */
+export const MAX_COMMAND_LOG_LINES = 1000;
+/** Longest log line, message, as stored. */
+const MAX_TEXT = 4096;
+
+/** What an agent reports about one of its commands (the wire's CommandEvent, as the state machine sees it). */
+export type AgentCommandEvent = { readonly sequence: number } & (
+  | { readonly type: 'accepted' }
+  | { readonly type: 'progress'; readonly step: string; readonly percent: number }
+  | { readonly type: 'log'; readonly line: string }
+  | { readonly type: 'heartbeat' }
+  | { readonly type: 'succeeded'; readonly message: string }
+  | { readonly type: 'failed' | 'rejected'; readonly reason: string; readonly message: string }
+);
+
+/**
+ * The command's status after one event; the same object when nothing changes. Terminal states
+ * are final; a STALLED command stays STALLED when the agent says it accepted it (an operator
+ * decides), but its result still ends it. Undefined: an event of a kind this version does not
+ * know, which changes nothing.
+ */
+export function applyCommandEvent(status: CommandStatus, event: AgentCommandEvent | undefined, at: string): CommandStatus {
+  if (!event || TERMINAL_COMMAND_STATES.includes(status.state)) return status;
+  const next: CommandStatus = { ...status, lastSequence: Math.max(status.lastSequence, event.sequence), lastHeartbeat: at };
+  switch (event.type) {
+    case 'accepted':
+      return status.state === 'STALLED' ? next : { ...next, state: 'RUNNING', startedAt: status.startedAt ?? at };
+    case 'progress':
+      return { ...next, log: appendLog(status.log, `${event.step} (${event.percent}%)`) };
+    case 'log':
+      return { ...next, log: appendLog(status.log, event.line) };
+    case 'heartbeat':
+      return next;
+    case 'succeeded':
+      return { ...next, state: 'SUCCEEDED', finishedAt: at, message: event.message.slice(0, MAX_TEXT) };
+    case 'failed':
+    case 'rejected':
+      return { ...next, state: event.type === 'failed' ? 'FAILED' : 'REJECTED', finishedAt: at, ...reasonOf(event.reason), message: event.message.slice(0, MAX_TEXT) };
+  }
+}
+
+/** Only a CamelCase reason is kept (it becomes an Event's reason); anything else is dropped. */
+function reasonOf(reason: string): { reason?: string } {
+  return /^[A-Z][A-Za-z0-9]{0,127}$/.test(reason) ? { reason } : {};
+}
+
+function appendLog(log: readonly string[], line: string): string[] {
+  // Control characters (but tab and newline) never reach a terminal that shows the log.
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').slice(0, MAX_TEXT);
+  const next = [...log, clean];
+  return next.length > MAX_COMMAND_LOG_LINES ? next.slice(next.length - MAX_COMMAND_LOG_LINES) : next;
+}
