@@ -89,5 +89,5 @@ export async function issueCommand(
   const payload = Command.encode({ ref: { id: name, node, site: site.metadata.name, fence }, issuedAt: at, generation: site.metadata.generation, payload: payloadFor(operation, site, options) }).finish();
   await queryPrepared(tx.manager, `INSERT INTO outbox (command, subject, payload, created_at) VALUES ($1, $2, $3, $4)`, [name, commandSubject(node), Buffer.from(payload), now]);
   await recordEvent(tx, updatedSite, 'Normal', 'CommandIssued', `${operation} (fence ${fence}${isDestructive(operation) ? ', destructive' : ''}) issued to node ${node}`, now);
-  return command as Resource<CommandSpec, CommandStatus>;
+  return command;
 }

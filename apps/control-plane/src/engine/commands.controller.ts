@@ -8,7 +8,7 @@ import { conflict, notFound } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
-import { issueCommand, type Site } from './command.issuer.js';
+import { issueCommand } from './command.issuer.js';
 import { OutboxRelay } from './outbox.relay.js';
 
 type CommandResource = Resource<CommandSpec, CommandStatus>;
@@ -36,7 +36,7 @@ export class CommandsController {
     const audit = auditEntryOf(req, principal.subject, 201);
     const issued = await this.store.transaction(async (tx) => {
       const command = await this.resolvable(tx.get('Command', name, { lock: true }), name);
-      const site = (await tx.get('Site', command.spec.site, { lock: true })) as Site | undefined;
+      const site = await tx.get('Site', command.spec.site, { lock: true });
       if (!site) throw notFound('sites', command.spec.site);
       if (site.status.fence !== command.spec.fence) throw conflict('commands', name, `a newer command (fence ${site.status.fence}) exists for site ${site.metadata.name}`);
       await tx.update(command, { ...writeOf(command), status: { ...command.status, state: 'FAILED', reason: 'RetriedByOperator', message: `retried by ${principal.subject}`, finishedAt: now.toISOString() } }, now);
@@ -73,8 +73,8 @@ export class CommandsController {
   }
 
   /** Only a stalled or failed command can be resolved; a running one is still someone's work. */
-  private async resolvable(found: Promise<Resource | undefined>, name: string): Promise<CommandResource> {
-    const command = (await found) as CommandResource | undefined;
+  private async resolvable(found: Promise<CommandResource | undefined>, name: string): Promise<CommandResource> {
+    const command = await found;
     if (!command) throw notFound('commands', name);
     if (command.status.state !== 'STALLED' && command.status.state !== 'FAILED' && command.status.state !== 'REJECTED') {
       throw conflict('commands', name, `it is ${command.status.state}; only STALLED, FAILED or REJECTED commands can be retried or abandoned`);

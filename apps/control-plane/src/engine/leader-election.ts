@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@pressluft/platform';
 import { DataSource, type EntityManager } from 'typeorm';
+import { ResourceStore, type ResourceTransaction } from '../resources/resource.store.js';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { queryPrepared } from '../persistence/prepared.js';
@@ -22,8 +23,8 @@ type Listener = (leading: boolean) => void;
 /**
  * Leader election on a PostgreSQL lease row (times from the database clock, so replicas need
  * not agree on theirs). The holder renews every renewMs; a standby takes over once the lease
- * expires, with epoch + 1. Every leader-only write calls `fence(manager)` inside its
- * transaction: it share-locks the lease row and fails unless this replica still holds it at
+ * expires, with epoch + 1. Every leader-only write runs in `transaction(work)`, which first
+ * fences: it share-locks the lease row and fails unless this replica still holds it at
  * its epoch, so a deposed leader (paused past its lease, say) cannot write.
  */
 @Injectable()
@@ -37,6 +38,7 @@ export class LeaderElection implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly store: ResourceStore,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -71,8 +73,16 @@ export class LeaderElection implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** Inside a leader-only transaction: refuses the write unless we hold the lease at our epoch. */
-  async fence(manager: EntityManager): Promise<void> {
+  /** A leader-only transaction: `work` runs only after the fence, in the same transaction. */
+  transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
+    return this.store.transaction(async (tx) => {
+      await this.fence(tx.manager);
+      return work(tx);
+    });
+  }
+
+  /** Refuses the transaction's writes unless we hold the lease at our epoch (share-locks the lease row to commit). */
+  private async fence(manager: EntityManager): Promise<void> {
     const epoch = this.currentEpoch;
     if (epoch === undefined) throw new DeposedError(this.epoch);
     const rows = await queryPrepared<unknown[]>(

@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { planNode, setCondition, type NodeSpec, type NodeStatus, type Resource } from '@pressluft/domain';
+import { planNode, setCondition } from '@pressluft/domain';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
-
-type NodeResource = Resource<NodeSpec, NodeStatus>;
 
 /** Node health: the Ready condition follows the agent's heartbeats (planNode decides). */
 @Injectable()
@@ -21,7 +19,7 @@ export class NodeMonitor {
   ) {}
 
   async reconcile(name: string): Promise<void> {
-    const node = (await this.store.get('Node', name)) as NodeResource | undefined;
+    const node = await this.store.get('Node', name);
     if (!node) {
       this.metrics.heartbeatAge.remove(name);
       return;
@@ -30,9 +28,8 @@ export class NodeMonitor {
     if (node.status.lastHeartbeat) this.metrics.heartbeatAge.set({ node: name }, (now.getTime() - Date.parse(node.status.lastHeartbeat)) / 1000);
     const action = planNode({ node, now, heartbeatTimeoutMs: this.config.engine.heartbeatTimeoutMs });
     if (action.type === 'none') return;
-    await this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
-      const fresh = (await tx.get('Node', name, { lock: true })) as NodeResource | undefined;
+    await this.leader.transaction(async (tx) => {
+      const fresh = await tx.get('Node', name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== node.metadata.resourceVersion) return;
       const conditions = setCondition(fresh.status.conditions, { type: 'Ready', status: action.status, reason: action.reason, message: action.message }, now);
       const phase = action.status === 'True' ? 'READY' : action.status === 'False' ? 'NOT_READY' : fresh.status.phase;

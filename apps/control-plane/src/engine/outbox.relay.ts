@@ -96,9 +96,8 @@ export class OutboxRelay {
     faultPoint('after-publish');
     const now = this.clock.now();
     await this.markDispatched(new Map(rows.map((row) => [row.command, now])));
-    await this.dataSource.transaction(async (manager) => {
-      await this.leader.fence(manager);
-      await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+    await this.leader.transaction(async (tx) => {
+      await tx.manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
     });
     return rows.length;
   }
@@ -117,11 +116,11 @@ export class OutboxRelay {
       const status = dispatchedCommandStatus(command.status, (sentAt.get(command.metadata.name) ?? now).toISOString());
       if (status !== command.status) await tx.update(command, { ...writeOf(command), status }, now);
     };
-    const commands = (await this.store.getMany('Command', [...sentAt.keys()])) as Array<Resource<CommandSpec, CommandStatus>>;
+    const commands = await this.store.getMany('Command', [...sentAt.keys()]);
     await Promise.all(
       commands.map(async (command) => {
         if (await this.store.optimistically((tx) => dispatch(tx, command))) return;
-        await this.store.transaction(async (tx) => dispatch(tx, (await tx.get('Command', command.metadata.name, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined));
+        await this.store.transaction(async (tx) => dispatch(tx, await tx.get('Command', command.metadata.name, { lock: true })));
       }),
     );
   }

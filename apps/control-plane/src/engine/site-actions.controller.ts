@@ -5,10 +5,7 @@ import {
   RELEASE_ID_PATTERN,
   TERMINAL_COMMAND_STATES,
   toWireObject,
-  type CommandSpec,
-  type CommandStatus,
   type KindInfo,
-  type Resource,
   type SitePhase,
 } from '@pressluft/domain';
 import type { Request } from 'express';
@@ -126,14 +123,14 @@ export class SiteActionsController {
 
 /** The site, locked, when it may take a new operation now: one in a phase of `phases`, on a node, no command in flight. */
 async function idleSite(tx: ResourceTransaction, name: string, phases: readonly SitePhase[]): Promise<{ site: Site; node: string }> {
-  const site = (await tx.get('Site', name, { lock: true })) as Site | undefined;
+  const site = await tx.get('Site', name, { lock: true });
   if (!site) throw notFound('sites', name);
   if (site.metadata.deletionTimestamp) throw conflict('sites', name, 'the site is being deleted');
   const phase = site.status.phase;
   if (!phases.includes(phase)) throw conflict('sites', name, `the site is busy: ${busyOperation(phase) ?? phase.toLowerCase()} is in progress`);
   const node = site.status.nodeName;
   if (!node) throw conflict('sites', name, 'the site is not on a node yet');
-  const latest = site.status.fence > 0 ? ((await tx.get('Command', commandName(name, site.status.fence))) as Resource<CommandSpec, CommandStatus> | undefined) : undefined;
+  const latest = site.status.fence > 0 ? await tx.get('Command', commandName(name, site.status.fence)) : undefined;
   if (latest && !TERMINAL_COMMAND_STATES.includes(latest.status.state)) {
     throw conflict('sites', name, `the site is busy: ${latest.spec.operation} (${latest.metadata.name}) is ${latest.status.state}`);
   }

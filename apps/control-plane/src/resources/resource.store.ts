@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { COMMAND_SITE_UID_LABEL, type CommandSpec, type CommandStatus, type KindName, type Resource } from '@pressluft/domain';
+import { COMMAND_SITE_UID_LABEL, type KindName, type Resource, type ResourceOf } from '@pressluft/domain';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AUDIT_INSERT, type AuditedRequest } from '../audit/request-audit.js';
 import { ResourceRow } from '../persistence/entities.js';
@@ -8,8 +8,8 @@ import { queryPrepared } from '../persistence/prepared.js';
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** Everything about an object a writer decides; the store owns uid, resourceVersion and timestamps. */
-export interface ObjectWrite {
-  readonly kind: KindName;
+export interface ObjectWrite<K extends KindName = KindName> {
+  readonly kind: K;
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
@@ -125,6 +125,18 @@ interface RawRow {
   status: Record<string, unknown>;
   creation_timestamp: Date;
   deletion_timestamp: Date | null;
+}
+
+/**
+ * A stored object as its kind's type: every row of kind K was validated against K's schemas on
+ * its way in (the API) or written by the control plane from K's type, so the kind says the type.
+ */
+function ofKind<K extends KindName>(object: Resource): ResourceOf<K> {
+  return object as ResourceOf<K>;
+}
+
+function commandOf(raw: RawRow): ResourceOf<'Command'> {
+  return ofKind<'Command'>(fromRaw(raw));
 }
 
 function fromRaw(raw: RawRow): Resource {
@@ -252,12 +264,12 @@ export class ResourceTransaction {
     return current.metadata.resourceVersion;
   }
 
-  async get(kind: KindName, name: string, options: { lock?: boolean } = {}): Promise<Resource | undefined> {
+  async get<K extends KindName>(kind: K, name: string, options: { lock?: boolean } = {}): Promise<ResourceOf<K> | undefined> {
     const cached = this.optimistic ? this.cache?.get(kind, name) : undefined;
     if (cached) {
       this.readFromCache = true;
       this.see(kind, name, cached);
-      return cached;
+      return ofKind<K>(cached);
     }
     // A locking read takes the object's lock first, in the order every write takes it (no deadlock).
     const rows = await queryPrepared<RawRow[]>(
@@ -269,12 +281,13 @@ export class ResourceTransaction {
       [kind, name],
     );
     const object = rows[0] ? fromRaw(rows[0]) : undefined;
-    if (object) this.see(kind, name, object);
-    return object;
+    if (!object) return undefined;
+    this.see(kind, name, object);
+    return ofKind<K>(object);
   }
 
   /** Inserts a new object; undefined when the name was taken meanwhile (the caller re-reads and decides). */
-  async create(write: ObjectWrite, now: Date): Promise<Resource | undefined> {
+  async create<K extends KindName>(write: ObjectWrite<K>, now: Date): Promise<ResourceOf<K> | undefined> {
     // A create records an Event too: two writes, so it needs a transaction.
     if (this.optimistic) throw new NeedsTransaction();
     const object: Resource = {
@@ -293,7 +306,7 @@ export class ResourceTransaction {
       spec: write.spec,
       status: write.status,
     };
-    return this.writeWithChange(
+    const created = await this.writeWithChange(
       `INSERT INTO resources (${COLUMNS}) VALUES ($1, $2, $3, $4, (SELECT v FROM rv), $5, $6, $7, $8, $9, $10, NULL)
        ON CONFLICT DO NOTHING RETURNING resource_version`,
       [write.kind, write.name, object.metadata.uid, write.generation, write.labels, write.annotations, JSON.stringify(write.finalizers), JSON.stringify(write.spec), write.status, now],
@@ -301,9 +314,11 @@ export class ResourceTransaction {
       object,
       now,
     );
+    return created && ofKind<K>(created);
   }
 
-  async update(current: Resource, write: ObjectWrite, now: Date): Promise<Resource> {
+  /** The object as written; `write` is of `current`'s kind, so the result has its type. */
+  async update<R extends Resource>(current: R, write: ObjectWrite, now: Date): Promise<R> {
     const expected = this.casVersion(current);
     const { deletionTimestamp: _previous, ...metadata } = current.metadata;
     const object: Resource = {
@@ -340,7 +355,7 @@ export class ResourceTransaction {
     );
     if (!updated && expected !== undefined) throw new NeedsTransaction();
     if (!updated) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
-    return updated;
+    return updated as R;
   }
 
   /** Removes the row; the DELETED change carries the last state with a new resourceVersion. */
@@ -519,14 +534,14 @@ export class ResourceStore {
     return row?.w ?? '0';
   }
 
-  async get(kind: KindName, name: string): Promise<Resource | undefined> {
+  async get<K extends KindName>(kind: K, name: string): Promise<ResourceOf<K> | undefined> {
     return new ResourceTransaction(this.dataSource.manager).get(kind, name);
   }
 
   /** The objects of `kind` with these names that exist, in one round trip (no lock, no cache). */
-  async getMany(kind: KindName, names: readonly string[]): Promise<Resource[]> {
+  async getMany<K extends KindName>(kind: K, names: readonly string[]): Promise<Array<ResourceOf<K>>> {
     const rows = await queryPrepared<RawRow[]>(this.dataSource, `SELECT ${COLUMNS} FROM resources WHERE kind = $1 AND name = ANY($2::text[])`, [kind, names]);
-    return rows.map(fromRaw);
+    return rows.map((row) => ofKind<K>(fromRaw(row)));
   }
 
   /**
@@ -551,7 +566,7 @@ export class ResourceStore {
    * was read, so it holds every version up to W; changes above W it may also hold (committed out
    * of order) are undone from the change log: those objects are listed as they were at W.
    */
-  async list(kind: KindName, options: ListOptions = {}): Promise<{ items: Resource[]; resourceVersion: string }> {
+  async list<K extends KindName>(kind: K, options: ListOptions = {}): Promise<{ items: Array<ResourceOf<K>>; resourceVersion: string }> {
     const watermark = await this.watermark();
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const query = manager.getRepository(ResourceRow).createQueryBuilder('r').where('r.kind = :kind', { kind }).orderBy('r.name', 'ASC');
@@ -582,7 +597,7 @@ export class ResourceStore {
         for (const { type, object } of before) if (object && type !== 'DELETED' && wanted(object)) items.push(object);
         items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
       }
-      return { items, resourceVersion: head?.rv ?? '0' };
+      return { items: items.map((item) => ofKind<K>(item)), resourceVersion: head?.rv ?? '0' };
     });
   }
 
@@ -590,7 +605,7 @@ export class ResourceStore {
    * A site's newest command (highest fence) of this incarnation: a site deleted and created again
    * under the same name has another uid, and its predecessor's commands are history, not its own.
    */
-  async latestCommandFor(site: string, uid: string): Promise<Resource | undefined> {
+  async latestCommandFor(site: string, uid: string): Promise<ResourceOf<'Command'> | undefined> {
     const rows = await queryPrepared<RawRow[]>(
       this.dataSource,
       `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1
@@ -598,24 +613,23 @@ export class ResourceStore {
         ORDER BY (spec ->> 'fence')::bigint DESC LIMIT 1`,
       [site, uid],
     );
-    return rows[0] ? fromRaw(rows[0]) : undefined;
+    return rows[0] && commandOf(rows[0]);
   }
 
   /** Each site name's newest command (highest fence), for the engine's informer cache. */
-  async latestCommands(): Promise<Resource[]> {
+  async latestCommands(): Promise<Array<ResourceOf<'Command'>>> {
     const rows = await this.dataSource.query<RawRow[]>(
       `SELECT DISTINCT ON (spec ->> 'site') ${COLUMNS} FROM resources WHERE kind = 'Command' ORDER BY spec ->> 'site', (spec ->> 'fence')::bigint DESC`,
     );
-    return rows.map(fromRaw);
+    return rows.map(commandOf);
   }
 
-  /** Commands not finished yet, with the time the relay published each (if it did). */
   /** Commands on the bus that have not finished: the ones that can stall. */
-  async commandsDispatched(): Promise<Array<Resource<CommandSpec, CommandStatus>>> {
+  async commandsDispatched(): Promise<Array<ResourceOf<'Command'>>> {
     const rows = await this.dataSource.query<RawRow[]>(
       `SELECT ${COLUMNS} FROM resources WHERE kind = 'Command' AND status ->> 'state' IN ('DISPATCHED', 'RUNNING')`,
     );
-    return rows.map((row) => fromRaw(row) as Resource<CommandSpec, CommandStatus>);
+    return rows.map(commandOf);
   }
 
   async commandCountsByState(): Promise<Map<string, number>> {
