@@ -40,6 +40,17 @@ export function auditEntryOf(req: Request, subject: string, code: number): Audit
   return request ? { ...request, subject, code } : undefined;
 }
 
+/**
+ * Runs an accepted mutation of `req` (answered with `code`) that commits the request's audit row
+ * in its own transaction (insertAudit), then tells AuditMiddleware to write none. A refusal throws
+ * before: the middleware writes that row.
+ */
+export async function withRequestAudit<T>(req: Request, subject: string, code: number, mutate: (audit: AuditEntry | undefined) => Promise<T>): Promise<T> {
+  const result = await mutate(auditEntryOf(req, subject, code));
+  markAudited(req);
+  return result;
+}
+
 /** The request's audit row was committed with its mutation: AuditMiddleware writes none. */
 export function markAudited(req: Request): void {
   (req as AuditableRequest)[AUDITED] = true;

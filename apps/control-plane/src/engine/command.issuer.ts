@@ -1,4 +1,4 @@
-import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { Command } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
@@ -62,7 +62,7 @@ export async function issueCommand(
   phase: SitePhase,
   now: Date,
   options: IssueOptions = {},
-): Promise<Resource<CommandSpec, CommandStatus>> {
+): Promise<ResourceOf<'Command'>> {
   if (site.status.phase !== phase && !canTransition(site.status.phase, phase)) {
     throw new Error(`site ${site.metadata.name}: ${site.status.phase} -> ${phase} is not an allowed transition`);
   }

@@ -9,6 +9,8 @@ import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
 import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
+import { ResolveCommandHandler } from './resolve-command.handler.js';
+import { RequestSiteActionHandler } from './site-action.handler.js';
 import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
@@ -16,7 +18,7 @@ import { StallDetector } from './stall.detector.js';
 @Module({
   imports: [ResourcesModule],
   controllers: [MetricsController, CommandsController, SiteActionsController],
-  providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, InformerCache, SiteReconciler, NodeMonitor, StallDetector, Engine],
+  providers: [LeaderElection, Metrics, OutboxRelay, EventIngest, InformerCache, SiteReconciler, NodeMonitor, StallDetector, Engine, RequestSiteActionHandler, ResolveCommandHandler],
   exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
 })
 export class EngineModule {}
