@@ -1,6 +1,4 @@
 import type { Request } from 'express';
-import type { EntityManager } from 'typeorm';
-import { queryPrepared } from '../persistence/prepared.js';
 
 export type MutationVerb = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -17,9 +15,6 @@ export interface AuditEntry extends AuditedRequest {
   readonly subject: string;
   readonly code: number;
 }
-
-/** The head of every INSERT of audit rows (the middleware's batches, insertAudit, the resource write statement). */
-export const AUDIT_INSERT = 'INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id)';
 
 const REQUEST = Symbol('audited request');
 const AUDITED = Symbol('audited');
@@ -58,21 +53,4 @@ export function markAudited(req: Request): void {
 
 export function isAudited(req: Request): boolean {
   return (req as AuditableRequest)[AUDITED] === true;
-}
-
-/**
- * Inserts an accepted mutation's audit row inside the transaction that makes the mutation, so the
- * two commit together or not at all. (Resource writes do the same inside their write statement,
- * see RequestAudit in resource.store.ts.)
- */
-export async function insertAudit(manager: EntityManager, entry: AuditEntry | undefined): Promise<void> {
-  if (!entry) return;
-  await queryPrepared(manager, `${AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, NULL, $6)`, [
-    entry.at,
-    entry.subject,
-    entry.verb,
-    entry.path,
-    entry.code,
-    entry.requestId,
-  ]);
 }

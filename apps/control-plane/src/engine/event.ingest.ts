@@ -26,8 +26,8 @@ import { EVENT_STREAM, INGEST_CONSUMER } from './bus.js';
 import { commandName, type Site } from './command.issuer.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
-import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './site-fingerprints.js';
-import { queryPrepared } from '../persistence/prepared.js';
+import { recordReceipt } from './receipt.repository.js';
+import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './fingerprint.repository.js';
 
 const MAX_LOG_LINES = 1000;
 /**
@@ -182,12 +182,7 @@ export class EventIngest {
   /** One command event inside the caller's transaction (the lease is checked); false: a duplicate or not acceptable. */
   private async applyInTransaction(tx: ResourceTransaction, node: string, event: CommandEvent, now: Date): Promise<boolean> {
     const commandName = event.ref?.id ?? '';
-    const receipt = await queryPrepared<unknown[]>(
-      tx.manager,
-      `INSERT INTO command_event_receipts (command, sequence, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command`,
-      [commandName, event.sequence, now],
-    );
-    if (receipt.length === 0) return false;
+    if (!(await recordReceipt(tx.manager, commandName, event.sequence, now))) return false;
     faultPoint('during-ingest');
     const command = await tx.get('Command', commandName, { lock: true });
     if (!command || command.spec.node !== node || event.ref?.node !== node) {

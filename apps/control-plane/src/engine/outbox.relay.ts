@@ -9,6 +9,7 @@ import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/r
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
+import { markOutboxSent, sentButPending, unsentOutbox } from './outbox.repository.js';
 
 /** NOTIFY channel the command transaction signals so the relay wakes at once. */
 export const OUTBOX_CHANNEL = 'pressluft_outbox';
@@ -70,10 +71,7 @@ export class OutboxRelay {
    * detector watches them too. True once done.
    */
   private async dispatchSentCommands(): Promise<true> {
-    const rows = await this.dataSource.query<Array<{ command: string; sent_at: Date }>>(
-      `SELECT o.command, o.sent_at FROM outbox o JOIN resources r ON r.kind = 'Command' AND r.name = o.command
-        WHERE o.sent_at IS NOT NULL AND r.status ->> 'state' = 'PENDING'`,
-    );
+    const rows = await sentButPending(this.dataSource);
     if (rows.length > 0) await this.markDispatched(new Map(rows.map((row) => [row.command, row.sent_at])));
     return true;
   }
@@ -82,11 +80,7 @@ export class OutboxRelay {
   async relayOnce(): Promise<number> {
     const connection = this.nats.connection();
     if (!connection || connection.isClosed() || !this.leader.leading) return 0;
-    const rows = await this.dataSource.query<Array<{ id: string; command: string; subject: string; payload: Buffer; age: number }>>(
-      `SELECT id::text AS id, command, subject, payload, extract(epoch FROM now() - created_at)::float8 AS age
-         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
-      [BATCH],
-    );
+    const rows = await unsentOutbox(this.dataSource, BATCH);
     this.metrics.outboxLag.set(rows.length);
     this.metrics.outboxOldestSeconds.set(rows[0]?.age ?? 0);
     if (rows.length === 0) return 0;
@@ -96,9 +90,7 @@ export class OutboxRelay {
     faultPoint('after-publish');
     const now = this.clock.now();
     await this.markDispatched(new Map(rows.map((row) => [row.command, now])));
-    await this.leader.transaction(async (tx) => {
-      await tx.manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-    });
+    await this.leader.transaction((tx) => markOutboxSent(tx.manager, rows.map((r) => r.id)));
     return rows.length;
   }
 

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { busyOperation, TERMINAL_COMMAND_STATES, type ResourceOf, type SitePhase } from '@pressluft/domain';
-import { insertAudit } from '../audit/request-audit.js';
+import { insertAudit } from '../audit/audit.repository.js';
 import { conflict, notFound } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
