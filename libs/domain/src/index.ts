@@ -145,6 +145,7 @@ export {
   SERVER_SET_METADATA,
   SPEC_SCHEMAS,
   STATUS_SCHEMAS,
+  isKind,
   metadataInputSchema,
   objectMetaSchema,
   type ObjectMeta,

@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type Condition } from './conditions.js';
 import { KIND_NAMES } from './kinds.js';
 import { validateManifest, validateStatus, type ManifestResult } from './manifest.js';
-import { objectMetaSchema, SPEC_SCHEMAS, STATUS_SCHEMAS, type ObjectMeta, type ResourceOf } from './resource.js';
+import { isKind, objectMetaSchema, SPEC_SCHEMAS, STATUS_SCHEMAS, type ObjectMeta, type Resource, type ResourceOf } from './resource.js';
 import { type SiteSpec, type SiteStatus } from './site.js';
 
 describe('schema registries', () => {
@@ -18,6 +18,25 @@ describe('schema registries', () => {
     expectTypeOf(validateManifest('Site', {}, 'Strict')).toEqualTypeOf<ManifestResult<SiteSpec>>();
     const result = validateStatus('Site', { phase: 'ACTIVE' });
     expect(result.ok && result.value.phase).toBe('ACTIVE');
+  });
+});
+
+describe('isKind', () => {
+  const metadata: ObjectMeta = { name: 'a', uid: '', generation: 1, resourceVersion: '1', labels: {}, annotations: {}, finalizers: [], creationTimestamp: '' };
+  const object = (kind: Resource['kind']): Resource => ({ apiVersion: 'pressluft.io/v1', kind, metadata, spec: {}, status: {} });
+
+  it.each([
+    ['Site', 'Site', true],
+    ['Site', 'Node', false],
+    ['Command', 'Command', true],
+    ['Event', 'Command', false],
+  ] as const)('a %s is a %s: %s', (kind, asked, expected) => {
+    expect(isKind(object(kind), asked)).toBe(expected);
+  });
+
+  it('narrows to the kind type', () => {
+    const site = object('Site');
+    if (isKind(site, 'Site')) expectTypeOf(site.spec).toEqualTypeOf<SiteSpec>();
   });
 });
 

@@ -81,3 +81,8 @@ export interface Resource<Spec = unknown, Status = unknown> {
 
 /** A resource of one kind, typed by the kind's schemas. */
 export type ResourceOf<K extends KindName> = Resource<SpecByKind[K], StatusByKind[K]> & { kind: K };
+
+/** Narrows an object to its kind's type: objects are validated against their kind's schemas when written. */
+export function isKind<K extends KindName>(object: Resource, kind: K): object is ResourceOf<K> {
+  return object.kind === kind;
+}

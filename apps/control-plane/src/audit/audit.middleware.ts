@@ -7,7 +7,8 @@ import { subjectOf } from '../auth/auth.guard.js';
 import { TokenService } from '../auth/token.service.js';
 import { CLOCK, LOGGER, type Clock } from '../infra/tokens.js';
 import type { AuditRow } from '../persistence/entities.js';
-import { AUDIT_INSERT, isAudited, setAuditedRequest, type AuditedRequest, type MutationVerb } from './request-audit.js';
+import { insertAuditRows } from './audit.repository.js';
+import { isAudited, setAuditedRequest, type AuditedRequest, type MutationVerb } from './request-audit.js';
 
 type PendingRow = Omit<AuditRow, 'id'>;
 
@@ -96,15 +97,7 @@ export class AuditMiddleware implements NestMiddleware, BeforeApplicationShutdow
   private async insertPending(): Promise<void> {
     while (this.pending.length > 0) {
       const rows = this.pending.splice(0, 500);
-      const values: unknown[] = [];
-      const tuples = rows.map((row, i) => {
-        values.push(row.at, row.subject, row.verb, row.path, row.code, row.reason, row.requestId);
-        const b = i * 7;
-        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
-      });
-      await this.dataSource
-        .query(`${AUDIT_INSERT} VALUES ${tuples.join(', ')}`, values)
-        .catch((error: unknown) => this.logger.error({ err: error, requestIds: rows.map((r) => r.requestId) }, 'audit records could not be written'));
+      await insertAuditRows(this.dataSource, rows).catch((error: unknown) => this.logger.error({ err: error, requestIds: rows.map((r) => r.requestId) }, 'audit records could not be written'));
     }
   }
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { insertAudit, type AuditEntry } from '../audit/request-audit.js';
+import { insertAudit } from '../audit/audit.repository.js';
+import type { AuditEntry } from '../audit/request-audit.js';
 import { PressluftError } from '../common/errors.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { ApiTokenRow } from '../persistence/entities.js';

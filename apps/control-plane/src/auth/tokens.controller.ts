@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
-import { auditEntryOf, markAudited } from '../audit/request-audit.js';
+import { withRequestAudit } from '../audit/request-audit.js';
 import { principalOf } from './auth.guard.js';
 import { requireAdmin } from './policy.js';
 import { TokenService, type TokenInfo } from './token.service.js';
@@ -24,8 +24,7 @@ export class TokensController {
     requireAdmin(principal, 'create API tokens');
     const { value } = parseBody(req.body, req.headers['content-type'], 'object');
     const body = (value ?? {}) as { subject?: unknown; role?: unknown };
-    const { token, info } = await this.tokens.create(body.subject, body.role, principal.subject, auditEntryOf(req, principal.subject, 201));
-    markAudited(req);
+    const { token, info } = await withRequestAudit(req, principal.subject, 201, (audit) => this.tokens.create(body.subject, body.role, principal.subject, audit));
     return { ...info, token };
   }
 
@@ -34,8 +33,6 @@ export class TokensController {
   async revoke(@Param('id') id: string, @Req() req: Request): Promise<TokenInfo> {
     const principal = principalOf(req);
     requireAdmin(principal, 'revoke API tokens');
-    const revoked = await this.tokens.revoke(id, auditEntryOf(req, principal.subject, 200));
-    markAudited(req);
-    return revoked;
+    return withRequestAudit(req, principal.subject, 200, (audit) => this.tokens.revoke(id, audit));
   }
 }

@@ -1,10 +1,11 @@
-import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type CommandStatus, type Resource, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { Command } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
+import { highestFenceOfName } from '../resources/command.queries.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { commandSubject } from './bus.js';
+import { insertOutbox } from './outbox.repository.js';
 import { siteConfig } from './site-config.js';
-import { queryPrepared } from '../persistence/prepared.js';
 
 export type Site = Resource<SiteSpec, SiteStatus>;
 
@@ -40,15 +41,6 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
   }
 }
 
-async function highestFenceOfName(tx: ResourceTransaction, site: string): Promise<number> {
-  const [row] = await queryPrepared<Array<{ fence: string }>>(
-    tx.manager,
-    `SELECT coalesce(max((spec ->> 'fence')::bigint), 0)::text AS fence FROM resources WHERE kind = 'Command' AND spec ->> 'site' = $1`,
-    [site],
-  );
-  return Number(row?.fence ?? 0);
-}
-
 /**
  * Issues a command in the caller's transaction (the caller holds the site's row lock): the
  * phase transition, status.fence + 1, the Command resource, its outbox row and an Event. All or
@@ -62,13 +54,13 @@ export async function issueCommand(
   phase: SitePhase,
   now: Date,
   options: IssueOptions = {},
-): Promise<Resource<CommandSpec, CommandStatus>> {
+): Promise<ResourceOf<'Command'>> {
   if (site.status.phase !== phase && !canTransition(site.status.phase, phase)) {
     throw new Error(`site ${site.metadata.name}: ${site.status.phase} -> ${phase} is not an allowed transition`);
   }
   // A new incarnation of a deleted site's name continues after its predecessor's fences, so its
   // command names (also the JetStream message ids and the event receipts' keys) are new ones.
-  const fence = (site.status.fence > 0 ? site.status.fence : await highestFenceOfName(tx, site.metadata.name)) + 1;
+  const fence = (site.status.fence > 0 ? site.status.fence : await highestFenceOfName(tx.manager, site.metadata.name)) + 1;
   const name = commandName(site.metadata.name, fence);
   const at = now.toISOString();
   const status: SiteStatus = {
@@ -87,7 +79,7 @@ export async function issueCommand(
   );
   if (!command) throw new Error(`command ${name} exists already: the site's fence went backwards`);
   const payload = Command.encode({ ref: { id: name, node, site: site.metadata.name, fence }, issuedAt: at, generation: site.metadata.generation, payload: payloadFor(operation, site, options) }).finish();
-  await queryPrepared(tx.manager, `INSERT INTO outbox (command, subject, payload, created_at) VALUES ($1, $2, $3, $4)`, [name, commandSubject(node), Buffer.from(payload), now]);
+  await insertOutbox(tx.manager, name, commandSubject(node), Buffer.from(payload), now);
   await recordEvent(tx, updatedSite, 'Normal', 'CommandIssued', `${operation} (fence ${fence}${isDestructive(operation) ? ', destructive' : ''}) issued to node ${node}`, now);
-  return command as Resource<CommandSpec, CommandStatus>;
+  return command;
 }

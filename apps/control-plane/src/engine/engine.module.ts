@@ -11,6 +11,8 @@ import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
 import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
+import { ResolveCommandHandler } from './resolve-command.handler.js';
+import { RequestSiteActionHandler } from './site-action.handler.js';
 import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
@@ -31,6 +33,8 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector];
     ...listOf<Reconciler>(RECONCILERS, RECONCILER_TYPES),
     ...listOf<Runnable>(RUNNABLES, RUNNABLE_TYPES),
     Engine,
+    RequestSiteActionHandler,
+    ResolveCommandHandler,
   ],
   exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
 })

@@ -15,7 +15,6 @@ import {
   type CommandStatus,
   type NodeStatus,
   type Resource,
-  type SiteStatus,
 } from '@pressluft/domain';
 import { BackgroundLoop, type Logger } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
@@ -30,8 +29,8 @@ import { commandName, type Site } from './command.issuer.js';
 import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
-import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './site-fingerprints.js';
-import { queryPrepared } from '../persistence/prepared.js';
+import { recordReceipt } from './receipt.repository.js';
+import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './fingerprint.repository.js';
 
 /**
  * Events a replica fetched but never acknowledged (it died, froze or lost the lease) go to the
@@ -164,17 +163,13 @@ export class EventIngest implements Runnable {
   async ingestCommandEvent(node: string, event: CommandEvent): Promise<boolean> {
     if (!this.wellFormed(node, event)) return false;
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
-      return this.applyInTransaction(tx, node, event, now);
-    });
+    return this.leader.transaction((tx) => this.applyInTransaction(tx, node, event, now));
   }
 
   /** Applies command events in order, all in one transaction (all or nothing). */
   private async ingestCommandEvents(events: ReadonlyArray<{ node: string; event: CommandEvent }>): Promise<void> {
     const now = this.clock.now();
-    await this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
+    await this.leader.transaction(async (tx) => {
       for (const { node, event } of events) {
         if (this.wellFormed(node, event)) await this.applyInTransaction(tx, node, event, now);
       }
@@ -191,33 +186,28 @@ export class EventIngest implements Runnable {
   /** One command event inside the caller's transaction (the lease is checked); false: a duplicate or not acceptable. */
   private async applyInTransaction(tx: ResourceTransaction, node: string, event: CommandEvent, now: Date): Promise<boolean> {
     const commandName = event.ref?.id ?? '';
-    const receipt = await queryPrepared<unknown[]>(
-      tx.manager,
-      `INSERT INTO command_event_receipts (command, sequence, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command`,
-      [commandName, event.sequence, now],
-    );
-    if (receipt.length === 0) return false;
+    if (!(await recordReceipt(tx.manager, commandName, event.sequence, now))) return false;
     faultPoint('during-ingest');
-    const command = (await tx.get('Command', commandName, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined;
+    const command = await tx.get('Command', commandName, { lock: true });
     if (!command || command.spec.node !== node || event.ref?.node !== node) {
       this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
       return false;
     }
     let status = applyCommandEvent(command.status, agentCommandEvent(event), now.toISOString());
     if (status === command.status) return true;
-    let site = await tx.get('Site', command.spec.site, { lock: true });
+    let site: Site | undefined = await tx.get('Site', command.spec.site, { lock: true });
     const releases = event.kind?.$case === 'succeeded' ? releasesOf(event.kind.value.site) : undefined;
     if (site && releases) {
-      const current = site.status as SiteStatus;
+      const current = site.status;
       if (current.currentRelease !== releases.currentRelease || current.releases.join() !== releases.releases.join()) {
         site = await tx.update(site, { ...writeOf(site), status: { ...current, ...releases } }, now);
       }
     }
     if (site && status.state === 'SUCCEEDED' && command.spec.operation === 'RotateCredentials') {
-      site = await tx.update(site, { ...writeOf(site), status: { ...(site.status as SiteStatus), credentialsRotatedAt: now.toISOString() } }, now);
+      site = await tx.update(site, { ...writeOf(site), status: { ...site.status, credentialsRotatedAt: now.toISOString() } }, now);
     }
     if (site && status.state === 'SUCCEEDED' && event.kind?.$case === 'succeeded') {
-      const outcome = await this.fingerprintsOfCommand(tx, site as Site, command, event.kind.value.site, node, now);
+      const outcome = await this.fingerprintsOfCommand(tx, site, command, event.kind.value.site, node, now);
       site = outcome.site;
       // A CheckDrift answers with the control plane's verdict, not the node's word.
       if (outcome.verdict) status = { ...status, message: outcome.verdict };
@@ -276,7 +266,7 @@ export class EventIngest implements Runnable {
   private async setDrifted(tx: ResourceTransaction, site: Site, findings: readonly string[], cleared: string, now: Date): Promise<Site> {
     const change = driftCondition(site.status.conditions, findings);
     if (!change) return site;
-    const updated = (await tx.update(site, { ...writeOf(site), status: { ...site.status, conditions: setCondition(site.status.conditions, change, now) } }, now)) as Site;
+    const updated = await tx.update(site, { ...writeOf(site), status: { ...site.status, conditions: setCondition(site.status.conditions, change, now) } }, now);
     if (change.status === 'True') await recordEvent(tx, updated, 'Warning', 'DriftDetected', change.message, now);
     else await recordEvent(tx, updated, 'Normal', 'DriftCleared', cleared, now);
     return updated;
@@ -293,21 +283,19 @@ export class EventIngest implements Runnable {
     if (report.node !== node) return;
     const capacity = capacityOf(report);
     const now = this.clock.now();
-    await this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
-      const current = (await tx.get('Node', node, { lock: true })) as Resource<unknown, NodeStatus> | undefined;
+    await this.leader.transaction(async (tx) => {
+      const current = await tx.get('Node', node, { lock: true });
       if (!current || !capacity) return;
       if (current.status.capacity?.cpu === capacity.cpu && current.status.capacity.memory === capacity.memory) return;
       await tx.update(current, { ...writeOf(current), status: { ...current.status, capacity } }, now);
     });
     for (const observed of report.sites) {
       if (!observed.fingerprinted) continue;
-      await this.store.transaction(async (tx) => {
-        await this.leader.fence(tx.manager);
-        const site = (await tx.get('Site', observed.name, { lock: true })) as Site | undefined;
+      await this.leader.transaction(async (tx) => {
+        const site = await tx.get('Site', observed.name, { lock: true });
         if (!site || site.status.nodeName !== node || site.metadata.deletionTimestamp) return;
         const { fence, phase } = site.status;
-        const latest = fence > 0 ? ((await tx.get('Command', commandName(site.metadata.name, fence))) as Resource<CommandSpec, CommandStatus> | undefined) : undefined;
+        const latest = fence > 0 ? await tx.get('Command', commandName(site.metadata.name, fence)) : undefined;
         if (fence > 0 && !latest) return; // not visible yet: no verdict
         const findings = driftFindings({
           phase,
@@ -324,9 +312,8 @@ export class EventIngest implements Runnable {
 
   private async ingestHeartbeat(node: string, heartbeat: Heartbeat): Promise<void> {
     const now = this.clock.now();
-    await this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
-      const current = (await tx.get('Node', node, { lock: true })) as Resource<unknown, NodeStatus> | undefined;
+    await this.leader.transaction(async (tx) => {
+      const current = await tx.get('Node', node, { lock: true });
       if (!current) return;
       const last = current.status.lastHeartbeat ? Date.parse(current.status.lastHeartbeat) : 0;
       const load = Math.round(heartbeat.load * 100) / 100;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CommandSpec, CommandStatus, NodeStatus, Resource, SiteSpec, SiteStatus } from '@pressluft/domain';
+import { isKind, type CommandSpec, type CommandStatus, type NodeStatus, type Resource, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 
 type Site = Resource<SiteSpec, SiteStatus>;
 type Node = Resource<unknown, NodeStatus>;
@@ -42,10 +42,10 @@ export class InformerCache {
   /** One change from the log (replays of older versions change nothing). */
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Resource): void {
     const name = object.metadata.name;
-    if (object.kind === 'Site') this.keep(this.sites, name, type, object as Site);
-    else if (object.kind === 'Node') this.keep(this.nodes, name, type, object as Node);
-    else if (object.kind === 'Command') {
-      const command = object as Command;
+    if (isKind(object, 'Site')) this.keep(this.sites, name, type, object);
+    else if (isKind(object, 'Node')) this.keep(this.nodes, name, type, object);
+    else if (isKind(object, 'Command')) {
+      const command = object;
       const site = command.spec.site;
       const held = this.commands.get(site);
       if (type === 'DELETED') {

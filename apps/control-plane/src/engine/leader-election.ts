@@ -3,9 +3,10 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@pressluft/platform';
 import { DataSource, type EntityManager } from 'typeorm';
+import { ResourceStore, type ResourceTransaction } from '../resources/resource.store.js';
+import { createLease, holdsLease, releaseLease, renewOrTakeLease, type LeaseClaim } from './lease.repository.js';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
-import { queryPrepared } from '../persistence/prepared.js';
 
 export const CONTROLLER_LEASE = 'controller';
 
@@ -22,13 +23,14 @@ type Listener = (leading: boolean) => void;
 /**
  * Leader election on a PostgreSQL lease row (times from the database clock, so replicas need
  * not agree on theirs). The holder renews every renewMs; a standby takes over once the lease
- * expires, with epoch + 1. Every leader-only write calls `fence(manager)` inside its
- * transaction: it share-locks the lease row and fails unless this replica still holds it at
+ * expires, with epoch + 1. Every leader-only write runs in `transaction(work)`, which first
+ * fences: it share-locks the lease row and fails unless this replica still holds it at
  * its epoch, so a deposed leader (paused past its lease, say) cannot write.
  */
 @Injectable()
 export class LeaderElection implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly lease: LeaseClaim = { name: CONTROLLER_LEASE, holder: this.identity };
   private epoch: string | undefined;
   private lastRenewal = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -37,6 +39,7 @@ export class LeaderElection implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly store: ResourceStore,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -65,22 +68,23 @@ export class LeaderElection implements OnApplicationBootstrap, OnApplicationShut
       const epoch = this.epoch;
       this.setLeading(undefined);
       // Hand over at once instead of making the standby wait for the expiry.
-      await this.dataSource
-        .query(`UPDATE leases SET expires_at = now() WHERE name = $1 AND holder = $2 AND epoch = $3`, [CONTROLLER_LEASE, this.identity, epoch])
-        .catch(() => undefined);
+      await releaseLease(this.dataSource, this.lease, epoch).catch(() => undefined);
     }
   }
 
-  /** Inside a leader-only transaction: refuses the write unless we hold the lease at our epoch. */
-  async fence(manager: EntityManager): Promise<void> {
+  /** A leader-only transaction: `work` runs only after the fence, in the same transaction. */
+  transaction<T>(work: (tx: ResourceTransaction) => Promise<T>): Promise<T> {
+    return this.store.transaction(async (tx) => {
+      await this.fence(tx.manager);
+      return work(tx);
+    });
+  }
+
+  /** Refuses the transaction's writes unless we hold the lease at our epoch (share-locks the lease row to commit). */
+  private async fence(manager: EntityManager): Promise<void> {
     const epoch = this.currentEpoch;
     if (epoch === undefined) throw new DeposedError(this.epoch);
-    const rows = await queryPrepared<unknown[]>(
-      manager,
-      `SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > now() FOR SHARE`,
-      [CONTROLLER_LEASE, this.identity, epoch],
-    );
-    if (rows.length === 0) throw new DeposedError(epoch);
+    if (!(await holdsLease(manager, this.lease, epoch))) throw new DeposedError(epoch);
   }
 
   private async tick(): Promise<void> {
@@ -100,22 +104,7 @@ export class LeaderElection implements OnApplicationBootstrap, OnApplicationShut
   /** Takes or renews the lease; the epoch we hold, or undefined when another replica does. */
   private async acquire(): Promise<string | undefined> {
     const ttl = `${this.config.engine.leaseTtlMs} milliseconds`;
-    const renewed = await this.dataSource.query<[Array<{ epoch: string }>, number]>(
-      `UPDATE leases
-          SET epoch = CASE WHEN holder = $2 AND expires_at > now() THEN epoch ELSE epoch + 1 END,
-              holder = $2, renewed_at = now(), expires_at = now() + $3::interval
-        WHERE name = $1 AND (holder = $2 OR expires_at <= now())
-        RETURNING epoch::text AS epoch`,
-      [CONTROLLER_LEASE, this.identity, ttl],
-    );
-    const row = renewed[0]?.[0];
-    if (row) return row.epoch;
-    const inserted = await this.dataSource.query<Array<{ epoch: string }>>(
-      `INSERT INTO leases (name, holder, epoch, renewed_at, expires_at) VALUES ($1, $2, 1, now(), now() + $3::interval)
-       ON CONFLICT (name) DO NOTHING RETURNING epoch::text AS epoch`,
-      [CONTROLLER_LEASE, this.identity, ttl],
-    );
-    return inserted[0]?.epoch;
+    return (await renewOrTakeLease(this.dataSource, this.lease, ttl)) ?? createLease(this.dataSource, this.lease, ttl);
   }
 
   private setLeading(epoch: string | undefined): void {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { heartbeatStaleInMs, planNode, setCondition, type NodeSpec, type NodeStatus, type Resource } from '@pressluft/domain';
+import { heartbeatStaleInMs, planNode, setCondition } from '@pressluft/domain';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
@@ -7,8 +7,6 @@ import { ResourceStore, writeOf } from '../resources/resource.store.js';
 import { own, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
-
-type NodeResource = Resource<NodeSpec, NodeStatus>;
 
 /**
  * Node health: the Ready condition follows the agent's heartbeats (planNode decides). Silence
@@ -29,7 +27,7 @@ export class NodeMonitor implements Reconciler {
   ) {}
 
   async reconcile(name: string): Promise<ReconcileResult> {
-    const node = (await this.store.get('Node', name)) as NodeResource | undefined;
+    const node = await this.store.get('Node', name);
     if (!node) {
       this.metrics.heartbeatAge.remove(name);
       return {};
@@ -40,9 +38,8 @@ export class NodeMonitor implements Reconciler {
     if (node.status.lastHeartbeat) this.metrics.heartbeatAge.set({ node: name }, (now.getTime() - Date.parse(node.status.lastHeartbeat)) / 1000);
     const action = planNode({ node, now, heartbeatTimeoutMs: this.config.engine.heartbeatTimeoutMs });
     if (action.type === 'none') return again;
-    await this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
-      const fresh = (await tx.get('Node', name, { lock: true })) as NodeResource | undefined;
+    await this.leader.transaction(async (tx) => {
+      const fresh = await tx.get('Node', name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== node.metadata.resourceVersion) return;
       const conditions = setCondition(fresh.status.conditions, { type: 'Ready', status: action.status, reason: action.reason, message: action.message }, now);
       const phase = action.status === 'True' ? 'READY' : action.status === 'False' ? 'NOT_READY' : fresh.status.phase;

@@ -11,6 +11,7 @@ import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
+import { markOutboxSent, sentButPending, unsentOutbox } from './outbox.repository.js';
 
 /** NOTIFY channel the command transaction signals so the relay wakes at once. */
 export const OUTBOX_CHANNEL = 'pressluft_outbox';
@@ -74,10 +75,7 @@ export class OutboxRelay implements Runnable {
    * detector watches them too. True once done.
    */
   private async dispatchSentCommands(): Promise<true> {
-    const rows = await this.dataSource.query<Array<{ command: string; sent_at: Date }>>(
-      `SELECT o.command, o.sent_at FROM outbox o JOIN resources r ON r.kind = 'Command' AND r.name = o.command
-        WHERE o.sent_at IS NOT NULL AND r.status ->> 'state' = 'PENDING'`,
-    );
+    const rows = await sentButPending(this.dataSource);
     if (rows.length > 0) await this.markDispatched(new Map(rows.map((row) => [row.command, row.sent_at])));
     return true;
   }
@@ -86,11 +84,7 @@ export class OutboxRelay implements Runnable {
   async relayOnce(): Promise<number> {
     const connection = this.nats.connection();
     if (!connection || connection.isClosed() || !this.leader.leading) return 0;
-    const rows = await this.dataSource.query<Array<{ id: string; command: string; subject: string; payload: Buffer; age: number }>>(
-      `SELECT id::text AS id, command, subject, payload, extract(epoch FROM now() - created_at)::float8 AS age
-         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
-      [BATCH],
-    );
+    const rows = await unsentOutbox(this.dataSource, BATCH);
     this.metrics.outboxLag.set(rows.length);
     this.metrics.outboxOldestSeconds.set(rows[0]?.age ?? 0);
     if (rows.length === 0) return 0;
@@ -100,10 +94,7 @@ export class OutboxRelay implements Runnable {
     faultPoint('after-publish');
     const now = this.clock.now();
     await this.markDispatched(new Map(rows.map((row) => [row.command, now])));
-    await this.dataSource.transaction(async (manager) => {
-      await this.leader.fence(manager);
-      await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-    });
+    await this.leader.transaction((tx) => markOutboxSent(tx.manager, rows.map((r) => r.id)));
     return rows.length;
   }
 
@@ -121,11 +112,11 @@ export class OutboxRelay implements Runnable {
       const status = dispatchedCommandStatus(command.status, (sentAt.get(command.metadata.name) ?? now).toISOString());
       if (status !== command.status) await tx.update(command, { ...writeOf(command), status }, now);
     };
-    const commands = (await this.store.getMany('Command', [...sentAt.keys()])) as Array<Resource<CommandSpec, CommandStatus>>;
+    const commands = await this.store.getMany('Command', [...sentAt.keys()]);
     await Promise.all(
       commands.map(async (command) => {
         if (await this.store.optimistically((tx) => dispatch(tx, command))) return;
-        await this.store.transaction(async (tx) => dispatch(tx, (await tx.get('Command', command.metadata.name, { lock: true })) as Resource<CommandSpec, CommandStatus> | undefined));
+        await this.store.transaction(async (tx) => dispatch(tx, await tx.get('Command', command.metadata.name, { lock: true })));
       }),
     );
   }

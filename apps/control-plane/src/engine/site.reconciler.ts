@@ -83,7 +83,7 @@ export class SiteReconciler implements Reconciler {
   async reconcile(name: string): Promise<SiteReconcileResult> {
     // From the informer cache while this replica leads (the database otherwise, or when the cache
     // has not seen the object): the transaction below re-checks what it planned from.
-    const site = this.cache.site(name) ?? ((await this.store.get('Site', name)) as Site | undefined);
+    const site = this.cache.site(name) ?? (await this.store.get('Site', name));
     if (!site) return { outcome: 'noop' };
     const outcome = await this.converge(site);
     // Published now rather than at the relay's next poll.
@@ -103,10 +103,10 @@ export class SiteReconciler implements Reconciler {
       site.status.fence > 0
         ? cached?.spec.fence === site.status.fence
           ? cached
-          : ((await this.store.latestCommandFor(name, site.metadata.uid)) as Resource<CommandSpec, CommandStatus> | undefined)
+          : await this.store.latestCommandFor(name, site.metadata.uid)
         : undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
-    const node = bound ? (this.cache.node(bound) ?? ((await this.store.get('Node', bound)) as Resource<unknown, NodeStatus> | undefined)) : undefined;
+    const node = bound ? (this.cache.node(bound) ?? (await this.store.get('Node', bound))) : undefined;
     // Only binding needs nodes: the one spec.nodeName pins, or every node for the scheduler.
     const nodes = site.status.nodeName ? [] : site.spec.nodeName ? (node ? [nodeView(node, 0)] : []) : await this.schedulable();
     const observation: SiteObservation = {
@@ -128,7 +128,7 @@ export class SiteReconciler implements Reconciler {
       this.store.list('Node'),
       this.store.countSitesByNode(),
     ]);
-    return nodes.map((n) => nodeView(n as Resource<unknown, NodeStatus>, counts.get(n.metadata.name) ?? 0));
+    return nodes.map((n) => nodeView(n, counts.get(n.metadata.name) ?? 0));
   }
 
   private async apply(observation: SiteObservation, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {
@@ -143,9 +143,8 @@ export class SiteReconciler implements Reconciler {
       return this.setConditions(observed, stalled ? 'Stalled' : 'Reconciling', stalled ? 'True' : reconciling, action.reason, action.message);
     }
     const now = this.clock.now();
-    const outcome = await this.store.transaction(async (tx): Promise<ReconcileOutcome> => {
-      await this.leader.fence(tx.manager);
-      let site = (await tx.get('Site', observed.metadata.name, { lock: true })) as Site | undefined;
+    const outcome = await this.leader.transaction(async (tx): Promise<ReconcileOutcome> => {
+      let site: Site | undefined = await tx.get('Site', observed.metadata.name, { lock: true });
       if (!site || site.metadata.resourceVersion !== observed.metadata.resourceVersion) return 'noop';
       // Preparatory steps (finalizer, binding) are followed by the planner's next step in the same
       // transaction: a new site goes from created to "command issued" in one commit, not three,
@@ -220,9 +219,8 @@ export class SiteReconciler implements Reconciler {
     const current = findCondition(site.status.conditions, type);
     if (current && current.status === status && current.reason === reason && current.message === message) return 'noop';
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
-      await this.leader.fence(tx.manager);
-      const fresh = (await tx.get('Site', site.metadata.name, { lock: true })) as Site | undefined;
+    return this.leader.transaction(async (tx) => {
+      const fresh = await tx.get('Site', site.metadata.name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== site.metadata.resourceVersion) return 'noop';
       await this.writeStatus(tx, fresh, { ...fresh.status, conditions: setCondition(fresh.status.conditions, { type, status, reason, message }, now) }, now);
       return 'wrote';

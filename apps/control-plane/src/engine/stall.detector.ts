@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { stalledCommand, type CommandSpec, type CommandStatus, type Resource } from '@pressluft/domain';
+import { stalledCommand } from '@pressluft/domain';
 import { periodicLoop, type BackgroundLoop, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
@@ -8,8 +8,6 @@ import type { Runnable } from './controller-registry.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
-
-type CommandResource = Resource<CommandSpec, CommandStatus>;
 
 /**
  * A command that was dispatched (or started) and then went silent for the stall window becomes
@@ -51,9 +49,8 @@ export class StallDetector implements Runnable {
     const stalled: string[] = [];
     for (const command of dispatched) {
       if (!stalledCommand(command.status, now, this.config.engine.stallWindowMs)) continue;
-      const marked = await this.store.transaction(async (tx) => {
-        await this.leader.fence(tx.manager);
-        const fresh = (await tx.get('Command', command.metadata.name, { lock: true })) as CommandResource | undefined;
+      const marked = await this.leader.transaction(async (tx) => {
+        const fresh = await tx.get('Command', command.metadata.name, { lock: true });
         if (!fresh || fresh.metadata.resourceVersion !== command.metadata.resourceVersion) return false;
         const silence = Math.round(this.config.engine.stallWindowMs / 1000);
         await tx.update(fresh, { ...writeOf(fresh), status: { ...fresh.status, state: 'STALLED', message: `no heartbeat for more than ${silence}s` } }, now);

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
-import { auditEntryOf, markAudited } from '../audit/request-audit.js';
+import { withRequestAudit } from '../audit/request-audit.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { requireAdmin } from '../auth/policy.js';
 import { JoinTokenService, type JoinTokenInfo } from './join-token.service.js';
@@ -23,8 +23,7 @@ export class JoinTokensController {
     const principal = principalOf(req);
     requireAdmin(principal, 'create join tokens');
     const { value } = parseBody(req.body, req.headers['content-type'], 'object');
-    const { token, info } = await this.tokens.create(value, principal.subject, auditEntryOf(req, principal.subject, 201));
-    markAudited(req);
+    const { token, info } = await withRequestAudit(req, principal.subject, 201, (audit) => this.tokens.create(value, principal.subject, audit));
     return { ...info, token };
   }
 
@@ -33,8 +32,6 @@ export class JoinTokensController {
   async revoke(@Param('id') id: string, @Req() req: Request): Promise<JoinTokenInfo> {
     const principal = principalOf(req);
     requireAdmin(principal, 'revoke join tokens');
-    const revoked = await this.tokens.revoke(id, auditEntryOf(req, principal.subject, 200));
-    markAudited(req);
-    return revoked;
+    return withRequestAudit(req, principal.subject, 200, (audit) => this.tokens.revoke(id, audit));
   }
 }

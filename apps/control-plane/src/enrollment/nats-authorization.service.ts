@@ -8,11 +8,10 @@ import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { ensureStreams } from '../engine/bus.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { CONTROL_PLANE_NATS_CN } from '../pki/pki.store.js';
+import { enrolledNodes, lockNatsAuthorization } from './enrollment.repository.js';
 import { applyNatsAuthorization } from './nats-authz.file.js';
 import { natsUserForCommonName, nodeBus, renderNatsAuthorization } from './nats-authz.js';
 
-/** Serialises writers of the authorization file across transactions and replicas. */
-const AUTHZ_LOCK = 7_210_003;
 const NANOS_PER_MS = 1_000_000;
 /** How long a command may run between the agent's acks or progress signals (working()). */
 export const NODE_ACK_WAIT_MS = 30_000;
@@ -77,12 +76,12 @@ export class NatsAuthorization {
   async sync(manager: EntityManager): Promise<void> {
     const file = this.config.enrollment.natsAuthzFile;
     if (!file) return;
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [AUTHZ_LOCK]);
-    const rows = await manager.query<Array<{ node: string }>>('SELECT node FROM node_enrollments ORDER BY node');
+    await lockNatsAuthorization(manager);
+    const nodes = await enrolledNodes(manager);
     this.users ??= controlPlaneNatsUsers(this.config);
-    const content = renderNatsAuthorization({ controlPlaneUsers: this.users, nodes: rows.map((r) => r.node) });
+    const content = renderNatsAuthorization({ controlPlaneUsers: this.users, nodes });
     if (applyNatsAuthorization(file, content, this.config.enrollment.natsPidFile)) {
-      this.logger.info({ file, nodes: rows.length, reloaded: this.config.enrollment.natsPidFile !== undefined }, 'NATS authorization written');
+      this.logger.info({ file, nodes: nodes.length, reloaded: this.config.enrollment.natsPidFile !== undefined }, 'NATS authorization written');
     }
   }
 }

@@ -5,6 +5,7 @@ import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { LeaderElection } from '../engine/leader-election.js';
 import { NatsClient } from '../infra/nats.client.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
+import { enrolledNodes } from './enrollment.repository.js';
 import { ensureNodeConsumer, NatsAuthorization } from './nats-authorization.service.js';
 
 const RETRY_MS = 1000;
@@ -66,7 +67,7 @@ export class NodeBusConvergence implements OnApplicationBootstrap, OnApplication
       const connection = this.nats.connection();
       if (connection && !connection.isClosed()) {
         try {
-          pending ??= (await this.dataSource.query<Array<{ node: string }>>('SELECT node FROM node_enrollments ORDER BY node')).map((r) => r.node);
+          pending ??= await enrolledNodes(this.dataSource);
           while (pending.length > 0 && current()) {
             await ensureNodeConsumer(connection, pending[0] ?? '');
             pending.shift();

@@ -35,6 +35,6 @@ export async function recordEvent(
   if (created) return created;
   const existing = await tx.get('Event', name, { lock: true });
   if (!existing) throw new Error(`event ${name} exists and does not: it was deleted concurrently`);
-  const body = existing.spec as EventBody;
+  const body = existing.spec;
   return tx.update(existing, { ...writeOf(existing), spec: { ...body, count: body.count + 1, lastTimestamp: at } }, now);
 }
