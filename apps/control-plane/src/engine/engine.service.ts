@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { CommandSpec, CommandStatus, KindName, Resource } from '@pressluft/domain';
-import { WorkQueue, type Logger } from '@pressluft/platform';
+import { ensureStreams, type Logger, WorkQueue } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { NatsClient } from '../infra/nats.client.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { ResourceStore } from '../resources/resource.store.js';
 import { WatchHub } from '../resources/watch.hub.js';
-import { ensureStreams } from './bus.js';
 import { EventIngest } from './event.ingest.js';
 import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';

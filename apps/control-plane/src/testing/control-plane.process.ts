@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { COMMAND_STREAM, commandSubject, EVENT_STREAM, type FaultPoint, INGEST_CONSUMER } from '@pressluft/platform';
 import { createTestDatabase, freePort, ManagedProcess, pgQuery, run, sleep, type TestDatabase, repoRoot } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
-import { COMMAND_STREAM, commandSubject, EVENT_STREAM, INGEST_CONSUMER } from '../engine/bus.js';
-import type { FaultPoint } from '../engine/faults.js';
 import { api, type ApiRequest, type ApiResponse } from './api-client.js';
 import { TestAgent } from './test-agent.js';
 

@@ -1,8 +1,8 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { compareFence } from '@pressluft/domain';
+import { COMMAND_STREAM, commandSubject, ensureStreams, eventSubject } from '@pressluft/platform';
 import { Command, CommandEvent, Heartbeat, NodeReport } from '@pressluft/proto';
-import { COMMAND_STREAM, commandSubject, ensureStreams, eventSubject } from '../engine/bus.js';
 
 /** How the stand-in agent answers a command: run and report success or failure; start and go silent (hang); take it and never answer (ignore). */
 export type AgentBehaviour = 'succeed' | 'fail' | 'hang' | 'ignore';
