@@ -5,6 +5,7 @@ const lib = (name: string) => fileURLToPath(new URL(`./libs/${name}/src/index.ts
 
 const alias = {
   '@pressluft/domain': lib('domain'),
+  '@pressluft/e2e-harness': lib('e2e-harness'),
   '@pressluft/platform': lib('platform'),
   '@pressluft/proto': lib('proto'),
   '@pressluft/testing': lib('testing'),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { api, type ApiResponse, callEnroll, callRenew, type CallResult, type ClientIdentity } from '@pressluft/e2e-harness';
 import { COMMAND_STREAM, createCertificateAuthority, createKeyAndCsr, EVENT_STREAM, issueCertificate, signCsr } from '@pressluft/platform';
 import type { EnrollResponse } from '@pressluft/proto';
 import { NatsService, pgQuery, sleep } from '@pressluft/testing';
@@ -12,9 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadControlPlaneConfig } from '../config/control-plane.config.js';
 import { NatsClient } from '../infra/nats.client.js';
 import { parseNatsServerArgs, writeNatsServerPki } from '../pki/nats-server.command.js';
-import { api, type ApiResponse } from '../testing/api-client.js';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
-import { callEnroll, callRenew, type CallResult, type ClientIdentity } from '../testing/enrollment-client.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 import { EnrollmentGrpcServer } from './enrollment.grpc.js';
 import { NODE_ACK_WAIT_MS } from './nats-authorization.service.js';
 

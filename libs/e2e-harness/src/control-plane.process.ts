@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { api, type ApiRequest, type ApiResponse } from './api-client.js';
 import { TestAgent } from './test-agent.js';
 
-/** The repository root (this file is apps/control-plane/src/testing/). */
+/** The repository root (this file is libs/e2e-harness/src/). */
 const REPO = repoRoot(__dirname);
 
 /** Short engine timings for the fault tests: a lost leader is replaced within seconds. */
@@ -180,16 +180,33 @@ export class ControlPlaneProcesses {
     return join(this.dir, 'dist');
   }
 
-  async spawn(options: ReplicaOptions): Promise<ControlPlaneReplica> {
-    const port = await freePort();
-    const index = ++this.counter;
-    const env: NodeJS.ProcessEnv = {
+  /** `node main.js <args>` of the compiled control plane with the workspace aliases resolved. */
+  private argv(args: readonly string[] = []): string[] {
+    return [process.execPath, '-r', join(REPO, 'tools/runtime/register-paths.cjs'), join(this.distDir, 'apps/control-plane/src/main.js'), ...args];
+  }
+
+  /** The environment every compiled control plane process starts from (nothing of this process's PRESSLUFT_*). */
+  private baseEnv(): NodeJS.ProcessEnv {
+    return {
       PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: process.env['HOME'] ?? this.dir,
       LANG: 'C.UTF-8',
       // The compiled files live outside the repository: packages resolve from its node_modules.
       NODE_PATH: join(REPO, 'node_modules'),
       PRESSLUFT_DIST_DIR: this.distDir,
+    };
+  }
+
+  /** Runs a command of the compiled control plane to completion (`pki nats-server ...`, as tools/dev does); its stdout. */
+  command(args: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
+    return run(this.argv(args), { cwd: this.dir, env: { ...this.baseEnv(), ...env } });
+  }
+
+  async spawn(options: ReplicaOptions): Promise<ControlPlaneReplica> {
+    const port = await freePort();
+    const index = ++this.counter;
+    const env: NodeJS.ProcessEnv = {
+      ...this.baseEnv(),
       PRESSLUFT_DATABASE_URL: options.databaseUrl,
       PRESSLUFT_NATS_URL: options.natsUrl,
       PRESSLUFT_HTTP_HOST: '127.0.0.1',
@@ -205,11 +222,7 @@ export class ControlPlaneProcesses {
       ...options.env,
     };
     const logFile = join(this.dir, 'logs', `${index}-${options.name}.log`);
-    const child = ManagedProcess.start(
-      `control plane ${options.name}`,
-      [process.execPath, '-r', join(REPO, 'tools/runtime/register-paths.cjs'), join(this.distDir, 'apps/control-plane/src/main.js')],
-      { logFile, cwd: this.dir, env },
-    );
+    const child = ManagedProcess.start(`control plane ${options.name}`, this.argv(), { logFile, cwd: this.dir, env });
     const replica = new ControlPlaneReplica(options.name, `http://127.0.0.1:${port}`, child);
     this.replicas.push(replica);
     if (options.waitReady ?? true) await replica.waitReady();
