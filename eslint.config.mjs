@@ -32,8 +32,8 @@ const BENCH_IN_PROCESS = [
 ];
 
 /**
- * @nx/enforce-module-boundaries: production code of an app depends on domain, proto and util
- * libraries of its own scope or shared; test code (`tests`) may also use the testing projects,
+ * @nx/enforce-module-boundaries: production code of an app depends on domain, proto, util and
+ * runtime libraries of its own scope or shared; test code (`tests`) may also use the testing projects,
  * including the system-wide harness; `allow` names imports exempt from the rule.
  * @param {{ tests?: boolean, allow?: string[] }} options
  */
@@ -51,11 +51,13 @@ function boundaries({ tests = false, allow = [] } = {}) {
         { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: NOT_IN_DOMAIN },
         { sourceTag: 'type:proto', onlyDependOnLibsWithTags: ['type:proto'] },
         { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain'] },
-        { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:util', 'type:domain', 'type:proto'] },
-        { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:testing', 'type:util', 'type:domain', 'type:proto'] },
+        // a runtime library: an app's machinery that speaks the wire protocol (the agent runtime)
+        { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:runtime', 'type:util', 'type:domain', 'type:proto'] },
+        { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:testing', 'type:runtime', 'type:util', 'type:domain', 'type:proto'] },
+        { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:testing', 'type:runtime', 'type:util', 'type:domain', 'type:proto'] },
         tests
-          ? { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:proto', 'type:util', 'type:testing'] }
-          : { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:proto', 'type:util'], bannedExternalImports: NOT_IN_PRODUCTION },
+          ? { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:proto', 'type:util', 'type:runtime', 'type:testing'] }
+          : { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:proto', 'type:util', 'type:runtime'], bannedExternalImports: NOT_IN_PRODUCTION },
         // scope axis: which part of the product may use what
         { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
         { sourceTag: 'scope:control-plane', onlyDependOnLibsWithTags: ['scope:control-plane', 'scope:shared', ...system] },
@@ -110,7 +112,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/test/**', '**/*.spec', '**/*.spec.js'], message: 'test code stays out of production files (apps/<app>/test is for the specs).' }] },
+        {
+          patterns: [
+            { group: ['**/test/**', '**/*.spec', '**/*.spec.js'], message: 'test code stays out of production files (apps/<app>/test is for the specs).' },
+            { group: ['@pressluft/*/testing'], message: "a library's test doubles are test code: test code stays out of production files." },
+          ],
+        },
       ],
     },
   },

@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 const lib = (name: string) => fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url));
 
 const alias = {
+  // Longest first: the testing entry is not the library's production index.
+  '@pressluft/agent-runtime/testing': fileURLToPath(new URL('./libs/agent-runtime/src/testing/index.ts', import.meta.url)),
+  '@pressluft/agent-runtime': lib('agent-runtime'),
   '@pressluft/domain': lib('domain'),
   '@pressluft/e2e-harness': lib('e2e-harness'),
   '@pressluft/platform': lib('platform'),

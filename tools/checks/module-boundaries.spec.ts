@@ -41,7 +41,7 @@ describe('module boundaries (the real eslint.config.mjs)', () => {
     expect(errors).toEqual(['A project tagged with "type:domain" can only depend on libs tagged with "type:domain"']);
   });
 
-  const TYPE_APP = 'A project tagged with "type:app" can only depend on libs tagged with "type:domain", "type:proto", "type:util"';
+  const TYPE_APP = 'A project tagged with "type:app" can only depend on libs tagged with "type:domain", "type:proto", "type:util", "type:runtime"';
 
   it.each(['@pressluft/testing', '@pressluft/e2e-harness'])('an app\'s production file may not import the testing project %s', async (lib) => {
     const code = `import * as t from '${lib}';\nexport const x = t;\n`;
@@ -58,7 +58,8 @@ describe('module boundaries (the real eslint.config.mjs)', () => {
     ['apps/control-plane/src/engine/probe.ts', '../../test/control-plane.fixture.js'],
     ['apps/agent/src/host/probe.ts', '../../test/host-fixtures.js'],
     ['apps/agent/src/host/probe.ts', './naming.spec.js'],
-  ])('%s (production) may not import the app\'s test code %s', async (file, imp) => {
+    ['apps/agent/src/probe.ts', '@pressluft/agent-runtime/testing'],
+  ])('%s (production) may not import the test code %s', async (file, imp) => {
     const errors = await boundaryErrors(file, `import * as t from '${imp}';\nexport const x = t;\n`, 'no-restricted-imports');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('test code stays out of production files');

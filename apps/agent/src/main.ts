@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Agent, FenceStore } from '@pressluft/agent-runtime';
 import { ConfigError, createLogger, type Logger } from '@pressluft/platform';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { enroll, renewIfDue } from './enroll/enroll.js';
 import { loadIdentity, type NodeIdentity } from './enroll/identity.js';
 import { SiteHost } from './host/site-host.js';
-import { Agent } from './runtime/agent.js';
-import { FenceStore } from './runtime/fence-store.js';
 
 /** Reported in heartbeats (Node status.agentVersion: a semantic version). */
 export const AGENT_VERSION = '0.1.0';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareFence } from './fencing.js';
+import { commandDisposition, compareFence, siteFenceVerdict } from './fencing.js';
 
 describe('compareFence', () => {
   it.each([
@@ -13,5 +13,36 @@ describe('compareFence', () => {
     [Number.NaN, 1, 'stale'],
   ] as const)('fence %d against highest %s -> %s', (fence, highest, verdict) => {
     expect(compareFence(fence, highest)).toBe(verdict);
+  });
+});
+
+describe('siteFenceVerdict', () => {
+  const held = (fence: number, siteId = 'abc12345', deleted = false) => ({ fence, siteId, deleted });
+  it.each([
+    ['nothing held', undefined, 'abc12345', 1, 'apply'],
+    ['a newer fence of the same incarnation', held(3), 'abc12345', 4, 'apply'],
+    ['the same fence (redelivery)', held(3), 'abc12345', 3, 'duplicate'],
+    ['an older fence', held(3), 'abc12345', 2, 'stale'],
+    ['another incarnation while the site lives', held(3), 'zz999999', 9, 'stale'],
+    ['a new incarnation after a delete starts over', held(3, 'abc12345', true), 'zz999999', 1, 'apply'],
+    ['the deleted incarnation stays stale', held(3, 'abc12345', true), 'abc12345', 2, 'stale'],
+    ['the deleting command redelivered', held(3, 'abc12345', true), 'abc12345', 3, 'duplicate'],
+    ['an invalid fence', undefined, 'abc12345', 0, 'stale'],
+  ] as const)('%s -> %s', (_name, record, siteId, fence, verdict) => {
+    expect(siteFenceVerdict(record, siteId, fence)).toBe(verdict);
+  });
+});
+
+describe('commandDisposition', () => {
+  const held = (command: string, attempt: number, done: boolean) => ({ command, attempt, done });
+  it.each([
+    ['stale', 'stale', held('c-1', 1, true), 'c-0', { action: 'reject' }],
+    ['a new command', 'apply', undefined, 'c-1', { action: 'run', attempt: 1 }],
+    ['a new command over a finished one', 'apply', held('c-1', 2, true), 'c-2', { action: 'run', attempt: 1 }],
+    ['a redelivery whose result is published', 'duplicate', held('c-1', 1, true), 'c-1', { action: 'acknowledge' }],
+    ['a redelivery of an interrupted run', 'duplicate', held('c-1', 1, false), 'c-1', { action: 'run', attempt: 2 }],
+    ['the same fence under another command id', 'duplicate', held('c-1', 2, true), 'c-x', { action: 'run', attempt: 3 }],
+  ] as const)('%s -> %j', (_name, verdict, record, command, disposition) => {
+    expect(commandDisposition(verdict, record, command)).toEqual(disposition);
   });
 });

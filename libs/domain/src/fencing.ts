@@ -9,3 +9,41 @@ export function compareFence(commandFence: number, highestApplied: number | unde
   if (highestApplied === undefined || commandFence > highestApplied) return 'apply';
   return commandFence === highestApplied ? 'duplicate' : 'stale';
 }
+
+/** What a node holds for a site: the fence of the last command it accepted and the site incarnation it belongs to. */
+export interface HeldFence {
+  readonly fence: number;
+  /** The command that holds the fence. */
+  readonly command: string;
+  /** Runs of that command started on the node. */
+  readonly attempt: number;
+  /** Its result was published. */
+  readonly done: boolean;
+  /** The site incarnation (short id from its uid). */
+  readonly siteId: string;
+  /** The command holding the fence deleted the site (a tombstone). */
+  readonly deleted: boolean;
+}
+
+/**
+ * The verdict for one site incarnation: a site created again under a deleted one's name (another
+ * id) starts over; a command for another incarnation than the live one, or for the deleted one,
+ * is stale for good.
+ */
+export function siteFenceVerdict(held: Pick<HeldFence, 'fence' | 'siteId' | 'deleted'> | undefined, siteId: string, fence: number): FenceVerdict {
+  if (held && held.siteId !== siteId) return held.deleted ? compareFence(fence, undefined) : 'stale';
+  return compareFence(fence, held?.fence);
+}
+
+/** What a node does with a fenced command. */
+export type CommandDisposition = { readonly action: 'reject' } | { readonly action: 'acknowledge' } | { readonly action: 'run'; readonly attempt: number };
+
+/**
+ * Reject a stale command; only acknowledge a redelivery whose result is already published; run
+ * anything else, a redelivery of an interrupted command as its next attempt.
+ */
+export function commandDisposition(verdict: FenceVerdict, held: Pick<HeldFence, 'command' | 'attempt' | 'done'> | undefined, command: string): CommandDisposition {
+  if (verdict === 'stale') return { action: 'reject' };
+  if (verdict === 'duplicate' && held?.command === command && held.done) return { action: 'acknowledge' };
+  return { action: 'run', attempt: verdict === 'duplicate' && held ? held.attempt + 1 : 1 };
+}

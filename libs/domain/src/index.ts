@@ -8,7 +8,21 @@ export {
   type FieldError,
 } from './names.js';
 export { setCondition, findCondition, type Condition, type ConditionStatus } from './conditions.js';
-export { compareFence, type FenceVerdict } from './fencing.js';
+export { commandDisposition, compareFence, siteFenceVerdict, type CommandDisposition, type FenceVerdict, type HeldFence } from './fencing.js';
+export {
+  convergeSteps,
+  FINGERPRINT_KEYS,
+  fingerprintItemsAfter,
+  needsRelease,
+  pickItems,
+  releaseSourceChanged,
+  ROLLBACK_ITEMS,
+  ROTATION_ITEMS,
+  type ConvergeCommand,
+  type ConvergeStep,
+  type FingerprintingOperation,
+  type ReleaseSource,
+} from './agent-decisions.js';
 
 export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
 export {

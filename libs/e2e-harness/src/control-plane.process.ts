@@ -241,17 +241,6 @@ export class ControlPlaneProcesses {
   }
 }
 
-/**
- * Stops a test agent without an unhandled rejection: its heartbeat timer publishes with `void`,
- * so a heartbeat still in flight when the connection closes would reject unobserved. Silence
- * it first and let one awaited heartbeat go through (acks come back in order) before closing.
- */
-async function stopAgent(agent: TestAgent): Promise<void> {
-  agent.silence();
-  await agent.sendHeartbeat().catch(() => undefined);
-  await agent.stop();
-}
-
 /** Polls `probe` until it returns a value (not undefined); fails with `what` and `explain()` after the deadline. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, explain?: () => Promise<string> | string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -375,7 +364,7 @@ export class EngineScenario {
   async stopAgent(agent: TestAgent): Promise<void> {
     const index = this.agents.indexOf(agent);
     if (index >= 0) this.agents.splice(index, 1);
-    await stopAgent(agent);
+    await agent.stop();
   }
 
   async sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -424,7 +413,7 @@ export class EngineScenario {
 
   /** Stops the agents and every replica, then drops the database. */
   async cleanup(): Promise<void> {
-    await Promise.allSettled(this.agents.splice(0).map((a) => stopAgent(a)));
+    await Promise.allSettled(this.agents.splice(0).map((a) => a.stop()));
     await this.processes.stopReplicas();
     await this.database.drop();
   }

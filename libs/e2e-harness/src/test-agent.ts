@@ -1,31 +1,45 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { compareFence } from '@pressluft/domain';
-import { COMMAND_STREAM, commandSubject, ensureStreams, eventSubject } from '@pressluft/platform';
-import { Command, CommandEvent, Heartbeat, NodeReport } from '@pressluft/proto';
+import { Agent, FenceStore } from '@pressluft/agent-runtime';
+import { ScriptedHost } from '@pressluft/agent-runtime/testing';
+import type { FenceVerdict } from '@pressluft/domain';
+import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject } from '@pressluft/platform';
+import { CommandEvent, Heartbeat, NodeReport, type Command } from '@pressluft/proto';
 
-/** How the stand-in agent answers a command: run and report success or failure; start and go silent (hang); take it and never answer (ignore). */
+/**
+ * How the node answers a command: run it and report success or failure; start it and go silent
+ * (hang); take it and never answer (ignore: the runtime runs it, its events never reach the bus).
+ */
 export type AgentBehaviour = 'succeed' | 'fail' | 'hang' | 'ignore';
 
 export interface ReceivedCommand {
   readonly command: Command;
-  readonly verdict: 'apply' | 'duplicate' | 'stale';
+  readonly verdict: FenceVerdict;
 }
 
+/** Long enough that a test never sees the timer: the silence of a hanging command is the point. */
+const NEVER_MS = 3_600_000;
+
 /**
- * A small agent speaking the real proto over the real NATS server, for the engine's tests until
- * the node agent exists: a durable pull consumer on pressluft.cmd.<node>, fencing per site (in
- * memory), accepted/progress/succeeded|failed events with sequence numbers, and heartbeats.
+ * The real agent runtime (libs/agent-runtime: bus loop, fence store, per-site queue) on the real
+ * NATS server for the engine's tests, with the ScriptedHost at the host boundary. `received` is
+ * what the runtime saw, with its fence verdicts; a test steers the host by `behaviour` and
+ * `fingerprints`, and may publish heartbeats, reports and events of its own.
  */
 export class TestAgent {
   readonly received: ReceivedCommand[] = [];
-  behaviour: AgentBehaviour = 'succeed';
-  /** Sent with every success as the site's complete fingerprints (what it applied); none when undefined. */
-  fingerprints: Record<string, string> | undefined;
-  private readonly highest = new Map<string, number>();
-  private messages: ConsumerMessages | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private loop: Promise<void> | undefined;
+  private current: AgentBehaviour = 'succeed';
+  /** Commands whose events must not reach the bus (from now on). */
+  private readonly silenced = new Set<string>();
+  /** Commands taken while the behaviour was 'hang' (their host operation hangs). */
+  private readonly hanging = new Set<string>();
+
+  private readonly host = new ScriptedHost();
+  private readonly fenceDir = mkdtempSync(join(tmpdir(), 'pressluft-test-agent-'));
+  private agent: Agent | undefined;
 
   private constructor(
     readonly node: string,
@@ -34,27 +48,59 @@ export class TestAgent {
 
   static async start(natsUrl: string, node: string, options: { heartbeatMs?: number } = {}): Promise<TestAgent> {
     const nc = await connect({ servers: natsUrl, name: `test-agent-${node}` });
-    // The control plane creates the streams when it becomes leader; the agent may be first.
+    // The control plane creates the streams when it becomes leader and the node's durable at
+    // enrollment (nodeBus, ensureNodeConsumer); the test agent may be first and does not enroll.
     await ensureStreams(nc);
-    const agent = new TestAgent(node, nc);
-    await agent.consume();
-    // A heartbeat racing stop() fails on the closed connection; that is not an error of the test.
-    agent.heartbeat = setInterval(() => void agent.sendHeartbeat().catch(() => undefined), options.heartbeatMs ?? 500);
-    await agent.sendHeartbeat();
-    return agent;
+    const durable = `agent-${node}`;
+    await (await jetstreamManager(nc)).consumers.add(COMMAND_STREAM, { durable_name: durable, filter_subject: commandSubject(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+    const test = new TestAgent(node, nc);
+    test.agent = new Agent({
+      node,
+      version: 'test-agent/1',
+      bus: { url: natsUrl, stream: COMMAND_STREAM, durable, eventSubjectPrefix: `pressluft.evt.${node}`, inboxPrefix: '_INBOX' },
+      host: test.host,
+      fences: new FenceStore(test.fenceDir),
+      logger: createLogger({ name: `test-agent-${node}`, level: process.env['PRESSLUFT_TEST_LOG_LEVEL'] ?? 'silent' }),
+      heartbeatMs: options.heartbeatMs ?? 500,
+      reportMs: NEVER_MS,
+      commandHeartbeatMs: NEVER_MS,
+      observer: { commandReceived: (command, verdict) => test.take(command, verdict) },
+      dropCommandEvents: (ref) => test.silenced.has(ref.id),
+    });
+    await test.agent.start();
+    return test;
   }
 
-  /** Stops heartbeats and consumption (the node goes silent), keeping the connection for publishing. */
-  silence(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+  get behaviour(): AgentBehaviour {
+    return this.current;
+  }
+
+  /** Leaving 'hang' ends the hanging operations without a word, so the site's queue moves on. */
+  set behaviour(behaviour: AgentBehaviour) {
+    if (this.current === 'hang' && behaviour !== 'hang') this.releaseHanging();
+    this.current = behaviour;
+    this.host.behaviour = behaviour === 'ignore' ? 'succeed' : behaviour;
+  }
+
+  /** Sent with every success as the site's complete fingerprints (what it applied); none when undefined. */
+  get fingerprints(): Record<string, string> | undefined {
+    return this.host.fingerprintSet;
+  }
+
+  set fingerprints(fingerprints: Record<string, string> | undefined) {
+    this.host.fingerprintSet = fingerprints;
+  }
+
+  /** Stops the agent (heartbeats, consumption: the node goes silent), keeping this connection for publishing. */
+  silence(): Promise<void> {
+    this.releaseHanging();
+    return this.agent?.stop() ?? Promise.resolve();
   }
 
   async stop(): Promise<void> {
-    this.silence();
-    await this.messages?.close();
-    await this.loop;
+    await this.silence();
     await this.nc.close();
+    rmSync(this.fenceDir, { recursive: true, force: true });
   }
 
   async sendHeartbeat(): Promise<void> {
@@ -83,47 +129,17 @@ export class TestAgent {
     await jetstream(this.nc).publish(eventSubject(this.node, 'command'), event, { msgID: `${command.ref?.id ?? ''}#${sequence}` });
   }
 
-  private async consume(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    const durable = `agent-${this.node}`;
-    await jsm.consumers.add(COMMAND_STREAM, { durable_name: durable, filter_subject: commandSubject(this.node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-    const consumer = await jetstream(this.nc).consumers.get(COMMAND_STREAM, durable);
-    this.messages = await consumer.consume({ max_messages: 16 });
-    const messages = this.messages;
-    this.loop = (async () => {
-      for await (const message of messages) {
-        const command = Command.decode(message.data);
-        const site = command.ref?.site ?? '';
-        const fence = command.ref?.fence ?? 0;
-        const verdict = compareFence(fence, this.highest.get(site));
-        this.received.push({ command, verdict });
-        if (verdict === 'stale') {
-          await this.sendEvent(command, 1, { $case: 'rejected', value: { reason: 'StaleFence', message: `fence ${fence} is older than ${this.highest.get(site) ?? 0}` } });
-        } else if (verdict === 'apply') {
-          this.highest.set(site, fence);
-          await this.run(command);
-        }
-        message.ack();
-      }
-    })();
+  /** The runtime's observer: called once it fenced a command, before it acts on the verdict. */
+  private take(command: Command, verdict: FenceVerdict): void {
+    const id = command.ref?.id ?? '';
+    if (verdict === 'apply' && this.current === 'ignore') this.silenced.add(id);
+    if (verdict === 'apply' && this.current === 'hang') this.hanging.add(id);
+    this.received.push({ command, verdict });
   }
 
-  private async run(command: Command): Promise<void> {
-    const behaviour = this.behaviour;
-    if (behaviour === 'ignore') return;
-    await this.sendEvent(command, 1, { $case: 'accepted', value: {} });
-    await this.sendEvent(command, 2, { $case: 'progress', value: { step: 'converge', percent: 50 } });
-    switch (behaviour) {
-      case 'succeed': {
-        const site = this.fingerprints ? { currentRelease: '', releases: [], fingerprints: this.fingerprints, fingerprintsComplete: true } : undefined;
-        await this.sendEvent(command, 3, { $case: 'succeeded', value: { message: 'converged', ...(site ? { site } : {}) } });
-        return;
-      }
-      case 'fail':
-        await this.sendEvent(command, 3, { $case: 'failed', value: { reason: 'StepFailed', message: 'the test agent was told to fail' } });
-        return;
-      case 'hang':
-        return;
-    }
+  private releaseHanging(): void {
+    for (const id of this.hanging) this.silenced.add(id);
+    this.hanging.clear();
+    this.host.settleHung('fail');
   }
 }

@@ -1,11 +1,66 @@
+/** Every step a host operation runs (its progress events name it). */
+export type StepName =
+  | 'validate'
+  | 'user'
+  | 'tree'
+  | 'database'
+  | 'cgroup'
+  | 'php-fpm'
+  | 'wp-config'
+  | 'release'
+  | 'nginx'
+  | 'wordpress'
+  | 'verify'
+  | 'state'
+  | 'fetch'
+  | 'dependencies'
+  | 'health'
+  | 'switch'
+  | 'prune'
+  | 'revoke'
+  | 'drain';
+
+/** Why a step failed (Failed.reason): a step's default (step-runner.ts STEP_REASONS) or a more specific one. */
+export type StepReason =
+  | 'InvalidSite'
+  | 'UserFailed'
+  | 'SiteTreeFailed'
+  | 'DatabaseFailed'
+  | 'CgroupFailed'
+  | 'PhpFpmFailed'
+  | 'WpConfigFailed'
+  | 'ReleaseFailed'
+  | 'NginxFailed'
+  | 'WordPressInstallFailed'
+  | 'SiteNotServing'
+  | 'StateFailed'
+  | 'GitFetchFailed'
+  | 'DependencyInstallFailed'
+  | 'HealthCheckFailed'
+  | 'ReleaseSwitchFailed'
+  | 'PruneFailed'
+  | 'DatabasePasswordRevokeFailed'
+  | 'HostStepFailed'
+  | 'NginxConfigInvalid'
+  | 'PhpFpmConfigInvalid'
+  | 'TemplateInvalid'
+  | 'InvalidGitSource'
+  | 'InvalidRelease'
+  | 'ReleaseNotFound'
+  | 'SiteIdConflict'
+  | 'SiteNotProvisioned'
+  | 'WordPressVersionUnavailable'
+  | 'OldDatabasePasswordValid'
+  | 'NewDatabasePasswordRejected';
+
 /**
  * A host step failed. `reason` is CamelCase and machine-readable (it becomes the command's
  * Failed.reason); `message` is for people and never contains a secret (see `redact`).
  */
 export class StepError extends Error {
   constructor(
-    readonly step: string,
-    readonly reason: string,
+    readonly step: StepName,
+    readonly reason: StepReason,
     message: string,
   ) {
     super(message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FINGERPRINT_ITEMS } from '@pressluft/domain';
-import { FINGERPRINT_KEYS, fingerprintsOf, normalizeGrants, pickItems, sha256, type SiteFacts } from './fingerprints.js';
+import { FINGERPRINT_ITEMS, FINGERPRINT_KEYS, pickItems } from '@pressluft/domain';
+import { fingerprintsOf, normalizeGrants, sha256, type SiteFacts } from './fingerprints.js';
 
 const usage = (hash: string) => `GRANT USAGE ON *.* TO \`site_ab12cd34\`@\`localhost\` IDENTIFIED VIA unix_socket OR mysql_native_password USING '${hash}'`;
 const own = 'GRANT ALL PRIVILEGES ON `site_ab12cd34`.* TO `site_ab12cd34`@`localhost`';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FINGERPRINT_KEYS } from '@pressluft/domain';
 
 /** A file as the node found it: its content and the metadata that matters for who may read it. */
 export interface FileFacts {
@@ -22,23 +23,6 @@ export interface SiteFacts {
   /** SHOW GRANTS for the site's database user. */
   readonly grants?: string;
 }
-
-/** Item keys; the control plane's summary labels (libs/domain FINGERPRINT_ITEMS) use the same ones. */
-export const FINGERPRINT_KEYS = {
-  serverBlock: 'nginx.serverBlock',
-  fpmConfig: 'phpFpm.config',
-  wpConfig: 'wpConfig',
-  current: 'symlink.current',
-  user: 'user.uid',
-  database: 'database.present',
-  databaseUser: 'database.user',
-  grants: 'database.grants',
-} as const;
-
-/** What a credential rotation changes (it sends only these after it): wp-config.php and the database user. */
-export const ROTATION_ITEMS: readonly string[] = [FINGERPRINT_KEYS.wpConfig, FINGERPRINT_KEYS.databaseUser, FINGERPRINT_KEYS.grants];
-/** What a rollback changes: where `current` points. */
-export const ROLLBACK_ITEMS: readonly string[] = [FINGERPRINT_KEYS.current];
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -86,9 +70,4 @@ export function fingerprintsOf(facts: SiteFacts): Record<string, string> {
     if (facts.grants !== undefined) out[keys.grants] = sha256(normalizeGrants(facts.grants));
   }
   return out;
-}
-
-/** Only `items` of a fingerprint map (what a partial converge changed). */
-export function pickItems(fingerprints: Readonly<Record<string, string>>, items: readonly string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(fingerprints).filter(([key]) => items.includes(key)));
 }

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { ensureCoreCache, linkRelease, requireTheme } from './core-cache.js';
 import { StepError } from './errors.js';
 import { BASE_ENV, exec, tail } from './exec.js';
-import { isErrno, type Ownership } from './fs-util.js';
+import { isErrno, symlinkAtomic, type Ownership } from './fs-util.js';
 import { RELEASE_NAME_PATTERN, releaseName, type SitePaths } from './naming.js';
+import { currentRelease } from './wordpress.js';
 
 /** Releases kept when the spec does not say. */
 export const DEFAULT_KEEP_RELEASES = 5;
@@ -314,4 +315,26 @@ export async function commitRelease(staged: StagedRelease): Promise<BuiltRelease
 
 export async function discardRelease(staged: StagedRelease): Promise<void> {
   await rm(staged.staging, { recursive: true, force: true });
+}
+
+/**
+ * The first release of a site (provision): WordPress core only, built like every release
+ * (stageRelease, commitRelease), then `current` flips to it atomically. An existing, resolving
+ * `current` is kept (idempotent re-provision).
+ */
+export async function ensureFirstRelease(options: {
+  readonly source: string;
+  readonly coreCache: string;
+  readonly paths: SitePaths;
+  readonly owner: Ownership;
+  readonly name: string;
+}): Promise<{ release: string; created: boolean; linked: boolean }> {
+  const { paths } = options;
+  const existing = await currentRelease(paths);
+  if (existing !== undefined) return { release: existing, created: false, linked: false };
+  const built = await commitRelease(await stageRelease({ ...options, wantedVersion: '' }));
+  await symlinkAtomic(join('releases', built.name), paths.current);
+  const now = await currentRelease(paths);
+  if (now !== built.name) throw new Error(`current does not resolve to releases/${built.name} after the switch`);
+  return { release: built.name, created: true, linked: built.linkedCore };
 }

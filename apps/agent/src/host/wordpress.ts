@@ -1,11 +1,10 @@
-import { randomBytes, randomInt } from 'node:crypto';
-import { lchown, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { readlink, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { redact } from './errors.js';
 import { BASE_ENV, exec, tail } from './exec.js';
-import { ensureCoreCache, linkRelease, requireTheme } from './core-cache.js';
-import { isErrno, symlinkAtomic, type Ownership } from './fs-util.js';
-import { RELEASE_NAME_PATTERN, type SitePaths, type SitePlan } from './naming.js';
+import { isErrno, type Ownership } from './fs-util.js';
+import type { SitePaths, SitePlan } from './naming.js';
 import { phpSingleQuoted, renderTemplate } from './template.js';
 
 export const SALT_NAMES = ['auth_key', 'secure_auth_key', 'logged_in_key', 'nonce_key', 'auth_salt', 'secure_auth_salt', 'logged_in_salt', 'nonce_salt'] as const;
@@ -93,54 +92,6 @@ export async function currentRelease(paths: SitePaths): Promise<string | undefin
     if (isErrno(error, 'ENOENT', 'EINVAL', 'ENOTDIR')) return undefined;
     throw error;
   }
-}
-
-/**
- * The first release: WordPress core into releases/<ts>, then wp-config.php and
- * wp-content/uploads become links into shared/, and `current` flips to it atomically. With a
- * `coreCache` dir (same filesystem as the sites), core is hard-linked from the node's pristine
- * copy (root-owned files, site-owned directories); otherwise, or across filesystems, `cp -RL`
- * (symlinks dereferenced: Debian's tree links into /etc and /usr/share) runs AS THE SITE USER, so
- * every file is the site's without a chown pass. A staging name keeps a half copy from ever
- * looking like a release. An existing, resolving `current` is kept (idempotent re-provision).
- */
-export async function ensureRelease(
-  source: string,
-  paths: SitePaths,
-  owner: Ownership,
-  name: string,
-  coreCache?: string,
-): Promise<{ release: string; created: boolean; linked: boolean }> {
-  const existing = await currentRelease(paths);
-  if (existing !== undefined) return { release: existing, created: false, linked: false };
-  if (!RELEASE_NAME_PATTERN.test(name)) throw new Error(`bad release name ${name}`);
-  for (const entry of await readdir(paths.releases)) {
-    if (entry.startsWith('.staging-')) await rm(join(paths.releases, entry), { recursive: true, force: true });
-  }
-  // Unpredictable: releases/ is the site user's, who must not plant a link where root copies to.
-  const staging = join(paths.releases, `.staging-${name}-${randomBytes(6).toString('hex')}`);
-  const linked = coreCache !== undefined && (await linkRelease(await ensureCoreCache(source, coreCache), staging, owner));
-  if (!linked) {
-    const copy = await exec(['/bin/cp', '-R', '-L', '--', source, staging], { uid: owner.uid, gid: owner.gid, timeoutMs: 300_000 });
-    if (copy.code !== 0) throw new Error(`copying WordPress core from ${source} failed: ${tail(copy.stderr)}`);
-    await requireTheme(staging, source).catch(async (error: unknown) => {
-      await rm(staging, { recursive: true, force: true });
-      throw error;
-    });
-  }
-  const link = async (target: string, path: string) => {
-    await rm(path, { recursive: true, force: true });
-    await symlink(target, path);
-    await lchown(path, owner.uid, owner.gid);
-  };
-  await link('../../shared/wp-config.php', join(staging, 'wp-config.php'));
-  await link('../../../shared/uploads', join(staging, 'wp-content', 'uploads'));
-  const release = join(paths.releases, name);
-  await rename(staging, release);
-  await symlinkAtomic(join('releases', name), paths.current);
-  const now = await currentRelease(paths);
-  if (now !== name) throw new Error(`current does not resolve to releases/${name} after the switch`);
-  return { release: name, created: true, linked };
 }
 
 export class WpCliError extends Error {

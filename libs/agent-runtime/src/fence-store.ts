@@ -1,22 +1,10 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareFence, type FenceVerdict } from '@pressluft/domain';
+import { siteFenceVerdict, type FenceVerdict, type HeldFence } from '@pressluft/domain';
 import { SiteConfig } from '@pressluft/proto';
 
 /** What the node last accepted for a site: survives agent restarts and machine crashes. */
-export interface FenceRecord {
-  readonly fence: number;
-  /** The command that holds the fence. */
-  readonly command: string;
-  /** Runs of that command started here (a redelivery after a crash runs it again). */
-  readonly attempt: number;
-  /** True once the command's result was published. */
-  readonly done: boolean;
-  /** The site incarnation (short id from its uid) the fence belongs to. */
-  readonly siteId: string;
-  /** The site was deleted by the command holding the fence (a tombstone: older commands stay stale). */
-  readonly deleted: boolean;
-}
+export type FenceRecord = HeldFence;
 
 const SITE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -53,9 +41,7 @@ export class FenceStore {
    * the deleted incarnation stays stale for good.
    */
   verdict(site: string, siteId: string, fence: number): FenceVerdict {
-    const record = this.get(site);
-    if (record && record.siteId !== siteId) return record.deleted ? compareFence(fence, undefined) : 'stale';
-    return compareFence(fence, record?.fence);
+    return siteFenceVerdict(this.get(site), siteId, fence);
   }
 
   put(site: string, record: FenceRecord): void {

@@ -1,0 +1,104 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
+import type { SiteConfig } from '@pressluft/proto';
+import { installDependencies } from '../composer.js';
+import type { StepName } from '../errors.js';
+import { planSite, sitePaths } from '../naming.js';
+import { checkGitSource, commitRelease, discardRelease, fetchGit, keepCount, listReleases, nextReleaseName, releasesToPrune, stageRelease } from '../releases.js';
+import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
+import { StepRunner } from '../step-runner.js';
+import { requireUser } from '../users.js';
+
+/**
+ * A new release of a provisioned site: releases/<UTC ts>/ with WordPress core (hard links from
+ * the node's pristine copy) and, with spec.code.git, the repository's wp-content over it (files
+ * unchanged since the previous release hard-linked from it); shared/wp-config.php and uploads
+ * linked in; with a composer.json in wp-content, `composer install` as the site user in the
+ * staging dir (DependencyInstallFailed leaves no release behind). Then GET / of the NEW release
+ * through the site's own PHP-FPM pool must answer 200 BEFORE `current` moves (atomic rename of
+ * a new symlink over it) and the pool reloads gracefully. A failed check removes the release and leaves `current` as it was
+ * (HealthCheckFailed). Finally keeps the newest keepReleases (never current or the one before).
+ */
+export async function deploy(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
+  const plan = await new StepRunner(report, ctx.logger, site.name).run('validate', 5, () => Promise.resolve(planSite(site)));
+  return ctx.releaseQueue.run(plan.name, async () => {
+    const steps = new StepRunner(report, ctx.logger, plan.name);
+    const run = <T>(step: StepName, percent: number, fn: () => Promise<T>) => steps.run(step, percent, fn);
+    const { paths, owner, keep, git, current } = await run('validate', 5, async () => {
+      const paths = sitePaths(ctx.settings, plan.name, plan.id);
+      const current = await requireProvisioned(paths, plan.name, plan.id);
+      const owner = await requireUser(plan.account);
+      const keep = keepCount(site.keepReleases);
+      const git = site.git && site.git.url !== '' ? checkGitSource(site.git.url, site.git.ref, { allowLocal: ctx.settings.gitAllowLocal === true }) : undefined;
+      return { paths, owner, keep, git, current };
+    });
+    const checkout = git
+      ? await run('fetch', 15, async () => {
+          const fetched = await fetchGit(git.url, git.ref, join(ctx.settings.stateDir, 'git', plan.name), { allowLocal: ctx.settings.gitAllowLocal === true });
+          await report.log(`git: ${git.url} at ${git.ref || 'the default branch'} fetched`);
+          return fetched;
+        })
+      : undefined;
+    let staged;
+    try {
+      staged = await run('release', 35, async () => {
+        const name = nextReleaseName(await listReleases(paths), new Date());
+        const result = await stageRelease({
+          source: ctx.settings.wordpressSource,
+          coreCache: join(ctx.settings.stateDir, 'wordpress-core'),
+          paths,
+          owner,
+          name,
+          wantedVersion: site.wordpress?.version ?? '',
+          ...(checkout ? { content: checkout.content } : {}),
+          previous: current,
+        });
+        const content = result.content ? `, wp-content from git: ${result.content.copied} files copied, ${result.content.linked} hard-linked from ${current}` : '';
+        await report.log(`release ${name}: WordPress ${result.coreVersion}${result.linkedCore ? ' (hard links)' : ''}${content}`);
+        return result;
+      });
+    } finally {
+      if (checkout) await rm(checkout.dir, { recursive: true, force: true });
+    }
+    // Dependencies go into the staging dir: a release that cannot install them never appears under releases/.
+    const built = await run('dependencies', 45, async () => {
+      try {
+        const wpContent = join(staged.staging, 'wp-content');
+        // Limits re-applied first: a reboot empties the cgroup tree.
+        const group = await siteCgroup(ctx, plan);
+        const installed = await installDependencies({
+          composer: ctx.settings.composer,
+          wpContent,
+          home: paths.composerHome,
+          owner,
+          ...(group ? { confine: (pid: number) => group.adopt([pid]) } : {}),
+        });
+        if (installed.ran) {
+          await report.log(`release ${staged.name}: composer install done in ${installed.ms} ms`);
+          for (const line of installed.output.split('\n')) await report.log(`composer: ${line}`);
+        } else await report.log(`release ${staged.name}: no composer.json in wp-content, no dependencies to install`);
+      } catch (error) {
+        await discardRelease(staged);
+        throw error;
+      }
+      return commitRelease(staged);
+    });
+    await run('health', 60, async () => {
+      try {
+        await healthCheck(ctx, paths, built.dir, plan.domains[0] ?? '', built.name);
+      } catch (error) {
+        await rm(built.dir, { recursive: true, force: true });
+        throw error;
+      }
+    });
+    await run('switch', 80, () => switchTo(paths, built.name, report));
+    await run('prune', 95, async () => {
+      for (const release of releasesToPrune(await listReleases(paths), built.name, keep)) {
+        await rm(join(paths.releases, release), { recursive: true, force: true });
+        await report.log(`release ${release}: pruned`);
+      }
+    });
+    return { currentRelease: built.name, releases: await listReleases(paths) };
+  });
+}

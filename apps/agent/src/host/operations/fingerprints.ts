@@ -1,0 +1,50 @@
+import { lstat, readlink, stat } from 'node:fs/promises';
+import { readIfExists } from '../fs-util.js';
+import { fingerprintsOf } from '../fingerprints.js';
+import { userGrants } from '../mariadb.js';
+import { accountName, checkId, checkName, sitePaths } from '../naming.js';
+import { databasePresent, type HostContext } from '../site-support.js';
+import { lookupUser } from '../users.js';
+
+/**
+ * Fingerprints of everything the agent manages for the site (see fingerprints.ts): the server
+ * block, the PHP-FPM configuration, wp-config.php (a digest only: it holds secrets), `current`,
+ * the Linux user and the tree's owner, the database, its user and that user's grants. Only reads;
+ * the control plane compares them with what the site's last converge left.
+ */
+export async function siteFingerprints(ctx: HostContext, name: string, id: string): Promise<Record<string, string>> {
+  const paths = sitePaths(ctx.settings, checkName(name), checkId(id));
+  const account = accountName(id);
+  const read = (path: string) => readIfExists(path).catch(() => undefined);
+  const wpConfig = async () => {
+    const [content, meta] = await Promise.all([read(paths.wpConfig), lstat(paths.wpConfig).catch(() => undefined)]);
+    return content === undefined || !meta ? undefined : { content, mode: meta.mode, uid: meta.uid, gid: meta.gid };
+  };
+  const user = async () => {
+    const owner = await lookupUser(account).catch(() => undefined);
+    return owner && { uid: owner.uid, treeUid: (await stat(paths.root).catch(() => undefined))?.uid };
+  };
+  const database = async () => {
+    const presence = await databasePresent(ctx, id).catch(() => ({ database: false, user: false }));
+    const grants = presence.user ? await userGrants(ctx.settings.mariadb.command, account).catch(() => undefined) : undefined;
+    return { ...presence, grants };
+  };
+  const [serverBlock, fpmConfig, wp, currentTarget, owner, db] = await Promise.all([
+    read(paths.nginxFile),
+    read(paths.fpmConfig),
+    wpConfig(),
+    readlink(paths.current).catch(() => undefined),
+    user(),
+    database(),
+  ]);
+  return fingerprintsOf({
+    ...(serverBlock !== undefined ? { serverBlock } : {}),
+    ...(fpmConfig !== undefined ? { fpmConfig } : {}),
+    ...(wp ? { wpConfig: wp } : {}),
+    ...(currentTarget !== undefined ? { currentTarget } : {}),
+    ...(owner ? { user: owner } : {}),
+    database: db.database,
+    databaseUser: db.user,
+    ...(db.grants !== undefined ? { grants: db.grants } : {}),
+  });
+}

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import type { ProvisionResult, StepReporter } from '@pressluft/agent-runtime';
+import type { SiteConfig } from '@pressluft/proto';
+import { StepError, type StepName } from '../errors.js';
+import { ensureDir, ensureFile, readIfExists, writeFileAtomic } from '../fs-util.js';
+import { pendingPasswordFile } from '../credentials.js';
+import { ensureDatabase } from '../mariadb.js';
+import { MAX_SOCKET_PATH_BYTES, planSite, releaseName, sitePaths } from '../naming.js';
+import { ensureServerBlock, listenTarget, renderServerBlock } from '../nginx.js';
+import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig } from '../php-fpm.js';
+import { ensureFirstRelease } from '../releases.js';
+import { ensureSecret } from '../secrets.js';
+import { ensureStateDirs, ensureTree, readIdentity, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
+import { StepRunner } from '../step-runner.js';
+import { TaskGroup } from '../task-group.js';
+import { loadTemplate } from '../template.js';
+import { ensureUser, groupNameOf, requireUser } from '../users.js';
+import { waitFor200 } from '../verify.js';
+import { ensureInstalled, randomString, renderWpConfig } from '../wordpress.js';
+
+export async function provision(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
+  const steps = new StepRunner(report, ctx.logger, site.name);
+  const { secrets } = steps;
+  const run = <T>(step: StepName, percent: number, fn: () => Promise<T>) => steps.run(step, percent, fn);
+  const { plan, paths } = await run('validate', 2, async () => {
+    const plan = planSite(site);
+    const paths = sitePaths(ctx.settings, plan.name, plan.id);
+    await ensureStateDirs(ctx.settings, paths);
+    const identity = await readIdentity(paths.identityFile);
+    if (identity && identity.id !== plan.id) {
+      throw new StepError('validate', 'SiteIdConflict', `this node still holds site ${plan.name} with id ${identity.id}; remove it before provisioning id ${plan.id}`);
+    }
+    if (!identity) await writeFileAtomic(paths.identityFile, `${JSON.stringify({ name: plan.name, id: plan.id })}\n`, { mode: 0o600 });
+    return { plan, paths };
+  });
+
+  const { owner, web } = await run('user', 5, async () => {
+    const web = await requireUser(ctx.settings.nginx.user);
+    const { uid, gid, created } = await ensureUser(plan.account, paths.root, `pressluft site ${plan.name}`);
+    if (created) await report.log(`user ${plan.account}: created, uid ${uid}`);
+    return { owner: { uid, gid }, web };
+  });
+
+  await run('tree', 10, () => ensureTree(ctx.settings, paths, owner, web));
+
+  // From here the steps run as early as their inputs allow, and are awaited (and reported) in
+  // order: database -> wp-config -> WordPress install is the critical path; the release (core
+  // copy) and cgroup -> PHP-FPM run beside it. WordPress is installed BEFORE nginx serves the
+  // site, so no visitor ever reaches an uninstalled WordPress's install.php. A failure is
+  // reported by the first step (in order) that fails, after every started task has settled.
+  const tasks = new TaskGroup();
+  try {
+    const database = tasks.start(async () => {
+      const password = await ensureSecret(paths.dbPasswordFile, () => randomString(32));
+      secrets.push(password);
+      // An interrupted rotation left its new password pending: it may already be in wp-config.php
+      // or the only one the database takes, so both authenticate until a rotation finishes it.
+      const pending = (await readIfExists(pendingPasswordFile(paths)))?.trim();
+      if (pending) secrets.push(pending);
+      const { created } = await ensureDatabase(ctx.settings.mariadb.command, plan.account, password, pending ? [pending] : []);
+      return { password, created };
+    });
+    const cgroup = tasks.start(() => siteCgroup(ctx, plan));
+    const fpm = tasks.start(async () => {
+      if (Buffer.byteLength(paths.fpmSocket) > MAX_SOCKET_PATH_BYTES) {
+        throw new FpmConfigError(`the PHP-FPM socket path ${paths.fpmSocket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: use a shorter state directory`);
+      }
+      await ensureDir(paths.fpmDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+      await ensureDir(paths.fpmSocketDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+      const templates = { global: loadTemplate(ctx.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(ctx.templatesDir, 'php-fpm/pool.conf') };
+      const config = renderFpmConfig(templates, plan, paths, await groupNameOf(web.gid));
+      const group = await cgroup;
+      return ensureMaster(ctx.settings.phpFpm.binary, paths, config, async (pid) => {
+        // Right after spawn (pm = ondemand: no worker yet), and again on every converge.
+        if (group) await group.adopt([pid, ...(await childrenOf(pid))]);
+      });
+    });
+    const wpConfig = tasks.start(async () => {
+      const { password } = await database;
+      const salts = await siteSalts(paths);
+      secrets.push(...Object.values(salts));
+      const content = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts);
+      // root:site_<id> 0640: PHP (the site user, by group) reads it; nginx's user cannot, whatever its configuration says.
+      await ensureFile(paths.wpConfig, content, { mode: 0o640, owner: { uid: 0, gid: owner.gid } });
+    });
+    const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()) }));
+    const install = tasks.start(async () => {
+      const [{ created }] = await Promise.all([database, wpConfig, release]);
+      const adminPassword = await ensureSecret(paths.adminPasswordFile, () => randomString(24));
+      secrets.push(adminPassword);
+      return ensureInstalled(ctx.settings.wpCli, paths, plan, owner, adminPassword, created);
+    });
+
+    await run('database', 15, () => database);
+    await run('cgroup', 25, () => cgroup);
+    await run('php-fpm', 30, async () => {
+      const result = await fpm;
+      if (result.action !== 'unchanged') await report.log(`php-fpm ${plan.account}: ${result.action} (pid ${result.pid})`);
+    });
+    await run('wp-config', 40, () => wpConfig);
+    const current = await run('release', 45, async () => {
+      const result = await release;
+      if (result.created) await report.log(`release ${result.release}: WordPress core from ${ctx.settings.wordpressSource}${result.linked ? ' (hard links)' : ''}`);
+      return result.release;
+    });
+    await run('wordpress', 60, async () => {
+      const result = await install;
+      ctx.logger.debug({ site: plan.name, checkMs: result.checkMs, installMs: result.installMs }, 'wp-cli');
+      if (result.installed) await report.log(`wordpress: installed, admin ${plan.wordpress.adminUser}`);
+    });
+
+    await run('nginx', 85, async () => {
+      const block = renderServerBlock(loadTemplate(ctx.templatesDir, 'nginx/site.conf'), plan, paths, ctx.settings.nginx.listen);
+      if (await ensureServerBlock(ctx.settings.nginx.command, paths.nginxFile, block)) await report.log(`nginx: server block ${paths.nginxFile} loaded`);
+    });
+
+    await run('verify', 95, async () => {
+      const target = listenTarget(ctx.settings.nginx.listen);
+      const domain = plan.domains[0] ?? '';
+      const attempts: Array<{ status: number | string; ms: number }> = [];
+      const answer = await waitFor200(target.host, target.port, domain, 15_000, () => report.progress('verify', 95), (a) => attempts.push(a));
+      ctx.logger.debug({ site: plan.name, attempts }, 'verify');
+      if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
+      if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
+    });
+
+    return { url: `http://${plan.domains[0] ?? ''}/`, currentRelease: current };
+  } finally {
+    await tasks.settled();
+  }
+}

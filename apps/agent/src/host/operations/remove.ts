@@ -1,0 +1,52 @@
+import { rm } from 'node:fs/promises';
+import type { StepReporter } from '@pressluft/agent-runtime';
+import { SiteCgroup } from '../cgroup.js';
+import type { StepName } from '../errors.js';
+import { removeDatabase } from '../mariadb.js';
+import { accountName, checkId, checkName, sitePaths } from '../naming.js';
+import { removeServerBlock } from '../nginx.js';
+import { stopMaster } from '../php-fpm.js';
+import { readIdentity, type HostContext } from '../site-support.js';
+import { StepRunner } from '../step-runner.js';
+import { removeUser } from '../users.js';
+
+/** Removes everything of the site, in reverse order; each step tolerates "already gone". */
+export async function remove(ctx: HostContext, name: string, id: string, report: StepReporter): Promise<void> {
+  const steps = new StepRunner(report, ctx.logger, name);
+  const run = (step: StepName, percent: number, fn: () => Promise<void>) => steps.run(step, percent, fn);
+  const account = accountName(checkId(id));
+  const paths = sitePaths(ctx.settings, checkName(name), id);
+  const identity = await readIdentity(paths.identityFile);
+  // Name-keyed things (tree, state, PHP-FPM dir) belong to whichever id the node recorded for the name.
+  const ownsName = identity === undefined || identity.id === id;
+  if (!ownsName) await report.log(`site ${name} on this node has id ${identity?.id ?? '?'}: only ${account}'s user, database and server block are removed`);
+
+  await run('nginx', 5, async () => {
+    if (await removeServerBlock(ctx.settings.nginx.command, paths.nginxFile)) await report.log(`nginx: server block ${paths.nginxFile} removed`);
+  });
+  if (ownsName) {
+    await run('php-fpm', 20, async () => {
+      if (await stopMaster(paths.fpmPid, paths.fpmConfig)) await report.log(`php-fpm ${account}: stopped`);
+      await rm(paths.fpmDir, { recursive: true, force: true });
+      await rm(paths.fpmSocket, { force: true });
+    });
+  }
+  await run('cgroup', 35, async () => {
+    if (ctx.settings.cgroup) await (await SiteCgroup.locate(ctx.settings.cgroup, account)).remove();
+  });
+  await run('database', 50, async () => {
+    await removeDatabase(ctx.settings.mariadb.command, account);
+  });
+  if (ownsName) {
+    await run('tree', 65, async () => {
+      await rm(paths.root, { recursive: true, force: true });
+    });
+    await run('state', 80, async () => {
+      await rm(paths.state, { recursive: true, force: true });
+      await rm(paths.composerHome, { recursive: true, force: true });
+    });
+  }
+  await run('user', 90, async () => {
+    await removeUser(account);
+  });
+}

@@ -1,0 +1,127 @@
+import { mkdir, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SerialQueue, StepReporter } from '@pressluft/agent-runtime';
+import type { Logger } from '@pressluft/platform';
+import { SiteCgroup } from './cgroup.js';
+import { messageOf, StepError } from './errors.js';
+import { ensureDir, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
+import { checkRelease, reloadMaster } from './health.js';
+import { databasePresence } from './mariadb.js';
+import { accountName, SITE_ID_PATTERN, type SitePaths, type SitePlan } from './naming.js';
+import { listenTarget } from './nginx.js';
+import type { HostSettings } from './settings.js';
+import { currentRelease, generateSalts, isSalts } from './wordpress.js';
+
+/** What every host operation works with. */
+export interface HostContext {
+  readonly settings: HostSettings;
+  readonly logger: Logger;
+  readonly templatesDir: string;
+  /** Deploys, rollbacks and rotations of one site run one at a time (by site name), whoever calls them. */
+  readonly releaseQueue: SerialQueue;
+}
+
+interface SiteIdentity {
+  readonly name: string;
+  readonly id: string;
+}
+
+/** The site's cgroup with its limits applied (check, apply, verify); undefined when limits are off. */
+export async function siteCgroup(ctx: HostContext, plan: SitePlan): Promise<SiteCgroup | undefined> {
+  if (!ctx.settings.cgroup) return undefined;
+  const cgroup = await SiteCgroup.locate(ctx.settings.cgroup, plan.account);
+  await cgroup.ensure(plan.resources);
+  return cgroup;
+}
+
+/** The release `current` of a provisioned site points at; SiteNotProvisioned otherwise. */
+export async function requireProvisioned(paths: SitePaths, name: string, id: string): Promise<string> {
+  const identity = await readIdentity(paths.identityFile);
+  if (identity?.id !== id) throw new StepError('validate', 'SiteNotProvisioned', `site ${name} with id ${id} is not provisioned on this node`);
+  const current = await currentRelease(paths);
+  if (current === undefined) throw new StepError('validate', 'SiteNotProvisioned', `site ${name} has no current release: provision it first`);
+  return current;
+}
+
+/** The site's first domain, from its server block (a rollback has no SiteConfig). */
+export async function firstDomain(paths: SitePaths): Promise<string> {
+  const block = (await readIfExists(paths.nginxFile)) ?? '';
+  const domain = /^\s*server_name\s+([^\s;]+)/m.exec(block)?.[1];
+  if (domain === undefined) throw new Error(`no server_name in ${paths.nginxFile}`);
+  return domain;
+}
+
+/** GET / of a release through the site's own PHP-FPM pool must answer 200 (HealthCheckFailed otherwise). */
+export async function healthCheck(ctx: HostContext, paths: SitePaths, dir: string, domain: string, release: string): Promise<void> {
+  const { port } = listenTarget(ctx.settings.nginx.listen);
+  const started = Date.now();
+  let answer;
+  try {
+    answer = await checkRelease(paths, { releaseDir: await realpath(dir), domain, serverPort: port, https: false });
+  } catch (error) {
+    throw new StepError('health', 'HealthCheckFailed', `GET http://${domain}/ of release ${release} through the site's PHP-FPM pool: ${messageOf(error)}`);
+  }
+  ctx.logger.debug({ site: paths.root, release, status: answer.status, ms: Date.now() - started }, 'health check');
+  if (answer.status !== 200) {
+    throw new StepError('health', 'HealthCheckFailed', `GET http://${domain}/ of release ${release} through the site's PHP-FPM pool answered HTTP ${answer.status}, not 200`);
+  }
+}
+
+/** `current` -> releases/<release> (a new symlink renamed over it), then a graceful PHP-FPM reload. */
+export async function switchTo(paths: SitePaths, release: string, report: StepReporter): Promise<void> {
+  await symlinkAtomic(join('releases', release), paths.current);
+  const now = await currentRelease(paths);
+  if (now !== release) throw new Error(`current does not resolve to releases/${release} after the switch`);
+  const pid = await reloadMaster(paths);
+  await report.log(`current -> releases/${release}; php-fpm (pid ${pid}) reloaded`);
+}
+
+/** Is the database of `id` there (for tests and fingerprints). */
+export async function databasePresent(ctx: HostContext, id: string): Promise<{ database: boolean; user: boolean }> {
+  return databasePresence(ctx.settings.mariadb.command, accountName(id));
+}
+
+
+export async function ensureStateDirs(settings: HostSettings, paths: SitePaths): Promise<void> {
+  await ensureDir(settings.stateDir, { mode: 0o711 });
+  await ensureDir(join(settings.stateDir, 'sites'), { mode: 0o700 });
+  await ensureDir(join(settings.stateDir, 'php-fpm'), { mode: 0o711 });
+  await ensureDir(paths.state, { mode: 0o700 });
+}
+
+/**
+ * <root> 0750 site user : nginx's group -- other sites' users cannot even traverse it; nginx
+ * reaches static files and resolves `current`. shared/uploads is written by the site user only.
+ * tmp/ and logs/ are the site user's alone.
+ */
+export async function ensureTree(settings: HostSettings, paths: SitePaths, owner: Ownership, web: Ownership): Promise<void> {
+  // Created if missing; an existing root (Ansible's) keeps its owner and mode.
+  await mkdir(settings.sitesRoot, { recursive: true, mode: 0o755 });
+  const site = { uid: owner.uid, gid: web.gid };
+  await ensureDir(paths.root, { mode: 0o750, owner: site });
+  await ensureDir(paths.releases, { mode: 0o750, owner: site });
+  await ensureDir(paths.shared, { mode: 0o750, owner: site });
+  await ensureDir(paths.uploads, { mode: 0o750, owner: site });
+  await ensureDir(paths.tmp, { mode: 0o700, owner });
+  await ensureDir(paths.logs, { mode: 0o700, owner });
+}
+
+/** The site's WordPress salts (root-only file), generated once. */
+export async function siteSalts(paths: SitePaths) {
+  const text = await readIfExists(paths.saltsFile);
+  if (text !== undefined) {
+    const parsed: unknown = JSON.parse(text);
+    if (isSalts(parsed)) return parsed;
+  }
+  const salts = generateSalts();
+  await writeFileAtomic(paths.saltsFile, `${JSON.stringify(salts)}\n`, { mode: 0o600 });
+  return salts;
+}
+
+export async function readIdentity(file: string): Promise<SiteIdentity | undefined> {
+  const text = await readIfExists(file);
+  if (text === undefined) return undefined;
+  const parsed = JSON.parse(text) as Partial<SiteIdentity>;
+  if (typeof parsed.name !== 'string' || typeof parsed.id !== 'string' || !SITE_ID_PATTERN.test(parsed.id)) return undefined;
+  return { name: parsed.name, id: parsed.id };
+}

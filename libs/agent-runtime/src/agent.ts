@@ -1,0 +1,271 @@
+import { cpus, loadavg, totalmem } from 'node:os';
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { commandDisposition, type FenceVerdict } from '@pressluft/domain';
+import type { Logger } from '@pressluft/platform';
+import { Command, Heartbeat, NodeReport, type CommandEvent, type CommandRef } from '@pressluft/proto';
+import { connectToBus, publishCommandEvent, publishNodeEvent, type BusSettings } from './bus.js';
+import { COMMAND_HANDLERS, runCommand, siteIdOf } from './commands/index.js';
+import { asFailure } from './failure.js';
+import type { FenceStore } from './fence-store.js';
+import type { SiteOperations, StepReporter } from './site-operations.js';
+import { SerialQueue } from './site-queue.js';
+
+/** What a test may watch without changing what the agent does. */
+export interface AgentObserver {
+  /** A command addressed to this node was decoded and fenced; called before the agent acts on the verdict. */
+  commandReceived?(command: Command, verdict: FenceVerdict): void;
+}
+
+export interface AgentOptions {
+  readonly node: string;
+  readonly version: string;
+  readonly bus: BusSettings;
+  readonly host: SiteOperations;
+  readonly fences: FenceStore;
+  readonly logger: Logger;
+  readonly heartbeatMs?: number;
+  readonly reportMs?: number;
+  /** How often a running command says it is alive (event + JetStream working()). */
+  readonly commandHeartbeatMs?: number;
+  /** Commands run at once (one at a time per site, always). */
+  readonly concurrency?: number;
+  readonly observer?: AgentObserver;
+  /**
+   * Fault injection for tests: the events of a command for which this answers true never reach
+   * the bus (a node that takes a command, acks it and is never heard of about it).
+   */
+  readonly dropCommandEvents?: (ref: CommandRef) => boolean;
+}
+
+const ATTEMPT_STRIDE = 1_000_000;
+
+/** For converges nobody watches step by step (resume after a restart). */
+const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+
+/**
+ * The node agent's loop: a durable pull consumer on the node's own command subject (explicit
+ * acks), fenced per site with a durable store, commands run concurrently across sites and in
+ * order per site, every step streamed as CommandEvents; heartbeats and NodeReports on timers.
+ * A message is acknowledged only after its result is on the bus, so a crash mid-command means
+ * a redelivery, which the fence store recognises and runs again (steps are idempotent).
+ */
+export class Agent {
+  private nc: NatsConnection | undefined;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private running = false;
+  /** One command at a time per site. */
+  private readonly perSite = new SerialQueue();
+  /** Commands scheduled per site so far: fingerprints taken while this moved describe no settled state. */
+  private readonly scheduled = new Map<string, number>();
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly options: AgentOptions) {}
+
+  async start(): Promise<void> {
+    const { bus, logger } = this.options;
+    this.nc = await connectToBus(bus, this.options.node, logger);
+    logger.info({ server: this.nc.getServer(), node: this.options.node }, 'agent connected to the bus');
+    this.running = true;
+    await this.resume();
+    this.loop = this.consume();
+    const every = (ms: number, task: () => Promise<void>) =>
+      this.timers.push(setInterval(() => void task().catch((error: unknown) => logger.warn({ err: error }, 'agent: periodic publish failed')), ms));
+    every(this.options.heartbeatMs ?? 5000, () => this.heartbeat());
+    every(this.options.reportMs ?? 30_000, () => this.report());
+    await this.heartbeat();
+    await this.report().catch((error: unknown) => logger.warn({ err: error }, 'agent: first report failed'));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.messages?.close();
+    await this.loop;
+    await this.perSite.settled();
+    await this.nc?.drain().catch(() => undefined);
+  }
+
+  /**
+   * After a restart (of the agent or the machine) the node converges what it last applied, so
+   * the sites' PHP-FPM masters run again without waiting for a command. Failures are logged;
+   * the next command for the site converges it anyway. Before any command is consumed, and
+   * through the per-site queue like every command.
+   */
+  private async resume(): Promise<void> {
+    for (const [site, config] of this.options.fences.appliedConfigs()) {
+      try {
+        await this.perSite.run(site, () => this.options.host.provision(config, QUIET));
+      } catch (error) {
+        this.options.logger.warn({ site, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: resuming a site failed');
+      }
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const { bus, logger } = this.options;
+    while (this.running) {
+      try {
+        const consumer = await jetstream(this.connection()).consumers.get(bus.stream, bus.durable);
+        const concurrency = this.options.concurrency ?? 4;
+        this.messages = await consumer.consume({ max_messages: concurrency * 2, expires: 5000 });
+        for await (const message of this.messages) {
+          if (!this.running) break;
+          this.schedule(message);
+        }
+      } catch (error) {
+        if (!this.running) break;
+        logger.warn({ err: error }, 'agent: command consumer failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** One command at a time per site, at most `concurrency` overall. */
+  private schedule(message: JsMsg): void {
+    let command: Command;
+    try {
+      command = Command.decode(message.data);
+    } catch (error) {
+      this.options.logger.warn({ err: error, subject: message.subject }, 'agent: undecodable command dropped');
+      message.term();
+      return;
+    }
+    const site = command.ref?.site ?? '';
+    this.scheduled.set(site, (this.scheduled.get(site) ?? 0) + 1);
+    this.perSite
+      .run(site, () => this.slot(() => this.handle(message, command)))
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error, site }, 'agent: command handling failed; it will be redelivered');
+        message.nak(2000);
+      });
+  }
+
+  private async slot(task: () => Promise<void>): Promise<void> {
+    const limit = this.options.concurrency ?? 4;
+    if (this.active >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      await task();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async handle(message: JsMsg, command: Command): Promise<void> {
+    const { fences, logger, node } = this.options;
+    const ref = command.ref;
+    const payload = command.payload;
+    if (!ref || ref.node !== node || !payload) {
+      logger.warn({ command: ref?.id, node: ref?.node }, 'agent: command not addressed to this node or empty; dropped');
+      message.term();
+      return;
+    }
+    const siteId = siteIdOf(payload);
+    const fence = Number(ref.fence);
+    const verdict = fences.verdict(ref.site, siteId, fence);
+    const held = fences.get(ref.site);
+    this.options.observer?.commandReceived?.(command, verdict);
+    const disposition = commandDisposition(verdict, held, ref.id);
+    if (disposition.action === 'reject') {
+      const message_ = held ? `fence ${fence} is older than ${held.fence}, applied on this node` : `fence ${fence} is not valid`;
+      logger.warn({ command: ref.id, site: ref.site, fence, held: held?.fence }, 'agent: stale command rejected');
+      // Sequence 1: the command never ran here. The message id names this delivery, so a replay
+      // of a command the node ran long ago is not hidden by JetStream's duplicate window.
+      await this.publishEvent(ref, 1, { $case: 'rejected', value: { reason: 'StaleFence', message: message_ } }, `${ref.id}#rejected#${message.info.streamSequence}`);
+      message.ack();
+      return;
+    }
+    if (disposition.action === 'acknowledge') {
+      // The result is on the bus already: a redelivery changes nothing.
+      message.ack();
+      return;
+    }
+    const { attempt } = disposition;
+    fences.put(ref.site, { fence, command: ref.id, attempt, done: false, siteId, deleted: false });
+    let sequence = (attempt - 1) * ATTEMPT_STRIDE;
+    const send = (kind: CommandEvent['kind']) => this.publishEvent(ref, ++sequence, kind);
+    await send({ $case: 'accepted', value: {} });
+    const alive = setInterval(() => {
+      message.working();
+      void send({ $case: 'heartbeat', value: {} }).catch(() => undefined);
+    }, this.options.commandHeartbeatMs ?? 5000);
+    const report: StepReporter = {
+      progress: async (step, percent) => {
+        message.working();
+        await send({ $case: 'progress', value: { step, percent } });
+      },
+      log: async (line) => {
+        await send({ $case: 'log', value: { line } });
+      },
+    };
+    let deleted = false;
+    try {
+      const context = { ref, siteId, node, host: this.options.host, fences, report, logger, started: Date.now() };
+      const outcome = await runCommand(COMMAND_HANDLERS, payload.$case, payload.value, context);
+      deleted = outcome.deleted === true;
+      await send({ $case: 'succeeded', value: { message: outcome.message, ...(outcome.site ? { site: outcome.site } : {}) } });
+    } catch (error) {
+      const named = asFailure(error);
+      logger.warn({ command: ref.id, site: ref.site, reason: named.reason, msg: named.message }, 'agent: command failed');
+      await send({ $case: 'failed', value: named });
+    } finally {
+      clearInterval(alive);
+    }
+    fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted });
+    message.ack();
+    void this.report().catch(() => undefined);
+  }
+
+  private connection(): NatsConnection {
+    if (!this.nc) throw new Error('the agent is not connected');
+    return this.nc;
+  }
+
+  private async publishEvent(ref: CommandRef, sequence: number, kind: CommandEvent['kind'], msgID?: string): Promise<void> {
+    if (this.options.dropCommandEvents?.(ref)) return;
+    await publishCommandEvent(this.connection(), this.options.bus, ref, sequence, kind, msgID);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const payload = Heartbeat.encode({ node: this.options.node, sentAt: new Date().toISOString(), load: nodeLoad(), agentVersion: this.options.version }).finish();
+    await publishNodeEvent(this.connection(), this.options.bus, 'heartbeat', payload);
+  }
+
+  /**
+   * A NodeReport: capacity, and per site its fence, current release and fingerprints (what the
+   * control plane compares with what it expects). A site a command is working on, or gets one
+   * while it is fingerprinted, is reported without fingerprints: changes in flight are not drift.
+   */
+  private async report(): Promise<void> {
+    const observed = await this.options.host.observe();
+    const fences = this.options.fences.sites();
+    const sites = [];
+    for (const site of observed) {
+      const before = this.scheduled.get(site.name) ?? 0;
+      const fingerprints = this.perSite.busy(site.name) ? undefined : await this.options.host.fingerprints(site.name, site.id).catch(() => undefined);
+      const settled = fingerprints !== undefined && !this.perSite.busy(site.name) && (this.scheduled.get(site.name) ?? 0) === before;
+      sites.push({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease, fingerprints: settled ? fingerprints : {}, fingerprinted: settled });
+    }
+    const report = NodeReport.encode({
+      node: this.options.node,
+      at: new Date().toISOString(),
+      load: nodeLoad(),
+      agentVersion: this.options.version,
+      cpus: cpus().length,
+      memoryBytes: totalmem(),
+      sites,
+      versions: { node: process.versions.node },
+    }).finish();
+    await publishNodeEvent(this.connection(), this.options.bus, 'report', report);
+  }
+}
+
+function nodeLoad(): number {
+  return Math.round(((loadavg()[0] ?? 0) / Math.max(1, cpus().length)) * 100) / 100;
+}

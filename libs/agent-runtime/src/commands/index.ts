@@ -1,0 +1,29 @@
+import type { Command } from '@pressluft/proto';
+import { checkDrift } from './check-drift.js';
+import type { CommandCase, CommandContext, CommandHandlers, CommandOutcome, PayloadOf } from './command-handler.js';
+import { converge } from './converge.js';
+import { deleteSite } from './delete-site.js';
+import { rollback } from './rollback.js';
+import { rotateCredentials } from './rotate-credentials.js';
+
+export type { CommandCase, CommandContext, CommandHandler, CommandHandlers, CommandOutcome, PayloadOf } from './command-handler.js';
+
+/** What the agent does for each command payload (one registration line per operation). */
+export const COMMAND_HANDLERS: CommandHandlers = {
+  provisionSite: converge('provision'),
+  deploySite: converge('deploy'),
+  rollbackSite: rollback,
+  rotateCredentials,
+  checkDrift,
+  deleteSite,
+};
+
+/** Runs the handler registered for the payload's case. */
+export function runCommand<K extends CommandCase>(handlers: CommandHandlers, kind: K, payload: PayloadOf[K], context: CommandContext): Promise<CommandOutcome> {
+  return handlers[kind](payload, context);
+}
+
+/** The site incarnation a payload is for: a converge carries the whole configuration, the rest only the id. */
+export function siteIdOf(payload: NonNullable<Command['payload']>): string {
+  return payload.$case === 'provisionSite' || payload.$case === 'deploySite' ? (payload.value.site?.id ?? '') : payload.value.siteId;
+}

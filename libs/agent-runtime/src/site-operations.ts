@@ -1,0 +1,44 @@
+import type { SiteConfig } from '@pressluft/proto';
+
+/** Where a host step tells the runtime how far it got; progress also keeps the command's JetStream message alive. */
+export interface StepReporter {
+  progress(step: string, percent: number): Promise<void>;
+  log(line: string): Promise<void>;
+}
+
+export interface ProvisionResult {
+  /** http://<first domain>/ */
+  readonly url: string;
+  /** The release `current` points at, e.g. 20261129T181500Z. */
+  readonly currentRelease: string;
+}
+
+/** What a deploy or rollback leaves: the live release and every release on disk, newest first. */
+export interface ReleasesResult {
+  readonly currentRelease: string;
+  readonly releases: string[];
+}
+
+export interface ObservedHostSite {
+  readonly name: string;
+  readonly id: string;
+  /** '' when the site has no resolving `current`. */
+  readonly currentRelease: string;
+}
+
+/**
+ * The host boundary: what the agent does on its machine, one method per host operation
+ * (SiteHost in production; ScriptedHost in the control plane's engine tests).
+ */
+export interface SiteOperations {
+  provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult>;
+  deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult>;
+  /** release undefined: the one before current. */
+  rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<ReleasesResult>;
+  releases(name: string): Promise<{ current: string | undefined; releases: string[] }>;
+  rotateDatabasePassword(name: string, id: string, report: StepReporter): Promise<{ rotatedAt: string }>;
+  /** item -> sha256 hex of everything the node manages for the site (reads only). */
+  fingerprints(name: string, id: string): Promise<Record<string, string>>;
+  remove(name: string, id: string, report: StepReporter): Promise<void>;
+  observe(): Promise<readonly ObservedHostSite[]>;
+}

@@ -1,0 +1,98 @@
+import type { SiteConfig } from '@pressluft/proto';
+import { failure } from '../failure.js';
+import type { ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
+
+/** How the scripted host answers a host operation: succeed, fail (StepFailed), or hang (settles only through settleHung()). */
+export type ScriptedBehaviour = 'succeed' | 'fail' | 'hang';
+
+/** The host operations that change a site (what a command asks for). */
+export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove';
+
+export interface ScriptedCall {
+  readonly operation: ScriptedOperation;
+  readonly site: string;
+  readonly id: string;
+  /** rollbackTo: the release asked for. */
+  readonly release?: string;
+}
+
+interface Hung {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * A fake at the host boundary for tests of the REAL agent runtime (bus loop, fence store, per-site
+ * queue): every operation reports one progress step ('converge', 50), then behaves as told.
+ * It keeps no sites: releases are empty, and NodeReports list `observed` only (none by default).
+ */
+export class ScriptedHost implements SiteOperations {
+  behaviour: ScriptedBehaviour = 'succeed';
+  /** What fingerprints() answers (every site): the complete set a success leaves; {} when undefined. */
+  fingerprintSet: Record<string, string> | undefined;
+  /** What observe() answers (the sites in NodeReports). */
+  observed: ObservedHostSite[] = [];
+  readonly calls: ScriptedCall[] = [];
+  private readonly hung = new Set<Hung>();
+
+  async provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
+    await this.act({ operation: 'provision', site: site.name, id: site.id }, report);
+    return { url: `http://${site.domains[0] ?? ''}/`, currentRelease: '' };
+  }
+
+  async deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
+    await this.act({ operation: 'deploy', site: site.name, id: site.id }, report);
+    return { currentRelease: '', releases: [] };
+  }
+
+  async rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<ReleasesResult> {
+    await this.act({ operation: 'rollbackTo', site: name, id, ...(release !== undefined ? { release } : {}) }, report);
+    return { currentRelease: release ?? '', releases: [] };
+  }
+
+  async rotateDatabasePassword(name: string, id: string, report: StepReporter): Promise<{ rotatedAt: string }> {
+    await this.act({ operation: 'rotateDatabasePassword', site: name, id }, report);
+    return { rotatedAt: new Date().toISOString() };
+  }
+
+  async remove(name: string, id: string, report: StepReporter): Promise<void> {
+    await this.act({ operation: 'remove', site: name, id }, report);
+  }
+
+  releases(): Promise<{ current: string | undefined; releases: string[] }> {
+    return Promise.resolve({ current: undefined, releases: [] });
+  }
+
+  fingerprints(): Promise<Record<string, string>> {
+    return Promise.resolve({ ...(this.fingerprintSet ?? {}) });
+  }
+
+  observe(): Promise<readonly ObservedHostSite[]> {
+    return Promise.resolve(this.observed);
+  }
+
+  /** Operations hanging right now. */
+  get hanging(): number {
+    return this.hung.size;
+  }
+
+  /**
+   * Lets every hanging operation end (a failure by default), so the agent's per-site queue moves
+   * on and Agent.stop() can return: call it before stopping the agent.
+   */
+  settleHung(outcome: 'succeed' | 'fail' = 'fail'): void {
+    for (const call of this.hung) {
+      if (outcome === 'succeed') call.resolve();
+      else call.reject(failure('StepFailed', 'the scripted host was stopped while the operation hung'));
+    }
+    this.hung.clear();
+  }
+
+  private async act(call: ScriptedCall, report: StepReporter): Promise<void> {
+    this.calls.push(call);
+    const behaviour = this.behaviour;
+    await report.progress('converge', 50);
+    if (behaviour === 'fail') throw failure('StepFailed', 'the scripted host was told to fail');
+    if (behaviour === 'hang') await new Promise<void>((resolve, reject) => this.hung.add({ resolve, reject }));
+  }
+}
