@@ -8,6 +8,7 @@ const alias = {
   '@pressluft/agent-runtime/testing': fileURLToPath(new URL('./libs/agent-runtime/src/testing/index.ts', import.meta.url)),
   '@pressluft/agent-runtime': lib('agent-runtime'),
   '@pressluft/domain': lib('domain'),
+  '@pressluft/e2e-harness': lib('e2e-harness'),
   '@pressluft/platform': lib('platform'),
   '@pressluft/proto': lib('proto'),
   '@pressluft/testing': lib('testing'),

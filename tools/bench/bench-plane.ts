@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
-import type { NatsService } from '../../libs/testing/src/nats.js';
-import type { PostgresService } from '../../libs/testing/src/postgres.js';
-import { Harness } from '../../libs/testing/src/harness.js';
+import { Harness, type NatsService, type PostgresService } from '@pressluft/testing';
 import { startControlPlane, type ControlPlane } from '../../apps/control-plane/src/app.js';
 import { loadControlPlaneConfig } from '../../apps/control-plane/src/config/control-plane.config.js';
 

@@ -11,10 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { api, TestAgent } from '@pressluft/e2e-harness';
 import pg from 'pg';
 import { SiteReconciler } from '../../apps/control-plane/src/engine/site.reconciler.js';
-import { TestAgent } from '../../apps/control-plane/src/testing/test-agent.js';
-import { api } from '../../apps/control-plane/src/testing/api-client.js';
 import { runBenchmark, withBenchPlane } from './bench-plane.js';
 
 const SITES = Number(process.env['BENCH_SITES'] ?? 500);

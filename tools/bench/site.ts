@@ -8,14 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createLogger } from '@pressluft/platform';
+import { ControlPlaneProcesses, NodeStack, V1 } from '@pressluft/e2e-harness';
 import type { SiteConfig } from '@pressluft/proto';
-import { hostHarness } from '../../apps/agent/src/host/host-harness.test.js';
+import { describeShared, Harness, httpGet } from '@pressluft/testing';
 import { SiteHost, type StepReporter } from '../../apps/agent/src/host/site-host.js';
-import { ControlPlaneProcesses, V1 } from '../../apps/control-plane/src/testing/control-plane.process.js';
-import { NodeStack } from '../../apps/control-plane/src/testing/node-stack.js';
-import { Harness } from '../../libs/testing/src/harness.js';
-import { httpGet } from '../../libs/testing/src/http.js';
-import { describeShared } from '../../libs/testing/src/shared-services.js';
+import { hostHarness } from '../../apps/agent/test/host-harness.js';
 import { runBenchmark } from './bench-plane.js';
 
 const SITES = Number(process.env['BENCH_SITES'] ?? 10);

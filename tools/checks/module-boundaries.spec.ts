@@ -41,6 +41,56 @@ describe('module boundaries (the real eslint.config.mjs)', () => {
     expect(errors).toEqual(['A project tagged with "type:domain" can only depend on libs tagged with "type:domain"']);
   });
 
+  const TYPE_APP = 'A project tagged with "type:app" can only depend on libs tagged with "type:domain", "type:proto", "type:util", "type:runtime"';
+
+  it.each(['@pressluft/testing', '@pressluft/e2e-harness'])('an app\'s production file may not import the testing project %s', async (lib) => {
+    const code = `import * as t from '${lib}';\nexport const x = t;\n`;
+    expect(await boundaryErrors('apps/control-plane/src/probe.ts', code)).toContain(TYPE_APP);
+    expect(await boundaryErrors('apps/agent/src/host/probe.ts', code)).toContain(TYPE_APP);
+  });
+
+  it('an app\'s production file may not import a test runner', async () => {
+    const errors = await boundaryErrors('apps/agent/src/probe.ts', "import { it } from 'vitest';\nexport const x = it;\n");
+    expect(errors).toEqual(['A project tagged with "type:app" is not allowed to import "vitest"']);
+  });
+
+  it.each([
+    ['apps/control-plane/src/engine/probe.ts', '../../test/control-plane.fixture.js'],
+    ['apps/agent/src/host/probe.ts', '../../test/host-fixtures.js'],
+    ['apps/agent/src/host/probe.ts', './naming.spec.js'],
+    ['apps/agent/src/probe.ts', '@pressluft/agent-runtime/testing'],
+  ])('%s (production) may not import the test code %s', async (file, imp) => {
+    const errors = await boundaryErrors(file, `import * as t from '${imp}';\nexport const x = t;\n`, 'no-restricted-imports');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('test code stays out of production files');
+  });
+
+  it('a spec may import the testing projects and its app\'s test code', async () => {
+    const code =
+      "import { Harness } from '@pressluft/testing';\nimport { TestAgent } from '@pressluft/e2e-harness';\nimport { startControlPlaneFixture } from '../../test/control-plane.fixture.js';\nexport const x = [Harness, TestAgent, startControlPlaneFixture];\n";
+    expect(await boundaryErrors('apps/control-plane/src/engine/probe.spec.ts', code)).toEqual([]);
+    expect(await boundaryErrors('apps/control-plane/src/engine/probe.spec.ts', code, 'no-restricted-imports')).toEqual([]);
+  });
+
+  it('a library may not import a testing project', async () => {
+    const errors = await boundaryErrors('libs/proto/src/probe.ts', "import { Harness } from '@pressluft/testing';\nexport const x = Harness;\n");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^A project tagged with "type:proto" can only depend on libs tagged with "type:proto"/);
+  });
+
+  it('the testing projects may not import an app', async () => {
+    const errors = await boundaryErrors('libs/e2e-harness/src/probe.ts', "import { startControlPlane } from '../../../apps/control-plane/src/app.js';\nexport const x = startControlPlane;\n");
+    expect(errors).toEqual(['Projects cannot be imported by a relative or absolute path, and must begin with a npm scope']);
+  });
+
+  it('the benchmarks may import the testing projects and the in-process entry points they measure, no other app code', async () => {
+    const allowed =
+      "import { TestAgent } from '@pressluft/e2e-harness';\nimport { startControlPlane } from '../../apps/control-plane/src/app.js';\nimport { SiteHost } from '../../apps/agent/src/host/site-host.js';\nexport const x = [TestAgent, startControlPlane, SiteHost];\n";
+    expect(await boundaryErrors('tools/bench/probe.ts', allowed)).toEqual([]);
+    const other = "import { ResourceStore } from '../../apps/control-plane/src/resources/resource.store.js';\nexport const x = ResourceStore;\n";
+    expect(await boundaryErrors('tools/bench/probe.ts', other)).toEqual(['Projects cannot be imported by a relative or absolute path, and must begin with a npm scope']);
+  });
+
   it('the control plane may import the domain and the platform library', async () => {
     const code = "import { validateName } from '@pressluft/domain';\nimport { createLogger } from '@pressluft/platform';\nexport const x = [validateName, createLogger];\n";
     expect(await boundaryErrors('apps/control-plane/src/probe.ts', code)).toEqual([]);

@@ -4,6 +4,7 @@
 const path = require('node:path');
 require('tsconfig-paths').register({
   baseUrl: process.env.PRESSLUFT_DIST_DIR || path.resolve(__dirname, '../../dist'),
-  paths: { '@pressluft/*': ['libs/*/src/index.js'] },
+  // A library's test entry (the benchmarks' test agent uses the agent runtime's ScriptedHost).
+  paths: { '@pressluft/agent-runtime/testing': ['libs/agent-runtime/src/testing/index.js'], '@pressluft/*': ['libs/*/src/index.js'] },
   addMatchAll: false,
 });

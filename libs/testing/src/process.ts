@@ -119,13 +119,14 @@ export class ManagedProcess {
 }
 
 /** Runs a command to completion from an argv array; rejects with its output on failure. */
-export async function run(argv: readonly string[], options: { runAs?: RunAs; cwd?: string; input?: string } = {}): Promise<string> {
+export async function run(argv: readonly string[], options: { runAs?: RunAs; cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   const [command, ...args] = argv;
   if (!command) throw new Error('empty argv');
   if (options.input !== undefined) return runWithInput(command, args, options);
   try {
     const { stdout } = await execFileAsync(command, args, {
       cwd: options.cwd,
+      env: options.env,
       uid: options.runAs?.uid,
       gid: options.runAs?.gid,
       maxBuffer: 16 * 1024 * 1024,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pendingPasswordFile, tryLogin } from './credentials.js';
 import { setPasswords } from './mariadb.js';
 import { sitePaths } from './naming.js';
-import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from './host-harness.test.js';
+import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from '../../test/host-harness.js';
 import { SiteHost } from './site-host.js';
 import { lookupUser } from './users.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepError } from './errors.js';
-import { siteConfig, SETTINGS } from './fixtures.test.js';
+import { siteConfig, SETTINGS } from '../../test/host-fixtures.js';
 import { accountName, planSite, releaseName, RELEASE_NAME_PATTERN, sitePaths } from './naming.js';
 
 describe('planSite', () => {

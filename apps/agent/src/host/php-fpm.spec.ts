@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { shop } from './fixtures.test.js';
+import { shop } from '../../test/host-fixtures.js';
 import { fpmStartArgv, fpmTestArgv, isFpmMaster, processState, renderFpmConfig } from './php-fpm.js';
 import { defaultTemplatesDir } from './template.js';
 

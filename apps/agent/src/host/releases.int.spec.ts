@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseProcCgroup } from './cgroup.js';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
-import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from './host-harness.test.js';
+import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from '../../test/host-harness.js';
 import { SiteHost, StepError } from './site-host.js';
 
 const services = inject('services');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
 import { ensureServerBlock, NginxConfigError } from './nginx.js';
-import { hostHarness, QUIET, RecordingReporter, siteRequest } from './host-harness.test.js';
+import { hostHarness, QUIET, RecordingReporter, siteRequest } from '../../test/host-harness.js';
 import { SiteHost, StepError } from './site-host.js';
 import { lookupGroup, lookupUser } from './users.js';
 

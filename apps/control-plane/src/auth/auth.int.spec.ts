@@ -1,3 +1,4 @@
+import { api, type ApiRequest, type ApiResponse, committedWithAudit } from '@pressluft/e2e-harness';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -6,9 +7,7 @@ import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceStore } from '../resources/resource.store.js';
-import { api, type ApiRequest, type ApiResponse } from '../testing/api-client.js';
-import { committedWithAudit } from '../testing/audit-check.js';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 
 /*
  * Who may do what (contract.md, auth/policy.ts): viewer reads everything; operator also

@@ -3,14 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { until, V1, ControlPlaneProcesses, type ApiObject, NodeStack, type AgentProcess } from '@pressluft/e2e-harness';
+import { EVENT_STREAM } from '@pressluft/platform';
 import { Command, CommandEvent } from '@pressluft/proto';
 import { httpRequest, pgQuery, repoRoot, run, type HttpResult } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { EVENT_STREAM } from '../engine/bus.js';
 import { siteShortId } from '../engine/site-config.js';
-import { until, V1, ControlPlaneProcesses, type ApiObject } from '../testing/control-plane.process.js';
-import { NodeStack, type AgentProcess } from '../testing/node-stack.js';
 
 /*
  * The first vertical slice, end to end on real parts: the control plane process (engine, API,

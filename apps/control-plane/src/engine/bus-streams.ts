@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { BackgroundLoop, Logger } from '@pressluft/platform';
+import { ensureStreams, type BackgroundLoop, type Logger } from '@pressluft/platform';
 import { NatsClient } from '../infra/nats.client.js';
 import { LOGGER } from '../infra/tokens.js';
-import { ensureStreams } from './bus.js';
 
 /** The relay publishes and the ingest consumes only once the streams exist; NATS may come later than we do. */
 @Injectable()

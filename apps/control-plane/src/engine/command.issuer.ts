@@ -1,9 +1,9 @@
 import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { commandSubject } from '@pressluft/platform';
 import { Command } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
 import { highestFenceOfName } from '../resources/command.queries.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
-import { commandSubject } from './bus.js';
 import { insertOutbox } from './outbox.repository.js';
 import { siteConfig } from './site-config.js';
 

@@ -1,12 +1,10 @@
+import { api, changeCommittedWithAudit, TestAgent } from '@pressluft/e2e-harness';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { pgQuery } from '@pressluft/testing';
-import { api } from '../testing/api-client.js';
-import { changeCommittedWithAudit } from '../testing/audit-check.js';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
-import { TestAgent } from '../testing/test-agent.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 import { OutboxRelay } from './outbox.relay.js';
 
 const V1 = '/apis/pressluft.io/v1';

@@ -16,14 +16,13 @@ import {
   type NodeStatus,
   type Resource,
 } from '@pressluft/domain';
-import { BackgroundLoop, type Logger } from '@pressluft/platform';
+import { BackgroundLoop, EVENT_STREAM, INGEST_CONSUMER, type Logger } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { NatsClient } from '../infra/nats.client.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
-import { EVENT_STREAM, INGEST_CONSUMER } from './bus.js';
 import { BusStreams } from './bus-streams.js';
 import { commandName, type Site } from './command.issuer.js';
 import type { Runnable } from './controller-registry.js';

@@ -1,11 +1,10 @@
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { type EngineScenario, V1, nodeManifest, siteManifest, until, type ControlPlaneReplica, type TestAgent } from '@pressluft/e2e-harness';
+import { commandSubject } from '@pressluft/platform';
 import { Command } from '@pressluft/proto';
 import { describe, expect, it } from 'vitest';
-import { type EngineScenario, V1, nodeManifest, siteManifest, until, type ControlPlaneReplica } from '../testing/control-plane.process.js';
-import { useProcessHarness } from '../testing/process-harness.js';
-import type { TestAgent } from '../testing/test-agent.js';
-import { commandSubject } from './bus.js';
+import { useProcessHarness } from '../../test/process-harness.js';
 
 /**
  * The reconcile engine under crashes and restarts, with the control plane as real OS processes

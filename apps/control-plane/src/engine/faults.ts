@@ -1,10 +1,9 @@
+import type { FaultPoint } from '@pressluft/platform';
+
 /**
  * Fault injection for the crash tests: PRESSLUFT_FAULT=<point> makes the process SIGKILL
- * itself when it reaches that point. Unset in production; read once at start.
+ * itself when it reaches that point. Unset in production; read once at start. The point names live in libs/platform.
  */
-export const FAULT_POINTS = ['after-command-commit', 'after-publish', 'during-ingest'] as const;
-export type FaultPoint = (typeof FAULT_POINTS)[number];
-
 const armed = process.env['PRESSLUFT_FAULT'];
 
 export function faultPoint(point: FaultPoint): void {

@@ -1,8 +1,8 @@
+import { type EngineScenario, nodeManifest, siteManifest, until, type ControlPlaneReplica, type LeaseRow } from '@pressluft/e2e-harness';
 import { pgQuery } from '@pressluft/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { type EngineScenario, nodeManifest, siteManifest, until, type ControlPlaneReplica, type LeaseRow } from '../testing/control-plane.process.js';
-import { useProcessHarness } from '../testing/process-harness.js';
+import { useProcessHarness } from '../../test/process-harness.js';
 
 /**
  * Leader election between control plane replicas as real OS processes on one database: one

@@ -1,5 +1,5 @@
 import { NAME_PATTERN } from '@pressluft/domain';
-import { COMMAND_STREAM, commandSubject } from '../engine/bus.js';
+import { COMMAND_STREAM, commandSubject } from '@pressluft/platform';
 
 /**
  * What one node uses on the bus. The control plane creates the durable consumer; the agent only

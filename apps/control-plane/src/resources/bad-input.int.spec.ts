@@ -1,3 +1,4 @@
+import { api, type ApiRequest, type ApiResponse } from '@pressluft/e2e-harness';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -5,8 +6,7 @@ import { resolve } from 'node:path';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ApiRequest, type ApiResponse } from '../testing/api-client.js';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 
 /*
  * "Bad input changes nothing" (contract.md): a table of refused requests. Each one is sent

@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { writeKubeconfig } from '@pressluft/e2e-harness';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
-import { writeKubeconfig } from '../testing/kubeconfig.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 
 /**
  * Real Kubernetes clients, unchanged, against a real control plane over verified TLS:

@@ -1,11 +1,10 @@
+import { api, type ApiRequest, changeCommittedWithAudit } from '@pressluft/e2e-harness';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ApiRequest } from '../testing/api-client.js';
-import { changeCommittedWithAudit } from '../testing/audit-check.js';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../testing/control-plane.fixture.js';
+import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 
 const SITES = '/apis/pressluft.io/v1/sites';
 const exampleYaml = readFileSync(resolve(__dirname, '../../../../examples/site.yaml'), 'utf8');

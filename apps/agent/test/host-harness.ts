@@ -1,13 +1,13 @@
-// The host integration specs' shared setup (named *.test.ts: the build leaves it out and Vitest
-// runs no tests from it): a node's settings on the harness's nginx and MariaDB, a temp root, the
+// The host integration specs' shared setup (apps/agent/test: outside src/, so the build leaves
+// it out): a node's settings on the harness's nginx and MariaDB, a temp root, the
 // test's own cgroup parent dirs, and a reporter that records what the steps said.
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HARNESS_DIR_PREFIX, httpRequest, phpFpmBinary, repoRoot, type HttpResult, type SharedServices } from '@pressluft/testing';
-import { parseProcCgroup } from './cgroup.js';
-import type { HostSettings } from './settings.js';
-import type { StepReporter } from './site-host.js';
+import { parseProcCgroup } from '../src/host/cgroup.js';
+import type { HostSettings } from '../src/host/settings.js';
+import type { StepReporter } from '../src/host/site-host.js';
 
 export interface HostHarness {
   /** World-traversable temp dir (site users and www-data reach into it). */

@@ -1,6 +1,8 @@
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
+// The bus both planes name: the control plane publishes commands and ingests events on these
+// streams and hands a node its subjects at enrollment; the tests' agents use the same names.
 export const COMMAND_STREAM = 'PRESSLUFT_COMMANDS';
 export const EVENT_STREAM = 'PRESSLUFT_EVENTS';
 export const INGEST_CONSUMER = 'control-plane';

@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { createLogger } from '@pressluft/platform';
 import { createTestDatabase, type TestDatabase } from '@pressluft/testing';
 import { inject } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../app.js';
-import type { Role } from '../auth/principal.js';
-import { TokenService } from '../auth/token.service.js';
-import { loadControlPlaneConfig } from '../config/control-plane.config.js';
+import { startControlPlane, type ControlPlane } from '../src/app.js';
+import type { Role } from '../src/auth/principal.js';
+import { TokenService } from '../src/auth/token.service.js';
+import { loadControlPlaneConfig } from '../src/config/control-plane.config.js';
 
 export interface ControlPlaneFixture {
   readonly plane: ControlPlane;

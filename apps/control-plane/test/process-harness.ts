@@ -1,6 +1,6 @@
 import { Harness } from '@pressluft/testing';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { ControlPlaneProcesses, EngineScenario } from './control-plane.process.js';
+import { ControlPlaneProcesses, EngineScenario } from '@pressluft/e2e-harness';
 
 export interface ProcessHarness {
   /** The file's own PostgreSQL and NATS (tests restart them). */

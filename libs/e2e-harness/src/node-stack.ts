@@ -5,9 +5,6 @@ import { dirname, join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createTestDatabase, freePort, HARNESS_DIR_PREFIX, ManagedProcess, NatsService, type SharedServices, type TestDatabase, repoRoot } from '@pressluft/testing';
-import { loadControlPlaneConfig } from '../config/control-plane.config.js';
-import { loadOrCreateNatsClientPki } from '../pki/pki.store.js';
-import { parseNatsServerArgs, writeNatsServerPki } from '../pki/nats-server.command.js';
 import { api, type ApiRequest, type ApiResponse } from './api-client.js';
 import { until, V1, type ApiObject, type ControlPlaneProcesses, type ControlPlaneReplica } from './control-plane.process.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -78,7 +75,8 @@ export class NodeStack {
       const authzFile = join(root, 'nats-authz.conf');
       const env = { PRESSLUFT_PKI_DIR: pkiDir, PRESSLUFT_NATS_AUTHZ_FILE: authzFile };
       const tlsDir = join(root, 'nats-tls');
-      await writeNatsServerPki(loadControlPlaneConfig({ ...env, PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' }), parseNatsServerArgs(['--out', tlsDir]), new Date());
+      // The NATS server's TLS files from the control plane's CA, written as `tools/dev up` does.
+      await processes.command(['pki', 'nats-server', '--out', tlsDir], { ...env, PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' });
       const file = (name: string) => readFileSync(join(tlsDir, name), 'utf8');
       nats = await NatsService.create(root, {
         tls: 'mutual',
@@ -203,10 +201,10 @@ export class NodeStack {
     return until(`site ${name} deleted`, async () => ((await this.call(`${V1}/sites/${name}`)).status === 404 ? true : undefined), timeoutMs, () => this.explain());
   }
 
-  /** The control plane's own NATS connection (its client certificate: every permission). */
-  async bus(): Promise<NatsConnection> {
-    const { ca, client } = await loadOrCreateNatsClientPki(this.pkiDir, new Date());
-    return connect({ servers: this.nats.url, reconnect: false, timeout: 3000, tls: { ca: ca.cert, cert: client.cert, key: client.key } });
+  /** The control plane's own NATS connection (the client certificate it issued itself at start: every permission). */
+  bus(): Promise<NatsConnection> {
+    const file = (name: string) => readFileSync(join(this.pkiDir, name), 'utf8');
+    return connect({ servers: this.nats.url, reconnect: false, timeout: 3000, tls: { ca: file('ca.pem'), cert: file('nats-client.pem'), key: file('nats-client-key.pem') } });
   }
 
   /** Publishes raw bytes on a node's command subject as the outbox relay would. */

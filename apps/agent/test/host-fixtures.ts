@@ -1,7 +1,7 @@
-// Test data for the unit specs (named *.test.ts so the build leaves it out and Vitest runs no tests from it).
+// Test data for the host unit specs (apps/agent/test: outside src/, so the build leaves it out).
 import type { SiteConfig } from '@pressluft/proto';
-import { planSite, sitePaths, type SitePaths, type SitePlan } from './naming.js';
-import type { HostSettings } from './settings.js';
+import { planSite, sitePaths, type SitePaths, type SitePlan } from '../src/host/naming.js';
+import type { HostSettings } from '../src/host/settings.js';
 
 /** Shared by the unit specs: a node's settings and one site, as the integration test builds them. */
 export const SETTINGS: HostSettings = {

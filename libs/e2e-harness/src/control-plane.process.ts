@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { COMMAND_STREAM, commandSubject, EVENT_STREAM, type FaultPoint, INGEST_CONSUMER } from '@pressluft/platform';
 import { createTestDatabase, freePort, ManagedProcess, pgQuery, run, sleep, type TestDatabase, repoRoot } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
-import { COMMAND_STREAM, commandSubject, EVENT_STREAM, INGEST_CONSUMER } from '../engine/bus.js';
-import type { FaultPoint } from '../engine/faults.js';
 import { api, type ApiRequest, type ApiResponse } from './api-client.js';
 import { TestAgent } from './test-agent.js';
 
-/** The repository root (this file is apps/control-plane/src/testing/). */
+/** The repository root (this file is libs/e2e-harness/src/). */
 const REPO = repoRoot(__dirname);
 
 /** Short engine timings for the fault tests: a lost leader is replaced within seconds. */
@@ -181,16 +180,33 @@ export class ControlPlaneProcesses {
     return join(this.dir, 'dist');
   }
 
-  async spawn(options: ReplicaOptions): Promise<ControlPlaneReplica> {
-    const port = await freePort();
-    const index = ++this.counter;
-    const env: NodeJS.ProcessEnv = {
+  /** `node main.js <args>` of the compiled control plane with the workspace aliases resolved. */
+  private argv(args: readonly string[] = []): string[] {
+    return [process.execPath, '-r', join(REPO, 'tools/runtime/register-paths.cjs'), join(this.distDir, 'apps/control-plane/src/main.js'), ...args];
+  }
+
+  /** The environment every compiled control plane process starts from (nothing of this process's PRESSLUFT_*). */
+  private baseEnv(): NodeJS.ProcessEnv {
+    return {
       PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: process.env['HOME'] ?? this.dir,
       LANG: 'C.UTF-8',
       // The compiled files live outside the repository: packages resolve from its node_modules.
       NODE_PATH: join(REPO, 'node_modules'),
       PRESSLUFT_DIST_DIR: this.distDir,
+    };
+  }
+
+  /** Runs a command of the compiled control plane to completion (`pki nats-server ...`, as tools/dev does); its stdout. */
+  command(args: readonly string[], env: Readonly<Record<string, string>>): Promise<string> {
+    return run(this.argv(args), { cwd: this.dir, env: { ...this.baseEnv(), ...env } });
+  }
+
+  async spawn(options: ReplicaOptions): Promise<ControlPlaneReplica> {
+    const port = await freePort();
+    const index = ++this.counter;
+    const env: NodeJS.ProcessEnv = {
+      ...this.baseEnv(),
       PRESSLUFT_DATABASE_URL: options.databaseUrl,
       PRESSLUFT_NATS_URL: options.natsUrl,
       PRESSLUFT_HTTP_HOST: '127.0.0.1',
@@ -206,11 +222,7 @@ export class ControlPlaneProcesses {
       ...options.env,
     };
     const logFile = join(this.dir, 'logs', `${index}-${options.name}.log`);
-    const child = ManagedProcess.start(
-      `control plane ${options.name}`,
-      [process.execPath, '-r', join(REPO, 'tools/runtime/register-paths.cjs'), join(this.distDir, 'apps/control-plane/src/main.js')],
-      { logFile, cwd: this.dir, env },
-    );
+    const child = ManagedProcess.start(`control plane ${options.name}`, this.argv(), { logFile, cwd: this.dir, env });
     const replica = new ControlPlaneReplica(options.name, `http://127.0.0.1:${port}`, child);
     this.replicas.push(replica);
     if (options.waitReady ?? true) await replica.waitReady();
@@ -227,17 +239,6 @@ export class ControlPlaneProcesses {
     await this.stopReplicas();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Stops a test agent without an unhandled rejection: its heartbeat timer publishes with `void`,
- * so a heartbeat still in flight when the connection closes would reject unobserved. Silence
- * it first and let one awaited heartbeat go through (acks come back in order) before closing.
- */
-async function stopAgent(agent: TestAgent): Promise<void> {
-  agent.silence();
-  await agent.sendHeartbeat().catch(() => undefined);
-  await agent.stop();
 }
 
 /** Polls `probe` until it returns a value (not undefined); fails with `what` and `explain()` after the deadline. */
@@ -363,7 +364,7 @@ export class EngineScenario {
   async stopAgent(agent: TestAgent): Promise<void> {
     const index = this.agents.indexOf(agent);
     if (index >= 0) this.agents.splice(index, 1);
-    await stopAgent(agent);
+    await agent.stop();
   }
 
   async sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -412,7 +413,7 @@ export class EngineScenario {
 
   /** Stops the agents and every replica, then drops the database. */
   async cleanup(): Promise<void> {
-    await Promise.allSettled(this.agents.splice(0).map((a) => stopAgent(a)));
+    await Promise.allSettled(this.agents.splice(0).map((a) => a.stop()));
     await this.processes.stopReplicas();
     await this.database.drop();
   }

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Agent, FenceStore } from '@pressluft/agent-runtime';
+import { ScriptedHost } from '@pressluft/agent-runtime/testing';
+import type { FenceVerdict } from '@pressluft/domain';
+import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject } from '@pressluft/platform';
+import { CommandEvent, Heartbeat, NodeReport, type Command } from '@pressluft/proto';
+
+/**
+ * How the node answers a command: run it and report success or failure; start it and go silent
+ * (hang); take it and never answer (ignore: the runtime runs it, its events never reach the bus).
+ */
+export type AgentBehaviour = 'succeed' | 'fail' | 'hang' | 'ignore';
+
+export interface ReceivedCommand {
+  readonly command: Command;
+  readonly verdict: FenceVerdict;
+}
+
+/** Long enough that a test never sees the timer: the silence of a hanging command is the point. */
+const NEVER_MS = 3_600_000;
+
+/**
+ * The real agent runtime (libs/agent-runtime: bus loop, fence store, per-site queue) on the real
+ * NATS server for the engine's tests, with the ScriptedHost at the host boundary. `received` is
+ * what the runtime saw, with its fence verdicts; a test steers the host by `behaviour` and
+ * `fingerprints`, and may publish heartbeats, reports and events of its own.
+ */
+export class TestAgent {
+  readonly received: ReceivedCommand[] = [];
+  private current: AgentBehaviour = 'succeed';
+  /** Commands whose events must not reach the bus (from now on). */
+  private readonly silenced = new Set<string>();
+  /** Commands taken while the behaviour was 'hang' (their host operation hangs). */
+  private readonly hanging = new Set<string>();
+
+  private readonly host = new ScriptedHost();
+  private readonly fenceDir = mkdtempSync(join(tmpdir(), 'pressluft-test-agent-'));
+  private agent: Agent | undefined;
+
+  private constructor(
+    readonly node: string,
+    private readonly nc: NatsConnection,
+  ) {}
+
+  static async start(natsUrl: string, node: string, options: { heartbeatMs?: number } = {}): Promise<TestAgent> {
+    const nc = await connect({ servers: natsUrl, name: `test-agent-${node}` });
+    // The control plane creates the streams when it becomes leader and the node's durable at
+    // enrollment (nodeBus, ensureNodeConsumer); the test agent may be first and does not enroll.
+    await ensureStreams(nc);
+    const durable = `agent-${node}`;
+    await (await jetstreamManager(nc)).consumers.add(COMMAND_STREAM, { durable_name: durable, filter_subject: commandSubject(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+    const test = new TestAgent(node, nc);
+    test.agent = new Agent({
+      node,
+      version: 'test-agent/1',
+      bus: { url: natsUrl, stream: COMMAND_STREAM, durable, eventSubjectPrefix: `pressluft.evt.${node}`, inboxPrefix: '_INBOX' },
+      host: test.host,
+      fences: new FenceStore(test.fenceDir),
+      logger: createLogger({ name: `test-agent-${node}`, level: process.env['PRESSLUFT_TEST_LOG_LEVEL'] ?? 'silent' }),
+      heartbeatMs: options.heartbeatMs ?? 500,
+      reportMs: NEVER_MS,
+      commandHeartbeatMs: NEVER_MS,
+      observer: { commandReceived: (command, verdict) => test.take(command, verdict) },
+      dropCommandEvents: (ref) => test.silenced.has(ref.id),
+    });
+    await test.agent.start();
+    return test;
+  }
+
+  get behaviour(): AgentBehaviour {
+    return this.current;
+  }
+
+  /** Leaving 'hang' ends the hanging operations without a word, so the site's queue moves on. */
+  set behaviour(behaviour: AgentBehaviour) {
+    if (this.current === 'hang' && behaviour !== 'hang') this.releaseHanging();
+    this.current = behaviour;
+    this.host.behaviour = behaviour === 'ignore' ? 'succeed' : behaviour;
+  }
+
+  /** Sent with every success as the site's complete fingerprints (what it applied); none when undefined. */
+  get fingerprints(): Record<string, string> | undefined {
+    return this.host.fingerprintSet;
+  }
+
+  set fingerprints(fingerprints: Record<string, string> | undefined) {
+    this.host.fingerprintSet = fingerprints;
+  }
+
+  /** Stops the agent (heartbeats, consumption: the node goes silent), keeping this connection for publishing. */
+  silence(): Promise<void> {
+    this.releaseHanging();
+    return this.agent?.stop() ?? Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    await this.silence();
+    await this.nc.close();
+    rmSync(this.fenceDir, { recursive: true, force: true });
+  }
+
+  async sendHeartbeat(): Promise<void> {
+    const payload = Heartbeat.encode({ node: this.node, sentAt: new Date().toISOString(), load: 0.1, agentVersion: 'test-agent/1' }).finish();
+    await jetstream(this.nc).publish(eventSubject(this.node, 'heartbeat'), payload);
+  }
+
+  /** Publishes a NodeReport on this node's subject (its body names `node`, normally this one). */
+  async sendReport(sites: NodeReport['sites'], options: { node?: string; cpus?: number } = {}): Promise<void> {
+    const report = NodeReport.encode({
+      node: options.node ?? this.node,
+      at: new Date().toISOString(),
+      load: 0.1,
+      agentVersion: 'test-agent/1',
+      cpus: options.cpus ?? 2,
+      memoryBytes: 4 * 1024 ** 3,
+      sites,
+      versions: {},
+    }).finish();
+    await jetstream(this.nc).publish(eventSubject(this.node, 'report'), report);
+  }
+
+  /** Publishes one event about a command with an explicit sequence (tests also replay and reorder). */
+  async sendEvent(command: Command, sequence: number, kind: CommandEvent['kind']): Promise<void> {
+    const event = CommandEvent.encode({ ref: command.ref, sequence, at: new Date().toISOString(), kind }).finish();
+    await jetstream(this.nc).publish(eventSubject(this.node, 'command'), event, { msgID: `${command.ref?.id ?? ''}#${sequence}` });
+  }
+
+  /** The runtime's observer: called once it fenced a command, before it acts on the verdict. */
+  private take(command: Command, verdict: FenceVerdict): void {
+    const id = command.ref?.id ?? '';
+    if (verdict === 'apply' && this.current === 'ignore') this.silenced.add(id);
+    if (verdict === 'apply' && this.current === 'hang') this.hanging.add(id);
+    this.received.push({ command, verdict });
+  }
+
+  private releaseHanging(): void {
+    for (const id of this.hanging) this.silenced.add(id);
+    this.hanging.clear();
+    this.host.settleHung('fail');
+  }
+}
