@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
@@ -9,11 +10,15 @@ const root = resolve(__dirname, '../..');
 describe('module boundaries (the real eslint.config.mjs)', () => {
   let eslint: ESLint;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     process.env['NX_DAEMON'] = 'false';
+    // The rule reads Nx's computed project graph and, without one, skips itself with only a console warning.
+    execFileSync(resolve(root, 'node_modules/.bin/nx'), ['show', 'projects'], { cwd: root, stdio: 'ignore', env: { ...process.env, NX_NO_CLOUD: 'true' } });
     // The probe file exists only in memory, so type-aware rules (which need it on disk) are off.
     eslint = new ESLint({ cwd: root, overrideConfig: [tseslint.configs.disableTypeChecked] });
-  });
+    // Loading the config and plugins takes seconds on a busy machine: paid here, not by the first test.
+    await eslint.lintText('export {};\n', { filePath: `${root}/libs/domain/src/probe.ts` });
+  }, 120_000);
 
   async function boundaryErrors(file: string, code: string, rule = '@nx/enforce-module-boundaries'): Promise<string[]> {
     const [result] = await eslint.lintText(code, { filePath: `${root}/${file}` });

@@ -47,6 +47,8 @@ leftovers() { # the harness must leave no temp dir and no process behind
 
 echo "== gates"
 check typecheck "$BIN/tsc" -p tsconfig.json
+# The boundary rule reads Nx's project graph; without a computed one it skips itself with a mere console warning.
+check project-graph "$BIN/nx" show projects
 check lint "$BIN/eslint" --max-warnings=0 .
 check codegen codegen_is_current
 check build "$BIN/tsc" -p tsconfig.build.json --outDir "$REPORT_DIR/dist"
