@@ -2,6 +2,7 @@ import type { KindName, Resource } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
+import type { CommandQueries } from '../resources/command.queries.js';
 import type { ResourceStore } from '../resources/resource.store.js';
 import type { WatchHub } from '../resources/watch.hub.js';
 import { own, watch, type ChangeType, type Reconciler, type ReconcileResult, type Runnable, type Watch } from './controller-registry.js';
@@ -45,15 +46,16 @@ function world(objects: Resource[]) {
   const store = {
     latestResourceVersion: () => Promise.resolve('100'),
     list: (kind: KindName) => Promise.resolve({ items: objects.filter((o) => o.kind === kind) }),
-    latestCommands: () => Promise.resolve(objects.filter((o) => o.kind === 'Command')),
     names: (kind: KindName) => Promise.resolve(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)),
     changesAfter: (kinds: readonly KindName[], after: string) =>
       Promise.resolve(log.filter(({ object: o }) => kinds.includes(o.kind) && BigInt(o.metadata.resourceVersion) > BigInt(after))),
   };
+  const commands = { latestPerSite: () => Promise.resolve(objects.filter((o) => o.kind === 'Command')) };
   const leader = { leading: true, currentEpoch: '1', onChange: (listener: (leading: boolean) => void) => (onLeading = listener) };
   const hub = { subscribe: (listener: () => void) => ((notify = listener), () => undefined) };
   return {
     store,
+    commands,
     leader,
     hub,
     change(type: ChangeType, changed: Resource) {
@@ -84,7 +86,7 @@ describe('Engine (the controller manager)', () => {
 
   function start(w: ReturnType<typeof world>, reconcilers: Reconciler[], runnables: Runnable[] = [], cache = new InformerCache()): Engine {
     const store = w.store as unknown as ResourceStore;
-    engine = new Engine(w.leader as unknown as LeaderElection, store, w.hub as unknown as WatchHub, cache, new Metrics(), reconcilers, runnables, config, logger);
+    engine = new Engine(w.leader as unknown as LeaderElection, store, w.commands as unknown as CommandQueries, w.hub as unknown as WatchHub, cache, new Metrics(), reconcilers, runnables, config, logger);
     engine.onApplicationBootstrap();
     w.lead(true);
     return engine;

@@ -3,6 +3,7 @@ import type { KindName } from '@pressluft/domain';
 import { WorkQueue, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
+import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore } from '../resources/resource.store.js';
 import { WatchHub } from '../resources/watch.hub.js';
 import { RECONCILERS, RUNNABLES, type Change, type Reconciler, type Runnable, type Watch } from './controller-registry.js';
@@ -35,6 +36,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly leader: LeaderElection,
     private readonly store: ResourceStore,
+    private readonly commands: CommandQueries,
     private readonly hub: WatchHub,
     private readonly cache: InformerCache,
     private readonly metrics: Metrics,
@@ -71,7 +73,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     if (this.queue) return;
     // List, then follow the change log from before the lists: replayed older versions change nothing.
     this.position = await this.store.latestResourceVersion();
-    const [sites, nodes, commands] = await Promise.all([this.store.list('Site'), this.store.list('Node'), this.store.latestCommands()]);
+    const [sites, nodes, commands] = await Promise.all([this.store.list('Site'), this.store.list('Node'), this.commands.latestPerSite()]);
     this.cache.fill(sites.items, nodes.items, commands);
     const queue: WorkQueue = new WorkQueue((key) => this.reconcile(queue, key), {
       concurrency: 8,

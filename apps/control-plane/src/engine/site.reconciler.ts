@@ -19,6 +19,7 @@ import {
 } from '@pressluft/domain';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
+import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { issueCommand, type Site } from './command.issuer.js';
 import { own, watch, type Reconciler, type ReconcileResult } from './controller-registry.js';
@@ -74,6 +75,7 @@ export class SiteReconciler implements Reconciler {
 
   constructor(
     private readonly store: ResourceStore,
+    private readonly commands: CommandQueries,
     private readonly leader: LeaderElection,
     private readonly cache: InformerCache,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -103,7 +105,7 @@ export class SiteReconciler implements Reconciler {
       site.status.fence > 0
         ? cached?.spec.fence === site.status.fence
           ? cached
-          : await this.store.latestCommandFor(name, site.metadata.uid)
+          : await this.commands.latestFor(name, site.metadata.uid)
         : undefined;
     const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? (this.cache.node(bound) ?? (await this.store.get('Node', bound))) : undefined;
@@ -126,7 +128,7 @@ export class SiteReconciler implements Reconciler {
     }
     const [{ items: nodes }, counts] = await Promise.all([
       this.store.list('Node'),
-      this.store.countSitesByNode(),
+      this.commands.countSitesByNode(),
     ]);
     return nodes.map((n) => nodeView(n, counts.get(n.metadata.name) ?? 0));
   }

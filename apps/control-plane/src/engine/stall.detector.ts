@@ -5,6 +5,7 @@ import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import type { Runnable } from './controller-registry.js';
+import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
@@ -21,6 +22,7 @@ export class StallDetector implements Runnable {
 
   constructor(
     private readonly store: ResourceStore,
+    private readonly commands: CommandQueries,
     private readonly leader: LeaderElection,
     private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
@@ -42,8 +44,8 @@ export class StallDetector implements Runnable {
   /** One pass; the commands it marked STALLED. */
   async sweep(): Promise<string[]> {
     const now = this.clock.now();
-    const dispatched = await this.store.commandsDispatched();
-    const counts = await this.store.commandCountsByState();
+    const dispatched = await this.commands.dispatched();
+    const counts = await this.commands.countsByState();
     this.metrics.commands.reset();
     for (const [state, count] of counts) this.metrics.commands.set({ state }, count);
     const stalled: string[] = [];

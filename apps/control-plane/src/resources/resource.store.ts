@@ -1,7 +1,6 @@
 import type { KindName, Resource, ResourceOf } from '@pressluft/domain';
 import type { DataSource } from 'typeorm';
 import { queryPrepared } from '../persistence/prepared.js';
-import { CommandQueries } from './command.queries.js';
 import { listAt, type ListOptions } from './resource-list.js';
 import { ObjectCache } from './object-cache.js';
 import { COLUMNS, fromRawOfKind, type ChangeType, type RawRow } from './resource-rows.js';
@@ -23,11 +22,8 @@ const NOTIFY_COALESCE_MS = 5;
 export class ResourceStore {
   private notifyPending = false;
   private readonly cache = new ObjectCache();
-  private readonly commands: CommandQueries;
 
-  constructor(private readonly dataSource: DataSource) {
-    this.commands = new CommandQueries(dataSource);
-  }
+  constructor(private readonly dataSource: DataSource) {}
 
   /** After a commit: what the transaction read and wrote is the newest state this process knows. */
   private remember(tx: ResourceTransaction): void {
@@ -159,30 +155,6 @@ export class ResourceStore {
   async names(kind: KindName): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ name: string }>>(`SELECT name FROM resources WHERE kind = $1`, [kind]);
     return rows.map((r) => r.name);
-  }
-
-  /** A site's newest command of this incarnation (see CommandQueries.latestFor). */
-  latestCommandFor(site: string, uid: string): Promise<ResourceOf<'Command'> | undefined> {
-    return this.commands.latestFor(site, uid);
-  }
-
-  /** Each site name's newest command, for the engine's informer cache. */
-  latestCommands(): Promise<Array<ResourceOf<'Command'>>> {
-    return this.commands.latestPerSite();
-  }
-
-  /** Commands on the bus that have not finished: the ones that can stall. */
-  commandsDispatched(): Promise<Array<ResourceOf<'Command'>>> {
-    return this.commands.dispatched();
-  }
-
-  commandCountsByState(): Promise<Map<string, number>> {
-    return this.commands.countsByState();
-  }
-
-  /** How many sites each node has bound (for the scheduler's tie-break). */
-  countSitesByNode(): Promise<Map<string, number>> {
-    return this.commands.countSitesByNode();
   }
 
   /** The newest committed resourceVersion of any kind below which nothing is still in flight. */

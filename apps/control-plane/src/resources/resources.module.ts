@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { LOGGER } from '../infra/tokens.js';
 import { ResourceWritten } from './resource.commands.js';
 import { WRITE_HANDLERS } from './resource-write.handlers.js';
+import { CommandQueries } from './command.queries.js';
 import { ResourceStore } from './resource.store.js';
 import { ResourcesController } from './resources.controller.js';
 import { WatchHub } from './watch.hub.js';
@@ -28,10 +29,11 @@ export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
   controllers: [ResourcesController],
   providers: [
     { provide: ResourceStore, useFactory: (dataSource: DataSource) => new ResourceStore(dataSource), inject: [DataSource] },
+    { provide: CommandQueries, useFactory: (dataSource: DataSource) => new CommandQueries(dataSource), inject: [DataSource] },
     WatchHub,
     ...WRITE_HANDLERS,
     ResourceWrittenLogger,
   ],
-  exports: [ResourceStore, WatchHub],
+  exports: [ResourceStore, CommandQueries, WatchHub],
 })
 export class ResourcesModule {}
