@@ -266,4 +266,15 @@ export class SiteFingerprintsRow {
   appliedAt!: Date;
 }
 
-export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow];
+/** The site that holds each domain (unique across sites), kept in the transaction of each Site write. */
+@Entity('site_domains')
+@Index('site_domains_site', ['site'])
+export class SiteDomainRow {
+  @PrimaryColumn({ type: 'text' })
+  domain!: string;
+
+  @Column({ type: 'text' })
+  site!: string;
+}
+
+export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow, SiteDomainRow];

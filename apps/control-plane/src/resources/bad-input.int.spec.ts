@@ -551,6 +551,18 @@ add({ name: 'PUT with a resourceVersion to an absent site', method: 'PUT', path:
 add({ name: 'PATCH an absent site', method: 'PATCH', path: `${SITES}/ghost`, contentType: MERGE, body: { spec: { wordpress: { title: 'Ghost' } } }, code: 404, reason: 'NotFound' });
 add({ name: 'DELETE an absent site', method: 'DELETE', path: `${SITES}/ghost`, code: 404, reason: 'NotFound' });
 
+// 14b. A domain another site holds (unique across sites): 409 naming the field, also in a dry run.
+const takenDomain = (name: string, c: Omit<Case, 'name' | 'code' | 'reason' | 'fields'>, field: string) => add({ name, ...c, code: 409, reason: 'Conflict', fields: [field] });
+const TAKEN = ['base-c.example.test', 'base-b.example.test'];
+takenDomain('POST a site with a domain another site holds', { method: 'POST', path: SITES, body: siteWith(freshName('dom'), ['spec', 'domains'], ['free-1.example.test', 'base-b.example.test']) }, 'spec.domains[1]');
+takenDomain('POST a dry run with a domain another site holds', { method: 'POST', path: `${SITES}?dryRun=All`, body: siteWith(freshName('dom'), ['spec', 'domains'], ['base-b.example.test']) }, 'spec.domains[0]');
+takenDomain('PUT-create a site with a domain another site holds', { method: 'PUT', path: `${SITES}/dom-put`, body: siteWith('dom-put', ['spec', 'domains'], TAKEN) }, 'spec.domains[0]');
+takenDomain('PUT a site adding a domain another site holds', { method: 'PUT', path: `${SITES}/base-a`, body: siteWith('base-a', ['spec', 'domains'], ['base-a.example.test', 'base-b.example.test']) }, 'spec.domains[1]');
+takenDomain('PUT a site swapping its domain for one another site holds', { method: 'PUT', path: `${SITES}/base-a`, body: siteWith('base-a', ['spec', 'domains'], ['base-e.example.test']) }, 'spec.domains[0]');
+takenDomain('merge patch adding a domain another site holds', { method: 'PATCH', path: `${SITES}/base-a`, contentType: MERGE, body: { spec: { domains: ['base-a.example.test', 'base-d.example.test'] } } }, 'spec.domains[1]');
+takenDomain('JSON patch adding a domain another site holds', { method: 'PATCH', path: `${SITES}/base-a`, contentType: JSON_PATCH, body: [{ op: 'add', path: '/spec/domains/-', value: 'base-b.example.test' }] }, 'spec.domains[1]');
+takenDomain('JSON patch dry run replacing a domain with a held one', { method: 'PATCH', path: `${SITES}/base-a?dryRun=All`, contentType: JSON_PATCH, body: [{ op: 'replace', path: '/spec/domains/0', value: 'base-c.example.test' }] }, 'spec.domains[0]');
+
 // 15. The name on the URL and in the body disagree.
 badRequest('PUT site: URL and body name differ', { method: 'PUT', path: `${SITES}/base-a`, body: site('base-b') }, 'metadata.name');
 badRequest('PUT site to a new name: URL and body name differ', { method: 'PUT', path: `${SITES}/brand-new`, body: site('other-new') }, 'metadata.name');

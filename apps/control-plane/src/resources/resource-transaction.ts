@@ -5,6 +5,7 @@ import { AUDIT_INSERT } from '../audit/audit.repository.js';
 import type { AuditedRequest } from '../audit/request-audit.js';
 import { queryPrepared } from '../persistence/prepared.js';
 import type { ObjectCache } from './object-cache.js';
+import { claimSiteDomains, releaseSiteDomains, type TakenDomain } from './site-domains.repository.js';
 import { COLUMNS, fromRaw, ofKind, type ChangeType, type ObjectWrite, type RawRow } from './resource-rows.js';
 import { FLOOR_LOCK_SQL, OBJECT_LOCK_CLASS } from './version-locks.js';
 
@@ -168,8 +169,18 @@ export class ResourceTransaction {
     return updated as R;
   }
 
-  /** Removes the row; the DELETED change carries the last state with a new resourceVersion. */
+  /**
+   * A Site gives up `released` and claims `claimed` (see claimSiteDomains): the first claimed
+   * domain another site holds, or undefined. More than one write: needs a transaction.
+   */
+  async claimDomains(site: string, claimed: readonly string[], released: readonly string[]): Promise<TakenDomain | undefined> {
+    if (this.optimistic) throw new NeedsTransaction();
+    return claimSiteDomains(this.manager, site, claimed, released);
+  }
+
+  /** Removes the row; the DELETED change carries the last state with a new resourceVersion. A Site's domains go with it. */
   async remove(current: Resource, now: Date): Promise<Resource> {
+    if (current.kind === 'Site' && this.optimistic) throw new NeedsTransaction();
     const expected = this.casVersion(current);
     const gone = await this.writeWithChange(
       `DELETE FROM resources WHERE kind = $1 AND name = $2${expected === undefined ? '' : ' AND resource_version = $3'} RETURNING (SELECT v FROM rv) AS resource_version`,
@@ -180,6 +191,7 @@ export class ResourceTransaction {
     );
     if (!gone && expected !== undefined) throw new NeedsTransaction();
     if (!gone) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
+    if (current.kind === 'Site') await releaseSiteDomains(this.manager, current.metadata.name);
     return gone;
   }
 

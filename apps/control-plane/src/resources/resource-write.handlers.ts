@@ -7,6 +7,7 @@ import {
   validateManifest,
   validateStatus,
   busyOperation,
+  domainChanges,
   type SiteSpec,
   type SiteStatus,
   type KindInfo,
@@ -106,6 +107,7 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
       { field: 'metadata.resourceVersion', message: 'must not be set on create' },
     ]);
   }
+  if (kind.kind === 'Site') await claimDomains(tx, input.name, [], (input.spec as SiteSpec).domains);
   const created = await tx.create(
     {
       kind: kind.kind,
@@ -143,7 +145,10 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
     isDeepStrictEqual(input.annotations, current.metadata.annotations) &&
     isDeepStrictEqual(finalizers, current.metadata.finalizers);
   if (unchanged) return { object: current, created: false, gone: false, warnings: [] };
-  if (specChanged && kind.kind === 'Site') checkSiteSpecChange(current, input);
+  if (specChanged && kind.kind === 'Site') {
+    checkSiteSpecChange(current, input);
+    await claimDomains(tx, current.metadata.name, (current.spec as SiteSpec).domains, (input.spec as SiteSpec).domains);
+  }
   if (current.metadata.deletionTimestamp && finalizers.length === 0) {
     return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
   }
@@ -180,6 +185,22 @@ function checkSiteSpecChange(current: Resource, input: ManifestInput): void {
       { field: 'spec.nodeName', message: `must stay ${status.nodeName}, the node the site is bound to` },
     ], { kind: 'Site', name });
   }
+}
+
+/**
+ * Domains are unique across sites: the site claims what it newly lists (and frees what it
+ * dropped) in the write's transaction, and another site's claim refuses the write (409). A site
+ * deleting keeps its domains until its row is gone. A change of domains needs a transaction.
+ */
+async function claimDomains(tx: ResourceTransaction, name: string, before: readonly string[], after: readonly string[]): Promise<void> {
+  const change = domainChanges(before, after);
+  if (!change) return;
+  const taken = await tx.claimDomains(name, change.claimed, change.released);
+  if (!taken) return;
+  const message = `domain ${taken.domain} is already used by site ${taken.holder}`;
+  throw new PressluftError('Conflict', `Operation cannot be fulfilled on sites "${name}": ${message}`, [
+    { field: `spec.domains[${after.indexOf(taken.domain)}]`, message },
+  ], { kind: 'sites', name });
 }
 
 function checkName(kind: KindInfo, urlName: string, input: ManifestInput): void {
