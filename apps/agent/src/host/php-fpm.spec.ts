@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../test/host-fixtures.js';
 import { fpmStartArgv, fpmTestArgv, isFpmMaster, processState, renderFpmConfig } from './php-fpm.js';
+import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { defaultTemplatesDir } from './template.js';
 
 const dir = defaultTemplatesDir();
@@ -41,7 +42,28 @@ describe('php-fpm configuration', () => {
     has('php_admin_value[upload_tmp_dir] = /var/www/sites/shop/tmp');
     has('php_admin_value[session.save_path] = /var/www/sites/shop/tmp');
     has('php_admin_value[sys_temp_dir] = /var/www/sites/shop/tmp');
-    has('php_admin_value[disable_functions] = exec,passthru,shell_exec,system,proc_open,popen,pcntl_exec');
+    const disabled = lines.find((l) => l.startsWith('php_admin_value[disable_functions] = '))?.split(' = ')[1]?.split(',') ?? [];
+    expect(disabled).toEqual(expect.arrayContaining(['exec', 'passthru', 'shell_exec', 'system', 'proc_open', 'popen', 'pcntl_exec']));
+  });
+
+  it.each([
+    ['the exec family and proc_*', ['exec', 'system', 'proc_open', 'proc_close', 'proc_get_status', 'proc_nice', 'proc_terminate']],
+    ['mail through a local program', ['mail', 'mb_send_mail', 'imap_open', 'imap_mail']],
+    ['the LD_PRELOAD bypass', ['putenv']],
+    ['links and FIFOs', ['symlink', 'link', 'posix_mkfifo', 'posix_mknod']],
+    ['native code', ['dl']],
+    ['fork and signals', ['pcntl_fork', 'pcntl_exec', 'pcntl_signal', 'posix_kill']],
+    ['identity changes', ['posix_setuid', 'posix_setgid', 'posix_seteuid', 'posix_setegid', 'posix_setsid']],
+  ])('disables %s', (_what, functions) => {
+    const disabled = lines.find((l) => l.startsWith('php_admin_value[disable_functions] = '))?.split(' = ')[1]?.split(',') ?? [];
+    expect(disabled).toEqual(expect.arrayContaining(functions));
+  });
+
+  it('keeps what WordPress core calls on a request', () => {
+    for (const needed of ['ini_set', 'set_time_limit', 'ignore_user_abort', 'error_log', 'chmod', 'fsockopen', 'curl_exec']) {
+      expect(DISABLED_FUNCTIONS).not.toContain(needed);
+    }
+    expect(new Set(DISABLED_FUNCTIONS).size).toBe(DISABLED_FUNCTIONS.length);
   });
 
   it('builds the argv', () => {

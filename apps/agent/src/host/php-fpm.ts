@@ -4,10 +4,9 @@ import { lstat, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { isErrno, readIfExists, writeFileAtomic } from './fs-util.js';
 import type { SitePaths, SitePlan } from './naming.js';
+import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { fpmValue, renderTemplate } from './template.js';
 
-/** Functions a WordPress site never needs and an attacker always wants. */
-export const DISABLED_FUNCTIONS = ['exec', 'passthru', 'shell_exec', 'system', 'proc_open', 'popen', 'pcntl_exec'];
 
 export interface FpmTemplates {
   readonly global: string;

@@ -198,6 +198,36 @@ echo json_encode(['b' => $b, 'error' => implode(' | ', $errors), 'memory' => ini
     expect(readFileSync(join(cpuDir, 'cgroup.procs'), 'utf8')).toContain(String(result.pid));
   });
 
+  it('disables the known PHP escapes (putenv, symlink, link, posix_mkfifo, mail), and wp_mail() fails soft', async () => {
+    const probe = join(pathsA.current, 'pressluft-escape.php');
+    writeFileSync(
+      probe,
+      `<?php
+$tried = [];
+foreach (['putenv' => ['LD_PRELOAD=/tmp/x.so'], 'symlink' => ['/', __DIR__ . '/root-link'], 'link' => [__FILE__, __DIR__ . '/hard-link'], 'posix_mkfifo' => [__DIR__ . '/fifo', 0600], 'mail' => ['a@example.test', 's', 'b'], 'proc_open' => ['id', [], $pipes], 'pcntl_fork' => [], 'dl' => ['x.so']] as $fn => $args) {
+  try { $fn(...$args); $tried[$fn] = 'ran'; } catch (Error $e) { $tried[$fn] = $e->getMessage(); }
+}
+echo json_encode(['tried' => $tried, 'links' => file_exists(__DIR__ . '/root-link') || file_exists(__DIR__ . '/hard-link') || file_exists(__DIR__ . '/fifo')]);
+`,
+    );
+    const owner = statSync(pathsA.current);
+    chownSync(probe, owner.uid, owner.gid);
+    const answer = await http(A.domains[0] ?? '', '/pressluft-escape.php');
+    expect(answer.status).toBe(200);
+    const result = JSON.parse(answer.body) as { tried: Record<string, string>; links: boolean };
+    for (const fn of ['putenv', 'symlink', 'link', 'posix_mkfifo', 'mail', 'proc_open', 'pcntl_fork', 'dl']) {
+      expect(result.tried[fn]).toContain(`undefined function ${fn}()`);
+    }
+    expect(result.links).toBe(false);
+    // WordPress itself (wp-config.php defines a mail() that refuses): wp_mail() returns false, no fatal error
+    const mailer = join(pathsA.current, 'pressluft-mail.php');
+    writeFileSync(mailer, `<?php require __DIR__ . '/wp-load.php'; var_export(wp_mail('ops@example.test', 'subject', 'body'));`);
+    chownSync(mailer, owner.uid, owner.gid);
+    const sent = await http(A.domains[0] ?? '', '/pressluft-mail.php');
+    expect(sent.status).toBe(200);
+    expect(sent.body).toBe('false');
+  });
+
   it("A's database user cannot see B's database", async () => {
     const out = await run(['/usr/sbin/runuser', '-u', account(A), '--', '/usr/bin/mariadb', `--socket=${services.mariadb.socket}`, '--batch', '--skip-column-names'], {
       input: 'SHOW DATABASES;',

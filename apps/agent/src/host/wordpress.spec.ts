@@ -57,6 +57,9 @@ describe('wp-config.php', () => {
     expect(php).toContain("define( 'WP_HOME', 'http://shop.example.test' );");
     expect(php).toContain("define( 'WP_SITEURL', 'http://shop.example.test' );");
     expect(php).toContain("define( 'DISALLOW_FILE_EDIT', true );");
+    expect(php).toContain("define( 'DISALLOW_FILE_MODS', true );");
+    // mail() is disabled in the pool: wp_mail() fails soft, and only when PHP has no mail() itself
+    expect(php).toMatch(/if \( ! function_exists\( 'mail' \) \) \{\s+function mail\(\) \{\s+return false;/);
     expect(php).toContain("define( 'FS_METHOD', 'direct' );");
     expect(php).toContain(`define( 'NONCE_SALT', '${salts.nonce_salt}' );`);
     expect(php).not.toContain('{{');
