@@ -39,7 +39,7 @@ function floorConfig(name: string): SiteConfig {
     environment: 'production',
     domains: [`${name}.example.test`],
     php: { version: '8.2', memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 },
-    wordpress: { version: '6.1', title: `Bench ${name}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
+    wordpress: { version: '6.1', title: `Bench ${name}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
     resources: { cpuPercent: 100, memoryMib: 512 },
     keepReleases: 5,
   };

@@ -138,8 +138,9 @@ http {
   fastcgi_temp_path $NGINX_DIR/temp/fastcgi;
   uwsgi_temp_path $NGINX_DIR/temp/uwsgi;
   scgi_temp_path $NGINX_DIR/temp/scgi;
+  # Until the agent writes the node's default server (default_server, 444) into sites/.
   server {
-    listen 127.0.0.1:$PRESSLUFT_SITES_PORT default_server;
+    listen 127.0.0.1:$PRESSLUFT_SITES_PORT;
     return 404;
   }
   include $NGINX_DIR/sites/*.conf;

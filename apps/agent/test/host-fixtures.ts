@@ -23,7 +23,7 @@ export function siteConfig(overrides: Partial<SiteConfig> = {}): SiteConfig {
     environment: 'production',
     domains: ['shop.example.test', 'www.shop.example.test'],
     php: { version: '8.2', memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 },
-    wordpress: { version: '6.1', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
+    wordpress: { version: '6.1', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
     resources: { cpuPercent: 50, memoryMib: 512 },
     keepReleases: 5,
     ...overrides,

@@ -69,6 +69,8 @@ export const wordpressSchema = z.strictObject({
     .regex(WORDPRESS_USER_PATTERN, "must be 3-60 characters: a lower-case letter, then lower-case letters, digits, '_', '.' or '-'"),
   adminEmail: z.string().regex(EMAIL_PATTERN, 'must be an email address like ops@example.test'),
   locale: z.string().regex(LOCALE_PATTERN, 'must be a WordPress locale like de_DE or en').optional(),
+  /** xmlrpc.php answers only when true (pingbacks, the mobile app); nginx refuses it otherwise. */
+  xmlrpc: z.boolean().optional(),
 });
 
 export const gitSourceSchema = z.strictObject({

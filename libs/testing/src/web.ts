@@ -7,7 +7,8 @@ import { ManagedProcess, run } from './process.js';
 export const WEB_USER = 'www-data';
 
 /**
- * A private nginx: prefix `<root>/nginx`, a default server on a free loopback port answering 404,
+ * A private nginx: prefix `<root>/nginx`, a server on a free loopback port answering 404 (the agent's
+ * default server, 444, takes over once it writes one),
  * and `sites/*.conf` included so tests (and later the agent) can add server blocks and reload.
  */
 export class NginxService {
@@ -45,8 +46,9 @@ http {
   fastcgi_temp_path ${join(prefix, 'temp', 'fastcgi')};
   uwsgi_temp_path ${join(prefix, 'temp', 'uwsgi')};
   scgi_temp_path ${join(prefix, 'temp', 'scgi')};
+  # Until the agent writes the node's default server (default_server, 444) into sites/.
   server {
-    listen 127.0.0.1:${port} default_server;
+    listen 127.0.0.1:${port};
     return 404;
   }
   include ${sitesDir}/*.conf;

@@ -23,7 +23,7 @@ const S: SiteConfig = {
   environment: 'production',
   domains: [`rot-${suffix}.example.test`],
   php: { version: '8.2', memoryLimitMb: 192, maxChildren: 4, uploadMaxMb: 16 },
-  wordpress: { version: '6.1', title: `Rotation ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
+  wordpress: { version: '6.1', title: `Rotation ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
   resources: { cpuPercent: 100, memoryMib: 384 },
   keepReleases: 3,
 };

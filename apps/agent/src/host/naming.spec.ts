@@ -12,16 +12,16 @@ describe('planSite', () => {
       account: 'site_ax9z0k1m',
       domains: ['shop.example.test', 'www.shop.example.test'],
       php: { memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 },
-      wordpress: { title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test' },
+      wordpress: { title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', xmlrpc: false },
       resources: { cpuPercent: 50, memoryMib: 512 },
     });
   });
 
   it('fills the defaults for missing sections', () => {
-    const plan = planSite(siteConfig({ php: undefined, resources: undefined, wordpress: { version: '', title: '', adminUser: '', adminEmail: 'a@b.test', locale: '' } }));
+    const plan = planSite(siteConfig({ php: undefined, resources: undefined, wordpress: { version: '', title: '', adminUser: '', adminEmail: 'a@b.test', locale: '', xmlrpc: false } }));
     expect(plan.php).toEqual({ memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 });
     expect(plan.resources).toEqual({ cpuPercent: 100, memoryMib: 512 });
-    expect(plan.wordpress).toEqual({ title: 'shop', adminUser: 'admin', adminEmail: 'a@b.test' });
+    expect(plan.wordpress).toEqual({ title: 'shop', adminUser: 'admin', adminEmail: 'a@b.test', xmlrpc: false });
   });
 
   it('de-duplicates domains', () => {
@@ -39,9 +39,9 @@ describe('planSite', () => {
     ['an uppercase domain', { domains: ['Shop.test'] }],
     ['a wildcard domain', { domains: ['*.shop.test'] }],
     ['zero children that is out of range', { php: { version: '8.2', memoryLimitMb: 256, maxChildren: 500, uploadMaxMb: 64 } }],
-    ['a title with a newline', { wordpress: { version: '6.1', title: 'a\nb', adminUser: 'admin', adminEmail: 'a@b.test', locale: '' } }],
-    ['an admin user with a space', { wordpress: { version: '6.1', title: 't', adminUser: 'a b', adminEmail: 'a@b.test', locale: '' } }],
-    ['an admin email without @', { wordpress: { version: '6.1', title: 't', adminUser: 'admin', adminEmail: 'nope', locale: '' } }],
+    ['a title with a newline', { wordpress: { version: '6.1', title: 'a\nb', adminUser: 'admin', adminEmail: 'a@b.test', locale: '', xmlrpc: false } }],
+    ['an admin user with a space', { wordpress: { version: '6.1', title: 't', adminUser: 'a b', adminEmail: 'a@b.test', locale: '', xmlrpc: false } }],
+    ['an admin email without @', { wordpress: { version: '6.1', title: 't', adminUser: 'admin', adminEmail: 'nope', locale: '', xmlrpc: false } }],
   ])('refuses %s', (_label, overrides) => {
     let error: unknown;
     try {

@@ -22,7 +22,7 @@ export interface SitePlan {
   readonly account: string;
   readonly domains: readonly string[];
   readonly php: { readonly memoryLimitMb: number; readonly maxChildren: number; readonly uploadMaxMb: number };
-  readonly wordpress: { readonly title: string; readonly adminUser: string; readonly adminEmail: string };
+  readonly wordpress: { readonly title: string; readonly adminUser: string; readonly adminEmail: string; readonly xmlrpc: boolean };
   readonly resources: { readonly cpuPercent: number; readonly memoryMib: number };
 }
 
@@ -74,7 +74,7 @@ export function planSite(site: SiteConfig): SitePlan {
       maxChildren: positive(site.php?.maxChildren, 5, 1, 200, 'php.maxChildren'),
       uploadMaxMb: positive(site.php?.uploadMaxMb, 64, 1, 4096, 'php.uploadMaxMb'),
     },
-    wordpress: { title, adminUser, adminEmail },
+    wordpress: { title, adminUser, adminEmail, xmlrpc: wp?.xmlrpc === true },
     resources: {
       cpuPercent: positive(site.resources?.cpuPercent, 100, 1, 800, 'resources.cpuPercent'),
       memoryMib: positive(site.resources?.memoryMib, 512, 64, 64 * 1024, 'resources.memoryMib'),

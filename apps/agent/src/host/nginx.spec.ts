@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../test/host-fixtures.js';
-import { listenTarget, nginxReloadArgv, nginxTestArgv, renderServerBlock } from './nginx.js';
+import { defaultServerFile, listenTarget, nginxReloadArgv, nginxTestArgv, renderDefaultServer, renderServerBlock } from './nginx.js';
 import { defaultTemplatesDir, TemplateError } from './template.js';
 
 const template = readFileSync(join(defaultTemplatesDir(), 'nginx/site.conf'), 'utf8');
@@ -35,9 +35,39 @@ describe('nginx server block', () => {
     expect(() => renderServerBlock(template, plan, paths, '80; include /etc/passwd')).toThrow(TemplateError);
   });
 
+  it('serves uploads with nosniff', () => {
+    const uploads = block.slice(block.indexOf('location ^~ /wp-content/uploads/'));
+    expect(uploads.slice(0, uploads.indexOf('\n    }'))).toContain('add_header X-Content-Type-Options nosniff always;');
+  });
+
+  it.each([
+    ['off by default', false, 'off'],
+    ['on when the site opts in', true, 'on'],
+  ])('xmlrpc.php: %s', (_what, xmlrpc, rendered) => {
+    const { plan: site } = shop({ wordpress: { version: '6.1', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc } });
+    const rendering = renderServerBlock(template, site, paths, '127.0.0.1:8081');
+    expect(rendering).toContain(`set $pressluft_xmlrpc "${rendered}:$uri";`);
+    expect(rendering).toContain('if ($pressluft_xmlrpc = "off:/xmlrpc.php") { return 403; }');
+  });
+
   it('builds the argv', () => {
     expect(nginxTestArgv(['/usr/sbin/nginx', '-p', '/p'])).toEqual(['/usr/sbin/nginx', '-p', '/p', '-t', '-q']);
     expect(nginxReloadArgv(['/usr/sbin/nginx'])).toEqual(['/usr/sbin/nginx', '-s', 'reload']);
+  });
+});
+
+describe('nginx default server', () => {
+  const fallback = renderDefaultServer(readFileSync(join(defaultTemplatesDir(), 'nginx/default-server.conf'), 'utf8'), '127.0.0.1:8081');
+
+  it('closes a request for a host no site claims (444) on the node listen address', () => {
+    expect(fallback).toContain('listen 127.0.0.1:8081 default_server;');
+    expect(fallback).toContain('return 444;');
+    expect(fallback).not.toContain('fastcgi_pass');
+    expect(() => renderDefaultServer('listen {{listen}};', '80; include /etc/passwd')).toThrow(TemplateError);
+  });
+
+  it('lives beside the site blocks under a name no site block has', () => {
+    expect(defaultServerFile('/etc/nginx/pressluft')).toBe('/etc/nginx/pressluft/default-server.conf');
   });
 });
 

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { exec, tail } from './exec.js';
 import { readIfExists, writeFileAtomic } from './fs-util.js';
 import type { SitePaths, SitePlan } from './naming.js';
@@ -16,10 +17,21 @@ export function renderServerBlock(template: string, plan: SitePlan, paths: SiteP
       // The upload plus the rest of the form, as post_max_size.
       body_max: `${plan.php.uploadMaxMb + 1}m`,
       fpm_socket: paths.fpmSocket,
+      xmlrpc: plan.wordpress.xmlrpc ? 'on' : 'off',
     },
     nginxValue,
     'nginx',
   );
+}
+
+/** The node's default server (unknown hosts are closed, 444). Pure. */
+export function renderDefaultServer(template: string, listen: string): string {
+  return renderTemplate(template, { listen }, nginxValue, 'nginx');
+}
+
+/** Beside the sites' blocks, which are all `site_<id>.conf`. */
+export function defaultServerFile(sitesDir: string): string {
+  return join(sitesDir, 'default-server.conf');
 }
 
 export function nginxTestArgv(command: readonly string[]): string[] {
@@ -66,31 +78,61 @@ async function reload(command: readonly string[]): Promise<void> {
   if (result.code !== 0) throw new Error(`nginx -s reload failed: ${tail(result.stderr || result.stdout)}`);
 }
 
-/**
- * Check, apply, verify: writes the block atomically when it differs, runs `nginx -t`, and either
- * reloads or puts the previous file back (or removes the new one) and throws NginxConfigError.
- * Returns true when it changed the file.
- */
-export async function ensureServerBlock(command: readonly string[], file: string, content: string): Promise<boolean> {
-  const previous = await readIfExists(file);
-  if (previous === content) return false;
-  await writeFileAtomic(file, content, { mode: 0o644 });
-  const problem = await test(command);
-  if (problem !== undefined) {
-    if (previous === undefined) await rm(file, { force: true });
-    else await writeFileAtomic(file, previous, { mode: 0o644 });
-    throw new NginxConfigError(`nginx -t rejected the server block, the previous configuration is kept: ${problem}`);
-  }
-  await reload(command);
-  return true;
+// One nginx per node: every change (write, test, reload, restore) runs alone, so two sites' changes
+// never interleave and a restore never undoes another site's block.
+let queue: Promise<unknown> = Promise.resolve();
+
+function serialised<T>(work: () => Promise<T>): Promise<T> {
+  const next = queue.then(work);
+  queue = next.catch(() => undefined);
+  return next;
 }
 
-/** Removes the block, then tests and reloads. Already gone is fine. Returns true when it removed it. */
-export async function removeServerBlock(command: readonly string[], file: string): Promise<boolean> {
-  if ((await readIfExists(file)) === undefined) return false;
-  await rm(file, { force: true });
+/** Tests and reloads what is on disk now; on a failure puts `restore` back (and tests it) and throws. */
+async function testAndReload(command: readonly string[], restore: () => Promise<void>, what: string): Promise<void> {
   const problem = await test(command);
-  if (problem !== undefined) throw new NginxConfigError(`nginx -t fails after removing ${file}: ${problem}`);
-  await reload(command);
-  return true;
+  if (problem !== undefined) {
+    await restore();
+    throw new NginxConfigError(`nginx -t rejected ${what}, the previous configuration is kept: ${problem}`);
+  }
+  try {
+    await reload(command);
+  } catch (error) {
+    await restore();
+    throw new NginxConfigError(`${error instanceof Error ? error.message : String(error)}; the previous ${what} is back on disk`);
+  }
+}
+
+function restorer(file: string, previous: string | undefined): () => Promise<void> {
+  return async () => {
+    if (previous === undefined) await rm(file, { force: true });
+    else await writeFileAtomic(file, previous, { mode: 0o644 });
+  };
+}
+
+/**
+ * Check, apply, verify: writes the block atomically when it differs, runs `nginx -t`, and either
+ * reloads or puts the previous file back (or removes the new one) and throws NginxConfigError; a
+ * failed reload restores the previous file too. One change at a time on the node. Returns true
+ * when it changed the file.
+ */
+export function ensureServerBlock(command: readonly string[], file: string, content: string): Promise<boolean> {
+  return serialised(async () => {
+    const previous = await readIfExists(file);
+    if (previous === content) return false;
+    await writeFileAtomic(file, content, { mode: 0o644 });
+    await testAndReload(command, restorer(file, previous), 'the server block');
+    return true;
+  });
+}
+
+/** Removes the block, then tests and reloads (the block comes back when that fails). Already gone is fine. Returns true when it removed it. */
+export function removeServerBlock(command: readonly string[], file: string): Promise<boolean> {
+  return serialised(async () => {
+    const previous = await readIfExists(file);
+    if (previous === undefined) return false;
+    await rm(file, { force: true });
+    await testAndReload(command, restorer(file, previous), `the removal of ${file}`);
+    return true;
+  });
 }

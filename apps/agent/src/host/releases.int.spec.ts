@@ -43,7 +43,7 @@ const SITE: SiteConfig = {
   environment: 'production',
   domains: [`rel-${suffix}.example.test`],
   php: { version: '8.2', memoryLimitMb: 192, maxChildren: 4, uploadMaxMb: 16 },
-  wordpress: { version: '6.1', title: `Releases ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
+  wordpress: { version: '6.1', title: `Releases ${suffix}`, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
   resources: { cpuPercent: 100, memoryMib: 384 },
   keepReleases: 3,
 };

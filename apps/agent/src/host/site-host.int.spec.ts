@@ -7,7 +7,7 @@ import { run } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exec, execOk } from './exec.js';
 import { sitePaths } from './naming.js';
-import { ensureServerBlock, NginxConfigError } from './nginx.js';
+import { defaultServerFile, ensureServerBlock, NginxConfigError } from './nginx.js';
 import { hostHarness, QUIET, RecordingReporter, siteRequest } from '../../test/host-harness.js';
 import { SiteHost, StepError } from './site-host.js';
 import { lookupGroup, lookupUser } from './users.js';
@@ -17,14 +17,14 @@ const services = inject('services');
 /** GET or POST through the harness nginx with a Host header. */
 const http = (host: string, path: string, options: { method?: string; body?: string; cookie?: string } = {}) => siteRequest(services, host, path, options);
 
-function siteConfig(name: string, id: string, title: string): SiteConfig {
+function siteConfig(name: string, id: string, title: string, xmlrpc = false): SiteConfig {
   return {
     name,
     id,
     environment: 'production',
     domains: [`${name}.example.test`, `www.${name}.example.test`],
     php: { version: '8.2', memoryLimitMb: 192, maxChildren: 3, uploadMaxMb: 16 },
-    wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US' },
+    wordpress: { version: '6.1', title, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc },
     resources: { cpuPercent: 50, memoryMib: 256 },
     keepReleases: 3,
   };
@@ -257,6 +257,33 @@ echo json_encode(['tried' => $tried, 'links' => file_exists(__DIR__ . '/root-lin
     expect((await http(A.domains[0] ?? '', '/wp-config.php')).status).toBe(403);
   });
 
+  it('serves uploads with nosniff, and closes a request for a host no site claims (444)', async () => {
+    writeFileSync(join(pathsA.uploads, 'sniff.txt'), '<html><script>1</script>');
+    const upload = await http(A.domains[0] ?? '', '/wp-content/uploads/sniff.txt');
+    expect(upload.status).toBe(200);
+    expect(upload.headers['x-content-type-options']).toBe('nosniff');
+    await expect(http(`nobody-${suffix}.example.test`, '/')).rejects.toThrow();
+    expect(readFileSync(defaultServerFile(settings.nginx.sitesDir), 'utf8')).toContain('return 444;');
+  });
+
+  it('refuses xmlrpc.php unless the site opts in; two sites\' nginx changes at once do not interleave', async () => {
+    expect((await http(A.domains[0] ?? '', '/xmlrpc.php', { method: 'POST', body: 'x' })).status).toBe(403);
+    expect((await http(B.domains[0] ?? '', '/xmlrpc.php', { method: 'POST', body: 'x' })).status).toBe(403);
+    // B opts in while another block, broken, is tried at the same moment: each change is tested
+    // alone, so the broken one is refused and removed and B's goes live.
+    const broken = join(settings.nginx.sitesDir, `site_${suffix}racing.conf`);
+    const xmlrpcB = siteConfig(B.name, B.id, B.wordpress?.title ?? '', true);
+    const [optIn, refused] = await Promise.allSettled([host.provision(xmlrpcB, QUIET), ensureServerBlock(settings.nginx.command, broken, 'server { listen 127.0.0.1:99999; }\n')]);
+    expect(optIn.status).toBe('fulfilled');
+    expect(refused.status).toBe('rejected');
+    expect(existsSync(broken)).toBe(false);
+    const served = await http(B.domains[0] ?? '', '/xmlrpc.php');
+    expect(served.status).not.toBe(403);
+    expect(served.body).toContain('XML-RPC');
+    await host.provision(B, QUIET);
+    expect((await http(B.domains[0] ?? '', '/xmlrpc.php')).status).toBe(403);
+  });
+
   it('applies changed PHP and resource settings with a graceful reload of the same master', async () => {
     const pid = readFileSync(pathsA.fpmPid, 'utf8').trim();
     const changed: SiteConfig = { ...A, php: { version: '8.2', memoryLimitMb: 160, maxChildren: 4, uploadMaxMb: 16 }, resources: { cpuPercent: 150, memoryMib: 320 } };
@@ -327,7 +354,8 @@ echo json_encode(['tried' => $tried, 'links' => file_exists(__DIR__ . '/root-lin
       expect(existsSync(paths.root)).toBe(false);
       expect(existsSync(paths.state)).toBe(false);
       expect(existsSync(paths.fpmDir)).toBe(false);
-      expect((await http(site.domains[0] ?? '', '/')).status).toBe(404);
+      // the node's default server closes a request for a host no site claims (444: no response)
+      await expect(http(site.domains[0] ?? '', '/')).rejects.toThrow(/socket hang up/);
       // removing again is fine
       await host.remove(site.name, site.id, new RecordingReporter());
     }

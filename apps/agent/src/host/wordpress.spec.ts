@@ -30,7 +30,7 @@ describe('WP-CLI argv (the contract with the real WP-CLI and the stand-in)', () 
   });
 
   it('keeps a title with spaces and quotes in one argument', () => {
-    const { plan: odd } = shop({ wordpress: { version: '6.1', title: `Tom's "Shop" --admin_user=root`, adminUser: 'admin', adminEmail: 'a@b.test', locale: '' } });
+    const { plan: odd } = shop({ wordpress: { version: '6.1', title: `Tom's "Shop" --admin_user=root`, adminUser: 'admin', adminEmail: 'a@b.test', locale: '', xmlrpc: false } });
     const argv = installArgv(WP, '/p', odd);
     expect(argv).toContain(`--title=Tom's "Shop" --admin_user=root`);
     expect(argv.filter((a) => a.startsWith('--admin_user='))).toEqual(['--admin_user=admin']);

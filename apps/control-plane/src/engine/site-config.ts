@@ -30,6 +30,7 @@ export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
       adminUser: spec.wordpress.adminUser,
       adminEmail: spec.wordpress.adminEmail,
       locale: spec.wordpress.locale ?? 'en_US',
+      xmlrpc: spec.wordpress.xmlrpc ?? false,
     },
     resources: {
       cpuPercent: cpuToPercent(spec.resources.cpu) ?? 100,

@@ -6,7 +6,7 @@ import { ensureDir, ensureFile, readIfExists, writeFileAtomic } from '../fs-util
 import { pendingPasswordFile } from '../credentials.js';
 import { ensureDatabase } from '../mariadb.js';
 import { MAX_SOCKET_PATH_BYTES, planSite, releaseName, sitePaths } from '../naming.js';
-import { ensureServerBlock, listenTarget, renderServerBlock } from '../nginx.js';
+import { defaultServerFile, ensureServerBlock, listenTarget, renderDefaultServer, renderServerBlock } from '../nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig } from '../php-fpm.js';
 import { ensureFirstRelease } from '../releases.js';
 import { ensureSecret } from '../secrets.js';
@@ -110,6 +110,10 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
     });
 
     await run('nginx', 85, async () => {
+      // The node's default server first: a host no site claims never reaches a tenant's block.
+      const fallback = renderDefaultServer(loadTemplate(ctx.templatesDir, 'nginx/default-server.conf'), ctx.settings.nginx.listen);
+      const fallbackFile = defaultServerFile(ctx.settings.nginx.sitesDir);
+      if (await ensureServerBlock(ctx.settings.nginx.command, fallbackFile, fallback)) await report.log(`nginx: default server ${fallbackFile} loaded`);
       const block = renderServerBlock(loadTemplate(ctx.templatesDir, 'nginx/site.conf'), plan, paths, ctx.settings.nginx.listen);
       if (await ensureServerBlock(ctx.settings.nginx.command, paths.nginxFile, block)) await report.log(`nginx: server block ${paths.nginxFile} loaded`);
     });

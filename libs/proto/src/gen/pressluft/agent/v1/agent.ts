@@ -48,6 +48,8 @@ export interface WordPressConfig {
   adminUser: string;
   adminEmail: string;
   locale: string;
+  /** xmlrpc.php is served only when true. */
+  xmlrpc: boolean;
 }
 
 export interface ResourceLimits {
@@ -699,7 +701,7 @@ export const PhpConfig: MessageFns<PhpConfig> = {
 };
 
 function createBaseWordPressConfig(): WordPressConfig {
-  return { version: "", title: "", adminUser: "", adminEmail: "", locale: "" };
+  return { version: "", title: "", adminUser: "", adminEmail: "", locale: "", xmlrpc: false };
 }
 
 export const WordPressConfig: MessageFns<WordPressConfig> = {
@@ -718,6 +720,9 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
     }
     if (message.locale !== "") {
       writer.uint32(42).string(message.locale);
+    }
+    if (message.xmlrpc !== false) {
+      writer.uint32(48).bool(message.xmlrpc);
     }
     return writer;
   },
@@ -775,6 +780,14 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
             message.locale = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.xmlrpc = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -802,6 +815,7 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
         ? globalThis.String(object.admin_email)
         : "",
       locale: isSet(object.locale) ? globalThis.String(object.locale) : "",
+      xmlrpc: isSet(object.xmlrpc) ? globalThis.Boolean(object.xmlrpc) : false,
     };
   },
 
@@ -822,6 +836,9 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
     if (message.locale !== "") {
       obj.locale = message.locale;
     }
+    if (message.xmlrpc !== false) {
+      obj.xmlrpc = message.xmlrpc;
+    }
     return obj;
   },
 
@@ -835,6 +852,7 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
     message.adminUser = object.adminUser ?? "";
     message.adminEmail = object.adminEmail ?? "";
     message.locale = object.locale ?? "";
+    message.xmlrpc = object.xmlrpc ?? false;
     return message;
   },
 };
