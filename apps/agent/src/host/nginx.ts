@@ -88,7 +88,7 @@ function serialised<T>(work: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Tests and reloads what is on disk now; on a failure puts `restore` back (and tests it) and throws. */
+/** Tests and reloads what is on disk now; when either fails, `restore` puts the previous file back and it throws. */
 async function testAndReload(command: readonly string[], restore: () => Promise<void>, what: string): Promise<void> {
   const problem = await test(command);
   if (problem !== undefined) {
