@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Agent, FenceStore } from '@pressluft/agent-runtime';
 import { ScriptedHost } from '@pressluft/agent-runtime/testing';
 import type { FenceVerdict } from '@pressluft/domain';
-import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject } from '@pressluft/platform';
+import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject, eventSubjectPrefix, nodeDurable } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeReport, type Command } from '@pressluft/proto';
 
 /**
@@ -51,13 +51,13 @@ export class TestAgent {
     // The control plane creates the streams when it becomes leader and the node's durable at
     // enrollment (nodeBus, ensureNodeConsumer); the test agent may be first and does not enroll.
     await ensureStreams(nc);
-    const durable = `agent-${node}`;
+    const durable = nodeDurable(node);
     await (await jetstreamManager(nc)).consumers.add(COMMAND_STREAM, { durable_name: durable, filter_subject: commandSubject(node), ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
     const test = new TestAgent(node, nc);
     test.agent = new Agent({
       node,
       version: 'test-agent/1',
-      bus: { url: natsUrl, stream: COMMAND_STREAM, durable, eventSubjectPrefix: `pressluft.evt.${node}`, inboxPrefix: '_INBOX' },
+      bus: { url: natsUrl, stream: COMMAND_STREAM, durable, eventSubjectPrefix: eventSubjectPrefix(node), inboxPrefix: '_INBOX' },
       host: test.host,
       fences: new FenceStore(test.fenceDir),
       logger: createLogger({ name: `test-agent-${node}`, level: process.env['PRESSLUFT_TEST_LOG_LEVEL'] ?? 'silent' }),

@@ -8,7 +8,11 @@ export const EVENT_STREAM = 'PRESSLUFT_EVENTS';
 export const INGEST_CONSUMER = 'control-plane';
 
 export const commandSubject = (node: string) => `pressluft.cmd.${node}`;
-export const eventSubject = (node: string, kind: 'command' | 'heartbeat' | 'report') => `pressluft.evt.${node}.${kind}`;
+/** A node's events go to <prefix>.command|heartbeat|report. */
+export const eventSubjectPrefix = (node: string) => `pressluft.evt.${node}`;
+export const eventSubject = (node: string, kind: 'command' | 'heartbeat' | 'report') => `${eventSubjectPrefix(node)}.${kind}`;
+/** The durable pull consumer a node takes its commands from. */
+export const nodeDurable = (node: string) => `agent-${node}`;
 
 const NANOS_PER_MS = 1_000_000;
 

@@ -1,5 +1,5 @@
 import { NAME_PATTERN } from '@pressluft/domain';
-import { COMMAND_STREAM, commandSubject } from '@pressluft/platform';
+import { COMMAND_STREAM, commandSubject, eventSubjectPrefix, nodeDurable } from '@pressluft/platform';
 
 /**
  * What one node uses on the bus. The control plane creates the durable consumer; the agent only
@@ -23,9 +23,9 @@ export function nodeBus(node: string): NodeBus {
   checkedNode(node);
   return {
     stream: COMMAND_STREAM,
-    durable: `agent-${node}`,
+    durable: nodeDurable(node),
     commandSubject: commandSubject(node),
-    eventSubjectPrefix: `pressluft.evt.${node}`,
+    eventSubjectPrefix: eventSubjectPrefix(node),
     inboxPrefix: `_INBOX.node.${node}`,
   };
 }
