@@ -10,6 +10,7 @@ import { databasePresence } from './mariadb.js';
 import { accountName, SITE_ID_PATTERN, type SitePaths, type SitePlan } from './naming.js';
 import { listenTarget } from './nginx.js';
 import type { HostSettings } from './settings.js';
+import { waitFor200 } from './verify.js';
 import { currentRelease, generateSalts, isSalts } from './wordpress.js';
 
 /** What every host operation works with. */
@@ -65,6 +66,14 @@ export async function healthCheck(ctx: HostContext, paths: SitePaths, dir: strin
   if (answer.status !== 200) {
     throw new StepError('health', 'HealthCheckFailed', `GET http://${domain}/ of release ${release} through the site's PHP-FPM pool answered HTTP ${answer.status}, not 200`);
   }
+}
+
+/** The site answers 200 by its domain through nginx within 15 s (the `verify` step), or SiteNotServing. */
+export async function requireServing(ctx: HostContext, domain: string, onWait: () => Promise<void>, trace?: (attempt: { status: number | string; ms: number }) => void): Promise<void> {
+  const target = listenTarget(ctx.settings.nginx.listen);
+  const answer = await waitFor200(target.host, target.port, domain, 15_000, onWait, trace);
+  if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
+  if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
 }
 
 /** `current` -> releases/<release> (a new symlink renamed over it), then a graceful PHP-FPM reload. */

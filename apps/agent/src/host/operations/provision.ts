@@ -6,16 +6,15 @@ import { ensureDir, ensureFile, readIfExists, writeFileAtomic } from '../fs-util
 import { pendingPasswordFile } from '../credentials.js';
 import { ensureDatabase } from '../mariadb.js';
 import { MAX_SOCKET_PATH_BYTES, planSite, releaseName, sitePaths } from '../naming.js';
-import { defaultServerFile, ensureServerBlock, listenTarget, renderDefaultServer, renderServerBlock } from '../nginx.js';
+import { defaultServerFile, ensureServerBlock, renderDefaultServer, renderServerBlock } from '../nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig } from '../php-fpm.js';
 import { ensureFirstRelease } from '../releases.js';
 import { ensureSecret } from '../secrets.js';
-import { ensureStateDirs, ensureTree, readIdentity, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
+import { ensureStateDirs, ensureTree, readIdentity, requireServing, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
 import { TaskGroup } from '../task-group.js';
 import { loadTemplate } from '../template.js';
 import { ensureUser, groupNameOf, requireUser } from '../users.js';
-import { waitFor200 } from '../verify.js';
 import { ensureInstalled, randomString, renderWpConfig } from '../wordpress.js';
 
 export async function provision(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
@@ -119,13 +118,12 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
     });
 
     await run('verify', 95, async () => {
-      const target = listenTarget(ctx.settings.nginx.listen);
-      const domain = plan.domains[0] ?? '';
       const attempts: Array<{ status: number | string; ms: number }> = [];
-      const answer = await waitFor200(target.host, target.port, domain, 15_000, () => report.progress('verify', 95), (a) => attempts.push(a));
-      ctx.logger.debug({ site: plan.name, attempts }, 'verify');
-      if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
-      if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
+      try {
+        await requireServing(ctx, plan.domains[0] ?? '', () => report.progress('verify', 95), (a) => attempts.push(a));
+      } finally {
+        ctx.logger.debug({ site: plan.name, attempts }, 'verify');
+      }
     });
 
     return { url: `http://${plan.domains[0] ?? ''}/`, currentRelease: current };

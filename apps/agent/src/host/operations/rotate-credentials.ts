@@ -5,12 +5,10 @@ import { StepError, type StepName } from '../errors.js';
 import { ensureFile, readIfExists, writeFileAtomic } from '../fs-util.js';
 import { setPasswords } from '../mariadb.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
-import { listenTarget } from '../nginx.js';
-import { firstDomain, requireProvisioned, siteSalts, type HostContext } from '../site-support.js';
+import { firstDomain, requireProvisioned, requireServing, siteSalts, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
 import { loadTemplate } from '../template.js';
 import { requireUser } from '../users.js';
-import { waitFor200 } from '../verify.js';
 import { randomString, renderWpConfig } from '../wordpress.js';
 
 /**
@@ -58,10 +56,7 @@ export async function rotateDatabasePassword(ctx: HostContext, name: string, id:
       await rm(pendingPasswordFile(paths), { force: true });
     });
     await run('verify', 90, async () => {
-      const target = listenTarget(ctx.settings.nginx.listen);
-      const answer = await waitFor200(target.host, target.port, domain, 15_000, () => report.progress('verify', 90));
-      if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
-      if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
+      await requireServing(ctx, domain, () => report.progress('verify', 90));
       const client = mariadb.command[0] ?? '/usr/bin/mariadb';
       const [oldLogin, newLogin] = [await tryLogin(client, paths.state, mariadb.socket, account, old), await tryLogin(client, paths.state, mariadb.socket, account, next)];
       if (oldLogin !== 'denied') throw new StepError('verify', 'OldDatabasePasswordValid', `database user ${account}: the old password is still ${oldLogin === 'accepted' ? 'accepted' : 'not clearly denied'}`);
