@@ -24,4 +24,13 @@ describe('exec', () => {
     await expect(exec(['/bin/sleep', '30'], { onSpawn: () => Promise.reject(new Error('no cgroup for you')) })).rejects.toThrow('no cgroup for you');
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  it('keeps the tail of each stream up to maxOutputBytes and reads the rest to the end', async () => {
+    const script = 'head -c 300000 /dev/zero | tr "\\0" x; echo END; head -c 200000 /dev/zero | tr "\\0" y >&2; echo FAIL >&2; exit 3';
+    const result = await exec(['/bin/sh', '-c', script], { maxOutputBytes: 1000 });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe(`[... 299004 bytes dropped]\n${'x'.repeat(996)}END\n`);
+    expect(result.stderr).toBe(`[... 199005 bytes dropped]\n${'y'.repeat(995)}FAIL\n`);
+  });
 });
+

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { CappedBuffer, DEFAULT_CAPTURE_BYTES } from './capped.js';
 
 export interface ExecOptions {
   /** Written to the child's stdin, then closed: the only way secrets reach a child. */
@@ -9,6 +10,11 @@ export interface ExecOptions {
   /** Defaults to a minimal PATH and LANG=C.UTF-8, so nothing of the agent's environment leaks. */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /**
+   * Bytes kept of each of stdout and stderr (default 1 MiB): the tail, after a line saying how
+   * much was dropped. The child's output is read to the end either way, so it never blocks.
+   */
+  readonly maxOutputBytes?: number;
   /** SIGKILL after this long (default 120 s). */
   readonly timeoutMs?: number;
   /**
@@ -39,8 +45,9 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
       gid: options.gid,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
+    const limit = options.maxOutputBytes ?? DEFAULT_CAPTURE_BYTES;
+    const stdout = new CappedBuffer(limit, 'tail');
+    const stderr = new CappedBuffer(limit, 'tail');
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
@@ -58,7 +65,7 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (spawnHookFailed) reject(spawnHookFailed);
-      else resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+      else resolve({ code, signal, stdout: stdout.text(), stderr: stderr.text() });
     });
     // A child that exits before reading its input must not crash the agent with EPIPE.
     child.stdin.on('error', () => undefined);

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { CappedBuffer, DEFAULT_CAPTURE_BYTES } from './capped.js';
 
 /** FastCGI 1.0 record types (the subset a responder client needs). */
 export const FCGI = {
@@ -140,12 +141,17 @@ export interface FcgiResult extends CgiResponse {
   readonly stderr: string;
 }
 
-/** One FastCGI request over a Unix socket; rejects on a connection error or after `timeoutMs`. */
-export function fastcgiRequest(socketPath: string, params: Readonly<Record<string, string>>, timeoutMs = 30_000): Promise<FcgiResult> {
+/**
+ * One FastCGI request over a Unix socket; rejects on a connection error or after `timeoutMs`.
+ * Keeps the first `maxBytes` of the answer (headers and the start of the body) and the last
+ * `maxBytes` of its stderr: once the answer's cap is reached the connection is closed and the
+ * request ends with what it has, so a page that streams without end costs no more than that.
+ */
+export function fastcgiRequest(socketPath: string, params: Readonly<Record<string, string>>, timeoutMs = 30_000, maxBytes = DEFAULT_CAPTURE_BYTES): Promise<FcgiResult> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
+    const stdout = new CappedBuffer(maxBytes, 'head');
+    const stderr = new CappedBuffer(maxBytes, 'tail');
     let pending: Buffer = Buffer.alloc(0);
     let done = false;
     const finish = (error?: Error) => {
@@ -158,7 +164,7 @@ export function fastcgiRequest(socketPath: string, params: Readonly<Record<strin
         return;
       }
       try {
-        resolve({ ...parseCgiResponse(Buffer.concat(stdout)), stderr: Buffer.concat(stderr).toString('utf8') });
+        resolve({ ...parseCgiResponse(stdout.bytes()), stderr: stderr.text() });
       } catch (parseError) {
         reject(parseError instanceof Error ? parseError : new Error(String(parseError)));
       }
@@ -173,6 +179,7 @@ export function fastcgiRequest(socketPath: string, params: Readonly<Record<strin
         else if (record.type === FCGI.STDERR) stderr.push(record.content);
         else if (record.type === FCGI.END_REQUEST) finish();
       }
+      if (stdout.full) finish();
     });
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(done ? undefined : new Error(`PHP-FPM closed ${socketPath} before the end of the request`)));

@@ -1,21 +1,39 @@
 import { request } from 'node:http';
+import { CappedBuffer, DEFAULT_CAPTURE_BYTES } from './capped.js';
 
 export interface Probe {
   readonly status: number;
   readonly body: string;
 }
 
-/** One GET with a Host header (virtual-host routing), no keep-alive: a reload retires workers. */
-export function getWithHost(host: string, port: number, hostHeader: string, path = '/', timeoutMs = 5_000): Promise<Probe> {
+/**
+ * One GET with a Host header (virtual-host routing), no keep-alive: a reload retires workers.
+ * The whole exchange ends within `timeoutMs` (a body trickling in does not extend it), and only
+ * the first `maxBytes` of the body are read: then the answer is taken as it is and the
+ * connection closed, so a page that streams without end costs no more than that.
+ */
+export function getWithHost(host: string, port: number, hostHeader: string, path = '/', timeoutMs = 5_000, maxBytes = DEFAULT_CAPTURE_BYTES): Promise<Probe> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', agent: false, headers: { host: hostHeader }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    const req = request({ host, port, path, method: 'GET', agent: false, headers: { host: hostHeader } }, (res) => {
+      const body = new CappedBuffer(maxBytes, 'head');
+      const answer = () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: body.text() });
+      };
+      res.on('data', (chunk: Buffer) => {
+        body.push(chunk);
+        if (!body.full) return;
+        answer();
+        req.destroy();
+      });
+      res.on('end', answer);
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${hostHeader}${path} via ${host}:${port}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    const timer = setTimeout(() => req.destroy(new Error(`GET http://${hostHeader}${path} via ${host}:${port}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     req.end();
   });
 }
