@@ -6,7 +6,7 @@ import type { Logger } from '@pressluft/platform';
 import { Command, Heartbeat, NodeReport, type CommandEvent, type CommandRef } from '@pressluft/proto';
 import { connectToBus, publishCommandEvent, publishNodeEvent, type BusSettings } from './bus.js';
 import { COMMAND_HANDLERS, runCommand, siteIdOf } from './commands/index.js';
-import { asFailure } from './failure.js';
+import { asFailure, failure } from './failure.js';
 import type { FenceStore } from './fence-store.js';
 import type { SiteOperations, StepReporter } from './site-operations.js';
 import { SerialQueue } from './site-queue.js';
@@ -28,6 +28,12 @@ export interface AgentOptions {
   readonly reportMs?: number;
   /** How often a running command says it is alive (event + JetStream working()). */
   readonly commandHeartbeatMs?: number;
+  /**
+   * How long one command may run (default 30 min). Then it ends FAILED (CommandTimedOut), its
+   * message is acknowledged and the site's next command may start; whatever the handler does
+   * after that reaches no one.
+   */
+  readonly commandDeadlineMs?: number;
   /** Commands run at once (one at a time per site, always). */
   readonly concurrency?: number;
   readonly observer?: AgentObserver;
@@ -39,6 +45,7 @@ export interface AgentOptions {
 }
 
 const ATTEMPT_STRIDE = 1_000_000;
+const DEFAULT_COMMAND_DEADLINE_MS = 30 * 60_000;
 
 /** For converges nobody watches step by step (resume after a restart). */
 const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
@@ -48,14 +55,16 @@ const QUIET: StepReporter = { progress: () => Promise.resolve(), log: () => Prom
  * acks), fenced per site with a durable store, commands run concurrently across sites and in
  * order per site, every step streamed as CommandEvents; heartbeats and NodeReports on timers.
  * A message is acknowledged only after its result is on the bus, so a crash mid-command means
- * a redelivery, which the fence store recognises and runs again (steps are idempotent).
+ * a redelivery, which the fence store recognises and runs again (steps are idempotent), a
+ * bounded number of times (commandDisposition: then PoisonCommand). A message waiting for its
+ * site's turn is kept alive (working()), so only a lost agent makes JetStream deliver it again.
  */
 export class Agent {
-  private nc: NatsConnection | undefined;
+  protected nc: NatsConnection | undefined;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
-  private timers: NodeJS.Timeout[] = [];
-  private running = false;
+  protected timers: NodeJS.Timeout[] = [];
+  protected running = false;
   /** One command at a time per site. */
   private readonly perSite = new SerialQueue();
   /** Commands scheduled per site so far: fingerprints taken while this moved describe no settled state. */
@@ -137,12 +146,14 @@ export class Agent {
     }
     const site = command.ref?.site ?? '';
     this.scheduled.set(site, (this.scheduled.get(site) ?? 0) + 1);
+    const alive = setInterval(() => bestEffort(() => message.working()), this.options.commandHeartbeatMs ?? 5000);
     this.perSite
       .run(site, () => this.slot(() => this.handle(message, command)))
       .catch((error: unknown) => {
         this.options.logger.error({ err: error, site }, 'agent: command handling failed; it will be redelivered');
-        message.nak(2000);
-      });
+        bestEffort(() => message.nak(2000));
+      })
+      .finally(() => clearInterval(alive));
   }
 
   private async slot(task: () => Promise<void>): Promise<void> {
@@ -171,7 +182,7 @@ export class Agent {
     const verdict = fences.verdict(ref.site, siteId, fence);
     const held = fences.get(ref.site);
     this.options.observer?.commandReceived?.(command, verdict);
-    const disposition = commandDisposition(verdict, held, ref.id);
+    const disposition = commandDisposition(verdict, held, ref.id, message.info.deliveryCount);
     if (disposition.action === 'reject') {
       const message_ = held ? `fence ${fence} is older than ${held.fence}, applied on this node` : `fence ${fence} is not valid`;
       logger.warn({ command: ref.id, site: ref.site, fence, held: held?.fence }, 'agent: stale command rejected');
@@ -187,27 +198,40 @@ export class Agent {
       return;
     }
     const { attempt } = disposition;
-    fences.put(ref.site, { fence, command: ref.id, attempt, done: false, siteId, deleted: false });
     let sequence = (attempt - 1) * ATTEMPT_STRIDE;
-    const send = (kind: CommandEvent['kind']) => this.publishEvent(ref, ++sequence, kind);
+    if (disposition.action === 'fail') {
+      logger.error({ command: ref.id, site: ref.site, reason: disposition.reason, msg: disposition.message }, 'agent: command given up');
+      await this.publishEvent(ref, ++sequence, { $case: 'failed', value: { reason: disposition.reason, message: disposition.message } });
+      fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted: false });
+      message.ack();
+      return;
+    }
+    fences.put(ref.site, { fence, command: ref.id, attempt, done: false, siteId, deleted: false });
+    // After the deadline the handler may still run: nothing it says is sent any more.
+    let over = false;
+    const send = async (kind: CommandEvent['kind']) => {
+      if (!over) await this.publishEvent(ref, ++sequence, kind);
+    };
     await send({ $case: 'accepted', value: {} });
-    const alive = setInterval(() => {
-      message.working();
-      void send({ $case: 'heartbeat', value: {} }).catch(() => undefined);
-    }, this.options.commandHeartbeatMs ?? 5000);
+    const alive = setInterval(() => void send({ $case: 'heartbeat', value: {} }).catch(() => undefined), this.options.commandHeartbeatMs ?? 5000);
     const report: StepReporter = {
       progress: async (step, percent) => {
-        message.working();
+        bestEffort(() => message.working());
         await send({ $case: 'progress', value: { step, percent } });
       },
       log: async (line) => {
         await send({ $case: 'log', value: { line } });
       },
     };
+    const deadlineMs = this.options.commandDeadlineMs ?? DEFAULT_COMMAND_DEADLINE_MS;
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(failure('CommandTimedOut', `did not finish within ${Math.round(deadlineMs / 1000)} s; given up (its work on the host may still be ending)`)), deadlineMs);
+    });
     let deleted = false;
     try {
       const context = { ref, siteId, node, host: this.options.host, fences, report, logger, started: Date.now() };
-      const outcome = await runCommand(COMMAND_HANDLERS, payload.$case, payload.value, context);
+      const outcome = await Promise.race([runCommand(COMMAND_HANDLERS, payload.$case, payload.value, context), timedOut]);
       deleted = outcome.deleted === true;
       await send({ $case: 'succeeded', value: { message: outcome.message, ...(outcome.site ? { site: outcome.site } : {}) } });
     } catch (error) {
@@ -215,6 +239,8 @@ export class Agent {
       logger.warn({ command: ref.id, site: ref.site, reason: named.reason, msg: named.message }, 'agent: command failed');
       await send({ $case: 'failed', value: named });
     } finally {
+      over = true;
+      clearTimeout(deadline);
       clearInterval(alive);
     }
     fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted });
@@ -263,6 +289,15 @@ export class Agent {
       versions: { node: process.versions.node },
     }).finish();
     await publishNodeEvent(this.connection(), this.options.bus, 'report', report);
+  }
+}
+
+/** Acks and keep-alives on a connection that is gone: JetStream delivers the message again anyway. */
+function bestEffort(signal: () => void): void {
+  try {
+    signal();
+  } catch {
+    // The connection is closed (the agent stops or died): nothing to tell.
   }
 }
 

@@ -45,4 +45,22 @@ describe('commandDisposition', () => {
   ] as const)('%s -> %j', (_name, verdict, record, command, disposition) => {
     expect(commandDisposition(verdict, record, command)).toEqual(disposition);
   });
+
+  // A command that kills the agent: every delivery starts a run that never records its end.
+  const poison = (deliveries: number, runs: number) => ({
+    action: 'fail',
+    attempt: runs + 1,
+    reason: 'PoisonCommand',
+    message: `delivered ${deliveries} times and started ${runs} times on this node without completing (the agent stopped or was restarted during every run); not run again`,
+  });
+  it.each([
+    ['the last run allowed', 'duplicate', held('c-1', 4, false), 5, { action: 'run', attempt: 5 }],
+    ['started 5 times without a result', 'duplicate', held('c-1', 5, false), 6, poison(6, 5)],
+    ['the last delivery allowed', 'apply', undefined, 10, { action: 'run', attempt: 1 }],
+    ['delivered 11 times, never recorded as started', 'apply', undefined, 11, poison(11, 0)],
+    ['a finished command is acknowledged however often it comes', 'duplicate', held('c-1', 9, true), 50, { action: 'acknowledge' }],
+    ['a stale one is rejected however often it comes', 'stale', held('c-2', 1, false), 50, { action: 'reject' }],
+  ] as const)('poison: %s -> %j', (_name, verdict, record, deliveries, disposition) => {
+    expect(commandDisposition(verdict, record, 'c-1', deliveries)).toEqual(disposition);
+  });
 });

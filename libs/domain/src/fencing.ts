@@ -35,15 +35,43 @@ export function siteFenceVerdict(held: Pick<HeldFence, 'fence' | 'siteId' | 'del
   return compareFence(fence, held?.fence);
 }
 
+/** Runs of one command a node starts without finishing one before it gives up on it. */
+export const MAX_COMMAND_RUNS = 5;
+/**
+ * Deliveries of one command a node takes before it gives up on it. Higher than the runs: a
+ * delivery also comes after a connection loss, or when the agent could not record the run.
+ */
+export const MAX_COMMAND_DELIVERIES = 10;
+
+/** The reason a command ends with when it keeps killing (or wedging) the agent. */
+export const POISON_COMMAND = 'PoisonCommand';
+
 /** What a node does with a fenced command. */
-export type CommandDisposition = { readonly action: 'reject' } | { readonly action: 'acknowledge' } | { readonly action: 'run'; readonly attempt: number };
+export type CommandDisposition =
+  | { readonly action: 'reject' }
+  | { readonly action: 'acknowledge' }
+  | { readonly action: 'run'; readonly attempt: number }
+  | { readonly action: 'fail'; readonly attempt: number; readonly reason: string; readonly message: string };
 
 /**
  * Reject a stale command; only acknowledge a redelivery whose result is already published; run
- * anything else, a redelivery of an interrupted command as its next attempt.
+ * anything else, a redelivery of an interrupted command as its next attempt, unless it was
+ * started MAX_COMMAND_RUNS times (or delivered MAX_COMMAND_DELIVERIES times) without a result:
+ * a command that crashes or wedges the agent every time fails (PoisonCommand) instead of being
+ * run forever. `deliveries` is the bus's delivery count of this message.
  */
-export function commandDisposition(verdict: FenceVerdict, held: Pick<HeldFence, 'command' | 'attempt' | 'done'> | undefined, command: string): CommandDisposition {
+export function commandDisposition(verdict: FenceVerdict, held: Pick<HeldFence, 'command' | 'attempt' | 'done'> | undefined, command: string, deliveries = 1): CommandDisposition {
   if (verdict === 'stale') return { action: 'reject' };
   if (verdict === 'duplicate' && held?.command === command && held.done) return { action: 'acknowledge' };
-  return { action: 'run', attempt: verdict === 'duplicate' && held ? held.attempt + 1 : 1 };
+  const attempt = verdict === 'duplicate' && held ? held.attempt + 1 : 1;
+  if (attempt > MAX_COMMAND_RUNS || deliveries > MAX_COMMAND_DELIVERIES) {
+    const runs = attempt - 1;
+    return {
+      action: 'fail',
+      attempt,
+      reason: POISON_COMMAND,
+      message: `delivered ${deliveries} times and started ${runs} times on this node without completing (the agent stopped or was restarted during every run); not run again`,
+    };
+  }
+  return { action: 'run', attempt };
 }

@@ -15,7 +15,7 @@ import { NatsClient } from '../infra/nats.client.js';
 import { parseNatsServerArgs, writeNatsServerPki } from '../pki/nats-server.command.js';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 import { EnrollmentGrpcServer } from './enrollment.grpc.js';
-import { NODE_ACK_WAIT_MS } from './nats-authorization.service.js';
+import { NODE_ACK_WAIT_MS, NODE_MAX_DELIVER } from './nats-authorization.service.js';
 
 /*
  * Enrollment end to end against a real control plane (its own database on the run-wide
@@ -280,7 +280,7 @@ describe('node enrollment (control plane + gRPC over TLS)', () => {
       const nc = await connect({ servers: inject('services').nats.url });
       try {
         const info = await (await jetstreamManager(nc)).consumers.info(COMMAND_STREAM, `agent-${node}`);
-        expect(info.config).toMatchObject({ durable_name: `agent-${node}`, filter_subject: `pressluft.cmd.${node}`, ack_policy: 'explicit', ack_wait: NODE_ACK_WAIT_MS * 1_000_000 });
+        expect(info.config).toMatchObject({ durable_name: `agent-${node}`, filter_subject: `pressluft.cmd.${node}`, ack_policy: 'explicit', ack_wait: NODE_ACK_WAIT_MS * 1_000_000, max_deliver: NODE_MAX_DELIVER });
       } finally {
         await nc.close();
       }

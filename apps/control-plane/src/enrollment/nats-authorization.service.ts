@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import { jetstreamManager, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { MAX_COMMAND_DELIVERIES } from '@pressluft/domain';
 import { certificateCommonName, ensureStreams, type Logger } from '@pressluft/platform';
 import type { EntityManager } from 'typeorm';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
@@ -14,6 +15,12 @@ import { natsUserForCommonName, nodeBus, renderNatsAuthorization } from './nats-
 const NANOS_PER_MS = 1_000_000;
 /** How long a command may run between the agent's acks or progress signals (working()). */
 export const NODE_ACK_WAIT_MS = 30_000;
+/**
+ * JetStream's own bound on deliveries of one command, a backstop: the agent gives a command up
+ * (PoisonCommand, published) well before it, after MAX_COMMAND_DELIVERIES. Past this, only the
+ * stall detector hears of the command.
+ */
+export const NODE_MAX_DELIVER = 2 * MAX_COMMAND_DELIVERIES;
 
 /** The control plane's NATS users: the self-issued certificate's, and the configured certificate's. */
 export function controlPlaneNatsUsers(config: Pick<ControlPlaneConfig, 'natsTls'>): string[] {
@@ -43,6 +50,7 @@ export async function ensureNodeConsumer(nc: NatsConnection, node: string): Prom
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: NODE_ACK_WAIT_MS * NANOS_PER_MS,
+    max_deliver: NODE_MAX_DELIVER,
   });
 }
 
