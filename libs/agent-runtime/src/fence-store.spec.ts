@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,28 @@ describe('FenceStore', () => {
     const store = new FenceStore(dir);
     if (held !== undefined) store.put('shop', record(held));
     expect(store.verdict('shop', 'abc12345', fence)).toBe(verdict);
+  });
+
+  // The disk fills up (or a file size limit hits) while the agent records a fence: the kernel
+  // takes the first bytes of the record (a short write) and refuses the rest (EFBIG). Renaming
+  // that temp file over the record would leave a truncated JSON that no restart can read.
+  it('a write cut short by the file size limit keeps the previous record and leaves no temp file', () => {
+    const store = new FenceStore(dir);
+    store.put('shop', record(3));
+    const limit = (fsize: string) => execFileSync('/usr/bin/prlimit', ['--pid', String(process.pid), `--fsize=${fsize}`]);
+    // Node ignores SIGXFSZ: past the limit a write is short, then fails with EFBIG.
+    limit('40:unlimited');
+    let error: unknown;
+    try {
+      store.put('shop', record(4, { command: 'c-4-with-a-longer-id' }));
+    } catch (caught) {
+      error = caught;
+    } finally {
+      limit('unlimited:unlimited');
+    }
+    expect(error).toMatchObject({ code: 'EFBIG' });
+    expect(new FenceStore(dir).get('shop')).toEqual(record(3));
+    expect(readdirSync(dir)).toEqual(['shop.json']);
   });
 
   it('survives a new instance (it is on disk, not in memory)', () => {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { siteFenceVerdict, type FenceVerdict, type HeldFence } from '@pressluft/domain';
 import { SiteConfig } from '@pressluft/proto';
@@ -10,7 +10,8 @@ const SITE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
  * The node's durable fence store: one small JSON file per site, replaced atomically
- * (write temp, fsync, rename, fsync dir), so a crash leaves either the old or the new record.
+ * (write temp completely, fsync, rename, fsync dir), so a crash or a failed write leaves either
+ * the old or the new record.
  */
 export class FenceStore {
   constructor(private readonly dir: string) {
@@ -73,12 +74,27 @@ export class FenceStore {
     return this.path(site).replace(/\.json$/, '.applied');
   }
 
+  /**
+   * The temp file gets every byte (a short write is continued; a write that makes no progress
+   * or fails, e.g. a full disk or a file size limit, throws) and its size is checked after the
+   * fsync: only a complete file is renamed over the previous one, which stays as it was otherwise.
+   */
   private writeDurably(path: string, content: string): void {
     const temp = `${path}.tmp`;
+    const bytes = Buffer.from(content, 'utf8');
     const fd = openSync(temp, 'w', 0o600);
     try {
-      writeSync(fd, content);
+      for (let at = 0; at < bytes.length; ) {
+        const written = writeSync(fd, bytes, at);
+        if (written <= 0) throw new Error(`${temp}: short write (${at} of ${bytes.length} bytes)`);
+        at += written;
+      }
       fsyncSync(fd);
+      const { size } = fstatSync(fd);
+      if (size !== bytes.length) throw new Error(`${temp}: ${size} bytes on disk, ${bytes.length} written`);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
     } finally {
       closeSync(fd);
     }
