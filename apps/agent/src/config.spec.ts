@@ -12,6 +12,14 @@ describe('agent settings', () => {
     expect(config.host.cgroup).toEqual({ root: '/sys/fs/cgroup', prefix: 'pressluft', relativeTo: 'root' });
     expect(config.enrollment.endpoint).toBe('127.0.0.1:8444');
     expect(config.host.composer).toEqual(['/usr/bin/composer']);
+    expect(config.host.gitLimits).toEqual({ maxBytes: 512 * 1024 * 1024, maxFiles: 100_000, timeoutMs: 300_000 });
+    expect(config.commandDeadlineMs).toBe(30 * 60_000);
+  });
+
+  it('takes the git limits and the command deadline', () => {
+    const config = loadAgentConfig({ ...base, PRESSLUFT_AGENT_GIT_MAX_BYTES: '1048576', PRESSLUFT_AGENT_GIT_MAX_FILES: '500', PRESSLUFT_AGENT_GIT_TIMEOUT_MS: '60000', PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: '3600000' });
+    expect(config.host.gitLimits).toEqual({ maxBytes: 1_048_576, maxFiles: 500, timeoutMs: 60_000 });
+    expect(config.commandDeadlineMs).toBe(3_600_000);
   });
 
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
@@ -35,6 +43,9 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_CGROUP_PREFIX: '../x' }, 'PRESSLUFT_AGENT_CGROUP_PREFIX'],
     [{ ...base, PRESSLUFT_AGENT_HEARTBEAT_MS: '10' }, 'PRESSLUFT_AGENT_HEARTBEAT_MS'],
     [{ ...base, PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: 'parent' }, 'PRESSLUFT_AGENT_CGROUP_RELATIVE_TO'],
+    [{ ...base, PRESSLUFT_AGENT_GIT_MAX_BYTES: 'lots' }, 'PRESSLUFT_AGENT_GIT_MAX_BYTES'],
+    [{ ...base, PRESSLUFT_AGENT_GIT_TIMEOUT_MS: '0' }, 'PRESSLUFT_AGENT_GIT_TIMEOUT_MS'],
+    [{ ...base, PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: '1000' }, 'PRESSLUFT_AGENT_COMMAND_DEADLINE_MS'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadAgentConfig(env)).toThrow(ConfigError);
     try {

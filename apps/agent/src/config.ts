@@ -1,5 +1,6 @@
 import { loadConfig } from '@pressluft/platform';
 import { z } from 'zod';
+import { DEFAULT_GIT_LIMITS } from './host/git.js';
 import type { HostSettings } from './host/settings.js';
 
 const absolute = (fallback: string) => z.string().startsWith('/', { message: 'must be an absolute path' }).default(fallback);
@@ -54,9 +55,15 @@ const schema = z.object({
   PRESSLUFT_AGENT_CGROUP_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a cgroup name like pressluft' }).default('pressluft'),
   /** Allow spec.code.git URLs of repositories on this node (file:///...): tests and single-server setups only. */
   PRESSLUFT_AGENT_GIT_ALLOW_LOCAL: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  /** What one clone of a site's repository may take: bytes on disk, files, milliseconds. */
+  PRESSLUFT_AGENT_GIT_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(DEFAULT_GIT_LIMITS.maxBytes),
+  PRESSLUFT_AGENT_GIT_MAX_FILES: z.coerce.number().int().min(100).default(DEFAULT_GIT_LIMITS.maxFiles),
+  PRESSLUFT_AGENT_GIT_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(DEFAULT_GIT_LIMITS.timeoutMs),
   PRESSLUFT_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(500).max(600_000).default(5000),
   PRESSLUFT_AGENT_REPORT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   PRESSLUFT_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** How long one command may run before it ends FAILED (CommandTimedOut) and its site moves on. */
+  PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: z.coerce.number().int().min(60_000).max(24 * 3_600_000).default(30 * 60_000),
   PRESSLUFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -68,6 +75,7 @@ export interface AgentConfig {
   readonly heartbeatMs: number;
   readonly reportMs: number;
   readonly concurrency: number;
+  readonly commandDeadlineMs: number;
   readonly logLevel: string;
 }
 
@@ -89,10 +97,12 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
       ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),
       gitAllowLocal: raw.PRESSLUFT_AGENT_GIT_ALLOW_LOCAL === 'true',
+      gitLimits: { maxBytes: raw.PRESSLUFT_AGENT_GIT_MAX_BYTES, maxFiles: raw.PRESSLUFT_AGENT_GIT_MAX_FILES, timeoutMs: raw.PRESSLUFT_AGENT_GIT_TIMEOUT_MS },
     },
     heartbeatMs: raw.PRESSLUFT_AGENT_HEARTBEAT_MS,
     reportMs: raw.PRESSLUFT_AGENT_REPORT_MS,
     concurrency: raw.PRESSLUFT_AGENT_CONCURRENCY,
+    commandDeadlineMs: raw.PRESSLUFT_AGENT_COMMAND_DEADLINE_MS,
     logLevel: raw.PRESSLUFT_LOG_LEVEL,
   };
 }

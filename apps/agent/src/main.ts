@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       heartbeatMs: config.heartbeatMs,
       reportMs: config.reportMs,
       concurrency: config.concurrency,
+      commandDeadlineMs: config.commandDeadlineMs,
     });
   let agent = agentFor(identity);
   await agent.start();

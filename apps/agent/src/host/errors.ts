@@ -45,6 +45,7 @@ export type StepReason =
   | 'PhpFpmConfigInvalid'
   | 'TemplateInvalid'
   | 'InvalidGitSource'
+  | 'GitSourceTooLarge'
   | 'InvalidRelease'
   | 'ReleaseNotFound'
   | 'SiteIdConflict'

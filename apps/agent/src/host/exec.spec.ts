@@ -32,5 +32,12 @@ describe('exec', () => {
     expect(result.stdout).toBe(`[... 299004 bytes dropped]\n${'x'.repeat(996)}END\n`);
     expect(result.stderr).toBe(`[... 199005 bytes dropped]\n${'y'.repeat(995)}FAIL\n`);
   });
-});
 
+  it('ends soon after the child even when a descendant keeps its pipes open', async () => {
+    const started = Date.now();
+    const result = await exec(['/bin/sh', '-c', 'sleep 30 & echo $!']);
+    process.kill(Number(result.stdout), 'SIGKILL');
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\n$/) as unknown });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

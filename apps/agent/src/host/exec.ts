@@ -31,6 +31,9 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
+/** How long output is still read after the child ended (from descendants that share its pipes). */
+const PIPE_GRACE_MS = 1000;
+
 export const BASE_ENV: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
 /** Runs an argv array (never a shell string) to completion. Resolves whatever the exit code; rejects only if it cannot start. */
@@ -62,8 +65,18 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
       clearTimeout(timer);
       reject(error);
     });
+    // A descendant that inherited the pipes (a daemon the command started) may hold them open
+    // for ever: shortly after the child itself ends, its output is taken as it is.
+    let linger: NodeJS.Timeout | undefined;
+    child.once('exit', () => {
+      linger = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, PIPE_GRACE_MS);
+    });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(linger);
       if (spawnHookFailed) reject(spawnHookFailed);
       else resolve({ code, signal, stdout: stdout.text(), stderr: stderr.text() });
     });

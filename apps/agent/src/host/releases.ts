@@ -4,8 +4,9 @@ import { chmod, copyFile, lchown, link, lstat, mkdir, readdir, readFile, rename,
 import { join } from 'node:path';
 import { ensureCoreCache, linkRelease, requireTheme } from './core-cache.js';
 import { StepError } from './errors.js';
-import { BASE_ENV, exec, tail } from './exec.js';
+import { exec, tail } from './exec.js';
 import { isErrno, symlinkAtomic, type Ownership } from './fs-util.js';
+import { GitFetchError } from './git.js';
 import { RELEASE_NAME_PATTERN, releaseName, type SitePaths } from './naming.js';
 import { currentRelease } from './wordpress.js';
 
@@ -83,91 +84,6 @@ export async function coreVersion(tree: string): Promise<string> {
 export function versionSatisfies(requested: string, available: string): boolean {
   if (requested === '' || requested === 'latest') return true;
   return available === requested || available.startsWith(`${requested}.`);
-}
-
-// --- git -------------------------------------------------------------------------------------
-
-export interface GitPolicy {
-  /** Also accept file:// URLs and absolute paths (tests, single-server setups). */
-  readonly allowLocal: boolean;
-}
-
-const REF_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._/-]{0,199}$/;
-
-function badGit(message: string): StepError {
-  return new StepError('validate', 'InvalidGitSource', message);
-}
-
-/** Validates spec.code.git: https:// (no credentials in the URL, no ssh), file:// or an absolute path when allowed; a plain ref. */
-export function checkGitSource(url: string, ref: string, policy: GitPolicy): { url: string; ref: string } {
-  // '' is the repository's default branch.
-  if ((ref !== '' && !REF_PATTERN.test(ref)) || ref.includes('..') || ref.endsWith('/') || ref.endsWith('.lock') || ref.includes('//')) {
-    throw badGit(`git ref ${JSON.stringify(ref)} is not a plain branch or tag name`);
-  }
-  // eslint-disable-next-line no-control-regex
-  if (url.length === 0 || url.length > 2048 || /[\s\u0000-\u001f\u007f]/.test(url)) throw badGit('git url is empty, too long, or holds whitespace');
-  if (url.startsWith('https://')) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw badGit(`git url ${JSON.stringify(url)} is not a URL`);
-    }
-    if (parsed.username !== '' || parsed.password !== '') throw badGit('git url must not hold credentials');
-    if (parsed.hostname === '') throw badGit('git url has no host');
-    return { url, ref };
-  }
-  if (policy.allowLocal && (url.startsWith('file:///') || (url.startsWith('/') && !url.includes('/../') && !url.endsWith('/..')))) return { url, ref };
-  throw badGit(`git url ${JSON.stringify(url.slice(0, 200))} must be https://${policy.allowLocal ? ', file:// or an absolute path' : ''}`);
-}
-
-/** `git clone` of one ref, shallow, with every protocol but https (and file, when allowed) refused by git itself. */
-export function gitCloneArgv(url: string, ref: string, dest: string, policy: GitPolicy): string[] {
-  return [
-    '/usr/bin/git',
-    '-c',
-    'protocol.allow=never',
-    '-c',
-    'protocol.https.allow=always',
-    ...(policy.allowLocal ? ['-c', 'protocol.file.allow=always'] : []),
-    '-c',
-    'core.symlinks=true',
-    'clone',
-    '--quiet',
-    '--depth',
-    '1',
-    '--single-branch',
-    '--no-tags',
-    ...(ref === '' ? [] : ['--branch', ref]),
-    '--',
-    url,
-    dest,
-  ];
-}
-
-export function gitEnv(home: string): NodeJS.ProcessEnv {
-  return { ...BASE_ENV, HOME: home, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ASKPASS: '/bin/false', GIT_SSH_COMMAND: '/bin/false' };
-}
-
-export class GitFetchError extends Error {
-  override readonly name = 'GitFetchError';
-}
-
-/** Clones url@ref into a fresh root-only dir under `workRoot`; the caller removes it. Returns the wp-content source dir. */
-export async function fetchGit(url: string, ref: string, workRoot: string, policy: GitPolicy): Promise<{ dir: string; content: string }> {
-  await mkdir(workRoot, { recursive: true, mode: 0o700 });
-  const dir = join(workRoot, `clone-${randomBytes(6).toString('hex')}`);
-  await mkdir(dir, { mode: 0o700 });
-  const checkout = join(dir, 'src');
-  const result = await exec(gitCloneArgv(url, ref, checkout, policy), { env: gitEnv(dir), cwd: dir, timeoutMs: 300_000 });
-  if (result.code !== 0) {
-    await rm(dir, { recursive: true, force: true });
-    throw new GitFetchError(`git clone of ${url} at ${ref} failed: ${tail(result.stderr || result.stdout, 4)}`);
-  }
-  // A repository with wp-content/ at its top is a site repository; otherwise the repository is wp-content.
-  const nested = join(checkout, 'wp-content');
-  const content = (await lstat(nested).then((s) => s.isDirectory()).catch(() => false)) ? nested : checkout;
-  return { dir, content };
 }
 
 // --- building a release ------------------------------------------------------------------------

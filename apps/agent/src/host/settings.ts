@@ -1,3 +1,5 @@
+import type { GitLimits } from './git.js';
+
 /**
  * Where a node's services and files are. Every path is a setting so several agents (tests,
  * several nodes on one machine) can share a host; production uses the Debian defaults.
@@ -60,6 +62,8 @@ export interface HostSettings {
    * setups); default false: https:// only.
    */
   readonly gitAllowLocal?: boolean;
+  /** What one clone of a site's repository may take (size, files, time); default DEFAULT_GIT_LIMITS. */
+  readonly gitLimits?: GitLimits;
   /** The templates/ directory (nginx, PHP-FPM, wp-config). Default: the repository's, found upward from the agent's code. */
   readonly templatesDir?: string;
 }

@@ -3,7 +3,7 @@ import type { Logger } from '@pressluft/platform';
 import { messageOf, redact, StepError, type StepName, type StepReason } from './errors.js';
 import { NginxConfigError } from './nginx.js';
 import { FpmConfigError } from './php-fpm.js';
-import { GitFetchError } from './releases.js';
+import { GitFetchError } from './git.js';
 import { TemplateError } from './template.js';
 
 /** A long step re-reports its progress this often, so the runtime keeps the command's message alive. */

@@ -5,7 +5,8 @@ import type { SiteConfig } from '@pressluft/proto';
 import { installDependencies } from '../composer.js';
 import type { StepName } from '../errors.js';
 import { planSite, sitePaths } from '../naming.js';
-import { checkGitSource, commitRelease, discardRelease, fetchGit, keepCount, listReleases, nextReleaseName, releasesToPrune, stageRelease } from '../releases.js';
+import { checkGitSource, fetchGit } from '../git.js';
+import { commitRelease, discardRelease, keepCount, listReleases, nextReleaseName, releasesToPrune, stageRelease } from '../releases.js';
 import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
 import { requireUser } from '../users.js';
@@ -35,7 +36,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
     });
     const checkout = git
       ? await run('fetch', 15, async () => {
-          const fetched = await fetchGit(git.url, git.ref, join(ctx.settings.stateDir, 'git', plan.name), { allowLocal: ctx.settings.gitAllowLocal === true });
+          const fetched = await fetchGit(git.url, git.ref, join(ctx.settings.stateDir, 'git', plan.name), { allowLocal: ctx.settings.gitAllowLocal === true }, ctx.settings.gitLimits);
           await report.log(`git: ${git.url} at ${git.ref || 'the default branch'} fetched`);
           return fetched;
         })
