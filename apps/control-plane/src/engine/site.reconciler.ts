@@ -56,6 +56,7 @@ function commandView(command: Resource<CommandSpec, CommandStatus>): CommandView
     destructive: isDestructive(command.spec.operation),
     ...(command.status.reason ? { reason: command.status.reason } : {}),
     ...(command.status.message ? { message: command.status.message } : {}),
+    issuedAt: command.metadata.creationTimestamp,
   };
 }
 

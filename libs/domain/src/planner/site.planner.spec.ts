@@ -749,6 +749,19 @@ describe('scheduled database credential rotation', () => {
     else expect(action).toMatchObject({ type: 'issue', operation: 'RotateCredentials' });
   });
 
+  // A rotation the node fails (or gives up on as a PoisonCommand) leaves the site ACTIVE and
+  // credentialsRotatedAt as it was: without this, every reconcile would issue it again.
+  it.each([
+    ['FAILED in this run: not again before the next run', 'FAILED', '2026-11-29T03:00:05Z', 'none'],
+    ['REJECTED in this run: not again before the next run', 'REJECTED', '2026-11-29T03:00:05Z', 'none'],
+    ['FAILED in the previous run: this run tries again', 'FAILED', '2026-11-28T03:00:05Z', 'issue'],
+  ] as const)('the latest rotation %s', (_, state, issuedAt, expected) => {
+    const observed = rotating('0 3 * * *', '2026-11-29T04:00:00Z', '2026-11-27T03:00:10Z');
+    const action = planSite({ ...observed, latestCommand: { name: 'shop-2', operation: 'RotateCredentials', state, fence: 1, generation: 1, destructive: false, reason: 'PoisonCommand', issuedAt } });
+    if (expected === 'none') expect(action.type).toBe('none');
+    else expect(action).toMatchObject({ type: 'issue', operation: 'RotateCredentials' });
+  });
+
   it('a pending spec change is deployed first', () => {
     const observed = rotating('0 3 * * *', '2026-11-29T04:00:00Z');
     const changed = { ...observed, site: { ...observed.site, metadata: { ...observed.site.metadata, generation: 2 } } };

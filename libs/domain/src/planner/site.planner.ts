@@ -21,6 +21,8 @@ export interface CommandView {
   /** Why it failed, as the node said (CamelCase, e.g. HealthCheckFailed) and its message. */
   reason?: string;
   message?: string;
+  /** When it was issued (its creationTimestamp). */
+  issuedAt?: string;
 }
 
 export interface SiteObservation {
@@ -194,12 +196,16 @@ export function remediationDue(observed: SiteObservation): boolean {
 
 /**
  * A scheduled database credential rotation is due when the schedule's newest run (UTC, at or
- * before now) is later than the last rotation (or, never rotated, than the site's creation).
+ * before now) is later than the last rotation (or, never rotated, than the site's creation) and
+ * than the last rotation tried: each run is tried once, so a rotation that fails (or that the
+ * node gives up on as a PoisonCommand) is not issued again and again until the next run.
  */
 export function rotationDue(observed: SiteObservation): boolean {
   const schedule = observed.site.spec.database?.rotation?.schedule;
   if (!schedule || !observed.now) return false;
-  const last = Date.parse(observed.site.status.credentialsRotatedAt ?? observed.site.metadata.creationTimestamp);
+  const latest = observed.latestCommand;
+  const tried = latest?.operation === 'RotateCredentials' && latest.issuedAt !== undefined ? Date.parse(latest.issuedAt) : -Infinity;
+  const last = Math.max(Date.parse(observed.site.status.credentialsRotatedAt ?? observed.site.metadata.creationTimestamp), tried);
   const run = lastCronRun(schedule, observed.now);
   return run !== undefined && run.getTime() > last;
 }
