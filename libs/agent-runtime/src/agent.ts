@@ -26,7 +26,7 @@ export interface AgentOptions {
   readonly logger: Logger;
   readonly heartbeatMs?: number;
   readonly reportMs?: number;
-  /** How often a running command says it is alive (event + JetStream working()). */
+  /** How often a command says it is alive: JetStream working() from its arrival on, a heartbeat event while it runs. */
   readonly commandHeartbeatMs?: number;
   /**
    * How long one command may run (default 30 min). Then it ends FAILED (CommandTimedOut), its

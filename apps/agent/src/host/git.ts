@@ -88,7 +88,7 @@ export const DEFAULT_GIT_LIMITS: GitLimits = { maxBytes: 512 * 1024 * 1024, maxF
 const WATCH_EVERY_MS = 200;
 
 /** What a tree holds (lstat: links are counted, never followed); the walk stops once past a limit. */
-export async function treeUsage(dir: string, limits: Pick<GitLimits, 'maxBytes' | 'maxFiles'>): Promise<{ bytes: number; files: number }> {
+async function treeUsage(dir: string, limits: Pick<GitLimits, 'maxBytes' | 'maxFiles'>): Promise<{ bytes: number; files: number }> {
   const usage = { bytes: 0, files: 0 };
   const over = () => usage.bytes > limits.maxBytes || usage.files > limits.maxFiles;
   const walk = async (path: string): Promise<void> => {
@@ -128,6 +128,7 @@ export async function fetchGit(url: string, ref: string, workRoot: string, polic
   await mkdir(dir, { mode: 0o700 });
   const checkout = join(dir, 'src');
   const what = `git clone of ${url} at ${ref || 'the default branch'}`;
+  const tooLargeError = (over: string) => new StepError('fetch', 'GitSourceTooLarge', `${what} stopped: the repository holds ${over} (this node's limit)`);
   const started = Date.now();
   let git: number | undefined;
   let running = true;
@@ -136,7 +137,7 @@ export async function fetchGit(url: string, ref: string, workRoot: string, polic
     while (running && stopped === undefined) {
       await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
       const over = tooLarge(await treeUsage(dir, limits), limits);
-      if (over !== undefined) stopped = new StepError('fetch', 'GitSourceTooLarge', `${what} stopped: the repository holds ${over} (this node's limit)`);
+      if (over !== undefined) stopped = tooLargeError(over);
       else if (running && Date.now() - started > limits.timeoutMs) stopped = new GitFetchError(`${what} did not finish within ${Math.round(limits.timeoutMs / 1000)} s`);
       if (stopped !== undefined && running && git !== undefined) await killTree(git);
     }
@@ -159,7 +160,7 @@ export async function fetchGit(url: string, ref: string, workRoot: string, polic
   }
   if (stopped === undefined && result.code === 0) {
     const over = tooLarge(await treeUsage(dir, limits), limits);
-    if (over !== undefined) stopped = new StepError('fetch', 'GitSourceTooLarge', `${what}: the repository holds ${over} (this node's limit)`);
+    if (over !== undefined) stopped = tooLargeError(over);
   }
   if (stopped !== undefined || result.code !== 0) {
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });

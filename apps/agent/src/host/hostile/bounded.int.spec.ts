@@ -191,7 +191,6 @@ describe('hostile: a site repository is cloned within size, file and time limits
     const url = await repository('huge', (tree) => execOk(['/bin/sh', '-c', `head -c ${48 * MiB} /dev/urandom > '${join(tree, 'blob.bin')}'`]).then(() => undefined));
     await expect(fetchGit(url, 'main', work, local, limits)).rejects.toMatchObject({
       reason: 'GitSourceTooLarge',
-      // "stopped": the watch killed it while it ran (the final check says only "holds").
       message: expect.stringContaining(`stopped: the repository holds more than ${limits.maxBytes} bytes`) as unknown,
     });
     expect(cloneDirs()).toEqual([]);
