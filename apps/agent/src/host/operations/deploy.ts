@@ -92,7 +92,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
         throw error;
       }
     });
-    await run('switch', 80, () => switchTo(paths, built.name, report));
+    await run('switch', 80, () => switchTo(paths, owner, built.name, report));
     await run('prune', 95, async () => {
       for (const release of releasesToPrune(await listReleases(paths), built.name, keep)) {
         await rm(join(paths.releases, release), { recursive: true, force: true });
