@@ -556,6 +556,13 @@ add({ name: 'DELETE with a stale resourceVersion precondition', method: 'DELETE'
 badRequest('DELETE with a numeric resourceVersion precondition', { method: 'DELETE', path: `${SITES}/base-d`, body: { preconditions: { resourceVersion: 1 } } }, 'preconditions.resourceVersion');
 badRequest('DELETE with preconditions that are not an object', { method: 'DELETE', path: `${SITES}/base-e`, body: { preconditions: 'x' } }, 'preconditions');
 add({ name: 'DELETE with a wrong uid precondition', method: 'DELETE', path: `${SITES}/base-a`, body: { preconditions: { uid: randomUUID() } }, code: 409, reason: 'Conflict' });
+// metadata.uid is a precondition (Kubernetes): another object's uid is a conflict, never a change of uid.
+add({ name: 'PUT with another uid', method: 'PUT', path: `${SITES}/base-a`, body: siteWith('base-a', ['metadata', 'uid'], randomUUID()), code: 409, reason: 'Conflict' });
+add({ name: 'merge patch changing the uid', method: 'PATCH', path: `${SITES}/base-a`, contentType: MERGE, body: { metadata: { uid: randomUUID() }, spec: { wordpress: { title: 'Other' } } }, code: 409, reason: 'Conflict' });
+add({ name: 'JSON patch replacing the uid', method: 'PATCH', path: `${NODES}/base-node`, contentType: JSON_PATCH, body: [{ op: 'replace', path: '/metadata/uid', value: randomUUID() }], code: 409, reason: 'Conflict' });
+const neverCreated = `never-${randomBytes(3).toString('hex')}`;
+add({ name: 'PUT with a uid for an object that does not exist', method: 'PUT', path: `${SITES}/${neverCreated}`, body: siteWith(neverCreated, ['metadata', 'uid'], randomUUID()), code: 404, reason: 'NotFound' });
+invalid('PUT with a uid that is no UID', { method: 'PUT', path: `${SITES}/base-a`, body: siteWith('base-a', ['metadata', 'uid'], '../x') }, 'metadata.uid');
 add({ name: 'POST a site name that is taken', method: 'POST', path: SITES, body: site('base-a'), code: 409, reason: 'AlreadyExists' });
 add({ name: 'POST a node name that is taken', method: 'POST', path: NODES, body: node('base-node'), code: 409, reason: 'AlreadyExists' });
 add({ name: 'PUT with a resourceVersion to an absent site', method: 'PUT', path: `${SITES}/ghost`, body: siteWith('ghost', ['metadata', 'resourceVersion'], '5'), code: 404, reason: 'NotFound' });
