@@ -2,7 +2,7 @@
 // start a program (mail() and error_log(..., 1) run sendmail through /bin/sh): the preloaded
 // library then runs native code as the site user, outside every PHP restriction.
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
@@ -47,18 +47,18 @@ describe('a hostile site trying the LD_PRELOAD escape', () => {
   const harness = hostHarness(services, `pressluft-hostile-preload-${suffix}`);
   const host = new SiteHost(harness.settings, createLogger({ name: 'hostile-preload', level: 'warn' }));
   const paths = sitePaths(harness.settings, site.name, site.id);
-  const lab = join(harness.root, 'preload');
-  const library = join(lab, 'escape.so');
-  const marker = join(lab, 'out', 'escaped');
+  // Inside the site's own tree: the one place its jail shows and lets it write.
+  const library = join(paths.tmp, 'escape.so');
+  const marker = join(paths.tmp, 'escaped');
 
   beforeAll(async () => {
     await host.provision(site, new RecordingReporter());
     const owner = await requireUser(`site_${site.id}`);
-    mkdirSync(join(lab, 'out'), { recursive: true, mode: 0o755 });
-    chownSync(join(lab, 'out'), owner.uid, owner.gid);
     // The library a tenant would upload: its constructor leaves a mark (and would do anything else).
-    writeFileSync(join(lab, 'escape.c'), `#include <stdio.h>\n__attribute__((constructor)) static void escape(void) { FILE *f = fopen("${marker}", "w"); if (f) fclose(f); }\n`);
-    await execOk(['/usr/bin/gcc', '-shared', '-fPIC', '-o', library, join(lab, 'escape.c')]);
+    const source = join(harness.root, 'escape.c');
+    writeFileSync(source, `#include <stdio.h>\n__attribute__((constructor)) static void escape(void) { FILE *f = fopen("${marker}", "w"); if (f) fclose(f); }\n`);
+    await execOk(['/usr/bin/gcc', '-shared', '-fPIC', '-o', library, source]);
+    chownSync(library, owner.uid, owner.gid);
     writeFileSync(join(paths.current, 'pressluft-preload.php'), ATTACK);
     chownSync(join(paths.current, 'pressluft-preload.php'), owner.uid, owner.gid);
   }, 180_000);
