@@ -2,6 +2,7 @@ import { api, type ApiRequest, type ApiResponse } from '@pressluft/e2e-harness';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
@@ -43,6 +44,8 @@ interface Case {
   readonly contentType?: string;
   /** Send the body with no Content-Type header at all. */
   readonly noContentType?: boolean;
+  /** More request headers (Content-Encoding). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly accept?: string;
   readonly code: number;
   readonly reason: string;
@@ -543,6 +546,15 @@ for (const [method, path, contentType] of BAD_TYPES) {
   const raw = method === 'PATCH' ? '{"metadata":{"labels":{"x":"y"}}}' : method === 'DELETE' ? '{}' : path.startsWith(NODES) ? JSON.stringify(node(freshName())) : validSiteJson();
   add({ name: `${method} with Content-Type ${contentType}`, method, path, raw, contentType, code: 415, reason: 'UnsupportedMediaType' });
 }
+// Content-Encoding: gzip, deflate and br are inflated (within the same size limit); anything else, or
+// a body that does not decode as declared, is the client's error, never a 500.
+const gzipped = (text: string) => gzipSync(Buffer.from(text));
+badRequest('POST declared br that is not brotli', { method: 'POST', path: SITES, raw: JSON.stringify(site(freshName())), headers: { 'content-encoding': 'br' } });
+add({ name: 'POST with an unknown Content-Encoding', method: 'POST', path: SITES, raw: JSON.stringify(site(freshName())), headers: { 'content-encoding': 'x-pressluft' }, code: 415, reason: 'UnsupportedMediaType' });
+badRequest('POST declared gzip that is not gzip', { method: 'POST', path: SITES, raw: JSON.stringify(site(freshName())), headers: { 'content-encoding': 'gzip' } });
+badRequest('PATCH declared deflate that is not deflate', { method: 'PATCH', path: `${SITES}/base-a`, contentType: MERGE, raw: '{"metadata":{"labels":{"x":"y"}}}', headers: { 'content-encoding': 'deflate' } });
+badRequest('POST gzip holding bad JSON', { method: 'POST', path: SITES, raw: gzipped('{"kind":'), headers: { 'content-encoding': 'gzip' } });
+add({ name: 'POST gzip that inflates past the size limit', method: 'POST', path: SITES, raw: gzipped(' '.repeat(4 * MIB)), headers: { 'content-encoding': 'gzip' }, code: 413, reason: 'RequestEntityTooLarge' });
 add({ name: 'POST without a Content-Type', method: 'POST', path: SITES, raw: validSiteJson(), noContentType: true, code: 415, reason: 'UnsupportedMediaType' });
 add({ name: 'PATCH without a Content-Type', method: 'PATCH', path: `${SITES}/base-a`, raw: '{"metadata":{"labels":{"x":"y"}}}', noContentType: true, code: 415, reason: 'UnsupportedMediaType' });
 
@@ -863,7 +875,7 @@ async function send(c: Case, path: string): Promise<ApiResponse> {
   const options: ApiRequest = {
     method: c.method,
     ...auth,
-    ...(payload === undefined ? {} : { headers: { ...auth.headers, 'content-length': String(Buffer.byteLength(payload)) } }),
+    ...(payload === undefined ? {} : { headers: { ...auth.headers, ...c.headers, 'content-length': String(Buffer.byteLength(payload)) } }),
     ...(c.raw !== undefined ? { raw: c.raw } : {}),
     ...(c.body !== undefined ? { body: c.body } : {}),
     ...(c.contentType ? { contentType: c.contentType } : {}),

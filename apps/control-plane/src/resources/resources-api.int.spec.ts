@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 
@@ -105,6 +106,12 @@ describe('resource API on PostgreSQL', () => {
 
     const unchanged = await call(`${SITES}/beta`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { team: 'shop' } } } });
     expect(unchanged.body.metadata.resourceVersion).toBe(retitled.body.metadata.resourceVersion);
+  });
+
+  it('accepts a gzip-encoded body, as declared by Content-Encoding', async () => {
+    const created = await call(SITES, { method: 'POST', raw: gzipSync(JSON.stringify(site('epsilon'))), headers: { 'content-encoding': 'gzip' } });
+    expect(created.status).toBe(201);
+    expect(created.body.metadata.name).toBe('epsilon');
   });
 
   it('takes metadata.uid as a precondition: its own uid (what kubectl replace sends back) passes, a patch can test it, nothing changes the uid', async () => {
