@@ -5,7 +5,7 @@ import { z } from 'zod';
  * socket owner (nftables `meta skuid`): a packet from a socket of a site's uid may go
  *  - to this host (any local address: loopback or the node's own) only on `localPorts` (the
  *    node's nginx: WordPress requests itself for wp-cron and site health) and DNS;
- *  - elsewhere to DNS and `outboundPorts` (HTTP(S)), never into `blockedNetworks` (the cloud
+ *  - elsewhere to DNS and `outboundPorts` (HTTP(S), SMTP submission), never into `blockedNetworks` (the cloud
  *    metadata address, private networks where the control plane may live).
  * Everything else is refused at once (TCP reset, ICMP port unreachable). Other users (root, the
  * agent, nginx, the services) are not matched. Unix sockets are files: their permissions, not
@@ -21,8 +21,11 @@ export interface SiteFirewallPolicy {
 
 export const SITE_FIREWALL_TABLE = 'pressluft_sites';
 
-/** Outbound from a site: HTTP(S) (updates, APIs, webhooks), and DNS which every policy allows. */
-export const SITE_OUTBOUND_PORTS: readonly number[] = [80, 443];
+/**
+ * Outbound from a site: HTTP(S) (updates, APIs, webhooks) and SMTP submission (465, 587: mail
+ * leaves through an SMTP plugin, docs/adr/0018; never port 25), besides DNS which every policy allows.
+ */
+export const SITE_OUTBOUND_PORTS: readonly number[] = [80, 443, 465, 587];
 
 /** Link-local (cloud metadata at 169.254.169.254), private and shared ranges, IPv6 ULA and link-local. */
 export const DEFAULT_BLOCKED_NETWORKS: readonly string[] = [

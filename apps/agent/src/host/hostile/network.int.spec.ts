@@ -3,7 +3,7 @@
 // PostgreSQL, NATS, gRPC and API ports, MariaDB's TCP port, the cloud metadata address, another
 // site's PHP-FPM socket, the control plane's PostgreSQL socket, private networks. It must reach
 // only what a WordPress site needs: the node's web port, its own pool and database sockets, and
-// outbound HTTP(S). Everything runs in network namespaces this test creates; the rules are the
+// outbound HTTP(S) (and SMTP submission). Everything runs in network namespaces this test creates; the rules are the
 // agent's own (applySiteFirewall), loaded there, never in the machine's own namespace.
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,13 @@ describe('hostile tenant: the network around a site', () => {
   let netns: TestNetns;
   let root: string;
   let sockets: { ownPool: string; neighbourPool: string; controlPlaneDatabase: string; siteDatabase: string };
-  const external = [`tcp://${INTERNET_ADDRESS}:443`, `tcp://${INTERNET_ADDRESS}:80`, `tcp://${INTERNET_ADDRESS}:5432`, `tcp://${INTERNET_PRIVATE_ADDRESS}:443`];
+  const external = [
+    `tcp://${INTERNET_ADDRESS}:443`,
+    `tcp://${INTERNET_ADDRESS}:80`,
+    `tcp://${INTERNET_ADDRESS}:25`,
+    `tcp://${INTERNET_ADDRESS}:5432`,
+    `tcp://${INTERNET_PRIVATE_ADDRESS}:443`,
+  ];
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), HARNESS_DIR_PREFIX));
@@ -94,7 +100,7 @@ describe('hostile tenant: the network around a site', () => {
         { path: sockets.siteDatabase, uid: 0, gid: 0, mode: 0o777 },
       ],
     });
-    await netns.listen({ tcp: [80, 443, 5432].map((port) => ({ host: '0.0.0.0', port })) }, netns.internet);
+    await netns.listen({ tcp: [25, 80, 443, 5432].map((port) => ({ host: '0.0.0.0', port })) }, netns.internet);
     await applySiteFirewall({ command: netns.argv(['/usr/sbin/nft']), localPorts: [WEB_PORT], blockedNetworks: DEFAULT_BLOCKED_NETWORKS }, [ATTACKER, NEIGHBOUR]);
   });
 
@@ -137,6 +143,7 @@ describe('hostile tenant: the network around a site', () => {
     expect(results[`tcp://${NODE_ADDRESS}:5433`]).toMatch(/^refused \(111 /); // the node's own address is this host too
     expect(results[`tcp://${METADATA}:80`]).toMatch(/^refused/);
     expect(results[`tcp://${INTERNET_ADDRESS}:5432`]).toMatch(/^refused/);
+    expect(results[`tcp://${INTERNET_ADDRESS}:25`]).toMatch(/^refused/); // mail leaves by SMTP submission only
     expect(results[`tcp://${INTERNET_PRIVATE_ADDRESS}:443`]).toMatch(/^refused/);
     expect(results[`unix://${sockets.neighbourPool}`]).toMatch(/^refused \(13 /); // EACCES: file permissions
     expect(results[`unix://${sockets.controlPlaneDatabase}`]).toMatch(/^refused \(13 /);
