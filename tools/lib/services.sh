@@ -422,7 +422,7 @@ start_agent() {
     export PRESSLUFT_AGENT_SITES_ROOT="$PRESSLUFT_SITES_ROOT"
     export PRESSLUFT_AGENT_CGROUP_RELATIVE_TO="${PRESSLUFT_CGROUP_RELATIVE_TO:-self}"
     # This machine is not a production node: its own network namespace gets no site packet rules
-    # (docs/adr/0021); the sites' services still authenticate and their sockets stay closed.
+    # (docs/adr/0021), whatever the caller's environment says.
     export PRESSLUFT_AGENT_FIREWALL=off
     export PRESSLUFT_AGENT_TEMPLATES_DIR="$ROOT/templates"
     export PRESSLUFT_AGENT_NGINX_COMMAND="[\"/usr/sbin/nginx\",\"-p\",\"$NGINX_DIR\",\"-c\",\"$NGINX_DIR/nginx.conf\",\"-e\",\"$NGINX_DIR/logs/error.log\"]"

@@ -13,12 +13,13 @@ describe('agent settings', () => {
     expect(config.host.cgroup).toEqual({ root: '/sys/fs/cgroup', prefix: 'pressluft', relativeTo: 'root' });
     expect(config.enrollment.endpoint).toBe('127.0.0.1:8444');
     expect(config.host.composer).toEqual(['/usr/bin/composer']);
-    expect(config.host.firewall).toEqual({ command: ['/usr/sbin/nft'], localPorts: [80, 443], blockedNetworks: [...DEFAULT_BLOCKED_NETWORKS] });
+    expect(config.host.firewall).toBeUndefined(); // the production unit turns it on
   });
 
-  it('takes the firewall off, or other local ports and blocked networks', () => {
-    expect(loadAgentConfig({ ...base, PRESSLUFT_AGENT_FIREWALL: 'off' }).host.firewall).toBeUndefined();
-    const config = loadAgentConfig({ ...base, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '8081', PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.0.0/16, 10.1.0.0/16' });
+  it('takes the firewall on with its defaults, or other local ports and blocked networks', () => {
+    const on = { ...base, PRESSLUFT_AGENT_FIREWALL: 'on' };
+    expect(loadAgentConfig(on).host.firewall).toEqual({ command: ['/usr/sbin/nft'], localPorts: [80, 443], blockedNetworks: [...DEFAULT_BLOCKED_NETWORKS] });
+    const config = loadAgentConfig({ ...on, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '8081', PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.0.0/16, 10.1.0.0/16' });
     expect(config.host.firewall).toMatchObject({ localPorts: [8081], blockedNetworks: ['169.254.0.0/16', '10.1.0.0/16'] });
   });
 

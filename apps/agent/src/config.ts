@@ -55,8 +55,12 @@ const schema = z.object({
   PRESSLUFT_AGENT_CGROUP_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a cgroup name like pressluft' }).default('pressluft'),
   /** Allow spec.code.git URLs of repositories on this node (file:///...): tests and single-server setups only. */
   PRESSLUFT_AGENT_GIT_ALLOW_LOCAL: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
-  /** The sites' packet rules (nftables): on for a production node; off where the machine is no node of its own (`tools/dev up`). */
-  PRESSLUFT_AGENT_FIREWALL: z.enum(['on', 'off'], { message: "must be 'on' or 'off'" }).default('on'),
+  /**
+   * The sites' packet rules (nftables) in the machine's own network namespace: on for a
+   * production node (its systemd unit sets it); off by default, so an agent started anywhere else
+   * (`tools/dev up`, a developer's shell) never touches the machine's firewall.
+   */
+  PRESSLUFT_AGENT_FIREWALL: z.enum(['on', 'off'], { message: "must be 'on' or 'off'" }).default('off'),
   PRESSLUFT_AGENT_FIREWALL_COMMAND: argv(['/usr/sbin/nft']),
   /** This host's ports sites may reach (the node's nginx), comma-separated. */
   PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: z
