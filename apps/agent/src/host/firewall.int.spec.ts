@@ -1,33 +1,50 @@
 // The agent's firewall module against a real nft, in a network namespace this test creates:
 // the machine's own namespace is never given a rule.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@pressluft/platform';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SITE_FIREWALL_TABLE } from '@pressluft/domain';
+import { siteConfig } from '../../test/host-fixtures.js';
+import { hostHarness, QUIET } from '../../test/host-harness.js';
 import { TestNetns } from '../../test/netns.js';
 import { exec } from './exec.js';
-import { applySiteFirewall, siteUids } from './firewall.js';
-import { accountName } from './naming.js';
-import { ensureUser, removeUser } from './users.js';
+import { applySiteFirewall } from './firewall.js';
+import { SiteHost } from './site-host.js';
+import { lookupUser } from './users.js';
+
+const services = inject('services');
 
 describe('site firewall (nft in a test namespace)', () => {
   let netns: TestNetns;
-  const id = randomBytes(4).toString('hex');
 
   beforeAll(async () => {
     netns = await TestNetns.create();
   });
 
   afterAll(async () => {
-    await removeUser(accountName(id));
     await netns?.destroy();
   });
 
   const ruleset = async (argv: readonly string[]) => (await exec([...argv, 'list', 'ruleset'])).stdout;
 
-  it('finds the uids of the sites whose accounts exist', async () => {
-    const { uid } = await ensureUser(accountName(id), '/nonexistent', 'pressluft firewall test');
-    expect(await siteUids([id, 'zzzzzzzz'])).toEqual([uid]);
-  });
+  it("follows the node's sites: a provisioned site's uid is matched, a removed one's no longer", async () => {
+    const suffix = randomBytes(3).toString('hex');
+    const nft = netns.argv(['/usr/sbin/nft']);
+    const harness = hostHarness(services, `pressluft-test-fw-${suffix}`, { firewall: { command: nft, localPorts: [services.nginx.port], blockedNetworks: [] } });
+    const host = new SiteHost(harness.settings, createLogger({ name: 'firewall-test', level: 'warn' }));
+    const site = siteConfig({ name: `fw-${suffix}`, id: `fw${suffix}`, domains: [`fw-${suffix}.example.test`] });
+    try {
+      await host.provision(site, QUIET);
+      const user = await lookupUser(`site_${site.id}`);
+      expect(user).toBeDefined();
+      expect(await ruleset(nft)).toMatch(new RegExp(`meta skuid ${user?.uid} jump site`));
+      await host.remove(site.name, site.id, QUIET);
+      expect(await ruleset(nft)).not.toContain('skuid');
+    } finally {
+      await host.remove(site.name, site.id, QUIET).catch(() => undefined);
+      harness.cleanup();
+    }
+  }, 120_000);
 
   it('loads the rules in one transaction, replaces them on every apply, and leaves the machine alone', async () => {
     const nft = netns.argv(['/usr/sbin/nft']);
