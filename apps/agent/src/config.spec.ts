@@ -1,3 +1,4 @@
+import { DEFAULT_BLOCKED_NETWORKS } from '@pressluft/domain';
 import { ConfigError } from '@pressluft/platform';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from './config.js';
@@ -12,6 +13,14 @@ describe('agent settings', () => {
     expect(config.host.cgroup).toEqual({ root: '/sys/fs/cgroup', prefix: 'pressluft', relativeTo: 'root' });
     expect(config.enrollment.endpoint).toBe('127.0.0.1:8444');
     expect(config.host.composer).toEqual(['/usr/bin/composer']);
+    expect(config.host.firewall).toBeUndefined(); // the production unit turns it on
+  });
+
+  it('takes the firewall on with its defaults, or other local ports and blocked networks', () => {
+    const on = { ...base, PRESSLUFT_AGENT_FIREWALL: 'on' };
+    expect(loadAgentConfig(on).host.firewall).toEqual({ command: ['/usr/sbin/nft'], localPorts: [80, 443], blockedNetworks: [...DEFAULT_BLOCKED_NETWORKS] });
+    const config = loadAgentConfig({ ...on, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '8081', PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.0.0/16, 10.1.0.0/16' });
+    expect(config.host.firewall).toMatchObject({ localPorts: [8081], blockedNetworks: ['169.254.0.0/16', '10.1.0.0/16'] });
   });
 
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
@@ -35,6 +44,9 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_CGROUP_PREFIX: '../x' }, 'PRESSLUFT_AGENT_CGROUP_PREFIX'],
     [{ ...base, PRESSLUFT_AGENT_HEARTBEAT_MS: '10' }, 'PRESSLUFT_AGENT_HEARTBEAT_MS'],
     [{ ...base, PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: 'parent' }, 'PRESSLUFT_AGENT_CGROUP_RELATIVE_TO'],
+    [{ ...base, PRESSLUFT_AGENT_FIREWALL: 'true' }, 'PRESSLUFT_AGENT_FIREWALL'],
+    [{ ...base, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '80;443' }, 'PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS'],
+    [{ ...base, PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.169.254' }, 'PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadAgentConfig(env)).toThrow(ConfigError);
     try {

@@ -1,3 +1,5 @@
+import type { FirewallSettings } from './firewall.js';
+
 /**
  * Where a node's services and files are. Every path is a setting so several agents (tests,
  * several nodes on one machine) can share a host; production uses the Debian defaults.
@@ -63,4 +65,10 @@ export interface HostSettings {
   readonly gitAllowLocal?: boolean;
   /** The templates/ directory (nginx, PHP-FPM, wp-config). Default: the repository's, found upward from the agent's code. */
   readonly templatesDir?: string;
+  /**
+   * The sites' packet rules, re-applied after every provision and removal; undefined: none
+   * (`tools/dev up`: this machine is not a production node; tests apply them in their own network
+   * namespace).
+   */
+  readonly firewall?: FirewallSettings;
 }
