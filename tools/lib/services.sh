@@ -21,6 +21,13 @@ KUBECONFIG_FILE="$PRESSLUFT_STATE_DIR/kubeconfig"
 MARIADB_DIR="$PRESSLUFT_STATE_DIR/mariadb"
 NGINX_DIR="$PRESSLUFT_STATE_DIR/nginx"
 AGENT_DIR="$PRESSLUFT_STATE_DIR/agent"
+# Each service as its own unprivileged user (docs/adr/0021); only the agent runs as root.
+PG_USER=postgres # Debian's, from the postgresql package
+CP_USER=pressluft
+NATS_USER=pressluft-nats
+CP_DIR="$PRESSLUFT_STATE_DIR/control-plane" # the control plane's own files (0700)
+DB_PASSWORD_FILE="$CP_DIR/database.password"
+NATS_AUTHZ_DIR="$PRESSLUFT_STATE_DIR/nats-authz" # written by the control plane, read by NATS
 SERVICES=(postgres mariadb nginx nats control-plane agent)
 
 pid_of() {
@@ -65,25 +72,79 @@ wait_for() { # description timeout-seconds command...
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1; }
 
+as_user() { # user command...: the command as that system user (argv, no shell; setpriv execs, so the PID stays)
+  local user="$1"
+  shift
+  setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
+}
+
+# PostgreSQL authenticates every client (docs/adr/0021): the superuser only by peer over the
+# socket (the `postgres` OS user: this script), the control plane's role `pressluft` by
+# scram-sha-256 with the password in $DB_PASSWORD_FILE; no other line, never trust. The socket's
+# dir (0710, group of the control plane's user) is the only way to the socket.
+write_pg_hba() {
+  cat >"$PG_DIR/data/pg_hba.conf" <<HBA
+# Written by tools/dev up (tools/lib/services.sh) at every start; edits are replaced.
+local   all        postgres                 peer
+local   pressluft  $CP_USER                scram-sha-256
+host    pressluft  $CP_USER  127.0.0.1/32  scram-sha-256
+HBA
+  chown "$PG_USER:$PG_USER" "$PG_DIR/data/pg_hba.conf"
+  chmod 600 "$PG_DIR/data/pg_hba.conf"
+}
+
+# The control plane's role and database, owned by it; the password (generated at the first `up`)
+# goes to psql on stdin, never in argv. A database made by the former layout (owned by the
+# superuser) is handed over with its tables, sequences and types.
+ensure_pg_role() {
+  local bin="$1" psql
+  psql=("$bin/psql" -h "$PG_DIR/run" -p "$PRESSLUFT_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
+  if [ ! -s "$DB_PASSWORD_FILE" ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$DB_PASSWORD_FILE")
+  fi
+  chown "$CP_USER:$CP_USER" "$DB_PASSWORD_FILE"
+  chmod 600 "$DB_PASSWORD_FILE"
+  {
+    printf "SELECT 'CREATE ROLE %s LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') \\gexec\n" "$CP_USER" "$CP_USER"
+    printf "ALTER ROLE %s LOGIN NOSUPERUSER PASSWORD '%s';\n" "$CP_USER" "$(<"$DB_PASSWORD_FILE")"
+    printf "SELECT 'CREATE DATABASE pressluft OWNER %s' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pressluft') \\gexec\n" "$CP_USER"
+    printf 'ALTER DATABASE pressluft OWNER TO %s;\n' "$CP_USER"
+  } | as_user "$PG_USER" "${psql[@]}" -d postgres -f - >/dev/null
+  as_user "$PG_USER" "${psql[@]}" -d pressluft -f - >/dev/null <<SQL
+SELECT format('ALTER TABLE %I.%I OWNER TO $CP_USER', schemaname, tablename) FROM pg_tables
+  WHERE schemaname = 'public' AND tableowner <> '$CP_USER' \gexec
+SELECT format('ALTER SEQUENCE %I.%I OWNER TO $CP_USER', schemaname, sequencename) FROM pg_sequences
+  WHERE schemaname = 'public' AND sequenceowner <> '$CP_USER' \gexec
+SELECT format('ALTER TYPE public.%I OWNER TO $CP_USER', t.typname) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd') AND pg_get_userbyid(t.typowner) <> '$CP_USER' \gexec
+SQL
+}
+
 start_postgres() {
-  if pid_of postgres >/dev/null; then echo "postgres       already running (pid $(pid_of postgres))"; return; fi
   local bin
   bin="$(pg_bin)"
   mkdir -p "$PG_DIR/run"
-  chown postgres:postgres "$PG_DIR" "$PG_DIR/run"
+  # 0710 with the control plane's group: it (and only it) reaches the socket below run/.
+  chown "$PG_USER:$CP_USER" "$PG_DIR" "$PG_DIR/run"
+  chmod 710 "$PG_DIR" "$PG_DIR/run"
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-    setpriv --reuid=postgres --regid=postgres --init-groups -- \
-      "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C >"$LOG_DIR/initdb.log" 2>&1
+    as_user "$PG_USER" "$bin/initdb" -D "$PG_DIR/data" --auth-local=peer --auth-host=scram-sha-256 -U postgres -E UTF8 --locale=C \
+      >"$LOG_DIR/initdb.log" 2>&1
   fi
-  # setpriv execs: the recorded PID is the postmaster itself (it also writes postmaster.pid).
-  setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
-    "$bin/postgres" -D "$PG_DIR/data" -p "$PRESSLUFT_PG_PORT" -k "$PG_DIR/run" -c listen_addresses=127.0.0.1 \
-    >>"$LOG_DIR/postgres.log" 2>&1 </dev/null &
-  wait_for postgres 30 "$bin/pg_isready" -q -h 127.0.0.1 -p "$PRESSLUFT_PG_PORT"
-  if [ -z "$("$bin/psql" -h 127.0.0.1 -p "$PRESSLUFT_PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'pressluft'")" ]; then
-    "$bin/createdb" -h 127.0.0.1 -p "$PRESSLUFT_PG_PORT" -U postgres pressluft
+  write_pg_hba
+  if pid_of postgres >/dev/null; then
+    kill -HUP "$(pid_of postgres)" # re-read pg_hba.conf (a server started by the former layout trusted loopback)
+    echo "postgres       already running (pid $(pid_of postgres))"
+  else
+    # setpriv execs: the recorded PID is the postmaster itself (it also writes postmaster.pid).
+    setsid setpriv --reuid="$PG_USER" --regid="$PG_USER" --init-groups -- \
+      "$bin/postgres" -D "$PG_DIR/data" -p "$PRESSLUFT_PG_PORT" -k "$PG_DIR/run" -c listen_addresses=127.0.0.1 \
+      -c password_encryption=scram-sha-256 \
+      >>"$LOG_DIR/postgres.log" 2>&1 </dev/null &
+    wait_for postgres 30 "$bin/pg_isready" -q -h 127.0.0.1 -p "$PRESSLUFT_PG_PORT"
+    echo "postgres       started on 127.0.0.1:$PRESSLUFT_PG_PORT (pid $(pid_of postgres))"
   fi
-  echo "postgres       started on 127.0.0.1:$PRESSLUFT_PG_PORT (pid $(pid_of postgres))"
+  ensure_pg_role "$bin"
 }
 
 # The node's MariaDB for site databases: own datadir and socket, no TCP (sites use the socket).
@@ -167,24 +228,87 @@ run_node() { # script args...: a compiled app with the workspace aliases resolve
 # NATS with mutual TLS: its serving certificate from the control plane's CA, each client
 # certificate's subject mapped to a user (verify_and_map); the control plane writes authz.conf
 # (its own user and one per enrolled node) and reloads the server by the PID file.
+# NATS runs as $NATS_USER (effective, saved uid: its files, its store) with the control plane's
+# user as its real uid, the one thing that lets the control plane signal the reload (kill(2)).
 start_nats() {
-  if pid_of nats >/dev/null; then echo "nats           already running (pid $(pid_of nats))"; return; fi
-  mkdir -p "$NATS_DIR/jetstream"
+  if runs_as nats "$NATS_USER"; then echo "nats           already running (pid $(pid_of nats))"; return; fi
+  stop_one nats TERM # one started as root by a former `up`
   build_dist
-  PRESSLUFT_PKI_DIR="$PKI_DIR" PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT" PRESSLUFT_NATS_AUTHZ_FILE="$NATS_DIR/authz.conf" \
+  PRESSLUFT_PKI_DIR="$PKI_DIR" PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT" PRESSLUFT_NATS_AUTHZ_FILE="$NATS_AUTHZ_DIR/authz.conf" \
     run_node apps/control-plane/src/main.js pki nats-server --out "$NATS_DIR/tls" >/dev/null
+  # A former layout's authz.conf next to nats.conf: the control plane rewrites it at its next enrollment sync.
+  rm -f "$NATS_DIR/authz.conf"
   cat >"$NATS_DIR/nats.conf" <<CONF
 listen: "127.0.0.1:$PRESSLUFT_NATS_PORT"
 server_name: "pressluft-local"
-pid_file: "$RUN_DIR/nats.pid"
 jetstream { store_dir: "$NATS_DIR/jetstream", max_memory_store: 256MB, max_file_store: 8GB }
 tls { cert_file: "$NATS_DIR/tls/server.pem", key_file: "$NATS_DIR/tls/server-key.pem", ca_file: "$NATS_DIR/tls/ca.pem", verify_and_map: true, timeout: 2 }
-include "authz.conf"
+include "../nats-authz/authz.conf"
 CONF
-  setsid /usr/sbin/nats-server -c "$NATS_DIR/nats.conf" >>"$LOG_DIR/nats.log" 2>&1 </dev/null &
+  own_state
+  setsid setpriv --ruid="$CP_USER" --euid="$NATS_USER" --regid="$NATS_USER" --clear-groups -- \
+    /usr/sbin/nats-server -c "$NATS_DIR/nats.conf" >>"$LOG_DIR/nats.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/nats.pid"
   wait_for nats 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PRESSLUFT_NATS_PORT"
   echo "nats           started on tls://127.0.0.1:$PRESSLUFT_NATS_PORT with JetStream, mutual TLS (pid $(pid_of nats))"
+}
+
+ensure_service_users() {
+  local user
+  for user in "$CP_USER" "$NATS_USER"; do
+    id -u "$user" >/dev/null 2>&1 && continue
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+  done
+}
+
+# Owners and modes of the services' state, every `up` (so a layout made by a root-run `up`
+# migrates): each dir closed to every other user.
+own_state() {
+  chmod 711 "$PRESSLUFT_STATE_DIR" # traversable by the service users, listable by none
+  chmod 711 "$LOG_DIR"
+  chmod 755 "$RUN_DIR" # PID files; the control plane reads nats.pid
+  chown root:root "$RUN_DIR" "$LOG_DIR"
+  (umask 077 && touch "$LOG_DIR"/{initdb,postgres,nats,control-plane,agent}.log)
+  find "$LOG_DIR" -maxdepth 1 -type f -exec chmod go-rwx {} +
+  mkdir -p "$CP_DIR" "$PKI_DIR"
+  chown -R "$CP_USER:$CP_USER" "$CP_DIR" "$PKI_DIR"
+  chmod 700 "$CP_DIR" "$PKI_DIR"
+  if [ -f "$ADMIN_TOKEN_FILE" ]; then chown "$CP_USER:$CP_USER" "$ADMIN_TOKEN_FILE" && chmod 600 "$ADMIN_TOKEN_FILE"; fi
+  mkdir -p "$NATS_DIR/jetstream" "$NATS_DIR/tls" "$NATS_AUTHZ_DIR"
+  chown root:"$NATS_USER" "$NATS_DIR"
+  chmod 750 "$NATS_DIR"
+  if [ -f "$NATS_DIR/nats.conf" ]; then chown root:"$NATS_USER" "$NATS_DIR/nats.conf" && chmod 640 "$NATS_DIR/nats.conf"; fi
+  chown -R "$NATS_USER:$NATS_USER" "$NATS_DIR/jetstream" "$NATS_DIR/tls"
+  chmod 700 "$NATS_DIR/jetstream" "$NATS_DIR/tls"
+  chown -R "$CP_USER:$NATS_USER" "$NATS_AUTHZ_DIR"
+  chmod 750 "$NATS_AUTHZ_DIR"
+}
+
+runs_as() { # service user: its process's effective uid is that user's (a root-run former layout is not)
+  local pid
+  pid="$(pid_of "$1")" || return 1
+  [ "$(awk '/^Uid:/ { print $3 }' "/proc/$pid/status")" = "$(id -u "$2")" ]
+}
+
+# The control plane's user must read its code: dist/, node_modules/ and the node binary (the
+# repository may sit below a 0700 /root). Every ancestor it cannot pass gets an ACL entry for
+# that user only, search (x) and nothing else: no listing, no access for anyone else.
+grant_traversal() { # user path...
+  local user="$1" path dir
+  shift
+  for path in "$@"; do
+    dir="$(realpath "$path")"
+    [ -d "$dir" ] || dir="$(dirname "$dir")"
+    local chain=()
+    while :; do
+      chain=("$dir" "${chain[@]}")
+      [ "$dir" = / ] && break
+      dir="$(dirname "$dir")"
+    done
+    for dir in "${chain[@]}"; do
+      as_user "$user" test -x "$dir" || setfacl -m "u:$user:x" "$dir"
+    done
+  done
 }
 
 # The bootstrap admin token: plt_ + 32 random bytes (base64url). The control plane stores only its hash.
@@ -225,19 +349,27 @@ control_plane_env() {
   export PRESSLUFT_HTTP_PORT PRESSLUFT_HTTPS_PORT PRESSLUFT_GRPC_PORT
   export PRESSLUFT_PKI_DIR="$PKI_DIR"
   export PRESSLUFT_ADMIN_TOKEN_FILE="$ADMIN_TOKEN_FILE"
-  # PostgreSQL runs on this machine: its Unix socket, not loopback TCP (fewer costs per round trip).
+  # PostgreSQL runs on this machine: its Unix socket, not loopback TCP (fewer costs per round
+  # trip); scram with the role's password, in the environment (readable by the process's own
+  # user and root only), never in argv.
   local socket_dir="$PG_DIR/run"
-  export PRESSLUFT_DATABASE_URL="postgres://postgres@${socket_dir//\//%2F}:$PRESSLUFT_PG_PORT/pressluft"
+  export PRESSLUFT_DATABASE_URL="postgres://$CP_USER:$(<"$DB_PASSWORD_FILE")@${socket_dir//\//%2F}:$PRESSLUFT_PG_PORT/pressluft"
   export PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT"
-  export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_DIR/authz.conf"
+  export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_AUTHZ_DIR/authz.conf"
   export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"
 }
 
 start_control_plane() {
   ensure_admin_token
-  if pid_of control-plane >/dev/null; then echo "control-plane  already running (pid $(pid_of control-plane))"; return; fi
+  if runs_as control-plane "$CP_USER"; then echo "control-plane  already running (pid $(pid_of control-plane))"; return; fi
+  stop_one control-plane TERM # one started as root by a former `up`
   build_dist
-  (control_plane_env && exec setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/control-plane/src/main.js" \
+  own_state
+  local node_bin
+  node_bin="$(command -v node)"
+  grant_traversal "$CP_USER" "$node_bin" "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps" "$ROOT/node_modules"
+  (control_plane_env && cd "$CP_DIR" && exec setsid setpriv --reuid="$CP_USER" --regid="$CP_USER" --init-groups -- \
+    "$node_bin" -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/control-plane/src/main.js" \
     >>"$LOG_DIR/control-plane.log" 2>&1 </dev/null) &
   echo $! >"$RUN_DIR/control-plane.pid"
   if ! wait_for control-plane 60 curl -fsS "http://127.0.0.1:$PRESSLUFT_HTTP_PORT/readyz"; then
@@ -289,6 +421,9 @@ start_agent() {
     export PRESSLUFT_AGENT_JOIN_TOKEN_FILE="$AGENT_DIR/join-token"
     export PRESSLUFT_AGENT_SITES_ROOT="$PRESSLUFT_SITES_ROOT"
     export PRESSLUFT_AGENT_CGROUP_RELATIVE_TO="${PRESSLUFT_CGROUP_RELATIVE_TO:-self}"
+    # This machine is not a production node: its own network namespace gets no site packet rules
+    # (docs/adr/0021), whatever the caller's environment says.
+    export PRESSLUFT_AGENT_FIREWALL=off
     export PRESSLUFT_AGENT_TEMPLATES_DIR="$ROOT/templates"
     export PRESSLUFT_AGENT_NGINX_COMMAND="[\"/usr/sbin/nginx\",\"-p\",\"$NGINX_DIR\",\"-c\",\"$NGINX_DIR/nginx.conf\",\"-e\",\"$NGINX_DIR/logs/error.log\"]"
     export PRESSLUFT_AGENT_NGINX_SITES_DIR="$NGINX_DIR/sites"
@@ -310,6 +445,10 @@ start_agent() {
 
 services_up() {
   mkdir -p "$RUN_DIR" "$LOG_DIR"
+  ensure_service_users
+  own_state
+  grant_traversal "$PG_USER" "$PG_DIR"
+  grant_traversal "$NATS_USER" "$NATS_DIR"
   start_postgres
   start_mariadb
   start_nginx

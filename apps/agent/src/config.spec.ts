@@ -1,3 +1,4 @@
+import { DEFAULT_BLOCKED_NETWORKS } from '@pressluft/domain';
 import { ConfigError } from '@pressluft/platform';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from './config.js';
@@ -14,12 +15,20 @@ describe('agent settings', () => {
     expect(config.host.composer).toEqual(['/usr/bin/composer']);
     expect(config.host.gitLimits).toEqual({ maxBytes: 512 * 1024 * 1024, maxFiles: 100_000, timeoutMs: 300_000 });
     expect(config.commandDeadlineMs).toBe(30 * 60_000);
+    expect(config.host.firewall).toBeUndefined(); // the production unit turns it on
   });
 
   it('takes the git limits and the command deadline', () => {
     const config = loadAgentConfig({ ...base, PRESSLUFT_AGENT_GIT_MAX_BYTES: '1048576', PRESSLUFT_AGENT_GIT_MAX_FILES: '500', PRESSLUFT_AGENT_GIT_TIMEOUT_MS: '60000', PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: '3600000' });
     expect(config.host.gitLimits).toEqual({ maxBytes: 1_048_576, maxFiles: 500, timeoutMs: 60_000 });
     expect(config.commandDeadlineMs).toBe(3_600_000);
+  });
+
+  it('takes the firewall on with its defaults, or other local ports and blocked networks', () => {
+    const on = { ...base, PRESSLUFT_AGENT_FIREWALL: 'on' };
+    expect(loadAgentConfig(on).host.firewall).toEqual({ command: ['/usr/sbin/nft'], localPorts: [80, 443], blockedNetworks: [...DEFAULT_BLOCKED_NETWORKS] });
+    const config = loadAgentConfig({ ...on, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '8081', PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.0.0/16, 10.1.0.0/16' });
+    expect(config.host.firewall).toMatchObject({ localPorts: [8081], blockedNetworks: ['169.254.0.0/16', '10.1.0.0/16'] });
   });
 
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
@@ -46,6 +55,9 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_GIT_MAX_BYTES: 'lots' }, 'PRESSLUFT_AGENT_GIT_MAX_BYTES'],
     [{ ...base, PRESSLUFT_AGENT_GIT_TIMEOUT_MS: '0' }, 'PRESSLUFT_AGENT_GIT_TIMEOUT_MS'],
     [{ ...base, PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: '1000' }, 'PRESSLUFT_AGENT_COMMAND_DEADLINE_MS'],
+    [{ ...base, PRESSLUFT_AGENT_FIREWALL: 'true' }, 'PRESSLUFT_AGENT_FIREWALL'],
+    [{ ...base, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '80;443' }, 'PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS'],
+    [{ ...base, PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.169.254' }, 'PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadAgentConfig(env)).toThrow(ConfigError);
     try {

@@ -1,3 +1,4 @@
+import { DEFAULT_BLOCKED_NETWORKS } from '@pressluft/domain';
 import { loadConfig } from '@pressluft/platform';
 import { z } from 'zod';
 import { DEFAULT_GIT_LIMITS } from './host/git.js';
@@ -59,6 +60,25 @@ const schema = z.object({
   PRESSLUFT_AGENT_GIT_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(DEFAULT_GIT_LIMITS.maxBytes),
   PRESSLUFT_AGENT_GIT_MAX_FILES: z.coerce.number().int().min(100).default(DEFAULT_GIT_LIMITS.maxFiles),
   PRESSLUFT_AGENT_GIT_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(DEFAULT_GIT_LIMITS.timeoutMs),
+  /**
+   * The sites' packet rules (nftables) in the machine's own network namespace: on for a
+   * production node (its systemd unit sets it); off by default, so an agent started anywhere else
+   * (`tools/dev up`, a developer's shell) never touches the machine's firewall.
+   */
+  PRESSLUFT_AGENT_FIREWALL: z.enum(['on', 'off'], { message: "must be 'on' or 'off'" }).default('off'),
+  PRESSLUFT_AGENT_FIREWALL_COMMAND: argv(['/usr/sbin/nft']),
+  /** This host's ports sites may reach (the node's nginx), comma-separated. */
+  PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: z
+    .string()
+    .regex(/^[0-9]{1,5}(,[0-9]{1,5})*$/, { message: 'must be comma-separated ports like 80,443' })
+    .default('80,443')
+    .transform((value) => value.split(',').map(Number)),
+  /** Networks sites may never reach, comma-separated CIDRs (default: metadata, private and link-local ranges). */
+  PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: z
+    .string()
+    .default(DEFAULT_BLOCKED_NETWORKS.join(','))
+    .transform((value) => value.split(',').map((cidr) => cidr.trim()))
+    .pipe(z.array(z.union([z.cidrv4(), z.cidrv6()], { message: 'must be CIDRs like 169.254.0.0/16,fe80::/10' }))),
   PRESSLUFT_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(500).max(600_000).default(5000),
   PRESSLUFT_AGENT_REPORT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   PRESSLUFT_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
@@ -98,6 +118,15 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),
       gitAllowLocal: raw.PRESSLUFT_AGENT_GIT_ALLOW_LOCAL === 'true',
       gitLimits: { maxBytes: raw.PRESSLUFT_AGENT_GIT_MAX_BYTES, maxFiles: raw.PRESSLUFT_AGENT_GIT_MAX_FILES, timeoutMs: raw.PRESSLUFT_AGENT_GIT_TIMEOUT_MS },
+      ...(raw.PRESSLUFT_AGENT_FIREWALL === 'on'
+        ? {
+            firewall: {
+              command: raw.PRESSLUFT_AGENT_FIREWALL_COMMAND,
+              localPorts: raw.PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS,
+              blockedNetworks: raw.PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS,
+            },
+          }
+        : {}),
     },
     heartbeatMs: raw.PRESSLUFT_AGENT_HEARTBEAT_MS,
     reportMs: raw.PRESSLUFT_AGENT_REPORT_MS,

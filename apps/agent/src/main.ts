@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'pressluft-agent', level: config.logLevel });
   let identity = await identityFor(config, logger);
   const host = new SiteHost(config.host, logger);
+  await host.applyFirewall();
   const fences = new FenceStore(join(config.stateDir, 'fences'));
   const agentFor = (id: NodeIdentity) =>
     new Agent({

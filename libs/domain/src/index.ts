@@ -251,3 +251,4 @@ export {
   type DriftObservation,
   type Fingerprints,
 } from './drift.js';
+export { DEFAULT_BLOCKED_NETWORKS, renderSiteFirewall, SITE_FIREWALL_TABLE, SITE_OUTBOUND_PORTS, type SiteFirewallPolicy } from './site-firewall.js';

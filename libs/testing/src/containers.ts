@@ -23,11 +23,11 @@ export interface ContainerEndpoint {
   readonly container: StartedTestContainer;
 }
 
-/** PostgreSQL in a container, trust auth, the same coordinates as the binary path. */
-export async function startPostgresContainer(): Promise<ContainerEndpoint> {
+/** PostgreSQL in a container, scram with the superuser's `password`, the same coordinates as the binary path. */
+export async function startPostgresContainer(password: string): Promise<ContainerEndpoint> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const container = await new GenericContainer('postgres:15')
-    .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' })
+    .withEnvironment({ POSTGRES_PASSWORD: password, POSTGRES_INITDB_ARGS: '--auth=scram-sha-256' })
     .withExposedPorts(5432)
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .start();

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Harness } from './harness.js';
 import { portOpen } from './host.js';
 import { httpGet } from './http.js';
+import { pgQuery } from './postgres.js';
 import { pidAlive } from './process.js';
 
 describe('Harness', () => {
@@ -19,6 +20,10 @@ describe('Harness', () => {
 
       const version = await postgres.query('postgres', 'SHOW server_version');
       expect(String(version.rows[0]?.['server_version'])).toMatch(/^\d+\.\d+/);
+      // Never trust: the superuser without its password is refused, over TCP and over the socket.
+      const withoutPassword = (url: string) => url.replace(/:[^:@/]+@/, '@');
+      await expect(pgQuery(withoutPassword(postgres.url), 'SELECT 1')).rejects.toThrow(/password/);
+      await expect(pgQuery(withoutPassword(postgres.socketUrlFor('postgres')), 'SELECT 1')).rejects.toThrow(/password/);
 
       expect(await mariadb.query('SELECT 1 + 1')).toEqual([['2']]);
 

@@ -19,8 +19,9 @@ export interface NatsOptions {
 }
 
 /**
- * A throwaway nats-server with JetStream (file store under `<root>/nats-<port>`), on a free
- * loopback port, optionally with TLS from a throwaway CA. `stop()`/`start()` keep the store.
+ * A throwaway nats-server with JetStream (file store under `<root>/nats-<port>`, mode 0700), on
+ * a free loopback port, optionally with TLS from a throwaway CA. `stop()`/`start()` keep the
+ * store. It runs as the test runner's user (docs/adr/0021: the harness does not switch users).
  */
 export class NatsService {
   private process: ManagedProcess | undefined;
@@ -37,7 +38,8 @@ export class NatsService {
   static async create(root: string, options: NatsOptions = {}): Promise<NatsService> {
     const port = await freePort();
     const dir = join(root, `nats-${port}`);
-    mkdirSync(join(dir, 'jetstream'), { recursive: true });
+    // The store is the bus's data: closed to every other user, as under `tools/dev up`.
+    mkdirSync(join(dir, 'jetstream'), { recursive: true, mode: 0o700 });
     const lines = [
       `listen: "127.0.0.1:${port}"`,
       `server_name: "pressluft-test-${port}"`,

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { chownTo, freePort, postgresBinDir, systemUser } from './host.js';
@@ -7,8 +8,10 @@ import { startPostgresContainer } from './containers.js';
 
 /**
  * A throwaway PostgreSQL cluster: initdb into `<root>/postgres`, the server run as the
- * `postgres` user on a free port (loopback only, trust auth). `stop()`/`start()` keep the data
- * so tests can take the database away and bring it back; the harness removes the directory.
+ * `postgres` user on a free port (loopback only). Like `tools/dev up` it never trusts a client:
+ * scram-sha-256 over TCP and the socket, with a password generated here (in the URLs, which
+ * only the tests see); the data and socket dirs are 0700. `stop()`/`start()` keep the data so
+ * tests can take the database away and bring it back; the harness removes the directory.
  */
 export class PostgresService {
   private process: ManagedProcess | undefined;
@@ -19,12 +22,14 @@ export class PostgresService {
     private readonly socketDir: string,
     private readonly logFile: string,
     readonly port: number,
+    private readonly password: string,
   ) {}
 
   /** The same service in a container (when a container runtime answers); stop() removes it. */
   static async inContainer(): Promise<PostgresService> {
-    const { port, container } = await startPostgresContainer();
-    const service = new PostgresService('', '', '', port);
+    const password = newPassword();
+    const { port, container } = await startPostgresContainer(password);
+    const service = new PostgresService('', '', '', port, password);
     service.container = container;
     return service;
   }
@@ -37,10 +42,22 @@ export class PostgresService {
     for (const d of [dir, socketDir]) {
       mkdirSync(d, { recursive: true });
       chownTo(d, user);
+      chmodSync(d, 0o700);
     }
+    const password = newPassword();
+    const passwordFile = join(dir, 'initdb.password');
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    chownTo(passwordFile, user);
     const bin = postgresBinDir();
-    await run([join(bin, 'initdb'), '-D', dataDir, '-A', 'trust', '-U', 'postgres', '-N', '-E', 'UTF8', '--locale=C'], { runAs: user, cwd: dir });
-    const service = new PostgresService(dataDir, socketDir, join(dir, 'postgres.log'), await freePort());
+    try {
+      await run(
+        [join(bin, 'initdb'), '-D', dataDir, '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '-U', 'postgres', '-N', '-E', 'UTF8', '--locale=C'],
+        { runAs: user, cwd: dir },
+      );
+    } finally {
+      rmSync(passwordFile, { force: true });
+    }
+    const service = new PostgresService(dataDir, socketDir, join(dir, 'postgres.log'), await freePort(), password);
     await service.start();
     return service;
   }
@@ -50,13 +67,13 @@ export class PostgresService {
   }
 
   urlFor(database: string): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+    return `postgres://postgres:${this.password}@127.0.0.1:${this.port}/${database}`;
   }
 
   /** The same database over the server's Unix socket (no loopback TCP stack per round trip). */
   socketUrlFor(database: string): string {
     if (!this.socketDir) throw new Error('this PostgreSQL has no local socket');
-    return `postgres://postgres@${encodeURIComponent(this.socketDir)}:${this.port}/${database}`;
+    return `postgres://postgres:${this.password}@${encodeURIComponent(this.socketDir)}:${this.port}/${database}`;
   }
 
   get pid(): number | undefined {
@@ -100,6 +117,11 @@ export class PostgresService {
   query(database: string, sql: string): Promise<pg.QueryResult> {
     return pgQuery(this.urlFor(database), sql);
   }
+}
+
+/** URL-safe (base64url), so it goes into a connection URL as it is. */
+function newPassword(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 /** One statement on a fresh connection (tests and setup only; the app has its own pool). */

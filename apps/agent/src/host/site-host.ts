@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SerialQueue, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
+import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
 import { deploy } from './operations/deploy.js';
 import { siteFingerprints } from './operations/fingerprints.js';
@@ -41,8 +42,13 @@ export class SiteHost implements SiteOperations {
     return join(this.settings.stateDir, 'sites', checkName(name), 'admin-password');
   }
 
-  provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
-    return provision(this.context, site, report);
+  /** A provision (even a failed one) may have made a site user: the packet rules follow at once. */
+  async provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
+    try {
+      return await provision(this.context, site, report);
+    } finally {
+      await this.applyFirewall();
+    }
   }
 
   deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
@@ -62,8 +68,23 @@ export class SiteHost implements SiteOperations {
     return rotateDatabasePassword(this.context, name, id, report);
   }
 
-  remove(name: string, id: string, report: StepReporter): Promise<void> {
-    return remove(this.context, name, id, report);
+  async remove(name: string, id: string, report: StepReporter): Promise<void> {
+    try {
+      await remove(this.context, name, id, report);
+    } finally {
+      await this.applyFirewall();
+    }
+  }
+
+  /**
+   * The node's per-site packet rules from the sites it holds (at start, after every provision
+   * and removal), when the settings enable them.
+   */
+  async applyFirewall(): Promise<void> {
+    const firewall = this.settings.firewall;
+    if (!firewall) return;
+    const sites = await this.observe();
+    await applySiteFirewall(firewall, await siteUids(sites.map((site) => site.id)));
   }
 
   fingerprints(name: string, id: string): Promise<Record<string, string>> {

@@ -9,7 +9,7 @@ const schema = z.object({
   PRESSLUFT_HTTPS_PORT: z.union([z.literal('off'), envPort(8443)]).default(8443),
   PRESSLUFT_PKI_DIR: z.string().startsWith('/', { message: 'must be an absolute path' }).default('/var/lib/pressluft/pki'),
   PRESSLUFT_ADMIN_TOKEN_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
-  PRESSLUFT_DATABASE_URL: envUrl(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:55432/pressluft'),
+  PRESSLUFT_DATABASE_URL: envUrl(['postgres', 'postgresql'], 'postgres://pressluft@127.0.0.1:55432/pressluft'),
   PRESSLUFT_NATS_URL: envUrl(['nats', 'tls'], 'nats://127.0.0.1:54222'),
   /** The NATS URL enrolled agents are told to use (default: PRESSLUFT_NATS_URL). */
   PRESSLUFT_NATS_AGENT_URL: z

@@ -10,6 +10,7 @@ import { exec, execOk } from '../exec.js';
 import { fastcgiRequest } from '../fastcgi.js';
 import { fetchGit, GitFetchError } from '../git.js';
 import { healthParams } from '../health.js';
+import { asSiteUser } from '../jail.js';
 import { requireUser } from '../users.js';
 import { getWithHost } from '../verify.js';
 import { isInstalledArgv, wpCliEnv } from '../wordpress.js';
@@ -154,7 +155,9 @@ exit(0);
     writeFileSync(join(release, 'wp-includes', 'version.php'), "<?php $wp_version = '6.4.3';\n", { mode: 0o644 });
     const tenant = await requireUser('www-data');
     const wpCli = ['/usr/bin/php', join(repoRoot(__dirname), 'tools', 'wp-cli', 'wp')];
-    const run = () => exec(isInstalledArgv(wpCli, release), { uid: tenant.uid, gid: tenant.gid, env: wpCliEnv(release), cwd: release, timeoutMs: 120_000 });
+    // As ensureInstalled runs it (its jail aside): as the site user, with the pool's PHP limits.
+    const env = wpCliEnv(join(repoRoot(__dirname), 'templates'), { root: release, tmp: release });
+    const run = () => exec(asSiteUser(tenant, isInstalledArgv(wpCli, release)), { env, cwd: release, timeoutMs: 120_000 });
     const { value: result, growth } = await peakGrowth(run);
     expect(result.code).toBe(0);
     for (const [stream, last] of [
