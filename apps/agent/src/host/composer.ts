@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { messageOf, StepError } from './errors.js';
 import { BASE_ENV, exec, tail } from './exec.js';
-import { ensureDir, type Ownership } from './fs-util.js';
+import { ensureDir, type Ownership } from './safe-fs.js';
 
 /**
  * `composer install` of a release's wp-content. No plugins and no scripts: Composer would run

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { lstat, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { BASE_ENV, exec, tail } from './exec.js';
-import { isErrno, readIfExists, writeFileAtomic } from './fs-util.js';
+import { isErrno, readIfExists, writeFileAtomic } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { fpmValue, renderTemplate } from './template.js';

@@ -1,9 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { readlink, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { redact } from './errors.js';
 import { BASE_ENV, exec, tail } from './exec.js';
-import { isErrno, type Ownership } from './fs-util.js';
+import type { Ownership } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { phpSingleQuoted, renderTemplate } from './template.js';
 
@@ -80,18 +78,6 @@ export function installArgv(wpCli: readonly string[], path: string, plan: SitePl
 /** WP-CLI's environment as the site user: HOME in the site's tmp (WP-CLI caches there), nothing of the agent's. */
 export function wpCliEnv(home: string): NodeJS.ProcessEnv {
   return { ...BASE_ENV, HOME: home };
-}
-
-/** The release `current` points at, if it resolves to a directory. */
-export async function currentRelease(paths: SitePaths): Promise<string | undefined> {
-  try {
-    const target = await readlink(paths.current);
-    if (!(await stat(paths.current)).isDirectory()) return undefined;
-    return basename(target);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'EINVAL', 'ENOTDIR')) return undefined;
-    throw error;
-  }
 }
 
 export class WpCliError extends Error {
