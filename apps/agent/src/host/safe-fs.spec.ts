@@ -3,7 +3,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkName, components, discard, Dir, inTree, readIfExists, removeTree, UnsafePathError } from './safe-fs.js';
+import { singleName, discard, Dir, inTree, readIfExists, removeTree, UnsafePathError } from './safe-fs.js';
 import { diff, snapshot } from '../../test/watched-set.js';
 
 // Runs as root (like the agent). `victim` stands for /etc: a tenant's symlink points there.
@@ -28,12 +28,7 @@ const fifo = (path: string) => execFileSync('/usr/bin/mkfifo', [path]);
 
 describe('names', () => {
   it.each(['', '.', '..', 'a/b', '/etc', 'a\0b'])('refuses %j as a single name', (name) => {
-    expect(() => checkName(name)).toThrow(/not a single file name/);
-  });
-  it('splits a relative path into checked components', () => {
-    expect(components('releases/20261129T181500Z/wp-content')).toEqual(['releases', '20261129T181500Z', 'wp-content']);
-    expect(components('')).toEqual([]);
-    expect(() => components('releases/../../etc')).toThrow(/not a single file name/);
+    expect(() => singleName(name)).toThrow(/not a single file name/);
   });
 });
 
@@ -155,7 +150,10 @@ describe('raced by a tenant loop', () => {
     } finally {
       loop.kill('SIGKILL');
     }
+    console.log(`raced: ${JSON.stringify(outcomes)}`);
     expect(outcomes.done + outcomes.refused).toBe(200);
+    // The loop did race the agent (some walks met its symlink), and nothing reached the victim.
+    expect(outcomes.refused).toBeGreaterThan(0);
     expect(await diff(before)).toEqual([]);
   });
 });

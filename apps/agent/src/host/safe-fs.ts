@@ -48,14 +48,9 @@ function kind(st: Stats): string {
 }
 
 /** A directory entry's name: one component, never `.` or `..` (a name can only stay in its directory). */
-export function checkName(name: string): string {
+export function singleName(name: string): string {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new Error(`${JSON.stringify(name)} is not a single file name`);
   return name;
-}
-
-/** A path inside a tree, as its components (no `.`, `..` or empty ones). */
-export function components(relative: string): string[] {
-  return relative === '' ? [] : relative.split('/').map(checkName);
 }
 
 function tempName(name: string): string {
@@ -104,7 +99,7 @@ export class Dir {
 
   /** The entry `name` of this directory, reachable only through the descriptor. */
   at(name: string): string {
-    return `/proc/self/fd/${this.handle.fd}/${checkName(name)}`;
+    return `/proc/self/fd/${this.handle.fd}/${singleName(name)}`;
   }
 
   private where(name: string): string {
@@ -193,7 +188,7 @@ export class Dir {
    * over `name` (rename replaces the entry, whatever it was, and follows nothing).
    */
   async writeFileAtomic(name: string, content: string, options: FileOptions): Promise<void> {
-    const temp = tempName(checkName(name));
+    const temp = tempName(singleName(name));
     const handle = await open(this.at(temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode);
     try {
       try {
@@ -238,7 +233,7 @@ export class Dir {
 
   /** Points the symlink `name` at `target` atomically (a new symlink renamed over the entry). */
   async symlinkAtomic(name: string, target: string): Promise<void> {
-    const temp = tempName(checkName(name));
+    const temp = tempName(singleName(name));
     await symlink(target, this.at(temp));
     try {
       await rename(this.at(temp), this.at(name));
@@ -298,7 +293,7 @@ export async function removeTree(path: string): Promise<void> {
  * removed. Nothing there is fine.
  */
 export async function discard(from: Dir, name: string, area: string, prefix: string): Promise<void> {
-  const trash = `${checkName(prefix)}.${randomBytes(6).toString('hex')}`;
+  const trash = `${singleName(prefix)}.${randomBytes(6).toString('hex')}`;
   const moved = await Dir.with(area, [], (to) => from.rename(name, to, trash));
   if (moved) await removeTree(`${area}/${trash}`);
 }

@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { StepReporter } from '@pressluft/agent-runtime';
 import { SiteCgroup } from '../cgroup.js';
 import type { StepName } from '../errors.js';
 import { removeDatabase } from '../mariadb.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { removeServerBlock } from '../nginx.js';
-import { discard, Dir, ensureDir, removeTree } from '../safe-fs.js';
+import { discard, Dir, isErrno, removeTree } from '../safe-fs.js';
 import { stopMaster } from '../php-fpm.js';
 import { readIdentity, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
@@ -42,8 +43,12 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
     await run('tree', 65, async () => {
       // The site's processes died with its cgroup (above). Its tree leaves the tenant's reach by one
       // rename (the sites root is root's) and is removed in the build area without following links.
-      await ensureDir(paths.buildArea, { mode: 0o700 });
-      await Dir.with(ctx.settings.sitesRoot, [], (sites) => discard(sites, paths.name, paths.buildArea, paths.name));
+      await Dir.with(ctx.settings.sitesRoot, [], async (sites) => {
+        await (await sites.ensureDir(basename(paths.buildArea), { mode: 0o700 })).close();
+        await discard(sites, paths.name, paths.buildArea, paths.name);
+      }).catch((error: unknown) => {
+        if (!isErrno(error, 'ENOENT')) throw error; // no sites root: nothing to remove
+      });
     });
     await run('state', 80, async () => {
       // Root-owned parents: removed in place (the composer home is the site user's, its parent root's).
