@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export interface Snapshot {
   readonly paths: readonly string[];
-  /** path -> "type mode uid:gid size mtime content-or-target" */
+  /** path -> "type mode uid:gid links mtime size content-or-target" */
   readonly entries: ReadonlyMap<string, string>;
 }
 
@@ -17,7 +17,7 @@ async function record(path: string, out: Map<string, string>): Promise<void> {
     out.set(path, 'absent');
     return;
   }
-  const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} mtime ${st.mtimeMs}`;
+  const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} links ${st.nlink} mtime ${st.mtimeMs}`;
   if (st.isSymbolicLink()) out.set(path, `symlink ${meta} -> ${await readlink(path)}`);
   else if (st.isFile()) out.set(path, `file ${meta} size ${st.size} sha256 ${createHash('sha256').update(await readFile(path)).digest('hex')}`);
   else if (st.isDirectory()) {
@@ -26,7 +26,7 @@ async function record(path: string, out: Map<string, string>): Promise<void> {
   } else out.set(path, `special ${meta}`);
 }
 
-/** Owner, mode, mtime and content (or link target) of every entry under each path. */
+/** Owner, mode, link count, mtime and content (or link target) of every entry under each path. */
 export async function snapshot(paths: readonly string[]): Promise<Snapshot> {
   const entries = new Map<string, string>();
   for (const path of paths) await record(path, entries);
