@@ -368,9 +368,9 @@ export async function currentRelease(paths: SitePaths): Promise<string | undefin
   }
 }
 
-/** `current` -> releases/<release>: a new symlink renamed over it through the site dir's descriptor, then read back. */
-export async function pointCurrent(paths: SitePaths, release: string): Promise<void> {
-  await inTree(paths.root, [], (site) => site.symlinkAtomic('current', `releases/${checkReleaseName(release)}`));
+/** `current` -> releases/<release>: a new symlink (`owner`'s) renamed over it through the site dir's descriptor, then read back. */
+export async function pointCurrent(paths: SitePaths, owner: Ownership, release: string): Promise<void> {
+  await inTree(paths.root, [], (site) => site.symlinkAtomic('current', `releases/${checkReleaseName(release)}`, owner));
   const now = await currentRelease(paths);
   if (now !== release) throw new Error(`current does not resolve to releases/${release} after the switch`);
 }
@@ -389,8 +389,12 @@ export async function ensureFirstRelease(options: {
 }): Promise<{ release: string; created: boolean; linked: boolean }> {
   const { paths } = options;
   const existing = await currentRelease(paths);
-  if (existing !== undefined) return { release: existing, created: false, linked: false };
+  if (existing !== undefined) {
+    // A `current` made before nginx checked symlink owners is root's: nginx would refuse it.
+    if ((await inTree(paths.root, [], (site) => site.lstat('current')))?.uid !== options.owner.uid) await pointCurrent(paths, options.owner, existing);
+    return { release: existing, created: false, linked: false };
+  }
   const built = await commitRelease(paths, await stageRelease({ ...options, wantedVersion: '' }));
-  await pointCurrent(paths, built.name);
+  await pointCurrent(paths, options.owner, built.name);
   return { release: built.name, created: true, linked: built.linkedCore };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Dirent, type Stats } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readlink, rename, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import { lchown, link, lstat, mkdir, open, readdir, readlink, rename, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { exec, tail } from './exec.js';
 
@@ -231,11 +231,12 @@ export class Dir {
     });
   }
 
-  /** Points the symlink `name` at `target` atomically (a new symlink renamed over the entry). */
-  async symlinkAtomic(name: string, target: string): Promise<void> {
+  /** Points the symlink `name` (`owner`'s, default root's) at `target` atomically (a new symlink renamed over the entry). */
+  async symlinkAtomic(name: string, target: string, owner?: Ownership): Promise<void> {
     const temp = tempName(singleName(name));
     await symlink(target, this.at(temp));
     try {
+      if (owner) await lchown(this.at(temp), owner.uid, owner.gid);
       await rename(this.at(temp), this.at(name));
     } catch (error) {
       await this.unlink(temp);

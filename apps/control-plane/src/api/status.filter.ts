@@ -41,10 +41,14 @@ export class StatusFilter implements ExceptionFilter {
 
   private toPressluftError(exception: unknown): PressluftError {
     if (exception instanceof PressluftError) return exception;
-    const bodyError = exception as { type?: string; status?: number; limit?: number };
+    const bodyError = exception as { type?: string; status?: number; limit?: number; expose?: boolean; message?: string };
     if (bodyError.type === 'entity.too.large') {
       return new PressluftError('RequestEntityTooLarge', `the request body is larger than the limit of ${String(bodyError.limit)} bytes`);
     }
+    // The body reader's other refusals (an unsupported Content-Encoding, a gzip body that does not
+    // inflate, a length that does not match, an aborted upload) are the client's, never a 500.
+    const readerReason = bodyError.expose === true ? FROM_HTTP[bodyError.status ?? 0] : undefined;
+    if (readerReason) return new PressluftError(readerReason, `the request body cannot be read: ${String(bodyError.message).slice(0, 200)}`);
     if (exception instanceof HttpException) {
       const reason = FROM_HTTP[exception.getStatus()];
       if (reason) return new PressluftError(reason, reason === 'NotFound' ? 'the server could not find the requested resource' : exception.message);
