@@ -64,11 +64,13 @@ describe('a tenant symlink is never followed', () => {
     expect(await diff(before)).toEqual([]);
   });
 
-  it('symlinkAtomic and readlink work on the entry itself', async () => {
+  it('symlinkAtomic (with an owner for the new link) and readlink work on the entry itself', async () => {
     await inTree(tree, [], (site) => site.symlinkAtomic('current', 'releases/20261129T181500Z'));
     expect(readlinkSync(join(tree, 'current'))).toBe('releases/20261129T181500Z');
     expect(await inTree(tree, [], (site) => site.readlink('current'))).toBe('releases/20261129T181500Z');
     expect(await inTree(tree, [], (site) => site.readlink('shared'))).toBeUndefined();
+    await inTree(tree, [], (site) => site.symlinkAtomic('current', 'releases/20261129T181501Z', { uid: 65534, gid: 65534 }));
+    expect([readlinkSync(join(tree, 'current')), lstatSync(join(tree, 'current')).uid]).toEqual(['releases/20261129T181501Z', 65534]);
   });
 
   it('discard moves a planted symlink out and removes the link, not its target', async () => {
