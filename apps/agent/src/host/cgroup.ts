@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isErrno } from './fs-util.js';
+import { isErrno } from './safe-fs.js';
 
 export type CgroupLayout = 'v1' | 'v2';
 

@@ -1,9 +1,8 @@
-import { lstat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { messageOf, StepError } from './errors.js';
 import { tail } from './exec.js';
-import { ensureDir, type Ownership } from './fs-util.js';
 import { execJailed, phpCliEnv, type JailCommand } from './jail.js';
+import { ensureDir, inTree, type Ownership } from './safe-fs.js';
 
 /**
  * `composer install` of a release's wp-content. No plugins and no scripts: Composer would run
@@ -88,7 +87,9 @@ export async function installDependencies(options: {
   readonly jail: JailCommand;
   readonly timeoutMs?: number;
 }): Promise<DependencyInstall> {
-  const manifest = await lstat(join(options.wpContent, 'composer.json')).catch(() => undefined);
+  // The staging release is the tenant's by now: looked into through descriptors from the site's root, nothing followed.
+  const below = relative(options.siteRoot, options.wpContent);
+  const manifest = await inTree(options.siteRoot, below === '' ? [] : below.split('/'), (dir) => dir.lstat('composer.json')).catch(() => undefined);
   if (!manifest?.isFile()) return { ran: false };
   await ensureDir(dirname(options.home), { mode: 0o711 });
   await ensureDir(options.home, { mode: 0o700, owner: options.owner });

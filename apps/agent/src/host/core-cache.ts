@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lchown, lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { exec, tail } from './exec.js';
-import { isErrno, type Ownership } from './fs-util.js';
+import { isErrno, type Ownership } from './safe-fs.js';
 
 /**
  * Fingerprint of a WordPress source tree, cheap enough for every provision: every directory's
@@ -69,22 +69,26 @@ export async function ensureCoreCache(source: string, cacheRoot: string): Promis
 }
 
 /**
- * A release from the cache by hard links (`cp -al`, ~45 ms instead of ~200 ms for a copy): the
+ * A release's core from the cache, into `tree` in the root-only build area: hard links (`cp -al`,
+ * ~45 ms instead of ~200 ms for a copy), or a copy when the cache is on another filesystem. The
  * files stay root-owned and read-only to the site (core is immutable; a new release replaces it),
- * every directory becomes the site user's (WordPress may create files in wp-content). Hard links
- * cannot cross filesystems: EXDEV is reported as `false` so the caller copies instead.
+ * every directory becomes the site user's (WordPress may create files in wp-content). Path-based
+ * work is safe here: no tenant reaches the build area. True when it hard-linked.
  */
-export async function linkRelease(cache: string, staging: string, owner: Ownership): Promise<boolean> {
-  const link = await exec(['/bin/cp', '-a', '-l', '--', cache, staging], { timeoutMs: 300_000 });
+export async function copyCore(cache: string, tree: string, owner: Ownership): Promise<boolean> {
+  let linked = true;
+  const link = await exec(['/bin/cp', '-a', '-l', '--', cache, tree], { timeoutMs: 300_000 });
   if (link.code !== 0) {
-    await rm(staging, { recursive: true, force: true });
-    if (/cross-device|Invalid cross-device link/i.test(link.stderr)) return false;
-    throw new Error(`hard-linking WordPress core from ${cache} failed: ${tail(link.stderr)}`);
+    if (!/cross-device|Invalid cross-device link/i.test(link.stderr)) throw new Error(`hard-linking WordPress core from ${cache} failed: ${tail(link.stderr)}`);
+    await rm(tree, { recursive: true, force: true });
+    const copy = await exec(['/bin/cp', '-a', '--', cache, tree], { timeoutMs: 300_000 });
+    if (copy.code !== 0) throw new Error(`copying WordPress core from ${cache} failed: ${tail(copy.stderr)}`);
+    linked = false;
   }
   const own = async (dir: string): Promise<void> => {
     await lchown(dir, owner.uid, owner.gid);
     for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await own(join(dir, entry.name));
   };
-  await own(staging);
-  return true;
+  await own(tree);
+  return linked;
 }

@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StepError } from './errors.js';
 import { BASE_ENV, exec, tail } from './exec.js';
-import { isErrno } from './fs-util.js';
+import { isErrno } from './safe-fs.js';
 import { killTree } from './process-tree.js';
 
 export interface GitPolicy {

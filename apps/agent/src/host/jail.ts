@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BASE_ENV, exec, type ExecResult } from './exec.js';
-import { isErrno, type Ownership } from './fs-util.js';
+import { isErrno, type Ownership } from './safe-fs.js';
 import type { SitePaths } from './naming.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import type { HostSettings } from './settings.js';

@@ -84,8 +84,11 @@ export function planSite(site: SiteConfig): SitePlan {
 
 /** Every path of one site on a node. */
 export interface SitePaths {
+  readonly name: string;
   /** <sitesRoot>/<name>: site user, group of the nginx user, 0750. */
   readonly root: string;
+  /** <sitesRoot>/.build: root's, 0700; releases are built and trees removed here, out of every tenant's reach (same filesystem as the sites). */
+  readonly buildArea: string;
   readonly releases: string;
   /** Symlink to releases/<ts>; nginx's root and WP-CLI's --path. */
   readonly current: string;
@@ -125,7 +128,9 @@ export function sitePaths(settings: HostSettings, name: string, id: string): Sit
   const state = join(settings.stateDir, 'sites', name);
   const fpmDir = join(settings.stateDir, 'php-fpm', name);
   return {
+    name,
     root,
+    buildArea: join(settings.sitesRoot, '.build'),
     releases: join(root, 'releases'),
     current: join(root, 'current'),
     shared,

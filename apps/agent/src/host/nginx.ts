@@ -1,7 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec, tail } from './exec.js';
-import { readIfExists, writeFileAtomic } from './fs-util.js';
+import { readIfExists, writeFileAtomic } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { nginxValue, renderTemplate } from './template.js';
 

@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, link, lstat, mkdir, readdir, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureCoreCache, linkRelease, requireTheme } from './core-cache.js';
+import { copyCore, ensureCoreCache } from './core-cache.js';
 import { StepError } from './errors.js';
-import { exec, tail } from './exec.js';
-import { isErrno, symlinkAtomic, type Ownership } from './fs-util.js';
 import { GitFetchError } from './git.js';
 import { RELEASE_NAME_PATTERN, releaseName, type SitePaths } from './naming.js';
-import { currentRelease } from './wordpress.js';
+import { discard, Dir, ensureDir, inTree, isErrno, openTree, removeTree, UnsafePathError, type Ownership } from './safe-fs.js';
 
 /** Releases kept when the spec does not say. */
 export const DEFAULT_KEEP_RELEASES = 5;
@@ -63,7 +61,7 @@ export function checkReleaseName(name: string): string {
 
 /** The release directories of a site, newest first. */
 export async function listReleases(paths: SitePaths): Promise<string[]> {
-  const entries = await readdir(paths.releases, { withFileTypes: true }).catch((error: unknown) => {
+  const entries = await inTree(paths.root, ['releases'], (releases) => releases.entries()).catch((error: unknown) => {
     if (isErrno(error, 'ENOENT')) return [];
     throw error;
   });
@@ -88,29 +86,54 @@ export function versionSatisfies(requested: string, available: string): boolean 
 
 // --- building a release ------------------------------------------------------------------------
 
-async function sameContent(a: string, b: string): Promise<boolean> {
-  const digest = (path: string) =>
-    new Promise<string>((resolve, reject) => {
-      const hash = createHash('sha256');
-      createReadStream(path)
-        .on('data', (chunk) => hash.update(chunk))
-        .on('end', () => resolve(hash.digest('hex')))
-        .on('error', reject);
-    });
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  return x === y;
+function digest(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const hash = createHash('sha256');
+    stream
+      .on('data', (chunk: Buffer) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
 }
 
 /**
- * Copies the checkout's files over the release's wp-content: files root-owned 0644 (the site
- * cannot change its code; a new release replaces it), directories the site's. A file identical
- * to the previous release's (root-owned, same size and content) is hard-linked instead. The
- * checkout's .git and uploads/ (shared data) are skipped; symlinks are refused (they could point
- * nginx at another site's files).
+ * Hard-links the previous release's `name` to `dest` (in the build area) when it is a root-owned
+ * regular file with `src`'s content. The previous release is the tenant's: its file is opened
+ * through `prev` without following, hashed from that descriptor, and the new link must be that
+ * very inode (a swap between the check and link(2) is undone).
  */
-export async function overlayContent(source: string, wpContent: string, owner: Ownership, previousWpContent: string | undefined): Promise<{ copied: number; linked: number }> {
+async function linkSame(prev: Dir, name: string, src: string, dest: string): Promise<boolean> {
+  const before = await prev.openFile(name).catch(() => undefined);
+  if (!before) return false;
+  try {
+    const { stat } = before;
+    if (stat.uid !== 0 || stat.size !== (await lstat(src)).size) return false;
+    const [a, b] = await Promise.all([digest(createReadStream(src)), digest(before.handle.createReadStream({ start: 0, autoClose: false }))]);
+    if (a !== b || !(await prev.link(name, dest).then(() => true, () => false))) return false;
+    const linked = await lstat(dest);
+    if (linked.ino === stat.ino && linked.dev === stat.dev) return true;
+    await rm(dest, { force: true });
+    return false;
+  } finally {
+    await before.handle.close();
+  }
+}
+
+/** The previous release's subdirectory `name` (undefined for anything else: a symlink is not followed). */
+async function previousChild(prev: Dir | undefined, name: string): Promise<Dir | undefined> {
+  return prev?.child(name).catch(() => undefined);
+}
+
+/**
+ * Copies the checkout's files over the release's wp-content (both in root-only areas): files
+ * root-owned 0644 (a new release replaces them), directories the site's. A file identical to the
+ * previous release's (root-owned, same size and content) is hard-linked instead; the previous
+ * release is read only through `previous`'s descriptors. The checkout's .git and uploads/ (shared
+ * data) are skipped; symlinks are refused (they could point nginx at another site's files).
+ */
+export async function overlayContent(source: string, wpContent: string, owner: Ownership, previous: Dir | undefined): Promise<{ copied: number; linked: number }> {
   const counts = { copied: 0, linked: 0 };
-  const walk = async (from: string, to: string, prev: string | undefined, rel: string): Promise<void> => {
+  const walk = async (from: string, to: string, prev: Dir | undefined, rel: string): Promise<void> => {
     for (const entry of await readdir(from, { withFileTypes: true })) {
       if (rel === '' && (entry.name === '.git' || entry.name === 'uploads')) continue;
       const src = join(from, entry.name);
@@ -124,17 +147,15 @@ export async function overlayContent(source: string, wpContent: string, owner: O
           await mkdir(dest, { mode: 0o755 });
           await lchown(dest, owner.uid, owner.gid);
         }
-        // Only real directories of the previous release are looked into (lstat: a symlink the site
-        // user put there is not followed).
-        const prevDir = prev ? join(prev, entry.name) : undefined;
-        const prevIsDir = prevDir !== undefined && (await lstat(prevDir).then((st) => st.isDirectory()).catch(() => false));
-        await walk(src, dest, prevIsDir ? prevDir : undefined, relPath);
+        const prevDir = await previousChild(prev, entry.name);
+        try {
+          await walk(src, dest, prevDir, relPath);
+        } finally {
+          await prevDir?.close();
+        }
       } else if (entry.isFile()) {
         if (existing) await rm(dest, { recursive: true, force: true });
-        const before = prev ? await lstat(join(prev, entry.name)).catch(() => undefined) : undefined;
-        const size = (await lstat(src)).size;
-        const reuse = prev !== undefined && before?.isFile() === true && before.uid === 0 && before.size === size && (await sameContent(src, join(prev, entry.name)));
-        if (reuse && (await link(join(prev, entry.name), dest).then(() => true, () => false))) {
+        if (prev && (await linkSame(prev, entry.name, src, dest))) {
           counts.linked++;
         } else {
           await copyFile(src, dest);
@@ -144,8 +165,7 @@ export async function overlayContent(source: string, wpContent: string, owner: O
       }
     }
   };
-  const prevIsDir = previousWpContent !== undefined && (await lstat(previousWpContent).then((st) => st.isDirectory()).catch(() => false));
-  await walk(source, wpContent, prevIsDir ? previousWpContent : undefined, '');
+  await walk(source, wpContent, previous, '');
   return counts;
 }
 
@@ -157,19 +177,35 @@ export interface BuiltRelease {
   readonly content?: { readonly copied: number; readonly linked: number };
 }
 
-/** A release still under its staging name: complete but for its dependencies; nothing points at it. */
-export interface StagedRelease extends Omit<BuiltRelease, 'dir'> {
-  readonly staging: string;
-  /** Where commitRelease puts it: releases/<name>. */
-  readonly target: string;
+/** A release handed over under its staging name (releases/.staging-*): complete but for its dependencies; nothing points at it. */
+export interface StagedRelease extends BuiltRelease {
+  /** Its entry in releases/ until commitRelease renames it to `name`. */
+  readonly entry: string;
+}
+
+/** Removes the entry `name` of the site's releases/ (a release, a staging dir, or whatever the tenant put there) without following it. */
+export async function removeRelease(paths: SitePaths, name: string): Promise<void> {
+  await inTree(paths.root, ['releases'], (releases) => discard(releases, name, paths.buildArea, paths.name));
+}
+
+/** Staging dirs a crashed build left in releases/ and the site's leftovers in the build area. */
+async function removeLeftovers(paths: SitePaths): Promise<void> {
+  for (const entry of await inTree(paths.root, ['releases'], (releases) => releases.entries())) {
+    if (entry.name.startsWith('.staging-')) await removeRelease(paths, entry.name);
+  }
+  for (const entry of await Dir.with(paths.buildArea, [], (area) => area.entries())) {
+    if (entry.name.startsWith(`${paths.name}.`)) await removeTree(join(paths.buildArea, entry.name));
+  }
 }
 
 /**
- * Builds releases/<name>/ from scratch under a staging name: WordPress core from the node's
- * pristine copy (hard links; a copy as the site user across filesystems), the git checkout's
- * wp-content over it, wp-config.php and uploads linked to shared/. The caller installs the
- * dependencies in it, then renames it into place (commitRelease) or removes it (discardRelease),
- * and health-checks it before anything points at it.
+ * Builds a release in the root-only build area, where no tenant reaches: WordPress core from the
+ * node's pristine copy (hard links, or a copy across filesystems), directories chowned to the
+ * site, the git checkout's wp-content over it (reusing the previous release's identical files),
+ * wp-config.php and uploads linked to shared/. Only then is it handed over, one rename through the
+ * descriptors into releases/.staging-<name>-*. The caller installs the dependencies there (as the
+ * site user), then renames it into place (commitRelease) or removes it (removeRelease), and
+ * health-checks it before anything points at it.
  */
 export async function stageRelease(options: {
   readonly source: string;
@@ -188,49 +224,70 @@ export async function stageRelease(options: {
   if (!versionSatisfies(options.wantedVersion, version)) {
     throw new StepError('release', 'WordPressVersionUnavailable', `WordPress ${options.wantedVersion} is not available on this node (it has ${version} from ${options.source})`);
   }
-  for (const entry of await readdir(paths.releases)) {
-    if (entry.startsWith('.staging-')) await rm(join(paths.releases, entry), { recursive: true, force: true });
-  }
-  const staging = join(paths.releases, `.staging-${name}-${randomBytes(6).toString('hex')}`);
+  await ensureDir(paths.buildArea, { mode: 0o700 });
+  await removeLeftovers(paths);
+  // Prefixed with the site's name: what a crash leaves here is the site's next build's to remove.
+  const work = `${paths.name}.${randomBytes(6).toString('hex')}`;
+  const tree = join(paths.buildArea, work);
   try {
-    const linked = await linkRelease(cache, staging, owner);
-    if (!linked) {
-      const copy = await exec(['/bin/cp', '-R', '-L', '--', options.source, staging], { uid: owner.uid, gid: owner.gid, timeoutMs: 300_000 });
-      if (copy.code !== 0) throw new Error(`copying WordPress core from ${options.source} failed: ${tail(copy.stderr)}`);
-      await requireTheme(staging, options.source);
-    }
+    const linked = await copyCore(cache, tree, owner);
     let content: BuiltRelease['content'];
     if (options.content !== undefined) {
-      const previousWpContent = options.previous ? join(paths.releases, options.previous, 'wp-content') : undefined;
-      content = await overlayContent(options.content, join(staging, 'wp-content'), owner, previousWpContent);
+      const source = options.content;
+      const previous = options.previous ? await openTree(paths.root, ['releases', options.previous, 'wp-content']).catch(() => undefined) : undefined;
+      try {
+        content = await overlayContent(source, join(tree, 'wp-content'), owner, previous);
+      } finally {
+        await previous?.close();
+      }
     }
     const linkTo = async (target: string, path: string) => {
       await rm(path, { recursive: true, force: true });
       await symlink(target, path);
       await lchown(path, owner.uid, owner.gid);
     };
-    await linkTo('../../shared/wp-config.php', join(staging, 'wp-config.php'));
-    await linkTo('../../../shared/uploads', join(staging, 'wp-content', 'uploads'));
-    return { name, staging, target: join(paths.releases, name), coreVersion: version, linkedCore: linked, ...(content ? { content } : {}) };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    await linkTo('../../shared/wp-config.php', join(tree, 'wp-config.php'));
+    await linkTo('../../../shared/uploads', join(tree, 'wp-content', 'uploads'));
+    const entry = `.staging-${name}-${randomBytes(6).toString('hex')}`;
+    await inTree(paths.root, ['releases'], (releases) => Dir.with(paths.buildArea, [], (area) => area.rename(work, releases, entry)));
+    return { name, entry, dir: join(paths.releases, entry), coreVersion: version, linkedCore: linked, ...(content ? { content } : {}) };
+  } finally {
+    await removeTree(tree);
   }
 }
 
-/** Renames a staged release into place (releases/<name>); a failed rename removes it. */
-export async function commitRelease(staged: StagedRelease): Promise<BuiltRelease> {
+/** Renames a staged release into place (releases/<name>) through the releases dir's descriptor; a failed rename removes it. */
+export async function commitRelease(paths: SitePaths, staged: StagedRelease): Promise<BuiltRelease> {
   try {
-    await rename(staged.staging, staged.target);
+    await inTree(paths.root, ['releases'], async (releases) => {
+      if (!(await releases.rename(staged.entry, releases, staged.name))) throw new Error(`releases/${staged.entry} is gone`);
+    });
   } catch (error) {
-    await discardRelease(staged);
+    await removeRelease(paths, staged.entry);
     throw error;
   }
-  return { name: staged.name, dir: staged.target, coreVersion: staged.coreVersion, linkedCore: staged.linkedCore, ...(staged.content ? { content: staged.content } : {}) };
+  return { name: staged.name, dir: join(paths.releases, staged.name), coreVersion: staged.coreVersion, linkedCore: staged.linkedCore, ...(staged.content ? { content: staged.content } : {}) };
 }
 
-export async function discardRelease(staged: StagedRelease): Promise<void> {
-  await rm(staged.staging, { recursive: true, force: true });
+/** The release `current` points at (`releases/<name>`, a directory there), read without following anything. */
+export async function currentRelease(paths: SitePaths): Promise<string | undefined> {
+  try {
+    const target = await inTree(paths.root, [], (site) => site.readlink('current'));
+    const name = target?.startsWith('releases/') ? target.slice('releases/'.length) : undefined;
+    if (name === undefined || !RELEASE_NAME_PATTERN.test(name)) return undefined;
+    const release = await inTree(paths.root, ['releases'], (releases) => releases.lstat(name));
+    return release?.isDirectory() ? name : undefined;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || error instanceof UnsafePathError) return undefined;
+    throw error;
+  }
+}
+
+/** `current` -> releases/<release>: a new symlink (`owner`'s) renamed over it through the site dir's descriptor, then read back. */
+export async function pointCurrent(paths: SitePaths, owner: Ownership, release: string): Promise<void> {
+  await inTree(paths.root, [], (site) => site.symlinkAtomic('current', `releases/${checkReleaseName(release)}`, owner));
+  const now = await currentRelease(paths);
+  if (now !== release) throw new Error(`current does not resolve to releases/${release} after the switch`);
 }
 
 /**
@@ -249,12 +306,10 @@ export async function ensureFirstRelease(options: {
   const existing = await currentRelease(paths);
   if (existing !== undefined) {
     // A `current` made before nginx checked symlink owners is root's: nginx would refuse it.
-    if ((await lstat(paths.current)).uid !== options.owner.uid) await symlinkAtomic(join('releases', existing), paths.current, options.owner);
+    if ((await inTree(paths.root, [], (site) => site.lstat('current')))?.uid !== options.owner.uid) await pointCurrent(paths, options.owner, existing);
     return { release: existing, created: false, linked: false };
   }
-  const built = await commitRelease(await stageRelease({ ...options, wantedVersion: '' }));
-  await symlinkAtomic(join('releases', built.name), paths.current, options.owner);
-  const now = await currentRelease(paths);
-  if (now !== built.name) throw new Error(`current does not resolve to releases/${built.name} after the switch`);
+  const built = await commitRelease(paths, await stageRelease({ ...options, wantedVersion: '' }));
+  await pointCurrent(paths, options.owner, built.name);
   return { release: built.name, created: true, linked: built.linkedCore };
 }

@@ -1,4 +1,4 @@
-import { readIfExists, writeFileAtomic } from './fs-util.js';
+import { readIfExists, writeFileAtomic } from './safe-fs.js';
 
 /**
  * A root-only secret kept in the state dir (0600): generated once, then re-used, so every

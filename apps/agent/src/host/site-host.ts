@@ -12,11 +12,10 @@ import { remove } from './operations/remove.js';
 import { rollbackTo } from './operations/rollback.js';
 import { rotateDatabasePassword } from './operations/rotate-credentials.js';
 import { stopMaster } from './php-fpm.js';
-import { listReleases } from './releases.js';
+import { currentRelease, listReleases } from './releases.js';
 import type { HostSettings } from './settings.js';
 import { databasePresent, readIdentity, type HostContext } from './site-support.js';
 import { defaultTemplatesDir } from './template.js';
-import { currentRelease } from './wordpress.js';
 
 export { StepError } from './errors.js';
 export type { ObservedHostSite, ProvisionResult, ReleasesResult, StepReporter } from '@pressluft/agent-runtime';

@@ -4,14 +4,15 @@ import type { SerialQueue, StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { SiteCgroup } from './cgroup.js';
 import { messageOf, StepError } from './errors.js';
-import { ensureDir, readIfExists, symlinkAtomic, writeFileAtomic, type Ownership } from './fs-util.js';
 import { checkRelease, reloadMaster } from './health.js';
 import { databasePresence } from './mariadb.js';
 import { accountName, SITE_ID_PATTERN, type SitePaths, type SitePlan } from './naming.js';
 import { listenTarget } from './nginx.js';
+import { currentRelease, pointCurrent } from './releases.js';
+import { Dir, ensureDir, inTree, readIfExists, writeFileAtomic, type Ownership } from './safe-fs.js';
 import type { HostSettings } from './settings.js';
 import { waitFor200 } from './verify.js';
-import { currentRelease, generateSalts, isSalts } from './wordpress.js';
+import { generateSalts, isSalts } from './wordpress.js';
 
 /** What every host operation works with. */
 export interface HostContext {
@@ -52,13 +53,18 @@ export async function firstDomain(paths: SitePaths): Promise<string> {
   return domain;
 }
 
-/** GET / of a release through the site's own PHP-FPM pool must answer 200 (HealthCheckFailed otherwise). */
-export async function healthCheck(ctx: HostContext, paths: SitePaths, dir: string, domain: string, release: string): Promise<void> {
+/**
+ * GET / of a release through the site's own PHP-FPM pool must answer 200 (HealthCheckFailed
+ * otherwise). Its directory as nginx's $realpath_root gives it: only the configured sites root is
+ * resolved (the site's own tree is never followed by root).
+ */
+export async function healthCheck(ctx: HostContext, paths: SitePaths, domain: string, release: string): Promise<void> {
   const { port } = listenTarget(ctx.settings.nginx.listen);
   const started = Date.now();
   let answer;
   try {
-    answer = await checkRelease(paths, { releaseDir: await realpath(dir), domain, serverPort: port, https: false });
+    const releaseDir = join(await realpath(ctx.settings.sitesRoot), paths.name, 'releases', release);
+    answer = await checkRelease(paths, { releaseDir, domain, serverPort: port, https: false });
   } catch (error) {
     throw new StepError('health', 'HealthCheckFailed', `GET http://${domain}/ of release ${release} through the site's PHP-FPM pool: ${messageOf(error)}`);
   }
@@ -81,9 +87,7 @@ export async function requireServing(ctx: HostContext, domain: string, onWait: (
  * disable_symlinks if_not_owner follows it, renamed over the old one), then a graceful PHP-FPM reload.
  */
 export async function switchTo(paths: SitePaths, owner: Ownership, release: string, report: StepReporter): Promise<void> {
-  await symlinkAtomic(join('releases', release), paths.current, owner);
-  const now = await currentRelease(paths);
-  if (now !== release) throw new Error(`current does not resolve to releases/${release} after the switch`);
+  await pointCurrent(paths, owner, release);
   const pid = await reloadMaster(paths);
   await report.log(`current -> releases/${release}; php-fpm (pid ${pid}) reloaded`);
 }
@@ -110,12 +114,28 @@ export async function ensureTree(settings: HostSettings, paths: SitePaths, owner
   // Created if missing; an existing root (Ansible's) keeps its owner and mode.
   await mkdir(settings.sitesRoot, { recursive: true, mode: 0o755 });
   const site = { uid: owner.uid, gid: web.gid };
-  await ensureDir(paths.root, { mode: 0o750, owner: site });
-  await ensureDir(paths.releases, { mode: 0o750, owner: site });
-  await ensureDir(paths.shared, { mode: 0o750, owner: site });
-  await ensureDir(paths.uploads, { mode: 0o750, owner: site });
-  await ensureDir(paths.tmp, { mode: 0o700, owner });
-  await ensureDir(paths.logs, { mode: 0o700, owner });
+  // Each directory is made (or checked) inside its parent's descriptor: the tenant owns them all.
+  const ensure = async (parent: Dir, name: string, options: { mode: number; owner: Ownership }, then: (dir: Dir) => Promise<void> = () => Promise.resolve()) => {
+    const dir = await parent.ensureDir(name, options);
+    try {
+      await then(dir);
+    } finally {
+      await dir.close();
+    }
+  };
+  await Dir.with(settings.sitesRoot, [], (sites) =>
+    ensure(sites, paths.name, { mode: 0o750, owner: site }, async (root) => {
+      await ensure(root, 'releases', { mode: 0o750, owner: site });
+      await ensure(root, 'shared', { mode: 0o750, owner: site }, (shared) => ensure(shared, 'uploads', { mode: 0o750, owner: site }));
+      await ensure(root, 'tmp', { mode: 0o700, owner });
+      await ensure(root, 'logs', { mode: 0o700, owner });
+    }),
+  );
+}
+
+/** shared/wp-config.php: root:site 0640 (PHP, the site user by group, reads it; nginx's user cannot), written inside shared/'s descriptor. */
+export function ensureWpConfig(paths: SitePaths, content: string, owner: Ownership): Promise<boolean> {
+  return inTree(paths.root, ['shared'], (shared) => shared.ensureFile('wp-config.php', content, { mode: 0o640, owner: { uid: 0, gid: owner.gid } }));
 }
 
 /** The site's WordPress salts (root-only file), generated once. */

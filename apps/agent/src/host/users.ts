@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { exec, tail, type ExecResult } from './exec.js';
-import type { Ownership } from './fs-util.js';
+import type { Ownership } from './safe-fs.js';
 
 export const NOLOGIN_SHELL = '/usr/sbin/nologin';
 

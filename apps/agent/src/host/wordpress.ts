@@ -1,10 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { readlink, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { redact } from './errors.js';
 import { tail } from './exec.js';
-import { isErrno, type Ownership } from './fs-util.js';
 import { execJailed, phpCliEnv, type JailCommand } from './jail.js';
+import type { Ownership } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { phpSingleQuoted, renderTemplate } from './template.js';
 
@@ -85,18 +83,6 @@ export function installArgv(wpCli: readonly string[], path: string, plan: SitePl
  */
 export function wpCliEnv(templatesDir: string, paths: Pick<SitePaths, 'root' | 'tmp'>): NodeJS.ProcessEnv {
   return phpCliEnv(templatesDir, [`${paths.root}/`], [], { HOME: paths.tmp });
-}
-
-/** The release `current` points at, if it resolves to a directory. */
-export async function currentRelease(paths: SitePaths): Promise<string | undefined> {
-  try {
-    const target = await readlink(paths.current);
-    if (!(await stat(paths.current)).isDirectory()) return undefined;
-    return basename(target);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'EINVAL', 'ENOTDIR')) return undefined;
-    throw error;
-  }
 }
 
 export class WpCliError extends Error {

@@ -7,7 +7,7 @@ import type { StepName } from '../errors.js';
 import { siteJail } from '../jail.js';
 import { planSite, sitePaths } from '../naming.js';
 import { checkGitSource, fetchGit } from '../git.js';
-import { commitRelease, discardRelease, keepCount, listReleases, nextReleaseName, releasesToPrune, stageRelease } from '../releases.js';
+import { commitRelease, keepCount, listReleases, nextReleaseName, releasesToPrune, removeRelease, stageRelease } from '../releases.js';
 import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
 import { requireUser } from '../users.js';
@@ -66,7 +66,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
     // Dependencies go into the staging dir: a release that cannot install them never appears under releases/.
     const built = await run('dependencies', 45, async () => {
       try {
-        const wpContent = join(staged.staging, 'wp-content');
+        const wpContent = join(staged.dir, 'wp-content');
         // Limits re-applied first: a reboot empties the cgroup tree.
         const group = await siteCgroup(ctx, plan);
         const jail = await siteJail(ctx.settings, ctx.templatesDir, paths, {
@@ -81,23 +81,23 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
           for (const line of installed.output.split('\n')) await report.log(`composer: ${line}`);
         } else await report.log(`release ${staged.name}: no composer.json in wp-content, no dependencies to install`);
       } catch (error) {
-        await discardRelease(staged);
+        await removeRelease(paths, staged.entry);
         throw error;
       }
-      return commitRelease(staged);
+      return commitRelease(paths, staged);
     });
     await run('health', 60, async () => {
       try {
-        await healthCheck(ctx, paths, built.dir, plan.domains[0] ?? '', built.name);
+        await healthCheck(ctx, paths, plan.domains[0] ?? '', built.name);
       } catch (error) {
-        await rm(built.dir, { recursive: true, force: true });
+        await removeRelease(paths, built.name);
         throw error;
       }
     });
     await run('switch', 80, () => switchTo(paths, owner, built.name, report));
     await run('prune', 95, async () => {
       for (const release of releasesToPrune(await listReleases(paths), built.name, keep)) {
-        await rm(join(paths.releases, release), { recursive: true, force: true });
+        await removeRelease(paths, release);
         await report.log(`release ${release}: pruned`);
       }
     });

@@ -1,28 +1,29 @@
-import { lstat, readlink, stat } from 'node:fs/promises';
-import { readIfExists } from '../fs-util.js';
 import { fingerprintsOf } from '../fingerprints.js';
 import { userGrants } from '../mariadb.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
+import { inTree, readIfExists } from '../safe-fs.js';
 import { databasePresent, type HostContext } from '../site-support.js';
 import { lookupUser } from '../users.js';
 
 /**
  * Fingerprints of everything the agent manages for the site (see fingerprints.ts): the server
  * block, the PHP-FPM configuration, wp-config.php (a digest only: it holds secrets), `current`,
- * the Linux user and the tree's owner, the database, its user and that user's grants. Only reads;
- * the control plane compares them with what the site's last converge left.
+ * the Linux user and the tree's owner, the database, its user and that user's grants. Only reads,
+ * and in the site's tree only through descriptors (a symlink or FIFO the tenant planted is not
+ * followed, not opened blocking: that item reads as missing); the control plane compares them
+ * with what the site's last converge left.
  */
 export async function siteFingerprints(ctx: HostContext, name: string, id: string): Promise<Record<string, string>> {
   const paths = sitePaths(ctx.settings, checkName(name), checkId(id));
   const account = accountName(id);
   const read = (path: string) => readIfExists(path).catch(() => undefined);
   const wpConfig = async () => {
-    const [content, meta] = await Promise.all([read(paths.wpConfig), lstat(paths.wpConfig).catch(() => undefined)]);
-    return content === undefined || !meta ? undefined : { content, mode: meta.mode, uid: meta.uid, gid: meta.gid };
+    const file = await inTree(paths.root, ['shared'], (shared) => shared.readFile('wp-config.php')).catch(() => undefined);
+    return file && { content: file.content, mode: file.stat.mode, uid: file.stat.uid, gid: file.stat.gid };
   };
   const user = async () => {
     const owner = await lookupUser(account).catch(() => undefined);
-    return owner && { uid: owner.uid, treeUid: (await stat(paths.root).catch(() => undefined))?.uid };
+    return owner && { uid: owner.uid, treeUid: (await inTree(paths.root, [], (root) => root.stat()).catch(() => undefined))?.uid };
   };
   const database = async () => {
     const presence = await databasePresent(ctx, id).catch(() => ({ database: false, user: false }));
@@ -33,7 +34,7 @@ export async function siteFingerprints(ctx: HostContext, name: string, id: strin
     read(paths.nginxFile),
     read(paths.fpmConfig),
     wpConfig(),
-    readlink(paths.current).catch(() => undefined),
+    inTree(paths.root, [], (root) => root.readlink('current')).catch(() => undefined),
     user(),
     database(),
   ]);

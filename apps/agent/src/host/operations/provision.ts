@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import type { ProvisionResult, StepReporter } from '@pressluft/agent-runtime';
 import type { SiteConfig } from '@pressluft/proto';
 import { StepError, type StepName } from '../errors.js';
-import { ensureDir, ensureFile, readIfExists, writeFileAtomic } from '../fs-util.js';
+import { ensureDir, readIfExists, writeFileAtomic } from '../safe-fs.js';
 import { pendingPasswordFile } from '../credentials.js';
 import { ensureDatabase } from '../mariadb.js';
 import { MAX_SOCKET_PATH_BYTES, planSite, releaseName, sitePaths } from '../naming.js';
@@ -10,7 +10,7 @@ import { defaultServerFile, ensureServerBlock, renderDefaultServer, renderServer
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig } from '../php-fpm.js';
 import { ensureFirstRelease } from '../releases.js';
 import { ensureSecret } from '../secrets.js';
-import { ensureStateDirs, ensureTree, readIdentity, requireServing, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
+import { ensureStateDirs, ensureTree, ensureWpConfig, readIdentity, requireServing, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
 import { TaskGroup } from '../task-group.js';
 import { loadTemplate } from '../template.js';
@@ -91,8 +91,7 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       const salts = await siteSalts(paths);
       secrets.push(...Object.values(salts));
       const content = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts);
-      // root:site_<id> 0640: PHP (the site user, by group) reads it; nginx's user cannot, whatever its configuration says.
-      await ensureFile(paths.wpConfig, content, { mode: 0o640, owner: { uid: 0, gid: owner.gid } });
+      await ensureWpConfig(paths, content, owner);
     });
     const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()) }));
     const install = tasks.start(async () => {

@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { StepReporter } from '@pressluft/agent-runtime';
 import { SiteCgroup } from '../cgroup.js';
 import type { StepName } from '../errors.js';
 import { removeDatabase } from '../mariadb.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { removeServerBlock } from '../nginx.js';
+import { discard, Dir, isErrno, removeTree } from '../safe-fs.js';
 import { stopMaster } from '../php-fpm.js';
 import { readIdentity, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
@@ -39,11 +41,19 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
   });
   if (ownsName) {
     await run('tree', 65, async () => {
-      await rm(paths.root, { recursive: true, force: true });
+      // The site's processes died with its cgroup (above). Its tree leaves the tenant's reach by one
+      // rename (the sites root is root's) and is removed in the build area without following links.
+      await Dir.with(ctx.settings.sitesRoot, [], async (sites) => {
+        await (await sites.ensureDir(basename(paths.buildArea), { mode: 0o700 })).close();
+        await discard(sites, paths.name, paths.buildArea, paths.name);
+      }).catch((error: unknown) => {
+        if (!isErrno(error, 'ENOENT')) throw error; // no sites root: nothing to remove
+      });
     });
     await run('state', 80, async () => {
-      await rm(paths.state, { recursive: true, force: true });
-      await rm(paths.composerHome, { recursive: true, force: true });
+      // Root-owned parents: removed in place (the composer home is the site user's, its parent root's).
+      await removeTree(paths.state);
+      await removeTree(paths.composerHome);
     });
   }
   await run('user', 90, async () => {

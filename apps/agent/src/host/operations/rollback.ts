@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
 import { StepError, type StepName } from '../errors.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
@@ -33,7 +32,7 @@ export async function rollbackTo(ctx: HostContext, name: string, id: string, wan
       return { paths, owner, current, target };
     });
     if (target !== current) {
-      await run('health', 40, async () => healthCheck(ctx, paths, join(paths.releases, target), await firstDomain(paths), target));
+      await run('health', 40, async () => healthCheck(ctx, paths, await firstDomain(paths), target));
       await run('switch', 80, () => switchTo(paths, owner, target, report));
     }
     return { currentRelease: target, releases: await listReleases(paths) };
