@@ -12,6 +12,15 @@ describe('agent settings', () => {
     expect(config.host.cgroup).toEqual({ root: '/sys/fs/cgroup', prefix: 'pressluft', relativeTo: 'root' });
     expect(config.enrollment.endpoint).toBe('127.0.0.1:8444');
     expect(config.host.composer).toEqual(['/usr/bin/composer']);
+    expect(config.host.redis).toBeUndefined();
+  });
+
+  it('takes the node\'s Redis socket, with the admin user and its password file', () => {
+    expect(loadAgentConfig({ ...base, PRESSLUFT_AGENT_REDIS_SOCKET: '/run/pressluft-redis/redis.sock' }).host.redis).toEqual({
+      socket: '/run/pressluft-redis/redis.sock',
+      adminUser: 'pressluft-agent',
+      adminPasswordFile: '/etc/pressluft/redis-admin-password',
+    });
   });
 
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
@@ -35,6 +44,8 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_CGROUP_PREFIX: '../x' }, 'PRESSLUFT_AGENT_CGROUP_PREFIX'],
     [{ ...base, PRESSLUFT_AGENT_HEARTBEAT_MS: '10' }, 'PRESSLUFT_AGENT_HEARTBEAT_MS'],
     [{ ...base, PRESSLUFT_AGENT_CGROUP_RELATIVE_TO: 'parent' }, 'PRESSLUFT_AGENT_CGROUP_RELATIVE_TO'],
+    [{ ...base, PRESSLUFT_AGENT_REDIS_SOCKET: 'redis.sock' }, 'PRESSLUFT_AGENT_REDIS_SOCKET'],
+    [{ ...base, PRESSLUFT_AGENT_REDIS_ADMIN_USER: 'admin pw' }, 'PRESSLUFT_AGENT_REDIS_ADMIN_USER'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadAgentConfig(env)).toThrow(ConfigError);
     try {

@@ -3,6 +3,7 @@ import type { StepReporter } from '@pressluft/agent-runtime';
 import { SiteCgroup } from '../cgroup.js';
 import type { StepName } from '../errors.js';
 import { removeDatabase } from '../mariadb.js';
+import { removeObjectCache } from '../object-cache.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { removeServerBlock } from '../nginx.js';
 import { stopMaster } from '../php-fpm.js';
@@ -37,6 +38,13 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
   await run('database', 50, async () => {
     await removeDatabase(ctx.settings.mariadb.command, account);
   });
+  const redis = ctx.settings.redis;
+  if (redis) {
+    await run('redis', 55, async () => {
+      const keys = await removeObjectCache(redis, account, ownsName ? paths : undefined);
+      await report.log(`redis ${account}: no user left, ${keys} keys removed`);
+    });
+  }
   if (ownsName) {
     await run('tree', 65, async () => {
       await rm(paths.root, { recursive: true, force: true });
