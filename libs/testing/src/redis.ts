@@ -28,9 +28,9 @@ export class RedisService {
   static async create(root: string): Promise<RedisService> {
     const user = systemUser('redis');
     const dir = join(root, 'redis');
-    // 0755: site users reach the socket (authentication decides what they may do).
-    mkdirSync(dir, { mode: 0o755 });
-    chmodSync(dir, 0o755);
+    // 0711: nobody lists or reads it; site users reach the socket (authentication decides what they may do).
+    mkdirSync(dir, { mode: 0o711 });
+    chmodSync(dir, 0o711);
     chownTo(dir, user);
     const password = randomBytes(24).toString('hex');
     const adminPasswordFile = join(root, 'redis-admin-password');
