@@ -249,7 +249,9 @@ describe('hostile tenant: Redis object cache across sites (real redis-server, ng
   it('removing the site removes its ACL user and every key under its prefix', async () => {
     const password = passwordOf(pathsA);
     expect(await admin(['EXISTS', `${accountA}:probe`, `${accountA}:counter`])).toBe(2);
-    await host.remove(A.name, A.id, new RecordingReporter());
+    const reporter = new RecordingReporter();
+    await host.remove(A.name, A.id, reporter);
+    expect(reporter.steps).toEqual(['nginx', 'php-fpm', 'cgroup', 'database', 'redis', 'tree', 'state', 'user']);
     expect(await admin(['ACL', 'GETUSER', accountA])).toBeNull();
     expect(await tryRedisLogin(services.redis.socket, accountA, password)).toBe('denied');
     expect(await admin(['EXISTS', `${accountA}:probe`, `${accountA}:counter`])).toBe(0);
