@@ -112,7 +112,7 @@ async function asAdmin<T>(redis: RedisSettings, work: (connection: RespConnectio
 }
 
 /**
- * Check-free apply + verify: `ACL SETUSER` (reset + rules: idempotent) makes exactly `passwords`
+ * Apply, then verify: `ACL SETUSER` (reset + rules: idempotent) makes exactly `passwords`
  * log the site's user in, `ACL SAVE` keeps it across a server restart, `ACL GETUSER` verifies.
  * Open connections of the user stay open (Redis checks permissions per command).
  */
