@@ -152,7 +152,6 @@ describe('validateManifest: valid manifests', () => {
   });
 
   it.each([
-    ['uid', '0b4c3f7e-9a1d-4c1e-8f00-0123456789ab'],
     ['generation', 3],
     ['creationTimestamp', '2026-01-01T00:00:00Z'],
     ['creationTimestamp', null],
@@ -165,6 +164,19 @@ describe('validateManifest: valid manifests', () => {
     const result = validateManifest('Site', at(site(), ['metadata', key], value), 'Strict');
     expect(result.ok).toBe(true);
     expect(result.ok && Object.keys(result.value)).not.toContain(key);
+  });
+
+  it.each([
+    ['0b4c3f7e-9a1d-4c1e-8f00-0123456789ab', '0b4c3f7e-9a1d-4c1e-8f00-0123456789ab'],
+    ['', undefined],
+    [null, undefined],
+  ])('keeps metadata.uid %j as a precondition (%j)', (uid, expected) => {
+    const result = validateManifest('Site', at(site(), ['metadata', 'uid'], uid), 'Strict');
+    expect(result.ok && result.value.uid).toBe(expected);
+  });
+
+  it('refuses a metadata.uid that is no UID', () => {
+    expect(validateManifest('Site', at(site(), ['metadata', 'uid'], '../etc'), 'Strict')).toMatchObject({ ok: false, reason: 'Invalid', errors: [{ field: 'metadata.uid' }] });
   });
 
   it('ignores status in the body (users never write status)', () => {

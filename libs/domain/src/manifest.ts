@@ -20,6 +20,11 @@ export interface ManifestInput<Spec = unknown> {
   finalizers: string[] | undefined;
   /** Undefined when the client sent none (or an empty string): no optimistic-concurrency check. */
   resourceVersion: string | undefined;
+  /**
+   * Undefined when the client sent none (or an empty string). Otherwise a precondition, as in
+   * Kubernetes: a replace or patch of an object with another uid is a conflict; never a new uid.
+   */
+  uid: string | undefined;
   /** Defaults applied. */
   spec: Spec;
 }
@@ -103,6 +108,7 @@ export function validateManifest<K extends KindName>(kind: K, body: unknown, pol
       annotations: metadata.annotations,
       finalizers: metadata.finalizers,
       resourceVersion: metadata.resourceVersion,
+      uid: metadata.uid,
       spec: spec as SpecByKind[K],
     },
     warnings,
@@ -131,6 +137,7 @@ function prepareMetadata(input: JsonObject): FieldError | undefined {
   if (!isPlainObject(metadata)) return undefined;
   for (const key of SERVER_SET_METADATA) delete metadata[key];
   if (metadata['resourceVersion'] === '') delete metadata['resourceVersion'];
+  if (metadata['uid'] === '') delete metadata['uid'];
   if (!hasOwn(metadata, 'namespace')) return undefined;
   const namespace = metadata['namespace'];
   delete metadata['namespace'];

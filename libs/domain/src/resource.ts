@@ -37,11 +37,14 @@ export const metadataInputSchema = z.strictObject({
   annotations: annotationsSchema.default({}),
   finalizers: finalizersSchema.optional(),
   resourceVersion: resourceVersionSchema.optional(),
+  uid: uidSchema.optional(),
 });
 
-/** Members of metadata the server owns: accepted and ignored, because kubectl sends them back on replace. */
+/**
+ * Members of metadata the server owns: accepted and ignored, because kubectl sends them back on
+ * replace. (uid is a precondition instead: see ManifestInput.uid.)
+ */
 export const SERVER_SET_METADATA = [
-  'uid',
   'generation',
   'creationTimestamp',
   'deletionTimestamp',

@@ -77,8 +77,8 @@ describe('names and paths', () => {
       tmp: '/var/www/sites/shop/tmp',
       adminPasswordFile: '/var/lib/pressluft/sites/shop/admin-password',
       dbPasswordFile: '/var/lib/pressluft/sites/shop/db-password',
-      fpmSocketDir: '/var/lib/pressluft/sock',
-      fpmSocket: '/var/lib/pressluft/sock/site_ax9z0k1m.sock',
+      fpmSocketDir: '/var/lib/pressluft/sock/site_ax9z0k1m',
+      fpmSocket: '/var/lib/pressluft/sock/site_ax9z0k1m/php.sock',
       fpmConfig: '/var/lib/pressluft/php-fpm/shop/php-fpm.conf',
       nginxFile: '/etc/nginx/pressluft/site_ax9z0k1m.conf',
     });

@@ -110,7 +110,10 @@ export interface SitePaths {
   /** <stateDir>/php-fpm/<name>: the site's PHP-FPM master (config, pid, log). */
   readonly fpmDir: string;
   readonly fpmConfig: string;
-  /** <stateDir>/sock: the sockets, named by id so the path stays short (a Unix socket path has 107 bytes at most). */
+  /**
+   * <stateDir>/sock/site_<id>: the site's own socket directory (named by id so the path stays
+   * short: a Unix socket path has 107 bytes at most), the only one bound into its jail.
+   */
   readonly fpmSocketDir: string;
   readonly fpmSocket: string;
   readonly fpmPid: string;
@@ -141,8 +144,8 @@ export function sitePaths(settings: HostSettings, name: string, id: string): Sit
     composerHome: join(settings.stateDir, 'composer', name),
     fpmDir,
     fpmConfig: join(fpmDir, 'php-fpm.conf'),
-    fpmSocketDir: join(settings.stateDir, 'sock'),
-    fpmSocket: join(settings.stateDir, 'sock', `${accountName(id)}.sock`),
+    fpmSocketDir: join(settings.stateDir, 'sock', accountName(id)),
+    fpmSocket: join(settings.stateDir, 'sock', accountName(id), 'php.sock'),
     fpmPid: join(fpmDir, 'php-fpm.pid'),
     fpmLog: join(fpmDir, 'php-fpm.log'),
     nginxFile: join(settings.nginx.sitesDir, `${accountName(id)}.conf`),

@@ -15,7 +15,7 @@ describe('nginx server block', () => {
     expect(block).toContain('listen 127.0.0.1:8081;');
     expect(block).toContain('server_name shop.example.test www.shop.example.test;');
     expect(block).toContain('root /var/www/sites/shop/current;');
-    expect(block).toContain('fastcgi_pass unix:/var/lib/pressluft/sock/site_ax9z0k1m.sock;');
+    expect(block).toContain('fastcgi_pass unix:/var/lib/pressluft/sock/site_ax9z0k1m/php.sock;');
     expect(block).toContain('fastcgi_param SCRIPT_FILENAME   $realpath_root$fastcgi_script_name;');
     expect(block).toContain('fastcgi_param DOCUMENT_ROOT     $realpath_root;');
     expect(block).toContain('client_max_body_size 65m;');

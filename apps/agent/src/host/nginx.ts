@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec, tail } from './exec.js';
 import { readIfExists, writeFileAtomic } from './fs-util.js';
@@ -73,9 +73,52 @@ async function test(command: readonly string[]): Promise<string | undefined> {
   return result.code === 0 ? undefined : tail(result.stderr || result.stdout);
 }
 
+interface NginxProcess {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly title: string;
+}
+
+/** nginx's processes by their titles (`nginx: master process <argv>`, `nginx: worker process`). */
+async function nginxProcesses(): Promise<NginxProcess[]> {
+  const found: NginxProcess[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const [title, stat] = await Promise.all([readFile(`/proc/${entry}/cmdline`, 'utf8'), readFile(`/proc/${entry}/stat`, 'utf8')]).catch(() => ['', '']);
+    if (!title.startsWith('nginx: ')) continue;
+    // stat: "pid (comm) state ppid ...": comm may hold spaces, so count from the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    found.push({ pid: Number(entry), ppid, title: title.split('\0')[0] ?? '' });
+  }
+  return found;
+}
+
+/** The workers taking new connections now: the children of our master that are not shutting down. */
+async function liveWorkers(command: readonly string[]): Promise<number[] | undefined> {
+  const processes = await nginxProcesses();
+  const masters = processes.filter((p) => p.title.startsWith('nginx: master process'));
+  const master = masters.find((p) => p.title === `nginx: master process ${command.join(' ')}`) ?? (masters.length === 1 ? masters[0] : undefined);
+  if (!master) return undefined;
+  return processes.filter((p) => p.ppid === master.pid && p.title === 'nginx: worker process').map((p) => p.pid);
+}
+
+/**
+ * `nginx -s reload` only signals the master: it answers before the new configuration serves. Wait
+ * (up to 10 s) until none of the workers that took connections before still does, so that a step
+ * that reloaded nginx is done only when every new request meets the new server blocks. When the
+ * master cannot be told apart (several unrelated masters), the signal is all there is.
+ */
 async function reload(command: readonly string[]): Promise<void> {
+  const before = await liveWorkers(command);
   const result = await exec(nginxReloadArgv(command), { timeoutMs: 30_000 });
   if (result.code !== 0) throw new Error(`nginx -s reload failed: ${tail(result.stderr || result.stdout)}`);
+  if (before === undefined) return;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const now = (await liveWorkers(command)) ?? [];
+    if (now.length > 0 && !now.some((pid) => before.includes(pid))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 // One nginx per node: every change (write, test, reload, restore) runs alone, so two sites' changes

@@ -26,7 +26,7 @@ describe('php-fpm configuration', () => {
     has('[site_ax9z0k1m]');
     has('user = site_ax9z0k1m');
     has('group = site_ax9z0k1m');
-    has('listen = /var/lib/pressluft/sock/site_ax9z0k1m.sock');
+    has('listen = /var/lib/pressluft/sock/site_ax9z0k1m/php.sock');
     has('listen.owner = site_ax9z0k1m');
     has('listen.group = www-data');
     has('listen.mode = 0660');

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { lstat, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { isErrno, readIfExists, writeFileAtomic } from './fs-util.js';
+import { jailArgv, type JailCommand } from './jail.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { fpmValue, renderTemplate } from './template.js';
@@ -50,6 +51,18 @@ export function fpmTestArgv(binary: string, config: string, prefix: string): str
 export function fpmStartArgv(binary: string, config: string, prefix: string): string[] {
   return [binary, '-F', '-y', config, '-p', prefix];
 }
+
+/**
+ * The master stays root (it binds the socket as the site user with nginx's group and switches its
+ * workers to the site user) but keeps only the capabilities for that: no CAP_SYS_ADMIN, so it
+ * cannot undo its jail's mounts; no new privileges through any exec. Pure.
+ */
+export function fpmMasterArgv(start: readonly string[]): string[] {
+  return ['/usr/bin/setpriv', '--no-new-privs', `--bounding-set=-all,${FPM_MASTER_CAPABILITIES.map((cap) => `+${cap}`).join(',')}`, '--', ...start];
+}
+
+/** setuid/setgid: workers as the site user; chown: the socket's group; kill: signal workers; dac_read_search: chdir into the site's tree before dropping to its user. */
+export const FPM_MASTER_CAPABILITIES: readonly string[] = ['setuid', 'setgid', 'chown', 'kill', 'dac_read_search'];
 
 /**
  * True when a /proc/<pid>/cmdline (NUL-separated) is the PHP-FPM master of `config`: either the
@@ -109,13 +122,14 @@ export interface FpmResult {
  * Check, apply, verify for the site's PHP-FPM master. A changed configuration is validated with
  * `-t` BEFORE it replaces the old one (a broken render never reaches a running master), then
  * reloaded with USR2; a master that is not running is started detached (own session, stdio to
- * its log) and `onStart` runs right after spawn (the agent moves it into the site's cgroup there,
- * before any worker exists: pm = ondemand).
+ * its log) in the site's jail (which joins the site's cgroup first); `onStart` runs with the
+ * running master's PID (the agent moves it and its workers into the site's cgroup again).
  */
 export async function ensureMaster(
   binary: string,
   paths: SitePaths,
   config: string,
+  jail: JailCommand,
   onStart: (pid: number) => Promise<void>,
 ): Promise<FpmResult> {
   const current = await readIfExists(paths.fpmConfig);
@@ -138,7 +152,7 @@ export async function ensureMaster(
   }
   // A stale socket from a killed master would make the readiness check pass too early.
   await rm(paths.fpmSocket, { force: true });
-  const pid = startDetached(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir), paths.fpmLog, paths.fpmDir);
+  const pid = startDetached(jailArgv(jail, fpmMasterArgv(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir))), paths.fpmLog, paths.fpmDir);
   await onStart(pid);
   await waitForSocket(pid, paths);
   return { pid, action: 'started' };
@@ -168,7 +182,8 @@ function startDetached(argv: readonly string[], logFile: string, cwd: string): n
 async function waitForSocket(pid: number, paths: SitePaths, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!(await isLiveMaster(pid, paths.fpmConfig))) {
+    // Until it execs php-fpm, the PID is the jail's setup (unshare, enter.sh, setpriv).
+    if (await gone(pid)) {
       const log = (await readIfExists(paths.fpmLog)) ?? '';
       throw new Error(`php-fpm exited before its socket appeared: ${tail(log)}`);
     }

@@ -52,8 +52,8 @@ const domain = SITE.domains[0] ?? '';
 describe('releases: health-gated deploys, rollback and keep-N on the real stack', () => {
   const harness = hostHarness(services, `pressluft-rel-${suffix}`, { gitAllowLocal: true });
   const { root } = harness;
-  // Composer through a probe that notes the cgroups it runs in (written in beforeAll).
-  const composerProbe = join(root, 'composer-probe');
+  // Composer through a probe that notes the cgroups it runs in.
+  const composerProbe = join(__dirname, '..', '..', 'test', 'composer-probe.sh');
   const settings = { ...harness.settings, composer: [composerProbe] };
   const host = new SiteHost(settings, createLogger({ name: 'releases-test', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
   const paths = sitePaths(settings, SITE.name, SITE.id);
@@ -82,19 +82,6 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
   };
 
   beforeAll(async () => {
-    writeFileSync(
-      composerProbe,
-      [
-        '#!/bin/sh',
-        "# Stands in for Composer's launcher: after a moment (the agent moves it into the site's cgroup",
-        '# right after spawn) a child of it notes the cgroups it runs in, then the real Composer runs.',
-        'sleep 0.2',
-        'cat /proc/self/cgroup > .composer-cgroup',
-        'exec /usr/bin/composer "$@"',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
     // A site repository: wp-content/ with a mu-plugin whose header marks the release's code.
     mkdirSync(repo);
     await git('init', '--quiet', '-b', 'main');

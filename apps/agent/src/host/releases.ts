@@ -331,9 +331,13 @@ export async function ensureFirstRelease(options: {
 }): Promise<{ release: string; created: boolean; linked: boolean }> {
   const { paths } = options;
   const existing = await currentRelease(paths);
-  if (existing !== undefined) return { release: existing, created: false, linked: false };
+  if (existing !== undefined) {
+    // A `current` made before nginx checked symlink owners is root's: nginx would refuse it.
+    if ((await lstat(paths.current)).uid !== options.owner.uid) await symlinkAtomic(join('releases', existing), paths.current, options.owner);
+    return { release: existing, created: false, linked: false };
+  }
   const built = await commitRelease(await stageRelease({ ...options, wantedVersion: '' }));
-  await symlinkAtomic(join('releases', built.name), paths.current);
+  await symlinkAtomic(join('releases', built.name), paths.current, options.owner);
   const now = await currentRelease(paths);
   if (now !== built.name) throw new Error(`current does not resolve to releases/${built.name} after the switch`);
   return { release: built.name, created: true, linked: built.linkedCore };

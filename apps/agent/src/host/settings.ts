@@ -10,8 +10,9 @@ export interface HostSettings {
   /**
    * The agent's own durable state (fences, site secrets, PHP-FPM runtime dirs). Root-owned, mode
    * 0711: nobody may list it, but nginx (its user) must traverse it to reach the sockets in
-   * <stateDir>/php-fpm/<site>/; secrets live in <stateDir>/sites/ (0700) as 0600 files. SiteHost
-   * sets this mode.
+   * <stateDir>/sock/site_<id>/; secrets live in <stateDir>/sites/ (0700) as 0600 files. SiteHost
+   * sets this mode. A site's jail hides it but for that site's own socket, PHP-FPM and Composer
+   * dirs; <stateDir>/jail is the (empty) mount point of the jails' trees.
    */
   readonly stateDir: string;
   /** WordPress core to copy into a release (Debian's `wordpress` package: /usr/share/wordpress). */
@@ -40,8 +41,8 @@ export interface HostSettings {
   readonly redis?: RedisSettings;
   /**
    * argv prefix of WP-CLI: ['/usr/local/bin/wp'] in production, the stand-in
-   * (['/usr/bin/php', '<repo>/tools/wp-cli/wp']) here. It runs as the site user, so the script
-   * must be readable by every user.
+   * (['/usr/bin/php', '<repo>/tools/wp-cli/wp']) here. It runs as the site user in the site's
+   * jail, so the script must be readable by every user and outside the sites root and stateDir.
    */
   readonly wpCli: readonly string[];
   /**

@@ -76,9 +76,12 @@ export async function requireServing(ctx: HostContext, domain: string, onWait: (
   if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
 }
 
-/** `current` -> releases/<release> (a new symlink renamed over it), then a graceful PHP-FPM reload. */
-export async function switchTo(paths: SitePaths, release: string, report: StepReporter): Promise<void> {
-  await symlinkAtomic(join('releases', release), paths.current);
+/**
+ * `current` -> releases/<release> (a new symlink, the site user's like its target so that nginx's
+ * disable_symlinks if_not_owner follows it, renamed over the old one), then a graceful PHP-FPM reload.
+ */
+export async function switchTo(paths: SitePaths, owner: Ownership, release: string, report: StepReporter): Promise<void> {
+  await symlinkAtomic(join('releases', release), paths.current, owner);
   const now = await currentRelease(paths);
   if (now !== release) throw new Error(`current does not resolve to releases/${release} after the switch`);
   const pid = await reloadMaster(paths);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { shop } from '../../test/host-fixtures.js';
 import { defaultTemplatesDir } from './template.js';
 import { renderObjectCache } from './object-cache.js';
+import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, randomString, renderWpConfig, SALT_NAMES, wpCliEnv, type Salts } from './wordpress.js';
 
 const WP = ['/usr/local/bin/wp'];
@@ -37,8 +38,15 @@ describe('WP-CLI argv (the contract with the real WP-CLI and the stand-in)', () 
     expect(argv.filter((a) => a.startsWith('--admin_user='))).toEqual(['--admin_user=admin']);
   });
 
-  it('gives WP-CLI a HOME of its own and nothing of the agent', () => {
-    expect(wpCliEnv('/var/www/sites/shop/tmp')).toEqual({ PATH: expect.any(String) as string, LANG: 'C.UTF-8', HOME: '/var/www/sites/shop/tmp' });
+  it('gives WP-CLI a HOME of its own, the open_basedir of the pool and every function the pool disables, and nothing of the agent', () => {
+    expect(wpCliEnv('/opt/pressluft/templates', { root: '/var/www/sites/shop', tmp: '/var/www/sites/shop/tmp' })).toEqual({
+      PATH: expect.any(String) as string,
+      LANG: 'C.UTF-8',
+      HOME: '/var/www/sites/shop/tmp',
+      PHP_INI_SCAN_DIR: ':/opt/pressluft/templates/php-cli',
+      PRESSLUFT_OPEN_BASEDIR: '/var/www/sites/shop/',
+      PRESSLUFT_DISABLE_FUNCTIONS: DISABLED_FUNCTIONS.join(','),
+    });
   });
 });
 

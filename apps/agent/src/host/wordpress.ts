@@ -2,8 +2,9 @@ import { randomInt } from 'node:crypto';
 import { readlink, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { redact } from './errors.js';
-import { BASE_ENV, exec, tail } from './exec.js';
+import { tail } from './exec.js';
 import { isErrno, type Ownership } from './fs-util.js';
+import { execJailed, phpCliEnv, type JailCommand } from './jail.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { phpSingleQuoted, renderTemplate, type Escaper } from './template.js';
 
@@ -82,9 +83,13 @@ export function installArgv(wpCli: readonly string[], path: string, plan: SitePl
   ];
 }
 
-/** WP-CLI's environment as the site user: HOME in the site's tmp (WP-CLI caches there), nothing of the agent's. */
-export function wpCliEnv(home: string): NodeJS.ProcessEnv {
-  return { ...BASE_ENV, HOME: home };
+/**
+ * WP-CLI's environment as the site user: HOME in the site's tmp (WP-CLI caches there), nothing of
+ * the agent's, and the pool's open_basedir and disable_functions, all of them: the commands the
+ * agent runs (core is-installed, core install) need none.
+ */
+export function wpCliEnv(templatesDir: string, paths: Pick<SitePaths, 'root' | 'tmp'>): NodeJS.ProcessEnv {
+  return phpCliEnv(templatesDir, [`${paths.root}/`], [], { HOME: paths.tmp });
 }
 
 /** The release `current` points at, if it resolves to a directory. */
@@ -105,27 +110,30 @@ export class WpCliError extends Error {
 
 /**
  * Check, apply (verify is the HTTP check after it): `wp core is-installed`, and if not,
- * `wp core install` with the admin password on stdin. WP-CLI runs as the site user.
+ * `wp core install` with the admin password on stdin. WP-CLI runs as the site user in `jail` (the
+ * site's, working directory tmp/), so nothing it starts outlives it.
  * `freshDatabase`: the database was created moments ago, so the check's answer is known (not
  * installed) and its WP-CLI run (a PHP start and a WordPress load) is skipped.
  */
 export async function ensureInstalled(
   wpCli: readonly string[],
+  jail: JailCommand,
+  templatesDir: string,
   paths: SitePaths,
   plan: SitePlan,
   owner: Ownership,
   adminPassword: string,
   freshDatabase: boolean,
 ): Promise<{ installed: boolean; checkMs: number; installMs: number }> {
-  const options = { uid: owner.uid, gid: owner.gid, env: wpCliEnv(paths.tmp), cwd: paths.tmp, timeoutMs: 300_000 };
+  const options = { env: wpCliEnv(templatesDir, paths), timeoutMs: 300_000 };
   const started = Date.now();
   if (!freshDatabase) {
-    const check = await exec(isInstalledArgv(wpCli, paths.current), options);
+    const check = await execJailed(jail, owner, isInstalledArgv(wpCli, paths.current), options);
     if (check.code === 0) return { installed: false, checkMs: Date.now() - started, installMs: 0 };
     if (check.code !== 1) throw new WpCliError(`wp core is-installed exited ${String(check.code)}: ${tail(check.stderr || check.stdout)}`);
   }
   const checkMs = Date.now() - started;
-  const install = await exec(installArgv(wpCli, paths.current, plan), { ...options, input: `${adminPassword}\n` });
+  const install = await execJailed(jail, owner, installArgv(wpCli, paths.current, plan), { ...options, input: `${adminPassword}\n` });
   if (install.code !== 0) {
     throw new WpCliError(redact(`wp core install exited ${String(install.code)}: ${tail(install.stderr || install.stdout)}`, [adminPassword]));
   }

@@ -1,6 +1,7 @@
 import { formatPath } from '@pressluft/domain';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { PressluftError } from '../common/errors.js';
+import { duplicateJsonKey, duplicateYamlKey, type KeyPath } from './duplicate-keys.js';
 
 export type BodyFormat = 'json' | 'yaml' | 'merge-patch' | 'json-patch';
 
@@ -65,9 +66,14 @@ export function parseBody(raw: unknown, contentType: string | undefined, use: 'o
   if (text.trim() === '') throw new PressluftError('BadRequest', 'the request body is empty');
   let value: unknown;
   if (format === 'yaml') {
+    // One document, no custom tags, no aliases expanded without bound; duplicate keys are found
+    // below, so that the error can name the field.
+    const document = parseDocument(text, { strict: true, uniqueKeys: false, prettyErrors: false });
+    const [problem] = document.errors;
+    if (problem) throw new PressluftError('BadRequest', `the body is not valid YAML: ${firstLine(problem)}`);
+    refuseDuplicate(duplicateYamlKey(document));
     try {
-      // One document, no custom tags, no aliases expanded without bound.
-      value = parseYaml(text, { strict: true, uniqueKeys: true, maxAliasCount: 0, prettyErrors: false }) as unknown;
+      value = document.toJS({ maxAliasCount: 0 }) as unknown;
     } catch (error) {
       throw new PressluftError('BadRequest', `the body is not valid YAML: ${firstLine(error)}`);
     }
@@ -78,7 +84,17 @@ export function parseBody(raw: unknown, contentType: string | undefined, use: 'o
       throw new PressluftError('BadRequest', `the body is not valid JSON: ${firstLine(error)}`);
     }
   }
-  return checked(format, value);
+  const result = checked(format, value);
+  // After the depth check: the JSON tree below is built recursively.
+  if (format !== 'yaml') refuseDuplicate(duplicateJsonKey(text));
+  return result;
+}
+
+/** Strict decoding, as kube-apiserver's: a key twice in one object is refused, never last-wins. */
+function refuseDuplicate(path: KeyPath | undefined): void {
+  if (!path) return;
+  const field = formatPath(path);
+  throw new PressluftError('BadRequest', `strict decoding error: duplicate field "${field}"`, [{ field, message: 'appears more than once in the same object' }]);
 }
 
 function firstLine(error: unknown): string {

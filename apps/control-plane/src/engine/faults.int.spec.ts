@@ -89,9 +89,14 @@ describe('reconcile engine faults: no change lost, no command run twice', () => 
     await s.create(r1, 'sites', siteManifest('crash-ingest', 'node-ingest'));
     await r1.waitExit();
     // The receipt and the command update were in one transaction: both rolled back (the command
-    // stays as the relay left it: on the bus, not yet answered).
+    // stays as the relay left it: on the bus, not yet answered). The relay marks it DISPATCHED
+    // after the bus acknowledged the publish; a fast agent's event can reach the crashing ingest
+    // before that mark commits, so PENDING (published, to be published again under the same
+    // message id by the next leader) is the same situation.
     expect(await s.sql(`SELECT sequence FROM command_event_receipts WHERE command = 'crash-ingest-1'`)).toEqual([]);
-    expect((await s.commands('crash-ingest')).map((c) => [c.state, c.log])).toEqual([['DISPATCHED', []]]);
+    const [stored] = await s.commands('crash-ingest');
+    expect(['PENDING', 'DISPATCHED']).toContain(stored?.state);
+    expect(stored?.log).toEqual([]);
     expect(applied(agent, 'crash-ingest').map((r) => r.verdict)).toEqual(['apply']);
 
     // The dead leader's unacknowledged events come back after the consumer's ack wait (30 s).

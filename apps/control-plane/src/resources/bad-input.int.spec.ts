@@ -473,7 +473,6 @@ const validYaml = (name: string) => readFileSync(resolve(__dirname, '../../../..
 const BAD_YAML: ReadonlyArray<readonly [string, string]> = [
   ['an unclosed flow mapping', 'apiVersion: pressluft.io/v1\nkind: Site\nmetadata: {name: base-a\n'],
   ['tab indentation', 'apiVersion: pressluft.io/v1\nkind: Site\nmetadata:\n\tname: base-a\n'],
-  ['duplicate keys', `${validYaml('base-a')}kind: Site\n`],
   ['two documents', `${validYaml('base-a')}---\n${validYaml('base-a')}`],
   ['an alias', `${validYaml('base-a')}x: &a [1]\ny: *a\n`],
   ['an exponential alias bomb', 'a: &a ["lol","lol"]\nb: &b [*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b]\nd: [*c,*c,*c,*c]\n'],
@@ -485,6 +484,8 @@ const BAD_YAML: ReadonlyArray<readonly [string, string]> = [
 for (const [label, yaml] of BAD_YAML) {
   badRequest(`YAML with ${label}`, { method: 'PUT', path: `${SITES}/base-a`, raw: yaml, contentType: 'application/yaml' });
 }
+badRequest('YAML with a duplicate top-level key', { method: 'PUT', path: `${SITES}/base-a`, raw: `${validYaml('base-a')}kind: Site\n`, contentType: 'application/yaml' }, 'kind');
+badRequest('YAML with a duplicate nested key', { method: 'POST', path: SITES, raw: validYaml(freshName()).replace('title: Shop', 'title: Shop\n    title: Other'), contentType: 'application/yaml' }, 'spec.wordpress.title');
 invalid('YAML with an unquoted version (a number)', { method: 'PUT', path: `${SITES}/base-a`, raw: validYaml('base-a').replace('version: "6.1"', 'version: 6.10'), contentType: 'application/yaml' }, 'spec.wordpress.version');
 invalid('YAML with a scalar where the domain list goes', { method: 'POST', path: SITES, raw: validYaml(freshName()).replace(/domains: \[(.*)\]/, 'domains: $1'), contentType: 'application/yaml' }, 'spec.domains');
 invalid('YAML (text/yaml) with a hostile title', { method: 'POST', path: SITES, raw: validYaml(freshName()).replace('title: Shop', 'title: "Shop; rm -rf /"'), contentType: 'text/yaml' }, 'spec.wordpress.title');
@@ -513,6 +514,16 @@ badRequest('bad JSON in a merge patch', { method: 'PATCH', path: `${SITES}/base-
 badRequest('bad JSON in a JSON patch', { method: 'PATCH', path: `${SITES}/base-a`, contentType: JSON_PATCH, raw: '[{"op":"add",' });
 badRequest('bad JSON on PUT', { method: 'PUT', path: `${NODES}/base-node`, raw: '{"kind":"Node"' });
 badRequest('bad JSON in delete options', { method: 'DELETE', path: `${SITES}/base-a`, raw: '{"preconditions":' });
+// Strict decoding (kube-apiserver's strict field validation): a key twice in one object is refused
+// with its path, whichever body carries it; JSON.parse alone would keep the last one.
+const twice = (json: string, inside: string, key: string, first: string) => json.replace(`"${inside}":{`, `"${inside}":{"${key}":${first},`);
+badRequest('JSON with a duplicate top-level key', { method: 'POST', path: SITES, raw: JSON.stringify(site(freshName())).replace('{"apiVersion"', '{"kind":"Node","apiVersion"') }, 'kind');
+badRequest('JSON with a duplicate nested key', { method: 'POST', path: SITES, raw: twice(JSON.stringify(site(freshName())), 'wordpress', 'title', '"First"') }, 'spec.wordpress.title');
+badRequest('JSON with a duplicate metadata.name', { method: 'PUT', path: `${SITES}/base-a`, raw: twice(JSON.stringify(site('base-a')), 'metadata', 'name', '"base-a"') }, 'metadata.name');
+badRequest('merge patch with a duplicate key', { method: 'PATCH', path: `${SITES}/base-a`, contentType: MERGE, raw: '{"spec":{"php":{"memoryLimitMb":128,"memoryLimitMb":256}}}' }, 'spec.php.memoryLimitMb');
+badRequest('JSON patch with a duplicate key in an operation', { method: 'PATCH', path: `${SITES}/base-a`, contentType: JSON_PATCH, raw: '[{"op":"add","op":"remove","path":"/metadata/labels/x","value":"y"}]' }, '[0].op');
+badRequest('token request with a duplicate key', { method: 'POST', path: TOKENS, raw: '{"subject":"ci","role":"viewer","role":"admin"}' }, 'role');
+badRequest('delete options with a duplicate key', { method: 'DELETE', path: `${SITES}/base-a`, raw: '{"preconditions":{"uid":"a","uid":"b"}}' }, 'preconditions.uid');
 
 // 13. Bad content types.
 const validSiteJson = () => JSON.stringify(site(freshName()));
@@ -545,6 +556,13 @@ add({ name: 'DELETE with a stale resourceVersion precondition', method: 'DELETE'
 badRequest('DELETE with a numeric resourceVersion precondition', { method: 'DELETE', path: `${SITES}/base-d`, body: { preconditions: { resourceVersion: 1 } } }, 'preconditions.resourceVersion');
 badRequest('DELETE with preconditions that are not an object', { method: 'DELETE', path: `${SITES}/base-e`, body: { preconditions: 'x' } }, 'preconditions');
 add({ name: 'DELETE with a wrong uid precondition', method: 'DELETE', path: `${SITES}/base-a`, body: { preconditions: { uid: randomUUID() } }, code: 409, reason: 'Conflict' });
+// metadata.uid is a precondition (Kubernetes): another object's uid is a conflict, never a change of uid.
+add({ name: 'PUT with another uid', method: 'PUT', path: `${SITES}/base-a`, body: siteWith('base-a', ['metadata', 'uid'], randomUUID()), code: 409, reason: 'Conflict' });
+add({ name: 'merge patch changing the uid', method: 'PATCH', path: `${SITES}/base-a`, contentType: MERGE, body: { metadata: { uid: randomUUID() }, spec: { wordpress: { title: 'Other' } } }, code: 409, reason: 'Conflict' });
+add({ name: 'JSON patch replacing the uid', method: 'PATCH', path: `${NODES}/base-node`, contentType: JSON_PATCH, body: [{ op: 'replace', path: '/metadata/uid', value: randomUUID() }], code: 409, reason: 'Conflict' });
+const neverCreated = `never-${randomBytes(3).toString('hex')}`;
+add({ name: 'PUT with a uid for an object that does not exist', method: 'PUT', path: `${SITES}/${neverCreated}`, body: siteWith(neverCreated, ['metadata', 'uid'], randomUUID()), code: 404, reason: 'NotFound' });
+invalid('PUT with a uid that is no UID', { method: 'PUT', path: `${SITES}/base-a`, body: siteWith('base-a', ['metadata', 'uid'], '../x') }, 'metadata.uid');
 add({ name: 'POST a site name that is taken', method: 'POST', path: SITES, body: site('base-a'), code: 409, reason: 'AlreadyExists' });
 add({ name: 'POST a node name that is taken', method: 'POST', path: NODES, body: node('base-node'), code: 409, reason: 'AlreadyExists' });
 add({ name: 'PUT with a resourceVersion to an absent site', method: 'PUT', path: `${SITES}/ghost`, body: siteWith('ghost', ['metadata', 'resourceVersion'], '5'), code: 404, reason: 'NotFound' });

@@ -101,6 +101,11 @@ async function runWrite(
   }
 }
 
+/** kube-apiserver's words for a uid precondition that does not hold. */
+function uidMismatch(precondition: string, stored: string): string {
+  return `Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${stored}`;
+}
+
 async function createIn(tx: ResourceTransaction, kind: KindInfo, input: ManifestInput, now: Date): Promise<Resource> {
   if (input.resourceVersion !== undefined) {
     throw new PressluftError('Invalid', `${kind.kind} "${input.name}" is invalid: metadata.resourceVersion: must not be set on create`, [
@@ -133,6 +138,9 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
  * finalizers left.
  */
 async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resource, input: ManifestInput, now: Date): Promise<Outcome> {
+  if (input.uid !== undefined && input.uid !== current.metadata.uid) {
+    throw conflict(kind.plural, current.metadata.name, uidMismatch(input.uid, current.metadata.uid));
+  }
   if (input.resourceVersion !== undefined && input.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict(kind.plural, current.metadata.name, STALE);
   }
@@ -243,7 +251,8 @@ export class ReplaceResourceHandler extends WriteHandler implements ICommandHand
     const result = await runWrite(this.store, kind, options, async (tx) => {
       const current = await tx.get(kind.kind, name, { lock: true });
       if (!current) {
-        if (input.resourceVersion !== undefined) throw notFound(kind.plural, name);
+        // A version or uid names an object that existed: it is gone, and a new one never takes its uid.
+        if (input.resourceVersion !== undefined || input.uid !== undefined) throw notFound(kind.plural, name);
         return { object: await createIn(tx, kind, input, now), created: true, gone: false, warnings };
       }
       return { ...(await updateIn(tx, kind, current, input, now)), warnings };
@@ -269,6 +278,7 @@ export class PatchResourceHandler extends WriteHandler implements ICommandHandle
           annotations: current.metadata.annotations,
           finalizers: current.metadata.finalizers,
           resourceVersion: current.metadata.resourceVersion,
+          uid: current.metadata.uid,
         },
         spec: current.spec,
       };
@@ -297,7 +307,7 @@ export class DeleteResourceHandler extends WriteHandler implements ICommandHandl
       const current = await tx.get(kind.kind, name, { lock: true });
       if (!current) throw notFound(kind.plural, name);
       if (preconditions.uid !== undefined && preconditions.uid !== current.metadata.uid) {
-        throw conflict(kind.plural, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
+        throw conflict(kind.plural, name, uidMismatch(preconditions.uid, current.metadata.uid));
       }
       if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(kind.plural, name, STALE);

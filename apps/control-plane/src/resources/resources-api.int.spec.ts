@@ -11,7 +11,7 @@ const exampleYaml = readFileSync(resolve(__dirname, '../../../../examples/site.y
 
 type Obj = {
   kind?: string;
-  metadata: { name: string; resourceVersion: string; generation: number; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: { name: string; resourceVersion: string; generation: number; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string; creationTimestamp?: string };
   spec: Record<string, unknown> & { domains?: string[]; wordpress?: { title?: string } };
   status: Record<string, unknown>;
 };
@@ -105,6 +105,23 @@ describe('resource API on PostgreSQL', () => {
 
     const unchanged = await call(`${SITES}/beta`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { team: 'shop' } } } });
     expect(unchanged.body.metadata.resourceVersion).toBe(retitled.body.metadata.resourceVersion);
+  });
+
+  it('takes metadata.uid as a precondition: its own uid (what kubectl replace sends back) passes, a patch can test it, nothing changes the uid', async () => {
+    const created = (await call(SITES, { method: 'POST', body: { ...site('delta'), metadata: { name: 'delta', uid: '00000000-0000-4000-8000-000000000000' } } })).body;
+    expect(created.metadata.uid).not.toBe('00000000-0000-4000-8000-000000000000');
+    const replaced = await call(`${SITES}/delta`, { method: 'PUT', body: { ...created, spec: { ...created.spec, wordpress: { ...created.spec.wordpress, title: 'Delta' } } } });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.metadata).toMatchObject({ uid: created.metadata.uid, generation: 2 });
+    const tested = await call(`${SITES}/delta`, {
+      method: 'PATCH',
+      contentType: 'application/json-patch+json',
+      body: [{ op: 'test', path: '/metadata/uid', value: created.metadata.uid }, { op: 'add', path: '/metadata/labels/tier', value: 'gold' }],
+    });
+    expect(tested.status).toBe(200);
+    expect(tested.body.metadata).toMatchObject({ uid: created.metadata.uid, labels: { tier: 'gold' } });
+    const ignored = await call(`${SITES}/delta`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { creationTimestamp: '2000-01-01T00:00:00Z', generation: 99 } } });
+    expect(ignored.body.metadata).toMatchObject({ uid: created.metadata.uid, generation: 2, creationTimestamp: created.metadata.creationTimestamp });
   });
 
   it('accepts YAML on PUT (create, then replace) and answers a Table for kubectl', async () => {

@@ -4,6 +4,7 @@ import type { ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
 import type { SiteConfig } from '@pressluft/proto';
 import { installDependencies } from '../composer.js';
 import type { StepName } from '../errors.js';
+import { siteJail } from '../jail.js';
 import { planSite, sitePaths } from '../naming.js';
 import { checkGitSource, commitRelease, discardRelease, fetchGit, keepCount, listReleases, nextReleaseName, releasesToPrune, stageRelease } from '../releases.js';
 import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
@@ -67,13 +68,13 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
         const wpContent = join(staged.staging, 'wp-content');
         // Limits re-applied first: a reboot empties the cgroup tree.
         const group = await siteCgroup(ctx, plan);
-        const installed = await installDependencies({
-          composer: ctx.settings.composer,
-          wpContent,
-          home: paths.composerHome,
-          owner,
-          ...(group ? { confine: (pid: number) => group.adopt([pid]) } : {}),
+        const jail = await siteJail(ctx.settings, ctx.templatesDir, paths, {
+          extra: [{ path: paths.composerHome, writable: true }],
+          cgroupDirs: group?.dirs ?? [],
+          cwd: wpContent,
+          pidNamespace: true,
         });
+        const installed = await installDependencies({ composer: ctx.settings.composer, wpContent, home: paths.composerHome, owner, siteRoot: paths.root, templatesDir: ctx.templatesDir, jail });
         if (installed.ran) {
           await report.log(`release ${staged.name}: composer install done in ${installed.ms} ms`);
           for (const line of installed.output.split('\n')) await report.log(`composer: ${line}`);
@@ -92,7 +93,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
         throw error;
       }
     });
-    await run('switch', 80, () => switchTo(paths, built.name, report));
+    await run('switch', 80, () => switchTo(paths, owner, built.name, report));
     await run('prune', 95, async () => {
       for (const release of releasesToPrune(await listReleases(paths), built.name, keep)) {
         await rm(join(paths.releases, release), { recursive: true, force: true });

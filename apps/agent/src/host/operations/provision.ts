@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProvisionResult, StepReporter } from '@pressluft/agent-runtime';
 import type { SiteConfig } from '@pressluft/proto';
 import { StepError, type StepName } from '../errors.js';
@@ -17,6 +17,7 @@ import { TaskGroup } from '../task-group.js';
 import { loadTemplate } from '../template.js';
 import { ensureUser, groupNameOf, requireUser } from '../users.js';
 import { ensureInstalled, randomString, renderWpConfig } from '../wordpress.js';
+import { siteJail } from '../jail.js';
 
 export async function provision(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
   const steps = new StepRunner(report, ctx.logger, site.name);
@@ -73,11 +74,22 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
         throw new FpmConfigError(`the PHP-FPM socket path ${paths.fpmSocket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: use a shorter state directory`);
       }
       await ensureDir(paths.fpmDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+      // Each site's socket in a directory of its own: the only one bound into its jail.
+      await ensureDir(dirname(paths.fpmSocketDir), { mode: 0o750, owner: { uid: 0, gid: web.gid } });
       await ensureDir(paths.fpmSocketDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
       const templates = { global: loadTemplate(ctx.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(ctx.templatesDir, 'php-fpm/pool.conf') };
       const config = renderFpmConfig(templates, plan, paths, await groupNameOf(web.gid));
       const group = await cgroup;
-      return ensureMaster(ctx.settings.phpFpm.binary, paths, config, async (pid) => {
+      const jail = await siteJail(ctx.settings, ctx.templatesDir, paths, {
+        extra: [
+          { path: paths.fpmDir, writable: true },
+          { path: paths.fpmSocketDir, writable: true },
+        ],
+        cgroupDirs: group?.dirs ?? [],
+        cwd: paths.fpmDir,
+        pidNamespace: false,
+      });
+      return ensureMaster(ctx.settings.phpFpm.binary, paths, config, jail, async (pid) => {
         // Right after spawn (pm = ondemand: no worker yet), and again on every converge.
         if (group) await group.adopt([pid, ...(await childrenOf(pid))]);
       });
@@ -96,7 +108,8 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       const [{ created }] = await Promise.all([database, wpConfig, release]);
       const adminPassword = await ensureSecret(paths.adminPasswordFile, () => randomString(24));
       secrets.push(adminPassword);
-      return ensureInstalled(ctx.settings.wpCli, paths, plan, owner, adminPassword, created);
+      const jail = await siteJail(ctx.settings, ctx.templatesDir, paths, { cgroupDirs: (await cgroup)?.dirs ?? [], cwd: paths.tmp, pidNamespace: true });
+      return ensureInstalled(ctx.settings.wpCli, jail, ctx.templatesDir, paths, plan, owner, adminPassword, created);
     });
 
     await run('database', 15, () => database);

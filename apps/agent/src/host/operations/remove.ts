@@ -29,7 +29,7 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
     await run('php-fpm', 20, async () => {
       if (await stopMaster(paths.fpmPid, paths.fpmConfig)) await report.log(`php-fpm ${account}: stopped`);
       await rm(paths.fpmDir, { recursive: true, force: true });
-      await rm(paths.fpmSocket, { force: true });
+      await rm(paths.fpmSocketDir, { recursive: true, force: true });
     });
   }
   await run('cgroup', 35, async () => {

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
 import { StepError, type StepName } from '../errors.js';
-import { checkId, checkName, sitePaths } from '../naming.js';
+import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { checkReleaseName, listReleases, previousRelease } from '../releases.js';
 import { firstDomain, healthCheck, requireProvisioned, switchTo, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
+import { requireUser } from '../users.js';
 
 /**
  * Switches to a named release that is still on disk (ReleaseNotFound otherwise); undefined or ''
@@ -21,18 +22,19 @@ export async function rollbackTo(ctx: HostContext, name: string, id: string, wan
   return ctx.releaseQueue.run(name, async () => {
     const steps = new StepRunner(report, ctx.logger, name);
     const run = <T>(step: StepName, percent: number, fn: () => Promise<T>) => steps.run(step, percent, fn);
-    const { paths, current, target } = await run('validate', 5, async () => {
+    const { paths, owner, current, target } = await run('validate', 5, async () => {
       const paths = sitePaths(ctx.settings, name, id);
       const current = await requireProvisioned(paths, name, id);
+      const owner = await requireUser(accountName(id));
       const releases = await listReleases(paths);
       const target = release ?? previousRelease(releases, current);
       if (target === undefined) throw new StepError('validate', 'ReleaseNotFound', `site ${name} has no release before ${current} on this node`);
       if (!releases.includes(target)) throw new StepError('validate', 'ReleaseNotFound', `release ${target} of site ${name} is not on this node (it has ${releases.join(', ')})`);
-      return { paths, current, target };
+      return { paths, owner, current, target };
     });
     if (target !== current) {
       await run('health', 40, async () => healthCheck(ctx, paths, join(paths.releases, target), await firstDomain(paths), target));
-      await run('switch', 80, () => switchTo(paths, target, report));
+      await run('switch', 80, () => switchTo(paths, owner, target, report));
     }
     return { currentRelease: target, releases: await listReleases(paths) };
   });
