@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SITE_COMMAND_RULES, siteUserRules, sitePrefix, userMatches } from './redis.js';
+import { aclRulesText, SITE_COMMAND_RULES, siteUserRules, sitePrefix, userMatches } from './redis.js';
 import type { RespValue } from './resp.js';
 
 const A = 'site_ax9z0k1m';
@@ -86,5 +86,23 @@ describe('userMatches (ACL GETUSER, verified after SETUSER)', () => {
     ['no user (nil)', null, [P1], false],
   ])('%s -> %s', (_name, got, passwords, expected) => {
     expect(userMatches(got, A, passwords)).toBe(expected);
+  });
+});
+
+describe('aclRulesText (the redis.user fingerprint)', () => {
+  const reply = (passwords: string[], keys = `~${A}:*`): RespValue => ['flags', ['sanitize-payload', 'on'], 'passwords', passwords.map(sha), 'commands', '-@all +get', 'keys', keys, 'channels', '', 'selectors', []];
+
+  it('shows flags, commands, keys, channels and selectors, never a password hash', () => {
+    const text = aclRulesText(reply([P1]));
+    expect(text).toBe(`flags on sanitize-payload\ncommands "-@all +get"\nkeys "~${A}:*"\nchannels ""\nselectors []`);
+    expect(text).not.toContain(sha(P1));
+  });
+
+  it.each([
+    ['a rotated password', reply([P2]), true],
+    ['two passwords during a rotation', reply([P1, P2]), true],
+    ['every key added by hand', reply([P1], '~*'), false],
+  ])('%s: same text %s', (_name, other, same) => {
+    expect(aclRulesText(other) === aclRulesText(reply([P1]))).toBe(same);
   });
 });

@@ -94,6 +94,19 @@ export function userMatches(reply: RespValue, account: string, passwords: readon
   );
 }
 
+/**
+ * `ACL GETUSER`'s reply as text without the password hashes (a rotation changes them, and they
+ * are a secret's hash): flags, commands, keys, channels, selectors. What drift compares. Pure.
+ */
+export function aclRulesText(reply: RespValue): string {
+  const flags = field(reply, 'flags');
+  return [
+    `flags ${Array.isArray(flags) ? [...flags].map(String).sort().join(' ') : ''}`,
+    ...['commands', 'keys', 'channels'].map((name) => `${name} ${JSON.stringify(field(reply, name) ?? null)}`),
+    `selectors ${JSON.stringify(field(reply, 'selectors') ?? [])}`,
+  ].join('\n');
+}
+
 function ok(reply: RespValue, what: string, secrets: readonly string[] = []): void {
   if (reply instanceof RespError) throw new Error(redact(`redis ${what}: ${reply.message}`, secrets));
   if (reply !== 'OK') throw new Error(`redis ${what}: unexpected answer ${JSON.stringify(reply)}`);
@@ -154,6 +167,13 @@ export async function removeRedisUser(redis: RedisSettings, account: string): Pr
     if ((await connection.command(['ACL', 'GETUSER', account])) !== null) throw new Error(`redis user ${account} still exists after ACL DELUSER`);
     return removed;
   });
+}
+
+/** The site's ACL user as aclRulesText shows it, or undefined when there is none. */
+export async function redisUserRules(redis: RedisSettings, account: string): Promise<string | undefined> {
+  const reply = await asAdmin(redis, (connection) => connection.command(['ACL', 'GETUSER', account]));
+  if (reply instanceof RespError) throw new Error(`redis ACL GETUSER ${account}: ${reply.message}`);
+  return reply === null ? undefined : aclRulesText(reply);
 }
 
 /** Does `password` log `user` in on the socket (the rotation's verify)? */

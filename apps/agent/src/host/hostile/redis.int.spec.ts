@@ -235,6 +235,17 @@ describe('hostile tenant: Redis object cache across sites (real redis-server, ng
     expect(String(out['read B'])).toMatch(/NOPERM/);
   }, 120_000);
 
+  it('a hand edit of the site\'s Redis user (every key) shows as drift of redis.user only; a converge puts the rules back', async () => {
+    const before = await host.fingerprints(A.name, A.id);
+    expect(before['redis.user']).toMatch(/^[0-9a-f]{64}$/);
+    expect(await admin(['ACL', 'SETUSER', accountA, 'allkeys'])).toBe('OK');
+    const edited = await host.fingerprints(A.name, A.id);
+    expect(Object.keys(before).filter((key) => before[key] !== edited[key])).toEqual(['redis.user']);
+    await host.provision(A, new RecordingReporter());
+    expect(await host.fingerprints(A.name, A.id)).toEqual(before);
+    expect(await as(accountA, passwordOf(pathsA), ['GET', `${accountB}:secret`])).toMatch(/^error: NOPERM/);
+  }, 120_000);
+
   it('turning the cache off removes the user, its keys and its password; the site keeps serving', async () => {
     const reporter = new RecordingReporter();
     await host.provision({ ...B, cache: { redis: false } }, reporter);
