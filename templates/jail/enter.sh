@@ -9,8 +9,16 @@ while [ "$#" -gt 0 ]; do
     # Join a cgroup (its cgroup.procs file) before anything else runs here; 0 is this process.
     cgroup) echo 0 >"$2"; shift 2 ;;
     rbind) /usr/bin/mount --rbind -- "$2" "$3"; shift 3 ;;
-    # The mount at this path, read-only in this namespace only.
-    ro) /usr/bin/mount -o remount,bind,ro -- "$2"; shift 2 ;;
+    # The mount at this path, read-only in this namespace only. One that went away since the agent
+    # read the mount list (another process's network namespace, say) is no mount here any more:
+    # what is at that path belongs to its parent mount, read-only already. Any other failure stops.
+    ro)
+      if ! /usr/bin/mount -o remount,bind,ro -- "$2" 2>/dev/null && /usr/bin/mountpoint -q -- "$2"; then
+        echo "enter.sh: cannot make $2 read-only" >&2
+        exit 1
+      fi
+      shift 2
+      ;;
     tmpfs) /usr/bin/mount -t tmpfs -o "$3" tmpfs "$2"; shift 3 ;;
     # Mount points are only made inside this jail's own tmpfs: the bound-in host tree is read-only by then.
     bind) /usr/bin/mkdir -p -- "$3"; /usr/bin/mount --bind -- "$2" "$3"; shift 3 ;;

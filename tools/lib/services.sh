@@ -28,7 +28,7 @@ NATS_USER=pressluft-nats
 CP_DIR="$PRESSLUFT_STATE_DIR/control-plane" # the control plane's own files (0700)
 DB_PASSWORD_FILE="$CP_DIR/database.password"
 NATS_AUTHZ_DIR="$PRESSLUFT_STATE_DIR/nats-authz" # written by the control plane, read by NATS
-SERVICES=(postgres mariadb nginx nats control-plane agent)
+SERVICES=(postgres mariadb redis nginx nats control-plane agent)
 
 pid_of() {
   local file
@@ -49,6 +49,7 @@ pid_of() {
     postgres) expected="postgres" ;;
     nats) expected="nats-server" ;;
     mariadb) expected="mariadbd" ;;
+    redis) expected="redis-server" ;;
     nginx) expected="nginx: master" ;;
     control-plane) expected="apps/control-plane/src/main.js" ;;
     agent) expected="apps/agent/src/main.js" ;;
@@ -176,6 +177,57 @@ CONF
   setsid /usr/sbin/mariadbd --defaults-file="$MARIADB_DIR/my.cnf" >>"$LOG_DIR/mariadb.log" 2>&1 </dev/null &
   wait_for mariadb 30 /usr/bin/mariadb --defaults-file="$MARIADB_DIR/my.cnf" -e 'SELECT 1'
   echo "mariadb        started on $MARIADB_DIR/mysqld.sock (pid $(pid_of mariadb))"
+}
+
+# The node's Redis for the sites' object caches (spec.cache.redis): one redis-server, run as
+# `redis`, no TCP (port 0), only a Unix socket; nothing persisted but its ACL file (`save ''`;
+# the agent's ACL SAVE keeps the sites' users). The `default` user is off: every connection
+# authenticates. The agent's admin user is known to the server only by its SHA-256 (users.acl,
+# 0600 redis); its password is in a root-only file the agent reads, never in argv or env.
+# $REDIS_DIR is 0711: nobody lists or reads it, sites' PHP reaches the socket (0666) inside.
+REDIS_DIR="$PRESSLUFT_STATE_DIR/redis"
+REDIS_SOCKET="$REDIS_DIR/redis.sock"
+REDIS_ADMIN_USER="pressluft-agent"
+REDIS_ADMIN_PASSWORD_FILE="$PRESSLUFT_STATE_DIR/redis-admin-password"
+
+ensure_redis_admin() { # the admin's password (root, 0600) and users.acl holding its hash, made together
+  [ -s "$REDIS_ADMIN_PASSWORD_FILE" ] && [ -s "$REDIS_DIR/users.acl" ] && return
+  local password
+  password="$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+  (umask 077 && printf '%s\n' "$password" >"$REDIS_ADMIN_PASSWORD_FILE")
+  (umask 077 && printf 'user default off\nuser %s on #%s ~* &* +@all\n' "$REDIS_ADMIN_USER" \
+    "$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)" >"$REDIS_DIR/users.acl")
+  chown redis:redis "$REDIS_DIR/users.acl"
+}
+
+start_redis() {
+  if pid_of redis >/dev/null; then echo "redis          already running (pid $(pid_of redis))"; return; fi
+  mkdir -p "$REDIS_DIR"
+  chown redis:redis "$REDIS_DIR"
+  chmod 711 "$REDIS_DIR"
+  ensure_redis_admin
+  (umask 077 && cat >"$REDIS_DIR/redis.conf" <<CONF
+port 0
+unixsocket $REDIS_SOCKET
+unixsocketperm 666
+databases 1
+save ""
+appendonly no
+aclfile $REDIS_DIR/users.acl
+dir $REDIS_DIR
+daemonize no
+maxmemory 128mb
+maxmemory-policy allkeys-lru
+CONF
+  )
+  chown redis:redis "$REDIS_DIR/redis.conf"
+  # setsid and setpriv exec: the recorded PID is redis-server itself.
+  setsid setpriv --reuid=redis --regid=redis --init-groups -- /usr/bin/redis-server "$REDIS_DIR/redis.conf" \
+    >>"$LOG_DIR/redis.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/redis.pid"
+  # Unauthenticated, PING answers NOAUTH: the socket is served.
+  wait_for redis 30 bash -c "/usr/bin/redis-cli -s '$REDIS_SOCKET' PING | grep -qE 'PONG|NOAUTH'"
+  echo "redis          started on $REDIS_SOCKET (pid $(pid_of redis))"
 }
 
 # The node's nginx: sites on 127.0.0.1:$PRESSLUFT_SITES_PORT by Host header; the agent adds one
@@ -430,6 +482,9 @@ start_agent() {
     export PRESSLUFT_AGENT_NGINX_LISTEN="127.0.0.1:$PRESSLUFT_SITES_PORT"
     export PRESSLUFT_AGENT_MARIADB_COMMAND="[\"/usr/bin/mariadb\",\"--defaults-file=$MARIADB_DIR/my.cnf\"]"
     export PRESSLUFT_AGENT_MARIADB_SOCKET="$MARIADB_DIR/mysqld.sock"
+    export PRESSLUFT_AGENT_REDIS_SOCKET="$REDIS_SOCKET"
+    export PRESSLUFT_AGENT_REDIS_ADMIN_USER="$REDIS_ADMIN_USER"
+    export PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE="$REDIS_ADMIN_PASSWORD_FILE"
     export PRESSLUFT_AGENT_WP_CLI="[\"/usr/bin/php\",\"$ROOT/tools/wp-cli/wp\"]"
     export PRESSLUFT_AGENT_PHP_FPM_BINARY="$(ls /usr/sbin/php-fpm* | sort -V | tail -n1)"
     exec setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/agent/src/main.js" >>"$LOG_DIR/agent.log" 2>&1 </dev/null
@@ -451,6 +506,7 @@ services_up() {
   grant_traversal "$NATS_USER" "$NATS_DIR"
   start_postgres
   start_mariadb
+  start_redis
   start_nginx
   start_nats
   start_control_plane
@@ -509,6 +565,7 @@ services_down() {
   stop_one control-plane TERM
   stop_one nats TERM
   stop_one nginx QUIT # graceful
+  stop_one redis TERM
   stop_one mariadb TERM
   stop_one postgres INT # fast shutdown
 }

@@ -16,6 +16,7 @@ describe('agent settings', () => {
     expect(config.host.gitLimits).toEqual({ maxBytes: 512 * 1024 * 1024, maxFiles: 100_000, timeoutMs: 300_000 });
     expect(config.commandDeadlineMs).toBe(30 * 60_000);
     expect(config.host.firewall).toBeUndefined(); // the production unit turns it on
+    expect(config.host.redis).toBeUndefined();
   });
 
   it('takes the git limits and the command deadline', () => {
@@ -29,6 +30,14 @@ describe('agent settings', () => {
     expect(loadAgentConfig(on).host.firewall).toEqual({ command: ['/usr/sbin/nft'], localPorts: [80, 443], blockedNetworks: [...DEFAULT_BLOCKED_NETWORKS] });
     const config = loadAgentConfig({ ...on, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '8081', PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.0.0/16, 10.1.0.0/16' });
     expect(config.host.firewall).toMatchObject({ localPorts: [8081], blockedNetworks: ['169.254.0.0/16', '10.1.0.0/16'] });
+  });
+
+  it('takes the node\'s Redis socket, with the admin user and its password file', () => {
+    expect(loadAgentConfig({ ...base, PRESSLUFT_AGENT_REDIS_SOCKET: '/run/pressluft-redis/redis.sock' }).host.redis).toEqual({
+      socket: '/run/pressluft-redis/redis.sock',
+      adminUser: 'pressluft-agent',
+      adminPasswordFile: '/etc/pressluft/redis-admin-password',
+    });
   });
 
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
@@ -58,6 +67,8 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_FIREWALL: 'true' }, 'PRESSLUFT_AGENT_FIREWALL'],
     [{ ...base, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '80;443' }, 'PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS'],
     [{ ...base, PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.169.254' }, 'PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS'],
+    [{ ...base, PRESSLUFT_AGENT_REDIS_SOCKET: 'redis.sock' }, 'PRESSLUFT_AGENT_REDIS_SOCKET'],
+    [{ ...base, PRESSLUFT_AGENT_REDIS_ADMIN_USER: 'admin pw' }, 'PRESSLUFT_AGENT_REDIS_ADMIN_USER'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadAgentConfig(env)).toThrow(ConfigError);
     try {

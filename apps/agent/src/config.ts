@@ -48,6 +48,11 @@ const schema = z.object({
   PRESSLUFT_AGENT_PHP_FPM_BINARY: absolute('/usr/sbin/php-fpm8.2'),
   PRESSLUFT_AGENT_MARIADB_COMMAND: argv(['/usr/bin/mariadb']),
   PRESSLUFT_AGENT_MARIADB_SOCKET: absolute('/run/mysqld/mysqld.sock'),
+  /** The node's redis-server socket; unset: no Redis on this node (a site with spec.cache.redis fails). */
+  PRESSLUFT_AGENT_REDIS_SOCKET: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  PRESSLUFT_AGENT_REDIS_ADMIN_USER: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a Redis ACL user name like pressluft-agent' }).default('pressluft-agent'),
+  /** Root-only file with the admin's password (never in the environment). */
+  PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE: absolute('/etc/pressluft/redis-admin-password'),
   PRESSLUFT_AGENT_WP_CLI: argv(['/usr/local/bin/wp']),
   PRESSLUFT_AGENT_COMPOSER: argv(['/usr/bin/composer']),
   PRESSLUFT_AGENT_CGROUP_ROOT: z.union([z.literal('off'), z.string().startsWith('/', { message: "must be an absolute path or 'off'" })]).default('/sys/fs/cgroup'),
@@ -112,6 +117,9 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       nginx: { command: raw.PRESSLUFT_AGENT_NGINX_COMMAND, sitesDir: raw.PRESSLUFT_AGENT_NGINX_SITES_DIR, listen: raw.PRESSLUFT_AGENT_NGINX_LISTEN, user: raw.PRESSLUFT_AGENT_NGINX_USER },
       phpFpm: { binary: raw.PRESSLUFT_AGENT_PHP_FPM_BINARY },
       mariadb: { command: raw.PRESSLUFT_AGENT_MARIADB_COMMAND, socket: raw.PRESSLUFT_AGENT_MARIADB_SOCKET },
+      ...(raw.PRESSLUFT_AGENT_REDIS_SOCKET
+        ? { redis: { socket: raw.PRESSLUFT_AGENT_REDIS_SOCKET, adminUser: raw.PRESSLUFT_AGENT_REDIS_ADMIN_USER, adminPasswordFile: raw.PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE } }
+        : {}),
       wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
       composer: raw.PRESSLUFT_AGENT_COMPOSER,
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },

@@ -46,6 +46,7 @@ export const FINGERPRINT_KEYS = {
   database: 'database.present',
   databaseUser: 'database.user',
   grants: 'database.grants',
+  redisUser: 'redis.user',
 } as const;
 
 /** What a credential rotation changes (it sends only these after it): wp-config.php and the database user. */

@@ -18,6 +18,7 @@ export const FINGERPRINT_ITEMS: ReadonlyArray<{ readonly key: string; readonly l
   { key: 'database.present', label: 'database' },
   { key: 'database.user', label: 'database user' },
   { key: 'database.grants', label: 'database grants', plural: true },
+  { key: 'redis.user', label: 'Redis user (keys and commands)' },
 ];
 
 export const FINGERPRINT_KEY_PATTERN = /^[a-z][A-Za-z0-9]{0,31}(\.[a-z][A-Za-z0-9]{0,31}){0,3}$/;

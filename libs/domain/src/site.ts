@@ -151,6 +151,8 @@ export const siteSpecSchema = z.strictObject({
   database: z.strictObject({ rotation: z.strictObject({ schedule: cronScheduleSchema }).optional() }).optional(),
   drift: z.strictObject({ policy: z.enum(DRIFT_POLICIES).default('Observe') }).prefault({}),
   releases: z.strictObject({ keep: z.int().min(1).max(50).default(5) }).prefault({}),
+  /** redis: the site's own Redis user on its node (keys under its prefix only) and wp-config.php wired for an object-cache drop-in. */
+  cache: z.strictObject({ redis: z.boolean().optional() }).optional(),
   cloneFrom: nameSchema.optional(),
 });
 

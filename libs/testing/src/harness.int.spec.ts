@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
@@ -6,17 +6,17 @@ import { Harness } from './harness.js';
 import { portOpen } from './host.js';
 import { httpGet } from './http.js';
 import { pgQuery } from './postgres.js';
-import { pidAlive } from './process.js';
+import { pidAlive, run } from './process.js';
 
 describe('Harness', () => {
-  it('runs real PostgreSQL, NATS with mutual TLS, MariaDB, nginx and PHP-FPM, and leaves nothing behind', async () => {
-    const harness = await Harness.start({ postgres: true, nats: { tls: 'mutual' }, mariadb: true, nginx: true, phpFpm: true });
-    const { postgres, nats, mariadb, nginx, phpFpm } = harness;
-    if (!postgres || !nats || !mariadb || !nginx || !phpFpm || !nats.pki) throw new Error('services missing');
+  it('runs real PostgreSQL, NATS with mutual TLS, MariaDB, nginx, PHP-FPM and Redis, and leaves nothing behind', async () => {
+    const harness = await Harness.start({ postgres: true, nats: { tls: 'mutual' }, mariadb: true, nginx: true, phpFpm: true, redis: true });
+    const { postgres, nats, mariadb, nginx, phpFpm, redis } = harness;
+    if (!postgres || !nats || !mariadb || !nginx || !phpFpm || !redis || !nats.pki) throw new Error('services missing');
     const pids: number[] = [];
     const ports = [postgres.port, nats.port, mariadb.port, nginx.port];
     try {
-      pids.push(...[postgres.pid, nats.pid, mariadb.pid, nginx.pid, phpFpm.pid].map((pid) => pid ?? -1));
+      pids.push(...[postgres.pid, nats.pid, mariadb.pid, nginx.pid, phpFpm.pid, redis.pid].map((pid) => pid ?? -1));
 
       const version = await postgres.query('postgres', 'SHOW server_version');
       expect(String(version.rows[0]?.['server_version'])).toMatch(/^\d+\.\d+/);
@@ -26,6 +26,12 @@ describe('Harness', () => {
       await expect(pgQuery(withoutPassword(postgres.socketUrlFor('postgres')), 'SELECT 1')).rejects.toThrow(/password/);
 
       expect(await mariadb.query('SELECT 1 + 1')).toEqual([['2']]);
+
+      // Redis: no TCP port, the socket only; nothing without authenticating, the admin with its password file.
+      expect(await run(['/usr/bin/redis-cli', '-s', redis.socket, 'GET', 'x'])).toMatch(/NOAUTH/);
+      const admin = `AUTH ${redis.adminUser} ${readFileSync(redis.adminPasswordFile, 'utf8').trim()}\nACL WHOAMI\nCONFIG GET port\n`;
+      expect((await run(['/usr/bin/redis-cli', '-s', redis.socket], { input: admin })).split('\n').slice(0, 4)).toEqual(['OK', redis.adminUser, 'port', '0']);
+      expect(statSync(redis.adminPasswordFile).mode & 0o777).toBe(0o600);
 
       // nginx hands .php to the PHP-FPM pool over its socket.
       const docroot = join(harness.root, 'www');

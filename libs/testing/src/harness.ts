@@ -4,6 +4,7 @@ import { makeTempRoot } from './host.js';
 import { MariaDbService } from './mariadb.js';
 import { NatsService, type NatsOptions } from './nats.js';
 import { PostgresService } from './postgres.js';
+import { RedisService } from './redis.js';
 import { NginxService, PhpFpmService } from './web.js';
 
 export interface HarnessOptions {
@@ -12,6 +13,7 @@ export interface HarnessOptions {
   readonly mariadb?: boolean;
   readonly nginx?: boolean;
   readonly phpFpm?: boolean;
+  readonly redis?: boolean;
 }
 
 type Stoppable = { stop(): Promise<void> };
@@ -27,6 +29,7 @@ export class Harness {
   mariadb: MariaDbService | undefined;
   nginx: NginxService | undefined;
   phpFpm: PhpFpmService | undefined;
+  redis: RedisService | undefined;
 
   private constructor(readonly root: string) {}
 
@@ -46,6 +49,7 @@ export class Harness {
       }
       if (options.mariadb) harness.mariadb = harness.track(await MariaDbService.create(harness.root));
       if (options.phpFpm) harness.phpFpm = harness.track(await PhpFpmService.create(harness.root));
+      if (options.redis) harness.redis = harness.track(await RedisService.create(harness.root));
       if (options.nginx) harness.nginx = harness.track(await NginxService.create(harness.root));
       return harness;
     } catch (error) {

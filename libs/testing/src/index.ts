@@ -2,6 +2,7 @@ export { Harness, type HarnessOptions } from './harness.js';
 export { PostgresService, createTestDatabase, pgQuery, type TestDatabase } from './postgres.js';
 export { NatsService, type NatsOptions } from './nats.js';
 export { MariaDbService } from './mariadb.js';
+export { RedisService, REDIS_ADMIN_USER } from './redis.js';
 export { NginxService, PhpFpmService, WEB_USER } from './web.js';
 export { createTestPki, type PemPair, type TestPki } from './tls.js';
 export { describeShared, type SharedServices } from './shared-services.js';

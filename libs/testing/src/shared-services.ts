@@ -8,11 +8,13 @@ export interface SharedServices {
   readonly mariadb: { readonly defaultsFile: string; readonly socket: string; readonly port: number };
   readonly nginx: { readonly url: string; readonly port: number; readonly sitesDir: string; readonly pid: number };
   readonly phpFpm: { readonly poolDir: string; readonly defaultSocket: string; readonly pid: number };
+  /** The node's redis-server: its socket, and the admin the agent logs in as (password in a root-only file). */
+  readonly redis: { readonly socket: string; readonly adminUser: string; readonly adminPasswordFile: string; readonly pid: number };
 }
 
 export function describeShared(harness: Harness): SharedServices {
-  const { postgres, nats, mariadb, nginx, phpFpm } = harness;
-  if (!postgres || !nats || !mariadb || !nginx?.pid || !phpFpm?.pid) throw new Error('the shared harness needs every service');
+  const { postgres, nats, mariadb, nginx, phpFpm, redis } = harness;
+  if (!postgres || !nats || !mariadb || !nginx?.pid || !phpFpm?.pid || !redis?.pid) throw new Error('the shared harness needs every service');
   return {
     root: harness.root,
     postgres: { url: postgres.url, port: postgres.port },
@@ -20,5 +22,6 @@ export function describeShared(harness: Harness): SharedServices {
     mariadb: { defaultsFile: mariadb.defaultsFile, socket: mariadb.socket, port: mariadb.port },
     nginx: { url: nginx.url, port: nginx.port, sitesDir: nginx.sitesDir, pid: nginx.pid },
     phpFpm: { poolDir: phpFpm.poolDir, defaultSocket: phpFpm.defaultSocket, pid: phpFpm.pid },
+    redis: { socket: redis.socket, adminUser: redis.adminUser, adminPasswordFile: redis.adminPasswordFile, pid: redis.pid },
   };
 }

@@ -33,7 +33,7 @@ export function pendingPasswordFile(paths: SitePaths): string {
  */
 export function rotationPasswords(stored: string | undefined, pending: string | undefined, generate: () => string): { old: string; next: string; resumed: boolean } {
   const old = stored?.trim();
-  if (!old) throw new Error('the site has no stored database password: provision it first');
+  if (!old) throw new Error('the site has no stored password: provision it first');
   const left = pending?.trim();
   if (left && left !== old) return { old, next: left, resumed: true };
   for (;;) {

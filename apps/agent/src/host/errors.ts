@@ -18,7 +18,8 @@ export type StepName =
   | 'switch'
   | 'prune'
   | 'revoke'
-  | 'drain';
+  | 'drain'
+  | 'redis';
 
 /** Why a step failed (Failed.reason): a step's default (step-runner.ts STEP_REASONS) or a more specific one. */
 export type StepReason =
@@ -52,7 +53,11 @@ export type StepReason =
   | 'SiteNotProvisioned'
   | 'WordPressVersionUnavailable'
   | 'OldDatabasePasswordValid'
-  | 'NewDatabasePasswordRejected';
+  | 'NewDatabasePasswordRejected'
+  | 'RedisFailed'
+  | 'RedisUnavailable'
+  | 'OldRedisPasswordValid'
+  | 'NewRedisPasswordRejected';
 
 /**
  * A host step failed. `reason` is CamelCase and machine-readable (it becomes the command's

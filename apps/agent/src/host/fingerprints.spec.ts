@@ -14,6 +14,7 @@ const FACTS: SiteFacts = {
   database: true,
   databaseUser: true,
   grants: [usage('*HASH1'), own].join('\n'),
+  redisUser: 'flags on\ncommands "-@all +get"\nkeys "~site_ab12cd34:*"\nchannels ""\nselectors []',
 };
 
 describe('fingerprintsOf', () => {
@@ -38,6 +39,7 @@ describe('fingerprintsOf', () => {
     ['wp-config.php edited', { wpConfig: { ...(FACTS.wpConfig as NonNullable<SiteFacts['wpConfig']>), content: '<?php\n' } }, FINGERPRINT_KEYS.wpConfig],
     ['current pointing elsewhere', { currentTarget: 'releases/20261129T190000Z' }, FINGERPRINT_KEYS.current],
     ['the site tree chowned', { user: { uid: 1001, treeUid: 0 } }, FINGERPRINT_KEYS.user],
+    ['a Redis user reaching every key', { redisUser: 'flags on\ncommands "-@all +get"\nkeys "~*"\nchannels ""\nselectors []' }, FINGERPRINT_KEYS.redisUser],
     ['an extra grant', { grants: [usage('*HASH1'), own, 'GRANT SELECT ON `site_zz99zz99`.* TO `site_ab12cd34`@`localhost`'].join('\n') }, FINGERPRINT_KEYS.grants],
   ];
   it.each(changes)('%s changes only its own item', (_name, change, key) => {

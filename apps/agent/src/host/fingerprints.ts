@@ -22,6 +22,8 @@ export interface SiteFacts {
   readonly databaseUser: boolean;
   /** SHOW GRANTS for the site's database user. */
   readonly grants?: string;
+  /** The site's Redis ACL user without its passwords (redis.ts aclRulesText); absent without an object cache. */
+  readonly redisUser?: string;
 }
 
 export function sha256(text: string): string {
@@ -69,5 +71,6 @@ export function fingerprintsOf(facts: SiteFacts): Record<string, string> {
     out[keys.databaseUser] = sha256('database user present');
     if (facts.grants !== undefined) out[keys.grants] = sha256(normalizeGrants(facts.grants));
   }
+  if (facts.redisUser !== undefined) out[keys.redisUser] = sha256(facts.redisUser);
   return out;
 }

@@ -90,6 +90,16 @@ describe('site jail', () => {
     });
   });
 
+  it('keeps the Redis socket dir too on a node with Redis (read-only)', () => {
+    const { paths } = shop();
+    const settings = { ...SETTINGS, redis: { socket: '/run/pressluft-redis/redis.sock', adminUser: 'pressluft-agent', adminPasswordFile: '/etc/pressluft/redis-admin-password' } };
+    expect(siteJailLayout(settings, paths, [], []).keep).toEqual([
+      { path: paths.root, writable: true },
+      { path: '/run/mysqld', writable: false },
+      { path: '/run/pressluft-redis', writable: false },
+    ]);
+  });
+
   it('spawns unshare with the fixed helper; a PID namespace whose PID 1 waits for the command, or the command in its place', () => {
     const jail = { helper: '/opt/pressluft/templates/jail/enter.sh', ops: ['chdir', '/'], pidNamespace: true };
     expect(jailArgv(jail, ['/usr/bin/php', '-v'])).toEqual([

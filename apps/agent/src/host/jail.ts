@@ -124,13 +124,18 @@ export function phpCliEnv(templatesDir: string, openBasedir: readonly string[], 
 
 /**
  * A site's jail: everything of the OS, read-only; of the sites and the agent's state only the
- * site's own tree (writable), the database's socket directory (read-only) and `extra`. Pure.
+ * site's own tree (writable), the database's and Redis's socket directories (read-only; a
+ * socket on a read-only mount still takes connections) and `extra`. Pure.
  */
 export function siteJailLayout(settings: HostSettings, paths: SitePaths, extra: JailLayout['keep'], cgroupDirs: readonly string[]): JailLayout {
   return {
     mountPoint: join(settings.stateDir, 'jail'),
     hide: [settings.sitesRoot, settings.stateDir],
-    keep: [{ path: paths.root, writable: true }, { path: dirname(settings.mariadb.socket), writable: false }, ...extra],
+    keep: [
+      { path: paths.root, writable: true },
+      ...[settings.mariadb.socket, ...(settings.redis ? [settings.redis.socket] : [])].map((socket) => ({ path: dirname(socket), writable: false })),
+      ...extra,
+    ],
     cgroupProcs: cgroupDirs.map((dir) => join(dir, 'cgroup.procs')),
   };
 }

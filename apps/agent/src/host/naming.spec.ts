@@ -14,7 +14,12 @@ describe('planSite', () => {
       php: { memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 },
       wordpress: { title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', xmlrpc: false },
       resources: { cpuPercent: 50, memoryMib: 512 },
+      cache: { redis: false },
     });
+  });
+
+  it('takes spec.cache.redis', () => {
+    expect(planSite(siteConfig({ cache: { redis: true } })).cache).toEqual({ redis: true });
   });
 
   it('fills the defaults for missing sections', () => {

@@ -24,6 +24,8 @@ export interface SitePlan {
   readonly php: { readonly memoryLimitMb: number; readonly maxChildren: number; readonly uploadMaxMb: number };
   readonly wordpress: { readonly title: string; readonly adminUser: string; readonly adminEmail: string; readonly xmlrpc: boolean };
   readonly resources: { readonly cpuPercent: number; readonly memoryMib: number };
+  /** spec.cache.redis: the site's own Redis ACL user and the WP_REDIS_* constants in wp-config.php. */
+  readonly cache: { readonly redis: boolean };
 }
 
 function invalid(message: string): StepError {
@@ -79,6 +81,7 @@ export function planSite(site: SiteConfig): SitePlan {
       cpuPercent: positive(site.resources?.cpuPercent, 100, 1, 800, 'resources.cpuPercent'),
       memoryMib: positive(site.resources?.memoryMib, 512, 64, 64 * 1024, 'resources.memoryMib'),
     },
+    cache: { redis: site.cache?.redis === true },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { FirewallSettings } from './firewall.js';
 import type { GitLimits } from './git.js';
+import type { RedisSettings } from './redis.js';
 
 /**
  * Where a node's services and files are. Every path is a setting so several agents (tests,
@@ -38,6 +39,8 @@ export interface HostSettings {
     /** The server's socket, written into wp-config.php (DB_HOST localhost:<socket>). */
     readonly socket: string;
   };
+  /** The node's redis-server for sites with spec.cache.redis; undefined: the node has none (such a site fails with RedisUnavailable). */
+  readonly redis?: RedisSettings;
   /**
    * argv prefix of WP-CLI: ['/usr/local/bin/wp'] in production, the stand-in
    * (['/usr/bin/php', '<repo>/tools/wp-cli/wp']) here. It runs as the site user in the site's

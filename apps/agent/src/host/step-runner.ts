@@ -30,6 +30,7 @@ export const STEP_REASONS: Readonly<Record<StepName, StepReason>> = {
   prune: 'PruneFailed',
   revoke: 'DatabasePasswordRevokeFailed',
   drain: 'HostStepFailed',
+  redis: 'RedisFailed',
 };
 
 /**

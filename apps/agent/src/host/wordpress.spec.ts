@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../test/host-fixtures.js';
 import { defaultTemplatesDir } from './template.js';
+import { renderObjectCache } from './object-cache.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, randomString, renderWpConfig, SALT_NAMES, wpCliEnv, type Salts } from './wordpress.js';
 
@@ -55,9 +56,11 @@ describe('wp-config.php', () => {
   // Fixed salts: generated ones may contain "{{" (the alphabet has braces), which the check for
   // placeholders left unrendered below would mistake for one.
   const salts = Object.fromEntries(SALT_NAMES.map((name, i) => [name, `salt-${i}-`.padEnd(64, 'x')])) as Salts;
+  const redisTemplate = readFileSync(join(defaultTemplatesDir(), 'wordpress/redis-object-cache.php.tmpl'), 'utf8');
+  const NO_CACHE = renderObjectCache(redisTemplate, undefined);
 
   it('renders the database, URLs, salts and hardening', () => {
-    const php = renderWpConfig(template, plan, paths, '/run/mysqld/mysqld.sock', 'secret', salts);
+    const php = renderWpConfig(template, plan, paths, '/run/mysqld/mysqld.sock', 'secret', salts, NO_CACHE);
     expect(php).toContain("define( 'DB_NAME', 'site_ax9z0k1m' );");
     expect(php).toContain("define( 'DB_USER', 'site_ax9z0k1m' );");
     expect(php).toContain("define( 'DB_PASSWORD', 'secret' );");
@@ -73,14 +76,29 @@ describe('wp-config.php', () => {
     expect(php).not.toContain('{{');
   });
 
+  it('has no WP_REDIS_* constant while the cache is off, and the site\'s own login, prefix and socket when it is on', () => {
+    expect(renderWpConfig(template, plan, paths, '/s', 'secret', salts, NO_CACHE)).not.toContain('WP_REDIS_');
+    const login = { socket: '/run/pressluft-redis/redis.sock', user: plan.account, password: "p'w\\" };
+    const php = renderWpConfig(template, plan, paths, '/s', 'secret', salts, renderObjectCache(redisTemplate, login));
+    expect(php).toContain("define( 'WP_REDIS_SCHEME', 'unix' );");
+    expect(php).toContain("define( 'WP_REDIS_PATH', '/run/pressluft-redis/redis.sock' );");
+    expect(php).toContain("define( 'WP_REDIS_USERNAME', 'site_ax9z0k1m' );");
+    expect(php).toContain("define( 'WP_REDIS_PASSWORD', 'p\\'w\\\\' );");
+    expect(php).toContain("define( 'WP_REDIS_PREFIX', 'site_ax9z0k1m:' );");
+    expect(php).toContain("define( 'WP_REDIS_DATABASE', 0 );");
+    // Before WordPress loads (the drop-in reads them then), and nothing left unrendered.
+    expect(php.indexOf('WP_REDIS_PATH')).toBeLessThan(php.indexOf("require_once ABSPATH . 'wp-settings.php'"));
+    expect(php).not.toContain('{{');
+  });
+
   it('writes a value that looks like a placeholder as it is (values are not rendered again)', () => {
     const tricky = { ...salts, auth_key: `{{db_password}}${'x'.repeat(49)}` };
-    const php = renderWpConfig(template, plan, paths, '/s', 'secret', tricky);
+    const php = renderWpConfig(template, plan, paths, '/s', 'secret', tricky, NO_CACHE);
     expect(php).toContain(`define( 'AUTH_KEY', '{{db_password}}${'x'.repeat(49)}' );`);
   });
 
   it('escapes a password that would end the PHP string', () => {
-    const php = renderWpConfig(template, plan, paths, '/s', "x'); system('id'); //\\", salts);
+    const php = renderWpConfig(template, plan, paths, '/s', "x'); system('id'); //\\", salts, NO_CACHE);
     expect(php).toContain("define( 'DB_PASSWORD', 'x\\'); system(\\'id\\'); //\\\\' );");
   });
 

@@ -4,7 +4,7 @@ import { tail } from './exec.js';
 import { execJailed, phpCliEnv, type JailCommand } from './jail.js';
 import type { Ownership } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
-import { phpSingleQuoted, renderTemplate } from './template.js';
+import { phpSingleQuoted, renderTemplate, type Escaper } from './template.js';
 
 export const SALT_NAMES = ['auth_key', 'secure_auth_key', 'logged_in_key', 'nonce_key', 'auth_salt', 'secure_auth_salt', 'logged_in_salt', 'nonce_salt'] as const;
 export type Salts = Record<(typeof SALT_NAMES)[number], string>;
@@ -36,8 +36,12 @@ export function homeUrl(plan: Pick<SitePlan, 'domains'>): string {
 /** The parts of a site's plan wp-config.php depends on (a rotation rebuilds them from the node's files). */
 export type WpConfigPlan = Pick<SitePlan, 'name' | 'account' | 'domains'>;
 
-/** wp-config.php. Pure. */
-export function renderWpConfig(template: string, plan: WpConfigPlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts): string {
+/**
+ * wp-config.php. Pure. `objectCache` is PHP rendered (and escaped) from its own template
+ * (object-cache.ts renderObjectCache): it goes in as it is; every other value is a PHP string.
+ */
+export function renderWpConfig(template: string, plan: WpConfigPlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts, objectCache: string): string {
+  const escape: Escaper = (value, placeholder) => (placeholder === 'object_cache' ? value : phpSingleQuoted(value, placeholder));
   return renderTemplate(
     template,
     {
@@ -49,8 +53,9 @@ export function renderWpConfig(template: string, plan: WpConfigPlan, paths: Site
       home_url: homeUrl(plan),
       tmp_dir: paths.tmp,
       ...salts,
+      object_cache: objectCache,
     },
-    phpSingleQuoted,
+    escape,
     'wp-config.php',
   );
 }

@@ -38,5 +38,6 @@ export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
     },
     ...(spec.code ? { git: { url: spec.code.git.url, ref: spec.code.git.ref } } : {}),
     keepReleases: spec.releases.keep,
+    cache: { redis: spec.cache?.redis ?? false },
   };
 }

@@ -5,6 +5,7 @@ import { StepError, type StepName } from '../errors.js';
 import { ensureDir, readIfExists, writeFileAtomic } from '../safe-fs.js';
 import { pendingPasswordFile } from '../credentials.js';
 import { ensureDatabase } from '../mariadb.js';
+import { ensureObjectCache, hasObjectCache, removeObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
 import { MAX_SOCKET_PATH_BYTES, planSite, releaseName, sitePaths } from '../naming.js';
 import { defaultServerFile, ensureServerBlock, renderDefaultServer, renderServerBlock } from '../nginx.js';
 import { childrenOf, ensureMaster, FpmConfigError, renderFpmConfig } from '../php-fpm.js';
@@ -60,6 +61,13 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       const { created } = await ensureDatabase(ctx.settings.mariadb.command, plan.account, password, pending ? [pending] : []);
       return { password, created };
     });
+    // The site's Redis user when spec.cache.redis is on; when it is off, one the site had is removed.
+    const hadCache = await hasObjectCache(paths);
+    const cache = tasks.start(async () => {
+      if (plan.cache.redis) return ensureObjectCache(requireRedis(ctx.settings), plan.account, paths, secrets);
+      if (hadCache) await removeObjectCache(requireRedis(ctx.settings), plan.account, paths);
+      return undefined;
+    });
     const cgroup = tasks.start(() => siteCgroup(ctx, plan));
     const fpm = tasks.start(async () => {
       if (Buffer.byteLength(paths.fpmSocket) > MAX_SOCKET_PATH_BYTES) {
@@ -90,7 +98,8 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       const { password } = await database;
       const salts = await siteSalts(paths);
       secrets.push(...Object.values(salts));
-      const content = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts);
+      const objectCache = renderObjectCache(loadTemplate(ctx.templatesDir, 'wordpress/redis-object-cache.php.tmpl'), await cache);
+      const content = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts, objectCache);
       await ensureWpConfig(paths, content, owner);
     });
     const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()) }));
@@ -103,6 +112,11 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
     });
 
     await run('database', 15, () => database);
+    if (plan.cache.redis || hadCache) {
+      await run('redis', 20, async () => {
+        if (!(await cache)) await report.log(`redis ${plan.account}: object cache off, user and keys removed`);
+      });
+    }
     await run('cgroup', 25, () => cgroup);
     await run('php-fpm', 30, async () => {
       const result = await fpm;

@@ -4,6 +4,7 @@ import type { StepReporter } from '@pressluft/agent-runtime';
 import { SiteCgroup } from '../cgroup.js';
 import type { StepName } from '../errors.js';
 import { removeDatabase } from '../mariadb.js';
+import { hasObjectCache, removeObjectCache } from '../object-cache.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { removeServerBlock } from '../nginx.js';
 import { discard, Dir, isErrno, removeTree } from '../safe-fs.js';
@@ -39,6 +40,15 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
   await run('database', 50, async () => {
     await removeDatabase(ctx.settings.mariadb.command, account);
   });
+  // The password file exists while the site may have a Redis user (object-cache.ts): a site that
+  // never had one is removed without Redis. Under a name another id holds, the user is looked for anyway.
+  const redis = ctx.settings.redis;
+  if (redis && (!ownsName || (await hasObjectCache(paths)))) {
+    await run('redis', 55, async () => {
+      const keys = await removeObjectCache(redis, account, ownsName ? paths : undefined);
+      await report.log(`redis ${account}: no user left, ${keys} keys removed`);
+    });
+  }
   if (ownsName) {
     await run('tree', 65, async () => {
       // The site's processes died with its cgroup (above). Its tree leaves the tenant's reach by one

@@ -33,6 +33,7 @@ export interface SiteConfig {
   resources?: ResourceLimits | undefined;
   git?: GitSource | undefined;
   keepReleases: number;
+  cache?: CacheConfig | undefined;
 }
 
 export interface PhpConfig {
@@ -50,6 +51,14 @@ export interface WordPressConfig {
   locale: string;
   /** xmlrpc.php is served only when true. */
   xmlrpc: boolean;
+}
+
+export interface CacheConfig {
+  /**
+   * The site gets its own Redis ACL user (keys site_<id>:* only) and wp-config.php the WP_REDIS_*
+   * constants an object-cache drop-in reads.
+   */
+  redis: boolean;
 }
 
 export interface ResourceLimits {
@@ -367,6 +376,7 @@ function createBaseSiteConfig(): SiteConfig {
     resources: undefined,
     git: undefined,
     keepReleases: 0,
+    cache: undefined,
   };
 }
 
@@ -398,6 +408,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     }
     if (message.keepReleases !== 0) {
       writer.uint32(72).uint32(message.keepReleases);
+    }
+    if (message.cache !== undefined) {
+      CacheConfig.encode(message.cache, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -487,6 +500,14 @@ export const SiteConfig: MessageFns<SiteConfig> = {
             message.keepReleases = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.cache = CacheConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -514,6 +535,7 @@ export const SiteConfig: MessageFns<SiteConfig> = {
         : isSet(object.keep_releases)
         ? globalThis.Number(object.keep_releases)
         : 0,
+      cache: isSet(object.cache) ? CacheConfig.fromJSON(object.cache) : undefined,
     };
   },
 
@@ -546,6 +568,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     if (message.keepReleases !== 0) {
       obj.keepReleases = Math.round(message.keepReleases);
     }
+    if (message.cache !== undefined) {
+      obj.cache = CacheConfig.toJSON(message.cache);
+    }
     return obj;
   },
 
@@ -567,6 +592,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
       : undefined;
     message.git = (object.git !== undefined && object.git !== null) ? GitSource.fromPartial(object.git) : undefined;
     message.keepReleases = object.keepReleases ?? 0;
+    message.cache = (object.cache !== undefined && object.cache !== null)
+      ? CacheConfig.fromPartial(object.cache)
+      : undefined;
     return message;
   },
 };
@@ -853,6 +881,73 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
     message.adminEmail = object.adminEmail ?? "";
     message.locale = object.locale ?? "";
     message.xmlrpc = object.xmlrpc ?? false;
+    return message;
+  },
+};
+
+function createBaseCacheConfig(): CacheConfig {
+  return { redis: false };
+}
+
+export const CacheConfig: MessageFns<CacheConfig> = {
+  encode(message: CacheConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redis !== false) {
+      writer.uint32(8).bool(message.redis);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CacheConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCacheConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.redis = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CacheConfig {
+    return { redis: isSet(object.redis) ? globalThis.Boolean(object.redis) : false };
+  },
+
+  toJSON(message: CacheConfig): unknown {
+    const obj: any = {};
+    if (message.redis !== false) {
+      obj.redis = message.redis;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CacheConfig>, I>>(base?: I): CacheConfig {
+    return CacheConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CacheConfig>, I>>(object: I): CacheConfig {
+    const message = createBaseCacheConfig();
+    message.redis = object.redis ?? false;
     return message;
   },
 };
