@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SETTINGS, shop } from '../../test/host-fixtures.js';
-import { asSiteUser, isWithin, jailArgv, jailOps, mountPoints, phpCliEnv, siteJailLayout } from './jail.js';
+import { asSiteUser, hostToolDirs, isWithin, jailArgv, jailOps, mountPoints, phpCliEnv, siteJailLayout } from './jail.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 
 const MOUNTINFO = [
@@ -122,5 +122,16 @@ describe('site jail', () => {
     const env = phpCliEnv('/opt/t', ['/var/www/sites/shop/', '/x/'], ['putenv'], { HOME: '/h' });
     expect(env).toMatchObject({ HOME: '/h', PHP_INI_SCAN_DIR: ':/opt/t/php-cli', PRESSLUFT_OPEN_BASEDIR: '/var/www/sites/shop/:/x/' });
     expect(env['PRESSLUFT_DISABLE_FUNCTIONS']?.split(',')).toEqual(DISABLED_FUNCTIONS.filter((f) => f !== 'putenv'));
+  });
+});
+
+describe('hostToolDirs', () => {
+  it('binds back the tools and the php-cli ini dir only where the jail hides them (a checkout under /tmp)', () => {
+    const settings = { ...SETTINGS, wpCli: ['/usr/bin/php', '/tmp/ci/main/tools/wp-cli/wp'], composer: ['/usr/bin/composer'] };
+    expect(hostToolDirs(settings, '/tmp/ci/main/templates')).toEqual([
+      { path: '/tmp/ci/main/tools/wp-cli', writable: false },
+      { path: '/tmp/ci/main/templates/php-cli', writable: false },
+    ]);
+    expect(hostToolDirs(SETTINGS, '/opt/pressluft/templates')).toEqual([]);
   });
 });

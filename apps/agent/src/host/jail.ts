@@ -140,6 +140,17 @@ export function siteJailLayout(settings: HostSettings, paths: SitePaths, extra: 
   };
 }
 
+/**
+ * What the jail's commands need from places it hides (a checkout under /tmp, say): the directories
+ * of WP-CLI's and Composer's programs and of the CLI's php.ini for sites, bound back read-only.
+ * Without the ini dir PHP would start without the pool's limits. Pure.
+ */
+export function hostToolDirs(settings: HostSettings, templatesDir: string): JailLayout['keep'] {
+  const hidden = [PRIVATE_TMP, settings.sitesRoot, settings.stateDir];
+  const dirs = [...settings.wpCli, ...settings.composer].filter((arg) => arg.startsWith('/')).map((arg) => dirname(arg));
+  return [...new Set([...dirs, join(templatesDir, 'php-cli')])].filter((dir) => hidden.some((area) => isWithin(dir, area))).map((path) => ({ path, writable: false }));
+}
+
 /** A site's jail for one command (siteJailLayout), from the host's mounts as they are now. */
 export async function siteJail(
   settings: HostSettings,
@@ -147,7 +158,7 @@ export async function siteJail(
   paths: SitePaths,
   options: { readonly extra?: JailLayout['keep']; readonly cgroupDirs: readonly string[]; readonly cwd: string; readonly pidNamespace: boolean },
 ): Promise<JailCommand> {
-  const layout = siteJailLayout(settings, paths, options.extra ?? [], options.cgroupDirs);
+  const layout = siteJailLayout(settings, paths, [...(options.extra ?? []), ...hostToolDirs(settings, templatesDir)], options.cgroupDirs);
   await mkdir(layout.mountPoint, { mode: 0o700 }).catch((error: unknown) => {
     if (!isErrno(error, 'EEXIST')) throw error;
   });
