@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandDisposition, compareFence, siteFenceVerdict } from './fencing.js';
+import { commandDisposition, compareFence, resumeStep, siteFenceVerdict } from './fencing.js';
 
 describe('compareFence', () => {
   it.each([
@@ -62,5 +62,18 @@ describe('commandDisposition', () => {
     ['a stale one is rejected however often it comes', 'stale', held('c-2', 1, false), 50, { action: 'reject' }],
   ] as const)('poison: %s -> %j', (_name, verdict, record, deliveries, disposition) => {
     expect(commandDisposition(verdict, record, 'c-1', deliveries)).toEqual(disposition);
+  });
+});
+
+describe('resumeStep', () => {
+  it.each([
+    ['a converged site', { deleted: false, deleting: false }, true, 'converge'],
+    ['a site never converged (its first provision failed)', { deleted: false, deleting: false }, false, 'none'],
+    ['a DeleteSite that failed halfway, configuration still on disk', { deleted: false, deleting: true }, true, 'remove'],
+    ['a DeleteSite the restart interrupted, configuration already dropped', { deleted: false, deleting: true }, false, 'remove'],
+    ['a deleted site (tombstone)', { deleted: true, deleting: true }, false, 'none'],
+    ['a deleted site whose configuration was left behind', { deleted: true, deleting: true }, true, 'none'],
+  ] as const)('%s -> %s', (_name, held, hasAppliedConfig, step) => {
+    expect(resumeStep(held, hasAppliedConfig)).toBe(step);
   });
 });

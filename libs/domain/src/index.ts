@@ -8,7 +8,7 @@ export {
   type FieldError,
 } from './names.js';
 export { setCondition, findCondition, type Condition, type ConditionStatus } from './conditions.js';
-export { commandDisposition, compareFence, MAX_COMMAND_DELIVERIES, MAX_COMMAND_RUNS, POISON_COMMAND, siteFenceVerdict, type CommandDisposition, type FenceVerdict, type HeldFence } from './fencing.js';
+export { commandDisposition, compareFence, MAX_COMMAND_DELIVERIES, MAX_COMMAND_RUNS, POISON_COMMAND, resumeStep, siteFenceVerdict, type CommandDisposition, type FenceVerdict, type HeldFence, type ResumeStep } from './fencing.js';
 export {
   convergeSteps,
   FINGERPRINT_KEYS,
