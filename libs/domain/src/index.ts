@@ -126,6 +126,8 @@ export {
   type RunPhase,
 } from './backup.js';
 export { EVENT_TYPES, UID_PATTERN, eventBodySchema, eventStatusSchema, uidSchema, type EventBody } from './event.js';
+export { EVENT_SOURCE, coreEventMatches, parseCoreEventSelector, toCoreEvent, type CoreEventField, type CoreEventSelector } from './core-event.js';
+export { inListOrder, listOrderKey, withSiteCounts } from './serving.js';
 export {
   COMMAND_OPERATIONS,
   COMMAND_SITE_LABEL,

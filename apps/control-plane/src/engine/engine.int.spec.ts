@@ -75,6 +75,30 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     expect(commands.body.items[0]?.status.log).toEqual(['converge (50%)']);
   });
 
+  it("counts a node's bound sites in its status and SITES column (get, list, table) as sites are bound and deleted", async () => {
+    type Node = { status: { sites?: number } };
+    type Table = { rows: Array<{ cells: unknown[] }>; columnDefinitions: Array<{ name: string }> };
+    const counts = async () => {
+      const one = (await call<Node>(`${V1}/nodes/node-a`)).body.status.sites;
+      const listed = (await call<{ items: Array<Node & { metadata: { name: string } }> }>(`${V1}/nodes`)).body.items.find((n) => n.metadata.name === 'node-a')?.status.sites;
+      const table = (await call<Table>(`${V1}/nodes/node-a`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' })).body;
+      const column = table.columnDefinitions.findIndex((c) => c.name === 'SITES');
+      return [one, listed, table.rows[0]?.cells[column]];
+    };
+    const bound = async () => (await call<{ items: Obj[] }>(`${V1}/sites`)).body.items.filter((s) => s.status.nodeName === 'node-a').length;
+    const before = await bound();
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(await counts()).toEqual([before, before, before]);
+
+    expect((await call(`${V1}/sites`, { method: 'POST', body: siteManifest('counted', 'node-a') })).status).toBe(201);
+    await until('counted bound', async () => ((await site('counted'))?.status.nodeName === 'node-a' ? true : undefined));
+    expect(await counts()).toEqual([before + 1, before + 1, before + 1]);
+
+    expect((await call(`${V1}/sites/counted`, { method: 'DELETE' })).status).toBe(202);
+    await until('counted gone', async () => ((await call(`${V1}/sites/counted`)).status === 404 ? true : undefined));
+    expect(await counts()).toEqual([before, before, before]);
+  });
+
   it('deploys a spec change (generation 2) and deletes behind the finalizer', async () => {
     await call(`${V1}/sites/alpha`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Alpha Two' } } } });
     const deployed = await until('alpha generation 2 converged', async () => {
