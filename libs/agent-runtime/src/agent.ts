@@ -103,9 +103,9 @@ export class Agent {
   /**
    * After a restart (of the agent or the machine) the node converges what it last applied, so
    * the sites' PHP-FPM masters run again without waiting for a command; a site whose DeleteSite
-   * did not finish is removed instead (resumeStep), and marked deleted once it is. Failures are
-   * logged; the next command for the site acts anyway. Before any command is consumed, and
-   * through the per-site queue like every command.
+   * did not finish is removed instead (resumeStep; a run of that command, recorded as its next
+   * attempt), and marked deleted once it is. Failures are logged; the next command for the site
+   * acts anyway. Before any command is consumed, and through the per-site queue like every command.
    */
   private async resume(): Promise<void> {
     const { fences, host, logger } = this.options;
@@ -115,8 +115,10 @@ export class Agent {
       const config = configs.get(site);
       try {
         if (step === 'remove') {
+          const run = { ...held, attempt: held.attempt + 1 };
+          fences.put(site, run);
           await this.perSite.run(site, () => removeSite(host, fences, site, held.siteId, QUIET));
-          fences.put(site, { ...held, deleted: true });
+          fences.put(site, { ...run, deleted: true });
         } else if (step === 'converge' && config) {
           await this.perSite.run(site, () => host.provision(config, QUIET));
         }

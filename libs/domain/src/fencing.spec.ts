@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandDisposition, compareFence, resumeStep, siteFenceVerdict } from './fencing.js';
+import { commandDisposition, compareFence, MAX_COMMAND_RUNS, resumeStep, siteFenceVerdict } from './fencing.js';
 
 describe('compareFence', () => {
   it.each([
@@ -66,14 +66,18 @@ describe('commandDisposition', () => {
 });
 
 describe('resumeStep', () => {
+  const held = (deleting: boolean, deleted = false, attempt = 1) => ({ attempt, deleted, deleting });
   it.each([
-    ['a converged site', { deleted: false, deleting: false }, true, 'converge'],
-    ['a site never converged (its first provision failed)', { deleted: false, deleting: false }, false, 'none'],
-    ['a DeleteSite that failed halfway, configuration still on disk', { deleted: false, deleting: true }, true, 'remove'],
-    ['a DeleteSite the restart interrupted, configuration already dropped', { deleted: false, deleting: true }, false, 'remove'],
-    ['a deleted site (tombstone)', { deleted: true, deleting: true }, false, 'none'],
-    ['a deleted site whose configuration was left behind', { deleted: true, deleting: true }, true, 'none'],
-  ] as const)('%s -> %s', (_name, held, hasAppliedConfig, step) => {
-    expect(resumeStep(held, hasAppliedConfig)).toBe(step);
+    ['a converged site', held(false), true, 'converge'],
+    ['a site never converged (its first provision failed)', held(false), false, 'none'],
+    ['a DeleteSite that failed halfway, configuration still on disk', held(true), true, 'remove'],
+    ['a DeleteSite the restart interrupted, configuration already dropped', held(true), false, 'remove'],
+    ['a removal resumed MAX_COMMAND_RUNS - 1 times before', held(true, false, MAX_COMMAND_RUNS - 1), true, 'remove'],
+    ['a removal started MAX_COMMAND_RUNS times (it kills the agent)', held(true, false, MAX_COMMAND_RUNS), true, 'none'],
+    ['a DeleteSite given up as poison', held(true, false, MAX_COMMAND_RUNS + 1), false, 'none'],
+    ['a deleted site (tombstone)', held(true, true), false, 'none'],
+    ['a deleted site whose configuration was left behind', held(true, true), true, 'none'],
+  ] as const)('%s -> %s', (_name, record, hasAppliedConfig, step) => {
+    expect(resumeStep(record, hasAppliedConfig)).toBe(step);
   });
 });

@@ -33,12 +33,15 @@ export type ResumeStep = 'converge' | 'remove' | 'none';
 /**
  * A site whose last accepted command is a DeleteSite that has not deleted it (it failed halfway,
  * or the restart interrupted it) is removed again, never converged: its applied configuration is
- * still on disk, and converging it would bring back what the deletion already took. A deleted
- * site is left alone; any other site converges to the configuration it last applied, if any.
+ * still on disk, and converging it would bring back what the deletion already took. A resumed
+ * removal is a run of that command (it counts as an attempt): one that was started
+ * MAX_COMMAND_RUNS times is not resumed, so a removal that kills the agent cannot do so on every
+ * start. A deleted site is left alone; any other site converges to the configuration it last
+ * applied, if any.
  */
-export function resumeStep(held: Pick<HeldFence, 'deleted' | 'deleting'>, hasAppliedConfig: boolean): ResumeStep {
+export function resumeStep(held: Pick<HeldFence, 'attempt' | 'deleted' | 'deleting'>, hasAppliedConfig: boolean): ResumeStep {
   if (held.deleted) return 'none';
-  if (held.deleting) return 'remove';
+  if (held.deleting) return held.attempt < MAX_COMMAND_RUNS ? 'remove' : 'none';
   return hasAppliedConfig ? 'converge' : 'none';
 }
 
