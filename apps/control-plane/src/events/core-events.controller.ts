@@ -10,7 +10,9 @@ import { ResourceStore } from '../resources/resource.store.js';
  * A read-only core/v1 view of our Events, where kubectl looks them up: `kubectl describe site
  * shop` lists `/api/v1/events?fieldSelector=involvedObject.name=shop,involvedObject.kind=Site,...`
  * (our objects are cluster-scoped: no namespace). The same events, the same permission as
- * listing events.pressluft.io; oldest first. Everything else is served at /apis/pressluft.io/v1/events.
+ * listing events.pressluft.io; oldest first, in one page (limit is not honoured and no continue
+ * token is given: kubectl follows one when there is one). Everything else is served at
+ * /apis/pressluft.io/v1/events.
  */
 @Controller('api/v1/events')
 export class CoreEventsController {
