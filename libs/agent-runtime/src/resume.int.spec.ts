@@ -7,18 +7,10 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@pressluft/platform';
 import { Command, CommandEvent, SiteConfig } from '@pressluft/proto';
-import { Agent, type AgentOptions } from './agent.js';
+import type { Agent, AgentOptions } from './agent.js';
 import { FenceStore } from './fence-store.js';
+import { CrashingAgent } from './testing/crashing-agent.js';
 import { ScriptedHost } from './testing/scripted-host.js';
-
-/** An agent that can die as a killed process does: no acks, no more events, nothing recorded after. */
-class CrashableAgent extends Agent {
-  async crash(): Promise<void> {
-    this.running = false;
-    for (const timer of this.timers) clearInterval(timer);
-    await this.nc?.close();
-  }
-}
 
 // A DeleteSite that fails halfway, or is cut off by a crash, and an agent restart after it: the
 // restarted agent resumes the removal (host remove), never a provision that would bring the site back.
@@ -53,8 +45,8 @@ describe('Agent restart after a partial DeleteSite (real NATS, ScriptedHost)', (
     logger: createLogger({ name: 'agent-resume-test', level: 'silent' }),
     heartbeatMs: 300,
   });
-  const startAgent = async (): Promise<CrashableAgent> => {
-    const agent = new CrashableAgent(options());
+  const startAgent = async (): Promise<CrashingAgent> => {
+    const agent = new CrashingAgent(options());
     agents.push(agent);
     await agent.start();
     return agent;
@@ -112,7 +104,7 @@ describe('Agent restart after a partial DeleteSite (real NATS, ScriptedHost)', (
 
   it('a DeleteSite cut off by a crash is removed on restart and its redelivery finishes it, with no provision in between', async () => {
     const [running] = agents.slice(-1);
-    if (!(running instanceof CrashableAgent)) throw new Error('no agent running');
+    if (!(running instanceof CrashingAgent)) throw new Error('no agent running');
     await provisioned('beta', 'beta-1');
     host.behaviour = 'hang';
     await send('beta', 'beta-2', 2, { $case: 'deleteSite', value: { siteId: 'abc12345' } });
