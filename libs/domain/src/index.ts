@@ -24,6 +24,7 @@ export {
   type ReleaseSource,
 } from './agent-decisions.js';
 
+export { gitSourceProblem, type GitPolicy, type GitSourceProblem } from './git-source.js';
 export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
 export {
   KINDS,
