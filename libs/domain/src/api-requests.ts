@@ -10,9 +10,9 @@ import { RELEASE_ID_PATTERN } from './site.js';
  * controllers validate with these and the OpenAPI document publishes them (one source of truth).
  */
 
-export const ROLES = ['admin', 'operator', 'viewer'] as const;
+const ROLES = ['admin', 'operator', 'viewer'] as const;
 
-export const TOKEN_SUBJECT_PATTERN = /^[a-z][a-z0-9._@-]{0,62}$/;
+const TOKEN_SUBJECT_PATTERN = /^[a-z][a-z0-9._@-]{0,62}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const idSchema = z.string().regex(UUID_PATTERN, 'must be a UUID');
 
@@ -32,7 +32,9 @@ export const tokenInfoSchema = z.strictObject({
   revokedAt: timestampSchema.optional(),
 });
 
-export const JOIN_TOKEN_TTL = { min: 60, max: 86_400, default: 3600 } as const;
+export type TokenInfo = z.infer<typeof tokenInfoSchema>;
+
+const JOIN_TOKEN_TTL = { min: 60, max: 86_400, default: 3600 } as const;
 
 /** POST /auth/v1/jointokens. */
 export const joinTokenRequestSchema = z.strictObject({
@@ -44,7 +46,7 @@ export const joinTokenRequestSchema = z.strictObject({
     .default(JOIN_TOKEN_TTL.default),
 });
 
-export const JOIN_TOKEN_STATES = ['Pending', 'Used', 'Expired', 'Revoked'] as const;
+const JOIN_TOKEN_STATES = ['Pending', 'Used', 'Expired', 'Revoked'] as const;
 
 /** A join token as the API shows it: never the token text or its hash. */
 export const joinTokenInfoSchema = z.strictObject({
@@ -57,6 +59,8 @@ export const joinTokenInfoSchema = z.strictObject({
   usedAt: timestampSchema.optional(),
   revokedAt: timestampSchema.optional(),
 });
+
+export type JoinTokenInfo = z.infer<typeof joinTokenInfoSchema>;
 
 /** POST /apis/pressluft.io/v1/sites/{name}/rollback: nothing (the previous release) or one release. */
 export const rollbackRequestSchema = z.strictObject({

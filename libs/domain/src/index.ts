@@ -25,17 +25,15 @@ export {
 } from './agent-decisions.js';
 
 export {
-  JOIN_TOKEN_STATES,
-  JOIN_TOKEN_TTL,
-  ROLES,
-  TOKEN_SUBJECT_PATTERN,
   joinTokenInfoSchema,
   joinTokenRequestSchema,
   parseRequest,
   rollbackRequestSchema,
   tokenInfoSchema,
   tokenRequestSchema,
+  type JoinTokenInfo,
   type RequestResult,
+  type TokenInfo,
 } from './api-requests.js';
 export { gitSourceProblem, type GitPolicy, type GitSourceProblem } from './git-source.js';
 export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';

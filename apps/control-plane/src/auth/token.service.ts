@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { parseRequest, tokenRequestSchema, type FieldError } from '@pressluft/domain';
+import { parseRequest, tokenRequestSchema, type FieldError, type TokenInfo } from '@pressluft/domain';
 import { DataSource } from 'typeorm';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { AuditEntry } from '../audit/request-audit.js';
@@ -16,14 +16,6 @@ const RESERVED_SUBJECTS: ReadonlySet<string> = new Set(['admin', 'anonymous']);
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export interface TokenInfo {
-  readonly id: string;
-  readonly subject: string;
-  readonly role: Role;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly revokedAt?: string;
-}
 
 const info = (row: ApiTokenRow): TokenInfo => ({
   id: row.id,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { joinTokenRequestSchema, parseRequest, type JOIN_TOKEN_STATES } from '@pressluft/domain';
+import { joinTokenRequestSchema, parseRequest, type JoinTokenInfo } from '@pressluft/domain';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { AuditEntry } from '../audit/request-audit.js';
@@ -14,21 +14,7 @@ const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 const hashJoinToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export type JoinTokenState = (typeof JOIN_TOKEN_STATES)[number];
-
-/** A join token as the API shows it: never the token text or its hash. */
-export interface JoinTokenInfo {
-  readonly id: string;
-  readonly node: string;
-  readonly state: JoinTokenState;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string;
-  readonly usedAt?: string;
-  readonly revokedAt?: string;
-}
-
-function stateOf(row: JoinTokenRow, now: Date): JoinTokenState {
+function stateOf(row: JoinTokenRow, now: Date): JoinTokenInfo['state'] {
   if (row.usedAt) return 'Used';
   if (row.revokedAt) return 'Revoked';
   return row.expiresAt.getTime() <= now.getTime() ? 'Expired' : 'Pending';
