@@ -16,7 +16,6 @@ const RESERVED_SUBJECTS: ReadonlySet<string> = new Set(['admin', 'anonymous']);
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-
 const info = (row: ApiTokenRow): TokenInfo => ({
   id: row.id,
   subject: row.subject,
