@@ -24,6 +24,18 @@ export {
   type ReleaseSource,
 } from './agent-decisions.js';
 
+export {
+  joinTokenInfoSchema,
+  joinTokenRequestSchema,
+  parseRequest,
+  rollbackRequestSchema,
+  tokenInfoSchema,
+  tokenRequestSchema,
+  type JoinTokenInfo,
+  type RequestResult,
+  type TokenInfo,
+} from './api-requests.js';
+export { gitSourceProblem, type GitPolicy, type GitSourceProblem } from './git-source.js';
 export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
 export {
   KINDS,
