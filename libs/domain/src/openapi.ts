@@ -240,6 +240,22 @@ function serverPaths(): JsonObject {
   return {
     '/version': get('getVersion', 'The server version, as kubectl reads it.', anyObject('major, minor, gitVersion, platform.'), PUBLIC),
     '/api': get('getCoreApiVersions', 'The core API versions (none: every kind is in pressluft.io).', anyObject('An APIVersions object.')),
+    '/api/v1/events': get(
+      'listCoreV1Events',
+      'The Events of pressluft.io as a read-only core/v1 EventList, oldest first: where kubectl describe looks up the events of an object.',
+      anyObject('A core/v1 EventList.'),
+      {
+        parameters: [
+          {
+            name: 'fieldSelector',
+            in: 'query',
+            required: false,
+            description: 'Equality on involvedObject.kind, involvedObject.name, involvedObject.namespace (always empty) and involvedObject.uid.',
+            schema: { type: 'string' },
+          },
+        ],
+      },
+    ),
     '/apis': get('getApiGroupList', 'The API groups (pressluft.io).', anyObject('An APIGroupList object.')),
     [`/apis/${API_GROUP}`]: get('getPressluftApiGroup', 'The pressluft.io group and its versions.', anyObject('An APIGroup object.')),
     [BASE]: get('getPressluftV1Resources', 'The resources of pressluft.io/v1, with their verbs.', anyObject('An APIResourceList object.')),
