@@ -448,7 +448,7 @@ describe('enrollment on a mutual-TLS NATS (control plane connects with its own c
     const got: string[] = [];
     for await (const message of await (await jetstream(nc).consumers.get(settings.stream, settings.durable)).fetch({ max_messages: 2, expires: 1500 })) {
       got.push(message.string());
-      message.ack();
+      expect(await message.ackAck()).toBe(true);
     }
     return got;
   };
