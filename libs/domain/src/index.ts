@@ -154,7 +154,7 @@ export {
   type CommandState,
   type CommandStatus,
 } from './command.js';
-export { applyCommandEvent, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
+export { applyCommandEvent, commandEventFromOwner, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
 export {
   SERVER_SET_METADATA,
   SPEC_SCHEMAS,

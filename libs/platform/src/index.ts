@@ -11,6 +11,7 @@ export {
   createKeyAndCsr,
   CsrError,
   issueCertificate,
+  newSerialNumber,
   signCsr,
   verifyClientCertificate,
   type IssueOptions,

@@ -271,6 +271,36 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
   });
 
+  it('attack: node C sends events about node A\'s command (C\'s identity, A\'s sequence numbers first): dropped without a receipt, A\'s own events are applied', async () => {
+    expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-c' }, spec: { provider: 'static' } } })).status).toBe(201);
+    const intruder = await TestAgent.start(inject('services').nats.url, 'node-c', { heartbeatMs: 60_000 });
+    agent!.behaviour = 'ignore';
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('lambda', 'node-a') });
+      const command = await until('lambda-1 taken by node-a', () => Promise.resolve(agent!.received.find((r) => r.command.ref?.site === 'lambda')?.command));
+      if (!command.ref) throw new Error('lambda-1 has no ref');
+      // On C's own subject: naming A in the event as the command does, and naming C.
+      await intruder.sendEvent(command, 1, { $case: 'accepted', value: {} });
+      await intruder.sendEvent(command, 2, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c' } });
+      await intruder.sendEvent({ ...command, ref: { ...command.ref, node: 'node-c' } }, 3, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c' } });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await pgQuery(fx.database.url, `SELECT sequence::int AS sequence FROM command_event_receipts WHERE command = 'lambda-1'`)).rows).toEqual([]);
+      expect(['DISPATCHED', 'STALLED']).toContain((await call(`${V1}/commands/lambda-1`)).body.status.state);
+      // The owner's events, with the sequence numbers C tried to take, are applied.
+      await agent!.sendEvent(command, 1, { $case: 'accepted', value: {} });
+      await agent!.sendEvent(command, 2, { $case: 'succeeded', value: { message: 'done by node-a' } });
+      const done = await until('lambda-1 SUCCEEDED', async () => {
+        const current = (await call(`${V1}/commands/lambda-1`)).body;
+        return current.status.state === 'SUCCEEDED' ? current : undefined;
+      });
+      expect((done.status as { message?: string }).message).toBe('done by node-a');
+      expect((await pgQuery(fx.database.url, `SELECT sequence::int AS sequence FROM command_event_receipts WHERE command = 'lambda-1' ORDER BY sequence`)).rows).toEqual([{ sequence: 1 }, { sequence: 2 }]);
+    } finally {
+      agent!.behaviour = 'succeed';
+      await intruder.stop();
+    }
+  });
+
   it('shows a command on the bus that the node has not answered as DISPATCHED, and stalls it after the window', async () => {
     agent!.behaviour = 'ignore';
     try {
