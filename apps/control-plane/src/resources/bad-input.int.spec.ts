@@ -1,13 +1,13 @@
 import { api, type ApiRequest, type ApiResponse } from '@pressluft/e2e-harness';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { rawRequest, type RawRequest } from '../../test/raw-request.js';
 
 /*
  * "Bad input changes nothing" (contract.md): a table of refused requests. Each one is sent
@@ -842,34 +842,24 @@ function headersFor(who: Who): Pick<ApiRequest, 'token' | 'headers'> {
   }
 }
 
-/** The api client always sends a Content-Type with a body; this one sends none. */
-function withoutContentType(path: string, method: string, raw: string | Buffer, token: string | undefined): Promise<ApiResponse> {
-  return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(new URL(path, fx.plane.httpUrl), { method, agent: false, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-length': String(Buffer.byteLength(raw)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: Obj = {};
-        try {
-          body = JSON.parse(text) as Obj;
-        } catch {
-          // asserted below
-        }
-        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(raw);
-  });
+/** The api client always sends a Content-Type with a body, and reads a watch to its end. */
+async function sendRaw(path: string, request: RawRequest): Promise<ApiResponse> {
+  const res = await rawRequest(fx.plane.httpUrl, path, request);
+  let body: Obj = {};
+  try {
+    body = JSON.parse(res.text) as Obj;
+  } catch {
+    // asserted below
+  }
+  return { ...res, body };
 }
 
 /** A watch that is refused answers at once; one that is (wrongly) accepted is cut after its status line. */
 async function send(c: Case, path: string): Promise<ApiResponse> {
   const who = c.who ?? 'admin';
   const auth = headersFor(who);
-  if (c.noContentType) return withoutContentType(path, c.method, c.raw ?? '', auth.token);
+  const bearer: Record<string, string> = { ...auth.headers, ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}) };
+  if (c.noContentType) return sendRaw(path, { method: c.method, headers: { ...bearer, 'content-length': String(Buffer.byteLength(c.raw ?? '')) }, body: c.raw ?? '' });
   // Node's client frames a DELETE body only with an explicit Content-Length.
   const payload = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
   const options: ApiRequest = {
@@ -881,14 +871,7 @@ async function send(c: Case, path: string): Promise<ApiResponse> {
     ...(c.contentType ? { contentType: c.contentType } : {}),
     ...(c.accept ? { accept: c.accept } : {}),
   };
-  if (path.includes('watch=true')) {
-    const controller = new AbortController();
-    const headers: Record<string, string> = { ...auth.headers, ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}) };
-    const response = await fetch(new URL(path, fx.plane.httpUrl), { headers, signal: controller.signal });
-    const text = response.status === 200 ? '' : await response.text();
-    controller.abort();
-    return { status: response.status, headers: {}, text, body: text ? (JSON.parse(text) as Obj) : {} };
-  }
+  if (path.includes('watch=true')) return sendRaw(path, { method: 'GET', headers: bearer, headersOnlyOn2xx: true });
   return api(fx.plane.httpUrl, path, options);
 }
 
