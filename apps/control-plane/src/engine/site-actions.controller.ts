@@ -16,6 +16,9 @@ function releaseOf(req: Request): string | undefined {
   const raw = req.body as unknown;
   if (raw === undefined || (Buffer.isBuffer(raw) && raw.length === 0)) return undefined;
   const { value } = parseBody(raw, req.headers['content-type'], 'object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new PressluftError('BadRequest', 'the rollback request body must be an object: {"release": "<id>"} or nothing');
+  }
   const body = value as Record<string, unknown>;
   const unknown = Object.keys(body).filter((key) => key !== 'release');
   if (unknown.length > 0) throw new PressluftError('BadRequest', `unknown fields: ${unknown.join(', ')}`, unknown.map((field) => ({ field, message: 'unknown field' })));

@@ -758,6 +758,11 @@ badRequest('token request that is not JSON', { method: 'POST', path: TOKENS, raw
 add({ name: 'token request as text/plain', method: 'POST', path: TOKENS, raw: '{"subject":"ci","role":"viewer"}', contentType: 'text/plain', code: 415, reason: 'UnsupportedMediaType' });
 add({ name: 'revoke a token id that is not a UUID', method: 'DELETE', path: `${TOKENS}/..%2F..%2Fetc`, code: 404, reason: 'NotFound' });
 add({ name: 'revoke an unknown token id', method: 'DELETE', path: `${TOKENS}/${randomUUID()}`, code: 404, reason: 'NotFound' });
+// Found by the API fuzz test (api/fuzz.int.spec.ts): each was a 500.
+add({ name: 'revoke a token id of 36 hex digits that is no UUID', method: 'DELETE', path: `${TOKENS}/${'a'.repeat(36)}`, code: 404, reason: 'NotFound' });
+add({ name: 'a site action on a name with a NUL', method: 'POST', path: `${SITES}/%00/check-drift`, code: 404, reason: 'NotFound' });
+add({ name: 'GET a site named with a NUL', method: 'GET', path: `${SITES}/a%00b`, code: 404, reason: 'NotFound' });
+badRequest('a rollback whose body is null', { method: 'POST', path: `${SITES}/base-a/rollback`, raw: 'null' });
 
 const MUTATIONS: ReadonlySet<Method> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
