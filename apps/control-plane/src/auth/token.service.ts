@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { parseRequest, tokenRequestSchema, type FieldError, type TokenInfo } from '@pressluft/domain';
+import { parseRequest, tokenRequestSchema, UID_PATTERN, type FieldError, type TokenInfo } from '@pressluft/domain';
 import { DataSource } from 'typeorm';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { AuditEntry } from '../audit/request-audit.js';
@@ -92,7 +92,8 @@ export class TokenService {
 
   /** Revokes a token (idempotent); `audit`: the request's audit row, committed with the revocation. */
   async revoke(id: string, audit?: AuditEntry): Promise<TokenInfo> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new PressluftError('NotFound', `token "${id.slice(0, 40)}" not found`);
+    // A UUID exactly: anything else the uuid column refuses with an error, not a miss.
+    if (!UID_PATTERN.test(id)) throw new PressluftError('NotFound', `token "${id.slice(0, 40)}" not found`);
     const row = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(ApiTokenRow);
       const found = await repository.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });

@@ -16,6 +16,9 @@ function releaseOf(req: Request): string | undefined {
   const raw = req.body as unknown;
   if (raw === undefined || (Buffer.isBuffer(raw) && raw.length === 0)) return undefined;
   const { value } = parseBody(raw, req.headers['content-type'], 'object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new PressluftError('BadRequest', 'the rollback request body must be an object: {"release": "<id>"} or nothing');
+  }
   const parsed = parseRequest(rollbackRequestSchema, value);
   if (parsed.ok) return parsed.value.release;
   if (parsed.unknown.length > 0) throw new PressluftError('BadRequest', `unknown fields: ${parsed.unknown.map((e) => e.field).join(', ')}`, parsed.unknown);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { joinTokenRequestSchema, parseRequest, type JoinTokenInfo } from '@pressluft/domain';
+import { joinTokenRequestSchema, parseRequest, UID_PATTERN, type JoinTokenInfo } from '@pressluft/domain';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { AuditEntry } from '../audit/request-audit.js';
@@ -10,7 +10,6 @@ import { JoinTokenRow } from '../persistence/entities.js';
 
 /** `plj_` + 32 random bytes: high entropy, so a plain SHA-256 is a safe thing to store. */
 export const JOIN_TOKEN_PATTERN = /^plj_[A-Za-z0-9_-]{43}$/;
-const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const hashJoinToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -85,7 +84,7 @@ export class JoinTokenService {
    * `audit`: the request's audit row, committed with the revocation.
    */
   async revoke(id: string, audit?: AuditEntry): Promise<JoinTokenInfo> {
-    if (!ID_PATTERN.test(id)) throw new PressluftError('NotFound', `join token "${id.slice(0, 40)}" not found`);
+    if (!UID_PATTERN.test(id)) throw new PressluftError('NotFound', `join token "${id.slice(0, 40)}" not found`);
     const now = this.clock.now();
     const row = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(JoinTokenRow);

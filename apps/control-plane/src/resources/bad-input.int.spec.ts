@@ -1,13 +1,13 @@
 import { api, type ApiRequest, type ApiResponse } from '@pressluft/e2e-harness';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { pgQuery } from '@pressluft/testing';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { rawRequest, type RawRequest } from '../../test/raw-request.js';
 
 /*
  * "Bad input changes nothing" (contract.md): a table of refused requests. Each one is sent
@@ -758,6 +758,11 @@ badRequest('token request that is not JSON', { method: 'POST', path: TOKENS, raw
 add({ name: 'token request as text/plain', method: 'POST', path: TOKENS, raw: '{"subject":"ci","role":"viewer"}', contentType: 'text/plain', code: 415, reason: 'UnsupportedMediaType' });
 add({ name: 'revoke a token id that is not a UUID', method: 'DELETE', path: `${TOKENS}/..%2F..%2Fetc`, code: 404, reason: 'NotFound' });
 add({ name: 'revoke an unknown token id', method: 'DELETE', path: `${TOKENS}/${randomUUID()}`, code: 404, reason: 'NotFound' });
+// Found by the API fuzz test (api/fuzz.int.spec.ts): each was a 500.
+add({ name: 'revoke a token id of 36 hex digits that is no UUID', method: 'DELETE', path: `${TOKENS}/${'a'.repeat(36)}`, code: 404, reason: 'NotFound' });
+add({ name: 'a site action on a name with a NUL', method: 'POST', path: `${SITES}/%00/check-drift`, code: 404, reason: 'NotFound' });
+add({ name: 'GET a site named with a NUL', method: 'GET', path: `${SITES}/a%00b`, code: 404, reason: 'NotFound' });
+badRequest('a rollback whose body is null', { method: 'POST', path: `${SITES}/base-a/rollback`, raw: 'null' });
 
 // 23. Git sources every node refuses (the fleet's rule, libs/domain git-source.ts): a 422 naming
 // the field, never a deploy that fails later. Local repositories are off in this fixture.
@@ -859,34 +864,24 @@ function headersFor(who: Who): Pick<ApiRequest, 'token' | 'headers'> {
   }
 }
 
-/** The api client always sends a Content-Type with a body; this one sends none. */
-function withoutContentType(path: string, method: string, raw: string | Buffer, token: string | undefined): Promise<ApiResponse> {
-  return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(new URL(path, fx.plane.httpUrl), { method, agent: false, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-length': String(Buffer.byteLength(raw)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: Obj = {};
-        try {
-          body = JSON.parse(text) as Obj;
-        } catch {
-          // asserted below
-        }
-        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(raw);
-  });
+/** The api client always sends a Content-Type with a body, and reads a watch to its end. */
+async function sendRaw(path: string, request: RawRequest): Promise<ApiResponse> {
+  const res = await rawRequest(fx.plane.httpUrl, path, request);
+  let body: Obj = {};
+  try {
+    body = JSON.parse(res.text) as Obj;
+  } catch {
+    // asserted below
+  }
+  return { ...res, body };
 }
 
 /** A watch that is refused answers at once; one that is (wrongly) accepted is cut after its status line. */
 async function send(c: Case, path: string): Promise<ApiResponse> {
   const who = c.who ?? 'admin';
   const auth = headersFor(who);
-  if (c.noContentType) return withoutContentType(path, c.method, c.raw ?? '', auth.token);
+  const bearer: Record<string, string> = { ...auth.headers, ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}) };
+  if (c.noContentType) return sendRaw(path, { method: c.method, headers: { ...bearer, 'content-length': String(Buffer.byteLength(c.raw ?? '')) }, body: c.raw ?? '' });
   // Node's client frames a DELETE body only with an explicit Content-Length.
   const payload = c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body));
   const options: ApiRequest = {
@@ -898,14 +893,7 @@ async function send(c: Case, path: string): Promise<ApiResponse> {
     ...(c.contentType ? { contentType: c.contentType } : {}),
     ...(c.accept ? { accept: c.accept } : {}),
   };
-  if (path.includes('watch=true')) {
-    const controller = new AbortController();
-    const headers: Record<string, string> = { ...auth.headers, ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}) };
-    const response = await fetch(new URL(path, fx.plane.httpUrl), { headers, signal: controller.signal });
-    const text = response.status === 200 ? '' : await response.text();
-    controller.abort();
-    return { status: response.status, headers: {}, text, body: text ? (JSON.parse(text) as Obj) : {} };
-  }
+  if (path.includes('watch=true')) return sendRaw(path, { method: 'GET', headers: bearer, headersOnlyOn2xx: true });
   return api(fx.plane.httpUrl, path, options);
 }
 

@@ -76,6 +76,8 @@ export class ResourceTransaction {
   }
 
   async get<K extends KindName>(kind: K, name: string, options: { lock?: boolean } = {}): Promise<ResourceOf<K> | undefined> {
+    // PostgreSQL text cannot hold a NUL (a path's %00): no object has such a name, and the query would fail.
+    if (name.includes('\0')) return undefined;
     const cached = this.optimistic ? this.cache?.get(kind, name) : undefined;
     if (cached) {
       this.readFromCache = true;
