@@ -252,3 +252,4 @@ export {
   type Fingerprints,
 } from './drift.js';
 export { DEFAULT_BLOCKED_NETWORKS, renderSiteFirewall, SITE_FIREWALL_TABLE, SITE_OUTBOUND_PORTS, type SiteFirewallPolicy } from './site-firewall.js';
+export { DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired, type PrunedRecord, type Retention } from './retention.js';

@@ -8,14 +8,20 @@ import { authorize, type Verb } from '../auth/policy.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { notFound, PressluftError } from '../common/errors.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
+import { statusOf } from '../api/status.js';
 import { auditedRequestOf, markAudited, type MutationVerb } from '../audit/request-audit.js';
 import { changeOf, CreateResource, DeleteResource, mutationCode, PatchResource, ReplaceResource, type WriteResult } from './resource.commands.js';
-import { ResourceStore } from './resource.store.js';
+import { ChangesExpired, ResourceStore } from './resource.store.js';
 import { WatchHub } from './watch.hub.js';
 
 const API = 'apis/pressluft.io/v1';
 const POLL_MS = 1000;
 const BOOKMARK_MS = 15_000;
+/**
+ * A watcher whose unread output passes this is dropped, not buffered without bound: it relists
+ * and watches again from where it is (kube-apiserver closes a watcher whose channel is full).
+ */
+const MAX_WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** HTTP only: parse, authorise, dispatch, render. The rules live in the command handlers. */
 @Controller(API)
@@ -166,16 +172,23 @@ export class ResourcesController {
         do {
           again = false;
           for (;;) {
-            const changes = await this.store.changesAfter([kind.kind], last);
-            if (closed || changes.length === 0) break;
-            for (const change of changes) {
-              last = change.object.metadata.resourceVersion;
-              if (matches(change.object)) res.write(encode(change.type, change.object));
+            const { changes, through } = await this.store.changesAfter([kind.kind], last);
+            if (closed) break;
+            for (const change of changes) if (matches(change.object)) res.write(encode(change.type, change.object));
+            last = through;
+            if (res.writableLength > MAX_WATCH_BUFFER_BYTES) {
+              res.destroy();
+              break;
             }
+            if (changes.length === 0) break;
           }
         } while (again && !closed);
-      } catch {
-        // The next notification or poll tries again; the position is kept.
+      } catch (error) {
+        // Resuming from a compacted version: an ERROR event with 410 Expired, then the end (the client relists).
+        if (error instanceof ChangesExpired) {
+          res.end(`${JSON.stringify({ type: 'ERROR', object: statusOf(new PressluftError('Expired', error.message)) })}\n`);
+        }
+        // Anything else: the next notification or poll tries again; the position is kept.
       } finally {
         pumping = false;
       }
