@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired } from './retention.js';
+import { admitAnonymousAudit, DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired } from './retention.js';
 
 describe('watchExpired', () => {
   it.each([
@@ -46,5 +46,32 @@ describe('eventExpired', () => {
     ['an offset timestamp compares by instant', '2026-12-06T12:59:00+02:00', true],
   ])('%s: %s -> %s', (_, lastTimestamp, expired) => {
     expect(eventExpired(lastTimestamp, cutoff)).toBe(expired);
+  });
+});
+
+describe('admitAnonymousAudit', () => {
+  const at = (second: number) => new Date(Date.UTC(2026, 11, 6, 12, 0, 0) + second * 1000);
+  const minute = Math.floor(at(0).getTime() / 60_000);
+  it.each([
+    ['the first request of a minute', undefined, 0, true, { minute, rows: 1, counted: 0 }, undefined],
+    ['below the limit', { minute, rows: 1, counted: 0 }, 30, true, { minute, rows: 2, counted: 0 }, undefined],
+    ['at the limit: only counted', { minute, rows: 2, counted: 0 }, 30, false, { minute, rows: 2, counted: 1 }, undefined],
+    ['counted on', { minute, rows: 2, counted: 7 }, 59, false, { minute, rows: 2, counted: 8 }, undefined],
+    ['a new minute closes one with counted requests', { minute, rows: 2, counted: 8 }, 60, true, { minute: minute + 1, rows: 1, counted: 0 }, { minute, rows: 2, counted: 8 }],
+    ['a new minute after one without counted requests closes nothing', { minute, rows: 2, counted: 0 }, 125, true, { minute: minute + 2, rows: 1, counted: 0 }, undefined],
+  ] as const)('%s', (_, current, second, ownRow, next, closed) => {
+    expect(admitAnonymousAudit(current, at(second), 2)).toEqual({ ownRow, minute: next, closed });
+  });
+
+  it('a flood of 10 000 requests in a minute makes 2 rows of their own and 1 count', () => {
+    let tally: Parameters<typeof admitAnonymousAudit>[0];
+    let own = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const step = admitAnonymousAudit(tally, at(i / 1000), 2);
+      if (step.ownRow) own++;
+      tally = step.minute;
+    }
+    expect(own).toBe(2);
+    expect(tally).toEqual({ minute, rows: 2, counted: 9998 });
   });
 });

@@ -55,3 +55,28 @@ export function watchExpired(resourceVersion: string, compactedThrough: string):
 export function eventExpired(lastTimestamp: string, cutoff: Date): boolean {
   return Date.parse(lastTimestamp) < cutoff.getTime();
 }
+
+/** Unauthenticated mutation requests in one minute: how many got an audit row of their own, how many were only counted. */
+export interface AnonymousMinute {
+  readonly minute: number;
+  readonly rows: number;
+  readonly counted: number;
+}
+
+/**
+ * Whether an unauthenticated request gets an audit row of its own: the first `perMinute` of each
+ * minute do, the rest are only counted, so requests without a valid token cannot grow the audit
+ * log faster than `perMinute` + 1 rows a minute. `closed` is a minute that had counted requests
+ * and is over: it becomes one row with their count.
+ */
+export function admitAnonymousAudit(
+  current: AnonymousMinute | undefined,
+  now: Date,
+  perMinute: number,
+): { readonly ownRow: boolean; readonly minute: AnonymousMinute; readonly closed: AnonymousMinute | undefined } {
+  const minute = Math.floor(now.getTime() / 60_000);
+  const closed = current && current.minute !== minute && current.counted > 0 ? current : undefined;
+  const tally = current?.minute === minute ? current : { minute, rows: 0, counted: 0 };
+  const ownRow = tally.rows < perMinute;
+  return { ownRow, minute: ownRow ? { ...tally, rows: tally.rows + 1 } : { ...tally, counted: tally.counted + 1 }, closed };
+}

@@ -35,6 +35,7 @@ const schema = z.object({
   PRESSLUFT_RESYNC_MS: ms(1000, 3_600_000, 60_000),
   PRESSLUFT_HEARTBEAT_TIMEOUT_MS: ms(1000, 3_600_000, 15_000),
   PRESSLUFT_STALL_WINDOW_MS: ms(1000, 3_600_000, 60_000),
+  PRESSLUFT_MAX_WATCHES_PER_SUBJECT: z.coerce.number().int().min(1).max(100_000).default(100),
   PRESSLUFT_PRUNE_EVERY_MS: ms(100, 3_600_000, 60_000),
   /** How far back a watch can resume (the change log's compaction window). */
   PRESSLUFT_CHANGE_LOG_RETENTION_MS: ms(1000, 7 * 24 * 3_600_000, DEFAULT_RETENTION.changeLogMs),
@@ -84,6 +85,8 @@ export interface ControlPlaneConfig {
   readonly logLevel: string;
   readonly readyTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** Open watches one subject may hold on one replica. */
+  readonly maxWatchesPerSubject: number;
   /** The leader-only loops: reconcilers, outbox relay, event ingest, stall and heartbeat detectors. */
   readonly engine: {
     readonly enabled: boolean;
@@ -127,6 +130,7 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     logLevel: raw.PRESSLUFT_LOG_LEVEL,
     readyTimeoutMs: raw.PRESSLUFT_READY_TIMEOUT_MS,
     maxBodyBytes: raw.PRESSLUFT_MAX_BODY_BYTES,
+    maxWatchesPerSubject: raw.PRESSLUFT_MAX_WATCHES_PER_SUBJECT,
     engine: {
       enabled: raw.PRESSLUFT_ENGINE,
       leaseTtlMs: raw.PRESSLUFT_LEASE_TTL_MS,

@@ -110,6 +110,10 @@ export class AuditRow {
 
   @Column({ name: 'request_id', type: 'text' })
   requestId!: string;
+
+  /** How many requests the row stands for: 1, or the unauthenticated ones of a minute beyond the first few. */
+  @Column({ type: 'integer', default: 1 })
+  count!: number;
 }
 
 /** API bearer tokens: only a SHA-256 of the (high-entropy) token is stored. */

@@ -13,6 +13,7 @@ import { auditedRequestOf, markAudited, type MutationVerb } from '../audit/reque
 import { changeOf, CreateResource, DeleteResource, mutationCode, PatchResource, ReplaceResource, type WriteResult } from './resource.commands.js';
 import { ChangesExpired, ResourceStore } from './resource.store.js';
 import { WatchHub } from './watch.hub.js';
+import { WatchSlots } from './watch-slots.js';
 
 const API = 'apis/pressluft.io/v1';
 const POLL_MS = 1000;
@@ -30,6 +31,7 @@ export class ResourcesController {
     private readonly commands: CommandBus,
     private readonly store: ResourceStore,
     private readonly hub: WatchHub,
+    private readonly slots: WatchSlots,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -152,6 +154,7 @@ export class ResourcesController {
       last = options.resourceVersion;
     }
 
+    const release = this.slots.take(principalOf(req).subject);
     res.status(200);
     res.setHeader('Content-Type', 'application/json');
     res.setHeader('Cache-Control', 'no-cache, no-store');
@@ -203,6 +206,7 @@ export class ResourcesController {
     const timeout = options.timeoutSeconds ? setTimeout(() => res.end(), options.timeoutSeconds * 1000) : undefined;
     const close = () => {
       closed = true;
+      release();
       unsubscribe();
       clearInterval(poll);
       clearInterval(bookmarks);

@@ -2,7 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Bounded state: the change log's compaction point (etcd's compact revision; a watch from below it
- * gets 410 Expired), and the indexes the leader's pruning walks (a change's successor, ages).
+ * gets 410 Expired), the indexes the leader's pruning walks (a change's successor, ages), and the
+ * audit log's count: one row may stand for many unauthenticated requests of a minute.
  */
 export class BoundedState1764470000000 implements MigrationInterface {
   name = 'BoundedState1764470000000';
@@ -15,6 +16,7 @@ export class BoundedState1764470000000 implements MigrationInterface {
       CONSTRAINT "PK_change_log_compaction" PRIMARY KEY ("id"))`);
     await q.query(`INSERT INTO "change_log_compaction" ("id", "compacted_through") VALUES (true, 0)`);
     await q.query(`CREATE INDEX "resource_changes_kind_name_resource_version" ON "resource_changes" ("kind", "name", "resource_version")`);
+    await q.query(`ALTER TABLE "audit_log" ADD "count" integer NOT NULL DEFAULT 1`);
     await q.query(`CREATE INDEX "outbox_sent_at" ON "outbox" ("sent_at")`);
     await q.query(`CREATE INDEX "command_event_receipts_received_at" ON "command_event_receipts" ("received_at")`);
   }
@@ -22,6 +24,7 @@ export class BoundedState1764470000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX "command_event_receipts_received_at"`);
     await q.query(`DROP INDEX "outbox_sent_at"`);
+    await q.query(`ALTER TABLE "audit_log" DROP COLUMN "count"`);
     await q.query(`DROP INDEX "resource_changes_kind_name_resource_version"`);
     await q.query(`DROP TABLE "change_log_compaction"`);
   }
