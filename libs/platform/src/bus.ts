@@ -19,11 +19,12 @@ const MIB = 1024 * 1024;
 
 /**
  * Bounds, so that one node cannot fill the store: every subject is one node's (its commands, or
- * one kind of its events), so the per-subject message cap with the message size cap bounds what
- * one node can hold, and each stream as a whole is capped in bytes. Past a cap the oldest
- * messages go (a lost command is caught by the stall detector, a lost heartbeat by the next).
+ * one kind of its events), so the per-subject message cap bounds how many one node can hold, the
+ * message size cap how large each is, and each stream as a whole is capped in bytes (both fit the
+ * smallest store we run, the tests' 1 GB). Past a cap the oldest messages go (a lost command is
+ * caught by the stall detector, a lost heartbeat by the next one).
  */
-export const STREAM_LIMITS = { max_msg_size: MIB, max_bytes: 1024 * MIB, discard: DiscardPolicy.Old } as const;
+export const STREAM_LIMITS = { max_msg_size: MIB, max_bytes: 256 * MIB, discard: DiscardPolicy.Old } as const;
 export const COMMANDS_PER_NODE = 1000;
 export const EVENTS_PER_NODE_AND_KIND = 10_000;
 

@@ -10,10 +10,11 @@ async function count(manager: EntityManager, sql: string, before: Date, limit: n
 }
 
 /**
- * Compacts the change log like etcd: a change goes once it is old and superseded (a later change
- * of the same object exists) or a deletion; the latest change of every live object stays (a list
- * undoing a late commit reads it), and so does the newest change of all. The compaction point
- * moves to the highest version removed, in the same statement: a watch from below it gets 410.
+ * Compacts the change log like etcd: a change goes once it is old and superseded by a later change
+ * of the same object that is old too, or is an old deletion. The latest change of every live
+ * object stays, and so does the change before a recent one (a list undoing a late commit reads
+ * it), and the newest change of all. The compaction point moves to the highest version removed,
+ * in the same statement: a watch from below it gets 410.
  */
 export const compactChangeLog: PruneBatch = (manager, before, limit) =>
   count(
@@ -23,7 +24,7 @@ export const compactChangeLog: PruneBatch = (manager, before, limit) =>
          SELECT c.resource_version FROM resource_changes c
           WHERE c.changed_at < $1 AND c.resource_version < (SELECT max(resource_version) FROM resource_changes)
             AND (c.type = 'DELETED' OR EXISTS (SELECT 1 FROM resource_changes n
-                                                WHERE n.kind = c.kind AND n.name = c.name AND n.resource_version > c.resource_version))
+                                                WHERE n.kind = c.kind AND n.name = c.name AND n.resource_version > c.resource_version AND n.changed_at < $1))
           ORDER BY c.resource_version LIMIT $2)
        RETURNING resource_version),
      moved AS (

@@ -19,8 +19,8 @@ const API = 'apis/pressluft.io/v1';
 const POLL_MS = 1000;
 const BOOKMARK_MS = 15_000;
 /**
- * A watcher whose unread output passes this is dropped, not buffered without bound: it relists
- * and watches again from where it is (kube-apiserver closes a watcher whose channel is full).
+ * A watcher whose unread output passes this (beyond its initial list) is dropped, not buffered
+ * without bound: it relists and watches again (kube-apiserver closes a watcher whose channel is full).
  */
 const MAX_WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -160,7 +160,13 @@ export class ResourcesController {
     res.setHeader('Cache-Control', 'no-cache, no-store');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
-    for (const line of initial) res.write(line);
+    let initialBytes = 0;
+    for (const line of initial) {
+      res.write(line);
+      initialBytes += Buffer.byteLength(line);
+    }
+    // The initial list may be large; what is bounded is what piles up behind it.
+    const maxUnread = initialBytes + MAX_WATCH_BUFFER_BYTES;
 
     let closed = false;
     let pumping = false;
@@ -179,7 +185,7 @@ export class ResourcesController {
             if (closed) break;
             for (const change of changes) if (matches(change.object)) res.write(encode(change.type, change.object));
             last = through;
-            if (res.writableLength > MAX_WATCH_BUFFER_BYTES) {
+            if (res.writableLength > maxUnread) {
               res.destroy();
               break;
             }
