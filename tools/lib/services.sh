@@ -11,6 +11,9 @@ set -euo pipefail
 : "${PRESSLUFT_GRPC_PORT:=8444}"
 : "${PRESSLUFT_SITES_PORT:=8081}"
 : "${PRESSLUFT_SITES_ROOT:=/var/www/sites}"
+# true: Sites may take their code from a repository on this machine (file:///path), so a deploy
+# and a rollback can be tried with no network; the API and the local agent both accept it.
+: "${PRESSLUFT_GIT_ALLOW_LOCAL:=false}"
 RUN_DIR="$PRESSLUFT_STATE_DIR/run"
 LOG_DIR="$PRESSLUFT_STATE_DIR/logs"
 PG_DIR="$PRESSLUFT_STATE_DIR/postgres"
@@ -398,7 +401,7 @@ KUBECONFIG
 }
 
 control_plane_env() {
-  export PRESSLUFT_HTTP_PORT PRESSLUFT_HTTPS_PORT PRESSLUFT_GRPC_PORT
+  export PRESSLUFT_HTTP_PORT PRESSLUFT_HTTPS_PORT PRESSLUFT_GRPC_PORT PRESSLUFT_GIT_ALLOW_LOCAL
   export PRESSLUFT_PKI_DIR="$PKI_DIR"
   export PRESSLUFT_ADMIN_TOKEN_FILE="$ADMIN_TOKEN_FILE"
   # PostgreSQL runs on this machine: its Unix socket, not loopback TCP (fewer costs per round
@@ -472,6 +475,7 @@ start_agent() {
     export PRESSLUFT_AGENT_CA_FILE="$PKI_DIR/ca.pem"
     export PRESSLUFT_AGENT_JOIN_TOKEN_FILE="$AGENT_DIR/join-token"
     export PRESSLUFT_AGENT_SITES_ROOT="$PRESSLUFT_SITES_ROOT"
+    export PRESSLUFT_AGENT_GIT_ALLOW_LOCAL="$PRESSLUFT_GIT_ALLOW_LOCAL"
     export PRESSLUFT_AGENT_CGROUP_RELATIVE_TO="${PRESSLUFT_CGROUP_RELATIVE_TO:-self}"
     # This machine is not a production node: its own network namespace gets no site packet rules
     # (docs/adr/0021), whatever the caller's environment says.

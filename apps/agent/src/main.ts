@@ -26,7 +26,18 @@ async function identityFor(config: AgentConfig, logger: Logger): Promise<NodeIde
   const stored = loadIdentity(config.stateDir);
   if (stored) {
     if (stored.node !== config.node) throw new Error(`${config.stateDir} holds the identity of node ${stored.node}, not ${config.node}`);
-    return stored;
+    // A certificate due for renewal (near its end, or without a bus identity) is replaced before
+    // the bus is dialled; when the control plane cannot be reached, the hourly check retries.
+    return renewIfDue(stored, config.enrollment.endpoint, new Date()).then(
+      (result) => {
+        if (result.renewed) logger.info({ expiresAt: result.identity.expiresAt }, 'client certificate renewed at start');
+        return result.identity;
+      },
+      (error: unknown) => {
+        logger.warn({ err: error }, 'certificate renewal at start failed; retrying later');
+        return stored;
+      },
+    );
   }
   logger.info({ node: config.node, endpoint: config.enrollment.endpoint }, 'enrolling with the control plane');
   const identity = await enroll({

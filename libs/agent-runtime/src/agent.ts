@@ -1,11 +1,12 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { commandDisposition, type FenceVerdict } from '@pressluft/domain';
+import { commandDisposition, resumeStep, type FenceVerdict } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import { Command, Heartbeat, NodeReport, type CommandEvent, type CommandRef } from '@pressluft/proto';
 import { connectToBus, publishCommandEvent, publishNodeEvent, type BusSettings } from './bus.js';
 import { COMMAND_HANDLERS, runCommand, siteIdOf } from './commands/index.js';
+import { removeSite } from './commands/delete-site.js';
 import { asFailure, failure } from './failure.js';
 import type { FenceStore } from './fence-store.js';
 import type { SiteOperations, StepReporter } from './site-operations.js';
@@ -101,16 +102,28 @@ export class Agent {
 
   /**
    * After a restart (of the agent or the machine) the node converges what it last applied, so
-   * the sites' PHP-FPM masters run again without waiting for a command. Failures are logged;
-   * the next command for the site converges it anyway. Before any command is consumed, and
-   * through the per-site queue like every command.
+   * the sites' PHP-FPM masters run again without waiting for a command; a site whose DeleteSite
+   * did not finish is removed instead (resumeStep; a run of that command, recorded as its next
+   * attempt), and marked deleted once it is. Failures are logged; the next command for the site
+   * acts anyway. Before any command is consumed, and through the per-site queue like every command.
    */
   private async resume(): Promise<void> {
-    for (const [site, config] of this.options.fences.appliedConfigs()) {
+    const { fences, host, logger } = this.options;
+    const configs = fences.appliedConfigs();
+    for (const [site, held] of fences.sites()) {
+      const step = resumeStep(held, configs.has(site));
+      const config = configs.get(site);
       try {
-        await this.perSite.run(site, () => this.options.host.provision(config, QUIET));
+        if (step === 'remove') {
+          const run = { ...held, attempt: held.attempt + 1 };
+          fences.put(site, run);
+          await this.perSite.run(site, () => removeSite(host, fences, site, held.siteId, QUIET));
+          fences.put(site, { ...run, deleted: true });
+        } else if (step === 'converge' && config) {
+          await this.perSite.run(site, () => host.provision(config, QUIET));
+        }
       } catch (error) {
-        this.options.logger.warn({ site, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: resuming a site failed');
+        logger.warn({ site, step, reason: asFailure(error).reason, msg: asFailure(error).message }, 'agent: resuming a site failed');
       }
     }
   }
@@ -178,6 +191,7 @@ export class Agent {
       return;
     }
     const siteId = siteIdOf(payload);
+    const deleting = payload.$case === 'deleteSite';
     const fence = Number(ref.fence);
     const verdict = fences.verdict(ref.site, siteId, fence);
     const held = fences.get(ref.site);
@@ -202,11 +216,11 @@ export class Agent {
     if (disposition.action === 'fail') {
       logger.error({ command: ref.id, site: ref.site, reason: disposition.reason, msg: disposition.message }, 'agent: command given up');
       await this.publishEvent(ref, ++sequence, { $case: 'failed', value: { reason: disposition.reason, message: disposition.message } });
-      fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted: false });
+      fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted: false, deleting });
       message.ack();
       return;
     }
-    fences.put(ref.site, { fence, command: ref.id, attempt, done: false, siteId, deleted: false });
+    fences.put(ref.site, { fence, command: ref.id, attempt, done: false, siteId, deleted: false, deleting });
     // After the deadline the handler may still run: nothing it says is sent any more.
     let over = false;
     const send = async (kind: CommandEvent['kind']) => {
@@ -243,7 +257,7 @@ export class Agent {
       clearTimeout(deadline);
       clearInterval(alive);
     }
-    fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted });
+    fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted, deleting });
     message.ack();
     void this.report().catch(() => undefined);
   }

@@ -40,10 +40,22 @@ export async function connectToBus(bus: BusSettings, node: string, logger: Logge
   }
 }
 
-/** One CommandEvent; its message id (default `<command>#<sequence>`) makes a republished event a duplicate. */
-export async function publishCommandEvent(nc: NatsConnection, bus: BusSettings, ref: CommandRef, sequence: number, kind: CommandEvent['kind'], msgID = `${ref.id}#${sequence}`): Promise<void> {
+/**
+ * One CommandEvent; its message id (default `<command>#<sequence>`) makes a republished event a
+ * duplicate. The id is scoped by the node's own subject (which no other node may publish on),
+ * so another node cannot take it first and have JetStream drop this node's event as a duplicate.
+ */
+export async function publishCommandEvent(
+  nc: NatsConnection,
+  bus: Pick<BusSettings, 'eventSubjectPrefix'>,
+  ref: CommandRef,
+  sequence: number,
+  kind: CommandEvent['kind'],
+  msgID = `${ref.id}#${sequence}`,
+): Promise<void> {
+  const subject = `${bus.eventSubjectPrefix}.command`;
   const event = CommandEvent.encode({ ref, sequence, at: new Date().toISOString(), kind }).finish();
-  await jetstream(nc).publish(`${bus.eventSubjectPrefix}.command`, event, { msgID });
+  await jetstream(nc).publish(subject, event, { msgID: `${subject}/${msgID}` });
 }
 
 /** A heartbeat or NodeReport, already encoded. */

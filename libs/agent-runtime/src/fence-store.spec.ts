@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FenceStore, type FenceRecord } from './fence-store.js';
 
-const record = (fence: number, extra: Partial<FenceRecord> = {}): FenceRecord => ({ fence, command: `c-${fence}`, attempt: 1, done: true, siteId: 'abc12345', deleted: false, ...extra });
+const record = (fence: number, extra: Partial<FenceRecord> = {}): FenceRecord => ({ fence, command: `c-${fence}`, attempt: 1, done: true, siteId: 'abc12345', deleted: false, deleting: false, ...extra });
 
 describe('FenceStore', () => {
   let dir: string;

@@ -29,6 +29,7 @@ export class FenceStore {
         done: parsed.done === true,
         siteId: parsed.siteId ?? '',
         deleted: parsed.deleted === true,
+        deleting: parsed.deleting === true,
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

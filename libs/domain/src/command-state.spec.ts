@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_STATES, type CommandState, type CommandStatus } from './command.js';
-import { applyCommandEvent, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
+import { applyCommandEvent, commandEventFromOwner, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
 
 const AT = '2026-12-02T10:00:00.000Z';
 const EARLIER = '2026-12-02T09:00:00.000Z';
@@ -114,5 +114,18 @@ describe('applyCommandEvent: the fields', () => {
     const copy = structuredClone(before);
     applyCommandEvent(before, EVENTS.failed, AT);
     expect(before).toEqual(copy);
+  });
+});
+
+describe('commandEventFromOwner', () => {
+  it.each([
+    ['the command is addressed to the sending node', 'node-a', 'node-a', 'node-a', true],
+    ['another node sends about it', 'node-a', 'node-b', 'node-b', false],
+    ['another node sends it naming the owner in the event', 'node-a', 'node-b', 'node-a', false],
+    ['the owner sends it naming another node in the event', 'node-a', 'node-a', 'node-b', false],
+    ['the event names no node', 'node-a', 'node-a', undefined, false],
+    ['the command does not exist', undefined, 'node-a', 'node-a', false],
+  ] as const)('%s', (_, commandNode, subjectNode, eventNode, owned) => {
+    expect(commandEventFromOwner(commandNode, subjectNode, eventNode)).toBe(owned);
   });
 });

@@ -16,6 +16,15 @@ export type AgentCommandEvent = { readonly sequence: number } & (
 );
 
 /**
+ * Whether a node may speak about a command: the command exists, is addressed to that node, and
+ * the event names the same node as the subject it arrived on. Checked before anything about the
+ * event is recorded, so a node cannot use up another node's (command, sequence) receipts.
+ */
+export function commandEventFromOwner(commandNode: string | undefined, subjectNode: string, eventNode: string | undefined): boolean {
+  return commandNode !== undefined && commandNode === subjectNode && eventNode === subjectNode;
+}
+
+/**
  * The command's status after one event; the same object when nothing changes. Terminal states
  * are final; a STALLED command stays STALLED when the agent says it accepted it (an operator
  * decides), but its result still ends it. Undefined: an event of a kind this version does not

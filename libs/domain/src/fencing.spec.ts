@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandDisposition, compareFence, siteFenceVerdict } from './fencing.js';
+import { commandDisposition, compareFence, MAX_COMMAND_RUNS, resumeStep, siteFenceVerdict } from './fencing.js';
 
 describe('compareFence', () => {
   it.each([
@@ -62,5 +62,22 @@ describe('commandDisposition', () => {
     ['a stale one is rejected however often it comes', 'stale', held('c-2', 1, false), 50, { action: 'reject' }],
   ] as const)('poison: %s -> %j', (_name, verdict, record, deliveries, disposition) => {
     expect(commandDisposition(verdict, record, 'c-1', deliveries)).toEqual(disposition);
+  });
+});
+
+describe('resumeStep', () => {
+  const held = (deleting: boolean, deleted = false, attempt = 1) => ({ attempt, deleted, deleting });
+  it.each([
+    ['a converged site', held(false), true, 'converge'],
+    ['a site never converged (its first provision failed)', held(false), false, 'none'],
+    ['a DeleteSite that failed halfway, configuration still on disk', held(true), true, 'remove'],
+    ['a DeleteSite the restart interrupted, configuration already dropped', held(true), false, 'remove'],
+    ['a removal resumed MAX_COMMAND_RUNS - 1 times before', held(true, false, MAX_COMMAND_RUNS - 1), true, 'remove'],
+    ['a removal started MAX_COMMAND_RUNS times (it kills the agent)', held(true, false, MAX_COMMAND_RUNS), true, 'none'],
+    ['a DeleteSite given up as poison', held(true, false, MAX_COMMAND_RUNS + 1), false, 'none'],
+    ['a deleted site (tombstone)', held(true, true), false, 'none'],
+    ['a deleted site whose configuration was left behind', held(true, true), true, 'none'],
+  ] as const)('%s -> %s', (_name, record, hasAppliedConfig, step) => {
+    expect(resumeStep(record, hasAppliedConfig)).toBe(step);
   });
 });

@@ -23,6 +23,26 @@ export interface HeldFence {
   readonly siteId: string;
   /** The command holding the fence deleted the site (a tombstone). */
   readonly deleted: boolean;
+  /** The command holding the fence is a DeleteSite (done or not, succeeded or not). */
+  readonly deleting: boolean;
+}
+
+/** What a restarted agent does for a site before it takes commands. */
+export type ResumeStep = 'converge' | 'remove' | 'none';
+
+/**
+ * A site whose last accepted command is a DeleteSite that has not deleted it (it failed halfway,
+ * or the restart interrupted it) is removed again, never converged: its applied configuration is
+ * still on disk, and converging it would bring back what the deletion already took. A resumed
+ * removal is a run of that command (it counts as an attempt): one that was started
+ * MAX_COMMAND_RUNS times is not resumed, so a removal that kills the agent cannot do so on every
+ * start. A deleted site is left alone; any other site converges to the configuration it last
+ * applied, if any.
+ */
+export function resumeStep(held: Pick<HeldFence, 'attempt' | 'deleted' | 'deleting'>, hasAppliedConfig: boolean): ResumeStep {
+  if (held.deleted) return 'none';
+  if (held.deleting) return held.attempt < MAX_COMMAND_RUNS ? 'remove' : 'none';
+  return hasAppliedConfig ? 'converge' : 'none';
 }
 
 /**

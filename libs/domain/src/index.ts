@@ -8,7 +8,7 @@ export {
   type FieldError,
 } from './names.js';
 export { setCondition, findCondition, type Condition, type ConditionStatus } from './conditions.js';
-export { commandDisposition, compareFence, MAX_COMMAND_DELIVERIES, MAX_COMMAND_RUNS, POISON_COMMAND, siteFenceVerdict, type CommandDisposition, type FenceVerdict, type HeldFence } from './fencing.js';
+export { commandDisposition, compareFence, MAX_COMMAND_DELIVERIES, MAX_COMMAND_RUNS, POISON_COMMAND, resumeStep, siteFenceVerdict, type CommandDisposition, type FenceVerdict, type HeldFence, type ResumeStep } from './fencing.js';
 export {
   convergeSteps,
   FINGERPRINT_KEYS,
@@ -24,6 +24,18 @@ export {
   type ReleaseSource,
 } from './agent-decisions.js';
 
+export {
+  joinTokenInfoSchema,
+  joinTokenRequestSchema,
+  parseRequest,
+  rollbackRequestSchema,
+  tokenInfoSchema,
+  tokenRequestSchema,
+  type JoinTokenInfo,
+  type RequestResult,
+  type TokenInfo,
+} from './api-requests.js';
+export { gitSourceProblem, type GitPolicy, type GitSourceProblem } from './git-source.js';
 export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
 export {
   KINDS,
@@ -126,6 +138,8 @@ export {
   type RunPhase,
 } from './backup.js';
 export { EVENT_TYPES, UID_PATTERN, eventBodySchema, eventStatusSchema, uidSchema, type EventBody } from './event.js';
+export { EVENT_SOURCE, coreEventMatches, parseCoreEventSelector, toCoreEvent, type CoreEventField, type CoreEventSelector } from './core-event.js';
+export { inListOrder, listOrderKey, withSiteCounts } from './serving.js';
 export {
   COMMAND_OPERATIONS,
   COMMAND_SITE_LABEL,
@@ -140,7 +154,7 @@ export {
   type CommandState,
   type CommandStatus,
 } from './command.js';
-export { applyCommandEvent, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
+export { applyCommandEvent, commandEventFromOwner, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
 export {
   SERVER_SET_METADATA,
   SPEC_SCHEMAS,

@@ -441,9 +441,6 @@ describe('validateManifest: site spec rules', () => {
     ['a Redis object cache', ['spec', 'cache', 'redis'], true],
     ['no Redis object cache', ['spec', 'cache', 'redis'], false],
     ['https url with port', ['spec', 'code', 'git', 'url'], 'https://git.example.test:8443/org/shop.git'],
-    ['ssh url', ['spec', 'code', 'git', 'url'], 'ssh://git@git.example.test:2222/org/shop.git'],
-    ['scp-like url', ['spec', 'code', 'git', 'url'], 'git@github.com:org/shop.git'],
-    ['file url', ['spec', 'code', 'git', 'url'], 'file:///srv/git/shop.git'],
     ['ip host url', ['spec', 'code', 'git', 'url'], 'https://127.0.0.1/shop.git'],
     ['tag ref', ['spec', 'code', 'git', 'ref'], 'v1.2.3'],
     ['nested ref', ['spec', 'code', 'git', 'ref'], 'release/2026-01'],
@@ -492,6 +489,9 @@ describe('validateManifest: site spec rules', () => {
     ['xmlrpc as a string', ['spec', 'wordpress', 'xmlrpc'], 'true', 'spec.wordpress.xmlrpc'],
     ['redis as a string', ['spec', 'cache', 'redis'], 'yes', 'spec.cache.redis'],
     ['http url', ['spec', 'code', 'git', 'url'], 'http://git.example.test/shop.git', 'spec.code.git.url'],
+    ['ssh url', ['spec', 'code', 'git', 'url'], 'ssh://git@git.example.test:2222/org/shop.git', 'spec.code.git.url'],
+    ['scp-like url', ['spec', 'code', 'git', 'url'], 'git@github.com:org/shop.git', 'spec.code.git.url'],
+    ['file url where local repositories are off', ['spec', 'code', 'git', 'url'], 'file:///srv/git/shop.git', 'spec.code.git.url'],
     ['url with credentials', ['spec', 'code', 'git', 'url'], 'https://user:pw@git.example.test/shop.git', 'spec.code.git.url'],
     ['url with ..', ['spec', 'code', 'git', 'url'], 'https://git.example.test/org/../shop.git', 'spec.code.git.url'],
     ['file url with ..', ['spec', 'code', 'git', 'url'], 'file:///srv/../etc/shadow', 'spec.code.git.url'],
@@ -545,6 +545,12 @@ describe('validateManifest: site spec rules', () => {
   it.each(bad)('refuses %s naming %j', (_label, path, value, field) => {
     const result = validateManifest('Site', at(site(), path, value), 'Strict');
     expect(errorsOf(result)).toEqual({ reason: 'Invalid', fields: [field] });
+  });
+
+  it('accepts a local repository only where the installation allows them', () => {
+    const body = at(site(), ['spec', 'code', 'git'], { url: 'file:///srv/git/shop.git', ref: 'main' });
+    expect(validateManifest('Site', body, 'Strict', { allowLocal: true })).toMatchObject({ ok: true });
+    expect(errorsOf(validateManifest('Site', body, 'Strict', { allowLocal: false }))).toEqual({ reason: 'Invalid', fields: ['spec.code.git.url'] });
   });
 
   it('reports every problem at once', () => {

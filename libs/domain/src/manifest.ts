@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GROUP_VERSION } from './api-group.js';
 import { formatPath } from './field-path.js';
+import { gitSourceProblem, type GitPolicy } from './git-source.js';
 import { hasOwn, isPlainObject, setOwn, type JsonObject } from './json.js';
 import { type KindName } from './kinds.js';
 import { type FieldError } from './names.js';
@@ -57,9 +58,15 @@ function manifestSchema(kind: KindName): z.ZodType {
  * Validates what a client sent for one kind (create, replace, or the result of a patch) and
  * returns the writable part with defaults applied. The order follows Kubernetes: a body that
  * cannot be decoded (not an object, wrong apiVersion or kind, or unknown fields under Strict)
- * is a BadRequest before any field is validated; field problems are Invalid (422).
+ * is a BadRequest before any field is validated; field problems are Invalid (422). `git` is the
+ * installation's git source policy (whether local repositories are allowed).
  */
-export function validateManifest<K extends KindName>(kind: K, body: unknown, policy: UnknownFieldPolicy): ManifestResult<SpecByKind[K]> {
+export function validateManifest<K extends KindName>(
+  kind: K,
+  body: unknown,
+  policy: UnknownFieldPolicy,
+  git: GitPolicy = { allowLocal: false },
+): ManifestResult<SpecByKind[K]> {
   if (!isPlainObject(body)) return { ok: false, reason: 'BadRequest', errors: [{ field: '', message: 'must be a JSON object' }] };
 
   const envelope: FieldError[] = [];
@@ -96,7 +103,7 @@ export function validateManifest<K extends KindName>(kind: K, body: unknown, pol
 
   const errors = namespaceError ? [namespaceError] : [];
   if (!result.success) errors.push(...issuesToFieldErrors(result.error.issues));
-  if (result.success) errors.push(...crossFieldErrors(kind, result.data as ParsedManifest));
+  if (result.success) errors.push(...crossFieldErrors(kind, result.data as ParsedManifest, git));
   if (errors.length > 0 || !result.success) return { ok: false, reason: 'Invalid', errors };
 
   const { metadata, spec } = result.data as ParsedManifest;
@@ -146,12 +153,16 @@ function prepareMetadata(input: JsonObject): FieldError | undefined {
     : { field: 'metadata.namespace', message: 'must be empty: pressluft.io resources are cluster-scoped' };
 }
 
-function crossFieldErrors(kind: KindName, manifest: ParsedManifest): FieldError[] {
-  if (kind === 'Site') {
-    const spec = manifest.spec as SpecByKind['Site'];
-    if (spec.cloneFrom === manifest.metadata.name) return [{ field: 'spec.cloneFrom', message: 'must name another site' }];
-  }
-  return [];
+function crossFieldErrors(kind: KindName, manifest: ParsedManifest, git: GitPolicy): FieldError[] {
+  if (kind !== 'Site') return [];
+  const spec = manifest.spec as SpecByKind['Site'];
+  const errors: FieldError[] = [];
+  if (spec.cloneFrom === manifest.metadata.name) errors.push({ field: 'spec.cloneFrom', message: 'must name another site' });
+  // The nodes' own rule: a source every node refuses is refused here, not a failed deploy later.
+  const source = spec.code?.git;
+  const problem = source && gitSourceProblem(source.url, source.ref, git);
+  if (problem) errors.push({ field: `spec.code.git.${problem.field}`, message: problem.message });
+  return errors;
 }
 
 /** Kubernetes decodes a JSON null member as "not set"; so do we (kubectl sends `creationTimestamp: null`). */

@@ -175,10 +175,40 @@ describe('buildOpenApiV3: paths', () => {
     });
   });
 
-  it('has exactly those operations (no rollback until releases exist)', () => {
+  it('has exactly those operations for the kinds, and unique operation ids', () => {
     const ids = operations.map((o) => o.op['operationId']);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual(expected.map((e) => e[3]).sort());
+    const kindIds = operations.filter((o) => o.op['x-kubernetes-group-version-kind'] !== undefined).map((o) => o.op['operationId']);
+    expect(kindIds.sort()).toEqual(expected.map((e) => e[3]).sort());
+  });
+
+  it.each([
+    ['/apis/pressluft.io/v1/sites/{name}/rollback', 'post', '201'],
+    ['/apis/pressluft.io/v1/sites/{name}/check-drift', 'post', '201'],
+    ['/apis/pressluft.io/v1/sites/{name}/rotate-credentials', 'post', '201'],
+    ['/apis/pressluft.io/v1/commands/{name}/retry', 'post', '201'],
+    ['/apis/pressluft.io/v1/commands/{name}/abandon', 'post', '200'],
+  ])('%s %s answers %s with the Command', (path, method, code) => {
+    const responses = (doc.paths[path]?.[method] as { responses: Record<string, { content: Record<string, { schema: JsonObject }> }> }).responses;
+    expect(responses[code]?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/io.pressluft.v1.Command' });
+    expect(doc.paths[path]?.['parameters']).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true })]);
+  });
+
+  it('publishes the request bodies of rollback and the tokens from their zod schemas', () => {
+    expect(doc.components.schemas['io.pressluft.v1.RollbackRequest']).toMatchObject({ additionalProperties: false, properties: { release: { type: 'string', pattern: expect.any(String) as unknown } } });
+    expect(doc.components.schemas['io.pressluft.auth.v1.JoinTokenRequest']).toMatchObject({
+      required: ['node'],
+      properties: { ttlSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 3600 } },
+    });
+    expect(doc.components.schemas['io.pressluft.auth.v1.TokenRequest']).toMatchObject({ properties: { role: { enum: ['admin', 'operator', 'viewer'] } } });
+    for (const [plural, kind] of [['tokens', 'Token'], ['jointokens', 'JoinToken']]) {
+      expect(doc.paths[`/auth/v1/${plural}`]?.['post']).toMatchObject({ requestBody: { content: { 'application/json': { schema: { $ref: `#/components/schemas/io.pressluft.auth.v1.${kind}Request` } } } } });
+      expect(doc.paths[`/auth/v1/${plural}/{id}`]?.['delete']).toBeDefined();
+    }
+  });
+
+  it.each(['/version', '/healthz', '/readyz', '/metrics'])('%s needs no token', (path) => {
+    expect(doc.paths[path]?.['get']).toMatchObject({ security: [] });
   });
 
   it.each([
@@ -194,7 +224,7 @@ describe('buildOpenApiV3: paths', () => {
     expect(doc.paths[`/apis/pressluft.io/v1/${path}`]?.[method]).toBeUndefined();
   });
 
-  it.each(operations.filter((o) => ['post', 'put', 'patch'].includes(o.method)).map((o) => [o.op['operationId'] as string, o.op] as const))(
+  it.each(operations.filter((o) => ['post', 'put', 'patch'].includes(o.method) && o.op['x-kubernetes-group-version-kind'] !== undefined).map((o) => [o.op['operationId'] as string, o.op] as const))(
     '%s declares fieldValidation, dryRun and fieldManager as query parameters',
     (_id, op) => {
       const params = op['parameters'] as { name: string; in: string; schema: JsonObject }[];
@@ -223,9 +253,11 @@ describe('buildOpenApiV3: paths', () => {
     expect(names('/apis/pressluft.io/v1/commands')).toContain('site');
   });
 
-  it.each(operations.map((o) => [`${o.method} ${o.path}`, o.op] as const))('%s answers with a schema for 200 and a Status by default', (_label, op) => {
+  it.each(operations.map((o) => [`${o.method} ${o.path}`, o.op] as const))('%s answers with a schema on success and a Status by default', (_label, op) => {
     const responses = op['responses'] as Record<string, { content?: Record<string, { schema: JsonObject }> }>;
-    expect(Object.values(responses['200']?.content ?? {})[0]?.schema['$ref']).toMatch(/^#\/components\/schemas\//);
+    const success = responses['200'] ?? responses['201'];
+    expect(Object.values(success?.content ?? {})[0]?.schema).toEqual(expect.any(Object));
+    if (op['x-kubernetes-group-version-kind'] !== undefined) expect(Object.values(success?.content ?? {})[0]?.schema['$ref']).toMatch(/^#\/components\/schemas\//);
     expect(responses['default']?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status' });
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
+import { joinTokenInfoSchema, joinTokenRequestSchema, rollbackRequestSchema, tokenInfoSchema, tokenRequestSchema } from './api-requests.js';
 import { isPlainObject, type JsonObject } from './json.js';
 import { deleteOptionsSchema, k8sStatusSchema, listMetaSchema, statusCauseSchema, statusDetailsSchema, watchEventSchema } from './k8s-meta.js';
 import { KINDS, type KindInfo, type KindName } from './kinds.js';
@@ -11,6 +12,7 @@ export const OPENAPI_V3_PATH = 'apis/pressluft.io/v1';
 
 const BASE = `/apis/${GROUP_VERSION}`;
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+const AUTH = 'io.pressluft.auth.v1';
 export const OBJECT_META_SCHEMA = `${META}.ObjectMeta`;
 export const LIST_META_SCHEMA = `${META}.ListMeta`;
 export const STATUS_SCHEMA = `${META}.Status`;
@@ -174,6 +176,108 @@ function pathsFor(info: KindInfo): JsonObject {
   return paths;
 }
 
+/** An operation outside the kinds: no GVK (kubectl matches kinds by it), its own tag. */
+function plainOperation(operationId: string, tag: string, description: string, responses: JsonObject, extra: JsonObject = {}): JsonObject {
+  return { description, operationId, tags: [tag], ...extra, responses: { ...responses, ...ERROR_RESPONSES } };
+}
+
+/** Anyone may call it (probes, discovery of the server's version, metrics). */
+const PUBLIC = { security: [] };
+const JSON_ONLY = ['application/json'];
+const anyObject = (description: string) => ({ type: 'object', description });
+
+/** Site actions (each a fenced command) and the operator's resolutions of a command: POST, answered with the Command. */
+const ACTIONS: readonly { plural: string; action: string; id: string; code: '200' | '201'; description: string; body?: string }[] = [
+  { plural: 'sites', action: 'rollback', id: 'rollbackPressluftV1Site', code: '201', description: 'Roll the site back to its previous release, or to the release named in the body.', body: 'RollbackRequest' },
+  { plural: 'sites', action: 'check-drift', id: 'checkDriftPressluftV1Site', code: '201', description: "Check the site's drift on its node now (a CheckDrift command)." },
+  { plural: 'sites', action: 'rotate-credentials', id: 'rotateCredentialsPressluftV1Site', code: '201', description: "Give the site a new database password, set on its node." },
+  { plural: 'commands', action: 'retry', id: 'retryPressluftV1Command', code: '201', description: 'Retry a stalled or failed command: a new command, same operation, next fence.' },
+  { plural: 'commands', action: 'abandon', id: 'abandonPressluftV1Command', code: '200', description: 'Abandon a stalled or failed command: it counts as failed.' },
+];
+
+function actionPaths(): JsonObject {
+  const command = ref(openApiSchemaName('Command'));
+  return Object.fromEntries(
+    ACTIONS.map(({ plural, action, id, code, description, body }) => [
+      `${BASE}/${plural}/{name}/${action}`,
+      {
+        parameters: [NAME_PARAM],
+        post: plainOperation(id, 'pressluftIo_v1', description, { [code]: response(code === '201' ? 'Created' : 'OK', command, JSON_ONLY) }, body
+          ? { requestBody: { required: false, content: content(ref(openApiSchemaName(body)), JSON_ONLY) } }
+          : {}),
+      },
+    ]),
+  );
+}
+
+/** API tokens and join tokens under /auth/v1 (admins only): list, create (the token text once), revoke. */
+function authPaths(): JsonObject {
+  const paths: JsonObject = {};
+  for (const [plural, kind] of [['tokens', 'Token'], ['jointokens', 'JoinToken']] as const) {
+    const one = ref(`${AUTH}.${kind}`);
+    paths[`/auth/v1/${plural}`] = {
+      get: plainOperation(`listAuthV1${kind}`, 'auth_v1', `List ${kind} objects (never their token text).`, {
+        '200': response('OK', { type: 'object', properties: { items: { type: 'array', items: one } }, required: ['items'] }, JSON_ONLY),
+      }),
+      post: plainOperation(`createAuthV1${kind}`, 'auth_v1', `Create a ${kind}; the answer holds the token text, shown this once.`, {
+        '201': response('Created', { allOf: [one, { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] }] }, JSON_ONLY),
+      }, { requestBody: { required: true, content: content(ref(`${AUTH}.${kind}Request`), JSON_ONLY) } }),
+    };
+    paths[`/auth/v1/${plural}/{id}`] = {
+      parameters: [{ name: 'id', in: 'path', required: true, description: `Id of the ${kind}.`, schema: { type: 'string' } }],
+      delete: plainOperation(`revokeAuthV1${kind}`, 'auth_v1', `Revoke the ${kind} (idempotent).`, { '200': response('OK', one, JSON_ONLY) }),
+    };
+  }
+  return paths;
+}
+
+/** Discovery, the OpenAPI documents, probes and metrics: what kubectl and monitoring read. */
+function serverPaths(): JsonObject {
+  const get = (operationId: string, description: string, schema: object, extra: JsonObject = {}, types = JSON_ONLY) => ({
+    get: plainOperation(operationId, 'server', description, { '200': response('OK', schema, types) }, extra),
+  });
+  const openApi = anyObject('An OpenAPI 3.0 document (this one).');
+  return {
+    '/version': get('getVersion', 'The server version, as kubectl reads it.', anyObject('major, minor, gitVersion, platform.'), PUBLIC),
+    '/api': get('getCoreApiVersions', 'The core API versions (none: every kind is in pressluft.io).', anyObject('An APIVersions object.')),
+    '/api/v1/events': get(
+      'listCoreV1Events',
+      'The Events of pressluft.io as a read-only core/v1 EventList, oldest first: where kubectl describe looks up the events of an object.',
+      anyObject('A core/v1 EventList.'),
+      {
+        parameters: [
+          {
+            name: 'fieldSelector',
+            in: 'query',
+            required: false,
+            description: 'Equality on involvedObject.kind, involvedObject.name, involvedObject.namespace (always empty) and involvedObject.uid.',
+            schema: { type: 'string' },
+          },
+        ],
+      },
+    ),
+    '/apis': get('getApiGroupList', 'The API groups (pressluft.io).', anyObject('An APIGroupList object.')),
+    [`/apis/${API_GROUP}`]: get('getPressluftApiGroup', 'The pressluft.io group and its versions.', anyObject('An APIGroup object.')),
+    [BASE]: get('getPressluftV1Resources', 'The resources of pressluft.io/v1, with their verbs.', anyObject('An APIResourceList object.')),
+    '/openapi/v3': get('getOpenApiIndex', 'The index of OpenAPI documents.', anyObject('paths: each document with its serverRelativeURL.')),
+    [`/openapi/v3/${OPENAPI_V3_PATH}`]: get('getOpenApiDocument', 'This OpenAPI document.', openApi),
+    '/openapi.json': get('getOpenApiJson', 'This OpenAPI document, at a fixed URL.', openApi),
+    '/healthz': get('getHealthz', 'Liveness: the process serves HTTP.', anyObject('{"status": "ok"}.'), PUBLIC),
+    '/readyz': get('getReadyz', 'Readiness: 200 while PostgreSQL and JetStream answer, else 503 with the failing checks.', anyObject('ready and the checks.'), PUBLIC),
+    '/metrics': get('getMetrics', 'Prometheus metrics, text format.', { type: 'string' }, PUBLIC, ['text/plain']),
+  };
+}
+
+function nonKindSchemas(): JsonObject {
+  return {
+    [openApiSchemaName('RollbackRequest')]: toOpenApiSchema(rollbackRequestSchema),
+    [`${AUTH}.Token`]: toOpenApiSchema(tokenInfoSchema),
+    [`${AUTH}.TokenRequest`]: toOpenApiSchema(tokenRequestSchema),
+    [`${AUTH}.JoinToken`]: toOpenApiSchema(joinTokenInfoSchema),
+    [`${AUTH}.JoinTokenRequest`]: toOpenApiSchema(joinTokenRequestSchema),
+  };
+}
+
 function kindSchemas(info: KindInfo): JsonObject {
   const { kind } = info;
   const typeMeta = {
@@ -231,11 +335,14 @@ function metaSchemas(): JsonObject {
   };
 }
 
-/** The OpenAPI 3.0 document for /openapi/v3/apis/pressluft.io/v1, built from the zod schemas. */
+/**
+ * The OpenAPI 3.0 document for /openapi/v3/apis/pressluft.io/v1, built from the zod schemas: every
+ * route the server has (the kinds, their actions, tokens, discovery, probes; a test walks the router).
+ */
 export function buildOpenApiV3(): Record<string, unknown> {
   const served = KINDS.filter((k) => k.served);
-  const schemas: JsonObject = metaSchemas();
-  const paths: JsonObject = {};
+  const schemas: JsonObject = { ...metaSchemas(), ...nonKindSchemas() };
+  const paths: JsonObject = { ...serverPaths(), ...actionPaths(), ...authPaths() };
   for (const info of served) {
     Object.assign(schemas, kindSchemas(info));
     Object.assign(paths, pathsFor(info));

@@ -23,18 +23,13 @@ const PORT = '(:[0-9]{1,5})?';
 // Segments never start with '.', which rules out '.' and '..' (path traversal) by construction.
 const SEGMENT = '[A-Za-z0-9_~][A-Za-z0-9._~-]*';
 const REPO_PATH = `${SEGMENT}(/${SEGMENT})*`;
-const SSH_USER = '[a-z_][a-z0-9_-]{0,31}';
 
 /**
  * Where release code comes from: https (no credentials in the URL: secrets never live in a
- * spec), ssh (`ssh://git@host/path` or `git@host:path`), or a local repository (`file:///abs`).
+ * spec) or a local repository (`file:///abs`, only where the installation allows local
+ * repositories: see gitSourceProblem). Nodes never clone over ssh.
  */
-export const GIT_URL_PATTERN = new RegExp(
-  `^(https://${HOST}${PORT}/${REPO_PATH}/?` +
-    `|ssh://${SSH_USER}@${HOST}${PORT}/${REPO_PATH}/?` +
-    `|${SSH_USER}@${HOST}:/?${REPO_PATH}/?` +
-    `|file:///${REPO_PATH}/?)$`,
-);
+export const GIT_URL_PATTERN = new RegExp(`^(https://${HOST}${PORT}/${REPO_PATH}/?|file:///${REPO_PATH}/?)$`);
 
 /** A branch, tag or commit: git's ref rules, narrowed to a safe character set. */
 export const GIT_REF_PATTERN = /^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*\/$)(?!.*\.lock$)(?!.*\.$)[A-Za-z0-9._/-]{1,200}$/;
@@ -79,7 +74,7 @@ export const gitSourceSchema = z.strictObject({
     .max(512)
     .regex(
       GIT_URL_PATTERN,
-      'must be an https://, ssh://user@host/path, user@host:path or file:///path URL without credentials or ".." segments',
+      'must be an https:// or file:///path URL without credentials or ".." segments',
     ),
   ref: z
     .string()

@@ -96,6 +96,8 @@ export class NodeStack {
           PRESSLUFT_GRPC_PORT: String(grpcPort),
           PRESSLUFT_HTTPS_PORT: String(httpsPort),
           PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '15000',
+          // The tests' repositories are local, as the agents below allow.
+          PRESSLUFT_GIT_ALLOW_LOCAL: 'true',
         },
       });
       const kubeconfig = writeKubeconfig(root, { server: `https://127.0.0.1:${httpsPort}`, caCert: readFileSync(join(pkiDir, 'ca.pem'), 'utf8'), token: processes.adminToken });

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Agent, FenceStore } from '@pressluft/agent-runtime';
+import { Agent, FenceStore, publishCommandEvent } from '@pressluft/agent-runtime';
 import { ScriptedHost } from '@pressluft/agent-runtime/testing';
 import type { FenceVerdict } from '@pressluft/domain';
 import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject, eventSubjectPrefix, nodeDurable } from '@pressluft/platform';
-import { CommandEvent, Heartbeat, NodeReport, type Command } from '@pressluft/proto';
+import { Heartbeat, NodeReport, type Command, type CommandEvent } from '@pressluft/proto';
 
 /**
  * How the node answers a command: run it and report success or failure; start it and go silent
@@ -125,8 +125,8 @@ export class TestAgent {
 
   /** Publishes one event about a command with an explicit sequence (tests also replay and reorder). */
   async sendEvent(command: Command, sequence: number, kind: CommandEvent['kind']): Promise<void> {
-    const event = CommandEvent.encode({ ref: command.ref, sequence, at: new Date().toISOString(), kind }).finish();
-    await jetstream(this.nc).publish(eventSubject(this.node, 'command'), event, { msgID: `${command.ref?.id ?? ''}#${sequence}` });
+    if (!command.ref) throw new Error('the command has no ref');
+    await publishCommandEvent(this.nc, { eventSubjectPrefix: eventSubjectPrefix(this.node) }, command.ref, sequence, kind);
   }
 
   /** The runtime's observer: called once it fenced a command, before it acts on the verdict. */

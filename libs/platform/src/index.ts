@@ -23,6 +23,7 @@ export {
   createKeyAndCsr,
   CsrError,
   issueCertificate,
+  newSerialNumber,
   signCsr,
   verifyClientCertificate,
   type IssueOptions,

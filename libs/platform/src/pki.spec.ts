@@ -9,6 +9,7 @@ import {
   createKeyAndCsr,
   CsrError,
   issueCertificate,
+  newSerialNumber,
   signCsr,
   verifyClientCertificate,
   type PemPair,
@@ -47,6 +48,18 @@ describe('certificate requests and client certificates', () => {
     expect(certificateCommonName(cert)).toBe('node:alpha');
     const verified = await verifyClientCertificate(ca.cert, cert, new Date());
     expect(verified).toMatchObject({ commonName: 'node:alpha', serialNumber: parsed.serialNumber.toLowerCase() });
+  });
+
+  it('names the certificate by the serial and URIs it is given; verification reports that serial exactly', async () => {
+    const { csr } = await createKeyAndCsr('node:alpha');
+    for (let i = 0; i < 20; i++) {
+      const serialNumber = newSerialNumber();
+      expect(serialNumber).toMatch(/^[4-7][0-9a-f]{31}$/);
+      const uri = `urn:pressluft:node:alpha:certificate:${serialNumber}`;
+      const cert = await signCsr(ca, csr, { ...client('node:alpha'), serialNumber, uris: [uri] });
+      expect(new NodeX509(cert).subjectAltName).toBe(`URI:${uri}`);
+      expect((await verifyClientCertificate(ca.cert, cert, new Date())).serialNumber).toBe(serialNumber);
+    }
   });
 
   it('ignores the subject and every extension the request asks for (CA flag, names, usages)', async () => {

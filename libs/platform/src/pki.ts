@@ -18,6 +18,10 @@ export interface IssueOptions {
   readonly usage: 'server' | 'client';
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
+  /** URI subject alternative names (a node certificate names itself by one: its NATS user). */
+  readonly uris?: readonly string[];
+  /** Hex; newSerialNumber() when absent. */
+  readonly serialNumber?: string;
   readonly validityDays: number;
 }
 
@@ -36,10 +40,13 @@ async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
   return pem(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
-function serial(): string {
-  // Positive 128-bit serial: clear the top bit.
+/**
+ * A random positive 128-bit serial in lowercase hex, as verifyClientCertificate reports it: the
+ * top bit clear (positive) and the next one set (no leading zero byte for DER to drop).
+ */
+export function newSerialNumber(): string {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
   return Buffer.from(bytes).toString('hex');
 }
 
@@ -52,7 +59,7 @@ function validity(days: number): { notBefore: Date; notAfter: Date } {
 export async function createCertificateAuthority(commonName: string, validityDays: number): Promise<PemPair> {
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
+    serialNumber: newSerialNumber(),
     name: `CN=${commonName}`,
     ...validity(validityDays),
     keys,
@@ -86,10 +93,11 @@ async function signLeaf(ca: PemPair, publicKey: webcrypto.CryptoKey | x509.Publi
   const names = [
     ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(options.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
+    serialNumber: options.serialNumber ?? newSerialNumber(),
     subject: subjectOf(options.commonName),
     issuer: caCert.subject,
     ...validity(options.validityDays),

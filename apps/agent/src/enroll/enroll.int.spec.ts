@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,8 @@ describe('agent enrollment client', () => {
 
   const answer = async (node: string, csrPem: string): Promise<EnrollResponse> => {
     const csr = mode === 'foreign-key' ? (await createKeyAndCsr(`node:${node}`)).csr : csrPem;
-    const certificatePem = await signCsr(ca, csr, { commonName: `node:${node}`, usage: 'client', validityDays: 90 });
+    // As the control plane does: the certificate's bus identity (ADR 0012) in a URI SAN.
+    const certificatePem = await signCsr(ca, csr, { commonName: `node:${node}`, usage: 'client', validityDays: 90, uris: [`urn:pressluft:node:${node}:certificate:${randomBytes(8).toString('hex')}`] });
     return {
       certificatePem,
       caPem: ca.cert,

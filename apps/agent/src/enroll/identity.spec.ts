@@ -18,6 +18,7 @@ const NATS = {
 describe('the node identity on disk', () => {
   let ca: PemPair;
   let identity: Omit<NodeIdentity, 'stateDir'>;
+  let withoutBusIdentity: string;
   const dirs: string[] = [];
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'pressluft-identity-'));
@@ -28,7 +29,9 @@ describe('the node identity on disk', () => {
   beforeAll(async () => {
     ca = await createCertificateAuthority('test CA', 1);
     const { key, csr } = await createKeyAndCsr('node:web-1');
-    const certificatePem = await signCsr(ca, csr, { commonName: 'node:web-1', usage: 'client', validityDays: 90 });
+    const certificatePem = await signCsr(ca, csr, { commonName: 'node:web-1', usage: 'client', validityDays: 90, uris: ['urn:pressluft:node:web-1:certificate:0a1b'] });
+    const older = await createKeyAndCsr('node:web-1');
+    withoutBusIdentity = await signCsr(ca, older.csr, { commonName: 'node:web-1', usage: 'client', validityDays: 90 });
     identity = { node: 'web-1', keyPem: key, certificatePem, caPem: ca.cert, expiresAt: certificateValidity(certificatePem).notAfter.toISOString(), nats: NATS };
   });
 
@@ -73,6 +76,10 @@ describe('the node identity on disk', () => {
     expect(certificateMatchesKey(identity.certificatePem, identity.keyPem)).toBe(true);
     expect(certificateMatchesKey(identity.certificatePem, other.key)).toBe(false);
     expect(certificateMatchesKey('garbage', identity.keyPem)).toBe(false);
+  });
+
+  it('is due for renewal at once when the certificate carries no bus identity (issued before per-certificate NATS users)', () => {
+    expect(renewalDue(withoutBusIdentity, certificateValidity(withoutBusIdentity).notBefore)).toBe(true);
   });
 
   it('is due for renewal once less than a third of the validity is left', () => {

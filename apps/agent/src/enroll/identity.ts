@@ -81,8 +81,13 @@ export function certificateMatchesKey(certificatePem: string, keyPem: string): b
   }
 }
 
-/** Renewal is due when less than a third of the certificate's validity is left. */
+/**
+ * Renewal is due when less than a third of the certificate's validity is left, or when the
+ * certificate carries no bus identity (a `urn:pressluft:node:` URI, ADR 0012): one issued before
+ * NATS users were per certificate is no NATS user at all and must be replaced.
+ */
 export function renewalDue(certificatePem: string, now: Date): boolean {
+  if (!new X509Certificate(certificatePem).subjectAltName?.includes('URI:urn:pressluft:node:')) return true;
   const { notBefore, notAfter } = certificateValidity(certificatePem);
   const lifetime = notAfter.getTime() - notBefore.getTime();
   return notAfter.getTime() - now.getTime() < lifetime / 3;

@@ -1,43 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gitSourceProblem, type GitPolicy } from '@pressluft/domain';
 import { StepError } from './errors.js';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { isErrno } from './safe-fs.js';
 import { killTree } from './process-tree.js';
 
-export interface GitPolicy {
-  /** Also accept file:// URLs and absolute paths (tests, single-server setups). */
-  readonly allowLocal: boolean;
-}
-
-const REF_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._/-]{0,199}$/;
-
-function badGit(message: string): StepError {
-  return new StepError('validate', 'InvalidGitSource', message);
-}
-
-/** Validates spec.code.git: https:// (no credentials in the URL, no ssh), file:// or an absolute path when allowed; a plain ref. */
+/** Validates spec.code.git with the fleet's rule (libs/domain gitSourceProblem); a StepError when refused. */
 export function checkGitSource(url: string, ref: string, policy: GitPolicy): { url: string; ref: string } {
-  // '' is the repository's default branch.
-  if ((ref !== '' && !REF_PATTERN.test(ref)) || ref.includes('..') || ref.endsWith('/') || ref.endsWith('.lock') || ref.includes('//')) {
-    throw badGit(`git ref ${JSON.stringify(ref)} is not a plain branch or tag name`);
-  }
-  // eslint-disable-next-line no-control-regex
-  if (url.length === 0 || url.length > 2048 || /[\s\u0000-\u001f\u007f]/.test(url)) throw badGit('git url is empty, too long, or holds whitespace');
-  if (url.startsWith('https://')) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw badGit(`git url ${JSON.stringify(url)} is not a URL`);
-    }
-    if (parsed.username !== '' || parsed.password !== '') throw badGit('git url must not hold credentials');
-    if (parsed.hostname === '') throw badGit('git url has no host');
-    return { url, ref };
-  }
-  if (policy.allowLocal && (url.startsWith('file:///') || (url.startsWith('/') && !url.includes('/../') && !url.endsWith('/..')))) return { url, ref };
-  throw badGit(`git url ${JSON.stringify(url.slice(0, 200))} must be https://${policy.allowLocal ? ', file:// or an absolute path' : ''}`);
+  const problem = gitSourceProblem(url, ref, policy);
+  if (problem) throw new StepError('validate', 'InvalidGitSource', problem.message);
+  return { url, ref };
 }
 
 /** `git clone` of one ref, shallow, with every protocol but https (and file, when allowed) refused by git itself. */

@@ -50,6 +50,7 @@ export function parseWriteQuery(query: Query): WriteQuery {
 }
 
 export interface ContinueToken {
+  /** The listOrderKey of the last object served. */
   readonly after: string;
 }
 
@@ -112,7 +113,7 @@ export function encodeContinue(after: string): string {
 function decodeContinue(token: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<ContinueToken>;
-    if (typeof parsed.after === 'string' && parsed.after.length <= 64) return parsed.after;
+    if (typeof parsed.after === 'string' && parsed.after.length <= 300) return parsed.after;
   } catch {
     // fall through
   }

@@ -231,7 +231,7 @@ describe('authentication and authorisation', () => {
   });
 
   describe('without a token', () => {
-    it.each([`${API}/sites`, `${API}/nodes/update-admin`, `${API}/events`, API, '/apis', TOKENS])('GET %s -> 401', async (path) => {
+    it.each([`${API}/sites`, `${API}/nodes/update-admin`, `${API}/events`, '/api/v1/events', API, '/apis', TOKENS])('GET %s -> 401', async (path) => {
       const res = await call(path, { as: 'none' });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized' });

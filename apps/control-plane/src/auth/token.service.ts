@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { parseRequest, tokenRequestSchema, type FieldError, type TokenInfo } from '@pressluft/domain';
 import { DataSource } from 'typeorm';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { AuditEntry } from '../audit/request-audit.js';
@@ -10,20 +11,10 @@ import type { Principal, Role } from './principal.js';
 
 /** `plt_` + 32 random bytes: high entropy, so a plain SHA-256 is a safe thing to store. */
 const TOKEN_PATTERN = /^plt_[A-Za-z0-9_-]{43}$/;
-const SUBJECT_PATTERN = /^[a-z][a-z0-9._@-]{0,62}$/;
 /** Subjects with a meaning in the audit log: the bootstrap token's and the one for no token. */
 const RESERVED_SUBJECTS: ReadonlySet<string> = new Set(['admin', 'anonymous']);
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
-export interface TokenInfo {
-  readonly id: string;
-  readonly subject: string;
-  readonly role: Role;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly revokedAt?: string;
-}
 
 const info = (row: ApiTokenRow): TokenInfo => ({
   id: row.id,
@@ -33,6 +24,9 @@ const info = (row: ApiTokenRow): TokenInfo => ({
   createdBy: row.createdBy,
   ...(row.revokedAt ? { revokedAt: row.revokedAt.toISOString() } : {}),
 });
+
+const invalidRequest = (causes: FieldError[]) =>
+  new PressluftError('Invalid', `token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
 
 /** How long a verified token is trusted without asking PostgreSQL again (also the revocation delay on other replicas). */
 const VERIFIED_TTL_MS = 5000;
@@ -67,16 +61,11 @@ export class TokenService {
 
   /** A new token; `audit`: the request's audit row, committed with the token. */
   async create(subject: unknown, role: unknown, createdBy: string, audit?: AuditEntry): Promise<{ token: string; info: TokenInfo }> {
-    const causes = [];
-    if (typeof subject !== 'string' || !SUBJECT_PATTERN.test(subject)) {
-      causes.push({ field: 'subject', message: `must match ${SUBJECT_PATTERN.source}` });
-    } else if (RESERVED_SUBJECTS.has(subject)) {
-      causes.push({ field: 'subject', message: `"${subject}" is reserved` });
-    }
-    if (role !== 'admin' && role !== 'operator' && role !== 'viewer') causes.push({ field: 'role', message: 'must be admin, operator or viewer' });
-    if (causes.length > 0) throw new PressluftError('Invalid', `token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
+    const parsed = parseRequest(tokenRequestSchema, { subject, role });
+    if (!parsed.ok) throw invalidRequest(parsed.errors);
+    if (RESERVED_SUBJECTS.has(parsed.value.subject)) throw invalidRequest([{ field: 'subject', message: `"${parsed.value.subject}" is reserved` }]);
     const token = `plt_${randomBytes(32).toString('base64url')}`;
-    const row = Object.assign(new ApiTokenRow(), { id: randomUUID(), subject, role, tokenHash: hashToken(token), createdAt: this.clock.now(), createdBy, revokedAt: null });
+    const row = Object.assign(new ApiTokenRow(), { id: randomUUID(), ...parsed.value, tokenHash: hashToken(token), createdAt: this.clock.now(), createdBy, revokedAt: null });
     await this.dataSource.transaction(async (manager) => {
       await manager.getRepository(ApiTokenRow).insert(row);
       await insertAudit(manager, audit);

@@ -1,10 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { TokenInfo } from '@pressluft/domain';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
 import { withRequestAudit } from '../audit/request-audit.js';
 import { principalOf } from './auth.guard.js';
 import { requireAdmin } from './policy.js';
-import { TokenService, type TokenInfo } from './token.service.js';
+import { TokenService } from './token.service.js';
 
 /** API tokens, admins only. The token text is shown once, in the create response. */
 @Controller('auth/v1/tokens')

@@ -60,3 +60,17 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     expect((error as ConfigError).setting).toBe(setting);
   });
 });
+
+describe('control plane setting for local git repositories', () => {
+  it.each([
+    [{}, false],
+    [{ PRESSLUFT_GIT_ALLOW_LOCAL: 'true' }, true],
+    [{ PRESSLUFT_GIT_ALLOW_LOCAL: 'false' }, false],
+  ])('%j -> allowLocal %s', (env, allowLocal) => {
+    expect(loadControlPlaneConfig(env).git).toEqual({ allowLocal });
+  });
+
+  it('refuses a value that is not a boolean, naming the setting', () => {
+    expect(() => loadControlPlaneConfig({ PRESSLUFT_GIT_ALLOW_LOCAL: 'yes' })).toThrow(/PRESSLUFT_GIT_ALLOW_LOCAL/);
+  });
+});

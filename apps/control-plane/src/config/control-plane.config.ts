@@ -28,6 +28,8 @@ const schema = z.object({
   PRESSLUFT_GRPC_PORT: z.union([z.literal('off'), envPort(8444)]).default(8444),
   PRESSLUFT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PRESSLUFT_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** Accept Site git sources from local repositories (file://): only when every node allows them too. */
+  PRESSLUFT_GIT_ALLOW_LOCAL: envBoolean(false),
   PRESSLUFT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   PRESSLUFT_ENGINE: envBoolean(true),
   PRESSLUFT_LEASE_TTL_MS: ms(1000, 600_000, 10_000),
@@ -87,6 +89,8 @@ export interface ControlPlaneConfig {
   readonly maxBodyBytes: number;
   /** Open watches one subject may hold on one replica. */
   readonly maxWatchesPerSubject: number;
+  /** Which Site git sources the API accepts (the nodes' rule; local repositories only when set). */
+  readonly git: { readonly allowLocal: boolean };
   /** The leader-only loops: reconcilers, outbox relay, event ingest, stall and heartbeat detectors. */
   readonly engine: {
     readonly enabled: boolean;
@@ -131,6 +135,7 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     readyTimeoutMs: raw.PRESSLUFT_READY_TIMEOUT_MS,
     maxBodyBytes: raw.PRESSLUFT_MAX_BODY_BYTES,
     maxWatchesPerSubject: raw.PRESSLUFT_MAX_WATCHES_PER_SUBJECT,
+    git: { allowLocal: raw.PRESSLUFT_GIT_ALLOW_LOCAL },
     engine: {
       enabled: raw.PRESSLUFT_ENGINE,
       leaseTtlMs: raw.PRESSLUFT_LEASE_TTL_MS,

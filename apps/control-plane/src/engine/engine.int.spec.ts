@@ -75,6 +75,30 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     expect(commands.body.items[0]?.status.log).toEqual(['converge (50%)']);
   });
 
+  it("counts a node's bound sites in its status and SITES column (get, list, table) as sites are bound and deleted", async () => {
+    type Node = { status: { sites?: number } };
+    type Table = { rows: Array<{ cells: unknown[] }>; columnDefinitions: Array<{ name: string }> };
+    const counts = async () => {
+      const one = (await call<Node>(`${V1}/nodes/node-a`)).body.status.sites;
+      const listed = (await call<{ items: Array<Node & { metadata: { name: string } }> }>(`${V1}/nodes`)).body.items.find((n) => n.metadata.name === 'node-a')?.status.sites;
+      const table = (await call<Table>(`${V1}/nodes/node-a`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' })).body;
+      const column = table.columnDefinitions.findIndex((c) => c.name === 'SITES');
+      return [one, listed, table.rows[0]?.cells[column]];
+    };
+    const bound = async () => (await call<{ items: Obj[] }>(`${V1}/sites`)).body.items.filter((s) => s.status.nodeName === 'node-a').length;
+    const before = await bound();
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(await counts()).toEqual([before, before, before]);
+
+    expect((await call(`${V1}/sites`, { method: 'POST', body: siteManifest('counted', 'node-a') })).status).toBe(201);
+    await until('counted bound', async () => ((await site('counted'))?.status.nodeName === 'node-a' ? true : undefined));
+    expect(await counts()).toEqual([before + 1, before + 1, before + 1]);
+
+    expect((await call(`${V1}/sites/counted`, { method: 'DELETE' })).status).toBe(202);
+    await until('counted gone', async () => ((await call(`${V1}/sites/counted`)).status === 404 ? true : undefined));
+    expect(await counts()).toEqual([before, before, before]);
+  });
+
   it('deploys a spec change (generation 2) and deletes behind the finalizer', async () => {
     await call(`${V1}/sites/alpha`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Alpha Two' } } } });
     const deployed = await until('alpha generation 2 converged', async () => {
@@ -245,6 +269,36 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     const after = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];
     expect(after?.status).toEqual(before?.status);
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+  });
+
+  it('attack: node C sends events about node A\'s command (C\'s identity, A\'s sequence numbers first): dropped without a receipt, A\'s own events are applied', async () => {
+    expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-c' }, spec: { provider: 'static' } } })).status).toBe(201);
+    const intruder = await TestAgent.start(inject('services').nats.url, 'node-c', { heartbeatMs: 60_000 });
+    agent!.behaviour = 'ignore';
+    try {
+      await call(`${V1}/sites`, { method: 'POST', body: siteManifest('lambda', 'node-a') });
+      const command = await until('lambda-1 taken by node-a', () => Promise.resolve(agent!.received.find((r) => r.command.ref?.site === 'lambda')?.command));
+      if (!command.ref) throw new Error('lambda-1 has no ref');
+      // On C's own subject: naming A in the event as the command does, and naming C.
+      await intruder.sendEvent(command, 1, { $case: 'accepted', value: {} });
+      await intruder.sendEvent(command, 2, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c' } });
+      await intruder.sendEvent({ ...command, ref: { ...command.ref, node: 'node-c' } }, 3, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c' } });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await pgQuery(fx.database.url, `SELECT sequence::int AS sequence FROM command_event_receipts WHERE command = 'lambda-1'`)).rows).toEqual([]);
+      expect(['DISPATCHED', 'STALLED']).toContain((await call(`${V1}/commands/lambda-1`)).body.status.state);
+      // The owner's events, with the sequence numbers C tried to take, are applied.
+      await agent!.sendEvent(command, 1, { $case: 'accepted', value: {} });
+      await agent!.sendEvent(command, 2, { $case: 'succeeded', value: { message: 'done by node-a' } });
+      const done = await until('lambda-1 SUCCEEDED', async () => {
+        const current = (await call(`${V1}/commands/lambda-1`)).body;
+        return current.status.state === 'SUCCEEDED' ? current : undefined;
+      });
+      expect((done.status as { message?: string }).message).toBe('done by node-a');
+      expect((await pgQuery(fx.database.url, `SELECT sequence::int AS sequence FROM command_event_receipts WHERE command = 'lambda-1' ORDER BY sequence`)).rows).toEqual([{ sequence: 1 }, { sequence: 2 }]);
+    } finally {
+      agent!.behaviour = 'succeed';
+      await intruder.stop();
+    }
   });
 
   it('shows a command on the bus that the node has not answered as DISPATCHED, and stalls it after the window', async () => {

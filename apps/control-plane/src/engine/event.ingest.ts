@@ -3,6 +3,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import {
   applyCommandEvent,
   appliedFingerprints,
+  commandEventFromOwner,
   driftFindings,
   findCondition,
   FINGERPRINTS_MEANING,
@@ -44,7 +45,8 @@ const MAX_BATCH = 64;
  * Agent events from pressluft.evt.<node>.<kind> (a durable pull consumer, explicit acks):
  * command progress and results update the Command, heartbeats update the Node. Idempotent on
  * (command, sequence): a receipt row is written in the same transaction, so a redelivery after
- * a crash changes nothing. A node may only speak about its own commands (the subject names it).
+ * a crash changes nothing. A node may only speak about its own commands (the subject names it),
+ * checked before the receipt is written.
  */
 @Injectable()
 export class EventIngest implements Runnable {
@@ -185,13 +187,15 @@ export class EventIngest implements Runnable {
   /** One command event inside the caller's transaction (the lease is checked); false: a duplicate or not acceptable. */
   private async applyInTransaction(tx: ResourceTransaction, node: string, event: CommandEvent, now: Date): Promise<boolean> {
     const commandName = event.ref?.id ?? '';
-    if (!(await recordReceipt(tx.manager, commandName, event.sequence, now))) return false;
-    faultPoint('during-ingest');
+    // Ownership first: a foreign node's event leaves no receipt behind (it cannot take the
+    // owner's sequence numbers), and the lock holds the command until the transaction ends.
     const command = await tx.get('Command', commandName, { lock: true });
-    if (!command || command.spec.node !== node || event.ref?.node !== node) {
-      this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; ignored');
+    if (!command || !commandEventFromOwner(command.spec.node, node, event.ref?.node)) {
+      this.logger.warn({ node, command: commandName }, 'event ingest: event about a command this node does not own; dropped without a receipt');
       return false;
     }
+    if (!(await recordReceipt(tx.manager, commandName, event.sequence, now))) return false;
+    faultPoint('during-ingest');
     let status = applyCommandEvent(command.status, agentCommandEvent(event), now.toISOString());
     if (status === command.status) return true;
     let site: Site | undefined = await tx.get('Site', command.spec.site, { lock: true });

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { kindByName, RELEASE_ID_PATTERN, toWireObject, type KindInfo } from '@pressluft/domain';
+import { kindByName, parseRequest, rollbackRequestSchema, toWireObject, type KindInfo } from '@pressluft/domain';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
 import { withRequestAudit } from '../audit/request-audit.js';
@@ -11,20 +11,15 @@ import { RequestSiteAction, type SiteActionRequest } from './operator.commands.j
 
 const SITE_KIND = kindByName('Site') as KindInfo;
 
-/** The rollback request body: nothing (the previous release) or {"release": "<id>"}. */
+/** The rollback request body (rollbackRequestSchema): nothing (the previous release) or {"release": "<id>"}. */
 function releaseOf(req: Request): string | undefined {
   const raw = req.body as unknown;
   if (raw === undefined || (Buffer.isBuffer(raw) && raw.length === 0)) return undefined;
   const { value } = parseBody(raw, req.headers['content-type'], 'object');
-  const body = value as Record<string, unknown>;
-  const unknown = Object.keys(body).filter((key) => key !== 'release');
-  if (unknown.length > 0) throw new PressluftError('BadRequest', `unknown fields: ${unknown.join(', ')}`, unknown.map((field) => ({ field, message: 'unknown field' })));
-  const release = body['release'];
-  if (release === undefined) return undefined;
-  if (typeof release !== 'string' || !RELEASE_ID_PATTERN.test(release)) {
-    throw new PressluftError('Invalid', 'Rollback is invalid: release: must be a release id like 20261124T101500Z', [{ field: 'release', message: 'must be a release id like 20261124T101500Z' }]);
-  }
-  return release;
+  const parsed = parseRequest(rollbackRequestSchema, value);
+  if (parsed.ok) return parsed.value.release;
+  if (parsed.unknown.length > 0) throw new PressluftError('BadRequest', `unknown fields: ${parsed.unknown.map((e) => e.field).join(', ')}`, parsed.unknown);
+  throw new PressluftError('Invalid', `Rollback is invalid: ${parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, parsed.errors);
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { api, type ApiResponse, callEnroll, callRenew, type CallResult, type ClientIdentity } from '@pressluft/e2e-harness';
 import { COMMAND_STREAM, createCertificateAuthority, createKeyAndCsr, EVENT_STREAM, issueCertificate, signCsr } from '@pressluft/platform';
 import type { EnrollResponse } from '@pressluft/proto';
@@ -42,6 +42,12 @@ interface JoinToken {
   revokedAt?: string;
 }
 
+type NodeNatsSettings = NonNullable<EnrollResponse['nats']>;
+
+const expectCode = <T>(result: CallResult<T>, codeName: string) => {
+  expect(result.ok ? 'OK' : `${result.codeName}: ${result.details}`).toMatch(new RegExp(`^${codeName}`));
+};
+
 describe('node enrollment (control plane + gRPC over TLS)', () => {
   let fx: ControlPlaneFixture;
   let dir: string;
@@ -72,9 +78,6 @@ describe('node enrollment (control plane + gRPC over TLS)', () => {
     return { result, key };
   };
 
-  const expectCode = <T>(result: CallResult<T>, codeName: string) => {
-    expect(result.ok ? 'OK' : `${result.codeName}: ${result.details}`).toMatch(new RegExp(`^${codeName}`));
-  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pressluft-enroll-'));
@@ -255,7 +258,7 @@ describe('node enrollment (control plane + gRPC over TLS)', () => {
       expect(cert.checkPrivateKey(createPrivateKey(key))).toBe(true);
       expect(cert.ca).toBe(false);
       expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
-      expect(cert.subjectAltName).toBeUndefined();
+      expect(cert.subjectAltName).toBe(`URI:urn:pressluft:node:${node}:certificate:${cert.serialNumber.toLowerCase()}`);
       const days = (new Date(cert.validTo).getTime() - new Date(cert.validFrom).getTime()) / 86_400_000;
       expect(Math.round(days)).toBe(90);
       expect(new Date(expiresAt).getTime()).toBe(new Date(cert.validTo).getTime());
@@ -285,9 +288,10 @@ describe('node enrollment (control plane + gRPC over TLS)', () => {
         await nc.close();
       }
 
-      // Its NATS user.
+      // Its NATS user: this certificate (its URI), not the node's common name.
       const authz = readFileSync(authzFile, 'utf8');
-      expect(authz).toContain(`{ user: "CN=node:${node}", permissions: { publish: { allow: ["pressluft.evt.${node}.>"`);
+      expect(authz).toContain(`{ user: "urn:pressluft:node:${node}:certificate:${cert.serialNumber.toLowerCase()}", permissions: { publish: { allow: ["pressluft.evt.${node}.>"`);
+      expect(authz).not.toContain(`CN=node:${node}`);
       expect(authz).toContain('{ user: "CN=pressluft-control-plane" }');
 
       expect(await tokenState(token.id)).toBe('Used');
@@ -404,6 +408,75 @@ describe('enrollment on a mutual-TLS NATS (control plane connects with its own c
   let root: string;
   let nats: NatsService | undefined;
   let fx: ControlPlaneFixture | undefined;
+  let authzFile: string;
+  let caPem: string;
+  let endpoint: string;
+  let cpConnection: NatsConnection;
+
+  const plane = (): ControlPlaneFixture => {
+    if (!fx) throw new Error('the control plane did not start');
+    return fx;
+  };
+
+  /** Enrolls `node` as an agent does (its own key and CSR, a fresh join token). */
+  const enrollAgent = async (node: string): Promise<{ identity: ClientIdentity; settings: NodeNatsSettings }> => {
+    const created = await api<JoinToken>(plane().plane.httpUrl, JOIN, { method: 'POST', token: plane().adminToken, body: { node } });
+    expect(created.status).toBe(201);
+    const { key, csr } = await createKeyAndCsr(`node:${node}`);
+    const result = await callEnroll(endpoint, caPem, { joinToken: created.body.token, node, csrPem: csr, agentVersion: 'v1' });
+    if (!result.ok) throw new Error(`${result.codeName}: ${result.details}`);
+    if (!result.response.nats) throw new Error('no NATS settings');
+    return { identity: { cert: result.response.certificatePem, key }, settings: result.response.nats };
+  };
+
+  /** The agent's NATS connection: its certificate, its inbox prefix. */
+  const connectAgent = (identity: ClientIdentity, settings: NodeNatsSettings) =>
+    connect({ servers: settings.url, inboxPrefix: settings.inboxPrefix, reconnect: false, timeout: 2000, tls: { ca: caPem, cert: identity.cert, key: identity.key } });
+
+  /** Retried until nats-server's reload took the new certificate in. */
+  const connectEnrolled = async (identity: ClientIdentity, settings: NodeNatsSettings): Promise<NatsConnection> => {
+    for (let i = 0; i < 50; i++) {
+      const nc = await connectAgent(identity, settings).catch(() => undefined);
+      if (nc) return nc;
+      await sleep(100);
+    }
+    throw new Error('the enrolled node could not connect');
+  };
+
+  /** Takes the node's commands from its durable. */
+  const consumeCommands = async (nc: NatsConnection, settings: NodeNatsSettings): Promise<string[]> => {
+    const got: string[] = [];
+    for await (const message of await (await jetstream(nc).consumers.get(settings.stream, settings.durable)).fetch({ max_messages: 2, expires: 1500 })) {
+      got.push(message.string());
+      expect(await message.ackAck()).toBe(true);
+    }
+    return got;
+  };
+
+  /** Whether nats-server closed `nc` within 10 s. */
+  const closedByServer = async (nc: NatsConnection): Promise<string> => Promise.race([nc.closed().then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pressluft-enroll-tls-'));
+    authzFile = join(root, 'nats', 'authz.conf');
+    const env = { PRESSLUFT_PKI_DIR: join(root, 'pki'), PRESSLUFT_NATS_AUTHZ_FILE: authzFile };
+    await writeNatsServerPki(loadControlPlaneConfig({ ...env, PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' }), parseNatsServerArgs(['--out', join(root, 'nats-tls')]), new Date());
+    const file = (name: string) => readFileSync(join(root, 'nats-tls', name), 'utf8');
+    nats = await NatsService.create(root, {
+      tls: 'mutual',
+      verifyAndMap: true,
+      certificates: { caCert: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server-key.pem') },
+      include: authzFile,
+      pidFile: true,
+    });
+    fx = await startControlPlaneFixture({ grpc: true, env: { ...env, PRESSLUFT_NATS_URL: nats.url, PRESSLUFT_NATS_PID_FILE: nats.pidFile } });
+    for (let i = 0; i < 100 && !fx.plane.app.get(NatsClient).connection(); i++) await sleep(50);
+    const connection = fx.plane.app.get(NatsClient).connection();
+    if (!connection) throw new Error('the control plane did not connect to the mutual-TLS NATS');
+    cpConnection = connection;
+    caPem = readFileSync(join(root, 'pki', 'ca.pem'), 'utf8');
+    endpoint = `127.0.0.1:${fx.plane.app.get(EnrollmentGrpcServer).port}`;
+  }, 60_000);
 
   afterAll(async () => {
     await fx?.stop();
@@ -412,61 +485,58 @@ describe('enrollment on a mutual-TLS NATS (control plane connects with its own c
   });
 
   it('a freshly enrolled node consumes its commands and publishes its events with what Enroll returned', async () => {
-    root = mkdtempSync(join(tmpdir(), 'pressluft-enroll-tls-'));
-    const env = {
-      PRESSLUFT_PKI_DIR: join(root, 'pki'),
-      PRESSLUFT_NATS_AUTHZ_FILE: join(root, 'nats', 'authz.conf'),
-    };
-    await writeNatsServerPki(loadControlPlaneConfig({ ...env, PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' }), parseNatsServerArgs(['--out', join(root, 'nats-tls')]), new Date());
-    const file = (name: string) => readFileSync(join(root, 'nats-tls', name), 'utf8');
-    nats = await NatsService.create(root, {
-      tls: 'mutual',
-      verifyAndMap: true,
-      certificates: { caCert: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server-key.pem') },
-      include: env.PRESSLUFT_NATS_AUTHZ_FILE,
-      pidFile: true,
-    });
-    fx = await startControlPlaneFixture({ grpc: true, env: { ...env, PRESSLUFT_NATS_URL: nats.url, PRESSLUFT_NATS_PID_FILE: nats.pidFile } });
-    const plane = fx;
-    for (let i = 0; i < 100 && !plane.plane.app.get(NatsClient).connection(); i++) await sleep(50);
-    const cpConnection = plane.plane.app.get(NatsClient).connection();
-    if (!cpConnection) throw new Error('the control plane did not connect to the mutual-TLS NATS');
-
     const node = 'tls-node';
-    const created = await api<JoinToken>(plane.plane.httpUrl, JOIN, { method: 'POST', token: plane.adminToken, body: { node } });
-    expect(created.status).toBe(201);
-    const caPem = readFileSync(join(root, 'pki', 'ca.pem'), 'utf8');
-    const { key, csr } = await createKeyAndCsr(`node:${node}`);
-    const result = await callEnroll(`127.0.0.1:${plane.plane.app.get(EnrollmentGrpcServer).port}`, caPem, { joinToken: created.body.token, node, csrPem: csr, agentVersion: 'v1' });
-    if (!result.ok) throw new Error(`${result.codeName}: ${result.details}`);
-    const settings = result.response.nats;
-    if (!settings) throw new Error('no NATS settings');
-    expect(settings.url).toBe(nats.url);
-    expect(readFileSync(env.PRESSLUFT_NATS_AUTHZ_FILE, 'utf8')).toContain(`CN=node:${node}`);
+    const { identity, settings } = await enrollAgent(node);
+    expect(settings.url).toBe(nats?.url);
+    expect(readFileSync(authzFile, 'utf8')).toContain(`urn:pressluft:node:${node}:certificate:`);
 
     // The control plane sends the node a command (as the outbox relay does).
     await jetstream(cpConnection).publish(settings.commandSubject, 'hello node', { msgID: 'tls-1' });
 
-    // The agent's side: its certificate, its inbox prefix; retried until the reload took effect.
-    let nc: Awaited<ReturnType<typeof connect>> | undefined;
-    for (let i = 0; i < 50 && !nc; i++) {
-      nc = await connect({ servers: settings.url, inboxPrefix: settings.inboxPrefix, reconnect: false, timeout: 2000, tls: { ca: result.response.caPem, cert: result.response.certificatePem, key } }).catch(() => undefined);
-      if (!nc) await sleep(100);
-    }
-    if (!nc) throw new Error('the enrolled node could not connect');
+    const nc = await connectEnrolled(identity, settings);
     try {
+      expect(await consumeCommands(nc, settings)).toEqual(['hello node']);
       const js = jetstream(nc);
-      const consumer = await js.consumers.get(settings.stream, settings.durable);
-      const got: string[] = [];
-      for await (const message of await consumer.fetch({ max_messages: 2, expires: 1500 })) {
-        got.push(message.string());
-        message.ack();
-      }
-      expect(got).toEqual(['hello node']);
       expect((await js.publish(`${settings.eventSubjectPrefix}.heartbeat`, 'alive')).stream).toBe(EVENT_STREAM);
       await expect(js.publish('pressluft.evt.other-node.heartbeat', 'forged', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
     } finally {
       await nc.close();
     }
+  });
+
+  it('revokes a certificate at once when its node enrolls again and when its Node is deleted: cut off NATS, no reconnection, no renewal, no enrollment left', async () => {
+    const node = 'revoked-node';
+    const renewWith = async (identity: ClientIdentity) => callRenew(endpoint, caPem, (await createKeyAndCsr(`node:${node}`)).csr, identity);
+    const first = await enrollAgent(node);
+    const firstConnection = await connectEnrolled(first.identity, first.settings);
+    await jetstream(cpConnection).publish(first.settings.commandSubject, 'command 1', { msgID: 'revoke-1' });
+    expect(await consumeCommands(firstConnection, first.settings)).toEqual(['command 1']);
+
+    // Enrolled again (a new key, as after a reinstall): the first certificate is revoked.
+    const second = await enrollAgent(node);
+    expect(await closedByServer(firstConnection)).toBe('closed');
+    await expect(jetstream(firstConnection).publish(`${first.settings.eventSubjectPrefix}.heartbeat`, 'revoked')).rejects.toThrow();
+    await expect(connectAgent(first.identity, first.settings)).rejects.toThrow(/Authorization Violation/);
+    const superseded = await renewWith(first.identity);
+    expectCode(superseded, 'UNAUTHENTICATED');
+
+    // The second certificate is the node's now: it reads the command meant for the node and publishes.
+    await jetstream(cpConnection).publish(second.settings.commandSubject, 'command 2', { msgID: 'revoke-2' });
+    const secondConnection = await connectEnrolled(second.identity, second.settings);
+    expect(await consumeCommands(secondConnection, second.settings)).toEqual(['command 2']);
+    expect((await jetstream(secondConnection).publish(`${second.settings.eventSubjectPrefix}.heartbeat`, 'alive')).stream).toBe(EVENT_STREAM);
+
+    // The Node deleted: its certificate is revoked as the deletion commits.
+    const deleted = await api(plane().plane.httpUrl, `${V1}/nodes/${node}`, { method: 'DELETE', token: plane().adminToken });
+    expect(deleted.status).toBe(200);
+    expect(await closedByServer(secondConnection)).toBe('closed');
+    await jetstream(cpConnection).publish(second.settings.commandSubject, 'command 3', { msgID: 'revoke-3' });
+    await expect(connectAgent(second.identity, second.settings)).rejects.toThrow(/Authorization Violation/);
+    expectCode(await renewWith(second.identity), 'PERMISSION_DENIED');
+    expect((await pgQuery(plane().database.url, 'SELECT node FROM node_enrollments WHERE node = $1', [node])).rows).toEqual([]);
+    expect(readFileSync(authzFile, 'utf8')).not.toContain(`urn:pressluft:node:${node}:`);
+    // The command sent after the deletion waits undelivered.
+    const info = await (await jetstreamManager(cpConnection)).consumers.info(COMMAND_STREAM, second.settings.durable);
+    expect(info.num_pending).toBe(1);
   });
 });

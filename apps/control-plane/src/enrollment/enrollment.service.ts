@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { validateManifest, validateName, validateStatus, type FieldError, type Resource } from '@pressluft/domain';
-import { CsrError, signCsr, verifyClientCertificate, type Logger, type PemPair, type VerifiedCertificate } from '@pressluft/platform';
+import { CsrError, newSerialNumber, signCsr, verifyClientCertificate, type Logger, type PemPair, type VerifiedCertificate } from '@pressluft/platform';
 import type { EnrollRequest, EnrollResponse, RenewRequest, RenewResponse } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { PressluftError } from '../common/errors.js';
@@ -12,7 +12,7 @@ import { loadOrCreateCa } from '../pki/pki.store.js';
 import { ResourceStore, type ResourceTransaction } from '../resources/resource.store.js';
 import { JoinTokenRefused, JoinTokenService } from './join-token.service.js';
 import { ensureNodeConsumer, NatsAuthorization } from './nats-authorization.service.js';
-import { nodeBus, nodeCommonName } from './nats-authz.js';
+import { nodeBus, nodeCertificateUri, nodeCommonName } from './nats-authz.js';
 
 /** Node client certificates: 90 days (agents renew when less than a third is left). */
 export const NODE_CERT_DAYS = 90;
@@ -34,7 +34,8 @@ function invalid(causes: FieldError[]): PressluftError {
  * certificate; everything it changes happens in one transaction: the token is consumed, the
  * Node resource created if missing, the enrollment recorded, the node's durable consumer created
  * and the NATS authorization rewritten. If any of it fails, nothing is kept and the token stays
- * usable. Renew trades a valid client certificate of an enrolled node for a new one.
+ * usable. Enrolling again revokes the node's earlier certificates (NATS cuts them off, Renew
+ * refuses them). Renew trades a valid client certificate of an enrolled node for a new one.
  */
 @Injectable()
 export class EnrollmentService {
@@ -83,7 +84,8 @@ export class EnrollmentService {
         .orUpdate(['serial', 'previous_serial', 'not_after', 'agent_version', 'enrolled_at', 'renewed_at'], ['node'])
         .execute();
       await recordEvent(tx, resource, 'Normal', 'Enrolled', `Agent ${agentVersion} enrolled; its client certificate is valid until ${certificate.notAfter.toISOString()}`, now);
-      await this.prepareBus(connection, node, tx);
+      await this.prepareBus(connection, node);
+      await this.syncAuthorization(node, tx);
       return certificate;
     });
     this.logger.info(
@@ -121,6 +123,7 @@ export class EnrollmentService {
         { node },
         { serial: certificate.serialNumber, previousSerial: presented.serialNumber, notAfter: certificate.notAfter, renewedAt: now },
       );
+      await this.syncAuthorization(node, tx);
       return certificate;
     });
     this.logger.info(
@@ -141,7 +144,8 @@ export class EnrollmentService {
   private async sign(ca: PemPair, csrPem: string, node: string, now: Date): Promise<VerifiedCertificate & { pem: string }> {
     let pem: string;
     try {
-      pem = await signCsr(ca, csrPem, { commonName: nodeCommonName(node), usage: 'client', validityDays: NODE_CERT_DAYS });
+      const serialNumber = newSerialNumber();
+      pem = await signCsr(ca, csrPem, { commonName: nodeCommonName(node), usage: 'client', validityDays: NODE_CERT_DAYS, serialNumber, uris: [nodeCertificateUri(node, serialNumber)] });
     } catch (error) {
       if (error instanceof CsrError) throw invalid([{ field: 'csr_pem', message: error.message }]);
       throw error;
@@ -177,14 +181,18 @@ export class EnrollmentService {
     return created;
   }
 
-  /** The node's durable consumer and its NATS user, before the transaction commits. */
-  private async prepareBus(connection: NonNullable<ReturnType<NatsClient['connection']>>, node: string, tx: ResourceTransaction): Promise<void> {
+  /** The node's durable consumer, before the transaction commits. */
+  private async prepareBus(connection: NonNullable<ReturnType<NatsClient['connection']>>, node: string): Promise<void> {
     try {
       await ensureNodeConsumer(connection, node);
     } catch (error) {
       this.logger.error({ err: error, node }, 'enrollment: the node consumer could not be created');
       throw new PressluftError('ServiceUnavailable', 'the message bus could not be prepared for this node; try again');
     }
+  }
+
+  /** The node's certificates as NATS users (the new one in, superseded ones out), before the transaction commits. */
+  private async syncAuthorization(node: string, tx: ResourceTransaction): Promise<void> {
     try {
       await this.authz.sync(tx.manager);
     } catch (error) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { validateName, type FieldError } from '@pressluft/domain';
+import { joinTokenRequestSchema, parseRequest, type JoinTokenInfo } from '@pressluft/domain';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { AuditEntry } from '../audit/request-audit.js';
@@ -10,27 +10,11 @@ import { JoinTokenRow } from '../persistence/entities.js';
 
 /** `plj_` + 32 random bytes: high entropy, so a plain SHA-256 is a safe thing to store. */
 export const JOIN_TOKEN_PATTERN = /^plj_[A-Za-z0-9_-]{43}$/;
-export const JOIN_TOKEN_TTL = { min: 60, max: 86_400, default: 3600 } as const;
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const FIELDS: ReadonlySet<string> = new Set(['node', 'ttlSeconds']);
 
 const hashJoinToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export type JoinTokenState = 'Pending' | 'Used' | 'Expired' | 'Revoked';
-
-/** A join token as the API shows it: never the token text or its hash. */
-export interface JoinTokenInfo {
-  readonly id: string;
-  readonly node: string;
-  readonly state: JoinTokenState;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string;
-  readonly usedAt?: string;
-  readonly revokedAt?: string;
-}
-
-function stateOf(row: JoinTokenRow, now: Date): JoinTokenState {
+function stateOf(row: JoinTokenRow, now: Date): JoinTokenInfo['state'] {
   if (row.usedAt) return 'Used';
   if (row.revokedAt) return 'Revoked';
   return row.expiresAt.getTime() <= now.getTime() ? 'Expired' : 'Pending';
@@ -140,17 +124,8 @@ function validateRequest(body: unknown): { node: string; ttlSeconds: number } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new PressluftError('BadRequest', 'the join token request must be a JSON object', [{ field: '', message: 'must be a JSON object' }]);
   }
-  const { node, ttlSeconds } = body as { node?: unknown; ttlSeconds?: unknown };
-  const causes: FieldError[] = Object.keys(body)
-    .filter((key) => !FIELDS.has(key))
-    .map((key) => ({ field: key.slice(0, 64), message: 'unknown field (known: node, ttlSeconds)' }));
-  const nameError = node === undefined ? { field: 'node', message: 'is required' } : validateName(node, 'node');
-  if (nameError) causes.push(nameError);
-  if (ttlSeconds !== undefined && (typeof ttlSeconds !== 'number' || !Number.isInteger(ttlSeconds) || ttlSeconds < JOIN_TOKEN_TTL.min || ttlSeconds > JOIN_TOKEN_TTL.max)) {
-    causes.push({ field: 'ttlSeconds', message: `must be a whole number of seconds from ${JOIN_TOKEN_TTL.min} to ${JOIN_TOKEN_TTL.max}` });
-  }
-  if (causes.length > 0) {
-    throw new PressluftError('Invalid', `join token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
-  }
-  return { node: node as string, ttlSeconds: (ttlSeconds as number | undefined) ?? JOIN_TOKEN_TTL.default };
+  const parsed = parseRequest(joinTokenRequestSchema, body);
+  if (parsed.ok) return parsed.value;
+  const causes = [...parsed.unknown, ...parsed.errors];
+  throw new PressluftError('Invalid', `join token request is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`, causes);
 }

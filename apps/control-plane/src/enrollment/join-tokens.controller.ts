@@ -1,10 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { JoinTokenInfo } from '@pressluft/domain';
 import type { Request } from 'express';
 import { parseBody } from '../api/body.js';
 import { withRequestAudit } from '../audit/request-audit.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { requireAdmin } from '../auth/policy.js';
-import { JoinTokenService, type JoinTokenInfo } from './join-token.service.js';
+import { JoinTokenService } from './join-token.service.js';
 
 /** Join tokens for node enrollment, admins only. The token text is shown once, in the create response. */
 @Controller('auth/v1/jointokens')

@@ -8,7 +8,7 @@ import type { EntityManager } from 'typeorm';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { CONTROL_PLANE_NATS_CN } from '../pki/pki.store.js';
-import { enrolledNodes, lockNatsAuthorization } from './enrollment.repository.js';
+import { enrolledCertificates, lockNatsAuthorization, removeEnrollmentsOfDeletedNodes } from './enrollment.repository.js';
 import { applyNatsAuthorization } from './nats-authz.file.js';
 import { natsUserForCommonName, nodeBus, renderNatsAuthorization } from './nats-authz.js';
 
@@ -57,8 +57,9 @@ export async function ensureNodeConsumer(nc: NatsConnection, node: string): Prom
 /**
  * The nats-server authorization for the enrolled nodes (PostgreSQL is the truth): rendered from
  * node_enrollments and written to PRESSLUFT_NATS_AUTHZ_FILE, then nats-server reloads
- * (PRESSLUFT_NATS_PID_FILE). Without the file setting, authorization is managed elsewhere and
- * this does nothing.
+ * (PRESSLUFT_NATS_PID_FILE). A reload closes the connections of certificates that are no user
+ * any more, so a superseded or revoked certificate is cut off at once. Without the file setting,
+ * authorization is managed elsewhere and only the enrollments of deleted Nodes are removed.
  */
 @Injectable()
 export class NatsAuthorization {
@@ -75,16 +76,18 @@ export class NatsAuthorization {
 
   /**
    * Inside a transaction: waits for other writers (an advisory lock held to commit, so a
-   * concurrent enrollment's node is seen once it commits), reads the enrolled nodes as this
-   * transaction sees them and applies the file. Throws when the file cannot be written or
-   * nats-server cannot be signalled, so an enrollment fails instead of handing out a
-   * certificate NATS does not accept.
+   * concurrent enrollment's node is seen once it commits), removes the enrollments of deleted
+   * Nodes, reads the enrolled certificates as this transaction sees them and applies the file.
+   * Throws when the file cannot be written or nats-server cannot be signalled, so an enrollment
+   * fails instead of handing out a certificate NATS does not accept.
    */
   async sync(manager: EntityManager): Promise<void> {
+    await lockNatsAuthorization(manager);
+    const revoked = await removeEnrollmentsOfDeletedNodes(manager);
+    if (revoked.length > 0) this.logger.info({ nodes: revoked }, 'node certificates revoked: their Nodes were deleted');
     const file = this.config.enrollment.natsAuthzFile;
     if (!file) return;
-    await lockNatsAuthorization(manager);
-    const nodes = await enrolledNodes(manager);
+    const nodes = await enrolledCertificates(manager);
     this.users ??= controlPlaneNatsUsers(this.config);
     const content = renderNatsAuthorization({ controlPlaneUsers: this.users, nodes });
     if (applyNatsAuthorization(file, content, this.config.enrollment.natsPidFile)) {

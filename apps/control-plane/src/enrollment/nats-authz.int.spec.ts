@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { COMMAND_STREAM, commandSubject, createCertificateAuthority, createKeyAndCsr, ensureStreams, EVENT_STREAM, eventSubject, type PemPair, signCsr } from '@pressluft/platform';
+import { COMMAND_STREAM, commandSubject, createCertificateAuthority, createKeyAndCsr, ensureStreams, EVENT_STREAM, eventSubject, newSerialNumber, type PemPair, signCsr } from '@pressluft/platform';
 import { NatsService, sleep } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControlPlaneConfig, type ControlPlaneConfig } from '../config/control-plane.config.js';
@@ -13,7 +13,7 @@ import { loadOrCreateCa } from '../pki/pki.store.js';
 import { parseNatsServerArgs, writeNatsServerPki } from '../pki/nats-server.command.js';
 import { controlPlaneNatsUsers, ensureNodeConsumer } from './nats-authorization.service.js';
 import { applyNatsAuthorization } from './nats-authz.file.js';
-import { nodeBus, renderNatsAuthorization } from './nats-authz.js';
+import { nodeBus, nodeCertificateUri, renderNatsAuthorization } from './nats-authz.js';
 
 /*
  * The per-node NATS authorization on a real nats-server 2.9 with mutual TLS and verify_and_map:
@@ -25,6 +25,12 @@ import { nodeBus, renderNatsAuthorization } from './nats-authz.js';
 const A = 'node-a';
 const B = 'node-b';
 const C = 'node-c';
+
+interface Identity {
+  readonly cert: string;
+  readonly key: string;
+  readonly serial: string;
+}
 
 interface NodeClient {
   readonly nc: NatsConnection;
@@ -43,18 +49,19 @@ describe('NATS per-node authorization (real nats-server, mutual TLS, verify_and_
     return service;
   };
   let cp: NatsConnection;
-  const identities = new Map<string, { cert: string; key: string }>();
+  const identities = new Map<string, Identity>();
   const clients: NatsConnection[] = [];
 
   const authzFile = () => join(root, 'authz', 'nats-authz.conf');
 
   /** A node's certificate the way Enroll makes it: the node's own key and CSR, signed by the CA. */
-  const enrolledIdentity = async (node: string, caPair = ca) => {
+  const enrolledIdentity = async (node: string, caPair = ca): Promise<Identity> => {
     const { key, csr } = await createKeyAndCsr(`node:${node}`);
-    return { key, cert: await signCsr(caPair, csr, { commonName: `node:${node}`, usage: 'client', validityDays: 90 }) };
+    const serial = newSerialNumber();
+    return { key, serial, cert: await signCsr(caPair, csr, { commonName: `node:${node}`, usage: 'client', validityDays: 90, serialNumber: serial, uris: [nodeCertificateUri(node, serial)] }) };
   };
 
-  const connectAs = async (identity: { cert: string; key: string } | undefined, inboxPrefix?: string): Promise<NatsConnection> => {
+  const connectAs = async (identity: Identity | undefined, inboxPrefix?: string): Promise<NatsConnection> => {
     const nc = await connect({
       servers: nats().url,
       reconnect: false,
@@ -82,8 +89,13 @@ describe('NATS per-node authorization (real nats-server, mutual TLS, verify_and_
     return info.state.subjects?.[subject] ?? 0;
   };
 
+  /** The authorization for these nodes' certificates in `identities` (as sync renders node_enrollments). */
   const writeAuthz = (nodes: string[]) =>
-    applyNatsAuthorization(authzFile(), renderNatsAuthorization({ controlPlaneUsers: controlPlaneNatsUsers(config), nodes }), service?.pidFile);
+    applyNatsAuthorization(
+      authzFile(),
+      renderNatsAuthorization({ controlPlaneUsers: controlPlaneNatsUsers(config), nodes: nodes.map((node) => ({ node, serials: [identities.get(node)?.serial ?? ''] })) }),
+      service?.pidFile,
+    );
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'pressluft-natsauthz-'));
@@ -254,5 +266,23 @@ describe('NATS per-node authorization (real nats-server, mutual TLS, verify_and_
     for (let i = 0; i < 50 && !b.nc.isClosed(); i++) await sleep(100);
     expect(b.nc.isClosed()).toBe(true);
     await expect(connectAs(identities.get(B), nodeBus(B).inboxPrefix)).rejects.toThrow();
+  });
+
+  it('cuts off a superseded certificate of a node on reload (enrolled again), while the new one works', async () => {
+    const old = await nodeClient(A);
+    const bystander = await nodeClient(C);
+    const oldIdentity = identities.get(A);
+    const oldClosed = old.nc.closed();
+    identities.set(A, await enrolledIdentity(A));
+    expect(writeAuthz([A, C])).toBe(true);
+    expect(await Promise.race([oldClosed.then(() => 'closed'), sleep(5000).then(() => 'still open')])).toBe('closed');
+    // Only the superseded certificate's connection: node C's stays.
+    expect(bystander.nc.isClosed()).toBe(false);
+    expect((await bystander.js.publish(eventSubject(C, 'heartbeat'), 'still here')).stream).toBe(EVENT_STREAM);
+    // nats-server closed it (no user maps to the old certificate): nothing more goes through it, and it cannot come back.
+    await expect(old.js.publish(eventSubject(A, 'heartbeat'), 'from the old certificate', { timeout: 2000 })).rejects.toThrow();
+    await expect(connectAs(oldIdentity, nodeBus(A).inboxPrefix)).rejects.toThrow(/Authorization Violation/);
+    const fresh = await nodeClient(A);
+    expect((await fresh.js.publish(eventSubject(A, 'heartbeat'), 'from the new certificate')).stream).toBe(EVENT_STREAM);
   });
 });

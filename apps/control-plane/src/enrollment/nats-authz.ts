@@ -36,6 +36,17 @@ export const natsUserForCommonName = (commonName: string): string => `CN=${commo
 /** The common name of a node's client certificate. */
 export const nodeCommonName = (node: string): string => `node:${checkedNode(node)}`;
 
+/**
+ * The URI a node's client certificate carries (a subject alternative name) and, under
+ * verify_and_map, its NATS user: nats-server matches URI SANs before the subject, so each
+ * certificate is a user of its own and one can be revoked while another with the same common
+ * name stays.
+ */
+export function nodeCertificateUri(node: string, serialNumber: string): string {
+  if (!/^[0-9a-f]{1,64}$/.test(serialNumber)) throw new Error(`"${serialNumber.slice(0, 64)}" is not a certificate serial number`);
+  return `urn:pressluft:node:${checkedNode(node)}:certificate:${serialNumber}`;
+}
+
 export interface NodePermissions {
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
@@ -60,11 +71,17 @@ export function nodePermissions(node: string): NodePermissions {
   };
 }
 
+/** An enrolled node and the serials of its certificates NATS accepts. */
+export interface NodeCertificates {
+  readonly node: string;
+  readonly serials: readonly string[];
+}
+
 export interface NatsAuthorizationInput {
   /** Users with full permissions: the control plane's own (e.g. "CN=pressluft-control-plane"). */
   readonly controlPlaneUsers: readonly string[];
-  /** Enrolled node names. */
-  readonly nodes: readonly string[];
+  /** The enrolled nodes' certificates. */
+  readonly nodes: readonly NodeCertificates[];
 }
 
 /** A double-quoted config string; nats-server does not expand $VARIABLES inside quotes. */
@@ -76,10 +93,11 @@ function quoted(value: string): string {
 const list = (values: readonly string[]) => `[${values.map(quoted).join(', ')}]`;
 
 /**
- * The nats-server configuration fragment (an `include` file) for TLS `verify_and_map`: each
- * client certificate's subject is its user. The control plane's users may do anything; each
- * enrolled node gets nodePermissions(node) and nothing more. Deterministic: nodes sorted and
- * deduplicated, so an unchanged set renders the same bytes.
+ * The nats-server configuration fragment (an `include` file) for TLS `verify_and_map`. The
+ * control plane's users (certificate subjects) may do anything; each certificate of an enrolled
+ * node is a user (nodeCertificateUri) with nodePermissions(node) and nothing more; a certificate
+ * not listed (superseded, revoked, of a deleted node) is no user at all. Deterministic: sorted
+ * and deduplicated, so an unchanged set renders the same bytes.
  */
 export function renderNatsAuthorization(input: NatsAuthorizationInput): string {
   const lines = [
@@ -90,11 +108,11 @@ export function renderNatsAuthorization(input: NatsAuthorizationInput): string {
   for (const user of [...new Set(input.controlPlaneUsers)].sort()) {
     lines.push(`    { user: ${quoted(user)} }`);
   }
-  for (const node of [...new Set(input.nodes)].sort()) {
+  const users = new Map<string, string>();
+  for (const { node, serials } of input.nodes) for (const serial of serials) users.set(nodeCertificateUri(node, serial), node);
+  for (const [user, node] of [...users].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const permissions = nodePermissions(node);
-    lines.push(
-      `    { user: ${quoted(natsUserForCommonName(nodeCommonName(node)))}, permissions: { publish: { allow: ${list(permissions.publish)} }, subscribe: { allow: ${list(permissions.subscribe)} } } }`,
-    );
+    lines.push(`    { user: ${quoted(user)}, permissions: { publish: { allow: ${list(permissions.publish)} }, subscribe: { allow: ${list(permissions.subscribe)} } } }`);
   }
   lines.push('  ]', '}', '');
   return lines.join('\n');

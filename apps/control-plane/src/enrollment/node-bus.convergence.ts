@@ -5,7 +5,8 @@ import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { LeaderElection } from '../engine/leader-election.js';
 import { NatsClient } from '../infra/nats.client.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
-import { enrolledNodes } from './enrollment.repository.js';
+import { WatchHub } from '../resources/watch.hub.js';
+import { enrolledNodes, enrollmentsOfDeletedNodesExist } from './enrollment.repository.js';
 import { ensureNodeConsumer, NatsAuthorization } from './nats-authorization.service.js';
 
 const RETRY_MS = 1000;
@@ -13,18 +14,25 @@ const RETRY_MS = 1000;
 /**
  * Restarts converge: when this replica becomes the leader (or at boot when the engine is off),
  * the NATS authorization file is regenerated from the enrolled nodes in PostgreSQL, and every
- * enrolled node's durable consumer is created again if JetStream lost it.
+ * enrolled node's durable consumer is created again if JetStream lost it. While it leads, a
+ * deleted Node's certificates are revoked as soon as the deletion commits (each committed change
+ * is checked for enrollments without their Node; NatsAuthorization.sync removes them).
  */
 @Injectable()
 export class NodeBusConvergence implements OnApplicationBootstrap, OnApplicationShutdown {
   private generation = 0;
   private running: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+  /** The revocation pass: one at a time, and once more when changes came in meanwhile. */
+  private revoking: Promise<void> | undefined;
+  private changed = false;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly authz: NatsAuthorization,
     private readonly nats: NatsClient,
     private readonly leader: LeaderElection,
+    private readonly hub: WatchHub,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -39,16 +47,34 @@ export class NodeBusConvergence implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     this.stop();
-    await this.running;
+    await Promise.all([this.running, this.revoking]);
   }
 
   private start(): void {
     const generation = ++this.generation;
     this.running = this.running.then(() => this.converge(generation));
+    this.unsubscribe ??= this.hub.subscribe(() => this.revokeDeletedNodes());
   }
 
   private stop(): void {
     this.generation++;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private revokeDeletedNodes(): void {
+    this.changed = true;
+    this.revoking ??= (async () => {
+      while (this.changed && this.unsubscribe) {
+        this.changed = false;
+        try {
+          if (await enrollmentsOfDeletedNodesExist(this.dataSource)) await this.dataSource.transaction((manager) => this.authz.sync(manager));
+        } catch (error) {
+          this.logger.warn({ err: error }, 'the certificates of deleted nodes could not be revoked yet; retrying on the next change or at leader start');
+        }
+      }
+      this.revoking = undefined;
+    })();
   }
 
   private async converge(generation: number): Promise<void> {

@@ -759,6 +759,23 @@ add({ name: 'token request as text/plain', method: 'POST', path: TOKENS, raw: '{
 add({ name: 'revoke a token id that is not a UUID', method: 'DELETE', path: `${TOKENS}/..%2F..%2Fetc`, code: 404, reason: 'NotFound' });
 add({ name: 'revoke an unknown token id', method: 'DELETE', path: `${TOKENS}/${randomUUID()}`, code: 404, reason: 'NotFound' });
 
+// 23. Git sources every node refuses (the fleet's rule, libs/domain git-source.ts): a 422 naming
+// the field, never a deploy that fails later. Local repositories are off in this fixture.
+const REFUSED_GIT_SOURCES: ReadonlyArray<readonly [string, Obj, string]> = [
+  ['an ssh url', { url: 'ssh://git@git.example.test/org/shop.git', ref: 'main' }, 'spec.code.git.url'],
+  ['an scp-like url', { url: 'git@git.example.test:org/shop.git', ref: 'main' }, 'spec.code.git.url'],
+  ['a plain http url', { url: 'http://git.example.test/shop.git', ref: 'main' }, 'spec.code.git.url'],
+  ['a local repository (local repositories off)', { url: 'file:///srv/git/shop.git', ref: 'main' }, 'spec.code.git.url'],
+  ['an absolute path', { url: '/srv/git/shop.git', ref: 'main' }, 'spec.code.git.url'],
+  ['a ref that is an option', { url: 'https://git.example.test/shop.git', ref: '--upload-pack=id' }, 'spec.code.git.ref'],
+];
+for (const [label, git, field] of REFUSED_GIT_SOURCES) {
+  invalid(`Site with ${label} (POST)`, { method: 'POST', path: SITES, body: siteWith(freshName(), ['spec', 'code'], { git }) }, field);
+  invalid(`merge patch to ${label}`, { method: 'PATCH', path: `${SITES}/base-a`, contentType: MERGE, body: { spec: { code: { git } } } }, field);
+}
+const tokenUrl = { url: 'https://ghp_s3cret@git.example.test/shop.git', ref: 'main' };
+invalid('Site with a token in its git url', { method: 'POST', path: SITES, body: siteWith(freshName(), ['spec', 'code'], { git: tokenUrl }), secrets: ['ghp_s3cret'] }, 'spec.code.git.url');
+
 const MUTATIONS: ReadonlySet<Method> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 // ---------------------------------------------------------------------------------------------

@@ -343,6 +343,28 @@ describe('real Kubernetes clients against the control plane', () => {
       expect(site.metadata?.generation).toBe(2);
     });
 
+    it('describes a Site with its Events, looked up where kubectl looks (core/v1 events by involvedObject)', async () => {
+      const run = await kubectlOk('describe', 'site', NAME);
+      const events = run.stdout.slice(run.stdout.indexOf('\nEvents:'));
+      expect(events, run.stdout).toMatch(/^\nEvents:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/);
+      expect(events).toMatch(new RegExp(`Normal\\s+Created\\s+\\S+\\s+pressluft-control-plane\\s+Site ${NAME} created \\(generation 1\\)`));
+      // Another site's events are not this one's.
+      expect(events).not.toContain('client-node');
+    });
+
+    it('lists events.pressluft.io newest last, as kubectl lists events', async () => {
+      // Named to sort first: only time puts its event last.
+      const late = writeManifest('aaa-late');
+      await kubectlOk('apply', '-f', late);
+      const run = await kubectlOk('get', 'events.pressluft.io');
+      const rows = run.stdout.trimEnd().split('\n').slice(1);
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      expect(rows[rows.length - 1]).toMatch(/Normal\s+Created\s+site\/aaa-late\s/);
+      const times = (await kubectlOk('get', 'events.pressluft.io', '-o', 'jsonpath={range .items[*]}{.lastTimestamp}{"\\n"}{end}')).stdout.trim().split('\n');
+      expect(times).toEqual([...times].sort((a, b) => Date.parse(a) - Date.parse(b)));
+      await kubectlOk('delete', 'site', 'aaa-late');
+    });
+
     it('"kubectl get sites --watch" keeps streaming while the change log is compacted under it', async () => {
       let stdout = '';
       requireKubectl();

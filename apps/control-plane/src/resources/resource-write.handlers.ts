@@ -13,11 +13,11 @@ import {
   type KindInfo,
   type ManifestInput,
   type Resource,
-  type UnknownFieldPolicy,
 } from '@pressluft/domain';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { conflict, notFound, PressluftError } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
-import { CLOCK, type Clock } from '../infra/tokens.js';
+import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
 import {
   CreateResource,
   DeleteResource,
@@ -41,18 +41,6 @@ class DryRun extends Error {
 }
 
 const STALE = 'the object has been modified; please apply your changes to the latest version and try again';
-
-function validated(kind: KindInfo, body: unknown, policy: UnknownFieldPolicy): { input: ManifestInput; warnings: string[] } {
-  const result = validateManifest(kind.kind, body, policy);
-  if (!result.ok) {
-    const message =
-      result.reason === 'BadRequest'
-        ? `${kind.kind} in version "v1" cannot be handled as a ${kind.kind}: strict decoding error: ${result.errors.map((e) => `${e.message} "${e.field}"`).join(', ')}`
-        : `${kind.kind} "${nameOf(body)}" is invalid: ${result.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
-    throw new PressluftError(result.reason, message, result.errors, { kind: kind.kind, name: nameOf(body) });
-  }
-  return { input: result.value, warnings: result.warnings };
-}
 
 function nameOf(body: unknown): string {
   const metadata = (body as { metadata?: { name?: unknown } } | null)?.metadata;
@@ -224,7 +212,21 @@ abstract class WriteHandler {
     protected readonly store: ResourceStore,
     protected readonly events: EventBus,
     @Inject(CLOCK) protected readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
   ) {}
+
+  /** The body as the kind's manifest, with this installation's git source policy; a Status error otherwise. */
+  protected validated(kind: KindInfo, body: unknown, options: Pick<WriteOptions, 'fieldValidation'>): { input: ManifestInput; warnings: string[] } {
+    const result = validateManifest(kind.kind, body, options.fieldValidation, this.config.git);
+    if (!result.ok) {
+      const message =
+        result.reason === 'BadRequest'
+          ? `${kind.kind} in version "v1" cannot be handled as a ${kind.kind}: strict decoding error: ${result.errors.map((e) => `${e.message} "${e.field}"`).join(', ')}`
+          : `${kind.kind} "${nameOf(body)}" is invalid: ${result.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
+      throw new PressluftError(result.reason, message, result.errors, { kind: kind.kind, name: nameOf(body) });
+    }
+    return { input: result.value, warnings: result.warnings };
+  }
 
   protected published(result: WriteResult, options: Pick<WriteOptions, 'dryRun' | 'principal'>, verb: ResourceWritten['verb']): WriteResult {
     if (!options.dryRun) this.events.publish(new ResourceWritten(verb, result.object, options.principal.subject));
@@ -235,7 +237,7 @@ abstract class WriteHandler {
 @CommandHandler(CreateResource)
 export class CreateResourceHandler extends WriteHandler implements ICommandHandler<CreateResource> {
   async execute({ kind, body, options }: CreateResource): Promise<WriteResult> {
-    const { input, warnings } = validated(kind, body, options.fieldValidation);
+    const { input, warnings } = this.validated(kind, body, options);
     const now = this.clock.now();
     const result = await runWrite(this.store, kind, options, async (tx) => ({ object: await createIn(tx, kind, input, now), created: true, gone: false, warnings }));
     return this.published(result, options, 'created');
@@ -245,7 +247,7 @@ export class CreateResourceHandler extends WriteHandler implements ICommandHandl
 @CommandHandler(ReplaceResource)
 export class ReplaceResourceHandler extends WriteHandler implements ICommandHandler<ReplaceResource> {
   async execute({ kind, name, body, options }: ReplaceResource): Promise<WriteResult> {
-    const { input, warnings } = validated(kind, body, options.fieldValidation);
+    const { input, warnings } = this.validated(kind, body, options);
     checkName(kind, name, input);
     const now = this.clock.now();
     const result = await runWrite(this.store, kind, options, async (tx) => {
@@ -290,7 +292,7 @@ export class PatchResourceHandler extends WriteHandler implements ICommandHandle
         if (!applied.ok) throw new PressluftError('Invalid', `the JSON patch cannot be applied: ${applied.error.field}: ${applied.error.message}`, [applied.error]);
         patched = applied.value;
       }
-      const { input, warnings } = validated(kind, patched, options.fieldValidation);
+      const { input, warnings } = this.validated(kind, patched, options);
       checkName(kind, name, input);
       // The patched view carried the finalizers; if they are gone now, the patch removed them.
       return { ...(await updateIn(tx, kind, current, { ...input, finalizers: input.finalizers ?? [] }, now)), warnings };

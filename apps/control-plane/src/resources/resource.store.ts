@@ -181,6 +181,15 @@ export class ResourceStore {
     return { changes, through };
   }
 
+  /** Node name -> the number of sites bound to it (status.nodeName), deleting ones included: they still hold the node. */
+  async sitesPerNode(): Promise<Map<string, number>> {
+    const rows = await queryPrepared<Array<{ node: string; sites: number }>>(
+      this.dataSource,
+      `SELECT status->>'nodeName' AS node, count(*)::int AS sites FROM resources WHERE kind = 'Site' AND status->>'nodeName' IS NOT NULL GROUP BY 1`,
+    );
+    return new Map(rows.map((row) => [row.node, row.sites]));
+  }
+
   async names(kind: KindName): Promise<string[]> {
     const rows = await this.dataSource.query<Array<{ name: string }>>(`SELECT name FROM resources WHERE kind = $1`, [kind]);
     return rows.map((r) => r.name);

@@ -1,6 +1,18 @@
 import { Controller, Delete, Get, Inject, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { buildTable, deleteOptionsSchema, formatPath, kindByPlural, matchesLabels, toWireObject, type KindInfo, type Resource } from '@pressluft/domain';
+import {
+  buildTable,
+  deleteOptionsSchema,
+  formatPath,
+  inListOrder,
+  kindByPlural,
+  listOrderKey,
+  matchesLabels,
+  toWireObject,
+  withSiteCounts,
+  type KindInfo,
+  type Resource,
+} from '@pressluft/domain';
 import type { Request, Response } from 'express';
 import { parseBody } from '../api/body.js';
 import { encodeContinue, matchesSpecFilters, parseListQuery, parseWriteQuery, tableInclude, wantsTable, type ListQuery } from '../api/query.js';
@@ -58,13 +70,15 @@ export class ResourcesController {
     const options = parseListQuery(query, kind.kind);
     if (options.watch) return this.watch(kind, options, req, res);
     const { items, resourceVersion } = await this.store.list(kind.kind, { names: options.names, specFilters: options.specFilters });
-    let selected = options.selector ? items.filter((i) => matchesLabels(options.selector ?? [], i.metadata.labels)) : items;
-    if (options.continueAfter !== undefined) selected = selected.filter((i) => i.metadata.name > (options.continueAfter ?? ''));
+    let selected = inListOrder(options.selector ? items.filter((i) => matchesLabels(options.selector ?? [], i.metadata.labels)) : items);
+    if (options.continueAfter !== undefined) selected = selected.filter((i) => listOrderKey(i) > (options.continueAfter ?? ''));
     let next: string | undefined;
     if (options.limit !== undefined && selected.length > options.limit) {
       selected = selected.slice(0, options.limit);
-      next = encodeContinue(selected[selected.length - 1]?.metadata.name ?? '');
+      const last = selected[selected.length - 1];
+      next = encodeContinue(last ? listOrderKey(last) : '');
     }
+    selected = await this.served(selected);
     const listMeta = { resourceVersion, ...(next ? { continue: next } : {}) };
     if (wantsTable(req.headers.accept)) {
       res.json(buildTable(kind.kind, selected, this.clock.now(), listMeta, tableInclude(query)));
@@ -76,8 +90,9 @@ export class ResourcesController {
   @Get(':plural/:name')
   async get(@Param('plural') plural: string, @Param('name') name: string, @Query() query: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const kind = this.resolve(plural, 'get', req);
-    const object = await this.store.get(kind.kind, name);
-    if (!object) throw notFound(kind.plural, name);
+    const stored = await this.store.get(kind.kind, name);
+    if (!stored) throw notFound(kind.plural, name);
+    const [object = stored] = await this.served([stored]);
     if (wantsTable(req.headers.accept)) {
       res.json(buildTable(kind.kind, [object], this.clock.now(), { resourceVersion: object.metadata.resourceVersion }, tableInclude(query)));
       return;
@@ -124,6 +139,11 @@ export class ResourcesController {
     this.send(req, res, 'DELETE', result);
   }
 
+  /** Objects as served: nodes with the count of their sites at the time of the read (withSiteCounts). */
+  private async served<T extends Resource>(objects: T[]): Promise<T[]> {
+    return objects.some((object) => object.kind === 'Node') ? withSiteCounts(objects, await this.store.sitesPerNode()) : objects;
+  }
+
   /** The status says what happened to the object (mutationCode: the audit row committed with the write says the same). */
   private send(req: Request, res: Response, verb: MutationVerb, result: WriteResult): void {
     if (result.warnings.length > 0) {
@@ -148,7 +168,7 @@ export class ResourcesController {
     const initial: string[] = [];
     if (options.resourceVersion === undefined || options.resourceVersion === '0') {
       const listed = await this.store.list(kind.kind, { names: options.names, specFilters: options.specFilters });
-      for (const item of listed.items) if (matches(item)) initial.push(encode('ADDED', item));
+      for (const item of await this.served(inListOrder(listed.items.filter(matches)))) initial.push(encode('ADDED', item));
       last = listed.resourceVersion;
     } else {
       last = options.resourceVersion;
@@ -183,7 +203,11 @@ export class ResourcesController {
           for (;;) {
             const { changes, through } = await this.store.changesAfter([kind.kind], last);
             if (closed) break;
-            for (const change of changes) if (matches(change.object)) res.write(encode(change.type, change.object));
+            const objects = await this.served(changes.map((change) => change.object));
+            changes.forEach((change, i) => {
+              const object = objects[i] ?? change.object;
+              if (matches(object)) res.write(encode(change.type, object));
+            });
             last = through;
             if (res.writableLength > maxUnread) {
               res.destroy();

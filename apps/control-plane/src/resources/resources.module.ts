@@ -2,6 +2,7 @@ import { Inject, Module } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import type { Logger } from '@pressluft/platform';
 import { DataSource } from 'typeorm';
+import { CoreEventsController } from '../events/core-events.controller.js';
 import { LOGGER } from '../infra/tokens.js';
 import { ResourceWritten } from './resource.commands.js';
 import { WRITE_HANDLERS } from './resource-write.handlers.js';
@@ -27,7 +28,7 @@ export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
 }
 
 @Module({
-  controllers: [ResourcesController],
+  controllers: [ResourcesController, CoreEventsController],
   providers: [
     { provide: ResourceStore, useFactory: (dataSource: DataSource) => new ResourceStore(dataSource), inject: [DataSource] },
     { provide: CommandQueries, useFactory: (dataSource: DataSource) => new CommandQueries(dataSource), inject: [DataSource] },

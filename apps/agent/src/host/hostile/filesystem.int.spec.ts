@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
-import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SiteCgroup } from '../cgroup.js';
 import { execOk } from '../exec.js';
 import { sitePaths } from '../naming.js';
-import { hostHarness, QUIET, RecordingReporter } from '../../../test/host-harness.js';
+import { hostHarness, RecordingReporter } from '../../../test/host-harness.js';
+import { hostileSite, removeSites } from '../../../test/hostile-sites.js';
 import { diff, snapshot, type Snapshot } from '../../../test/watched-set.js';
 import { SiteHost, StepError } from '../site-host.js';
 import { requireUser } from '../users.js';
@@ -28,17 +28,7 @@ function lstatSafe(path: string): Stats | undefined {
   }
 }
 const suffix = randomBytes(3).toString('hex');
-const id = randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
-const SITE: SiteConfig = {
-  name: `evil-${suffix}`,
-  id,
-  environment: 'production',
-  domains: [`evil-${suffix}.example.test`],
-  php: { version: '8.2', memoryLimitMb: 128, maxChildren: 2, uploadMaxMb: 8 },
-  wordpress: { version: '', title: 'Evil', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
-  resources: { cpuPercent: 100, memoryMib: 256 },
-  keepReleases: 2,
-};
+const SITE = hostileSite(`evil-${suffix}`);
 
 describe('hostile tenant: the agent never follows a path the site user can change', () => {
   const harness = hostHarness(services, `pressluft-hostile-fs-${suffix}`, { gitAllowLocal: true });
@@ -107,11 +97,7 @@ describe('hostile tenant: the agent never follows a path the site user can chang
     await deploy();
   }, 180_000);
 
-  afterAll(async () => {
-    await host.remove(SITE.name, SITE.id, QUIET).catch((e: unknown) => console.error('cleanup failed:', e));
-    await host.stopAll().catch(() => undefined);
-    harness.cleanup();
-  }, 120_000);
+  afterAll(() => removeSites(host, harness, [SITE]), 120_000);
 
   describe('a symlink or FIFO at a managed path before converge, rotation and fingerprinting', () => {
     it('shared/wp-config.php -> /etc/passwd: provision and rotation replace the link, never write through it', async () => {

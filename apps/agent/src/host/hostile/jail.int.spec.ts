@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
-import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exec } from '../exec.js';
 import { execJailed, siteJail } from '../jail.js';
@@ -14,22 +13,12 @@ import { SiteHost } from '../site-host.js';
 import { defaultTemplatesDir } from '../template.js';
 import { processesOf, requireUser } from '../users.js';
 import { hostHarness, QUIET, siteRequest } from '../../../test/host-harness.js';
+import { hostileSite, removeSites } from '../../../test/hostile-sites.js';
 
 const services = inject('services');
 const suffix = randomBytes(3).toString('hex');
-const randomId = () => randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
-const site = (name: string): SiteConfig => ({
-  name,
-  id: randomId(),
-  environment: 'production',
-  domains: [`${name}.example.test`],
-  php: { version: '8.2', memoryLimitMb: 128, maxChildren: 2, uploadMaxMb: 8 },
-  wordpress: { version: '', title: name, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
-  resources: { cpuPercent: 100, memoryMib: 256 },
-  keepReleases: 2,
-});
-const A = site(`jail-a-${suffix}`);
-const B = site(`jail-b-${suffix}`);
+const A = hostileSite(`jail-a-${suffix}`);
+const B = hostileSite(`jail-b-${suffix}`);
 
 /**
  * The attacker's PHP: every way it tries out of its tree, each answering what it got (false: refused).
@@ -85,11 +74,7 @@ describe('hostile tenant vs the site jail', () => {
     writeFileSync(join(pathsA.current, 'probe.php'), `${PROBE}${config}header('Content-Type: application/json'); echo json_encode(pressluft_probe($t));\n`);
   }, 120_000);
 
-  afterAll(async () => {
-    for (const s of [A, B]) await host.remove(s.name, s.id, QUIET).catch((e: unknown) => console.error(`cleanup of ${s.name} failed:`, e));
-    await host.stopAll().catch(() => undefined);
-    harness.cleanup();
-  }, 120_000);
+  afterAll(() => removeSites(host, harness, [A, B]), 120_000);
 
   it('PHP served through nginx cannot list the sites, read the neighbour or the agent, read /etc/shadow, write outside its tree or start a process', async () => {
     const answer = await siteRequest(services, A.domains[0] ?? '', '/probe.php');

@@ -5,27 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
-import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exec, execOk } from '../exec.js';
 import { sitePaths } from '../naming.js';
 import { SiteHost } from '../site-host.js';
 import { requireUser } from '../users.js';
-import { hostHarness, QUIET, RecordingReporter, siteRequest } from '../../../test/host-harness.js';
+import { hostHarness, RecordingReporter, siteRequest } from '../../../test/host-harness.js';
+import { hostileSite, removeSites } from '../../../test/hostile-sites.js';
 
 const services = inject('services');
 const suffix = randomBytes(3).toString('hex');
-const id = randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
-const site: SiteConfig = {
-  name: `preload-${suffix}`,
-  id,
-  environment: 'production',
-  domains: [`preload-${suffix}.example.test`],
-  php: { version: '8.2', memoryLimitMb: 128, maxChildren: 2, uploadMaxMb: 8 },
-  wordpress: { version: '', title: 'preload', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
-  resources: { cpuPercent: 50, memoryMib: 256 },
-  keepReleases: 2,
-};
+const site = hostileSite(`preload-${suffix}`);
 
 /** Every way PHP could start a program with the environment putenv() set. */
 const ATTACK = `<?php
@@ -63,11 +53,7 @@ describe('a hostile site trying the LD_PRELOAD escape', () => {
     chownSync(join(paths.current, 'pressluft-preload.php'), owner.uid, owner.gid);
   }, 180_000);
 
-  afterAll(async () => {
-    await host.remove(site.name, site.id, QUIET).catch((e: unknown) => console.error('cleanup failed:', e));
-    await host.stopAll().catch(() => undefined);
-    harness.cleanup();
-  }, 120_000);
+  afterAll(() => removeSites(host, harness, [site]), 120_000);
 
   it('is a real escape where PHP is unrestricted (control: php-cli without an ini, as the site user)', async () => {
     const owner = await requireUser(`site_${site.id}`);

@@ -10,27 +10,13 @@ import { execOk } from '../exec.js';
 import { sitePaths } from '../naming.js';
 import { SiteHost } from '../site-host.js';
 import { requireUser } from '../users.js';
-import { hostHarness, QUIET, RecordingReporter, siteRequest } from '../../../test/host-harness.js';
+import { hostHarness, RecordingReporter, siteRequest } from '../../../test/host-harness.js';
+import { hostileSite, removeSites } from '../../../test/hostile-sites.js';
 
 const services = inject('services');
 const suffix = randomBytes(3).toString('hex');
-const randomId = () => randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
-
-function site(name: string): SiteConfig {
-  return {
-    name,
-    id: randomId(),
-    environment: 'production',
-    domains: [`${name}.example.test`],
-    php: { version: '8.2', memoryLimitMb: 128, maxChildren: 2, uploadMaxMb: 8 },
-    wordpress: { version: '', title: name, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
-    resources: { cpuPercent: 50, memoryMib: 256 },
-    keepReleases: 2,
-  };
-}
-
-const attacker = site(`evil-${suffix}`);
-const victim = site(`victim-${suffix}`);
+const attacker = hostileSite(`evil-${suffix}`);
+const victim = hostileSite(`victim-${suffix}`);
 const domain = (s: SiteConfig) => s.domains[0] ?? '';
 const SECRET = `victim secret ${suffix}`;
 
@@ -55,11 +41,7 @@ describe('a hostile site against nginx (symlinks planted by the site user)', () 
     chownSync(join(evil.uploads, 'own.txt'), user.uid, user.gid);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const s of [attacker, victim]) await host.remove(s.name, s.id, QUIET).catch((e: unknown) => console.error(`cleanup of ${s.name} failed:`, e));
-    await host.stopAll().catch(() => undefined);
-    harness.cleanup();
-  }, 120_000);
+  afterAll(() => removeSites(host, harness, [attacker, victim]), 120_000);
 
   it('still serves the site and its own uploads through the uploads symlink (the rule blocks only foreign links)', async () => {
     expect((await siteRequest(services, domain(attacker), '/')).status).toBe(200);

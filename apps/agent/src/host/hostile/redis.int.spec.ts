@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
-import type { SiteConfig } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hostHarness, QUIET, RecordingReporter, siteRequest } from '../../../test/host-harness.js';
+import { hostHarness, RecordingReporter, siteRequest } from '../../../test/host-harness.js';
+import { hostileSite, removeSites } from '../../../test/hostile-sites.js';
 import { sitePaths } from '../naming.js';
 import { redisPasswordFile } from '../object-cache.js';
 import { tryRedisLogin } from '../redis.js';
@@ -14,24 +14,8 @@ import { lookupUser } from '../users.js';
 
 const services = inject('services');
 const suffix = randomBytes(3).toString('hex');
-const newId = () => randomBytes(8).toString('hex').replace(/[^0-9a-z]/g, '').slice(0, 8).padEnd(8, '0');
-
-function site(name: string, id: string, redis: boolean): SiteConfig {
-  return {
-    name,
-    id,
-    environment: 'production',
-    domains: [`${name}.example.test`],
-    php: { version: '8.2', memoryLimitMb: 128, maxChildren: 2, uploadMaxMb: 8 },
-    wordpress: { version: '6.1', title: name, adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
-    resources: { cpuPercent: 100, memoryMib: 256 },
-    keepReleases: 2,
-    cache: { redis },
-  };
-}
-
-const A = site(`rda-${suffix}`, newId(), true);
-const B = site(`rdb-${suffix}`, newId(), true);
+const A = hostileSite(`rda-${suffix}`, { cache: { redis: true } });
+const B = hostileSite(`rdb-${suffix}`, { cache: { redis: true } });
 const accountA = `site_${A.id}`;
 const accountB = `site_${B.id}`;
 
@@ -131,11 +115,7 @@ describe('hostile tenant: Redis object cache across sites (real redis-server, ng
     chownSync(probe, owner.uid, owner.gid);
   }, 300_000);
 
-  afterAll(async () => {
-    for (const s of [A, B]) await host.remove(s.name, s.id, QUIET).catch((e: unknown) => console.error(`cleanup of ${s.name} failed:`, e));
-    await host.stopAll().catch(() => undefined);
-    harness.cleanup();
-  }, 180_000);
+  afterAll(() => removeSites(host, harness, [A, B]), 180_000);
 
   async function probe(): Promise<Record<string, unknown>> {
     const answer = await siteRequest(services, A.domains[0] ?? '', `/redis-probe.php?victim=${accountB}`);
