@@ -266,3 +266,14 @@ export {
   type Fingerprints,
 } from './drift.js';
 export { DEFAULT_BLOCKED_NETWORKS, renderSiteFirewall, SITE_FIREWALL_TABLE, SITE_OUTBOUND_PORTS, type SiteFirewallPolicy } from './site-firewall.js';
+export {
+  admitAnonymousAudit,
+  DEFAULT_RETENTION,
+  EVENT_STREAM_MAX_AGE_MS,
+  eventExpired,
+  pruneCutoffs,
+  watchExpired,
+  type AnonymousMinute,
+  type PrunedRecord,
+  type Retention,
+} from './retention.js';

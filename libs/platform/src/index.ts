@@ -1,5 +1,17 @@
 export { BackgroundLoop, periodicLoop } from './background-loop.js';
-export { COMMAND_STREAM, commandSubject, ensureStreams, EVENT_STREAM, eventSubject, eventSubjectPrefix, INGEST_CONSUMER, nodeDurable } from './bus.js';
+export {
+  COMMAND_STREAM,
+  commandSubject,
+  COMMANDS_PER_NODE,
+  ensureStreams,
+  EVENT_STREAM,
+  EVENTS_PER_NODE_AND_KIND,
+  eventSubject,
+  eventSubjectPrefix,
+  INGEST_CONSUMER,
+  nodeDurable,
+  STREAM_LIMITS,
+} from './bus.js';
 export { ConfigError, loadConfig, envBoolean, envPort, envUrl } from './config.js';
 export { FAULT_POINTS, type FaultPoint } from './fault-points.js';
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from './logger.js';

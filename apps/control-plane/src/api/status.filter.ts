@@ -16,6 +16,7 @@ const FROM_HTTP: Readonly<Record<number, ErrorReason>> = {
   413: 'RequestEntityTooLarge',
   415: 'UnsupportedMediaType',
   422: 'Invalid',
+  429: 'TooManyRequests',
 };
 
 /**

@@ -15,6 +15,7 @@ export const HTTP_CODE: Readonly<Record<ErrorReason, number>> = {
   RequestEntityTooLarge: 413,
   UnsupportedMediaType: 415,
   Invalid: 422,
+  TooManyRequests: 429,
   InternalError: 500,
   ServiceUnavailable: 503,
 };

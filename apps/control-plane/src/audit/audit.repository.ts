@@ -23,13 +23,13 @@ export async function insertAudit(manager: EntityManager, entry: AuditEntry | un
   ]);
 }
 
-/** Audit rows without a committed change (refusals, dry runs, no-op writes): one multi-row INSERT. */
+/** Audit rows without a committed change (refusals, dry runs, no-op writes, counted anonymous requests): one multi-row INSERT. */
 export async function insertAuditRows(db: DataSource, rows: ReadonlyArray<Omit<AuditRow, 'id'>>): Promise<void> {
   const values: unknown[] = [];
   const tuples = rows.map((row, i) => {
-    values.push(row.at, row.subject, row.verb, row.path, row.code, row.reason, row.requestId);
-    const b = i * 7;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`;
+    values.push(row.at, row.subject, row.verb, row.path, row.code, row.reason, row.requestId, row.count);
+    const b = i * 8;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8})`;
   });
-  await db.query(`${AUDIT_INSERT} VALUES ${tuples.join(', ')}`, values);
+  await db.query(`INSERT INTO audit_log (at, subject, verb, path, code, reason, request_id, count) VALUES ${tuples.join(', ')}`, values);
 }

@@ -14,6 +14,7 @@ export type ErrorReason =
   | 'Expired'
   | 'RequestEntityTooLarge'
   | 'UnsupportedMediaType'
+  | 'TooManyRequests'
   | 'Invalid'
   | 'InternalError'
   | 'ServiceUnavailable';

@@ -18,6 +18,14 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     expect(config.enrollment.natsAgentUrl).toBe('tls://nats.example.test:4222');
   });
 
+  it('retention: the audit log 90 days, Events 1 h, the change log 15 min by default; each a setting', () => {
+    const day = 24 * 3_600_000;
+    expect(loadControlPlaneConfig({}).retention).toEqual({ changeLogMs: 15 * 60_000, eventsMs: 3_600_000, auditMs: 90 * day, outboxSentMs: day, receiptsMs: 8 * day });
+    const set = loadControlPlaneConfig({ PRESSLUFT_AUDIT_RETENTION_DAYS: '30', PRESSLUFT_EVENT_TTL_MS: '600000', PRESSLUFT_CHANGE_LOG_RETENTION_MS: '60000', PRESSLUFT_PRUNE_EVERY_MS: '5000' });
+    expect(set.retention).toMatchObject({ auditMs: 30 * day, eventsMs: 600_000, changeLogMs: 60_000 });
+    expect(set.engine.pruneEveryMs).toBe(5000);
+  });
+
   it('issues its own NATS client certificate for a tls:// URL without files', () => {
     const config = loadControlPlaneConfig({ PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' });
     expect(config.natsTls).toBe('self-issued');
@@ -38,6 +46,9 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     [{ PRESSLUFT_GRPC_PORT: '70000' }, 'PRESSLUFT_GRPC_PORT'],
     [{ PRESSLUFT_GRPC_HOST: 'localhost' }, 'PRESSLUFT_GRPC_HOST'],
     [{ PRESSLUFT_NATS_AGENT_URL: 'http://nats:4222' }, 'PRESSLUFT_NATS_AGENT_URL'],
+    [{ PRESSLUFT_AUDIT_RETENTION_DAYS: '0' }, 'PRESSLUFT_AUDIT_RETENTION_DAYS'],
+    [{ PRESSLUFT_EVENT_TTL_MS: '1.5' }, 'PRESSLUFT_EVENT_TTL_MS'],
+    [{ PRESSLUFT_CHANGE_LOG_RETENTION_MS: '10' }, 'PRESSLUFT_CHANGE_LOG_RETENTION_MS'],
   ])('refuses %j naming %s', (env, setting) => {
     let error: unknown;
     try {

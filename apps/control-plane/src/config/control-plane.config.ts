@@ -1,5 +1,8 @@
 import { ConfigError, envBoolean, envPort, envUrl, loadConfig } from '@pressluft/platform';
+import { DEFAULT_RETENTION, type Retention } from '@pressluft/domain';
 import { z } from 'zod';
+
+const DAY_MS = 24 * 3_600_000;
 
 const absolutePath = () => z.string().startsWith('/', { message: 'must be an absolute path' });
 
@@ -34,6 +37,18 @@ const schema = z.object({
   PRESSLUFT_RESYNC_MS: ms(1000, 3_600_000, 60_000),
   PRESSLUFT_HEARTBEAT_TIMEOUT_MS: ms(1000, 3_600_000, 15_000),
   PRESSLUFT_STALL_WINDOW_MS: ms(1000, 3_600_000, 60_000),
+  PRESSLUFT_MAX_WATCHES_PER_SUBJECT: z.coerce.number().int().min(1).max(100_000).default(100),
+  PRESSLUFT_PRUNE_EVERY_MS: ms(100, 3_600_000, 60_000),
+  /** How far back a watch can resume (the change log's compaction window). */
+  PRESSLUFT_CHANGE_LOG_RETENTION_MS: ms(1000, 7 * 24 * 3_600_000, DEFAULT_RETENTION.changeLogMs),
+  /** kube-apiserver's --event-ttl. */
+  PRESSLUFT_EVENT_TTL_MS: ms(1000, 365 * 24 * 3_600_000, DEFAULT_RETENTION.eventsMs),
+  PRESSLUFT_AUDIT_RETENTION_DAYS: z.coerce
+    .number({ message: 'must be a number of days' })
+    .int({ message: 'must be a whole number of days' })
+    .min(1, { message: 'must be at least 1 day' })
+    .max(3650, { message: 'must be at most 3650 days' })
+    .default(DEFAULT_RETENTION.auditMs / DAY_MS),
 });
 
 function ms(min: number, max: number, fallback: number) {
@@ -72,6 +87,8 @@ export interface ControlPlaneConfig {
   readonly logLevel: string;
   readonly readyTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** Open watches one subject may hold on one replica. */
+  readonly maxWatchesPerSubject: number;
   /** Which Site git sources the API accepts (the nodes' rule; local repositories only when set). */
   readonly git: { readonly allowLocal: boolean };
   /** The leader-only loops: reconcilers, outbox relay, event ingest, stall and heartbeat detectors. */
@@ -82,7 +99,10 @@ export interface ControlPlaneConfig {
     readonly resyncMs: number;
     readonly heartbeatTimeoutMs: number;
     readonly stallWindowMs: number;
+    /** How often the leader prunes records past their retention. */
+    readonly pruneEveryMs: number;
   };
+  readonly retention: Retention;
 }
 
 export function loadControlPlaneConfig(env: Readonly<Record<string, string | undefined>>): ControlPlaneConfig {
@@ -114,6 +134,7 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     logLevel: raw.PRESSLUFT_LOG_LEVEL,
     readyTimeoutMs: raw.PRESSLUFT_READY_TIMEOUT_MS,
     maxBodyBytes: raw.PRESSLUFT_MAX_BODY_BYTES,
+    maxWatchesPerSubject: raw.PRESSLUFT_MAX_WATCHES_PER_SUBJECT,
     git: { allowLocal: raw.PRESSLUFT_GIT_ALLOW_LOCAL },
     engine: {
       enabled: raw.PRESSLUFT_ENGINE,
@@ -122,6 +143,13 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
       resyncMs: raw.PRESSLUFT_RESYNC_MS,
       heartbeatTimeoutMs: raw.PRESSLUFT_HEARTBEAT_TIMEOUT_MS,
       stallWindowMs: raw.PRESSLUFT_STALL_WINDOW_MS,
+      pruneEveryMs: raw.PRESSLUFT_PRUNE_EVERY_MS,
+    },
+    retention: {
+      ...DEFAULT_RETENTION,
+      changeLogMs: raw.PRESSLUFT_CHANGE_LOG_RETENTION_MS,
+      eventsMs: raw.PRESSLUFT_EVENT_TTL_MS,
+      auditMs: raw.PRESSLUFT_AUDIT_RETENTION_DAYS * DAY_MS,
     },
   };
 }

@@ -11,6 +11,7 @@ import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
 import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
+import { Pruner } from './pruner.js';
 import { ResolveCommandHandler } from './resolve-command.handler.js';
 import { RequestSiteActionHandler } from './site-action.handler.js';
 import { SiteActionsController } from './site-actions.controller.js';
@@ -20,7 +21,7 @@ import { StallDetector } from './stall.detector.js';
 /** One reconciler per kind: the engine dispatches keys and builds the informer's mapping from these. */
 const RECONCILER_TYPES = [SiteReconciler, NodeMonitor];
 /** Leader-only background work, started and stopped with the lease. */
-const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector];
+const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
 
 @Module({
   imports: [ResourcesModule],
@@ -36,6 +37,6 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector];
     RequestSiteActionHandler,
     ResolveCommandHandler,
   ],
-  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector],
+  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector, Pruner],
 })
 export class EngineModule {}

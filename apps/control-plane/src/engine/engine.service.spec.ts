@@ -47,8 +47,10 @@ function world(objects: Resource[]) {
     latestResourceVersion: () => Promise.resolve('100'),
     list: (kind: KindName) => Promise.resolve({ items: objects.filter((o) => o.kind === kind) }),
     names: (kind: KindName) => Promise.resolve(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name)),
-    changesAfter: (kinds: readonly KindName[], after: string) =>
-      Promise.resolve(log.filter(({ object: o }) => kinds.includes(o.kind) && BigInt(o.metadata.resourceVersion) > BigInt(after))),
+    changesAfter: (kinds: readonly KindName[], after: string) => {
+      const changes = log.filter(({ object: o }) => kinds.includes(o.kind) && BigInt(o.metadata.resourceVersion) > BigInt(after));
+      return Promise.resolve({ changes, through: changes.at(-1)?.object.metadata.resourceVersion ?? after });
+    },
   };
   const commands = { latestPerSite: () => Promise.resolve(objects.filter((o) => o.kind === 'Command')) };
   const leader = { leading: true, currentEpoch: '1', onChange: (listener: (leading: boolean) => void) => (onLeading = listener) };

@@ -4,7 +4,7 @@ import { WorkQueue, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
-import { ResourceStore } from '../resources/resource.store.js';
+import { ChangesExpired, ResourceStore } from '../resources/resource.store.js';
 import { WatchHub } from '../resources/watch.hub.js';
 import { RECONCILERS, RUNNABLES, type Change, type Reconciler, type Runnable, type Watch } from './controller-registry.js';
 import { InformerCache } from './informer.cache.js';
@@ -71,10 +71,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
 
   private async start(): Promise<void> {
     if (this.queue) return;
-    // List, then follow the change log from before the lists: replayed older versions change nothing.
-    this.position = await this.store.latestResourceVersion();
-    const [sites, nodes, commands] = await Promise.all([this.store.list('Site'), this.store.list('Node'), this.commands.latestPerSite()]);
-    this.cache.fill(sites.items, nodes.items, commands);
+    await this.relist();
     const queue: WorkQueue = new WorkQueue((key) => this.reconcile(queue, key), {
       concurrency: 8,
       baseDelayMs: 200,
@@ -98,6 +95,20 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     this.unsubscribe = this.hub.subscribe(() => void this.follow());
     for (const runnable of this.runnables) runnable.start();
     this.logger.info({ epoch: this.leader.currentEpoch }, 'engine: loops started');
+  }
+
+  /** List, then follow the change log from before the lists: replayed older versions change nothing. */
+  private async relist(): Promise<void> {
+    const position = await this.store.latestResourceVersion();
+    const [sites, nodes, commands] = await Promise.all([this.store.list('Site'), this.store.list('Node'), this.commands.latestPerSite()]);
+    this.position = position;
+    this.cache.fill(sites.items, nodes.items, commands);
+  }
+
+  private async relistAll(): Promise<void> {
+    await this.relist();
+    const keys = await this.allKeys();
+    for (const key of keys) this.queue?.add(key);
   }
 
   private async stop(): Promise<void> {
@@ -137,20 +148,22 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
         for (;;) {
           const queue = this.queue;
           if (!queue) return;
-          const changes = await this.store.changesAfter([...this.watchers.keys()], this.position, 1000);
-          if (changes.length === 0) break;
+          const { changes, through } = await this.store.changesAfter([...this.watchers.keys()], this.position, 1000);
           for (const { type, object } of changes) {
-            this.position = object.metadata.resourceVersion;
             // The change log's objects of a kind have that kind's schema.
             const change = { type, object } as Change;
             const woken = (this.watchers.get(object.kind) ?? []).filter(({ watch }) => watch.predicate?.(change) ?? true);
             this.cache.apply(type, object);
             for (const { kind, watch } of woken) for (const name of watch.map(change)) queue.add(`${kind}/${name}`);
           }
+          this.position = through;
+          if (changes.length === 0) break;
         }
       } while (this.followAgain);
     } catch (error) {
       this.logger.warn({ err: error }, 'engine: reading the change log failed; the resync catches up');
+      // Fell behind the compaction (a long pause): relist, and look at every key again.
+      if (error instanceof ChangesExpired) await this.relistAll().catch((failed: unknown) => this.logger.warn({ err: failed }, 'engine: relisting failed; the next change tries again'));
     } finally {
       this.following = false;
     }

@@ -23,6 +23,7 @@ const GRPC_CODE: Readonly<Record<ErrorReason, status>> = {
   Conflict: status.FAILED_PRECONDITION,
   Gone: status.NOT_FOUND,
   Expired: status.FAILED_PRECONDITION,
+  TooManyRequests: status.RESOURCE_EXHAUSTED,
   InternalError: status.INTERNAL,
   ServiceUnavailable: status.UNAVAILABLE,
 };

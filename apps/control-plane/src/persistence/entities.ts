@@ -50,6 +50,7 @@ export class ResourceRow {
 /** The change log behind watches: one row per resourceVersion, the object as it was then. */
 @Entity('resource_changes')
 @Index('resource_changes_kind_resource_version', ['kind', 'resourceVersion'])
+@Index('resource_changes_kind_name_resource_version', ['kind', 'name', 'resourceVersion'])
 @Check('resource_changes_type', `"type" IN ('ADDED', 'MODIFIED', 'DELETED')`)
 export class ResourceChangeRow {
   @PrimaryColumn({ name: 'resource_version', type: 'bigint' })
@@ -69,6 +70,17 @@ export class ResourceChangeRow {
 
   @Column({ name: 'changed_at', type: 'timestamptz' })
   changedAt!: Date;
+}
+
+/** The change log's compaction point, one row: every change at or below it is gone. */
+@Entity('change_log_compaction')
+@Check('change_log_compaction_one_row', `"id"`)
+export class ChangeLogCompactionRow {
+  @PrimaryColumn({ type: 'boolean', default: true })
+  id!: boolean;
+
+  @Column({ name: 'compacted_through', type: 'bigint' })
+  compactedThrough!: string;
 }
 
 /** Every mutation the API was asked for, accepted or refused, with who asked (never the token). */
@@ -98,6 +110,10 @@ export class AuditRow {
 
   @Column({ name: 'request_id', type: 'text' })
   requestId!: string;
+
+  /** How many requests the row stands for: 1, or the unauthenticated ones of a minute beyond the first few. */
+  @Column({ type: 'integer', default: 1 })
+  count!: number;
 }
 
 /** API bearer tokens: only a SHA-256 of the (high-entropy) token is stored. */
@@ -132,6 +148,7 @@ export class ApiTokenRow {
  */
 @Entity('outbox')
 @Index('outbox_unsent', ['id'], { where: '"sent_at" IS NULL' })
+@Index('outbox_sent_at', ['sentAt'])
 export class OutboxRow {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
@@ -154,6 +171,7 @@ export class OutboxRow {
 
 /** (command, sequence) of every agent event ingested: a redelivered event is recognised and skipped. */
 @Entity('command_event_receipts')
+@Index('command_event_receipts_received_at', ['receivedAt'])
 export class CommandEventReceiptRow {
   @PrimaryColumn({ type: 'text' })
   command!: string;
@@ -277,4 +295,4 @@ export class SiteDomainRow {
   site!: string;
 }
 
-export const ENTITIES = [ResourceRow, ResourceChangeRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow, SiteDomainRow];
+export const ENTITIES = [ResourceRow, ResourceChangeRow, ChangeLogCompactionRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow, SiteDomainRow];

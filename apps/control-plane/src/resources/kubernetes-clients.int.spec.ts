@@ -5,8 +5,10 @@ import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { writeKubeconfig } from '@pressluft/e2e-harness';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { compactChangeLog } from '../engine/pruning.repository.js';
 
 /**
  * Real Kubernetes clients, unchanged, against a real control plane over verified TLS:
@@ -69,6 +71,9 @@ describe('real Kubernetes clients against the control plane', () => {
     await fx?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Compacts the change log as the leader's pruning does, everything superseded up to now. */
+  const compact = () => compactChangeLog(fx.plane.app.get(DataSource).manager, new Date(Date.now() + 60_000), 100_000);
 
   describe('@kubernetes/client-node', () => {
     const NAME = 'client-node';
@@ -160,6 +165,44 @@ describe('real Kubernetes clients against the control plane', () => {
       expect(events.find((e) => e.type === 'MODIFIED' && e.object.spec.wordpress.title === 'Client Node')?.object.metadata?.generation).toBe(2);
       const versions = events.map((e) => Number(e.object.metadata?.resourceVersion));
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    });
+  });
+
+  describe('@kubernetes/client-node after the change log was compacted', () => {
+    const NAME = 'informer-shop';
+
+    it('an informer resuming from a compacted resourceVersion gets 410 Expired, relists and follows on', async () => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfigPath);
+      const objects = kc.makeApiClient(k8s.KubernetesObjectApi);
+      const labelled = (step: string) =>
+        objects.patch({ ...siteRef(NAME), metadata: { name: NAME, labels: { step } } }, undefined, undefined, undefined, undefined, k8s.PatchStrategy.MergePatch);
+      const created = await objects.create(siteManifest(NAME));
+      const stale = created.metadata?.resourceVersion ?? '';
+      // Resuming from the creation needs the first label's change, which the compaction removes (the second supersedes it).
+      await labelled('1');
+      await labelled('2');
+      expect(await compact()).toBeGreaterThan(0);
+
+      let lists = 0;
+      // The first list hands out the stale version, as an informer whose watch broke long ago resumes from it.
+      const informer = k8s.makeInformer<Site>(kc, SITES_PATH, async () => {
+        const list = await objects.list<Site>(API_VERSION, 'Site');
+        lists++;
+        return lists === 1 ? { ...list, metadata: { ...list.metadata, resourceVersion: stale } } : list;
+      });
+      const errors: unknown[] = [];
+      informer.on('error', (error) => errors.push(error));
+      await informer.start();
+      try {
+        await waitFor('a relist after 410 Expired', () => lists >= 2);
+        await labelled('3');
+        await waitFor('the informer sees the label', () => informer.get(NAME)?.metadata?.labels?.['step'] === '3');
+        expect(errors).toEqual([]);
+      } finally {
+        await informer.stop();
+        await objects.delete(siteRef(NAME));
+      }
     });
   });
 
@@ -320,6 +363,29 @@ describe('real Kubernetes clients against the control plane', () => {
       const times = (await kubectlOk('get', 'events.pressluft.io', '-o', 'jsonpath={range .items[*]}{.lastTimestamp}{"\\n"}{end}')).stdout.trim().split('\n');
       expect(times).toEqual([...times].sort((a, b) => Date.parse(a) - Date.parse(b)));
       await kubectlOk('delete', 'site', 'aaa-late');
+    });
+
+    it('"kubectl get sites --watch" keeps streaming while the change log is compacted under it', async () => {
+      let stdout = '';
+      requireKubectl();
+      const child = spawn(KUBECTL, ['get', 'sites', '--watch'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      watcher = child;
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      await waitFor('the initial row of the watch', () => rowsFor(stdout, NAME).length >= 1 || exited());
+
+      // Changes of another kind only (the watch of sites stays quiet), then a compaction past the version it started from.
+      const node = join(home, 'churn-node.yaml');
+      writeFileSync(node, stringifyYaml({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'kubectl-churn' }, spec: { provider: 'static' } }));
+      await kubectlOk('apply', '-f', node);
+      for (const step of ['1', '2', '3']) await kubectlOk('label', '--overwrite', 'nodes.pressluft.io', 'kubectl-churn', `step=${step}`);
+      expect(await compact()).toBeGreaterThan(0);
+      const rows = rowsFor(stdout, NAME).length;
+      await kubectlOk('label', '--overwrite', 'site', NAME, 'tier=platinum');
+      await waitFor('a row after the compaction', () => rowsFor(stdout, NAME).length > rows || exited());
+      expect(exited()).toBe(false);
+      await stopWatcher();
+      await kubectlOk('delete', '-f', node);
     });
 
     it('rejects a manifest with an unknown field (server-side strict validation) and creates nothing', async () => {

@@ -61,7 +61,7 @@ describe('resource store: versions become visible in order', () => {
     expect(Number(high)).toBeGreaterThan(Number(low));
 
     // The fast one committed, but a reader must not move past the open lower version.
-    expect(await store.changesAfter(['Node'], start)).toEqual([]);
+    expect((await store.changesAfter(['Node'], start)).changes).toEqual([]);
     expect(Number(await store.latestResourceVersion())).toBeLessThan(Number(low));
     const listed = await store.list('Node');
     expect(listed.items.map((i) => i.metadata.name)).toEqual([]);
@@ -69,7 +69,7 @@ describe('resource store: versions become visible in order', () => {
 
     slow.release(true);
     await slow.done;
-    const changes = await store.changesAfter(['Node'], start);
+    const { changes } = await store.changesAfter(['Node'], start);
     expect(changes.map((c) => [c.type, c.object.metadata.name, c.object.metadata.resourceVersion])).toEqual([
       ['ADDED', 'slow', low],
       ['ADDED', 'fast', high],
@@ -82,10 +82,10 @@ describe('resource store: versions become visible in order', () => {
     const doomed = held(node('doomed', 'b'));
     await doomed.version;
     const kept = (await store.transaction((tx) => tx.create(node('kept', 'b'), new Date())))?.metadata.resourceVersion;
-    expect(await store.changesAfter(['Node'], start)).toEqual([]);
+    expect((await store.changesAfter(['Node'], start)).changes).toEqual([]);
     doomed.release(false);
     await doomed.done;
-    expect((await store.changesAfter(['Node'], start)).map((c) => c.object.metadata.resourceVersion)).toEqual([kept]);
+    expect((await store.changesAfter(['Node'], start)).changes.map((c) => c.object.metadata.resourceVersion)).toEqual([kept]);
   });
 
   it('lists objects as they were at the watermark when later versions committed early', async () => {

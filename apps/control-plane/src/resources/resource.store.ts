@@ -1,4 +1,4 @@
-import type { KindName, Resource, ResourceOf } from '@pressluft/domain';
+import { watchExpired, type KindName, type Resource, type ResourceOf } from '@pressluft/domain';
 import type { DataSource } from 'typeorm';
 import { queryPrepared } from '../persistence/prepared.js';
 import { listAt, type ListOptions } from './resource-list.js';
@@ -14,6 +14,20 @@ export { NeedsTransaction, ResourceTransaction, type RequestAudit } from './reso
 
 /** NOTIFY channel carrying the resourceVersion of each committed change (watches wake on it). */
 export const CHANGE_CHANNEL = 'pressluft_changes';
+
+/** A page of the change log: the changes, and the version everything of their kinds was read up to. */
+export interface ChangesPage {
+  readonly changes: ReadonlyArray<{ type: ChangeType; object: Resource }>;
+  readonly through: string;
+}
+
+/** The changes after a resourceVersion were compacted away (kube-apiserver: 410 Expired, "too old resource version"). */
+export class ChangesExpired extends Error {
+  constructor(resourceVersion: string, compactedThrough: string) {
+    super(`too old resource version: ${resourceVersion} (${compactedThrough})`);
+    this.name = 'ChangesExpired';
+  }
+}
 
 /** Commits within this window share one NOTIFY (watch latency vs. one round trip per write). */
 const NOTIFY_COALESCE_MS = 5;
@@ -139,17 +153,32 @@ export class ResourceStore {
     return listAt(this.dataSource, kind, await this.watermark(), options);
   }
 
-  /** Changes of the given kinds after a resourceVersion, oldest first (watches and the engine's informer). */
-  async changesAfter(kinds: readonly KindName[], resourceVersion: string, limit = 500): Promise<Array<{ type: ChangeType; object: Resource }>> {
+  /**
+   * Changes of the given kinds after a resourceVersion, oldest first (watches and the engine's
+   * informer), and the version the reader has seen everything of these kinds up to: the last
+   * change's, or the watermark when fewer than `limit` came (a watch of a quiet kind moves on
+   * with the others, so the compaction does not leave it behind). Throws ChangesExpired when the
+   * compaction removed changes after `resourceVersion`: the reader relists.
+   */
+  async changesAfter(kinds: readonly KindName[], resourceVersion: string, limit = 500): Promise<ChangesPage> {
     // Only up to the watermark, read before this query's snapshot: a version committing later
     // with a lower number than one already read would otherwise be skipped.
     const watermark = await this.watermark();
-    if (BigInt(watermark) <= BigInt(resourceVersion)) return [];
-    return queryPrepared<Array<{ type: ChangeType; object: Resource }>>(
+    if (BigInt(watermark) <= BigInt(resourceVersion)) return { changes: [], through: resourceVersion };
+    // One statement, one snapshot: the compaction point and the changes agree.
+    const rows = await queryPrepared<Array<{ compacted: string; type: ChangeType | null; object: Resource | null }>>(
       this.dataSource,
-      `SELECT type, object FROM resource_changes WHERE resource_version > $1 AND resource_version <= $4 AND kind = ANY($2) ORDER BY resource_version LIMIT $3`,
+      `SELECT k.compacted_through::text AS compacted, c.type, c.object FROM change_log_compaction k
+         LEFT JOIN LATERAL (SELECT resource_version, type, object FROM resource_changes
+                             WHERE resource_version > $1 AND resource_version <= $4 AND kind = ANY($2) ORDER BY resource_version LIMIT $3) c ON true
+        ORDER BY c.resource_version`,
       [resourceVersion, kinds, limit, watermark],
     );
+    const compacted = rows[0]?.compacted ?? '0';
+    if (watchExpired(resourceVersion, compacted)) throw new ChangesExpired(resourceVersion, compacted);
+    const changes = rows.flatMap(({ type, object }) => (type && object ? [{ type, object }] : []));
+    const through = changes.length < limit ? watermark : (changes[changes.length - 1]?.object.metadata.resourceVersion ?? resourceVersion);
+    return { changes, through };
   }
 
   /** Node name -> the number of sites bound to it (status.nodeName), deleting ones included: they still hold the node. */

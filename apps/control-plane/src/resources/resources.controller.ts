@@ -20,14 +20,21 @@ import { authorize, type Verb } from '../auth/policy.js';
 import { principalOf } from '../auth/auth.guard.js';
 import { notFound, PressluftError } from '../common/errors.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
+import { statusOf } from '../api/status.js';
 import { auditedRequestOf, markAudited, type MutationVerb } from '../audit/request-audit.js';
 import { changeOf, CreateResource, DeleteResource, mutationCode, PatchResource, ReplaceResource, type WriteResult } from './resource.commands.js';
-import { ResourceStore } from './resource.store.js';
+import { ChangesExpired, ResourceStore } from './resource.store.js';
 import { WatchHub } from './watch.hub.js';
+import { WatchSlots } from './watch-slots.js';
 
 const API = 'apis/pressluft.io/v1';
 const POLL_MS = 1000;
 const BOOKMARK_MS = 15_000;
+/**
+ * A watcher whose unread output passes this (beyond its initial list) is dropped, not buffered
+ * without bound: it relists and watches again (kube-apiserver closes a watcher whose channel is full).
+ */
+const MAX_WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** HTTP only: parse, authorise, dispatch, render. The rules live in the command handlers. */
 @Controller(API)
@@ -36,6 +43,7 @@ export class ResourcesController {
     private readonly commands: CommandBus,
     private readonly store: ResourceStore,
     private readonly hub: WatchHub,
+    private readonly slots: WatchSlots,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -166,12 +174,19 @@ export class ResourcesController {
       last = options.resourceVersion;
     }
 
+    const release = this.slots.take(principalOf(req).subject);
     res.status(200);
     res.setHeader('Content-Type', 'application/json');
     res.setHeader('Cache-Control', 'no-cache, no-store');
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
-    for (const line of initial) res.write(line);
+    let initialBytes = 0;
+    for (const line of initial) {
+      res.write(line);
+      initialBytes += Buffer.byteLength(line);
+    }
+    // The initial list may be large; what is bounded is what piles up behind it.
+    const maxUnread = initialBytes + MAX_WATCH_BUFFER_BYTES;
 
     let closed = false;
     let pumping = false;
@@ -186,18 +201,27 @@ export class ResourcesController {
         do {
           again = false;
           for (;;) {
-            const changes = await this.store.changesAfter([kind.kind], last);
-            if (closed || changes.length === 0) break;
+            const { changes, through } = await this.store.changesAfter([kind.kind], last);
+            if (closed) break;
             const objects = await this.served(changes.map((change) => change.object));
             changes.forEach((change, i) => {
               const object = objects[i] ?? change.object;
-              last = object.metadata.resourceVersion;
               if (matches(object)) res.write(encode(change.type, object));
             });
+            last = through;
+            if (res.writableLength > maxUnread) {
+              res.destroy();
+              break;
+            }
+            if (changes.length === 0) break;
           }
         } while (again && !closed);
-      } catch {
-        // The next notification or poll tries again; the position is kept.
+      } catch (error) {
+        // Resuming from a compacted version: an ERROR event with 410 Expired, then the end (the client relists).
+        if (error instanceof ChangesExpired) {
+          res.end(`${JSON.stringify({ type: 'ERROR', object: statusOf(new PressluftError('Expired', error.message)) })}\n`);
+        }
+        // Anything else: the next notification or poll tries again; the position is kept.
       } finally {
         pumping = false;
       }
@@ -212,6 +236,7 @@ export class ResourcesController {
     const timeout = options.timeoutSeconds ? setTimeout(() => res.end(), options.timeoutSeconds * 1000) : undefined;
     const close = () => {
       closed = true;
+      release();
       unsubscribe();
       clearInterval(poll);
       clearInterval(bookmarks);

@@ -10,6 +10,7 @@ import { CommandQueries } from './command.queries.js';
 import { ResourceStore } from './resource.store.js';
 import { ResourcesController } from './resources.controller.js';
 import { WatchHub } from './watch.hub.js';
+import { WatchSlots } from './watch-slots.js';
 
 /** What happened, in the log: "Site shop: updated (generation 3, resourceVersion 812) by alice". */
 @EventsHandler(ResourceWritten)
@@ -32,6 +33,7 @@ export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
     { provide: ResourceStore, useFactory: (dataSource: DataSource) => new ResourceStore(dataSource), inject: [DataSource] },
     { provide: CommandQueries, useFactory: (dataSource: DataSource) => new CommandQueries(dataSource), inject: [DataSource] },
     WatchHub,
+    WatchSlots,
     ...WRITE_HANDLERS,
     ResourceWrittenLogger,
   ],

@@ -34,5 +34,9 @@ export const WATERMARK_SQL = `WITH s AS MATERIALIZED (SELECT CASE WHEN is_called
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))::text AS w
   FROM s`;
 
-/** The newest committed resourceVersion at or below the watermark $1 (read in a snapshot taken after it). */
-export const LATEST_VERSION_SQL = `SELECT coalesce(max(resource_version), 0)::text AS rv FROM resource_changes WHERE resource_version <= $1`;
+/**
+ * The newest committed resourceVersion at or below the watermark $1 (read in a snapshot taken
+ * after it); never below the compaction point, should the compaction have emptied the log up to $1.
+ */
+export const LATEST_VERSION_SQL = `SELECT greatest(coalesce(max(resource_version), 0), (SELECT least(compacted_through, $1) FROM change_log_compaction))::text AS rv
+  FROM resource_changes WHERE resource_version <= $1`;
