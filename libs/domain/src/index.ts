@@ -268,6 +268,7 @@ export {
 export { DEFAULT_BLOCKED_NETWORKS, renderSiteFirewall, SITE_FIREWALL_TABLE, SITE_OUTBOUND_PORTS, type SiteFirewallPolicy } from './site-firewall.js';
 export {
   admitAnonymousAudit,
+  commandPrunable,
   DEFAULT_RETENTION,
   EVENT_STREAM_MAX_AGE_MS,
   eventExpired,

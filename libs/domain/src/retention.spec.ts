@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admitAnonymousAudit, DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired } from './retention.js';
+import { admitAnonymousAudit, commandPrunable, DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired } from './retention.js';
 
 describe('watchExpired', () => {
   it.each([
@@ -22,6 +22,7 @@ describe('pruneCutoffs', () => {
     ['auditMs', '2026-09-07T12:00:00.000Z'],
     ['outboxSentMs', '2026-12-05T12:00:00.000Z'],
     ['receiptsMs', '2026-11-28T12:00:00.000Z'],
+    ['commandsMs', '2026-11-06T12:00:00.000Z'],
   ] as const)('with the defaults, %s prunes what was last touched before %s', (record, cutoff) => {
     expect(pruneCutoffs(now, DEFAULT_RETENTION)[record].toISOString()).toBe(cutoff);
   });
@@ -34,6 +35,23 @@ describe('pruneCutoffs', () => {
 
   it('receipts outlive the event stream, so a redelivered event still finds its receipt', () => {
     expect(DEFAULT_RETENTION.receiptsMs).toBeGreaterThan(EVENT_STREAM_MAX_AGE_MS);
+  });
+});
+
+describe('commandPrunable', () => {
+  const cutoff = new Date('2026-11-06T12:00:00.000Z');
+  it.each([
+    ['SUCCEEDED', '2026-11-01T00:00:00.000Z', true],
+    ['FAILED', '2026-11-01T00:00:00.000Z', true],
+    ['REJECTED', '2026-11-06T11:59:59.999Z', true],
+    ['SUCCEEDED', '2026-11-06T12:00:00.000Z', false],
+    ['SUCCEEDED', '2026-12-01T00:00:00.000Z', false],
+    ['SUCCEEDED', undefined, false],
+    ['RUNNING', '2026-11-01T00:00:00.000Z', false],
+    ['DISPATCHED', '2026-11-01T00:00:00.000Z', false],
+    ['PENDING', undefined, false],
+  ] as const)('a %s command finished at %s may go: %s', (state, finishedAt, expected) => {
+    expect(commandPrunable(state, finishedAt, cutoff)).toBe(expected);
   });
 });
 

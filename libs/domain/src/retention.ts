@@ -1,3 +1,5 @@
+import { TERMINAL_COMMAND_STATES } from './command.js';
+
 /**
  * Bounded state: how long the control plane keeps each kind of record, like etcd's compaction
  * and kube-apiserver's Event TTL. The leader prunes on a schedule; these are the decisions.
@@ -13,6 +15,8 @@ export interface Retention {
   readonly outboxSentMs: number;
   /** Command event receipts: must outlive the event stream's max age, or a redelivery applies twice. */
   readonly receiptsMs: number;
+  /** Finished Commands (with their logs), from finishedAt; a site's newest command always stays. */
+  readonly commandsMs: number;
 }
 
 const MINUTE = 60_000;
@@ -27,6 +31,7 @@ export const DEFAULT_RETENTION: Retention = {
   auditMs: 90 * DAY,
   outboxSentMs: DAY,
   receiptsMs: EVENT_STREAM_MAX_AGE_MS + DAY,
+  commandsMs: 30 * DAY,
 };
 
 export type PrunedRecord = keyof Retention;
@@ -40,6 +45,7 @@ export function pruneCutoffs(now: Date, retention: Retention): Record<PrunedReco
     auditMs: before(retention.auditMs),
     outboxSentMs: before(retention.outboxSentMs),
     receiptsMs: before(retention.receiptsMs),
+    commandsMs: before(retention.commandsMs),
   };
 }
 
@@ -79,4 +85,14 @@ export function admitAnonymousAudit(
   const tally = current?.minute === minute ? current : { minute, rows: 0, counted: 0 };
   const ownRow = tally.rows < perMinute;
   return { ownRow, minute: ownRow ? { ...tally, rows: tally.rows + 1 } : { ...tally, counted: tally.counted + 1 }, closed };
+}
+
+/**
+ * Whether a Command may go: finished (SUCCEEDED, FAILED or REJECTED) before the cutoff. A site's
+ * newest command is never offered (the planner, retry and abandon read it): the pruning query
+ * lists only commands with a newer one of the same site.
+ */
+export function commandPrunable(state: string, finishedAt: string | undefined, cutoff: Date): boolean {
+  if (!(TERMINAL_COMMAND_STATES as readonly string[]).includes(state) || finishedAt === undefined) return false;
+  return Date.parse(finishedAt) < cutoff.getTime();
 }

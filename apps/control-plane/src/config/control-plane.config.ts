@@ -43,13 +43,19 @@ const schema = z.object({
   PRESSLUFT_CHANGE_LOG_RETENTION_MS: ms(1000, 7 * 24 * 3_600_000, DEFAULT_RETENTION.changeLogMs),
   /** kube-apiserver's --event-ttl. */
   PRESSLUFT_EVENT_TTL_MS: ms(1000, 365 * 24 * 3_600_000, DEFAULT_RETENTION.eventsMs),
-  PRESSLUFT_AUDIT_RETENTION_DAYS: z.coerce
+  PRESSLUFT_AUDIT_RETENTION_DAYS: days(DEFAULT_RETENTION.auditMs),
+  PRESSLUFT_COMMAND_RETENTION_DAYS: days(DEFAULT_RETENTION.commandsMs),
+});
+
+/** A retention in whole days (1 to 3650), defaulting to `fallbackMs`. */
+function days(fallbackMs: number) {
+  return z.coerce
     .number({ message: 'must be a number of days' })
     .int({ message: 'must be a whole number of days' })
     .min(1, { message: 'must be at least 1 day' })
     .max(3650, { message: 'must be at most 3650 days' })
-    .default(DEFAULT_RETENTION.auditMs / DAY_MS),
-});
+    .default(fallbackMs / DAY_MS);
+}
 
 function ms(min: number, max: number, fallback: number) {
   return z.coerce
@@ -150,6 +156,7 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
       changeLogMs: raw.PRESSLUFT_CHANGE_LOG_RETENTION_MS,
       eventsMs: raw.PRESSLUFT_EVENT_TTL_MS,
       auditMs: raw.PRESSLUFT_AUDIT_RETENTION_DAYS * DAY_MS,
+      commandsMs: raw.PRESSLUFT_COMMAND_RETENTION_DAYS * DAY_MS,
     },
   };
 }

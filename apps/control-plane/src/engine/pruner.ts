@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eventExpired, pruneCutoffs, type PrunedRecord } from '@pressluft/domain';
+import { commandPrunable, eventExpired, pruneCutoffs, type PrunedRecord } from '@pressluft/domain';
 import { periodicLoop, type BackgroundLoop, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import type { ResourceTransaction } from '../resources/resource.store.js';
 import type { Runnable } from './controller-registry.js';
 import { LeaderElection } from './leader-election.js';
-import { compactChangeLog, expiredEventNames, pruneAudit, pruneReceipts, pruneSentOutbox } from './pruning.repository.js';
+import { compactChangeLog, expiredEventNames, finishedCommandNames, pruneAudit, pruneReceipts, pruneSentOutbox } from './pruning.repository.js';
 
 /** Records per transaction: short transactions, short locks. */
 const BATCH = 100;
@@ -50,8 +50,9 @@ export class Pruner implements Runnable {
       auditMs: (tx, before) => pruneAudit(tx.manager, before, BATCH),
       outboxSentMs: (tx, before) => pruneSentOutbox(tx.manager, before, BATCH),
       receiptsMs: (tx, before) => pruneReceipts(tx.manager, before, BATCH),
+      commandsMs: (tx, before) => this.removeCommands(tx, before, now),
     };
-    const pruned = { eventsMs: 0, changeLogMs: 0, auditMs: 0, outboxSentMs: 0, receiptsMs: 0 };
+    const pruned = { eventsMs: 0, changeLogMs: 0, auditMs: 0, outboxSentMs: 0, receiptsMs: 0, commandsMs: 0 };
     for (const record of Object.keys(batches) as PrunedRecord[]) {
       for (let batch = 0; batch < MAX_BATCHES; batch++) {
         const count = await this.leader.transaction((tx) => batches[record](tx, cutoffs[record]));
@@ -61,6 +62,17 @@ export class Pruner implements Runnable {
     }
     if (Object.values(pruned).some((count) => count > 0)) this.logger.info({ pruned }, 'engine: pruned records past their retention');
     return pruned;
+  }
+
+  /** Finished Commands past retention, as objects (watchers see DELETED); never a site's newest. */
+  private async removeCommands(tx: ResourceTransaction, before: Date, now: Date): Promise<number> {
+    const names = await finishedCommandNames(tx.manager, before, BATCH);
+    for (const name of names) {
+      const command = await tx.get('Command', name, { lock: true });
+      // Listed as not its site's newest; a retry may have reopened it since.
+      if (command && commandPrunable(command.status.state, command.status.finishedAt, before)) await tx.remove(command, now);
+    }
+    return names.length;
   }
 
   private async removeEvents(tx: ResourceTransaction, before: Date, now: Date): Promise<number> {

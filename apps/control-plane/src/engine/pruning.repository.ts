@@ -61,3 +61,22 @@ export async function expiredEventNames(manager: EntityManager, before: Date, li
   );
   return rows.map((row) => row.name);
 }
+
+/**
+ * Commands finished before `before` that are not their site's newest (a newer command of the same
+ * site incarnation, by the site-uid label, has a higher fence), oldest first.
+ */
+export async function finishedCommandNames(manager: EntityManager, before: Date, limit: number): Promise<string[]> {
+  const rows = await queryPrepared<Array<{ name: string }>>(
+    manager,
+    `SELECT c.name FROM resources c
+      WHERE c.kind = 'Command' AND c.status ->> 'state' IN ('SUCCEEDED', 'FAILED', 'REJECTED')
+        AND (c.status ->> 'finishedAt')::timestamptz < $1
+        AND EXISTS (SELECT 1 FROM resources n WHERE n.kind = 'Command'
+          AND n.labels ->> 'pressluft.io/site-uid' = c.labels ->> 'pressluft.io/site-uid'
+          AND (n.spec ->> 'fence')::bigint > (c.spec ->> 'fence')::bigint)
+      ORDER BY (c.status ->> 'finishedAt')::timestamptz LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map((row) => row.name);
+}

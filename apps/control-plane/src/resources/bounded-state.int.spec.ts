@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -146,6 +147,43 @@ describe('bounded state', () => {
 
     // A second pass finds nothing more.
     expect(await fx.plane.app.get(Pruner).prune()).toMatchObject({ eventsMs: 0, auditMs: 0, outboxSentMs: 0, receiptsMs: 0 });
+  });
+
+  it("prunes finished Commands (and their logs) past 30 days as objects; never a site's newest, a recent or an unfinished one", async () => {
+    const store = fx.plane.app.get(ResourceStore);
+    const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const command = (name: string, site: string, siteUid: string, fence: number, state: 'SUCCEEDED' | 'FAILED' | 'RUNNING', finishedAt?: string) =>
+      store.transaction((tx) =>
+        tx.create(
+          {
+            kind: 'Command',
+            name,
+            labels: { 'pressluft.io/site': site, 'pressluft.io/site-uid': siteUid },
+            annotations: {},
+            finalizers: [],
+            spec: { site, node: 'compacted', fence, operation: 'ProvisionSite', generation: 1 },
+            status: { state, log: ['converge (50%)'], lastSequence: 1, ...(finishedAt ? { finishedAt } : {}) },
+            generation: 1,
+          },
+          new Date(),
+        ),
+      );
+    const [a, b] = [randomUUID(), randomUUID()];
+    await command('prune-a-1', 'prune-a', a, 1, 'SUCCEEDED', ago(40 * DAY_MS));
+    await command('prune-a-2', 'prune-a', a, 2, 'FAILED', ago(35 * DAY_MS));
+    await command('prune-b-1', 'prune-b', b, 1, 'SUCCEEDED', ago(DAY_MS));
+    await command('prune-b-2', 'prune-b', b, 2, 'RUNNING');
+    // An earlier incarnation's newest command stays too (another site uid under the same name).
+    await command('prune-a-old-9', 'prune-a', randomUUID(), 9, 'SUCCEEDED', ago(60 * DAY_MS));
+    const before = (await call(NODES)).body.metadata.resourceVersion;
+
+    expect((await fx.plane.app.get(Pruner).prune()).commandsMs).toBe(1);
+
+    const left = (await pgQuery(fx.database.url, `SELECT name FROM resources WHERE kind = 'Command' AND name LIKE 'prune-%' ORDER BY name`)).rows as Array<{ name: string }>;
+    expect(left.map((row) => row.name)).toEqual(['prune-a-2', 'prune-a-old-9', 'prune-b-1', 'prune-b-2']);
+    const deleted = (await pgQuery(fx.database.url, `SELECT type FROM resource_changes WHERE kind = 'Command' AND name = 'prune-a-1' AND resource_version > $1`, [before])).rows;
+    expect(deleted).toEqual([{ type: 'DELETED' }]);
+    expect((await fx.plane.app.get(Pruner).prune()).commandsMs).toBe(0);
   });
 
   it('limits open watches per subject: a third watch of the same token gets 429 TooManyRequests; closing one frees its slot', async () => {
