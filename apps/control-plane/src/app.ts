@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger as PinoLogger } from '@pressluft/platform';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { answerClientErrors } from './api/client-error.js';
 import { AppModule } from './app.module.js';
 import { AuditMiddleware } from './audit/audit.middleware.js';
 import { TokenService } from './auth/token.service.js';
@@ -50,6 +51,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
     await app.get(TokenService).ensure(readFileSync(config.adminTokenFile, 'utf8').trim(), 'admin', 'admin');
   }
 
+  answerClientErrors(app.getHttpServer());
   await app.listen(config.http.port, config.http.host);
   const httpAddress = app.getHttpServer().address() as { port: number };
   const httpUrl = `http://${config.http.host}:${httpAddress.port}`;
@@ -63,6 +65,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
       server.once('error', reject);
       server.listen(config.https?.port, config.http.host, () => resolve());
     });
+    answerClientErrors(server);
     tlsServer = server;
     const port = (server.address() as { port: number }).port;
     https = { url: `https://${config.http.host}:${port}`, caCert: pki.ca.cert };
