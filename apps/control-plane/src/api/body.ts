@@ -86,7 +86,7 @@ export function parseBody(raw: unknown, contentType: string | undefined, use: 'o
   }
   const result = checked(format, value);
   // After the depth check: the JSON tree below is built recursively.
-  if (format !== 'yaml') refuseDuplicate(duplicateJsonKey(text));
+  if (format !== 'yaml') refuseDuplicate(duplicateJsonKey(text, value));
   return result;
 }
 

@@ -15,8 +15,11 @@ describe('duplicateJsonKey', () => {
     ['{"__proto__":1,"__proto__":2}', ['__proto__']],
     ['"text"', undefined],
     ['[1,[2,[3]]]', undefined],
+    ['{"a:b":1,"c":"x:y\\":z","d":{"e\\"":[{"f":":"}]}}', undefined],
+    ['{"k":"\\\\","k":2}', ['k']],
+    ['{"a":{},"b":[],"c":[{}]}', undefined],
   ])('%s -> %j', (text, path) => {
-    expect(duplicateJsonKey(text)).toEqual(path);
+    expect(duplicateJsonKey(text, JSON.parse(text))).toEqual(path);
   });
 });
 
