@@ -12,7 +12,7 @@ import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/c
 import { rawRequest, type RawResponse } from '../../test/raw-request.js';
 
 /*
- * No client input of any shape reaches a 500 (issue 16, ADR 0025). fast-check generates requests
+ * No client input of any shape reaches a 500 (issue 16, ADR 0024). fast-check generates requests
  * over every route the running app's router holds (a new route is fuzzed without touching this
  * file): methods x content types x encodings x body shapes x query parameters x callers. Every
  * answer must be below 500; every 4xx a Status whose code is the HTTP status; and a refused request
