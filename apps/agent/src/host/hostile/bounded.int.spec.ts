@@ -21,7 +21,11 @@ import { isInstalledArgv, wpCliEnv } from '../wordpress.js';
 const services = inject('services');
 const MiB = 1024 * 1024;
 /** Headroom for the test process's own allocations; the attacks below are 100 MB to 1 GB. */
-const MEMORY_SLACK = 96 * MiB;
+/**
+ * Peak RSS growth allowed: chunks already dropped count until a GC frees them, so a capped run can
+ * reach ~100 MiB on a busy machine; an uncapped one holds every byte (and a string copy) of 400 MB.
+ */
+const MEMORY_SLACK = 160 * MiB;
 
 /** Runs `work` while sampling the process's resident memory; the peak growth over the start. */
 async function peakGrowth<T>(work: () => Promise<T>): Promise<{ value: T; growth: number }> {
@@ -140,11 +144,11 @@ describe('hostile: output the agent captures is capped', () => {
     }
   });
 
-  it('WP-CLI loading a site whose code prints 100 MB to stdout and to stderr: the tails are kept, the run completes, memory stays flat', async () => {
+  it('WP-CLI loading a site whose code prints 200 MB to stdout and to stderr: the tails are kept, the run completes, memory stays flat', async () => {
     // `wp core is-installed` loads the site's wp-load.php: here the tenant's, which floods.
     const release = phpFile('wp-cli-flood', `<?php
 $chunk = str_repeat('y', 65536);
-for ($i = 0; $i < 1600; $i++) { fwrite(STDOUT, $chunk); fwrite(STDERR, $chunk); }
+for ($i = 0; $i < 3200; $i++) { fwrite(STDOUT, $chunk); fwrite(STDERR, $chunk); }
 fwrite(STDOUT, "LAST-OUT\\n");
 fwrite(STDERR, "LAST-ERR\\n");
 exit(0);
