@@ -1,6 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exec, tail } from './exec.js';
+import { childrenOf } from './process-tree.js';
 import { readIfExists, writeFileAtomic } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { nginxValue, renderTemplate } from './template.js';
@@ -73,33 +74,24 @@ async function test(command: readonly string[]): Promise<string | undefined> {
   return result.code === 0 ? undefined : tail(result.stderr || result.stdout);
 }
 
-interface NginxProcess {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly title: string;
-}
-
-/** nginx's processes by their titles (`nginx: master process <argv>`, `nginx: worker process`). */
-async function nginxProcesses(): Promise<NginxProcess[]> {
-  const found: NginxProcess[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const [title, stat] = await Promise.all([readFile(`/proc/${entry}/cmdline`, 'utf8'), readFile(`/proc/${entry}/stat`, 'utf8')]).catch(() => ['', '']);
-    if (!title.startsWith('nginx: ')) continue;
-    // stat: "pid (comm) state ppid ...": comm may hold spaces, so count from the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    found.push({ pid: Number(entry), ppid, title: title.split('\0')[0] ?? '' });
-  }
-  return found;
+/** A process's title as nginx sets it (`nginx: master process <argv>`, `nginx: worker process`), or ''. */
+async function titleOf(pid: number): Promise<string> {
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
 }
 
 /** The workers taking new connections now: the children of our master that are not shutting down. */
 async function liveWorkers(command: readonly string[]): Promise<number[] | undefined> {
-  const processes = await nginxProcesses();
-  const masters = processes.filter((p) => p.title.startsWith('nginx: master process'));
+  const masters: Array<{ pid: number; title: string }> = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const title = await titleOf(Number(entry));
+    if (title.startsWith('nginx: master process')) masters.push({ pid: Number(entry), title });
+  }
   const master = masters.find((p) => p.title === `nginx: master process ${command.join(' ')}`) ?? (masters.length === 1 ? masters[0] : undefined);
   if (!master) return undefined;
-  return processes.filter((p) => p.ppid === master.pid && p.title === 'nginx: worker process').map((p) => p.pid);
+  const workers: number[] = [];
+  for (const pid of await childrenOf(master.pid)) if ((await titleOf(pid)) === 'nginx: worker process') workers.push(pid);
+  return workers;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { lstat, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, readFile, rename, rm } from 'node:fs/promises';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { jailArgv, type JailCommand } from './jail.js';
+import { childrenOf } from './process-tree.js';
 import { isErrno, readIfExists, writeFileAtomic } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
@@ -96,20 +97,6 @@ async function isLiveMaster(pid: number, config: string): Promise<boolean> {
 /** The state letter of a /proc/<pid>/stat line (after the parenthesised comm, which may hold spaces). */
 export function processState(stat: string): string {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-}
-
-/** Direct children of a process (from /proc/<pid>/task/<tid>/children). */
-export async function childrenOf(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  try {
-    for (const tid of await readdir(`/proc/${pid}/task`)) {
-      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
-      for (const p of text.split(/\s+/)) if (p) out.push(Number(p));
-    }
-  } catch (error) {
-    if (!isErrno(error, 'ENOENT', 'ESRCH')) throw error;
-  }
-  return out;
 }
 
 export interface FpmResult {

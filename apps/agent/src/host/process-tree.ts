@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { isErrno } from './safe-fs.js';
 
 /** The parent PID in a /proc/<pid>/stat line (the command name in parentheses may hold anything). Pure. */
 export function parentOf(stat: string): number | undefined {
@@ -30,4 +31,18 @@ export async function killTree(root: number): Promise<void> {
       // Gone already.
     }
   }
+}
+
+/** Direct children of a process (from /proc/<pid>/task/<tid>/children). */
+export async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  try {
+    for (const tid of await readdir(`/proc/${pid}/task`)) {
+      const text = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+      for (const p of text.split(/\s+/)) if (p) out.push(Number(p));
+    }
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT', 'ESRCH')) throw error;
+  }
+  return out;
 }
