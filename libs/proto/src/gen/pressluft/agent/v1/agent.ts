@@ -248,6 +248,60 @@ export interface NodeReport_VersionsEntry {
   value: string;
 }
 
+/**
+ * How one site on a node serves, as its agent sees it: probes through the node's nginx with the
+ * site's Host header, and the supervision of the site's PHP-FPM master.
+ */
+export interface SiteHealth {
+  name: string;
+  /** UNKNOWN (not probed yet, no release, or a command is working on it), SERVING, NOT_SERVING. */
+  state: string;
+  /**
+   * When NOT_SERVING: HttpStatus (an answer outside 200-399), Unreachable (no answer: refused,
+   * reset, timeout), NodeServiceDown (the node's nginx is down), ProcessDown (the site's PHP-FPM
+   * master is not running).
+   */
+  reason: string;
+  /** Short, for people (e.g. "GET / answered 500", "nginx on the node is down: connect ECONNREFUSED"). */
+  message: string;
+  /** The last probe's HTTP status (0: no answer) and how long it took. */
+  httpStatus: number;
+  probeSeconds: number;
+  /**
+   * PHP-FPM master: running now, restarted by the agent how often since the agent started (a
+   * counter: it resets when the agent restarts), whether it restarts too often (then it is
+   * restarted only after a growing backoff), and how it last ended (e.g. "killed by SIGKILL").
+   */
+  processUp: boolean;
+  restarts: number;
+  crashLooping: boolean;
+  lastExit: string;
+}
+
+/** A service of the node the sites depend on: nginx, mariadb, redis (when the node has one). */
+export interface NodeServiceHealth {
+  name: string;
+  up: boolean;
+  /** Why it is down, or how it last ended when it was restarted. */
+  message: string;
+  /** Restarted by the agent (only services the agent supervises; 0 otherwise). */
+  restarts: number;
+  crashLooping: boolean;
+}
+
+/**
+ * Published on pressluft.evt.<node>.health whenever anything in it changes (a transition: not
+ * every sample) and with every NodeReport; each is a whole snapshot, so a lost one is repaired
+ * by the next.
+ */
+export interface NodeHealth {
+  node: string;
+  /** RFC 3339 UTC: when the agent took this snapshot (an older one never overwrites a newer one). */
+  at: string;
+  sites: SiteHealth[];
+  services: NodeServiceHealth[];
+}
+
 function createBaseCommandRef(): CommandRef {
   return { id: "", node: "", site: "", fence: 0 };
 }
@@ -3511,6 +3565,506 @@ export const NodeReport_VersionsEntry: MessageFns<NodeReport_VersionsEntry> = {
     const message = createBaseNodeReport_VersionsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSiteHealth(): SiteHealth {
+  return {
+    name: "",
+    state: "",
+    reason: "",
+    message: "",
+    httpStatus: 0,
+    probeSeconds: 0,
+    processUp: false,
+    restarts: 0,
+    crashLooping: false,
+    lastExit: "",
+  };
+}
+
+export const SiteHealth: MessageFns<SiteHealth> = {
+  encode(message: SiteHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    if (message.httpStatus !== 0) {
+      writer.uint32(40).uint32(message.httpStatus);
+    }
+    if (message.probeSeconds !== 0) {
+      writer.uint32(49).double(message.probeSeconds);
+    }
+    if (message.processUp !== false) {
+      writer.uint32(56).bool(message.processUp);
+    }
+    if (message.restarts !== 0) {
+      writer.uint32(64).uint32(message.restarts);
+    }
+    if (message.crashLooping !== false) {
+      writer.uint32(72).bool(message.crashLooping);
+    }
+    if (message.lastExit !== "") {
+      writer.uint32(82).string(message.lastExit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.httpStatus = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.probeSeconds = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.processUp = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.restarts = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.crashLooping = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.lastExit = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteHealth {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      httpStatus: isSet(object.httpStatus)
+        ? globalThis.Number(object.httpStatus)
+        : isSet(object.http_status)
+        ? globalThis.Number(object.http_status)
+        : 0,
+      probeSeconds: isSet(object.probeSeconds)
+        ? globalThis.Number(object.probeSeconds)
+        : isSet(object.probe_seconds)
+        ? globalThis.Number(object.probe_seconds)
+        : 0,
+      processUp: isSet(object.processUp)
+        ? globalThis.Boolean(object.processUp)
+        : isSet(object.process_up)
+        ? globalThis.Boolean(object.process_up)
+        : false,
+      restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : 0,
+      crashLooping: isSet(object.crashLooping)
+        ? globalThis.Boolean(object.crashLooping)
+        : isSet(object.crash_looping)
+        ? globalThis.Boolean(object.crash_looping)
+        : false,
+      lastExit: isSet(object.lastExit)
+        ? globalThis.String(object.lastExit)
+        : isSet(object.last_exit)
+        ? globalThis.String(object.last_exit)
+        : "",
+    };
+  },
+
+  toJSON(message: SiteHealth): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.httpStatus !== 0) {
+      obj.httpStatus = Math.round(message.httpStatus);
+    }
+    if (message.probeSeconds !== 0) {
+      obj.probeSeconds = floatToJson(message.probeSeconds);
+    }
+    if (message.processUp !== false) {
+      obj.processUp = message.processUp;
+    }
+    if (message.restarts !== 0) {
+      obj.restarts = Math.round(message.restarts);
+    }
+    if (message.crashLooping !== false) {
+      obj.crashLooping = message.crashLooping;
+    }
+    if (message.lastExit !== "") {
+      obj.lastExit = message.lastExit;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteHealth>, I>>(base?: I): SiteHealth {
+    return SiteHealth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteHealth>, I>>(object: I): SiteHealth {
+    const message = createBaseSiteHealth();
+    message.name = object.name ?? "";
+    message.state = object.state ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.httpStatus = object.httpStatus ?? 0;
+    message.probeSeconds = object.probeSeconds ?? 0;
+    message.processUp = object.processUp ?? false;
+    message.restarts = object.restarts ?? 0;
+    message.crashLooping = object.crashLooping ?? false;
+    message.lastExit = object.lastExit ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeServiceHealth(): NodeServiceHealth {
+  return { name: "", up: false, message: "", restarts: 0, crashLooping: false };
+}
+
+export const NodeServiceHealth: MessageFns<NodeServiceHealth> = {
+  encode(message: NodeServiceHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.up !== false) {
+      writer.uint32(16).bool(message.up);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.restarts !== 0) {
+      writer.uint32(32).uint32(message.restarts);
+    }
+    if (message.crashLooping !== false) {
+      writer.uint32(40).bool(message.crashLooping);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeServiceHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeServiceHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.up = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.restarts = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.crashLooping = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeServiceHealth {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      up: isSet(object.up) ? globalThis.Boolean(object.up) : false,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : 0,
+      crashLooping: isSet(object.crashLooping)
+        ? globalThis.Boolean(object.crashLooping)
+        : isSet(object.crash_looping)
+        ? globalThis.Boolean(object.crash_looping)
+        : false,
+    };
+  },
+
+  toJSON(message: NodeServiceHealth): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.up !== false) {
+      obj.up = message.up;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.restarts !== 0) {
+      obj.restarts = Math.round(message.restarts);
+    }
+    if (message.crashLooping !== false) {
+      obj.crashLooping = message.crashLooping;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeServiceHealth>, I>>(base?: I): NodeServiceHealth {
+    return NodeServiceHealth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeServiceHealth>, I>>(object: I): NodeServiceHealth {
+    const message = createBaseNodeServiceHealth();
+    message.name = object.name ?? "";
+    message.up = object.up ?? false;
+    message.message = object.message ?? "";
+    message.restarts = object.restarts ?? 0;
+    message.crashLooping = object.crashLooping ?? false;
+    return message;
+  },
+};
+
+function createBaseNodeHealth(): NodeHealth {
+  return { node: "", at: "", sites: [], services: [] };
+}
+
+export const NodeHealth: MessageFns<NodeHealth> = {
+  encode(message: NodeHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    if (message.at !== "") {
+      writer.uint32(18).string(message.at);
+    }
+    for (const v of message.sites) {
+      SiteHealth.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.services) {
+      NodeServiceHealth.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sites.push(SiteHealth.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.services.push(NodeServiceHealth.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeHealth {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      at: isSet(object.at) ? globalThis.String(object.at) : "",
+      sites: globalThis.Array.isArray(object?.sites) ? object.sites.map((e: any) => SiteHealth.fromJSON(e)) : [],
+      services: globalThis.Array.isArray(object?.services)
+        ? object.services.map((e: any) => NodeServiceHealth.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NodeHealth): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.at !== "") {
+      obj.at = message.at;
+    }
+    if (message.sites?.length) {
+      obj.sites = message.sites.map((e) => SiteHealth.toJSON(e));
+    }
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => NodeServiceHealth.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeHealth>, I>>(base?: I): NodeHealth {
+    return NodeHealth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeHealth>, I>>(object: I): NodeHealth {
+    const message = createBaseNodeHealth();
+    message.node = object.node ?? "";
+    message.at = object.at ?? "";
+    message.sites = object.sites?.map((e) => SiteHealth.fromPartial(e)) || [];
+    message.services = object.services?.map((e) => NodeServiceHealth.fromPartial(e)) || [];
     return message;
   },
 };
