@@ -1,4 +1,4 @@
-import { DEFAULT_BLOCKED_NETWORKS } from '@pressluft/domain';
+import { DEFAULT_BLOCKED_NETWORKS, DEFAULT_RESTART_POLICY } from '@pressluft/domain';
 import { loadConfig } from '@pressluft/platform';
 import { z } from 'zod';
 import { DEFAULT_GIT_LIMITS } from './host/git.js';
@@ -44,6 +44,8 @@ const schema = z.object({
     .string()
     .regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}:)?[0-9]{1,5}$/, { message: 'must be a port or address:port like 127.0.0.1:8081' })
     .default('80'),
+  /** nginx's pid file: when set, the agent keeps nginx running (started with NGINX_COMMAND); unset: systemd does. */
+  PRESSLUFT_AGENT_NGINX_PID_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   PRESSLUFT_AGENT_NGINX_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }).default('www-data'),
   PRESSLUFT_AGENT_PHP_FPM_BINARY: absolute('/usr/sbin/php-fpm8.2'),
   PRESSLUFT_AGENT_MARIADB_COMMAND: argv(['/usr/bin/mariadb']),
@@ -86,6 +88,16 @@ const schema = z.object({
     .pipe(z.array(z.union([z.cidrv4(), z.cidrv6()], { message: 'must be CIDRs like 169.254.0.0/16,fe80::/10' }))),
   PRESSLUFT_AGENT_HEARTBEAT_MS: z.coerce.number().int().min(500).max(600_000).default(5000),
   PRESSLUFT_AGENT_REPORT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** Supervision: how often each site's PHP-FPM master (and a supervised nginx) is looked at. */
+  PRESSLUFT_AGENT_SUPERVISE_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** Liveness: how often every site is probed through nginx with its Host header. */
+  PRESSLUFT_AGENT_PROBE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  /** Restarts: the second restart in a row waits this long, each further one twice as long, at most RESTART_MAX_DELAY_MS. */
+  PRESSLUFT_AGENT_RESTART_BASE_DELAY_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_RESTART_POLICY.baseDelayMs),
+  PRESSLUFT_AGENT_RESTART_MAX_DELAY_MS: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_RESTART_POLICY.maxDelayMs),
+  /** Restarts in a row that are a crash loop, and how long a process must stay up to end one. */
+  PRESSLUFT_AGENT_CRASH_LOOP_RESTARTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RESTART_POLICY.crashLoopRestarts),
+  PRESSLUFT_AGENT_RESTART_STABLE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(DEFAULT_RESTART_POLICY.stableMs),
   PRESSLUFT_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How long one command may run before it ends FAILED (CommandTimedOut) and its site moves on. */
   PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: z.coerce.number().int().min(60_000).max(24 * 3_600_000).default(30 * 60_000),
@@ -99,6 +111,8 @@ export interface AgentConfig {
   readonly host: HostSettings;
   readonly heartbeatMs: number;
   readonly reportMs: number;
+  readonly superviseMs: number;
+  readonly probeMs: number;
   readonly concurrency: number;
   readonly commandDeadlineMs: number;
   readonly logLevel: string;
@@ -114,7 +128,19 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       sitesRoot: raw.PRESSLUFT_AGENT_SITES_ROOT,
       stateDir: raw.PRESSLUFT_AGENT_STATE_DIR,
       wordpressSource: raw.PRESSLUFT_AGENT_WORDPRESS_SOURCE,
-      nginx: { command: raw.PRESSLUFT_AGENT_NGINX_COMMAND, sitesDir: raw.PRESSLUFT_AGENT_NGINX_SITES_DIR, listen: raw.PRESSLUFT_AGENT_NGINX_LISTEN, user: raw.PRESSLUFT_AGENT_NGINX_USER },
+      nginx: {
+        command: raw.PRESSLUFT_AGENT_NGINX_COMMAND,
+        sitesDir: raw.PRESSLUFT_AGENT_NGINX_SITES_DIR,
+        listen: raw.PRESSLUFT_AGENT_NGINX_LISTEN,
+        user: raw.PRESSLUFT_AGENT_NGINX_USER,
+        ...(raw.PRESSLUFT_AGENT_NGINX_PID_FILE ? { pidFile: raw.PRESSLUFT_AGENT_NGINX_PID_FILE } : {}),
+      },
+      restartPolicy: {
+        baseDelayMs: raw.PRESSLUFT_AGENT_RESTART_BASE_DELAY_MS,
+        maxDelayMs: raw.PRESSLUFT_AGENT_RESTART_MAX_DELAY_MS,
+        crashLoopRestarts: raw.PRESSLUFT_AGENT_CRASH_LOOP_RESTARTS,
+        stableMs: raw.PRESSLUFT_AGENT_RESTART_STABLE_MS,
+      },
       phpFpm: { binary: raw.PRESSLUFT_AGENT_PHP_FPM_BINARY },
       mariadb: { command: raw.PRESSLUFT_AGENT_MARIADB_COMMAND, socket: raw.PRESSLUFT_AGENT_MARIADB_SOCKET },
       ...(raw.PRESSLUFT_AGENT_REDIS_SOCKET
@@ -137,6 +163,8 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
         : {}),
     },
     heartbeatMs: raw.PRESSLUFT_AGENT_HEARTBEAT_MS,
+    superviseMs: raw.PRESSLUFT_AGENT_SUPERVISE_MS,
+    probeMs: raw.PRESSLUFT_AGENT_PROBE_MS,
     reportMs: raw.PRESSLUFT_AGENT_REPORT_MS,
     concurrency: raw.PRESSLUFT_AGENT_CONCURRENCY,
     commandDeadlineMs: raw.PRESSLUFT_AGENT_COMMAND_DEADLINE_MS,

@@ -78,6 +78,8 @@ async function main(): Promise<void> {
       logger,
       heartbeatMs: config.heartbeatMs,
       reportMs: config.reportMs,
+      superviseMs: config.superviseMs,
+      probeMs: config.probeMs,
       concurrency: config.concurrency,
       commandDeadlineMs: config.commandDeadlineMs,
     });

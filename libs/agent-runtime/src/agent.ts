@@ -8,6 +8,7 @@ import { connectToBus, publishCommandEvent, publishNodeEvent, type BusSettings }
 import { COMMAND_HANDLERS, runCommand, siteIdOf } from './commands/index.js';
 import { removeSite } from './commands/delete-site.js';
 import { asFailure, failure } from './failure.js';
+import { HealthLoop } from './health-loop.js';
 import type { FenceStore } from './fence-store.js';
 import type { SiteOperations, StepReporter } from './site-operations.js';
 import { SerialQueue } from './site-queue.js';
@@ -27,6 +28,10 @@ export interface AgentOptions {
   readonly logger: Logger;
   readonly heartbeatMs?: number;
   readonly reportMs?: number;
+  /** How often each site's processes are looked at (and restarted when due); default 1 s. */
+  readonly superviseMs?: number;
+  /** How often every site is probed through nginx; default 10 s. */
+  readonly probeMs?: number;
   /** How often a command says it is alive: JetStream working() from its arrival on, a heartbeat event while it runs. */
   readonly commandHeartbeatMs?: number;
   /**
@@ -72,6 +77,7 @@ export class Agent {
   private readonly scheduled = new Map<string, number>();
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  private health: HealthLoop | undefined;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -86,6 +92,17 @@ export class Agent {
       this.timers.push(setInterval(() => void task().catch((error: unknown) => logger.warn({ err: error }, 'agent: periodic publish failed')), ms));
     every(this.options.heartbeatMs ?? 5000, () => this.heartbeat());
     every(this.options.reportMs ?? 30_000, () => this.report());
+    this.health = new HealthLoop({
+      node: this.options.node,
+      host: this.options.host,
+      fences: this.options.fences,
+      perSite: this.perSite,
+      publish: (payload) => publishNodeEvent(this.connection(), bus, 'health', payload),
+      logger,
+      ...(this.options.superviseMs !== undefined ? { superviseMs: this.options.superviseMs } : {}),
+      ...(this.options.probeMs !== undefined ? { probeMs: this.options.probeMs } : {}),
+    });
+    this.health.start();
     await this.heartbeat();
     await this.report().catch((error: unknown) => logger.warn({ err: error }, 'agent: first report failed'));
   }
@@ -94,6 +111,7 @@ export class Agent {
     this.running = false;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    await this.health?.stop();
     await this.messages?.close();
     await this.loop;
     await this.perSite.settled();
@@ -303,6 +321,7 @@ export class Agent {
       versions: { node: process.versions.node },
     }).finish();
     await publishNodeEvent(this.connection(), this.options.bus, 'report', report);
+    await this.health?.publishNow();
   }
 }
 

@@ -8,7 +8,7 @@ export interface BusSettings {
   readonly url: string;
   readonly stream: string;
   readonly durable: string;
-  /** pressluft.evt.<node>: events go to <prefix>.command|heartbeat|report. */
+  /** pressluft.evt.<node>: events go to <prefix>.command|heartbeat|report|health. */
   readonly eventSubjectPrefix: string;
   readonly inboxPrefix: string;
   /** Mutual TLS (PEM): the node's own key and certificate, and the CA that signed the server's. Without it: a plain connection (tests). */
@@ -58,7 +58,7 @@ export async function publishCommandEvent(
   await jetstream(nc).publish(subject, event, { msgID: `${subject}/${msgID}` });
 }
 
-/** A heartbeat or NodeReport, already encoded. */
-export async function publishNodeEvent(nc: NatsConnection, bus: BusSettings, kind: 'heartbeat' | 'report', payload: Uint8Array): Promise<void> {
+/** A heartbeat, NodeReport or NodeHealth, already encoded. */
+export async function publishNodeEvent(nc: NatsConnection, bus: BusSettings, kind: 'heartbeat' | 'report' | 'health', payload: Uint8Array): Promise<void> {
   await jetstream(nc).publish(`${bus.eventSubjectPrefix}.${kind}`, payload);
 }

@@ -1,4 +1,4 @@
-import type { SiteConfig } from '@pressluft/proto';
+import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 
 /** Where a host step tells the runtime how far it got; progress also keeps the command's JetStream message alive. */
 export interface StepReporter {
@@ -41,4 +41,13 @@ export interface SiteOperations {
   fingerprints(name: string, id: string): Promise<Record<string, string>>;
   remove(name: string, id: string, report: StepReporter): Promise<void>;
   observe(): Promise<readonly ObservedHostSite[]>;
+  /**
+   * Keeps the site's processes running (its PHP-FPM master): one look, a restart when its
+   * supervision says so. True when that supervision changed (a restart, a crash loop begun or over).
+   */
+  supervise(site: SiteConfig): Promise<boolean>;
+  /** The same for the node's services the agent keeps running (nginx, when it is the agent's). */
+  superviseNode(): Promise<boolean>;
+  /** The node's services, and how each of `sites` serves (probed now). */
+  health(sites: readonly SiteConfig[]): Promise<{ sites: SiteHealth[]; services: NodeServiceHealth[] }>;
 }

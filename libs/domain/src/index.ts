@@ -278,3 +278,14 @@ export {
   type PrunedRecord,
   type Retention,
 } from './retention.js';
+export {
+  afterStart,
+  DEFAULT_RESTART_POLICY,
+  describeExit,
+  INITIAL_SUPERVISED_STATE,
+  observeProcess,
+  restartDelay,
+  type RestartPolicy,
+  type SupervisedState,
+  type SupervisionDecision,
+} from './supervision.js';

@@ -3,7 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { lstat, readFile, rename, rm } from 'node:fs/promises';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { jailArgv, type JailCommand } from './jail.js';
-import { childrenOf } from './process-tree.js';
+import { childrenOf, orphans, processesNamed, stopProcesses } from './process-tree.js';
 import { isErrno, readIfExists, writeFileAtomic } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
@@ -76,6 +76,18 @@ export function isFpmMaster(cmdline: string, config: string): boolean {
   return /(^|\/)php-fpm[\d.]*$/.test(argv[0] ?? '') && argv.includes(config) && argv.includes('-y');
 }
 
+/**
+ * Ends the workers of `pool` whose master is gone (killed hard, a master leaves them running for
+ * ever, holding memory and the old socket): QUIT so they finish their request, KILL after
+ * `graceMs`. Workers of the running master of `config` are left alone.
+ */
+export async function stopOrphanedWorkers(pool: string, config: string, graceMs = 3000): Promise<number> {
+  const worker = new RegExp(`^php-fpm: pool ${pool}(\\s|\\0|$)`);
+  const list = orphans(await processesNamed('php-fpm: '), (cmdline) => worker.test(cmdline), (cmdline) => isFpmMaster(cmdline, config));
+  await stopProcesses(list, 'SIGQUIT', graceMs, () => processesNamed('php-fpm: '));
+  return list.length;
+}
+
 /** The PID in a pid file, if it names a live (non-zombie) PHP-FPM master of `config`. */
 export async function runningMaster(pidFile: string, config: string): Promise<number | undefined> {
   const text = await readIfExists(pidFile);
@@ -118,6 +130,7 @@ export async function ensureMaster(
   config: string,
   jail: JailCommand,
   onStart: (pid: number) => Promise<void>,
+  onExit?: (pid: number, code: number | null, signal: NodeJS.Signals | null) => void,
 ): Promise<FpmResult> {
   const current = await readIfExists(paths.fpmConfig);
   const changed = current !== config;
@@ -139,7 +152,7 @@ export async function ensureMaster(
   }
   // A stale socket from a killed master would make the readiness check pass too early.
   await rm(paths.fpmSocket, { force: true });
-  const pid = startDetached(jailArgv(jail, fpmMasterArgv(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir))), paths.fpmLog, paths.fpmDir);
+  const pid = startDetached(jailArgv(jail, fpmMasterArgv(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir))), paths.fpmLog, paths.fpmDir, onExit);
   await onStart(pid);
   await waitForSocket(pid, paths);
   return { pid, action: 'started' };
@@ -149,8 +162,11 @@ export class FpmConfigError extends Error {
   override readonly name = 'FpmConfigError';
 }
 
-/** Spawns a daemon: new session (setsid), stdio to a log file, not waited for by the agent. */
-function startDetached(argv: readonly string[], logFile: string, cwd: string): number {
+/**
+ * Spawns a daemon: new session (setsid), stdio to a log file, not waited for by the agent.
+ * `onExit` hears how it ended while this agent process runs (a later agent sees it only gone).
+ */
+export function startDetached(argv: readonly string[], logFile: string, cwd: string, onExit?: (pid: number, code: number | null, signal: NodeJS.Signals | null) => void): number {
   const [command, ...args] = argv;
   if (!command) throw new Error('empty argv');
   const log = openSync(logFile, 'a', 0o640);
@@ -159,8 +175,10 @@ function startDetached(argv: readonly string[], logFile: string, cwd: string): n
     if (child.pid === undefined) throw new Error(`failed to start ${command}`);
     // Reaped by Node if it exits while the agent runs; otherwise it outlives the agent.
     child.on('error', () => undefined);
+    const pid = child.pid;
+    if (onExit) child.once('exit', (code, signal) => onExit(pid, code, signal));
     child.unref();
-    return child.pid;
+    return pid;
   } finally {
     closeSync(log);
   }

@@ -46,3 +46,59 @@ export async function childrenOf(pid: number): Promise<number[]> {
   }
   return out;
 }
+
+export interface ProcessInfo {
+  readonly cmdline: string;
+  readonly parent: number | undefined;
+}
+
+/**
+ * Workers whose master is gone: processes `isChild` accepts whose parent is no process `isMaster`
+ * accepts. A master killed hard (SIGKILL, the OOM killer) leaves its workers running: nginx's
+ * still hold the listening sockets (a new master cannot bind), PHP-FPM's hold memory and the old
+ * socket for ever. Pure over a snapshot (pid -> cmdline, parent).
+ */
+export function orphans(processes: ReadonlyMap<number, ProcessInfo>, isChild: (cmdline: string) => boolean, isMaster: (cmdline: string) => boolean): number[] {
+  const masters = new Set([...processes].filter(([, p]) => isMaster(p.cmdline)).map(([pid]) => pid));
+  return [...processes].filter(([, p]) => isChild(p.cmdline) && !masters.has(p.parent ?? 0)).map(([pid]) => pid);
+}
+
+/** Live (not zombie) processes whose cmdline starts with `prefix`: cmdline (NULs as read) and parent. */
+export async function processesNamed(prefix: string): Promise<Map<number, ProcessInfo>> {
+  const out = new Map<number, ProcessInfo>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.startsWith(prefix)) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z') out.set(Number(entry), { cmdline, parent: parentOf(stat) });
+    } catch {
+      // exited while listed
+    }
+  }
+  return out;
+}
+
+/** `signal` to each process, then SIGKILL to whichever is still there (by `stillThere`) after `graceMs`. */
+export async function stopProcesses(pids: readonly number[], signal: NodeJS.Signals, graceMs: number, stillThere: () => Promise<ReadonlySet<number> | ReadonlyMap<number, unknown>>): Promise<void> {
+  const send = (list: readonly number[], name: NodeJS.Signals) => {
+    for (const pid of list) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  send(pids, signal);
+  const deadline = Date.now() + graceMs;
+  let left = [...pids];
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = await stillThere();
+    left = left.filter((pid) => now.has(pid));
+  }
+  send(left, 'SIGKILL');
+}

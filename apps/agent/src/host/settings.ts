@@ -1,6 +1,7 @@
 import type { FirewallSettings } from './firewall.js';
 import type { GitLimits } from './git.js';
 import type { RedisSettings } from './redis.js';
+import type { RestartPolicy } from '@pressluft/domain';
 
 /**
  * Where a node's services and files are. Every path is a setting so several agents (tests,
@@ -28,6 +29,11 @@ export interface HostSettings {
     readonly listen: string;
     /** The user nginx workers run as (it must reach static files and PHP-FPM sockets). */
     readonly user: string;
+    /**
+     * nginx's pid file, when the agent keeps nginx running (machines without systemd): a master
+     * that is gone is started again with `command`. Undefined: nginx is someone else's (systemd's).
+     */
+    readonly pidFile?: string;
   };
   readonly phpFpm: {
     /** The PHP-FPM binary (php-fpm8.2). One master per site, so each site has its own cgroup. */
@@ -77,4 +83,6 @@ export interface HostSettings {
    * namespace).
    */
   readonly firewall?: FirewallSettings;
+  /** When a supervised process (a site's PHP-FPM master, nginx) is started again; default DEFAULT_RESTART_POLICY. */
+  readonly restartPolicy?: RestartPolicy;
 }

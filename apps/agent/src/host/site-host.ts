@@ -2,10 +2,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialQueue, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
-import type { SiteConfig } from '@pressluft/proto';
+import { DEFAULT_RESTART_POLICY } from '@pressluft/domain';
+import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
 import { deploy } from './operations/deploy.js';
+import { nodeServices, sitesHealth } from './operations/health.js';
+import { superviseNginx, superviseSite } from './operations/supervise.js';
 import { siteFingerprints } from './operations/fingerprints.js';
 import { provision } from './operations/provision.js';
 import { remove } from './operations/remove.js';
@@ -15,6 +18,7 @@ import { stopMaster } from './php-fpm.js';
 import { currentRelease, listReleases } from './releases.js';
 import type { HostSettings } from './settings.js';
 import { databasePresent, readIdentity, type HostContext } from './site-support.js';
+import { Supervisor } from './supervisor.js';
 import { defaultTemplatesDir } from './template.js';
 
 export { StepError } from './errors.js';
@@ -28,12 +32,15 @@ export type { ObservedHostSite, ProvisionResult, ReleasesResult, StepReporter } 
  */
 export class SiteHost implements SiteOperations {
   private readonly context: HostContext;
+  /** The sites' PHP-FPM masters (by site name) and nginx (when it is the agent's to keep running). */
+  private readonly supervisor: Supervisor;
 
   constructor(
     private readonly settings: HostSettings,
     logger: Logger,
   ) {
-    this.context = { settings, logger, templatesDir: settings.templatesDir ?? defaultTemplatesDir(), releaseQueue: new SerialQueue() };
+    this.supervisor = new Supervisor(settings.restartPolicy ?? DEFAULT_RESTART_POLICY);
+    this.context = { settings, logger, templatesDir: settings.templatesDir ?? defaultTemplatesDir(), releaseQueue: new SerialQueue(), masterExit: this.supervisor.exited };
   }
 
   /** Root-only file with the site's WordPress admin password (generated on first provision). */
@@ -70,6 +77,7 @@ export class SiteHost implements SiteOperations {
   async remove(name: string, id: string, report: StepReporter): Promise<void> {
     try {
       await remove(this.context, name, id, report);
+      this.supervisor.forget(name);
     } finally {
       await this.applyFirewall();
     }
@@ -111,6 +119,22 @@ export class SiteHost implements SiteOperations {
       out.push({ name, id: identity.id, currentRelease: (await currentRelease(paths)) ?? '' });
     }
     return out;
+  }
+
+  supervise(site: SiteConfig): Promise<boolean> {
+    return superviseSite(this.context, this.supervisor, site);
+  }
+
+  superviseNode(): Promise<boolean> {
+    return superviseNginx(this.context, this.supervisor);
+  }
+
+  /** The node's services, then each site's health (a site is not probed while nginx is down: the node's reason is its reason). */
+  async health(sites: readonly SiteConfig[]): Promise<{ sites: SiteHealth[]; services: NodeServiceHealth[] }> {
+    const services = await nodeServices(this.context, (name) => this.supervisor.state(name));
+    const nginx = services.find((service) => service.name === 'nginx');
+    const nginxCheck = { up: nginx?.up ?? false, message: nginx?.message ?? 'not checked' };
+    return { sites: await sitesHealth(this.context, this.supervisor, sites, nginxCheck), services };
   }
 
   /** Stops every PHP-FPM master this node runs (tests, `tools/dev down`); sites stay provisioned. */

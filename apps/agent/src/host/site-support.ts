@@ -21,6 +21,8 @@ export interface HostContext {
   readonly templatesDir: string;
   /** Deploys, rollbacks and rotations of one site run one at a time (by site name), whoever calls them. */
   readonly releaseQueue: SerialQueue;
+  /** Told how a PHP-FPM master the agent started ended (the supervisor's record). */
+  readonly masterExit?: (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 interface SiteIdentity {

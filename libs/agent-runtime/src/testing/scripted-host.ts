@@ -1,4 +1,4 @@
-import type { SiteConfig } from '@pressluft/proto';
+import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { failure } from '../failure.js';
 import type { ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
 
@@ -69,6 +69,23 @@ export class ScriptedHost implements SiteOperations {
 
   observe(): Promise<readonly ObservedHostSite[]> {
     return Promise.resolve(this.observed);
+  }
+
+  /** Keeps nothing running: there are no processes. */
+  supervise(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  superviseNode(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  /** What health() answers: the given sites as `siteHealth` says (SERVING by default), and `services`. */
+  siteHealth: (name: string) => Omit<SiteHealth, 'name'> = () => ({ state: 'SERVING', reason: '', message: 'GET / answered 200', httpStatus: 200, probeSeconds: 0.01, processUp: true, restarts: 0, crashLooping: false, lastExit: '' });
+  services: NodeServiceHealth[] = [];
+
+  health(sites: readonly SiteConfig[]): Promise<{ sites: SiteHealth[]; services: NodeServiceHealth[] }> {
+    return Promise.resolve({ sites: sites.map((site) => ({ name: site.name, ...this.siteHealth(site.name) })), services: [...this.services] });
   }
 
   /** Operations hanging right now. */

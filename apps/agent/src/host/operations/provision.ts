@@ -1,24 +1,23 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ProvisionResult, StepReporter } from '@pressluft/agent-runtime';
 import type { SiteConfig } from '@pressluft/proto';
 import { StepError, type StepName } from '../errors.js';
-import { ensureDir, readIfExists, writeFileAtomic } from '../safe-fs.js';
+import { readIfExists, writeFileAtomic } from '../safe-fs.js';
 import { pendingPasswordFile } from '../credentials.js';
 import { ensureDatabase } from '../mariadb.js';
 import { ensureObjectCache, hasObjectCache, removeObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
-import { MAX_SOCKET_PATH_BYTES, planSite, releaseName, sitePaths } from '../naming.js';
+import { planSite, releaseName, sitePaths } from '../naming.js';
 import { defaultServerFile, ensureServerBlock, renderDefaultServer, renderServerBlock } from '../nginx.js';
-import { ensureMaster, FpmConfigError, renderFpmConfig } from '../php-fpm.js';
-import { childrenOf } from '../process-tree.js';
 import { ensureFirstRelease } from '../releases.js';
 import { ensureSecret } from '../secrets.js';
 import { ensureStateDirs, ensureTree, ensureWpConfig, readIdentity, requireServing, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
 import { TaskGroup } from '../task-group.js';
 import { loadTemplate } from '../template.js';
-import { ensureUser, groupNameOf, requireUser } from '../users.js';
+import { ensureUser, requireUser } from '../users.js';
 import { ensureInstalled, randomString, renderWpConfig } from '../wordpress.js';
 import { siteJail } from '../jail.js';
+import { ensureSiteMaster } from './site-master.js';
 
 export async function provision(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
   const steps = new StepRunner(report, ctx.logger, site.name);
@@ -70,31 +69,7 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       return undefined;
     });
     const cgroup = tasks.start(() => siteCgroup(ctx, plan));
-    const fpm = tasks.start(async () => {
-      if (Buffer.byteLength(paths.fpmSocket) > MAX_SOCKET_PATH_BYTES) {
-        throw new FpmConfigError(`the PHP-FPM socket path ${paths.fpmSocket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: use a shorter state directory`);
-      }
-      await ensureDir(paths.fpmDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
-      // Each site's socket in a directory of its own: the only one bound into its jail.
-      await ensureDir(dirname(paths.fpmSocketDir), { mode: 0o750, owner: { uid: 0, gid: web.gid } });
-      await ensureDir(paths.fpmSocketDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
-      const templates = { global: loadTemplate(ctx.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(ctx.templatesDir, 'php-fpm/pool.conf') };
-      const config = renderFpmConfig(templates, plan, paths, await groupNameOf(web.gid));
-      const group = await cgroup;
-      const jail = await siteJail(ctx.settings, ctx.templatesDir, paths, {
-        extra: [
-          { path: paths.fpmDir, writable: true },
-          { path: paths.fpmSocketDir, writable: true },
-        ],
-        cgroupDirs: group?.dirs ?? [],
-        cwd: paths.fpmDir,
-        pidNamespace: false,
-      });
-      return ensureMaster(ctx.settings.phpFpm.binary, paths, config, jail, async (pid) => {
-        // Right after spawn (pm = ondemand: no worker yet), and again on every converge.
-        if (group) await group.adopt([pid, ...(await childrenOf(pid))]);
-      });
-    });
+    const fpm = tasks.start(async () => ensureSiteMaster(ctx, plan, paths, web, await cgroup, ctx.masterExit));
     const wpConfig = tasks.start(async () => {
       const { password } = await database;
       const salts = await siteSalts(paths);

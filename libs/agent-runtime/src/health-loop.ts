@@ -1,0 +1,122 @@
+import type { Logger } from '@pressluft/platform';
+import { NodeHealth, type NodeServiceHealth, type SiteConfig, type SiteHealth } from '@pressluft/proto';
+import type { FenceStore } from './fence-store.js';
+import type { SiteOperations } from './site-operations.js';
+import type { SerialQueue } from './site-queue.js';
+
+export interface HealthLoopOptions {
+  readonly node: string;
+  readonly host: SiteOperations;
+  readonly fences: FenceStore;
+  /** The agent's per-site queue: supervision never runs beside a command for the same site. */
+  readonly perSite: SerialQueue;
+  readonly publish: (payload: Uint8Array) => Promise<void>;
+  readonly logger: Logger;
+  /** How often each process is looked at (default 1 s). */
+  readonly superviseMs?: number;
+  /** How often every site is probed through nginx (default 10 s). */
+  readonly probeMs?: number;
+}
+
+/**
+ * Supervision and liveness on the node. Every `superviseMs` each site's processes (through the
+ * per-site queue, skipped while a command works on the site) and the node's own are looked at and
+ * restarted when due; every `probeMs` (and at once after a restart) the node's services are
+ * checked and every idle site probed. A NodeHealth snapshot goes out when something in it changed
+ * (transitions, never a mere new latency) and with every report (`publishNow`), so a lost one is
+ * repaired. A site a command works on keeps its last sample: a deploy is not an outage.
+ */
+export class HealthLoop {
+  private timers: NodeJS.Timeout[] = [];
+  private readonly samples = new Map<string, SiteHealth>();
+  private services: NodeServiceHealth[] = [];
+  private published = '';
+  private supervising: Promise<void> | undefined;
+  private probing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: HealthLoopOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    const every = (ms: number, task: () => Promise<void>) => this.timers.push(setInterval(() => void task(), ms));
+    every(this.options.superviseMs ?? 1000, () => this.superviseOnce());
+    every(this.options.probeMs ?? 10_000, () => this.probeOnce(false));
+    void this.probeOnce(false);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await Promise.all([this.supervising, this.probing]);
+  }
+
+  /** The whole snapshot now, changed or not (with every NodeReport). */
+  publishNow(): Promise<void> {
+    return this.probeOnce(true);
+  }
+
+  /** One supervision pass (not overlapping the last). */
+  superviseOnce(): Promise<void> {
+    this.supervising ??= this.supervise().finally(() => (this.supervising = undefined));
+    return this.supervising;
+  }
+
+  private async supervise(): Promise<void> {
+    const { host, fences, perSite, logger } = this.options;
+    let changed = await host.superviseNode().catch((error: unknown) => {
+      logger.warn({ err: error }, 'supervision: node services not looked at');
+      return false;
+    });
+    const held = fences.sites();
+    for (const [site, config] of this.idleSites()) {
+      if (this.stopped) return;
+      if (held.get(site)?.deleting) continue;
+      const restarted = await perSite.run(site, () => host.supervise(config)).catch((error: unknown) => {
+        logger.warn({ site, err: error }, 'supervision: site not looked at');
+        return false;
+      });
+      changed ||= restarted;
+    }
+    if (changed && !this.stopped) await this.probeOnce(false);
+  }
+
+  /** One probe pass (not overlapping the last); published when `force` or something changed. */
+  probeOnce(force: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      await (this.probing ?? Promise.resolve());
+      if (!this.stopped) await this.probe(force);
+    };
+    const next = run().catch((error: unknown) => this.options.logger.warn({ err: error }, 'health: probe pass failed'));
+    this.probing = next;
+    return next;
+  }
+
+  private async probe(force: boolean): Promise<void> {
+    const { host, node, publish } = this.options;
+    const idle = [...this.idleSites().values()];
+    const observed = await host.health(idle);
+    this.services = observed.services;
+    for (const sample of observed.sites) this.samples.set(sample.name, sample);
+    const known = new Set(this.options.fences.sites().keys());
+    for (const name of this.samples.keys()) if (!known.has(name)) this.samples.delete(name);
+    const sites = [...this.samples.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const key = transitionKey(sites, this.services);
+    if (!force && key === this.published) return;
+    await publish(NodeHealth.encode({ node, at: new Date().toISOString(), sites, services: this.services }).finish());
+    this.published = key;
+  }
+
+  /** Sites with an applied configuration and no command queued or running for them. */
+  private idleSites(): Map<string, SiteConfig> {
+    const out = new Map<string, SiteConfig>();
+    for (const [site, config] of this.options.fences.appliedConfigs()) if (!this.options.perSite.busy(site)) out.set(site, config);
+    return out;
+  }
+}
+
+/** What makes a snapshot news: everything but latencies. Pure. */
+export function transitionKey(sites: readonly SiteHealth[], services: readonly NodeServiceHealth[]): string {
+  return JSON.stringify([sites.map(({ probeSeconds: _, ...rest }) => rest), services]);
+}
