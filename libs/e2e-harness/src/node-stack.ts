@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, freePort, HARNESS_DIR_PREFIX, ManagedProcess, NatsService, type SharedServices, type TestDatabase, repoRoot } from '@pressluft/testing';
+import { createTestDatabase, freePort, HARNESS_DIR_PREFIX, ManagedProcess, NatsService, type NginxService, type SharedServices, type TestDatabase, repoRoot } from '@pressluft/testing';
 import { api, type ApiRequest, type ApiResponse } from './api-client.js';
 import { until, V1, type ApiObject, type ControlPlaneProcesses, type ControlPlaneReplica } from './control-plane.process.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -119,8 +119,13 @@ export class NodeStack {
     return api<T>(this.replica.url, path, { token: this.processes.adminToken, ...options });
   }
 
-  /** An agent for `node`: a one-time join token from the API, then the real agent process enrolls. */
-  async startAgent(node: string): Promise<AgentProcess> {
+  /**
+   * An agent for `node`: a one-time join token from the API, then the real agent process enrolls
+   * (again under the same node name: it finds its stored identity and keeps it). `nginx`: a
+   * private nginx instead of the harness's shared one (the agent keeps it running, by its pid
+   * file); `env`: more settings.
+   */
+  async startAgent(node: string, options: { readonly nginx?: NginxService; readonly env?: Readonly<Record<string, string>> } = {}): Promise<AgentProcess> {
     const token = await this.call<{ token: string }>('/auth/v1/jointokens', { method: 'POST', body: { node, ttlSeconds: 600 } });
     if (token.status !== 201) throw new Error(`POST /auth/v1/jointokens answered ${token.status}: ${token.text}`);
     const dir = join(this.root, `agent-${node}`);
@@ -131,7 +136,8 @@ export class NodeStack {
     chmodSync(dir, 0o755);
     chmodSync(sitesRoot, 0o755);
     writeFileSync(join(dir, 'join-token'), `${token.body.token}\n`, { mode: 0o600 });
-    const nginxPrefix = dirname(this.services.nginx.sitesDir);
+    const nginx = options.nginx ?? this.services.nginx;
+    const nginxPrefix = dirname(nginx.sitesDir);
     const cgroupPrefix = `pressluft-e2e-${randomBytes(4).toString('hex')}`;
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -147,8 +153,9 @@ export class NodeStack {
       PRESSLUFT_AGENT_SITES_ROOT: sitesRoot,
       PRESSLUFT_AGENT_TEMPLATES_DIR: join(REPO, 'templates'),
       PRESSLUFT_AGENT_NGINX_COMMAND: JSON.stringify(['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')]),
-      PRESSLUFT_AGENT_NGINX_SITES_DIR: this.services.nginx.sitesDir,
-      PRESSLUFT_AGENT_NGINX_LISTEN: `127.0.0.1:${this.services.nginx.port}`,
+      PRESSLUFT_AGENT_NGINX_SITES_DIR: nginx.sitesDir,
+      PRESSLUFT_AGENT_NGINX_LISTEN: `127.0.0.1:${nginx.port}`,
+      ...(options.nginx ? { PRESSLUFT_AGENT_NGINX_PID_FILE: join(nginxPrefix, 'nginx.pid') } : {}),
       PRESSLUFT_AGENT_MARIADB_COMMAND: JSON.stringify(['/usr/bin/mariadb', `--defaults-file=${this.services.mariadb.defaultsFile}`]),
       PRESSLUFT_AGENT_MARIADB_SOCKET: this.services.mariadb.socket,
       PRESSLUFT_AGENT_WP_CLI: JSON.stringify(['/usr/bin/php', join(REPO, 'tools/wp-cli/wp')]),
@@ -157,6 +164,8 @@ export class NodeStack {
       PRESSLUFT_AGENT_GIT_ALLOW_LOCAL: 'true',
       PRESSLUFT_AGENT_HEARTBEAT_MS: '1000',
       PRESSLUFT_AGENT_REPORT_MS: '5000',
+      PRESSLUFT_AGENT_PROBE_MS: '2000',
+      ...options.env,
     };
     const child = ManagedProcess.start(`agent ${node}`, [process.execPath, '-r', join(REPO, 'tools/runtime/register-paths.cjs'), join(this.processes.distDir, 'apps/agent/src/main.js')], {
       logFile: join(dir, 'agent.log'),

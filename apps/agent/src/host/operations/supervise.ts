@@ -1,6 +1,8 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeExit } from '@pressluft/domain';
 import type { SiteConfig } from '@pressluft/proto';
+import { tail } from '../exec.js';
 import { planSite, sitePaths } from '../naming.js';
 import { listenTarget } from '../nginx.js';
 import { runningNginx, stopOrphanedNginxChildren } from '../nginx-process.js';
@@ -51,7 +53,13 @@ export async function superviseNginx(ctx: HostContext, supervisor: Supervisor): 
       const orphans = await stopOrphanedNginxChildren();
       if (orphans > 0) ctx.logger.warn({ orphans }, 'supervision: workers of a dead nginx master stopped');
       await mkdir(ctx.settings.stateDir, { recursive: true, mode: 0o711 });
-      const started = startDetached(ctx.settings.nginx.command, join(ctx.settings.stateDir, 'nginx-start.log'), '/', supervisor.exited);
+      const log = join(ctx.settings.stateDir, 'nginx-start.log');
+      // A daemonizing nginx's first process exits 0 once its master runs; anything else is a failed start.
+      let failed: string | undefined;
+      const started = startDetached(ctx.settings.nginx.command, log, '/', (pid, code, signal) => {
+        supervisor.exited(pid, code, signal);
+        if (code !== 0) failed = describeExit(code, signal);
+      });
       const deadline = Date.now() + NGINX_START_TIMEOUT_MS;
       for (;;) {
         const pid = await runningNginx(pidFile);
@@ -59,7 +67,8 @@ export async function superviseNginx(ctx: HostContext, supervisor: Supervisor): 
           ctx.logger.warn({ pid }, 'supervision: nginx started again');
           return pid;
         }
-        if (Date.now() > deadline) throw new Error(`nginx (started as pid ${started}) is not serving within ${NGINX_START_TIMEOUT_MS} ms; see ${join(ctx.settings.stateDir, 'nginx-start.log')} and its error log`);
+        if (failed) throw new Error(`nginx ${failed}: ${tail((await readIfExists(log).catch(() => undefined)) ?? '', 2)}`);
+        if (Date.now() > deadline) throw new Error(`nginx (started as pid ${started}) is not serving within ${NGINX_START_TIMEOUT_MS} ms; see ${log} and its error log`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
