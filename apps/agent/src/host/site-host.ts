@@ -7,7 +7,7 @@ import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto
 import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
 import { deploy } from './operations/deploy.js';
-import { nodeServices, sitesHealth } from './operations/health.js';
+import { nodeHealth } from './operations/health.js';
 import { superviseNginx, superviseSite } from './operations/supervise.js';
 import { siteFingerprints } from './operations/fingerprints.js';
 import { provision } from './operations/provision.js';
@@ -130,11 +130,8 @@ export class SiteHost implements SiteOperations {
   }
 
   /** The node's services, then each site's health (a site is not probed while nginx is down: the node's reason is its reason). */
-  async health(sites: readonly SiteConfig[]): Promise<{ sites: SiteHealth[]; services: NodeServiceHealth[] }> {
-    const services = await nodeServices(this.context, (name) => this.supervisor.state(name));
-    const nginx = services.find((service) => service.name === 'nginx');
-    const nginxCheck = { up: nginx?.up ?? false, message: nginx?.message ?? 'not checked' };
-    return { sites: await sitesHealth(this.context, this.supervisor, sites, nginxCheck), services };
+  health(sites: readonly SiteConfig[]): Promise<{ sites: SiteHealth[]; services: NodeServiceHealth[] }> {
+    return nodeHealth(this.context, this.supervisor, sites);
   }
 
   /** Stops every PHP-FPM master this node runs (tests, `tools/dev down`); sites stay provisioned. */

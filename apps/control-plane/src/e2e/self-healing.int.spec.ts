@@ -38,6 +38,7 @@ describe('sites heal themselves; the control plane knows when a site does not se
   const figures: Record<string, number> = {};
 
   const front = () => httpRequest(`http://127.0.0.1:${nginx.port}/`, { host: DOMAIN, timeoutMs: 5000 }).catch((error: unknown) => ({ status: 0, error }));
+  const release = (view: ApiObject | undefined) => (view?.status as { currentRelease?: string } | undefined)?.currentRelease;
   const condition = (view: ApiObject | undefined, type: string) => (view?.status.conditions as Condition[] | undefined)?.find((c) => c.type === type);
   const siteWhere = (what: string, test: (site: ApiObject) => boolean, timeoutMs = 30_000) =>
     until(what, async () => {
@@ -173,12 +174,12 @@ describe('sites heal themselves; the control plane knows when a site does not se
     writeFileSync(join(repo, 'mu-plugins', 'marker.php'), "<?php\nadd_action('send_headers', function () { header('X-Release: v2'); });\n");
     await git('add', '-A');
     await git('commit', '-q', '-m', 'v2');
-    const first = (await stack.site(SITE))?.status.currentRelease as string;
+    const first = release(await stack.site(SITE)) as string;
     const patched = await stack.call(`${V1}/sites/${SITE}`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { code: { git: { url: `file://${repo}`, ref: 'main' } } } } });
     expect(patched.status, patched.text).toBe(200);
-    const v2 = await siteWhere('v2 deployed', (s) => s.status.phase === 'ACTIVE' && s.status.currentRelease !== first && condition(s, 'Ready')?.status === 'True', 120_000);
+    const v2 = await siteWhere('v2 deployed', (s) => s.status.phase === 'ACTIVE' && release(s) !== first && condition(s, 'Ready')?.status === 'True', 120_000);
     // Then the live release breaks (a plugin update through the admin, say): every request 500.
-    const plugin = join(agent.sitesRoot, SITE, 'releases', v2.status.currentRelease as string, 'wp-content', 'mu-plugins', 'broken.php');
+    const plugin = join(agent.sitesRoot, SITE, 'releases', release(v2) as string, 'wp-content', 'mu-plugins', 'broken.php');
     const owner = statSync(join(agent.sitesRoot, SITE));
     writeFileSync(plugin, '<?php\nhttp_response_code(500);\nexit;\n');
     chownSync(plugin, owner.uid, owner.gid);
@@ -193,7 +194,7 @@ describe('sites heal themselves; the control plane knows when a site does not se
     expect(masterPid()).toBe(pid);
     const rolled = await stack.call(`${V1}/sites/${SITE}/rollback`, { method: 'POST' });
     expect(rolled.status, rolled.text).toBe(201);
-    const back = await timed('rollback -> Ready True', () => siteWhere('Ready True after the rollback', (s) => s.status.currentRelease === first && condition(s, 'Ready')?.status === 'True', 60_000));
+    const back = await timed('rollback -> Ready True', () => siteWhere('Ready True after the rollback', (s) => release(s) === first && condition(s, 'Ready')?.status === 'True', 60_000));
     expect(back.status.phase).toBe('ACTIVE');
     expect((await front()).status).toBe(200);
   }, 240_000);

@@ -19,13 +19,21 @@ export function servingStatus(status: number): boolean {
   return status >= 200 && status < 400;
 }
 
+/** The node's services as a site depends on them: nginx always, MariaDB always, Redis when its object cache is on. */
+export interface SiteDependencies {
+  readonly nginx: ServiceCheck;
+  /** Services the site's pages need, by name (mariadb, redis); a failed probe is blamed on a down one. */
+  readonly backends: ReadonlyArray<readonly [string, ServiceCheck]>;
+}
+
 /**
  * One site's health from what the node saw: its nginx, its PHP-FPM master (up, and its
  * supervision), and a probe through nginx (none when nginx or the master is down, or the site
  * has no release). The first cause wins: the node's nginx, then the site's process, then the
- * answer. Pure.
+ * answer; a failed answer while a service the site needs is down is that service's fault. Pure.
  */
-export function siteHealthOf(name: string, nginx: ServiceCheck, process: { readonly up: boolean; readonly supervision: SupervisedState }, probe: SiteProbe | undefined): SiteHealth {
+export function siteHealthOf(name: string, services: SiteDependencies, process: { readonly up: boolean; readonly supervision: SupervisedState }, probe: SiteProbe | undefined): SiteHealth {
+  const { nginx } = services;
   const { restarts, crashLooping, lastExit } = process.supervision;
   const base = { name, httpStatus: probe?.status ?? 0, probeSeconds: probe?.seconds ?? 0, processUp: process.up, restarts, crashLooping, lastExit: lastExit ?? '' };
   const notServing = (reason: string, message: string): SiteHealth => ({ ...base, state: 'NOT_SERVING', reason, message });
@@ -35,13 +43,15 @@ export function siteHealthOf(name: string, nginx: ServiceCheck, process: { reado
     return notServing('ProcessDown', `the site's PHP-FPM master is not running (${lastExit ?? 'not started'})${loop}`);
   }
   if (!probe) return { ...base, state: 'UNKNOWN', reason: '', message: 'no release to probe' };
-  if (probe.status === undefined) return notServing('Unreachable', `GET / got no answer: ${probe.error ?? 'unknown error'}`);
-  if (!servingStatus(probe.status)) return notServing('HttpStatus', `GET / answered ${probe.status}`);
-  return { ...base, state: 'SERVING', reason: '', message: `GET / answered ${probe.status}` };
+  const answer = probe.status === undefined ? `GET / got no answer: ${probe.error ?? 'unknown error'}` : `GET / answered ${probe.status}`;
+  if (probe.status !== undefined && servingStatus(probe.status)) return { ...base, state: 'SERVING', reason: '', message: answer };
+  const down = services.backends.find(([, check]) => !check.up);
+  if (down) return notServing('NodeServiceDown', `${down[0]} on the node is down: ${down[1].message} (${answer})`);
+  return notServing(probe.status === undefined ? 'Unreachable' : 'HttpStatus', answer);
 }
 
 /** The node's services the sites need: nginx (its sites' listener), MariaDB, Redis when the node has one. */
-export async function nodeServices(ctx: HostContext, supervision: (name: string) => SupervisedState): Promise<NodeServiceHealth[]> {
+async function nodeServices(ctx: HostContext, supervision: (name: string) => SupervisedState): Promise<NodeServiceHealth[]> {
   const { settings } = ctx;
   const checks: Array<[string, Promise<ServiceCheck>]> = [
     ['nginx', nginxCheck(ctx)],
@@ -71,18 +81,32 @@ async function nginxCheck(ctx: HostContext): Promise<ServiceCheck> {
   return checkService(listenTarget(listen), { answer: false, timeoutMs: SERVICE_TIMEOUT_MS });
 }
 
-/** Every site's health (the sites given: the idle ones; a command works on the others). */
-export async function sitesHealth(ctx: HostContext, supervisor: Supervisor, sites: readonly SiteConfig[], nginx: ServiceCheck): Promise<SiteHealth[]> {
+/** The node's services, then each site's health (the sites given: the idle ones; a command works on the others). */
+export async function nodeHealth(ctx: HostContext, supervisor: Supervisor, sites: readonly SiteConfig[]): Promise<{ sites: SiteHealth[]; services: NodeServiceHealth[] }> {
+  const services = await nodeServices(ctx, (name) => supervisor.state(name));
+  const check = (name: string): ServiceCheck | undefined => {
+    const service = services.find((s) => s.name === name);
+    return service && { up: service.up, message: service.message };
+  };
+  const nginx = check('nginx') ?? { up: false, message: 'not checked' };
   const out: SiteHealth[] = new Array<SiteHealth>(sites.length);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < sites.length; i = next++) out[i] = await oneSite(ctx, supervisor, sites[i] as SiteConfig, nginx);
+    for (let i = next++; i < sites.length; i = next++) {
+      const site = sites[i] as SiteConfig;
+      const backends = (site.cache?.redis ? ['mariadb', 'redis'] : ['mariadb']).flatMap((name) => {
+        const service = check(name);
+        return service ? [[name, service] as const] : [];
+      });
+      out[i] = await oneSite(ctx, supervisor, site, { nginx, backends });
+    }
   };
   await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, sites.length) }, worker));
-  return out;
+  return { sites: out, services };
 }
 
-async function oneSite(ctx: HostContext, supervisor: Supervisor, site: SiteConfig, nginx: ServiceCheck): Promise<SiteHealth> {
+async function oneSite(ctx: HostContext, supervisor: Supervisor, site: SiteConfig, services: SiteDependencies): Promise<SiteHealth> {
+  const { nginx } = services;
   try {
     const plan = planSite(site);
     const paths = sitePaths(ctx.settings, plan.name, plan.id);
@@ -95,7 +119,7 @@ async function oneSite(ctx: HostContext, supervisor: Supervisor, site: SiteConfi
       await new Promise((resolve) => setTimeout(resolve, CONFIRM_AFTER_MS));
       probe = await probeSite(target.host, target.port, domain, PROBE_TIMEOUT_MS);
     }
-    return siteHealthOf(plan.name, nginx, { up, supervision: supervisor.state(plan.name) }, probe);
+    return siteHealthOf(plan.name, services, { up, supervision: supervisor.state(plan.name) }, probe);
   } catch (error) {
     ctx.logger.warn({ site: site.name, err: error }, 'health: site not probed');
     const { restarts, crashLooping } = supervisor.state(site.name);
