@@ -226,13 +226,13 @@ describe('sites heal themselves; the control plane knows when a site does not se
   it('the agent killed while sites run: they keep serving; the restarted agent adopts the running master', async () => {
     const pid = masterPid();
     agent.process.signal('SIGKILL');
-    await until('agent gone', async () => (agent.process.running ? undefined : true), 10_000);
+    await until('agent gone', () => Promise.resolve(agent.process.running ? undefined : true), 10_000);
     for (let i = 0; i < 10; i++) {
       expect((await front()).status).toBe(200);
       await sleep(300);
     }
     agent = await stack.startAgent(NODE, { nginx, env: agentEnv });
-    await until('the agent reports again', async () => (agent.process.logTail(200).includes('agent running') ? true : undefined), 30_000, () => stack.explain());
+    await until('the agent runs again', () => Promise.resolve(agent.process.logTail(200).includes('agent running') ? true : undefined), 30_000, () => stack.explain());
     // A few supervision and probe rounds later: the same master, no second one, still serving.
     await sleep(4 * PROBE_MS);
     expect(masterPid()).toBe(pid);
