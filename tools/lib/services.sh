@@ -484,6 +484,9 @@ start_agent() {
     export PRESSLUFT_AGENT_NGINX_COMMAND="[\"/usr/sbin/nginx\",\"-p\",\"$NGINX_DIR\",\"-c\",\"$NGINX_DIR/nginx.conf\",\"-e\",\"$NGINX_DIR/logs/error.log\"]"
     export PRESSLUFT_AGENT_NGINX_SITES_DIR="$NGINX_DIR/sites"
     export PRESSLUFT_AGENT_NGINX_LISTEN="127.0.0.1:$PRESSLUFT_SITES_PORT"
+    # No systemd here: the agent keeps nginx running (started again with the command above when
+    # its master is gone; docs/adr/0025). `down` stops the agent first, then nginx by its pid file.
+    export PRESSLUFT_AGENT_NGINX_PID_FILE="$NGINX_DIR/nginx.pid"
     export PRESSLUFT_AGENT_MARIADB_COMMAND="[\"/usr/bin/mariadb\",\"--defaults-file=$MARIADB_DIR/my.cnf\"]"
     export PRESSLUFT_AGENT_MARIADB_SOCKET="$MARIADB_DIR/mysqld.sock"
     export PRESSLUFT_AGENT_REDIS_SOCKET="$REDIS_SOCKET"
