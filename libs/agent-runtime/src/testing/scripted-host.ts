@@ -71,8 +71,12 @@ export class ScriptedHost implements SiteOperations {
     return Promise.resolve(this.observed);
   }
 
-  /** Keeps nothing running: there are no processes. */
-  supervise(): Promise<boolean> {
+  /** The sites supervise() was called for, in order. */
+  readonly supervised: string[] = [];
+
+  /** Keeps nothing running: there are no processes (the calls are recorded). */
+  supervise(site: SiteConfig): Promise<boolean> {
+    this.supervised.push(site.name);
     return Promise.resolve(false);
   }
 
