@@ -39,6 +39,7 @@ pid_of() {
     postgres) file="$PG_DIR/data/postmaster.pid" ;;
     mariadb) file="$MARIADB_DIR/mysqld.pid" ;;
     nginx) file="$NGINX_DIR/nginx.pid" ;;
+    redis) file="$REDIS_DIR/redis.pid" ;; # redis writes it: still right after the agent restarted it
     *) file="$RUN_DIR/$1.pid" ;;
   esac
   [ -f "$file" ] || return 1
@@ -218,6 +219,7 @@ save ""
 appendonly no
 aclfile $REDIS_DIR/users.acl
 dir $REDIS_DIR
+pidfile $REDIS_DIR/redis.pid
 daemonize no
 maxmemory 128mb
 maxmemory-policy allkeys-lru
@@ -227,7 +229,6 @@ CONF
   # setsid and setpriv exec: the recorded PID is redis-server itself.
   setsid setpriv --reuid=redis --regid=redis --init-groups -- /usr/bin/redis-server "$REDIS_DIR/redis.conf" \
     >>"$LOG_DIR/redis.log" 2>&1 </dev/null &
-  echo $! >"$RUN_DIR/redis.pid"
   # Unauthenticated, PING answers NOAUTH: the socket is served.
   wait_for redis 30 bash -c "/usr/bin/redis-cli -s '$REDIS_SOCKET' PING | grep -qE 'PONG|NOAUTH'"
   echo "redis          started on $REDIS_SOCKET (pid $(pid_of redis))"
@@ -490,6 +491,9 @@ start_agent() {
     export PRESSLUFT_AGENT_MARIADB_COMMAND="[\"/usr/bin/mariadb\",\"--defaults-file=$MARIADB_DIR/my.cnf\"]"
     export PRESSLUFT_AGENT_MARIADB_SOCKET="$MARIADB_DIR/mysqld.sock"
     export PRESSLUFT_AGENT_REDIS_SOCKET="$REDIS_SOCKET"
+    # Kept running by the agent too, started again as tools/dev starts it.
+    export PRESSLUFT_AGENT_REDIS_PID_FILE="$REDIS_DIR/redis.pid"
+    export PRESSLUFT_AGENT_REDIS_COMMAND="[\"/usr/bin/setpriv\",\"--reuid=redis\",\"--regid=redis\",\"--init-groups\",\"--\",\"/usr/bin/redis-server\",\"$REDIS_DIR/redis.conf\"]"
     export PRESSLUFT_AGENT_REDIS_ADMIN_USER="$REDIS_ADMIN_USER"
     export PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE="$REDIS_ADMIN_PASSWORD_FILE"
     export PRESSLUFT_AGENT_WP_CLI="[\"/usr/bin/php\",\"$ROOT/tools/wp-cli/wp\"]"

@@ -8,22 +8,20 @@ const absolute = (fallback: string) => z.string().startsWith('/', { message: 'mu
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** An argv prefix as a JSON array of strings (paths may hold spaces; never split by a shell). */
-const argv = (fallback: readonly string[]) =>
-  z
-    .string()
-    .default(JSON.stringify(fallback))
-    .transform((value, ctx) => {
-      try {
-        const parsed: unknown = JSON.parse(value);
-        if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((p) => typeof p === 'string' && p.length > 0) && (parsed[0] as string).startsWith('/')) {
-          return parsed as string[];
-        }
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings whose first element is an absolute path, like ["/usr/sbin/nginx"]' });
-      return z.NEVER;
-    });
+const parseArgv = (value: string, ctx: z.RefinementCtx): string[] => {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((p) => typeof p === 'string' && p.length > 0) && (parsed[0] as string).startsWith('/')) {
+      return parsed as string[];
+    }
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings whose first element is an absolute path, like ["/usr/sbin/nginx"]' });
+  return z.NEVER;
+};
+const argv = (fallback: readonly string[]) => z.string().default(JSON.stringify(fallback)).transform(parseArgv);
+const optionalArgv = () => z.string().optional().transform((value, ctx) => (value === undefined ? undefined : parseArgv(value, ctx)));
 
 const schema = z.object({
   PRESSLUFT_AGENT_NODE: z.string({ message: 'is required: the name of this node' }).regex(NODE_NAME, { message: 'must be a DNS label like web-1' }),
@@ -52,6 +50,9 @@ const schema = z.object({
   PRESSLUFT_AGENT_MARIADB_SOCKET: absolute('/run/mysqld/mysqld.sock'),
   /** The node's redis-server socket; unset: no Redis on this node (a site with spec.cache.redis fails). */
   PRESSLUFT_AGENT_REDIS_SOCKET: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  /** redis-server's pid file and start argv (JSON): when both are set, the agent keeps Redis running; unset: systemd does. */
+  PRESSLUFT_AGENT_REDIS_PID_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  PRESSLUFT_AGENT_REDIS_COMMAND: optionalArgv(),
   PRESSLUFT_AGENT_REDIS_ADMIN_USER: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a Redis ACL user name like pressluft-agent' }).default('pressluft-agent'),
   /** Root-only file with the admin's password (never in the environment). */
   PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE: absolute('/etc/pressluft/redis-admin-password'),
@@ -144,7 +145,16 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       phpFpm: { binary: raw.PRESSLUFT_AGENT_PHP_FPM_BINARY },
       mariadb: { command: raw.PRESSLUFT_AGENT_MARIADB_COMMAND, socket: raw.PRESSLUFT_AGENT_MARIADB_SOCKET },
       ...(raw.PRESSLUFT_AGENT_REDIS_SOCKET
-        ? { redis: { socket: raw.PRESSLUFT_AGENT_REDIS_SOCKET, adminUser: raw.PRESSLUFT_AGENT_REDIS_ADMIN_USER, adminPasswordFile: raw.PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE } }
+        ? {
+            redis: {
+              socket: raw.PRESSLUFT_AGENT_REDIS_SOCKET,
+              adminUser: raw.PRESSLUFT_AGENT_REDIS_ADMIN_USER,
+              adminPasswordFile: raw.PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE,
+              ...(raw.PRESSLUFT_AGENT_REDIS_PID_FILE && raw.PRESSLUFT_AGENT_REDIS_COMMAND
+                ? { keep: { pidFile: raw.PRESSLUFT_AGENT_REDIS_PID_FILE, command: raw.PRESSLUFT_AGENT_REDIS_COMMAND } }
+                : {}),
+            },
+          }
         : {}),
       wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
       composer: raw.PRESSLUFT_AGENT_COMPOSER,

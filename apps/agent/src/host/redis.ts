@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { LoginResult } from './credentials.js';
+import type { KeptService } from './service-process.js';
 import { redact } from './errors.js';
 import { RespConnection, RespError, type RespValue } from './resp.js';
 
@@ -12,6 +13,8 @@ export interface RedisSettings {
   readonly adminUser: string;
   /** Root-only (0600) file holding the admin's password; the server knows only its SHA-256 (aclfile). */
   readonly adminPasswordFile: string;
+  /** When set, the agent keeps redis-server running (machines without systemd): start argv and pid file. */
+  readonly keep?: KeptService;
 }
 
 const ACCOUNT = /^site_[0-9a-z]{8}$/;

@@ -31,7 +31,8 @@ export interface HostSettings {
     readonly user: string;
     /**
      * nginx's pid file, when the agent keeps nginx running (machines without systemd): a master
-     * that is gone is started again with `command`. Undefined: nginx is someone else's (systemd's).
+     * that is gone is started again with `command` (which starts it). Undefined: nginx is
+     * someone else's (systemd's).
      */
     readonly pidFile?: string;
   };

@@ -8,7 +8,7 @@ import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
 import { deploy } from './operations/deploy.js';
 import { nodeHealth } from './operations/health.js';
-import { superviseNginx, superviseSite } from './operations/supervise.js';
+import { superviseServices, superviseSite } from './operations/supervise.js';
 import { siteFingerprints } from './operations/fingerprints.js';
 import { provision } from './operations/provision.js';
 import { remove } from './operations/remove.js';
@@ -126,7 +126,7 @@ export class SiteHost implements SiteOperations {
   }
 
   superviseNode(): Promise<boolean> {
-    return superviseNginx(this.context, this.supervisor);
+    return superviseServices(this.context, this.supervisor);
   }
 
   /** The node's services, then each site's health (a site is not probed while nginx is down: the node's reason is its reason). */

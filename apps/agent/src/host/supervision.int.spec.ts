@@ -243,3 +243,45 @@ describe('nginx kept running by the agent (no systemd)', () => {
     expect(orphans).toEqual([]);
   });
 });
+
+describe('Redis kept running by the agent (no systemd)', () => {
+  const harness = hostHarness(services, `pressluft-supervision-redis-${suffix}`, { restartPolicy: policy });
+  const dir = join(harness.root, 'redis');
+  const socket = join(dir, 'redis.sock');
+  const pidFile = join(dir, 'redis.pid');
+  let host: SiteHost;
+  const redisPid = () => Number(readFileSync(pidFile, 'utf8').trim());
+
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'redis.conf'), `port 0\nunixsocket ${socket}\nunixsocketperm 600\nsave ""\nappendonly no\ndir ${dir}\npidfile ${pidFile}\ndaemonize no\n`);
+    const redis = { socket, adminUser: 'unused', adminPasswordFile: join(dir, 'unused'), keep: { command: ['/usr/bin/redis-server', join(dir, 'redis.conf')], pidFile } };
+    host = new SiteHost({ ...harness.settings, redis }, logger);
+  });
+
+  afterAll(async () => {
+    try {
+      process.kill(redisPid(), 'SIGTERM');
+    } catch {
+      // not running
+    }
+    await sleep(300);
+    harness.cleanup();
+  });
+
+  it('starts a Redis that is not running, and again after it was killed; the node reports it', async () => {
+    expect(await host.superviseNode()).toBe(true);
+    const first = redisPid();
+    expect((await host.health([])).services.find((s) => s.name === 'redis')).toMatchObject({ up: true, restarts: 1 });
+    process.kill(first, 'SIGKILL');
+    await sleep(200);
+    expect((await host.health([])).services.find((s) => s.name === 'redis')).toMatchObject({ up: false });
+    // The second start in a row waits for its backoff (300 ms here).
+    for (let i = 0; i < 40 && redisPid() === first; i++) {
+      await host.superviseNode();
+      await sleep(50);
+    }
+    expect(redisPid()).not.toBe(first);
+    expect((await host.health([])).services.find((s) => s.name === 'redis')).toMatchObject({ up: true, restarts: 2, message: 'killed by SIGKILL' });
+  });
+});

@@ -2,7 +2,7 @@ import type { SupervisedState } from '@pressluft/domain';
 import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { planSite, sitePaths } from '../naming.js';
 import { listenTarget } from '../nginx.js';
-import { runningNginx } from '../nginx-process.js';
+import { isNginxMaster, runningByPidFile } from '../service-process.js';
 import { runningMaster } from '../php-fpm.js';
 import { checkService, probeSite, type ServiceCheck, type SiteProbe } from '../probes.js';
 import { currentRelease } from '../releases.js';
@@ -77,7 +77,7 @@ const PROBES_AT_ONCE = 4;
  */
 async function nginxCheck(ctx: HostContext): Promise<ServiceCheck> {
   const { pidFile, listen } = ctx.settings.nginx;
-  if (pidFile && (await runningNginx(pidFile)) === undefined) return { up: false, message: `no nginx master runs (pid file ${pidFile})` };
+  if (pidFile && (await runningByPidFile(pidFile, isNginxMaster)) === undefined) return { up: false, message: `no nginx master runs (pid file ${pidFile})` };
   return checkService(listenTarget(listen), { answer: false, timeoutMs: SERVICE_TIMEOUT_MS });
 }
 

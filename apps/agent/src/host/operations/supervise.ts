@@ -5,16 +5,16 @@ import type { SiteConfig } from '@pressluft/proto';
 import { tail } from '../exec.js';
 import { planSite, sitePaths } from '../naming.js';
 import { listenTarget } from '../nginx.js';
-import { runningNginx, stopOrphanedNginxChildren } from '../nginx-process.js';
 import { runningMaster, startDetached } from '../php-fpm.js';
-import { checkService } from '../probes.js';
+import { checkService, type ServiceCheck } from '../probes.js';
+import { isNginxMaster, isRedisServer, runningByPidFile, stopOrphanedNginxChildren, type KeptService } from '../service-process.js';
 import { readIfExists } from '../safe-fs.js';
 import { siteCgroup, type HostContext } from '../site-support.js';
 import type { Supervisor } from '../supervisor.js';
 import { requireUser } from '../users.js';
 import { ensureSiteMaster } from './site-master.js';
 
-const NGINX_START_TIMEOUT_MS = 10_000;
+const SERVICE_START_TIMEOUT_MS = 10_000;
 
 /**
  * Keeps a provisioned site's PHP-FPM master running: one look (its pid file names a live master
@@ -39,40 +39,62 @@ export async function superviseSite(ctx: HostContext, supervisor: Supervisor, si
   );
 }
 
+/** The node's services the agent keeps running (nginx, Redis: only those whose pid file it is told). True when one's supervision changed. */
+export async function superviseServices(ctx: HostContext, supervisor: Supervisor): Promise<boolean> {
+  const { nginx, redis } = ctx.settings;
+  let changed = false;
+  if (nginx.pidFile) {
+    const ready = () => checkService(listenTarget(nginx.listen), { answer: false, timeoutMs: 1000 });
+    changed = (await superviseService(ctx, supervisor, 'nginx', { command: nginx.command, pidFile: nginx.pidFile }, isNginxMaster, ready, stopOrphanedNginxChildren)) || changed;
+  }
+  if (redis?.keep) {
+    const ready = () => checkService({ path: redis.socket }, { answer: true, greeting: 'PING\r\n', timeoutMs: 1000 });
+    changed = (await superviseService(ctx, supervisor, 'redis', redis.keep, isRedisServer, ready)) || changed;
+  }
+  return changed;
+}
+
 /**
- * The node's nginx, when the agent is told to keep it running (settings nginx.pidFile): started
- * again with its own command (`nginx.command`, which starts it) when its master is gone.
+ * One node service: its pid file names a live process of its kind, or it is started again with
+ * its command (after `beforeStart`: nginx's orphaned workers) and counts as started once it
+ * answers (`ready`). A start that exits non-zero is a failed start at once (its log's tail).
  */
-export async function superviseNginx(ctx: HostContext, supervisor: Supervisor): Promise<boolean> {
-  const pidFile = ctx.settings.nginx.pidFile;
-  if (!pidFile) return false;
+async function superviseService(
+  ctx: HostContext,
+  supervisor: Supervisor,
+  name: string,
+  service: KeptService,
+  matches: (cmdline: string) => boolean,
+  ready: () => Promise<ServiceCheck>,
+  beforeStart?: () => Promise<number>,
+): Promise<boolean> {
   return supervisor.supervise(
-    'nginx',
-    () => runningNginx(pidFile),
+    name,
+    () => runningByPidFile(service.pidFile, matches),
     async () => {
-      const orphans = await stopOrphanedNginxChildren();
-      if (orphans > 0) ctx.logger.warn({ orphans }, 'supervision: workers of a dead nginx master stopped');
+      const orphans = (await beforeStart?.()) ?? 0;
+      if (orphans > 0) ctx.logger.warn({ service: name, orphans }, 'supervision: workers of a dead master stopped');
       await mkdir(ctx.settings.stateDir, { recursive: true, mode: 0o711 });
-      const log = join(ctx.settings.stateDir, 'nginx-start.log');
-      // A daemonizing nginx's first process exits 0 once its master runs; anything else is a failed start.
+      const log = join(ctx.settings.stateDir, `${name}-start.log`);
+      // A daemonizing service's first process exits 0 once its main process runs; anything else is a failed start.
       let failed: string | undefined;
-      const started = startDetached(ctx.settings.nginx.command, log, '/', (pid, code, signal) => {
+      const started = startDetached(service.command, log, '/', (pid, code, signal) => {
         supervisor.exited(pid, code, signal);
         if (code !== 0) failed = describeExit(code, signal);
       });
-      const deadline = Date.now() + NGINX_START_TIMEOUT_MS;
+      const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
       for (;;) {
-        const pid = await runningNginx(pidFile);
-        if (pid !== undefined && (await checkService(listenTarget(ctx.settings.nginx.listen), { answer: false, timeoutMs: 1000 })).up) {
-          ctx.logger.warn({ pid }, 'supervision: nginx started again');
+        const pid = await runningByPidFile(service.pidFile, matches);
+        if (pid !== undefined && (await ready()).up) {
+          ctx.logger.warn({ service: name, pid }, 'supervision: service started again');
           return pid;
         }
-        if (failed) throw new Error(`nginx ${failed}: ${tail((await readIfExists(log).catch(() => undefined)) ?? '', 2)}`);
-        if (Date.now() > deadline) throw new Error(`nginx (started as pid ${started}) is not serving within ${NGINX_START_TIMEOUT_MS} ms; see ${log} and its error log`);
+        if (failed) throw new Error(`${name} ${failed}: ${tail((await readIfExists(log).catch(() => undefined)) ?? '', 2)}`);
+        if (Date.now() > deadline) throw new Error(`${name} (started as pid ${started}) is not serving within ${SERVICE_START_TIMEOUT_MS} ms; see ${log}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
-    () => pidIn(pidFile),
+    () => pidIn(service.pidFile),
   );
 }
 

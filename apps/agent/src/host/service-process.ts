@@ -3,13 +3,26 @@ import { processState } from './php-fpm.js';
 import { orphans, processesNamed, stopProcesses } from './process-tree.js';
 import { isErrno, readIfExists } from './safe-fs.js';
 
-/** The PID in nginx's pid file when it names a live nginx master. */
-export async function runningNginx(pidFile: string): Promise<number | undefined> {
+/** A node service the agent keeps running (no systemd): how to start it and how to know it. */
+export interface KeptService {
+  /** argv that starts it (a daemonizing one may exit 0 once its main process runs). */
+  readonly command: readonly string[];
+  /** Its pid file (the service writes it): the PID of its main process. */
+  readonly pidFile: string;
+}
+
+/** True for the cmdline (NUL-separated, as /proc gives it) of nginx's master. */
+export const isNginxMaster = (cmdline: string): boolean => cmdline.startsWith('nginx: master process');
+/** True for redis-server's cmdline (its title: `/usr/bin/redis-server <addr>` or argv). */
+export const isRedisServer = (cmdline: string): boolean => /^(\S*\/)?redis-server(\s|\0|$)/.test(cmdline);
+
+/** The PID in `pidFile` when it names a live (not zombie) process `matches` accepts. */
+export async function runningByPidFile(pidFile: string, matches: (cmdline: string) => boolean): Promise<number | undefined> {
   const pid = Number((await readIfExists(pidFile).catch(() => undefined))?.trim());
   if (!Number.isInteger(pid) || pid <= 1) return undefined;
   try {
     const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
-    return cmdline.startsWith('nginx: master process') && processState(stat) !== 'Z' ? pid : undefined;
+    return matches(cmdline) && processState(stat) !== 'Z' ? pid : undefined;
   } catch (error) {
     if (isErrno(error, 'ENOENT', 'ESRCH')) return undefined;
     throw error;
@@ -24,7 +37,7 @@ const NGINX_CHILD = /^nginx: (worker|cache manager|cache loader) process/;
  * orphans on the machine: a worker without a master serves a configuration nobody can change.
  */
 export async function stopOrphanedNginxChildren(graceMs = 3000): Promise<number> {
-  const list = orphans(await processesNamed('nginx: '), (cmdline) => NGINX_CHILD.test(cmdline), (cmdline) => cmdline.startsWith('nginx: master process'));
+  const list = orphans(await processesNamed('nginx: '), (cmdline) => NGINX_CHILD.test(cmdline), isNginxMaster);
   await stopProcesses(list, 'SIGQUIT', graceMs, () => processesNamed('nginx: '));
   return list.length;
 }
