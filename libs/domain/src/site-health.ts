@@ -41,6 +41,8 @@ export interface HealthEvent {
 
 export type ConditionChange = Omit<Condition, 'lastTransitionTime'>;
 
+type SiteReadyInput = Pick<SiteStatus, 'phase' | 'conditions' | 'nodeName' | 'health'>;
+
 /** Free text from a node: control characters become spaces, bounded; undefined when empty. */
 function text(value: string, max: number): string | undefined {
   const clean = value.replace(/\p{Cc}/gu, ' ').trim().slice(0, max).trim();
@@ -90,7 +92,9 @@ function notServing(node: string, health: SiteHealthStatus): ConditionChange {
  *   is not ACTIVE.
  * Undefined: no Ready to write.
  */
-export function siteReady(status: Pick<SiteStatus, 'phase' | 'conditions' | 'nodeName' | 'health'>, proposed?: ConditionChange): ConditionChange | undefined {
+export function siteReady(status: SiteReadyInput, proposed: ConditionChange): ConditionChange;
+export function siteReady(status: SiteReadyInput, proposed?: ConditionChange): ConditionChange | undefined;
+export function siteReady(status: SiteReadyInput, proposed?: ConditionChange): ConditionChange | undefined {
   const current = findCondition(status.conditions, 'Ready');
   const health = status.health;
   if (status.phase === 'ACTIVE' && health?.state === 'NOT_SERVING') return notServing(status.nodeName ?? '(none)', health);
