@@ -115,11 +115,11 @@ function same(a: ConditionChange | undefined, b: ConditionChange | undefined): b
   return a?.status === b?.status && a?.reason === b?.reason && a?.message === b?.message;
 }
 
+/** The same health but for when it was observed. */
 function sameHealth(a: SiteHealthStatus | undefined, b: SiteHealthStatus): boolean {
   if (!a) return false;
-  const { observedAt: _a, ...left } = a;
-  const { observedAt: _b, ...right } = b;
-  return JSON.stringify(left, Object.keys(left).sort()) === JSON.stringify(right, Object.keys(right).sort());
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)].filter((key) => key !== 'observedAt'));
+  return [...keys].every((key) => a[key as keyof SiteHealthStatus] === b[key as keyof SiteHealthStatus]);
 }
 
 /**

@@ -219,6 +219,33 @@ describe('health ingest: NodeHealth snapshots on the real NATS server and Postgr
     expect(condition(await site(), 'Ready')?.reason).toBe('Serving');
   });
 
+  it('NOT_SERVING during a deploy sets no condition; the deploy completing makes the site NotServing with a Warning', async () => {
+    agent!.behaviour = 'ignore';
+    try {
+      const patched = await api(fx.plane.httpUrl, `${V1}/sites/${SITE}`, { token: fx.adminToken, method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { wordpress: { title: 'Vital Three' } } } });
+      expect(patched.status).toBe(200);
+      const deploy = await until('the deploy taken', () => Promise.resolve(agent!.received.find((r) => r.command.ref?.site === SITE && r.command.generation === 3)?.command));
+      const notServing = served({ state: 'NOT_SERVING', reason: 'Unreachable', message: 'GET / timed out after 5 s', httpStatus: 0 });
+      const s = await applied('health stored while DEPLOYING', { sites: [notServing], services: SERVICES_UP }, async () => {
+        const current = await site();
+        return current.status.health?.['state'] === 'NOT_SERVING' ? current : undefined;
+      });
+      expect(s.status.phase).toBe('DEPLOYING');
+      expect(condition(s, 'Ready')).toEqual({ status: 'True', reason: 'Serving', message: `serving on node ${NODE}` });
+
+      await agent!.sendEvent(deploy, 1, { $case: 'accepted', value: {} });
+      await agent!.sendEvent(deploy, 2, { $case: 'succeeded', value: { message: 'deployed', site: undefined } });
+      const done = await until('generation 3 ACTIVE', async () => {
+        const current = (await call<Obj & { status: { observedGeneration?: number } }>(`${V1}/sites/${SITE}`)).body;
+        return current.status.observedGeneration === 3 && current.status.phase === 'ACTIVE' ? current : undefined;
+      });
+      expect(condition(done, 'Ready')).toEqual({ status: 'False', reason: 'NotServing', message: `on node ${NODE}: GET / timed out after 5 s` });
+      expect(await events(`sites/${SITE}`, ['NotServing'])).toEqual([`Warning NotServing: on node ${NODE}: GET / answered 500`, `Warning NotServing: on node ${NODE}: GET / timed out after 5 s`]);
+    } finally {
+      agent!.behaviour = 'succeed';
+    }
+  });
+
   it('drops the series of a site that is no longer in the snapshot, and of a service no longer listed', async () => {
     await marker([]);
     const text = await metrics();
