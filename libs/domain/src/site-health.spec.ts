@@ -128,6 +128,7 @@ describe('siteHealthOf', () => {
     ['drops an HTTP status of 0 (no answer) and empty text', { state: 'NOT_SERVING', httpStatus: 0 }, { ...BASE, state: 'NOT_SERVING' }],
     ['drops a reason that is not CamelCase', { state: 'NOT_SERVING', reason: 'rm -rf', httpStatus: 0 }, { ...BASE, state: 'NOT_SERVING' }],
     ['replaces control characters and bounds the message', { message: `a\u0000b\u001b[31m${'x'.repeat(400)}` }, { ...BASE, state: 'SERVING', httpStatus: 200, message: `a b [31m${'x'.repeat(248)}` }],
+    ['never cuts a surrogate pair in half', { message: `${'x'.repeat(255)}\u{1F600}` }, { ...BASE, state: 'SERVING', httpStatus: 200, message: 'x'.repeat(255) }],
     ['bounds the restarts', { restarts: -4 }, { ...BASE, state: 'SERVING', httpStatus: 200 }],
     ['an unknown state is UNKNOWN', { state: 'ON_FIRE', httpStatus: 999 }, { ...BASE, state: 'UNKNOWN' }],
   ];

@@ -43,9 +43,12 @@ export type ConditionChange = Omit<Condition, 'lastTransitionTime'>;
 
 type SiteReadyInput = Pick<SiteStatus, 'phase' | 'conditions' | 'nodeName' | 'health'>;
 
-/** Free text from a node: control characters become spaces, bounded; undefined when empty. */
+/**
+ * Free text from a node: control characters become spaces, bounded (never cutting a surrogate
+ * pair in half: PostgreSQL refuses a lone one); undefined when empty.
+ */
 function text(value: string, max: number): string | undefined {
-  const clean = value.replace(/\p{Cc}/gu, ' ').trim().slice(0, max).trim();
+  const clean = value.replace(/\p{Cc}/gu, ' ').trim().slice(0, max).replace(/[\uD800-\uDBFF]$/, '').trim();
   return clean === '' ? undefined : clean;
 }
 
