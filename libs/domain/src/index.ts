@@ -90,6 +90,7 @@ export {
 export {
   DRIFT_POLICIES,
   EMAIL_PATTERN,
+  SITE_HEALTH_STATES,
   GIT_REF_PATTERN,
   GIT_URL_PATTERN,
   LOCALE_PATTERN,
@@ -104,12 +105,27 @@ export {
   phpSettingsSchema,
   releaseIdSchema,
   siteResourcesSchema,
+  siteHealthSchema,
   siteSpecSchema,
   siteStatusSchema,
   wordpressSchema,
+  type SiteHealthStatus,
   type SiteSpec,
   type SiteStatus,
 } from './site.js';
+export {
+  NOT_SERVING,
+  SERVICE_CONDITIONS,
+  SERVING,
+  applyNodeServices,
+  applySiteHealth,
+  siteHealthOf,
+  siteReady,
+  type ConditionChange,
+  type HealthEvent,
+  type NodeServiceSample,
+  type SiteHealthSample,
+} from './site-health.js';
 export {
   AGENT_VERSION_PATTERN,
   HETZNER_IMAGE_PATTERN,

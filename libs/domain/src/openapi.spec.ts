@@ -146,6 +146,21 @@ describe('buildOpenApiV3: kind schemas', () => {
     expect(toOpenApiSchema(SPEC_SCHEMAS.Command)).toMatchObject({ properties: { fence: { type: 'integer', minimum: 1 } } });
     expect(status.properties['log']).toMatchObject({ type: 'array', maxItems: 10000 });
   });
+
+  it("documents a Site's status.health (strict, bounded)", () => {
+    const status = toOpenApiSchema(STATUS_SCHEMAS.Site) as { properties: JsonObject };
+    expect(status.properties['health']).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: expect.arrayContaining(['state', 'processUp', 'restarts', 'crashLooping', 'observedAt']) as unknown,
+      properties: {
+        state: { enum: ['UNKNOWN', 'SERVING', 'NOT_SERVING'] },
+        message: { type: 'string', maxLength: 256 },
+        httpStatus: { type: 'integer', minimum: 100, maximum: 599 },
+        restarts: { type: 'integer', minimum: 0 },
+      },
+    });
+  });
 });
 
 describe('buildOpenApiV3: paths', () => {

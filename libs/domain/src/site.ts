@@ -6,6 +6,8 @@ import {
   duplicates,
   nameSchema,
   plainTextSchema,
+  printableTextSchema,
+  reasonSchema,
   timestampSchema,
 } from './field-schemas.js';
 import {
@@ -153,6 +155,30 @@ export const siteSpecSchema = z.strictObject({
 
 export const releaseIdSchema = z.string().regex(RELEASE_ID_PATTERN, 'must be a release id like 20261124T101500');
 
+export const SITE_HEALTH_STATES = ['UNKNOWN', 'SERVING', 'NOT_SERVING'] as const;
+
+/**
+ * How the site serves on its node, as its agent last saw it (libs/domain site-health.ts): only
+ * what a transition is about (no probe latency), so a periodic snapshot that says the same
+ * writes nothing. observedAt is when the agent took the snapshot that last changed it.
+ */
+export const siteHealthSchema = z.strictObject({
+  state: z.enum(SITE_HEALTH_STATES),
+  /** When NOT_SERVING: HttpStatus, Unreachable, NodeServiceDown or ProcessDown. */
+  reason: reasonSchema.optional(),
+  message: printableTextSchema(256).optional(),
+  /** The last probe's HTTP status (absent: no answer). */
+  httpStatus: z.int().min(100).max(599).optional(),
+  /** The site's PHP-FPM master runs. */
+  processUp: z.boolean(),
+  /** Restarts of the PHP-FPM master by the agent since the agent started. */
+  restarts: z.int().min(0).max(1_000_000_000),
+  crashLooping: z.boolean(),
+  /** How the PHP-FPM master last ended (e.g. "killed by SIGKILL"). */
+  lastExit: printableTextSchema(128).optional(),
+  observedAt: timestampSchema,
+});
+
 export const siteStatusSchema = z.strictObject({
   phase: z.enum(SITE_PHASES).default('PENDING'),
   observedGeneration: z.int().min(0).default(0),
@@ -165,7 +191,9 @@ export const siteStatusSchema = z.strictObject({
   url: z.string().max(512).regex(SITE_URL_PATTERN, 'must be an http(s) URL').optional(),
   /** When the node last set a new database password for the site (the password itself never leaves the node). */
   credentialsRotatedAt: timestampSchema.optional(),
+  health: siteHealthSchema.optional(),
 });
 
 export type SiteSpec = z.infer<typeof siteSpecSchema>;
 export type SiteStatus = z.infer<typeof siteStatusSchema>;
+export type SiteHealthStatus = z.infer<typeof siteHealthSchema>;

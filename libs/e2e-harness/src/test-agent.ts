@@ -7,7 +7,7 @@ import { Agent, FenceStore, publishCommandEvent } from '@pressluft/agent-runtime
 import { ScriptedHost } from '@pressluft/agent-runtime/testing';
 import type { FenceVerdict } from '@pressluft/domain';
 import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject, eventSubjectPrefix, nodeDurable } from '@pressluft/platform';
-import { Heartbeat, NodeReport, type Command, type CommandEvent } from '@pressluft/proto';
+import { Heartbeat, NodeHealth, NodeReport, type Command, type CommandEvent } from '@pressluft/proto';
 
 /**
  * How the node answers a command: run it and report success or failure; start it and go silent
@@ -27,7 +27,7 @@ const NEVER_MS = 3_600_000;
  * The real agent runtime (libs/agent-runtime: bus loop, fence store, per-site queue) on the real
  * NATS server for the engine's tests, with the ScriptedHost at the host boundary. `received` is
  * what the runtime saw, with its fence verdicts; a test steers the host by `behaviour` and
- * `fingerprints`, and may publish heartbeats, reports and events of its own.
+ * `fingerprints`, and may publish heartbeats, reports, health snapshots and events of its own.
  */
 export class TestAgent {
   readonly received: ReceivedCommand[] = [];
@@ -106,6 +106,12 @@ export class TestAgent {
   async sendHeartbeat(): Promise<void> {
     const payload = Heartbeat.encode({ node: this.node, sentAt: new Date().toISOString(), load: 0.1, agentVersion: 'test-agent/1' }).finish();
     await jetstream(this.nc).publish(eventSubject(this.node, 'heartbeat'), payload);
+  }
+
+  /** Publishes a NodeHealth snapshot on this node's subject (its body names this node unless `health` says otherwise; `at` defaults to now). */
+  async sendHealth(health: Partial<NodeHealth>): Promise<void> {
+    const payload = NodeHealth.encode({ node: this.node, at: new Date().toISOString(), sites: [], services: [], ...health }).finish();
+    await jetstream(this.nc).publish(eventSubject(this.node, 'health'), payload);
   }
 
   /** Publishes a NodeReport on this node's subject (its body names `node`, normally this one). */

@@ -10,7 +10,7 @@ export const INGEST_CONSUMER = 'control-plane';
 export const commandSubject = (node: string) => `pressluft.cmd.${node}`;
 /** A node's events go to <prefix>.command|heartbeat|report. */
 export const eventSubjectPrefix = (node: string) => `pressluft.evt.${node}`;
-export const eventSubject = (node: string, kind: 'command' | 'heartbeat' | 'report') => `${eventSubjectPrefix(node)}.${kind}`;
+export const eventSubject = (node: string, kind: 'command' | 'heartbeat' | 'report' | 'health') => `${eventSubjectPrefix(node)}.${kind}`;
 /** The durable pull consumer a node takes its commands from. */
 export const nodeDurable = (node: string) => `agent-${node}`;
 

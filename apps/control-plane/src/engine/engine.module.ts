@@ -5,6 +5,7 @@ import { CommandsController } from './commands.controller.js';
 import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
 import { Engine } from './engine.service.js';
 import { EventIngest } from './event.ingest.js';
+import { HealthIngest } from './health.ingest.js';
 import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
@@ -30,6 +31,7 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
     LeaderElection,
     Metrics,
     BusStreams,
+    HealthIngest,
     InformerCache,
     ...listOf<Reconciler>(RECONCILERS, RECONCILER_TYPES),
     ...listOf<Runnable>(RUNNABLES, RUNNABLE_TYPES),

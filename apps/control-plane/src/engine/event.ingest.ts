@@ -18,7 +18,7 @@ import {
   type Resource,
 } from '@pressluft/domain';
 import { BackgroundLoop, EVENT_STREAM, INGEST_CONSUMER, type Logger } from '@pressluft/platform';
-import { CommandEvent, Heartbeat, NodeReport, type SiteState } from '@pressluft/proto';
+import { CommandEvent, Heartbeat, NodeHealth, NodeReport, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { NatsClient } from '../infra/nats.client.js';
@@ -28,6 +28,7 @@ import { BusStreams } from './bus-streams.js';
 import { commandName, type Site } from './command.issuer.js';
 import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
+import { HealthIngest } from './health.ingest.js';
 import { LeaderElection } from './leader-election.js';
 import { recordReceipt } from './receipt.repository.js';
 import { expectedFingerprints, forgetExpectedFingerprints, saveExpectedFingerprints } from './fingerprint.repository.js';
@@ -43,7 +44,8 @@ const MAX_BATCH = 64;
 
 /**
  * Agent events from pressluft.evt.<node>.<kind> (a durable pull consumer, explicit acks):
- * command progress and results update the Command, heartbeats update the Node. Idempotent on
+ * command progress and results update the Command, heartbeats update the Node, health snapshots
+ * go to HealthIngest (site and node service conditions). Idempotent on
  * (command, sequence): a receipt row is written in the same transaction, so a redelivery after
  * a crash changes nothing. A node may only speak about its own commands (the subject names it),
  * checked before the receipt is written.
@@ -64,14 +66,16 @@ export class EventIngest implements Runnable {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly streams: BusStreams,
+    private readonly health: HealthIngest,
   ) {}
 
   start(): void {
     this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    this.health.forget();
   }
 
   private async run(): Promise<void> {
@@ -120,7 +124,7 @@ export class EventIngest implements Runnable {
   /**
    * Command events of a batch are applied in one transaction (one lease check, one commit); if
    * that fails, each is tried on its own, so one bad event cannot hold the others back.
-   * Heartbeats and reports are applied one by one.
+   * Heartbeats, reports and health snapshots are applied one by one.
    */
   private async handleBatch(messages: readonly JsMsg[]): Promise<void> {
     const commandEvents: Array<{ message: JsMsg; node: string; event: CommandEvent }> = [];
@@ -153,6 +157,7 @@ export class EventIngest implements Runnable {
       if (kind === 'command') await this.ingestCommandEvent(node, CommandEvent.decode(message.data));
       else if (kind === 'heartbeat') await this.ingestHeartbeat(node, Heartbeat.decode(message.data));
       else if (kind === 'report') await this.ingestReport(node, NodeReport.decode(message.data));
+      else if (kind === 'health') await this.health.ingest(node, NodeHealth.decode(message.data));
       message.ack();
     } catch (error) {
       this.logger.warn({ err: error, subject: message.subject }, 'event ingest: event not applied; redelivering');

@@ -18,6 +18,14 @@ export class Metrics {
   readonly outboxOldestSeconds = new Gauge({ name: 'pressluft_outbox_oldest_unsent_seconds', help: 'Age of the oldest unsent outbox row', registers: [this.registry] });
   readonly commands = new Gauge({ name: 'pressluft_commands', help: 'Commands by state', labelNames: ['state'], registers: [this.registry] });
   readonly heartbeatAge = new Gauge({ name: 'pressluft_node_heartbeat_age_seconds', help: 'Seconds since each node last sent a heartbeat', labelNames: ['node'], registers: [this.registry] });
+  // Site and node health from the agents' NodeHealth snapshots (engine/health.ingest.ts): only the
+  // leader ingests, so only the leader exports these; a replica that stops ingesting drops them.
+  readonly siteUp = new Gauge({ name: 'pressluft_site_up', help: '1 while the site serves on its node, 0 while it does not (no series while unknown)', labelNames: ['node', 'site'], registers: [this.registry] });
+  readonly siteFpmRestarts = new Gauge({ name: 'pressluft_site_fpm_restarts', help: "Restarts of the site's PHP-FPM master by its agent since the agent started", labelNames: ['node', 'site'], registers: [this.registry] });
+  readonly siteCrashLooping = new Gauge({ name: 'pressluft_site_crash_looping', help: "1 while the site's PHP-FPM master crash-loops (restarted after a growing backoff)", labelNames: ['node', 'site'], registers: [this.registry] });
+  readonly siteProbeSeconds = new Gauge({ name: 'pressluft_site_probe_seconds', help: "How long the agent's last probe of the site took", labelNames: ['node', 'site'], registers: [this.registry] });
+  readonly nodeServiceUp = new Gauge({ name: 'pressluft_node_service_up', help: '1 while a service of the node (nginx, mariadb, redis) runs', labelNames: ['node', 'service'], registers: [this.registry] });
+  readonly nodeServiceRestarts = new Gauge({ name: 'pressluft_node_service_restarts', help: 'Restarts of a node service by its agent since the agent started', labelNames: ['node', 'service'], registers: [this.registry] });
   readonly leader = new Gauge({ name: 'pressluft_leader', help: '1 while this replica holds the controller lease', registers: [this.registry] });
 
   constructor() {

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   COMMAND_IN_FLIGHT,
+  NOT_SERVING,
   planSite,
   setCondition,
   SITE_FINALIZER,
+  siteReady,
   type CommandSpec,
   type CommandStatus,
   type CommandView,
+  type ConditionChange,
   type NodeStatus,
   type NodeView,
   type Resource,
@@ -143,13 +146,14 @@ export class SiteReconciler implements Reconciler {
   private async apply(observation: SiteObservation, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {
     const observed = observation.site;
     if (action.type === 'none') {
-      return observed.metadata.deletionTimestamp ? 'noop' : this.setConditions(observed, 'Ready', 'True', 'Converged', 'the site matches its spec');
+      if (observed.metadata.deletionTimestamp) return 'noop';
+      return this.setConditions(observed, siteReady(observed.status, { type: 'Ready', status: 'True', reason: 'Converged', message: 'the site matches its spec' }));
     }
     if (action.type === 'wait') {
       const stalled = action.reason === 'Stalled';
       // Waiting for the site's own command is reconciling; waiting for anything else is blocked.
       const reconciling = action.reason === COMMAND_IN_FLIGHT ? 'True' : 'False';
-      return this.setConditions(observed, stalled ? 'Stalled' : 'Reconciling', stalled ? 'True' : reconciling, action.reason, action.message);
+      return this.setConditions(observed, { type: stalled ? 'Stalled' : 'Reconciling', status: stalled ? 'True' : reconciling, reason: action.reason, message: action.message });
     }
     const now = this.clock.now();
     const outcome = await this.leader.transaction(async (tx): Promise<ReconcileOutcome> => {
@@ -192,7 +196,9 @@ export class SiteReconciler implements Reconciler {
           case 'complete': {
             const succeeded = next.phase !== 'FAILED';
             let conditions = setCondition(site.status.conditions, { type: 'Reconciling', status: 'False', reason: next.reason, message: next.message }, now);
-            conditions = setCondition(conditions, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: next.reason, message: next.message }, now);
+            // The node's health has a say: an ACTIVE site it finds not serving stays NotServing.
+            const ready = siteReady({ ...site.status, phase: next.phase }, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: next.reason, message: next.message });
+            conditions = setCondition(conditions, ready, now);
             if (succeeded) conditions = setCondition(conditions, { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' }, now);
             const status: SiteStatus = {
               ...site.status,
@@ -203,6 +209,7 @@ export class SiteReconciler implements Reconciler {
             };
             await this.writeStatus(tx, site, status, now);
             if (!succeeded) await recordEvent(tx, site, 'Warning', next.reason, next.message, now);
+            else if (ready.reason === NOT_SERVING && findCondition(site.status.conditions, 'Ready')?.reason !== NOT_SERVING) await recordEvent(tx, site, 'Warning', NOT_SERVING, ready.message, now);
             return 'wrote';
           }
         }
@@ -224,14 +231,15 @@ export class SiteReconciler implements Reconciler {
   }
 
   /** Conditions only; no write when they already say this (reconciles must not churn versions). */
-  private async setConditions(site: Site, type: string, status: 'True' | 'False', reason: string, message: string): Promise<ReconcileOutcome> {
+  private async setConditions(site: Site, change: ConditionChange): Promise<ReconcileOutcome> {
+    const { type, status, reason, message } = change;
     const current = findCondition(site.status.conditions, type);
     if (current && current.status === status && current.reason === reason && current.message === message) return 'noop';
     const now = this.clock.now();
     return this.leader.transaction(async (tx) => {
       const fresh = await tx.get('Site', site.metadata.name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== site.metadata.resourceVersion) return 'noop';
-      await this.writeStatus(tx, fresh, { ...fresh.status, conditions: setCondition(fresh.status.conditions, { type, status, reason, message }, now) }, now);
+      await this.writeStatus(tx, fresh, { ...fresh.status, conditions: setCondition(fresh.status.conditions, change, now) }, now);
       return 'wrote';
     });
   }

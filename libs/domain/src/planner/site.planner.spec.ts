@@ -27,7 +27,18 @@ interface Given {
   driftPolicy?: 'Observe' | 'Remediate';
   /** The Drifted condition's status, if the site has one. */
   drifted?: 'True' | 'False';
+  /** The node's health probe says the site does not serve (Ready False/NotServing, CrashLooping True). */
+  notServing?: boolean;
 }
+
+const AT = '2026-01-01T00:00:00Z';
+const NOT_SERVING_STATUS = {
+  conditions: [
+    { type: 'Ready', status: 'False', reason: 'NotServing', message: 'on node node-a: GET / answered 502', lastTransitionTime: AT },
+    { type: 'CrashLooping', status: 'True', reason: 'CrashLoopBackOff', message: 'keeps exiting', lastTransitionTime: AT },
+  ],
+  health: { state: 'NOT_SERVING', reason: 'HttpStatus', message: 'GET / answered 502', httpStatus: 502, processUp: false, restarts: 6, crashLooping: true, observedAt: AT },
+};
 
 function site(given: Given): Site {
   return {
@@ -56,6 +67,7 @@ function site(given: Given): Site {
       fence: given.fence ?? (given.command ? (given.command.fence ?? 1) : 0),
       ...(given.statusNode ? { nodeName: given.statusNode } : {}),
       ...(given.drifted ? { conditions: [{ type: 'Drifted', status: given.drifted, reason: given.drifted === 'True' ? 'DriftDetected' : 'NoDrift', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } : {}),
+      ...(given.notServing ? NOT_SERVING_STATUS : {}),
     }),
   };
 }
@@ -185,6 +197,9 @@ const scenarios: [string, Given, Expected][] = [
 
   // converged and spec changes
   ['a converged site needs nothing', ACTIVE, { type: 'none' }],
+  // Ready False for NotServing is the node's probe: the agent heals the site, the planner issues nothing.
+  ['a NotServing, crash-looping ACTIVE site issues nothing', { ...ACTIVE, notServing: true }, { type: 'none' }],
+  ['a NotServing site still gets a spec change deployed', { ...ACTIVE, notServing: true, generation: 2 }, issue('DeploySite', 'DEPLOYING')],
   ['a converged site after a successful backup needs nothing', { ...ACTIVE, command: { operation: 'BackupSite', state: 'SUCCEEDED' } }, { type: 'none' }],
   ['a failed backup does not fail the site', { ...ACTIVE, command: { operation: 'BackupSite', state: 'FAILED' } }, { type: 'none' }],
   ['a spec change on an ACTIVE site is deployed', { ...ACTIVE, generation: 2 }, issue('DeploySite', 'DEPLOYING')],
