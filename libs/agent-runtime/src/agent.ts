@@ -32,6 +32,8 @@ export interface AgentOptions {
   readonly superviseMs?: number;
   /** How often every site is probed through nginx; default 10 s. */
   readonly probeMs?: number;
+  /** false: no supervision, no probes, no NodeHealth (a test that speaks for the node itself); default true. */
+  readonly superviseAndProbe?: boolean;
   /** How often a command says it is alive: JetStream working() from its arrival on, a heartbeat event while it runs. */
   readonly commandHeartbeatMs?: number;
   /**
@@ -92,17 +94,19 @@ export class Agent {
       this.timers.push(setInterval(() => void task().catch((error: unknown) => logger.warn({ err: error }, 'agent: periodic publish failed')), ms));
     every(this.options.heartbeatMs ?? 5000, () => this.heartbeat());
     every(this.options.reportMs ?? 30_000, () => this.report());
-    this.health = new HealthLoop({
-      node: this.options.node,
-      host: this.options.host,
-      fences: this.options.fences,
-      perSite: this.perSite,
-      publish: (payload) => publishNodeEvent(this.connection(), bus, 'health', payload),
-      logger,
-      ...(this.options.superviseMs !== undefined ? { superviseMs: this.options.superviseMs } : {}),
-      ...(this.options.probeMs !== undefined ? { probeMs: this.options.probeMs } : {}),
-    });
-    this.health.start();
+    if (this.options.superviseAndProbe !== false) {
+      this.health = new HealthLoop({
+        node: this.options.node,
+        host: this.options.host,
+        fences: this.options.fences,
+        perSite: this.perSite,
+        publish: (payload) => publishNodeEvent(this.connection(), bus, 'health', payload),
+        logger,
+        ...(this.options.superviseMs !== undefined ? { superviseMs: this.options.superviseMs } : {}),
+        ...(this.options.probeMs !== undefined ? { probeMs: this.options.probeMs } : {}),
+      });
+      this.health.start();
+    }
     await this.heartbeat();
     await this.report().catch((error: unknown) => logger.warn({ err: error }, 'agent: first report failed'));
   }

@@ -64,6 +64,8 @@ export class TestAgent {
       heartbeatMs: options.heartbeatMs ?? 500,
       reportMs: NEVER_MS,
       commandHeartbeatMs: NEVER_MS,
+      // The test says how the node's sites serve (sendHealth), not the scripted host.
+      superviseAndProbe: false,
       observer: { commandReceived: (command, verdict) => test.take(command, verdict) },
       dropCommandEvents: (ref) => test.silenced.has(ref.id),
     });

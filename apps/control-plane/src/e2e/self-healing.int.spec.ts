@@ -86,14 +86,17 @@ describe('sites heal themselves; the control plane knows when a site does not se
         await stack.call(`${V1}/sites/${SITE}`, { method: 'DELETE' });
         await stack.waitSiteGone(SITE, 60_000).catch(() => undefined);
       }
-      await stack.stop();
     }
-    if (nginx) {
-      // Whichever nginx runs now (the harness's, or one the agent started): by its pid file.
-      const pid = existsSync(join(nginx.prefix, 'nginx.pid')) ? nginxPid() : 0;
-      if (pid > 1 && pidAlive(pid)) process.kill(pid, 'SIGQUIT');
-      await nginx.stop().catch(() => undefined);
+    // Whichever nginx runs now (the harness's, or one the agent started): by its pid file, read
+    // before the stack's directory (which holds it) goes, stopped after the agent (which would
+    // start it again).
+    const pid = nginx && existsSync(join(nginx.prefix, 'nginx.pid')) ? nginxPid() : 0;
+    await stack?.stop();
+    if (pid > 1 && pidAlive(pid)) {
+      process.kill(pid, 'SIGQUIT');
+      for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(50);
     }
+    await nginx?.stop().catch(() => undefined);
     await processes?.stop();
     console.log(`self-healing figures (ms): ${JSON.stringify(figures)}`);
   }, 180_000);
