@@ -21,6 +21,21 @@ const domain = site.domains[0] ?? '';
 const policy: RestartPolicy = { baseDelayMs: 300, maxDelayMs: 1200, crashLoopRestarts: 3, stableMs: 2500 };
 const logger = createLogger({ name: 'supervision-test', level: 'warn' });
 
+/** Gone, or a zombie waiting to be reaped. */
+function dead(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Waits (up to 2 s) until a killed process is gone. */
+async function gone(pid: number): Promise<void> {
+  for (let i = 0; i < 200 && !dead(pid); i++) await sleep(10);
+}
+
 /** The PIDs of every PHP-FPM master of `config` on the machine. */
 function mastersOf(config: string): number[] {
   return readdirSync('/proc')
@@ -90,7 +105,7 @@ describe('supervision and liveness of a site on a real node', () => {
     expect((await siteRequest(services, domain, '/')).status).toBe(200);
     expect(poolProcesses().length).toBeGreaterThan(0);
     process.kill(before, 'SIGKILL');
-    await sleep(100);
+    await gone(before);
     expect((await host.health([site])).sites[0]).toMatchObject({ state: 'NOT_SERVING', reason: 'ProcessDown', processUp: false });
     const started = performance.now();
     expect(await host.supervise(site)).toBe(true);
@@ -113,8 +128,10 @@ describe('supervision and liveness of a site on a real node', () => {
     const looks: number[] = [];
     const t0 = performance.now();
     for (let kill = 0; kill < 3; kill++) {
-      process.kill(masterPid(), 'SIGKILL');
       const pidBefore = masterPid();
+      process.kill(pidBefore, 'SIGKILL');
+      // A killed process takes a moment to be gone (then a zombie until reaped): look after that.
+      await gone(pidBefore);
       let look = 0;
       while (look < 100 && masterPid() === pidBefore) {
         look += 1;
@@ -137,8 +154,9 @@ describe('supervision and liveness of a site on a real node', () => {
     expect(gaps[2]).toBeGreaterThanOrEqual(600);
     console.log(`crash loop restarts at ${JSON.stringify(restartedAt)} ms`);
     // While it waits for its backoff the site is down and says why.
-    process.kill(masterPid(), 'SIGKILL');
-    await sleep(100);
+    const waiting = masterPid();
+    process.kill(waiting, 'SIGKILL');
+    await gone(waiting);
     expect(await host.supervise(site)).toBe(false);
     expect((await host.health([site])).sites[0]).toMatchObject({ state: 'NOT_SERVING', reason: 'ProcessDown', crashLooping: true });
     expect((await host.health([site])).sites[0]?.message).toMatch(/crash loop after 4 restarts/);
@@ -160,7 +178,7 @@ describe('supervision and liveness of a site on a real node', () => {
     expect((await restarted.health([site])).sites[0]).toMatchObject({ state: 'SERVING', processUp: true, restarts: 0 });
     // A master it did not start dies: seen gone, restarted all the same.
     process.kill(pid, 'SIGKILL');
-    await sleep(100);
+    await gone(pid);
     expect(await restarted.supervise(site)).toBe(true);
     expect((await restarted.health([site])).sites[0]).toMatchObject({ state: 'SERVING', restarts: 1, lastExit: 'exited (seen gone)' });
     expect(mastersOf(paths.fpmConfig)).toEqual([masterPid()]);
@@ -232,7 +250,7 @@ describe('nginx kept running by the agent (no systemd)', () => {
     expect(await host.superviseNode()).toBe(false);
     const first = Number(readFileSync(join(nginx.prefix, 'nginx.pid'), 'utf8').trim());
     process.kill(first, 'SIGKILL');
-    await sleep(200);
+    await gone(first);
     expect((await host.health([])).services.find((s) => s.name === 'nginx')?.up).toBe(false);
     expect(await host.superviseNode()).toBe(true);
     const second = Number(readFileSync(join(nginx.prefix, 'nginx.pid'), 'utf8').trim());
@@ -281,7 +299,7 @@ describe('Redis kept running by the agent (no systemd)', () => {
     const first = redisPid();
     expect((await host.health([])).services.find((s) => s.name === 'redis')).toMatchObject({ up: true, restarts: 1 });
     process.kill(first, 'SIGKILL');
-    await sleep(200);
+    await gone(first);
     expect((await host.health([])).services.find((s) => s.name === 'redis')).toMatchObject({ up: false });
     // The second start in a row waits for its backoff (300 ms here).
     for (let i = 0; i < 40 && redisPid() === first; i++) {
