@@ -16,7 +16,8 @@ const RETRY_MS = 1000;
  * the NATS authorization file is regenerated from the enrolled nodes in PostgreSQL, and every
  * enrolled node's durable consumer is created again if JetStream lost it. While it leads, a
  * deleted Node's certificates are revoked as soon as the deletion commits (each committed change
- * is checked for enrollments without their Node; NatsAuthorization.sync removes them).
+ * of Nodes is checked for enrollments without their Node; NatsAuthorization.sync removes them).
+ * Changes of other kinds cost no query: under load that check was one statement every few writes.
  */
 @Injectable()
 export class NodeBusConvergence implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -53,7 +54,9 @@ export class NodeBusConvergence implements OnApplicationBootstrap, OnApplication
   private start(): void {
     const generation = ++this.generation;
     this.running = this.running.then(() => this.converge(generation));
-    this.unsubscribe ??= this.hub.subscribe(() => this.revokeDeletedNodes());
+    this.unsubscribe ??= this.hub.subscribe((kinds) => {
+      if (!kinds || kinds.has('Node')) this.revokeDeletedNodes();
+    });
   }
 
   private stop(): void {
