@@ -12,7 +12,7 @@ export type { ListOptions } from './resource-list.js';
 export { toResource, writeOf, type ChangeType, type ObjectWrite } from './resource-rows.js';
 export { NeedsTransaction, ResourceTransaction, type RequestAudit } from './resource-transaction.js';
 
-/** NOTIFY channel saying that changes committed (watches wake on it); its payload names their kinds (see changedKinds). */
+/** NOTIFY channel saying that changes committed (watches wake on it); its payload names their kinds (see kindsNotified). */
 export const CHANGE_CHANNEL = 'pressluft_changes';
 
 /** A notification's payload: the kinds written since the last one, comma-separated. */
@@ -21,7 +21,7 @@ function changePayload(kinds: ReadonlySet<KindName>): string {
 }
 
 /** The kinds a notification names; undefined when it does not say (every kind may have changed). */
-export function changedKinds(payload: string | undefined): ReadonlySet<string> | undefined {
+export function kindsNotified(payload: string | undefined): ReadonlySet<string> | undefined {
   return payload ? new Set(payload.split(',')) : undefined;
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from '@pressluft/platform';
 import pg from 'pg';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
-import { CHANGE_CHANNEL, changedKinds } from './resource.store.js';
+import { CHANGE_CHANNEL, kindsNotified } from './resource.store.js';
 
 /**
  * One LISTEN connection per replica, fanned out to every open watch. A notification only says
@@ -38,7 +38,7 @@ export class WatchHub implements OnModuleInit, OnApplicationShutdown {
   private async listen(): Promise<void> {
     if (this.stopped) return;
     const client = new pg.Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5000 });
-    client.on('notification', (message) => this.emitter.emit('change', changedKinds(message.payload)));
+    client.on('notification', (message) => this.emitter.emit('change', kindsNotified(message.payload)));
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'watch LISTEN connection lost; reconnecting');
       this.reconnect(client);
