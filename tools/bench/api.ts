@@ -123,16 +123,28 @@ async function clients(job: ClientJob): Promise<ClientResults> {
   return { apply, raw, failures };
 }
 
-/** Runs the clients in a worker; the plane's thread CPU is read over the apply phase's measured window. */
+/** The position in PostgreSQL's write-ahead log: the WAL written between two readings is a measure of work that machine load does not change. */
+async function walPosition(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+  return rows[0]?.lsn ?? '0/0';
+}
+
+function walBytes(from: string, to: string): number {
+  const bytes = (lsn: string) => lsn.split('/').reduce((high, low) => high * 2 ** 32 + parseInt(low, 16), 0);
+  return bytes(to) - bytes(from);
+}
+
+/** Runs the clients in a worker; the plane's thread CPU and the WAL written are read over the apply phase's measured window. */
 function runClients(
   job: ClientJob,
   postgresPid: number,
-): Promise<ClientResults & { applyCpuMs: number; applyPostgresCpuMs: number; loopDelayMs: { p99: number; max: number } }> {
+  wal: pg.Client,
+): Promise<ClientResults & { applyCpuMs: number; applyPostgresCpuMs: number; applyWalBytes: Promise<number>; loopDelayMs: { p99: number; max: number } }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: job });
-    let from: { plane: number; postgres: number } | undefined;
-    let to: { plane: number; postgres: number } | undefined;
-    const sample = () => ({ plane: threadCpuMs(), postgres: processTreeCpuMs(postgresPid) });
+    let from: { plane: number; postgres: number; wal: Promise<string> } | undefined;
+    let to: { plane: number; postgres: number; wal: Promise<string> } | undefined;
+    const sample = () => ({ plane: threadCpuMs(), postgres: processTreeCpuMs(postgresPid), wal: walPosition(wal) });
     // How long the control plane's event loop was blocked at a time (GC, long tasks) while applying.
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     let timer: NodeJS.Timeout | undefined;
@@ -153,6 +165,7 @@ function runClients(
           ...message.results,
           applyCpuMs: from && to ? to.plane - from.plane : Number.NaN,
           applyPostgresCpuMs: from && to ? to.postgres - from.postgres : Number.NaN,
+          applyWalBytes: from && to ? Promise.all([from.wal, to.wal]).then(([a, b]) => walBytes(a, b)) : Promise.resolve(Number.NaN),
           loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         });
       }
@@ -166,7 +179,11 @@ async function main(): Promise<void> {
   // The API alone: the engine's reactions to each apply are measured by tools/bench/engine.
   await withBenchPlane({ PRESSLUFT_ENGINE: process.env['BENCH_ENGINE'] ?? 'false' }, async ({ plane, token, databaseUrl, postgres }) => {
     if (postgres.pid === undefined) throw new Error('PostgreSQL is not running');
-    const results = await runClients({ base: plane.httpUrl, token, databaseUrl }, postgres.pid);
+    const wal = new pg.Client({ connectionString: databaseUrl });
+    await wal.connect();
+    const results = await runClients({ base: plane.httpUrl, token, databaseUrl }, postgres.pid, wal);
+    const applyWalBytes = await results.applyWalBytes;
+    await wal.end();
     const version = (await postgres.query('postgres', 'SHOW server_version')).rows[0] as { server_version?: string } | undefined;
     console.log(`tools/bench/api: ${CLIENTS} concurrent clients (in a worker thread), ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up, PostgreSQL ${version?.server_version ?? '?'} over ${databaseUrl.includes('@127.0.0.1:') ? 'TCP (loopback)' : 'its Unix socket'}`);
     console.log(summary('PUT apply (API)', { ...results.apply, cpuMs: results.applyCpuMs }));
@@ -176,6 +193,7 @@ async function main(): Promise<void> {
     console.log(
       `CPU per apply: control plane thread ${perOp(results.applyCpuMs)} ms, PostgreSQL ${perOp(results.applyPostgresCpuMs)} ms, HTTP clients ${perOp(results.apply.clientCpuMs)} ms (${cpus().length} cores: ${cpus().length * 1000} ms of CPU per second)`,
     );
+    console.log(`PostgreSQL WAL per apply: ${(applyWalBytes / Math.max(1, results.apply.ops)).toFixed(0)} bytes (the same for the same SQL, whatever the machine's load)`);
     console.log(`control plane event loop delay while applying: p99 ${results.loopDelayMs.p99.toFixed(2)} ms, max ${results.loopDelayMs.max.toFixed(2)} ms`);
   });
 }

@@ -8,32 +8,55 @@ export type BodyFormat = 'json' | 'yaml' | 'merge-patch' | 'json-patch';
 /** Deeper than any manifest needs; deeper documents are refused before anything recurses on them. */
 export const MAX_BODY_DEPTH = 64;
 
-/**
- * Where a parsed document first nests deeper than MAX_BODY_DEPTH (its path), or undefined.
- * Iterative, so a hostile body cannot blow the stack here either.
- */
-export function tooDeep(value: unknown): Array<string | number> | undefined {
-  const stack: Array<[unknown, Array<string | number>]> = [[value, []]];
-  while (stack.length > 0) {
-    const [node, path] = stack.pop() as [unknown, Array<string | number>];
-    if (node === null || typeof node !== 'object') continue;
-    if (path.length >= MAX_BODY_DEPTH) return path;
-    for (const [key, child] of Object.entries(node as Record<string, unknown>)) {
-      stack.push([child, [...path, Array.isArray(node) ? Number(key) : key]]);
-    }
-  }
-  return undefined;
+/** What one walk over a parsed document found (see measure). */
+export interface BodyShape {
+  /** Where it first nests deeper than MAX_BODY_DEPTH: the first two keys of the path there; undefined when it does not. */
+  readonly tooDeepUnder: KeyPath | undefined;
+  /** The members of its objects, nested ones included (duplicateJsonKey compares them with the text). */
+  readonly members: number;
 }
 
-function checked(format: BodyFormat, value: unknown): { format: BodyFormat; value: unknown } {
-  const path = tooDeep(value);
-  if (path) {
-    const field = formatPath(path.slice(0, 2));
-    throw new PressluftError('BadRequest', `the body is nested deeper than ${MAX_BODY_DEPTH} levels (under ${field})`, [
-      { field, message: `nests deeper than ${MAX_BODY_DEPTH} levels` },
-    ]);
+/**
+ * One walk over a parsed document for both checks of parseBody. Iterative, so a hostile body
+ * cannot blow the stack here either; no path is built per value (a request's hot path), only
+ * the first two keys that the refusal names.
+ */
+export function measure(value: unknown): BodyShape {
+  const nodes: unknown[] = [value];
+  const depths: number[] = [0];
+  const heads: KeyPath[] = [[]];
+  let members = 0;
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop() ?? 0;
+    const head = heads.pop() ?? [];
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) return { tooDeepUnder: head, members };
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        nodes.push(node[i]);
+        depths.push(depth + 1);
+        heads.push(depth < 2 ? [...head, i] : head);
+      }
+    } else {
+      const keys = Object.keys(node);
+      members += keys.length;
+      for (const key of keys) {
+        nodes.push((node as Record<string, unknown>)[key]);
+        depths.push(depth + 1);
+        heads.push(depth < 2 ? [...head, key] : head);
+      }
+    }
   }
-  return { format, value };
+  return { tooDeepUnder: undefined, members };
+}
+
+function refuseTooDeep(under: KeyPath | undefined): void {
+  if (!under) return;
+  const field = formatPath(under);
+  throw new PressluftError('BadRequest', `the body is nested deeper than ${MAX_BODY_DEPTH} levels (under ${field})`, [
+    { field, message: `nests deeper than ${MAX_BODY_DEPTH} levels` },
+  ]);
 }
 
 /** The media type without parameters (`application/json; charset=utf-8` -> `application/json`). */
@@ -84,10 +107,11 @@ export function parseBody(raw: unknown, contentType: string | undefined, use: 'o
       throw new PressluftError('BadRequest', `the body is not valid JSON: ${firstLine(error)}`);
     }
   }
-  const result = checked(format, value);
+  const shape = measure(value);
+  refuseTooDeep(shape.tooDeepUnder);
   // After the depth check: the JSON tree below is built recursively.
-  if (format !== 'yaml') refuseDuplicate(duplicateJsonKey(text, value));
-  return result;
+  if (format !== 'yaml') refuseDuplicate(duplicateJsonKey(text, shape.members));
+  return { format, value };
 }
 
 /** Strict decoding, as kube-apiserver's: a key twice in one object is refused, never last-wins. */

@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { measure } from './body.js';
 import { duplicateJsonKey, duplicateYamlKey } from './duplicate-keys.js';
 
 describe('duplicateJsonKey', () => {
@@ -19,7 +20,7 @@ describe('duplicateJsonKey', () => {
     ['{"k":"\\\\","k":2}', ['k']],
     ['{"a":{},"b":[],"c":[{}]}', undefined],
   ])('%s -> %j', (text, path) => {
-    expect(duplicateJsonKey(text, JSON.parse(text))).toEqual(path);
+    expect(duplicateJsonKey(text, measure(JSON.parse(text)).members)).toEqual(path);
   });
 });
 

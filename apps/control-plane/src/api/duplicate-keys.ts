@@ -18,28 +18,15 @@ function writtenMembers(text: string): number {
   return count;
 }
 
-/** Members the parsed value kept: a duplicate key collapses into one. */
-function keptMembers(value: unknown): number {
-  let count = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== 'object') continue;
-    const children = Array.isArray(node) ? (node as unknown[]) : Object.values(node as Record<string, unknown>);
-    if (!Array.isArray(node)) count += children.length;
-    stack.push(...children);
-  }
-  return count;
-}
-
 /**
  * The path of the first key that appears twice in one JSON object (kube-apiserver's strict decoding
  * refuses those; JSON.parse would silently keep the last), or undefined. `text` must be valid JSON
- * and `parsed` what JSON.parse made of it: when no member collapsed (the common case, a few µs),
+ * and `keptMembers` the number of object members (nested ones included) that JSON.parse made of it
+ * (body.ts measure counts them): when no member collapsed (the common case, a scan of the text),
  * there is no duplicate; otherwise momoa's tree says where.
  */
-export function duplicateJsonKey(text: string, parsed: unknown): KeyPath | undefined {
-  if (writtenMembers(text) === keptMembers(parsed)) return undefined;
+export function duplicateJsonKey(text: string, keptMembers: number): KeyPath | undefined {
+  if (writtenMembers(text) === keptMembers) return undefined;
   const stack: Array<[ValueNode, KeyPath]> = [[parseJsonTree(text, { ranges: false, tokens: false }).body, []]];
   while (stack.length > 0) {
     const [node, path] = stack.pop() as [ValueNode, KeyPath];

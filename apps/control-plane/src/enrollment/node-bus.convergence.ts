@@ -10,19 +10,24 @@ import { enrolledNodes, enrollmentsOfDeletedNodesExist } from './enrollment.repo
 import { ensureNodeConsumer, NatsAuthorization } from './nats-authorization.service.js';
 
 const RETRY_MS = 1000;
+/** The revocation check also runs this often while leading: a notification lost to a writer's crash delays it no longer. */
+const RECHECK_MS = 60_000;
 
 /**
  * Restarts converge: when this replica becomes the leader (or at boot when the engine is off),
  * the NATS authorization file is regenerated from the enrolled nodes in PostgreSQL, and every
  * enrolled node's durable consumer is created again if JetStream lost it. While it leads, a
  * deleted Node's certificates are revoked as soon as the deletion commits (each committed change
- * is checked for enrollments without their Node; NatsAuthorization.sync removes them).
+ * of Nodes is checked for enrollments without their Node; NatsAuthorization.sync removes them).
+ * Changes of other kinds cost no query (under load that check was one statement every few writes);
+ * a timer checks every RECHECK_MS besides.
  */
 @Injectable()
 export class NodeBusConvergence implements OnApplicationBootstrap, OnApplicationShutdown {
   private generation = 0;
   private running: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
+  private recheck: NodeJS.Timeout | undefined;
   /** The revocation pass: one at a time, and once more when changes came in meanwhile. */
   private revoking: Promise<void> | undefined;
   private changed = false;
@@ -53,13 +58,18 @@ export class NodeBusConvergence implements OnApplicationBootstrap, OnApplication
   private start(): void {
     const generation = ++this.generation;
     this.running = this.running.then(() => this.converge(generation));
-    this.unsubscribe ??= this.hub.subscribe(() => this.revokeDeletedNodes());
+    this.unsubscribe ??= this.hub.subscribe((kinds) => {
+      if (!kinds || kinds.has('Node')) this.revokeDeletedNodes();
+    });
+    this.recheck ??= setInterval(() => this.revokeDeletedNodes(), RECHECK_MS).unref();
   }
 
   private stop(): void {
     this.generation++;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    clearInterval(this.recheck);
+    this.recheck = undefined;
   }
 
   private revokeDeletedNodes(): void {

@@ -49,7 +49,6 @@ export class ResourceRow {
 
 /** The change log behind watches: one row per resourceVersion, the object as it was then. */
 @Entity('resource_changes')
-@Index('resource_changes_kind_resource_version', ['kind', 'resourceVersion'])
 @Index('resource_changes_kind_name_resource_version', ['kind', 'name', 'resourceVersion'])
 @Check('resource_changes_type', `"type" IN ('ADDED', 'MODIFIED', 'DELETED')`)
 export class ResourceChangeRow {

@@ -235,7 +235,7 @@ export class ResourceTransaction {
       ],
     );
     // A version may have been drawn: commit or rollback moves the watermark, the watchers should look.
-    this.changed = true;
+    this.changedKinds.add(object.kind);
     const rv = rows[0]?.rv;
     if (rv === undefined) return undefined;
     // Only a returned version proves the floor lock was taken (an UPDATE of no row evaluates nothing).
@@ -249,6 +249,6 @@ export class ResourceTransaction {
 
   private floorHeld = false;
 
-  /** True once this transaction drew a version (the store then wakes the watchers after commit or rollback). */
-  changed = false;
+  /** The kinds this transaction drew a version for (the store then wakes the watchers after commit or rollback, naming them). */
+  readonly changedKinds = new Set<KindName>();
 }

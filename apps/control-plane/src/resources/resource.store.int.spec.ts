@@ -1,8 +1,9 @@
 import { createTestDatabase, pgQuery, type TestDatabase } from '@pressluft/testing';
+import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDataSource, migrate } from '../persistence/data-source.js';
-import { ResourceStore, type ObjectWrite, type RequestAudit } from './resource.store.js';
+import { CHANGE_CHANNEL, kindsNotified, ResourceStore, type ObjectWrite, type RequestAudit } from './resource.store.js';
 
 const node = (name: string, zone: string): ObjectWrite => ({
   kind: 'Node',
@@ -173,5 +174,45 @@ describe('resource store: versions become visible in order', () => {
       expect(await rowsOf('req-stale')).toEqual([]);
       expect((await store.get('Node', 'stale'))?.metadata.labels['zone']).toBe('newer');
     });
+  });
+});
+
+describe('resource store: change notifications', () => {
+  let dataSource: DataSource;
+  let database: TestDatabase;
+  let store: ResourceStore;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('services').postgres.url, 'notify');
+    dataSource = createDataSource(database.url);
+    await dataSource.initialize();
+    await migrate(dataSource);
+    store = new ResourceStore(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  it('notifies after commits, naming the kinds written', async () => {
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    try {
+      const payloads: string[] = [];
+      listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+      await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+      await Promise.all([
+        store.transaction((tx) => tx.create(node('notified', 'n'), new Date())),
+        store.transaction((tx) => tx.create({ ...node('notified', 'n'), kind: 'Site' }, new Date())),
+      ]);
+      // One notification when both commit within the coalescing window, two otherwise.
+      const named = () => new Set(payloads.flatMap((payload) => [...(kindsNotified(payload) ?? ['(unnamed)'])]));
+      await expect.poll(named).toEqual(new Set(['Node', 'Site']));
+      // A notification that names nothing (an older replica's) may stand for any kind.
+      expect(kindsNotified('')).toBeUndefined();
+    } finally {
+      await listener.end();
+    }
   });
 });

@@ -12,8 +12,18 @@ export type { ListOptions } from './resource-list.js';
 export { toResource, writeOf, type ChangeType, type ObjectWrite } from './resource-rows.js';
 export { NeedsTransaction, ResourceTransaction, type RequestAudit } from './resource-transaction.js';
 
-/** NOTIFY channel carrying the resourceVersion of each committed change (watches wake on it). */
+/** NOTIFY channel saying that changes committed (watches wake on it); its payload names their kinds (see kindsNotified). */
 export const CHANGE_CHANNEL = 'pressluft_changes';
+
+/** A notification's payload: the kinds written since the last one, comma-separated. */
+function changePayload(kinds: ReadonlySet<KindName>): string {
+  return [...kinds].sort().join(',');
+}
+
+/** The kinds a notification names; undefined when it does not say (every kind may have changed). */
+export function kindsNotified(payload: string | undefined): ReadonlySet<string> | undefined {
+  return payload ? new Set(payload.split(',')) : undefined;
+}
 
 /** A page of the change log: the changes, and the version everything of their kinds was read up to. */
 export interface ChangesPage {
@@ -34,7 +44,8 @@ const NOTIFY_COALESCE_MS = 5;
 
 /** The state store: PostgreSQL through TypeORM. All writes happen inside `transaction`. */
 export class ResourceStore {
-  private notifyPending = false;
+  /** The kinds written since the last NOTIFY; one is due while this is not empty. */
+  private readonly notifyKinds = new Set<KindName>();
   private readonly cache = new ObjectCache();
 
   constructor(private readonly dataSource: DataSource) {}
@@ -62,12 +73,12 @@ export class ResourceStore {
           return work(tx);
         });
         if (tx) this.remember(tx);
-        if (tx?.changed) this.wakeWatchers();
+        if (tx) this.wakeWatchers(tx.changedKinds);
         return result;
       } catch (error) {
         if (tx) this.forget(tx);
         // A rolled-back version is a gap that may have held the watermark back: let watchers move on.
-        if (tx?.changed) this.wakeWatchers();
+        if (tx) this.wakeWatchers(tx.changedKinds);
         const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
         if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
       }
@@ -107,7 +118,7 @@ export class ResourceStore {
       if (tx.readFromCache && !tx.written) return 'unproven';
       throw error;
     } finally {
-      if (tx.changed) this.wakeWatchers();
+      this.wakeWatchers(tx.changedKinds);
     }
   }
 
@@ -134,12 +145,15 @@ export class ResourceStore {
    * paid a round trip of its own. A notification lost to a crash only delays them until their
    * next poll.
    */
-  private wakeWatchers(): void {
-    if (this.notifyPending) return;
-    this.notifyPending = true;
+  private wakeWatchers(kinds: ReadonlySet<KindName>): void {
+    if (kinds.size === 0) return;
+    const pending = this.notifyKinds.size > 0;
+    for (const kind of kinds) this.notifyKinds.add(kind);
+    if (pending) return;
     setTimeout(() => {
-      this.notifyPending = false;
-      this.dataSource.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, '']).catch(() => undefined);
+      const payload = changePayload(this.notifyKinds);
+      this.notifyKinds.clear();
+      queryPrepared(this.dataSource, 'SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, payload]).catch(() => undefined);
     }, NOTIFY_COALESCE_MS);
   }
 

@@ -4,12 +4,12 @@ import type { Logger } from '@pressluft/platform';
 import pg from 'pg';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CONFIG, LOGGER } from '../infra/tokens.js';
-import { CHANGE_CHANNEL } from './resource.store.js';
+import { CHANGE_CHANNEL, kindsNotified } from './resource.store.js';
 
 /**
  * One LISTEN connection per replica, fanned out to every open watch. A notification only says
- * "something committed"; watchers then read the change log themselves, so a lost notification
- * delays a watch (they also poll) but never loses a change.
+ * "something of these kinds committed"; watchers then read the change log themselves, so a lost
+ * notification delays a watch (they also poll) but never loses a change.
  */
 @Injectable()
 export class WatchHub implements OnModuleInit, OnApplicationShutdown {
@@ -29,7 +29,8 @@ export class WatchHub implements OnModuleInit, OnApplicationShutdown {
     void this.listen();
   }
 
-  subscribe(listener: () => void): () => void {
+  /** `listener` gets the kinds that changed, or undefined when any may have (after a reconnect, or an older replica's notification). */
+  subscribe(listener: (kinds: ReadonlySet<string> | undefined) => void): () => void {
     this.emitter.on('change', listener);
     return () => this.emitter.off('change', listener);
   }
@@ -37,7 +38,7 @@ export class WatchHub implements OnModuleInit, OnApplicationShutdown {
   private async listen(): Promise<void> {
     if (this.stopped) return;
     const client = new pg.Client({ connectionString: this.config.databaseUrl, connectionTimeoutMillis: 5000 });
-    client.on('notification', () => this.emitter.emit('change'));
+    client.on('notification', (message) => this.emitter.emit('change', kindsNotified(message.payload)));
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'watch LISTEN connection lost; reconnecting');
       this.reconnect(client);
