@@ -118,6 +118,8 @@ export {
   SERVICE_CONDITIONS,
   SERVING,
   applyNodeServices,
+  applyServiceRestarts,
+  type ServiceRestarts,
   applySiteHealth,
   siteHealthOf,
   siteReady,

@@ -51,6 +51,8 @@ export const nodeStatusSchema = z.strictObject({
   /** Sites bound to the node; the control plane fills it when it serves a node (not stored by the agent). */
   sites: z.int().min(0).optional(),
   conditions: conditionsSchema.default([]),
+  /** How often the node's agent restarted each service it keeps running (nginx, redis), as it last reported (resets with the agent). */
+  serviceRestarts: z.strictObject({ nginx: z.int().min(0).optional(), mariadb: z.int().min(0).optional(), redis: z.int().min(0).optional() }).optional(),
 });
 
 export type NodeSpec = z.infer<typeof nodeSpecSchema>;

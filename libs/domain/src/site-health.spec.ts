@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Condition } from './conditions.js';
-import { applyNodeServices, applySiteHealth, siteHealthOf, siteReady, type NodeServiceSample, type SiteHealthSample } from './site-health.js';
+import { applyNodeServices, applyServiceRestarts, applySiteHealth, siteHealthOf, siteReady, type NodeServiceSample, type ServiceRestarts, type SiteHealthSample } from './site-health.js';
 import { siteStatusSchema, type SiteHealthStatus, type SiteStatus } from './site.js';
 import { type SitePhase } from './site-lifecycle.js';
 
@@ -214,5 +214,27 @@ describe('applyNodeServices', () => {
     }
     expect(view(result!.conditions)).toEqual(expected.conditions);
     expect(result!.events.map((e) => `${e.type} ${e.reason} ${e.message}`)).toEqual(expected.events);
+  });
+});
+
+describe('applyServiceRestarts', () => {
+  const svc = (name: string, up: boolean, restarts: number, message = ''): NodeServiceSample => ({ name, up, message, restarts, crashLooping: false });
+  it.each<[string, ServiceRestarts | undefined, NodeServiceSample[], ServiceRestarts | 'no write', string[]]>([
+    ['first snapshot, nothing restarted: counts stored, no event', undefined, [svc('nginx', true, 0), svc('mariadb', true, 0)], { nginx: 0, mariadb: 0 }, []],
+    ['the same counts again: no write', { nginx: 0, mariadb: 0 }, [svc('nginx', true, 0), svc('mariadb', true, 0)], 'no write', []],
+    ['nginx restarted: Warning with how it ended', { nginx: 0, mariadb: 0 }, [svc('nginx', true, 1, 'killed by SIGKILL'), svc('mariadb', true, 0)], { nginx: 1, mariadb: 0 }, ['Warning Restarted nginx on node n1 restarted by the agent (killed by SIGKILL; restart 1)']],
+    ['restarted but down again: no exit named (the message is why it is down)', { redis: 1 }, [svc('redis', false, 2, 'connect ENOENT')], { redis: 2 }, ['Warning Restarted redis on node n1 restarted by the agent (restart 2)']],
+    ['a lower count (the agent restarted): stored, no event', { nginx: 4 }, [svc('nginx', true, 0)], { nginx: 0 }, []],
+    ['a first snapshot already counting restarts: events', undefined, [svc('nginx', true, 2, 'exited (seen gone)')], { nginx: 2 }, ['Warning Restarted nginx on node n1 restarted by the agent (exited (seen gone); restart 2)']],
+    ['unknown services and repeats do not count', { nginx: 0 }, [svc('nginx', true, 0), svc('postfix', true, 9), svc('nginx', true, 7)], 'no write', []],
+    ['a service gone from the snapshot drops its count', { nginx: 0, redis: 3 }, [svc('nginx', true, 0)], { nginx: 0 }, []],
+  ])('%s', (_name, stored, services, expected, events) => {
+    const result = applyServiceRestarts(stored, 'n1', services);
+    if (expected === 'no write') {
+      expect(result).toBeUndefined();
+      return;
+    }
+    expect(result?.restarts).toEqual(expected);
+    expect(result?.events.map((e) => `${e.type} ${e.reason} ${e.message}`)).toEqual(events);
   });
 });

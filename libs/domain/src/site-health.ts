@@ -217,3 +217,30 @@ export function applyNodeServices(
   if (next.some((c) => gone.has(c.type))) next = next.filter((c) => !gone.has(c.type));
   return next.length === conditions.length && next.every((c, i) => c === conditions[i]) ? undefined : { conditions: next, events };
 }
+
+export type ServiceRestarts = Partial<Record<'nginx' | 'mariadb' | 'redis', number>>;
+
+/**
+ * The restart counts of a Node's services after a snapshot, and a Warning event Restarted for each
+ * count above the stored one ("nginx on node n1 restarted by the agent (killed by SIGKILL;
+ * restart 2)"); a lower count (the agent restarted) is stored without one. Undefined when nothing
+ * changes. Only the services of SERVICE_CONDITIONS count.
+ */
+export function applyServiceRestarts(stored: ServiceRestarts | undefined, node: string, services: readonly NodeServiceSample[]): { restarts: ServiceRestarts; events: HealthEvent[] } | undefined {
+  const restarts: ServiceRestarts = {};
+  const events: HealthEvent[] = [];
+  for (const service of services) {
+    const name = service.name as keyof ServiceRestarts;
+    if (!SERVICE_CONDITIONS[name] || restarts[name] !== undefined) continue;
+    const count = Math.min(1_000_000_000, Math.max(0, Math.floor(service.restarts) || 0));
+    restarts[name] = count;
+    if (count > (stored?.[name] ?? 0)) {
+      // Up, the agent's message is how the service last ended.
+      const exit = service.up ? text(service.message, 128) : undefined;
+      const how = exit ? `${exit}; ` : '';
+      events.push({ type: 'Warning', reason: 'Restarted', message: `${name} on node ${node} restarted by the agent (${how}restart ${count})` });
+    }
+  }
+  const keys = (r: ServiceRestarts | undefined) => Object.entries(r ?? {}).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${String(v)}`).join(',');
+  return keys(restarts) === keys(stored) ? undefined : { restarts, events };
+}

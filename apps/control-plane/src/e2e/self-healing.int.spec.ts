@@ -224,7 +224,8 @@ describe('sites heal themselves; the control plane knows when a site does not se
     expect((await front()).status).toBe(200);
     const node = (await stack.call(`${V1}/nodes/${NODE}`)).body;
     expect(condition(node, 'NginxReady')?.status).toBe('True');
-    expect((await events(`nodes/${NODE}`)).map((e) => e.reason)).toEqual(expect.arrayContaining(['ServiceDown', 'ServiceRecovered']));
+    expect((await events(`nodes/${NODE}`)).map((e) => e.reason)).toEqual(expect.arrayContaining(['ServiceDown', 'ServiceRecovered', 'Restarted']));
+    expect((node.status as { serviceRestarts?: { nginx?: number } }).serviceRestarts?.nginx).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('the agent killed while sites run: they keep serving; the restarted agent adopts the running master', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { applyNodeServices, applySiteHealth, SERVICE_CONDITIONS, siteHealthOf, type HealthEvent, type Resource, type SiteHealthStatus } from '@pressluft/domain';
+import { applyNodeServices, applyServiceRestarts, applySiteHealth, SERVICE_CONDITIONS, siteHealthOf, type HealthEvent, type Resource, type SiteHealthStatus } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import type { NodeHealth, SiteHealth } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
@@ -49,10 +49,13 @@ export class HealthIngest {
 
     await this.leader.transaction(async (tx) => {
       const current = await tx.get('Node', node, { lock: true });
-      const change = current && applyNodeServices(current.status.conditions, node, health.services, now);
-      if (!current || !change) return;
-      const updated = await tx.update(current, { ...writeOf(current), status: { ...current.status, conditions: change.conditions } }, now);
-      await record(tx, updated, change.events, now);
+      if (!current) return;
+      const change = applyNodeServices(current.status.conditions, node, health.services, now);
+      const restarts = applyServiceRestarts(current.status.serviceRestarts, node, health.services);
+      if (!change && !restarts) return;
+      const status = { ...current.status, ...(change ? { conditions: change.conditions } : {}), ...(restarts ? { serviceRestarts: restarts.restarts } : {}) };
+      const updated = await tx.update(current, { ...writeOf(current), status }, now);
+      await record(tx, updated, [...(change?.events ?? []), ...(restarts?.events ?? [])], now);
     });
 
     const samples = new Map(health.sites.slice(0, MAX_SITES).map((s) => [s.name, s]));
