@@ -93,7 +93,11 @@ export class Agent {
     const every = (ms: number, task: () => Promise<void>) =>
       this.timers.push(setInterval(() => void task().catch((error: unknown) => logger.warn({ err: error }, 'agent: periodic publish failed')), ms));
     every(this.options.heartbeatMs ?? 5000, () => this.heartbeat());
-    every(this.options.reportMs ?? 30_000, () => this.report());
+    every(this.options.reportMs ?? 30_000, async () => {
+      await this.report();
+      // The whole health snapshot with every periodic report: a lost transition is repaired.
+      await this.health?.publishNow();
+    });
     if (this.options.superviseAndProbe !== false) {
       this.health = new HealthLoop({
         node: this.options.node,
@@ -282,6 +286,8 @@ export class Agent {
     fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted, deleting });
     message.ack();
     void this.report().catch(() => undefined);
+    // The site as the command left it, probed now (not at the next interval).
+    void this.health?.refresh(ref.site);
   }
 
   private connection(): NatsConnection {
@@ -325,7 +331,6 @@ export class Agent {
       versions: { node: process.versions.node },
     }).finish();
     await publishNodeEvent(this.connection(), this.options.bus, 'report', report);
-    await this.health?.publishNow();
   }
 }
 

@@ -22,9 +22,10 @@ export interface HealthLoopOptions {
  * Supervision and liveness on the node. Every `superviseMs` each site's processes (through the
  * per-site queue, skipped while a command works on the site) and the node's own are looked at and
  * restarted when due; every `probeMs` (and at once after a restart) the node's services are
- * checked and every idle site probed. A NodeHealth snapshot goes out when something in it changed
- * (transitions, never a mere new latency) and with every report (`publishNow`), so a lost one is
- * repaired. A site a command works on keeps its last sample: a deploy is not an outage.
+ * checked and every idle site probed; a site is probed again as soon as a command for it ends
+ * (`refresh`). A NodeHealth snapshot goes out when something in it changed (transitions, never a
+ * mere new latency) and with every periodic report (`publishNow`, the samples as they are), so a
+ * lost one is repaired. A site a command works on keeps its last sample: a deploy is not an outage.
  */
 export class HealthLoop {
   private timers: NodeJS.Timeout[] = [];
@@ -32,6 +33,7 @@ export class HealthLoop {
   private services: NodeServiceHealth[] = [];
   private published = '';
   private supervising: Promise<void> | undefined;
+  /** The tail of the serialized probe passes and publications. */
   private probing: Promise<void> | undefined;
   private stopped = false;
 
@@ -41,8 +43,8 @@ export class HealthLoop {
     this.stopped = false;
     const every = (ms: number, task: () => Promise<void>) => this.timers.push(setInterval(() => void task(), ms));
     every(this.options.superviseMs ?? 1000, () => this.superviseOnce());
-    every(this.options.probeMs ?? 10_000, () => this.probeOnce(false));
-    void this.probeOnce(false);
+    every(this.options.probeMs ?? 10_000, () => this.probeOnce());
+    void this.probeOnce();
   }
 
   async stop(): Promise<void> {
@@ -52,9 +54,21 @@ export class HealthLoop {
     await Promise.all([this.supervising, this.probing]);
   }
 
-  /** The whole snapshot now, changed or not (with every NodeReport). */
+  /** The whole snapshot as last sampled, changed or not (with every periodic report; no new probes). */
   publishNow(): Promise<void> {
-    return this.probeOnce(true);
+    return this.serialized(() => this.publish(true)).catch((error: unknown) => this.options.logger.warn({ err: error }, 'health: publishing the snapshot failed'));
+  }
+
+  /** One site probed now (a command for it just ended: it is still in the queue), published when that changed anything. */
+  refresh(site: string): Promise<void> {
+    const config = this.options.fences.appliedConfigs().get(site);
+    if (!config) return Promise.resolve();
+    return this.serialized(async () => {
+      const observed = await this.options.host.health([config]);
+      this.services = observed.services;
+      for (const sample of observed.sites) this.samples.set(sample.name, sample);
+      await this.publish(false);
+    }).catch((error: unknown) => this.options.logger.warn({ site, err: error }, 'health: probing a site failed'));
   }
 
   /** One supervision pass (not overlapping the last). */
@@ -79,32 +93,34 @@ export class HealthLoop {
       });
       changed ||= restarted;
     }
-    if (changed && !this.stopped) await this.probeOnce(false);
+    if (changed && !this.stopped) await this.probeOnce();
   }
 
-  /** One probe pass (not overlapping the last); published when `force` or something changed. */
-  probeOnce(force: boolean): Promise<void> {
-    const run = async (): Promise<void> => {
-      await (this.probing ?? Promise.resolve());
-      if (!this.stopped) await this.probe(force);
-    };
-    const next = run().catch((error: unknown) => this.options.logger.warn({ err: error }, 'health: probe pass failed'));
-    this.probing = next;
+  /** One probe pass of every idle site; published when something changed. */
+  probeOnce(): Promise<void> {
+    return this.serialized(async () => {
+      const observed = await this.options.host.health([...this.idleSites().values()]);
+      this.services = observed.services;
+      for (const sample of observed.sites) this.samples.set(sample.name, sample);
+      await this.publish(false);
+    }).catch((error: unknown) => this.options.logger.warn({ err: error }, 'health: probe pass failed'));
+  }
+
+  /** Probe passes, refreshes and publications run one at a time, in order. */
+  private serialized(task: () => Promise<void>): Promise<void> {
+    const next = (this.probing ?? Promise.resolve()).then(() => (this.stopped ? undefined : task()));
+    this.probing = next.catch(() => undefined);
     return next;
   }
 
-  private async probe(force: boolean): Promise<void> {
-    const { host, node, publish } = this.options;
-    const idle = [...this.idleSites().values()];
-    const observed = await host.health(idle);
-    this.services = observed.services;
-    for (const sample of observed.sites) this.samples.set(sample.name, sample);
+  /** The snapshot of the samples kept (sites no longer held dropped), when it is news or `force`. */
+  private async publish(force: boolean): Promise<void> {
     const known = new Set(this.options.fences.sites().keys());
     for (const name of this.samples.keys()) if (!known.has(name)) this.samples.delete(name);
     const sites = [...this.samples.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     const key = transitionKey(sites, this.services);
     if (!force && key === this.published) return;
-    await publish(NodeHealth.encode({ node, at: new Date().toISOString(), sites, services: this.services }).finish());
+    await this.options.publish(NodeHealth.encode({ node: this.options.node, at: new Date().toISOString(), sites, services: this.services }).finish());
     this.published = key;
   }
 
