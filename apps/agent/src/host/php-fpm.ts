@@ -79,11 +79,13 @@ export function isFpmMaster(cmdline: string, config: string): boolean {
 /**
  * Ends the workers of `pool` whose master is gone (killed hard, a master leaves them running for
  * ever, holding memory and the old socket): QUIT so they finish their request, KILL after
- * `graceMs`. Workers of the running master of `config` are left alone.
+ * `graceMs`. Only processes of the pool's own user (`uid`): a process another user named like a
+ * worker is never signalled. Workers of the running master of `config` are left alone.
  */
-export async function stopOrphanedWorkers(pool: string, config: string, graceMs = 3000): Promise<number> {
+export async function stopOrphanedWorkers(pool: string, uid: number, config: string, graceMs = 3000): Promise<number> {
   const worker = new RegExp(`^php-fpm: pool ${pool}(\\s|\\0|$)`);
-  const list = orphans(await processesNamed('php-fpm: '), (cmdline) => worker.test(cmdline), (cmdline) => isFpmMaster(cmdline, config));
+  const own = new Map([...(await processesNamed('php-fpm: '))].filter(([, p]) => p.uid === uid || isFpmMaster(p.cmdline, config)));
+  const list = orphans(own, (cmdline) => worker.test(cmdline), (cmdline) => isFpmMaster(cmdline, config));
   await stopProcesses(list, 'SIGQUIT', graceMs, () => processesNamed('php-fpm: '));
   return list.length;
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { isErrno } from './safe-fs.js';
 
 /** The parent PID in a /proc/<pid>/stat line (the command name in parentheses may hold anything). Pure. */
@@ -50,6 +50,8 @@ export async function childrenOf(pid: number): Promise<number[]> {
 export interface ProcessInfo {
   readonly cmdline: string;
   readonly parent: number | undefined;
+  /** Its owner (the uid of /proc/<pid>); undefined in hand-made snapshots. */
+  readonly uid?: number;
 }
 
 /**
@@ -71,9 +73,9 @@ export async function processesNamed(prefix: string): Promise<Map<number, Proces
     try {
       const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
       if (!cmdline.startsWith(prefix)) continue;
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const [stat, owner] = await Promise.all([readFile(`/proc/${entry}/stat`, 'utf8'), lstat(`/proc/${entry}`)]);
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z') out.set(Number(entry), { cmdline, parent: parentOf(stat) });
+      if (state !== 'Z') out.set(Number(entry), { cmdline, parent: parentOf(stat), uid: owner.uid });
     } catch {
       // exited while listed
     }

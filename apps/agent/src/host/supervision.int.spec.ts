@@ -1,6 +1,7 @@
 // Supervision and liveness on real PHP-FPM, nginx and MariaDB: a killed master comes back, a
 // crash loop is reported and backs off, a new agent adopts what runs, probes through nginx see
 // what a visitor sees, and a hostile site's page cannot stall them.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,12 @@ const site = hostileSite(`heal-${suffix}`, { php: { version: '8.2', memoryLimitM
 const domain = site.domains[0] ?? '';
 const policy: RestartPolicy = { baseDelayMs: 300, maxDelayMs: 1200, crashLoopRestarts: 3, stableMs: 2500 };
 const logger = createLogger({ name: 'supervision-test', level: 'warn' });
+
+/** Polls (up to 2 s) until `holds`. */
+async function until(holds: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !holds(); i++) await sleep(10);
+  expect(holds()).toBe(true);
+}
 
 /** Gone, or a zombie waiting to be reaped. */
 function dead(pid: number): boolean {
@@ -104,6 +111,9 @@ describe('supervision and liveness of a site on a real node', () => {
     // A worker is running (pm = ondemand: the probe before started one).
     expect((await siteRequest(services, domain, '/')).status).toBe(200);
     expect(poolProcesses().length).toBeGreaterThan(0);
+    // Hostile: another user's process named like one of the site's workers, with no master.
+    const decoy = spawn('/usr/bin/sleep', ['60'], { argv0: `php-fpm: pool site_${site.id}`, uid: 65534, gid: 65534, stdio: 'ignore' });
+    await until(() => poolProcesses().some((p) => p.pid === decoy.pid));
     process.kill(before, 'SIGKILL');
     await gone(before);
     expect((await host.health([site])).sites[0]).toMatchObject({ state: 'NOT_SERVING', reason: 'ProcessDown', processUp: false });
@@ -114,7 +124,10 @@ describe('supervision and liveness of a site on a real node', () => {
     expect((await siteRequest(services, domain, '/')).status).toBe(200);
     console.log(`restart after SIGKILL: ${Math.round(performance.now() - started)} ms to a running master`);
     expect(mastersOf(paths.fpmConfig)).toEqual([after]);
-    expect(poolProcesses().filter((p) => p.parent !== after)).toEqual([]);
+    // Orphaned workers are gone; the decoy (another user's process named like one) was not touched.
+    expect(poolProcesses().filter((p) => p.parent !== after && p.pid !== decoy.pid)).toEqual([]);
+    expect(dead(decoy.pid ?? 0)).toBe(false);
+    decoy.kill('SIGKILL');
     expect((await host.health([site])).sites[0]).toMatchObject({ state: 'SERVING', restarts: 1, crashLooping: false, lastExit: 'killed by SIGKILL' });
     // Looking again changes nothing: the master runs.
     expect(await host.supervise(site)).toBe(false);

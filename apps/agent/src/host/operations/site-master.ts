@@ -7,7 +7,7 @@ import { childrenOf } from '../process-tree.js';
 import { ensureDir, type Ownership } from '../safe-fs.js';
 import type { HostContext } from '../site-support.js';
 import { loadTemplate } from '../template.js';
-import { groupNameOf } from '../users.js';
+import { groupNameOf, requireUser } from '../users.js';
 
 /** How a master the agent started ended (while this agent process runs). */
 export type MasterExit = (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
@@ -49,7 +49,7 @@ export async function ensureSiteMaster(ctx: HostContext, plan: SitePlan, paths: 
   );
   // A new master after one that was killed: its workers are still there, serving nobody.
   if (result.action === 'started') {
-    const stopped = await stopOrphanedWorkers(plan.account, paths.fpmConfig);
+    const stopped = await stopOrphanedWorkers(plan.account, (await requireUser(plan.account)).uid, paths.fpmConfig);
     if (stopped > 0) ctx.logger.warn({ site: plan.name, workers: stopped }, 'php-fpm: workers of a dead master stopped');
   }
   return result;
