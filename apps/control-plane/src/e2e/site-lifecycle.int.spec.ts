@@ -254,8 +254,12 @@ describe('a Site manifest becomes a WordPress site on a real node (end to end)',
     const remediation = await until('a RemediateDrift command that succeeded', async () => (await commands()).find((c) => c.spec.operation === 'RemediateDrift' && c.status.state === 'SUCCEEDED'), 60_000, () => stack.explain());
     expect(readFileSync(block, 'utf8')).toBe(rendered);
     await drifted('False');
-    const after = (await site('shop')) as SiteView;
-    expect(after.status.phase).toBe('ACTIVE');
+    // The command's result clears Drifted in the ingest's transaction; the reconciler completes
+    // the phase (DEPLOYING -> ACTIVE) right after, when it sees the result.
+    const after = await until('shop ACTIVE after the remediation', async () => {
+      const s = await site('shop');
+      return s?.status.phase === 'ACTIVE' ? s : undefined;
+    }, 30_000, () => stack.explain());
     expect(after.status.fence).toBeGreaterThanOrEqual(remediation.spec.fence);
     const cleared = await stack.call<{ items: Array<{ type: string; reason: string; message: string }> }>(`${V1}/events?involvedObject=sites/shop`);
     expect(cleared.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Normal', reason: 'DriftCleared', message: expect.stringContaining('RemediateDrift') })]));
