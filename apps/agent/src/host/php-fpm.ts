@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { lstat, readFile, rename, rm } from 'node:fs/promises';
+import { describeExit } from '@pressluft/domain';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { jailArgv, type JailCommand } from './jail.js';
 import { childrenOf, orphans, processesNamed, stopProcesses } from './process-tree.js';
@@ -154,9 +155,13 @@ export async function ensureMaster(
   }
   // A stale socket from a killed master would make the readiness check pass too early.
   await rm(paths.fpmSocket, { force: true });
-  const pid = startDetached(jailArgv(jail, fpmMasterArgv(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir))), paths.fpmLog, paths.fpmDir, onExit);
+  let ended: string | undefined;
+  const pid = startDetached(jailArgv(jail, fpmMasterArgv(fpmStartArgv(binary, paths.fpmConfig, paths.fpmDir))), paths.fpmLog, paths.fpmDir, (exited, code, signal) => {
+    ended = describeExit(code, signal);
+    onExit?.(exited, code, signal);
+  });
   await onStart(pid);
-  await waitForSocket(pid, paths);
+  await waitForSocket(pid, paths, () => ended);
   return { pid, action: 'started' };
 }
 
@@ -186,13 +191,15 @@ export function startDetached(argv: readonly string[], logFile: string, cwd: str
   }
 }
 
-async function waitForSocket(pid: number, paths: SitePaths, timeoutMs = 15_000): Promise<void> {
+async function waitForSocket(pid: number, paths: SitePaths, ended: () => string | undefined, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     // Until it execs php-fpm, the PID is the jail's setup (unshare, enter.sh, setpriv).
     if (await gone(pid)) {
+      // A child that just died is reaped (and its exit known) a moment later.
+      for (let i = 0; i < 10 && ended() === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       const log = (await readIfExists(paths.fpmLog)) ?? '';
-      throw new Error(`php-fpm exited before its socket appeared: ${tail(log)}`);
+      throw new Error(`php-fpm ${ended() ?? 'exited'} before its socket appeared: ${tail(log)}`);
     }
     if ((await readIfExists(paths.fpmPid).catch(() => undefined))?.trim() === String(pid) && (await socketExists(paths.fpmSocket))) return;
     if (Date.now() > deadline) throw new Error(`php-fpm (pid ${pid}) did not open ${paths.fpmSocket} within ${timeoutMs} ms`);
