@@ -189,7 +189,6 @@ describe('sites heal themselves; the control plane knows when a site does not se
     chownSync(plugin, owner.uid, owner.gid);
     expect((await front()).status).toBe(500);
     const broken = await timed('500 -> Ready False (NotServing)', () => siteWhere('Ready False for the 500', (s) => condition(s, 'Ready')?.status === 'False', 15_000));
-    expect(figures['500 -> Ready False (NotServing)']).toBeLessThan(PROBE_MS * 2 + 5000);
     expect(condition(broken, 'Ready')).toMatchObject({ status: 'False', reason: 'NotServing' });
     expect(condition(broken, 'Ready')?.message).toMatch(/500/);
     // Never restarted for it: a broken release is not a dead process.
