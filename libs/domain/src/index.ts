@@ -155,6 +155,18 @@ export {
   type RestoreStatus,
   type RunPhase,
 } from './backup.js';
+export {
+  BACKUP_REASONS,
+  DEFAULT_PRE_DELETE_KEEP_DAYS,
+  isoWeek,
+  planBackupRetention,
+  type BackupReason,
+  type BackupRetentionDecision,
+  type BackupRetentionInput,
+  type BackupRetentionPlan,
+  type BackupRetentionPolicy,
+  type BackupRetentionSnapshot,
+} from './backup-retention.js';
 export { EVENT_TYPES, UID_PATTERN, eventBodySchema, eventStatusSchema, uidSchema, type EventBody } from './event.js';
 export { EVENT_SOURCE, coreEventMatches, parseCoreEventSelector, toCoreEvent, type CoreEventField, type CoreEventSelector } from './core-event.js';
 export { inListOrder, listOrderKey, withSiteCounts } from './serving.js';
