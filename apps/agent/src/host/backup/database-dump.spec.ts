@@ -34,8 +34,8 @@ describe('restic argv and environment', () => {
   it('tags per site and kind, no per-run tag; the repository and password only in the environment', () => {
     const argv = resticBackupArgv('/usr/bin/restic', 'blog', 'node-1');
     expect(argv).toEqual(['/usr/bin/restic', 'backup', '--stdin', '--stdin-filename', 'blog/database.sql', '--tag', 'pressluft', '--tag', 'site=blog', '--tag', 'kind=database', '--host', 'node-1', '--json']);
-    const env = resticEnv('/srv/repo', '/root/restic-password');
-    expect(env).toMatchObject({ RESTIC_REPOSITORY: '/srv/repo', RESTIC_PASSWORD_FILE: '/root/restic-password' });
+    const env = resticEnv('/srv/repo', '/root/restic-password', '/var/cache/restic');
+    expect(env).toMatchObject({ RESTIC_REPOSITORY: '/srv/repo', RESTIC_PASSWORD_FILE: '/root/restic-password', RESTIC_CACHE_DIR: '/var/cache/restic' });
     expect(env['RESTIC_PASSWORD']).toBeUndefined();
     expect(argv.join(' ')).not.toMatch(/repo|password/);
   });
@@ -51,6 +51,10 @@ describe('nonInnodbTablesSql', () => {
 
 describe('parseResticSummary', () => {
   const summary = JSON.stringify({ message_type: 'summary', files_new: 1, data_added: 1234, total_bytes_processed: 5678, snapshot_id: ID });
+  it('accepts restic 0.14 short ids (8 hex digits)', () => {
+    const short = JSON.stringify({ message_type: 'summary', data_added: 575, total_bytes_processed: 3, snapshot_id: '809aa70f' });
+    expect(parseResticSummary(`{"message_type":"status","percent_done":0,"total_files":1}\n${short}`)).toEqual({ snapshotId: '809aa70f', bytesAdded: 575, totalBytes: 3 });
+  });
   it('reads the summary after status lines', () => {
     const status = JSON.stringify({ message_type: 'status', percent_done: 0.5 });
     expect(parseResticSummary(`${status}\n${status}\n${summary}\n`)).toEqual({ snapshotId: ID, bytesAdded: 1234, totalBytes: 5678 });

@@ -26,6 +26,8 @@ export interface DatabaseDumpOptions {
   readonly repository: string;
   /** Root-only (no group or other bits); passed as RESTIC_PASSWORD_FILE in the environment. */
   readonly passwordFile: string;
+  /** restic's cache (RESTIC_CACHE_DIR): the agent's environment has no HOME to find one. */
+  readonly cacheDir: string;
   /** The site's database (`site_<id>`). */
   readonly database: string;
   /** The site's name: the stdin file name `<site>/database.sql` and the tag `site=<site>`. */
@@ -63,8 +65,8 @@ export function resticBackupArgv(resticBinary: string, site: string, node: strin
 }
 
 /** The child's environment: the repository and the password file, never on argv. */
-export function resticEnv(repository: string, passwordFile: string): NodeJS.ProcessEnv {
-  return { ...BASE_ENV, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile };
+export function resticEnv(repository: string, passwordFile: string, cacheDir: string): NodeJS.ProcessEnv {
+  return { ...BASE_ENV, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: cacheDir };
 }
 
 /** information_schema query (for the admin client, on stdin): the base tables not on InnoDB, one per line. */
@@ -73,7 +75,10 @@ export function nonInnodbTablesSql(database: string): string {
   return `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${literal} AND TABLE_TYPE = 'BASE TABLE' AND (ENGINE IS NULL OR ENGINE <> 'InnoDB') ORDER BY TABLE_NAME;\n`;
 }
 
-/** The summary line of `restic backup --json` (the last JSON object with message_type "summary"). */
+/**
+ * The summary line of `restic backup --json` (the last JSON object with message_type "summary").
+ * restic 0.14 gives the short snapshot id (8 hex digits), later versions the full one.
+ */
 export function parseResticSummary(stdout: string): { snapshotId: string; bytesAdded: number; totalBytes: number } | undefined {
   for (const line of stdout.split('\n').reverse()) {
     if (!line.trim().startsWith('{')) continue;
@@ -89,7 +94,7 @@ export function parseResticSummary(stdout: string): { snapshotId: string; bytesA
     const id = m['snapshot_id'];
     const added = m['data_added'];
     const total = m['total_bytes_processed'];
-    if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id) || typeof added !== 'number' || typeof total !== 'number') return undefined;
+    if (typeof id !== 'string' || !/^[0-9a-f]{8,64}$/.test(id) || typeof added !== 'number' || typeof total !== 'number') return undefined;
     return { snapshotId: id, bytesAdded: added, totalBytes: total };
   }
   return undefined;
@@ -140,7 +145,7 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
   assertRootOnly(options.passwordFile);
   const tables = await nonInnodbTables(options.mariadbCommand, options.database);
   const resticBinary = options.resticBinary ?? '/usr/bin/restic';
-  const env = resticEnv(options.repository, options.passwordFile);
+  const env = resticEnv(options.repository, options.passwordFile, options.cacheDir);
   const [dumpCommand, ...dumpArgs] = dumpArgv(options.mariadbCommand, options.dumpBinary ?? '/usr/bin/mariadb-dump', options.database, tables.length > 0);
   const [resticCommand, ...resticArgs] = resticBackupArgv(resticBinary, options.site, options.node);
   if (!dumpCommand || !resticCommand) throw new Error('empty argv');
@@ -169,12 +174,18 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
     dump.once('error', reject);
     restic.once('error', reject);
   });
+  let dumpEnded = false;
+  let resticFailedFirst = false;
   const resticEnded = closed(restic);
-  // If restic ends first (it failed), the dump has nowhere to write: it is killed.
-  void resticEnded.then(() => dump.kill('SIGKILL'));
+  // If restic ends before its input did, it failed: the dump has nowhere to write and is killed.
+  void resticEnded.then(() => {
+    resticFailedFirst = !dumpEnded;
+    dump.kill('SIGKILL');
+  });
   try {
     const dumped = await Promise.race([closed(dump), spawnError]);
-    const failure = dumpFailure(dumped.code, dumped.signal, last.bytes(), timedOut);
+    dumpEnded = true;
+    const failure = resticFailedFirst ? undefined : dumpFailure(dumped.code, dumped.signal, last.bytes(), timedOut);
     if (failure) restic.kill('SIGKILL');
     else restic.stdin.end();
     const stored = await Promise.race([resticEnded, spawnError]);
@@ -185,7 +196,8 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
     }
     if (timedOut || stored.code !== 0 || stored.signal || !summary) {
       const why = timedOut ? 'timed out' : ending(stored.code, stored.signal);
-      throw new Error(`restic backup of ${options.database} ${why}${summary ? '' : ' without a summary'}: ${tail(resticErr.text())}`);
+      const dumpStopped = resticFailedFirst ? '; mariadb-dump was stopped' : '';
+      throw new Error(`restic backup of ${options.database} ${why}${summary ? '' : ' without a summary'}: ${tail(resticErr.text())}${dumpStopped}`);
     }
     return { ...summary, nonInnodbTables: tables, seconds: (performance.now() - started) / 1000 };
   } finally {
