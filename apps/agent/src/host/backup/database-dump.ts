@@ -9,8 +9,10 @@ import { clientArgv, sqlIdentifier, sqlString } from '../mariadb.js';
  * --stdin-from-command), with no dump file on disk. The agent sits in the pipe: it keeps the last
  * bytes of the stream and hands restic the end of its input (EOF) only once the dump exited 0, by
  * no signal, with the `-- Dump completed` trailer. A failed dump never reaches EOF: restic is
- * killed before it can save a snapshot. Should restic report a snapshot anyway, it is forgotten
- * and the call still rejects.
+ * killed (SIGKILL) while still reading, and restic saves a snapshot only after its input ended,
+ * so none is made from a failed dump and there is nothing to forget. (The one gap: if the agent
+ * itself dies mid-dump, the pipe closes and restic sees an EOF; that snapshot's file then lacks
+ * the trailer, which a restore must check.)
  *
  * Tables that are not InnoDB (MyISAM, Aria, ...) are not covered by --single-transaction's
  * snapshot. When the database has any, the dump runs with --lock-tables instead (read locks on
@@ -164,15 +166,21 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
   dump.stdout.pipe(restic.stdin, { end: false });
   restic.stdin.on('error', () => undefined);
 
+  // Killed, the dump's output is read to its end (no longer into restic), so its 'close' comes.
+  const stopDump = () => {
+    dump.kill('SIGKILL');
+    dump.stdout.unpipe(restic.stdin);
+    dump.stdout.resume();
+  };
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    dump.kill('SIGKILL');
+    stopDump();
     restic.kill('SIGKILL');
   }, options.timeoutMs ?? 3_600_000);
   const spawnError = new Promise<never>((_, reject) => {
-    dump.once('error', reject);
-    restic.once('error', reject);
+    dump.on('error', reject);
+    restic.on('error', reject);
   });
   let dumpEnded = false;
   let resticFailedFirst = false;
@@ -180,7 +188,7 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
   // If restic ends before its input did, it failed: the dump has nowhere to write and is killed.
   void resticEnded.then(() => {
     resticFailedFirst = !dumpEnded;
-    dump.kill('SIGKILL');
+    stopDump();
   });
   try {
     const dumped = await Promise.race([closed(dump), spawnError]);
@@ -191,8 +199,7 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
     const stored = await Promise.race([resticEnded, spawnError]);
     const summary = parseResticSummary(resticOut.text());
     if (failure) {
-      const forgotten = summary ? await forget(resticBinary, env, summary.snapshotId) : 'restic was stopped before the end of its input, so it saved no snapshot';
-      throw new Error(`database dump of ${options.database} failed: ${failure}: ${tail(dumpErr.text())}; ${forgotten}`);
+      throw new Error(`database dump of ${options.database} failed: ${failure}: ${tail(dumpErr.text())}; restic was stopped before the end of its input, so it saved no snapshot`);
     }
     if (timedOut || stored.code !== 0 || stored.signal || !summary) {
       const why = timedOut ? 'timed out' : ending(stored.code, stored.signal);
@@ -205,11 +212,4 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
     dump.kill('SIGKILL');
     restic.kill('SIGKILL');
   }
-}
-
-/** Forgets a snapshot made from a failed dump; says what happened (for the error message). */
-async function forget(resticBinary: string, env: NodeJS.ProcessEnv, snapshotId: string): Promise<string> {
-  const result = await exec([resticBinary, 'forget', snapshotId], { env, timeoutMs: 120_000 });
-  if (result.code !== 0) return `restic saved snapshot ${snapshotId} and forgetting it FAILED (${ending(result.code, result.signal)}: ${tail(result.stderr)})`;
-  return `restic saved snapshot ${snapshotId} from the failed stream; it was forgotten`;
 }
