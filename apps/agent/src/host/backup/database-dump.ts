@@ -52,7 +52,8 @@ export interface DatabaseDumpResult {
 export const DUMP_TRAILER = '-- Dump completed';
 /** Bytes of the stream's end kept to find the trailer (`-- Dump completed on 2026-12-07  1:50:00`). */
 const TRAILER_WINDOW = 256;
-const STDERR_BYTES = 64 * 1024;
+/** Kept of restic's output and of each stderr (the summary is restic's last line). */
+const CAPTURE_BYTES = 64 * 1024;
 
 /** mariadb-dump's argv: the admin client's options (its --defaults-file) with the dump binary. */
 export function dumpArgv(mariadbCommand: readonly string[], dumpBinary: string, database: string, lockTables: boolean): string[] {
@@ -154,9 +155,9 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
 
   const restic = spawn(resticCommand, resticArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const dump = spawn(dumpCommand, dumpArgs, { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  const resticOut = new CappedBuffer(STDERR_BYTES, 'tail');
-  const resticErr = new CappedBuffer(STDERR_BYTES, 'tail');
-  const dumpErr = new CappedBuffer(STDERR_BYTES, 'tail');
+  const resticOut = new CappedBuffer(CAPTURE_BYTES, 'tail');
+  const resticErr = new CappedBuffer(CAPTURE_BYTES, 'tail');
+  const dumpErr = new CappedBuffer(CAPTURE_BYTES, 'tail');
   const last = new CappedBuffer(TRAILER_WINDOW, 'tail');
   restic.stdout.on('data', (chunk: Buffer) => resticOut.push(chunk));
   restic.stderr.on('data', (chunk: Buffer) => resticErr.push(chunk));
@@ -201,7 +202,7 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
     if (failure) {
       throw new Error(`database dump of ${options.database} failed: ${failure}: ${tail(dumpErr.text())}; restic was stopped before the end of its input, so it saved no snapshot`);
     }
-    if (timedOut || stored.code !== 0 || stored.signal || !summary) {
+    if (timedOut || resticFailedFirst || stored.code !== 0 || stored.signal || !summary) {
       const why = timedOut ? 'timed out' : ending(stored.code, stored.signal);
       const dumpStopped = resticFailedFirst ? '; mariadb-dump was stopped' : '';
       throw new Error(`restic backup of ${options.database} ${why}${summary ? '' : ' without a summary'}: ${tail(resticErr.text())}${dumpStopped}`);
