@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shop } from '../../test/host-fixtures.js';
-import { fpmStartArgv, fpmTestArgv, isFpmMaster, processState, renderFpmConfig } from './php-fpm.js';
+import { fpmStartArgv, fpmTestArgv, isFpmMaster, renderFpmConfig } from './php-fpm.js';
+import { processState } from './process-tree.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { defaultTemplatesDir } from './template.js';
 

@@ -4,8 +4,8 @@ import { lstat, readFile, rename, rm } from 'node:fs/promises';
 import { describeExit } from '@pressluft/domain';
 import { BASE_ENV, exec, tail } from './exec.js';
 import { jailArgv, type JailCommand } from './jail.js';
-import { childrenOf, orphans, processesNamed, stopProcesses } from './process-tree.js';
-import { isErrno, readIfExists, writeFileAtomic } from './safe-fs.js';
+import { childrenOf, orphans, processesNamed, processState, runningByPidFile, stopProcesses } from './process-tree.js';
+import { readIfExists, writeFileAtomic } from './safe-fs.js';
 import type { SitePaths, SitePlan } from './naming.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
 import { fpmValue, renderTemplate } from './template.js';
@@ -92,26 +92,8 @@ export async function stopOrphanedWorkers(pool: string, uid: number, config: str
 }
 
 /** The PID in a pid file, if it names a live (non-zombie) PHP-FPM master of `config`. */
-export async function runningMaster(pidFile: string, config: string): Promise<number | undefined> {
-  const text = await readIfExists(pidFile);
-  const pid = Number(text?.trim());
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
-  return (await isLiveMaster(pid, config)) ? pid : undefined;
-}
-
-async function isLiveMaster(pid: number, config: string): Promise<boolean> {
-  try {
-    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
-    return processState(stat) !== 'Z' && isFpmMaster(cmdline, config);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ESRCH')) return false;
-    throw error;
-  }
-}
-
-/** The state letter of a /proc/<pid>/stat line (after the parenthesised comm, which may hold spaces). */
-export function processState(stat: string): string {
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+export function runningMaster(pidFile: string, config: string): Promise<number | undefined> {
+  return runningByPidFile(pidFile, (cmdline) => isFpmMaster(cmdline, config));
 }
 
 export interface FpmResult {

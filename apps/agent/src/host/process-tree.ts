@@ -1,11 +1,35 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { isErrno } from './safe-fs.js';
+import { isErrno, readIfExists } from './safe-fs.js';
 
 /** The parent PID in a /proc/<pid>/stat line (the command name in parentheses may hold anything). Pure. */
 export function parentOf(stat: string): number | undefined {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ppid = Number(fields[1]);
   return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+/** The state letter of a /proc/<pid>/stat line (after the parenthesised comm, which may hold spaces). Pure. */
+export function processState(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** The number a pid file holds (a PID above 1), not checked against /proc. */
+export async function readPid(pidFile: string): Promise<number | undefined> {
+  const pid = Number((await readIfExists(pidFile))?.trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+}
+
+/** The PID in `pidFile` when it names a live (not zombie) process whose /proc cmdline `matches` accepts. */
+export async function runningByPidFile(pidFile: string, matches: (cmdline: string) => boolean): Promise<number | undefined> {
+  const pid = await readPid(pidFile);
+  if (pid === undefined) return undefined;
+  try {
+    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    return matches(cmdline) && processState(stat) !== 'Z' ? pid : undefined;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ESRCH')) return undefined;
+    throw error;
+  }
 }
 
 /** `root` and every process below it (from /proc), the root first. */
@@ -74,8 +98,7 @@ export async function processesNamed(prefix: string): Promise<Map<number, Proces
       const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
       if (!cmdline.startsWith(prefix)) continue;
       const [stat, owner] = await Promise.all([readFile(`/proc/${entry}/stat`, 'utf8'), lstat(`/proc/${entry}`)]);
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z') out.set(Number(entry), { cmdline, parent: parentOf(stat), uid: owner.uid });
+      if (processState(stat) !== 'Z') out.set(Number(entry), { cmdline, parent: parentOf(stat), uid: owner.uid });
     } catch {
       // exited while listed
     }

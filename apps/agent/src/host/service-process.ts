@@ -1,7 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { processState } from './php-fpm.js';
 import { orphans, processesNamed, stopProcesses } from './process-tree.js';
-import { isErrno, readIfExists } from './safe-fs.js';
 
 /** A node service the agent keeps running (no systemd): how to start it and how to know it. */
 export interface KeptService {
@@ -15,19 +12,6 @@ export interface KeptService {
 export const isNginxMaster = (cmdline: string): boolean => cmdline.startsWith('nginx: master process');
 /** True for redis-server's cmdline (its title: `/usr/bin/redis-server <addr>` or argv). */
 export const isRedisServer = (cmdline: string): boolean => /^(\S*\/)?redis-server(\s|\0|$)/.test(cmdline);
-
-/** The PID in `pidFile` when it names a live (not zombie) process `matches` accepts. */
-export async function runningByPidFile(pidFile: string, matches: (cmdline: string) => boolean): Promise<number | undefined> {
-  const pid = Number((await readIfExists(pidFile).catch(() => undefined))?.trim());
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
-  try {
-    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
-    return matches(cmdline) && processState(stat) !== 'Z' ? pid : undefined;
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ESRCH')) return undefined;
-    throw error;
-  }
-}
 
 const NGINX_CHILD = /^nginx: (worker|cache manager|cache loader) process/;
 

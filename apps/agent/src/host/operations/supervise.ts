@@ -7,7 +7,8 @@ import { planSite, sitePaths } from '../naming.js';
 import { listenTarget } from '../nginx.js';
 import { runningMaster, startDetached } from '../php-fpm.js';
 import { checkService, type ServiceCheck } from '../probes.js';
-import { isNginxMaster, isRedisServer, runningByPidFile, stopOrphanedNginxChildren, type KeptService } from '../service-process.js';
+import { readPid, runningByPidFile } from '../process-tree.js';
+import { isNginxMaster, isRedisServer, stopOrphanedNginxChildren, type KeptService } from '../service-process.js';
 import { readIfExists } from '../safe-fs.js';
 import { siteCgroup, type HostContext } from '../site-support.js';
 import type { Supervisor } from '../supervisor.js';
@@ -35,7 +36,7 @@ export async function superviseSite(ctx: HostContext, supervisor: Supervisor, si
       ctx.logger.warn({ site: plan.name, pid, restarts: supervisor.state(plan.name).restarts + 1 }, 'supervision: PHP-FPM master started again');
       return pid;
     },
-    () => pidIn(paths.fpmPid),
+    () => readPid(paths.fpmPid).catch(() => undefined),
   );
 }
 
@@ -94,14 +95,8 @@ async function superviseService(
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
-    () => pidIn(service.pidFile),
+    () => readPid(service.pidFile).catch(() => undefined),
   );
-}
-
-/** The number a pid file holds (not checked: for how a process that is gone ended). */
-async function pidIn(file: string): Promise<number | undefined> {
-  const pid = Number((await readIfExists(file).catch(() => undefined))?.trim());
-  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
 }
 
 async function isFile(path: string): Promise<boolean> {
