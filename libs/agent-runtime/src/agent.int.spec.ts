@@ -1,35 +1,29 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FenceVerdict } from '@pressluft/domain';
 import { createLogger } from '@pressluft/platform';
-import { Command, CommandEvent, SiteConfig } from '@pressluft/proto';
+import { CommandEvent, SiteConfig, type Command } from '@pressluft/proto';
 import { Agent } from './agent.js';
 import { FenceStore } from './fence-store.js';
 import { ScriptedHost } from './testing/scripted-host.js';
+import { TestBus } from './testing/test-bus.js';
 
 // The real runtime (bus loop, fence store, per-site queue) on the real NATS server, plain
 // connection, with the durable consumer the test creates and a scripted host.
 describe('Agent with a ScriptedHost on the real NATS server', () => {
-  const prefix = `art${randomBytes(3).toString('hex')}`;
   const node = 'node-a';
   const fenceDir = mkdtempSync(join(tmpdir(), 'agent-runtime-'));
   const host = new ScriptedHost();
   const seen: Array<{ id: string; verdict: FenceVerdict }> = [];
   const events: CommandEvent[] = [];
   const muted = new Set<string>();
-  let nc: NatsConnection;
+  let bus: TestBus;
   let agent: Agent;
 
   const site = (name: string): SiteConfig => SiteConfig.fromPartial({ name, id: 'abc12345', domains: [`${name}.test`] });
-  const send = async (id: string, fence: number, payload: Command['payload']) => {
-    const data = Command.encode(Command.fromPartial({ ref: { id, node, site: 'alpha', fence }, payload })).finish();
-    await jetstream(nc).publish(`${prefix}.cmd.${node}`, data, { msgID: `${id}@${fence}#${Date.now()}` });
-  };
+  const send = (id: string, fence: number, payload: Command['payload']) => bus.send('alpha', id, fence, payload, `${id}@${fence}#${Date.now()}`);
   const until = async <T>(what: string, probe: () => T | undefined): Promise<T> => {
     for (let i = 0; i < 200; i++) {
       const value = probe();
@@ -41,12 +35,8 @@ describe('Agent with a ScriptedHost on the real NATS server', () => {
   const kinds = (id: string) => events.filter((e) => e.ref?.id === id).map((e) => e.kind?.$case);
 
   beforeAll(async () => {
-    nc = await connect({ servers: inject('services').nats.url });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: `${prefix}_CMD`, subjects: [`${prefix}.cmd.>`] });
-    await jsm.streams.add({ name: `${prefix}_EVT`, subjects: [`${prefix}.evt.>`] });
-    await jsm.consumers.add(`${prefix}_CMD`, { durable_name: `agent-${node}`, filter_subject: `${prefix}.cmd.${node}`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-    const subscription = nc.subscribe(`${prefix}.evt.${node}.command`);
+    bus = await TestBus.start(inject('services').nats.url, 'art', node);
+    const subscription = bus.nc.subscribe(bus.events('command'));
     void (async () => {
       for await (const message of subscription) events.push(CommandEvent.decode(message.data));
     })();
@@ -54,7 +44,7 @@ describe('Agent with a ScriptedHost on the real NATS server', () => {
     agent = new Agent({
       node,
       version: '0.0.0-test',
-      bus: { url: inject('services').nats.url, stream: `${prefix}_CMD`, durable: `agent-${node}`, eventSubjectPrefix: `${prefix}.evt.${node}`, inboxPrefix: '_INBOX' },
+      bus: bus.settings,
       host,
       fences: new FenceStore(fenceDir),
       logger: createLogger({ name: 'agent-runtime-test', level: 'silent' }),
@@ -68,10 +58,7 @@ describe('Agent with a ScriptedHost on the real NATS server', () => {
   afterAll(async () => {
     host.settleHung();
     await agent?.stop();
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(`${prefix}_CMD`).catch(() => undefined);
-    await jsm.streams.delete(`${prefix}_EVT`).catch(() => undefined);
-    await nc.close();
+    await bus.close();
     rmSync(fenceDir, { recursive: true, force: true });
   });
 

@@ -1,32 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@pressluft/platform';
-import { Command, NodeHealth, SiteConfig } from '@pressluft/proto';
+import { NodeHealth, SiteConfig, type Command } from '@pressluft/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Agent } from './agent.js';
 import { FenceStore } from './fence-store.js';
 import { ScriptedHost } from './testing/scripted-host.js';
+import { TestBus } from './testing/test-bus.js';
 
 // The runtime's health loop on the real NATS server: snapshots go out on transitions (not for a
 // new latency), a site a command works on is neither supervised nor probed, and a report
 // republishes the whole snapshot.
 describe('health loop of the agent runtime', () => {
-  const prefix = `hl${randomBytes(3).toString('hex')}`;
   const node = 'node-h';
   const fenceDir = mkdtempSync(join(tmpdir(), 'health-loop-'));
   const host = new ScriptedHost();
   const snapshots: NodeHealth[] = [];
-  let nc: NatsConnection;
+  let bus: TestBus;
   let agent: Agent;
 
-  const send = async (id: string, fence: number, payload: Command['payload']) => {
-    const data = Command.encode(Command.fromPartial({ ref: { id, node, site: 'alpha', fence }, payload })).finish();
-    await jetstream(nc).publish(`${prefix}.cmd.${node}`, data, { msgID: `${id}#${Date.now()}` });
-  };
+  const send = (id: string, fence: number, payload: Command['payload']) => bus.send('alpha', id, fence, payload, `${id}#${Date.now()}`);
   const until = async <T>(what: string, probe: () => T | undefined): Promise<T> => {
     for (let i = 0; i < 200; i++) {
       const value = probe();
@@ -40,12 +34,8 @@ describe('health loop of the agent runtime', () => {
   const serving = host.siteHealth;
 
   beforeAll(async () => {
-    nc = await connect({ servers: inject('services').nats.url });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: `${prefix}_CMD`, subjects: [`${prefix}.cmd.>`] });
-    await jsm.streams.add({ name: `${prefix}_EVT`, subjects: [`${prefix}.evt.>`] });
-    await jsm.consumers.add(`${prefix}_CMD`, { durable_name: `agent-${node}`, filter_subject: `${prefix}.cmd.${node}`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-    const subscription = nc.subscribe(`${prefix}.evt.${node}.health`);
+    bus = await TestBus.start(inject('services').nats.url, 'hl', node);
+    const subscription = bus.nc.subscribe(bus.events('health'));
     void (async () => {
       for await (const message of subscription) snapshots.push(NodeHealth.decode(message.data));
     })();
@@ -53,7 +43,7 @@ describe('health loop of the agent runtime', () => {
     agent = new Agent({
       node,
       version: '0.0.0-test',
-      bus: { url: inject('services').nats.url, stream: `${prefix}_CMD`, durable: `agent-${node}`, eventSubjectPrefix: `${prefix}.evt.${node}`, inboxPrefix: '_INBOX' },
+      bus: bus.settings,
       host,
       fences: new FenceStore(fenceDir),
       logger: createLogger({ name: 'health-loop-test', level: 'silent' }),
@@ -68,10 +58,7 @@ describe('health loop of the agent runtime', () => {
   afterAll(async () => {
     host.settleHung();
     await agent?.stop();
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(`${prefix}_CMD`).catch(() => undefined);
-    await jsm.streams.delete(`${prefix}_EVT`).catch(() => undefined);
-    await nc.close();
+    await bus.close();
     rmSync(fenceDir, { recursive: true, force: true });
   });
 

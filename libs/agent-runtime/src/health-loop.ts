@@ -63,12 +63,7 @@ export class HealthLoop {
   refresh(site: string): Promise<void> {
     const config = this.options.fences.appliedConfigs().get(site);
     if (!config) return Promise.resolve();
-    return this.serialized(async () => {
-      const observed = await this.options.host.health([config]);
-      this.services = observed.services;
-      for (const sample of observed.sites) this.samples.set(sample.name, sample);
-      await this.publish(false);
-    }).catch((error: unknown) => this.options.logger.warn({ site, err: error }, 'health: probing a site failed'));
+    return this.serialized(() => this.sample([config])).catch((error: unknown) => this.options.logger.warn({ site, err: error }, 'health: probing a site failed'));
   }
 
   /** One supervision pass (not overlapping the last). */
@@ -98,12 +93,15 @@ export class HealthLoop {
 
   /** One probe pass of every idle site; published when something changed. */
   probeOnce(): Promise<void> {
-    return this.serialized(async () => {
-      const observed = await this.options.host.health([...this.idleSites().values()]);
-      this.services = observed.services;
-      for (const sample of observed.sites) this.samples.set(sample.name, sample);
-      await this.publish(false);
-    }).catch((error: unknown) => this.options.logger.warn({ err: error }, 'health: probe pass failed'));
+    return this.serialized(() => this.sample([...this.idleSites().values()])).catch((error: unknown) => this.options.logger.warn({ err: error }, 'health: probe pass failed'));
+  }
+
+  /** The node's services and `sites` probed now; published when that changed anything. */
+  private async sample(sites: readonly SiteConfig[]): Promise<void> {
+    const observed = await this.options.host.health(sites);
+    this.services = observed.services;
+    for (const sample of observed.sites) this.samples.set(sample.name, sample);
+    await this.publish(false);
   }
 
   /** Probe passes, refreshes and publications run one at a time, in order. */

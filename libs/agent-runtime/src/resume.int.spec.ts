@@ -1,33 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '@pressluft/platform';
-import { Command, CommandEvent, SiteConfig } from '@pressluft/proto';
+import { CommandEvent, SiteConfig, type Command } from '@pressluft/proto';
 import type { Agent, AgentOptions } from './agent.js';
 import { FenceStore } from './fence-store.js';
 import { CrashingAgent } from './testing/crashing-agent.js';
 import { ScriptedHost } from './testing/scripted-host.js';
+import { TestBus } from './testing/test-bus.js';
 
 // A DeleteSite that fails halfway, or is cut off by a crash, and an agent restart after it: the
 // restarted agent resumes the removal (host remove), never a provision that would bring the site back.
 describe('Agent restart after a partial DeleteSite (real NATS, ScriptedHost)', () => {
-  const prefix = `rsm${randomBytes(3).toString('hex')}`;
   const node = 'node-r';
   const fenceDir = mkdtempSync(join(tmpdir(), 'agent-resume-'));
   const host = new ScriptedHost();
   const events: CommandEvent[] = [];
   const agents: Agent[] = [];
-  let nc: NatsConnection;
+  let bus: TestBus;
 
   const config = (name: string): SiteConfig => SiteConfig.fromPartial({ name, id: 'abc12345', domains: [`${name}.test`] });
-  const send = async (site: string, id: string, fence: number, payload: Command['payload']) => {
-    const data = Command.encode(Command.fromPartial({ ref: { id, node, site, fence }, payload })).finish();
-    await jetstream(nc).publish(`${prefix}.cmd.${node}`, data, { msgID: `${id}@${fence}` });
-  };
+  const send = (site: string, id: string, fence: number, payload: Command['payload']) => bus.send(site, id, fence, payload);
   const until = async (what: string, probe: () => boolean): Promise<void> => {
     for (let i = 0; i < 300; i++) {
       if (probe()) return;
@@ -39,7 +34,7 @@ describe('Agent restart after a partial DeleteSite (real NATS, ScriptedHost)', (
   const options = (): AgentOptions => ({
     node,
     version: '0.0.0-test',
-    bus: { url: inject('services').nats.url, stream: `${prefix}_CMD`, durable: `agent-${node}`, eventSubjectPrefix: `${prefix}.evt.${node}`, inboxPrefix: '_INBOX' },
+    bus: bus.settings,
     host,
     fences: new FenceStore(fenceDir),
     logger: createLogger({ name: 'agent-resume-test', level: 'silent' }),
@@ -57,19 +52,9 @@ describe('Agent restart after a partial DeleteSite (real NATS, ScriptedHost)', (
   };
 
   beforeAll(async () => {
-    nc = await connect({ servers: inject('services').nats.url });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: `${prefix}_CMD`, subjects: [`${prefix}.cmd.>`] });
-    await jsm.streams.add({ name: `${prefix}_EVT`, subjects: [`${prefix}.evt.>`] });
     // A short ack wait: the command a crashed agent held comes back within seconds.
-    await jsm.consumers.add(`${prefix}_CMD`, {
-      durable_name: `agent-${node}`,
-      filter_subject: `${prefix}.cmd.${node}`,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(2000),
-    });
-    const subscription = nc.subscribe(`${prefix}.evt.${node}.command`);
+    bus = await TestBus.start(inject('services').nats.url, 'rsm', node, { ack_wait: nanos(2000) });
+    const subscription = bus.nc.subscribe(bus.events('command'));
     void (async () => {
       for await (const message of subscription) events.push(CommandEvent.decode(message.data));
     })();
@@ -78,10 +63,7 @@ describe('Agent restart after a partial DeleteSite (real NATS, ScriptedHost)', (
   afterAll(async () => {
     host.settleHung();
     for (const agent of agents) await agent.stop().catch(() => undefined);
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(`${prefix}_CMD`).catch(() => undefined);
-    await jsm.streams.delete(`${prefix}_EVT`).catch(() => undefined);
-    await nc.close();
+    await bus.close();
     rmSync(fenceDir, { recursive: true, force: true });
   });
 
