@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hostHarness, RecordingReporter, siteRequest } from '../../test/host-harness.js';
 import { hostileSite, removeSites } from '../../test/hostile-sites.js';
 import { sitePaths } from './naming.js';
+import { parentOf, processState } from './process-tree.js';
 import { SiteHost } from './site-host.js';
 import { requireUser } from './users.js';
 
@@ -32,7 +33,7 @@ async function until(holds: () => boolean): Promise<void> {
 function dead(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return processState(stat) === 'Z';
   } catch {
     return true;
   }
@@ -70,7 +71,7 @@ describe('supervision and liveness of a site on a real node', () => {
         try {
           if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`php-fpm: pool site_${site.id}`)) return [];
           const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return [{ pid: Number(pid), parent: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) }];
+          return [{ pid: Number(pid), parent: parentOf(stat) }];
         } catch {
           return [];
         }
@@ -273,7 +274,7 @@ describe('nginx kept running by the agent (no systemd)', () => {
     const orphans = readdirSync('/proc').filter((pid) => {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('nginx: worker') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === 1;
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('nginx: worker') && parentOf(stat) === 1;
       } catch {
         return false;
       }
