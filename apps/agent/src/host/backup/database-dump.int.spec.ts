@@ -124,7 +124,7 @@ describe('dumpDatabaseToRestic on the harness MariaDB and a real restic reposito
 
   it('a database that does not exist: rejects, no snapshot', async () => {
     const error = await failureOf(dumpDatabaseToRestic(options('missing', `pl_missing_${suffix}`)));
-    expect(error.message).toMatch(/mariadb-dump exited 2/);
+    expect(error.message).toMatch(/mariadb-dump exited with code 2/);
     expect(error.message).toMatch(/saved no snapshot/);
     expect(error.message).not.toContain(password);
     expect(await snapshotsOf('missing')).toEqual([]);
@@ -132,7 +132,7 @@ describe('dumpDatabaseToRestic on the harness MariaDB and a real restic reposito
 
   it('a dump killed mid-way: rejects naming the signal, no snapshot', async () => {
     const [error] = await Promise.all([failureOf(dumpDatabaseToRestic(options('killed', big))), killDumpOf(big)]);
-    expect(error.message).toMatch(/mariadb-dump was killed by SIGKILL/);
+    expect(error.message).toMatch(/mariadb-dump killed by SIGKILL/);
     expect(error.message).not.toContain(password);
     expect(await snapshotsOf('killed')).toEqual([]);
   });
@@ -154,7 +154,7 @@ describe('dumpDatabaseToRestic on the harness MariaDB and a real restic reposito
 
   it('restic failing (a wrong repository) kills the dump and rejects without the password', async () => {
     const error = await failureOf(dumpDatabaseToRestic(options('norepo', big, { repository: join(dir, 'nowhere') })));
-    expect(error.message).toMatch(/restic backup of .* exited 1 without a summary: Fatal: unable to open config file.*mariadb-dump was stopped/s);
+    expect(error.message).toMatch(/restic backup of .* exited with code 1 without a summary: Fatal: unable to open config file.*mariadb-dump was stopped/s);
     expect(error.message).not.toContain(password);
   });
 

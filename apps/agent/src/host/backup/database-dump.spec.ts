@@ -77,8 +77,8 @@ describe('trailer and dump verdict', () => {
   });
   it('names the cause of a bad dump', () => {
     expect(dumpFailure(0, null, good, false)).toBeUndefined();
-    expect(dumpFailure(2, null, '', false)).toBe('mariadb-dump exited 2');
-    expect(dumpFailure(null, 'SIGKILL', good, false)).toBe('mariadb-dump was killed by SIGKILL');
+    expect(dumpFailure(2, null, '', false)).toBe('mariadb-dump exited with code 2');
+    expect(dumpFailure(null, 'SIGKILL', good, false)).toBe('mariadb-dump killed by SIGKILL');
     expect(dumpFailure(0, null, 'INSERT INTO t VALUES (1', false)).toBe('the dump stream does not end with "-- Dump completed"');
     expect(dumpFailure(0, null, good, true)).toBe('the dump timed out');
   });

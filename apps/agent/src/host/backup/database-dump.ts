@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { describeExit } from '@pressluft/domain';
 import { CappedBuffer } from '../capped.js';
 import { BASE_ENV, exec, tail } from '../exec.js';
 import { clientArgv, sqlIdentifier, sqlString } from '../mariadb.js';
@@ -109,15 +110,10 @@ export function endsWithTrailer(last: Buffer | string): boolean {
   return (lines[lines.length - 1] ?? '').startsWith(DUMP_TRAILER);
 }
 
-/** How a child ended, for messages. */
-function ending(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `was killed by ${signal}` : `exited ${String(code)}`;
-}
-
 /** Why the dump is not good, or undefined if it is. */
 export function dumpFailure(code: number | null, signal: NodeJS.Signals | null, last: Buffer | string, timedOut: boolean): string | undefined {
   if (timedOut) return 'the dump timed out';
-  if (signal || code !== 0) return `mariadb-dump ${ending(code, signal)}`;
+  if (signal || code !== 0) return `mariadb-dump ${describeExit(code, signal)}`;
   if (!endsWithTrailer(last)) return `the dump stream does not end with "${DUMP_TRAILER}"`;
   return undefined;
 }
@@ -139,7 +135,7 @@ function closed(child: ChildProcess): Promise<Ended> {
 export async function nonInnodbTables(mariadbCommand: readonly string[], database: string): Promise<string[]> {
   const argv = clientArgv(mariadbCommand);
   const result = await exec(argv, { input: nonInnodbTablesSql(database), timeoutMs: 60_000 });
-  if (result.code !== 0) throw new Error(`${argv.join(' ')} ${ending(result.code, result.signal)}: ${tail(result.stderr)}`);
+  if (result.code !== 0) throw new Error(`${argv.join(' ')} ${describeExit(result.code, result.signal)}: ${tail(result.stderr)}`);
   return result.stdout.split('\n').filter((line) => line.length > 0);
 }
 
@@ -203,7 +199,7 @@ export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promis
       throw new Error(`database dump of ${options.database} failed: ${failure}: ${tail(dumpErr.text())}; restic was stopped before the end of its input, so it saved no snapshot`);
     }
     if (timedOut || resticFailedFirst || stored.code !== 0 || stored.signal || !summary) {
-      const why = timedOut ? 'timed out' : ending(stored.code, stored.signal);
+      const why = timedOut ? 'timed out' : describeExit(stored.code, stored.signal);
       const dumpStopped = resticFailedFirst ? '; mariadb-dump was stopped' : '';
       throw new Error(`restic backup of ${options.database} ${why}${summary ? '' : ' without a summary'}: ${tail(resticErr.text())}${dumpStopped}`);
     }
