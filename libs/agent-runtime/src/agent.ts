@@ -10,7 +10,7 @@ import { removeSite } from './commands/delete-site.js';
 import { asFailure, failure } from './failure.js';
 import { HealthLoop } from './health-loop.js';
 import type { FenceStore } from './fence-store.js';
-import type { SiteOperations, StepReporter } from './site-operations.js';
+import type { BackupStoreAccess, SiteOperations, StepReporter } from './site-operations.js';
 import { SerialQueue } from './site-queue.js';
 
 /** What a test may watch without changing what the agent does. */
@@ -45,6 +45,8 @@ export interface AgentOptions {
   /** Commands run at once (one at a time per site, always). */
   readonly concurrency?: number;
   readonly observer?: AgentObserver;
+  /** Where BackupSite and RestoreSite get their store's credentials (the agent: gRPC over mutual TLS). */
+  readonly stores?: BackupStoreAccess;
   /**
    * Fault injection for tests: the events of a command for which this answers true never reach
    * the bus (a node that takes a command, acks it and is never heard of about it).
@@ -53,6 +55,11 @@ export interface AgentOptions {
 }
 
 const ATTEMPT_STRIDE = 1_000_000;
+
+/** An agent built without store access (tests that never back up): a backup fails with a clear reason. */
+const NO_STORES: BackupStoreAccess = {
+  access: (store) => Promise.reject(failure('BackupStoreUnavailable', `this agent has no way to fetch the credentials of backup store ${store}`)),
+};
 const DEFAULT_COMMAND_DEADLINE_MS = 30 * 60_000;
 
 /** For converges nobody watches step by step (resume after a restart). */
@@ -255,9 +262,9 @@ export class Agent {
     await send({ $case: 'accepted', value: {} });
     const alive = setInterval(() => void send({ $case: 'heartbeat', value: {} }).catch(() => undefined), this.options.commandHeartbeatMs ?? 5000);
     const report: StepReporter = {
-      progress: async (step, percent) => {
+      progress: async (step, percent, counts) => {
         bestEffort(() => message.working());
-        await send({ $case: 'progress', value: { step, percent } });
+        await send({ $case: 'progress', value: { step, percent, bytes: counts?.bytes ?? 0, files: counts?.files ?? 0 } });
       },
       log: async (line) => {
         await send({ $case: 'log', value: { line } });
@@ -270,10 +277,10 @@ export class Agent {
     });
     let deleted = false;
     try {
-      const context = { ref, siteId, node, host: this.options.host, fences, report, logger, started: Date.now() };
+      const context = { ref, siteId, node, host: this.options.host, fences, report, stores: this.options.stores ?? NO_STORES, logger, started: Date.now() };
       const outcome = await Promise.race([runCommand(COMMAND_HANDLERS, payload.$case, payload.value, context), timedOut]);
       deleted = outcome.deleted === true;
-      await send({ $case: 'succeeded', value: { message: outcome.message, ...(outcome.site ? { site: outcome.site } : {}) } });
+      await send({ $case: 'succeeded', value: { message: outcome.message, ...(outcome.site ? { site: outcome.site } : {}), ...(outcome.backup ? { backup: outcome.backup } : {}) } });
     } catch (error) {
       const named = asFailure(error);
       logger.warn({ command: ref.id, site: ref.site, reason: named.reason, msg: named.message }, 'agent: command failed');

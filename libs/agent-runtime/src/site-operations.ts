@@ -1,8 +1,9 @@
-import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
+import type { BackupResult, BackupSnapshots, BackupStoreAccessResponse, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 
 /** Where a host step tells the runtime how far it got; progress also keeps the command's JetStream message alive. */
 export interface StepReporter {
-  progress(step: string, percent: number): Promise<void>;
+  /** `counts`: bytes and files done so far (backups, restores). */
+  progress(step: string, percent: number, counts?: { readonly bytes: number; readonly files: number }): Promise<void>;
   log(line: string): Promise<void>;
 }
 
@@ -17,6 +18,32 @@ export interface ProvisionResult {
 export interface ReleasesResult {
   readonly currentRelease: string;
   readonly releases: string[];
+}
+
+/** A BackupStore as restic needs it: fetched per command over the agent's mutual-TLS channel, never from the bus. */
+export type ResticStore = BackupStoreAccessResponse;
+
+/** Where the runtime gets a store's repository and credentials for one command (NodeService.BackupStoreAccess). */
+export interface BackupStoreAccess {
+  access(store: string, command: string): Promise<ResticStore>;
+}
+
+export interface HostBackupRequest {
+  readonly name: string;
+  readonly id: string;
+  /** The Backup resource (tag backup=<name>). */
+  readonly backup: string;
+  readonly store: ResticStore;
+}
+
+export interface HostRestoreRequest {
+  /** The target site (name, id, domains). */
+  readonly site: SiteConfig;
+  readonly backup: string;
+  readonly snapshots: BackupSnapshots;
+  /** The backup's site's domains: URLs are rewritten when they differ from the target's. */
+  readonly sourceDomains: readonly string[];
+  readonly store: ResticStore;
 }
 
 export interface ObservedHostSite {
@@ -40,6 +67,10 @@ export interface SiteOperations {
   /** item -> sha256 hex of everything the node manages for the site (reads only). */
   fingerprints(name: string, id: string): Promise<Record<string, string>>;
   remove(name: string, id: string, report: StepReporter): Promise<void>;
+  /** Backs the site up into the store (reads only; the site keeps serving). */
+  backup(request: HostBackupRequest, report: StepReporter): Promise<BackupResult>;
+  /** Restores a backup into the site: staged, health-checked, switched; any failure leaves the site as it was. */
+  restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult>;
   observe(): Promise<readonly ObservedHostSite[]>;
   /**
    * Keeps the site's processes running (its PHP-FPM master): one look, a restart when its

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backupSnapshotsSchema, backupStatusSchema } from './backup.js';
 import { nameSchema, printableTextSchema, timestampSchema } from './field-schemas.js';
 
 /** Labels on every Command: the site's name and uid (a site created again under a deleted one's name is another incarnation). */
@@ -32,7 +33,27 @@ export const commandSpecSchema = z.strictObject({
   operation: z.enum(COMMAND_OPERATIONS),
   /** The Site's metadata.generation the command converges to. */
   generation: z.int().min(1),
+  /** BackupSite: the Backup it runs; RestoreSite: the Backup it restores. */
+  backup: nameSchema.optional(),
+  /** RestoreSite: the Restore it carries out. */
+  restore: nameSchema.optional(),
+  /** BackupSite, RestoreSite: the BackupStore; the node may fetch its credentials (gRPC, mutual TLS) only while this command is in flight. */
+  store: nameSchema.optional(),
 });
+
+/** What a successful BackupSite reported (copied into the Backup's status by its reconciler). */
+export const backupResultSchema = z.strictObject({
+  snapshots: backupSnapshotsSchema,
+  snapshotTime: timestampSchema.optional(),
+  bytesAdded: z.int().min(0),
+  bytesTotal: z.int().min(0),
+  files: z.int().min(0),
+  durationSeconds: z.number().min(0),
+  wordpressVersion: backupStatusSchema.shape.wordpressVersion,
+  release: backupStatusSchema.shape.release,
+  gitCommit: backupStatusSchema.shape.gitCommit,
+});
+export type BackupResult = z.infer<typeof backupResultSchema>;
 
 export const commandStatusSchema = z.strictObject({
   state: z.enum(COMMAND_STATES).default('PENDING'),
@@ -47,6 +68,10 @@ export const commandStatusSchema = z.strictObject({
   dispatchedAt: timestampSchema.optional(),
   startedAt: timestampSchema.optional(),
   finishedAt: timestampSchema.optional(),
+  /** The newest progress event (step, percent, and for backups and restores bytes and files so far). */
+  progress: backupStatusSchema.shape.progress,
+  /** BackupSite: what it stored. */
+  backup: backupResultSchema.optional(),
 });
 
 export type CommandSpec = z.infer<typeof commandSpecSchema>;

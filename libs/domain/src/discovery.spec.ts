@@ -13,12 +13,11 @@ describe('buildApiResourceList', () => {
     ['sites', 'site', 'Site', ['st'], ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']],
     ['events', 'event', 'Event', ['ev'], ['get', 'list', 'watch']],
     ['commands', 'command', 'Command', ['cmd'], ['get', 'list', 'watch']],
+    ['backupstores', 'backupstore', 'BackupStore', ['bs'], ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']],
+    ['backups', 'backup', 'Backup', ['bk'], ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']],
+    ['restores', 'restore', 'Restore', ['rs'], ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']],
   ])('serves %s', (name, singularName, kind, shortNames, verbs) => {
     expect(list.resources.find((r) => r['name'] === name)).toEqual({ name, singularName, namespaced: false, kind, verbs, shortNames, categories: ['pressluft'] });
-  });
-
-  it.each(['backups', 'restores'])('does not serve %s yet', (name) => {
-    expect(list.resources.find((r) => r['name'] === name)).toBeUndefined();
   });
 
   it('lists no subresource yet (rollback arrives with releases)', () => {

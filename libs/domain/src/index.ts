@@ -143,14 +143,27 @@ export {
   type NodeStatus,
 } from './node.js';
 export {
+  BACKUP_FOR_RESTORE_LABEL,
+  BACKUP_REPOSITORY_PATTERN,
+  BACKUP_SITE_LABEL,
+  BACKUP_SITE_UID_LABEL,
+  DEFAULT_BACKUP_STORE,
   RUN_PHASES,
   SNAPSHOT_ID_PATTERN,
+  backupSnapshotsSchema,
   backupSpecSchema,
   backupStatusSchema,
+  backupStoreCredentialsSchema,
+  backupStoreSpecSchema,
+  backupStoreStatusSchema,
   restoreSpecSchema,
   restoreStatusSchema,
+  type BackupSnapshots,
   type BackupSpec,
   type BackupStatus,
+  type BackupStoreCredentials,
+  type BackupStoreSpec,
+  type BackupStoreStatus,
   type RestoreSpec,
   type RestoreStatus,
   type RunPhase,
@@ -176,9 +189,11 @@ export {
   COMMAND_SITE_UID_LABEL,
   COMMAND_STATES,
   TERMINAL_COMMAND_STATES,
+  backupResultSchema,
   commandSpecSchema,
   commandStatusSchema,
   dispatchedCommandStatus,
+  type BackupResult,
   type CommandOperation,
   type CommandSpec,
   type CommandState,
@@ -258,7 +273,7 @@ export {
   type WatchEvent,
   type WatchEventType,
 } from './k8s-meta.js';
-export { NONE, buildTable, tableCells, tableColumnDefinitions, toWireObject, type TableColumnDefinition, type TableInclude } from './table.js';
+export { NONE, buildTable, humanBytes, tableCells, tableColumnDefinitions, toWireObject, type TableColumnDefinition, type TableInclude } from './table.js';
 export { humanAge } from './human-age.js';
 export {
   COMMAND_IN_FLIGHT,

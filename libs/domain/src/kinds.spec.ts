@@ -5,8 +5,9 @@ describe('KINDS', () => {
   it.each([
     ['Node', 'nodes', 'node', ['nd'], true, true],
     ['Site', 'sites', 'site', ['st'], true, true],
-    ['Backup', 'backups', 'backup', ['bk'], false, true],
-    ['Restore', 'restores', 'restore', ['rs'], false, true],
+    ['BackupStore', 'backupstores', 'backupstore', ['bs'], true, true],
+    ['Backup', 'backups', 'backup', ['bk'], true, true],
+    ['Restore', 'restores', 'restore', ['rs'], true, true],
     ['Event', 'events', 'event', ['ev'], true, false],
     ['Command', 'commands', 'command', ['cmd'], true, false],
   ] as const)('%s: %s/%s %j served=%s writable=%s', (kind, plural, singular, shortNames, served, userWritable) => {

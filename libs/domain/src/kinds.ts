@@ -1,6 +1,6 @@
-export type KindName = 'Node' | 'Site' | 'Backup' | 'Restore' | 'Event' | 'Command';
+export type KindName = 'Node' | 'Site' | 'BackupStore' | 'Backup' | 'Restore' | 'Event' | 'Command';
 
-export const KIND_NAMES: readonly KindName[] = ['Node', 'Site', 'Backup', 'Restore', 'Event', 'Command'];
+export const KIND_NAMES: readonly KindName[] = ['Node', 'Site', 'BackupStore', 'Backup', 'Restore', 'Event', 'Command'];
 
 export interface PrinterColumn {
   name: string;
@@ -16,7 +16,7 @@ export interface KindInfo {
   shortNames: string[];
   /** Kubernetes verbs for discovery. */
   verbs: string[];
-  /** Whether the API serves the kind yet (Backup and Restore come with their own issue). */
+  /** Whether the API serves the kind. */
   served: boolean;
   /** Event and Command are written by the control plane only. */
   userWritable: boolean;
@@ -68,18 +68,37 @@ export const KINDS: readonly KindInfo[] = [
     ],
   },
   {
+    kind: 'BackupStore',
+    plural: 'backupstores',
+    singular: 'backupstore',
+    shortNames: ['bs'],
+    verbs: WRITE_VERBS,
+    served: true,
+    userWritable: true,
+    printerColumns: [
+      NAME,
+      { name: 'REPOSITORY', type: 'string', description: 'The restic repository', priority: 0 },
+      { name: 'CREDENTIALS', type: 'string', description: 'Whether credentials are stored (they are never shown)', priority: 0 },
+      AGE,
+    ],
+  },
+  {
     kind: 'Backup',
     plural: 'backups',
     singular: 'backup',
     shortNames: ['bk'],
     verbs: WRITE_VERBS,
-    served: false,
+    served: true,
     userWritable: true,
     printerColumns: [
       NAME,
       { name: 'SITE', type: 'string', description: 'Site the backup is of', priority: 0 },
+      { name: 'REASON', type: 'string', description: 'Why the backup was taken', priority: 0 },
       { name: 'PHASE', type: 'string', description: 'How the backup run went', priority: 0 },
+      { name: 'SIZE', type: 'string', description: 'Bytes the backup added to the repository', priority: 0 },
       AGE,
+      { name: 'STORE', type: 'string', description: 'BackupStore it went to', priority: 1 },
+      { name: 'RELEASE', type: 'string', description: 'Release it captured', priority: 1 },
     ],
   },
   {
@@ -88,7 +107,7 @@ export const KINDS: readonly KindInfo[] = [
     singular: 'restore',
     shortNames: ['rs'],
     verbs: WRITE_VERBS,
-    served: false,
+    served: true,
     userWritable: true,
     printerColumns: [
       NAME,

@@ -69,7 +69,14 @@ const command = (): JsonObject => ({
   spec: { site: 'shop', node: 'local', fence: 7, operation: 'DeploySite', generation: 2 },
 });
 
-const MANIFESTS: Record<KindName, () => JsonObject> = { Site: site, Node: node, Backup: backup, Restore: restore, Event: event, Command: command };
+const backupStore = (): JsonObject => ({
+  apiVersion: 'pressluft.io/v1',
+  kind: 'BackupStore',
+  metadata: { name: 'offsite' },
+  spec: { repository: 'sftp:u123@u123.your-storagebox.de:/pressluft', credentials: { password: 'correct horse battery staple' } },
+});
+
+const MANIFESTS: Record<KindName, () => JsonObject> = { Site: site, Node: node, BackupStore: backupStore, Backup: backup, Restore: restore, Event: event, Command: command };
 
 /** Sets a value at a path like ['spec', 'domains', 0], creating objects on the way; undefined deletes. */
 function at(body: JsonObject, path: readonly (string | number)[], value: unknown): JsonObject {
@@ -131,7 +138,7 @@ describe('validateManifest: valid manifests', () => {
 
   it('fills backup retention defaults inside a given backup policy', () => {
     const result = validateManifest('Site', at(site(), ['spec', 'backup'], { schedule: '@daily' }), 'Strict');
-    expect(result.ok && result.value.spec.backup).toEqual({ schedule: '@daily', retention: { daily: 7, weekly: 4, monthly: 0 } });
+    expect(result.ok && result.value.spec.backup).toEqual({ schedule: '@daily', retention: { daily: 7, weekly: 4, monthly: 0 }, preDeleteKeepDays: 30, skipPreDeleteBackup: false });
   });
 
   it('defaults node labels and unschedulable', () => {
@@ -529,7 +536,6 @@ describe('validateManifest: site spec rules', () => {
     ['minute 60', ['spec', 'backup', 'schedule'], '60 3 * * *', 'spec.backup.schedule'],
     ['hour 24', ['spec', 'backup', 'schedule'], '0 24 * * *', 'spec.backup.schedule'],
     ['@reboot', ['spec', 'backup', 'schedule'], '@reboot', 'spec.backup.schedule'],
-    ['schedule missing', ['spec', 'backup'], { retention: { daily: 1 } }, 'spec.backup.schedule'],
     ['daily 366', ['spec', 'backup', 'retention', 'daily'], 366, 'spec.backup.retention.daily'],
     ['weekly 105', ['spec', 'backup', 'retention', 'weekly'], 105, 'spec.backup.retention.weekly'],
     ['monthly 121', ['spec', 'backup', 'retention', 'monthly'], 121, 'spec.backup.retention.monthly'],
@@ -696,7 +702,7 @@ describe('validateStatus', () => {
   it.each([
     ['Site', { phase: 'ACTIVE', observedGeneration: 2, conditions: [], nodeName: 'local', fence: 3, currentRelease: '20261124T101500', releases: ['20261124T101500', '20261123T090000'], url: 'http://shop.example.test/' }],
     ['Node', { phase: 'READY', agentVersion: '1.2.3', lastHeartbeat: '2026-01-01T00:00:00Z', load: 0.42, capacity: { cpu: 4, memory: '8Gi' }, sites: 3, conditions: [{ type: 'Ready', status: 'True', reason: 'Heartbeat', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] }],
-    ['Backup', { phase: 'SUCCEEDED', snapshotId: 'abcdef0123', sizeBytes: 1024, startedAt: '2026-01-01T00:00:00Z', completedAt: '2026-01-01T00:01:00Z' }],
+    ['Backup', { phase: 'SUCCEEDED', snapshots: { database: 'abcdef0123', files: '0123abcdef' }, bytesAdded: 1024, bytesTotal: 4096, startedAt: '2026-01-01T00:00:00Z', completedAt: '2026-01-01T00:01:00Z' }],
     ['Restore', { phase: 'RUNNING' }],
     ['Event', {}],
     ['Command', { state: 'RUNNING', log: ['step 1 done', 'step 2: "quoted" $(fine) in logs'], startedAt: '2026-01-01T00:00:00Z' }],

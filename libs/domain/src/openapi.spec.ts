@@ -233,8 +233,6 @@ describe('buildOpenApiV3: paths', () => {
     ['events/{name}', 'delete'],
     ['commands', 'post'],
     ['commands/{name}', 'patch'],
-    ['backups', 'get'],
-    ['restores/{name}', 'get'],
   ])('offers no %s %s', (path, method) => {
     expect(doc.paths[`/apis/pressluft.io/v1/${path}`]?.[method]).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type GROUP_VERSION } from './api-group.js';
-import { backupSpecSchema, backupStatusSchema, restoreSpecSchema, restoreStatusSchema } from './backup.js';
+import { backupSpecSchema, backupStatusSchema, backupStoreSpecSchema, backupStoreStatusSchema, restoreSpecSchema, restoreStatusSchema } from './backup.js';
 import { commandSpecSchema, commandStatusSchema } from './command.js';
 import { eventBodySchema, eventStatusSchema, uidSchema } from './event.js';
 import {
@@ -56,6 +56,7 @@ export const SERVER_SET_METADATA = [
 export const SPEC_SCHEMAS = {
   Node: nodeSpecSchema,
   Site: siteSpecSchema,
+  BackupStore: backupStoreSpecSchema,
   Backup: backupSpecSchema,
   Restore: restoreSpecSchema,
   Event: eventBodySchema,
@@ -65,6 +66,7 @@ export const SPEC_SCHEMAS = {
 export const STATUS_SCHEMAS = {
   Node: nodeStatusSchema,
   Site: siteStatusSchema,
+  BackupStore: backupStoreStatusSchema,
   Backup: backupStatusSchema,
   Restore: restoreStatusSchema,
   Event: eventStatusSchema,

@@ -119,8 +119,14 @@ export const cronScheduleSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/**
+ * spec.backup: where the site's backups go (a BackupStore; default `default`), when they are taken
+ * (cron, UTC; none: only manual and mandatory ones), how many are kept, how long a pre-delete
+ * backup outlives the site, and the explicit opt-out of the pre-delete backup.
+ */
 export const backupPolicySchema = z.strictObject({
-  schedule: cronScheduleSchema,
+  store: nameSchema.optional(),
+  schedule: cronScheduleSchema.optional(),
   retention: z
     .strictObject({
       daily: z.int().min(0).max(365).default(7),
@@ -128,6 +134,10 @@ export const backupPolicySchema = z.strictObject({
       monthly: z.int().min(0).max(120).default(0),
     })
     .prefault({}),
+  /** Days a pre-delete backup is kept after the site is gone. */
+  preDeleteKeepDays: z.int().min(1).max(3650).default(30),
+  /** Delete without the mandatory backup (the audit log records who set it). */
+  skipPreDeleteBackup: z.boolean().default(false),
 });
 
 export const siteSpecSchema = z.strictObject({

@@ -32,7 +32,8 @@ describe('tableColumnDefinitions', () => {
     ['Node', ['NAME', 'PHASE', 'LOAD', 'SITES', 'AGE', 'PROVIDER', 'AGENT']],
     ['Event', ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE', 'COUNT', 'NAME']],
     ['Command', ['NAME', 'SITE', 'NODE', 'OPERATION', 'STATE', 'FENCE', 'AGE']],
-    ['Backup', ['NAME', 'SITE', 'PHASE', 'AGE']],
+    ['Backup', ['NAME', 'SITE', 'REASON', 'PHASE', 'SIZE', 'AGE', 'STORE', 'RELEASE']],
+    ['BackupStore', ['NAME', 'REPOSITORY', 'CREDENTIALS', 'AGE']],
     ['Restore', ['NAME', 'SITE', 'BACKUP', 'PHASE', 'AGE']],
   ] as const)('%s has columns %j', (kind, names) => {
     expect(tableColumnDefinitions(kind).map((c) => c.name)).toEqual(names);
@@ -89,7 +90,8 @@ describe('tableCells', () => {
       resource('Command', { site: 'shop', node: 'local', fence: 4, operation: 'DeploySite' }, { state: 'RUNNING', log: [] }, 'shop-4'),
       ['shop-4', 'shop', 'local', 'DeploySite', 'RUNNING', 4, '5m'],
     ],
-    ['a backup', resource('Backup', { site: 'shop' }, { phase: 'SUCCEEDED' }, 'b1'), ['b1', 'shop', 'SUCCEEDED', '5m']],
+    ['a backup', resource('Backup', { site: 'shop', reason: 'manual' }, { phase: 'SUCCEEDED', bytesAdded: 1536, store: 'default' }, 'b1'), ['b1', 'shop', 'manual', 'SUCCEEDED', '1.5Ki', '5m', 'default', '<none>']],
+    ['a backup store', resource('BackupStore', { repository: '/srv/backups' }, { credentials: { set: true } }, 'default'), ['default', '/srv/backups', 'set', '5m']],
     ['a restore', resource('Restore', { site: 'shop', backup: 'b1' }, null, 'r1'), ['r1', 'shop', 'b1', '<none>', '5m']],
   ])('%s', (_label, r, cells) => {
     expect(tableCells(r, now)).toEqual(cells);
@@ -104,7 +106,7 @@ describe('tableCells', () => {
     ['2026-06-01T09:00:00Z', '3h'],
     ['2026-05-28T12:00:00Z', '4d'],
   ])('renders AGE from creationTimestamp %s as %s', (created, age) => {
-    const r: Resource = { ...resource('Backup', { site: 's' }, {}), metadata: meta('b', created) };
+    const r: Resource = { ...resource('Restore', { site: 's' }, {}), metadata: meta('b', created) };
     expect(tableCells(r, now).at(-1)).toBe(age);
   });
 });

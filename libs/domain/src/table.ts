@@ -35,6 +35,17 @@ const text = (value: unknown): string => (typeof value === 'string' && value !==
 const age = (timestamp: unknown, now: Date): string => (typeof timestamp === 'string' ? humanAge(new Date(timestamp), now) : NONE);
 
 const name: Cell = (r) => r.metadata.name;
+/** 1536 -> 1.5Ki, as kubectl shows quantities. */
+export function humanBytes(bytes: number): string {
+  const units = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes}` : `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10}${units[unit]}`;
+}
 const created: Cell = (r, now) => age(r.metadata.creationTimestamp, now);
 const spec = (r: Resource, key: string) => obj(r.spec)[key];
 const status = (r: Resource, key: string) => obj(r.status)[key];
@@ -72,15 +83,28 @@ const CELLS: Record<KindName, Record<string, Cell>> = {
     ENVIRONMENT: (r) => text(spec(r, 'environment')),
     RELEASE: (r) => text(status(r, 'currentRelease')),
   },
+  BackupStore: {
+    NAME: name,
+    REPOSITORY: (r) => text(spec(r, 'repository')),
+    CREDENTIALS: (r) => (obj(status(r, 'credentials'))['set'] === true ? 'set' : 'missing'),
+    AGE: created,
+  },
   Backup: {
     NAME: name,
     SITE: (r) => text(spec(r, 'site')),
+    REASON: (r) => text(spec(r, 'reason')),
     PHASE: (r) => text(status(r, 'phase')),
+    SIZE: (r) => {
+      const bytes = status(r, 'bytesAdded');
+      return typeof bytes === 'number' ? humanBytes(bytes) : NONE;
+    },
     AGE: created,
+    STORE: (r) => text(status(r, 'store') ?? spec(r, 'store')),
+    RELEASE: (r) => text(status(r, 'release')),
   },
   Restore: {
     NAME: name,
-    SITE: (r) => text(spec(r, 'site')),
+    SITE: (r) => text(status(r, 'site') ?? spec(r, 'site')),
     BACKUP: (r) => text(spec(r, 'backup')),
     PHASE: (r) => text(status(r, 'phase')),
     AGE: created,

@@ -10,3 +10,10 @@ export {
   RenewResponse,
   type EnrollmentServiceServer,
 } from './gen/pressluft/agent/v1/enrollment.js';
+export {
+  BackupStoreAccessRequest,
+  BackupStoreAccessResponse,
+  NodeServiceClient,
+  NodeServiceService,
+  type NodeServiceServer,
+} from './gen/pressluft/agent/v1/node.js';

@@ -1,17 +1,19 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialQueue, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
+import { SerialQueue, type HostBackupRequest, type HostRestoreRequest, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { DEFAULT_RESTART_POLICY } from '@pressluft/domain';
-import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
+import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
+import { backupSite } from './operations/backup.js';
 import { deploy } from './operations/deploy.js';
 import { nodeHealth } from './operations/health.js';
 import { superviseServices, superviseSite } from './operations/supervise.js';
 import { siteFingerprints } from './operations/fingerprints.js';
 import { provision } from './operations/provision.js';
 import { remove } from './operations/remove.js';
+import { restoreSite } from './operations/restore.js';
 import { rollbackTo } from './operations/rollback.js';
 import { rotateDatabasePassword } from './operations/rotate-credentials.js';
 import { stopMaster } from './php-fpm.js';
@@ -81,6 +83,14 @@ export class SiteHost implements SiteOperations {
     } finally {
       await this.applyFirewall();
     }
+  }
+
+  backup(request: HostBackupRequest, report: StepReporter): Promise<BackupResult> {
+    return backupSite(this.context, request, report);
+  }
+
+  restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult> {
+    return restoreSite(this.context, request, report);
   }
 
   /**

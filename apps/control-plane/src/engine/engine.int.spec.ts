@@ -263,7 +263,7 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     if (!first) throw new Error('no command for gamma');
     const before = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];
     // Replayed events (same sequences) change nothing.
-    await agent!.sendEvent(first, 2, { $case: 'progress', value: { step: 'replayed', percent: 99 } });
+    await agent!.sendEvent(first, 2, { $case: 'progress', value: { step: 'replayed', percent: 99, bytes: 0, files: 0 } });
     await agent!.sendEvent(first, 3, { $case: 'failed', value: { reason: 'Replayed', message: 'must be ignored' } });
     await new Promise((r) => setTimeout(r, 1000));
     const after = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];

@@ -46,7 +46,7 @@ describe('releasesOf', () => {
 describe('agentCommandEvent', () => {
   it.each<[string, CommandEvent['kind'], ReturnType<typeof agentCommandEvent>]>([
     ['accepted', { $case: 'accepted', value: {} }, { type: 'accepted', sequence: 7 }],
-    ['progress', { $case: 'progress', value: { step: 'nginx', percent: 40 } }, { type: 'progress', sequence: 7, step: 'nginx', percent: 40 }],
+    ['progress', { $case: 'progress', value: { step: 'nginx', percent: 40, bytes: 0, files: 0 } }, { type: 'progress', sequence: 7, step: 'nginx', percent: 40 }],
     ['log', { $case: 'log', value: { line: 'reloaded' } }, { type: 'log', sequence: 7, line: 'reloaded' }],
     ['heartbeat', { $case: 'heartbeat', value: {} }, { type: 'heartbeat', sequence: 7 }],
     ['succeeded', { $case: 'succeeded', value: { message: 'ok', site: undefined } }, { type: 'succeeded', sequence: 7, message: 'ok' }],

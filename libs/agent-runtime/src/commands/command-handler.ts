@@ -1,7 +1,7 @@
 import type { Logger } from '@pressluft/platform';
-import type { Command, CommandRef, SiteState } from '@pressluft/proto';
+import type { BackupResult, Command, CommandRef, SiteState } from '@pressluft/proto';
 import type { FenceStore } from '../fence-store.js';
-import type { SiteOperations, StepReporter } from '../site-operations.js';
+import type { BackupStoreAccess, SiteOperations, StepReporter } from '../site-operations.js';
 
 type Payload = NonNullable<Command['payload']>;
 
@@ -18,6 +18,8 @@ export interface CommandContext {
   readonly host: SiteOperations;
   readonly fences: FenceStore;
   readonly report: StepReporter;
+  /** BackupStore credentials for this command (gRPC over mutual TLS). */
+  readonly stores: BackupStoreAccess;
   readonly logger: Logger;
   /** Date.now() when the command started running. */
   readonly started: number;
@@ -28,6 +30,8 @@ export interface CommandOutcome {
   readonly message: string;
   readonly site?: SiteState;
   readonly deleted?: boolean;
+  /** BackupSite: what it stored. */
+  readonly backup?: BackupResult;
 }
 
 export type CommandHandler<K extends CommandCase> = (payload: PayloadOf[K], context: CommandContext) => Promise<CommandOutcome>;

@@ -1,8 +1,10 @@
 import type { Command } from '@pressluft/proto';
+import { backupSite } from './backup-site.js';
 import { checkDrift } from './check-drift.js';
 import type { CommandCase, CommandContext, CommandHandlers, CommandOutcome, PayloadOf } from './command-handler.js';
 import { converge } from './converge.js';
 import { deleteSite } from './delete-site.js';
+import { restoreSite } from './restore-site.js';
 import { rollback } from './rollback.js';
 import { rotateCredentials } from './rotate-credentials.js';
 
@@ -16,6 +18,8 @@ export const COMMAND_HANDLERS: CommandHandlers = {
   rotateCredentials,
   checkDrift,
   deleteSite,
+  backupSite,
+  restoreSite,
 };
 
 /** Runs the handler registered for the payload's case. */
@@ -25,5 +29,16 @@ export function runCommand<K extends CommandCase>(handlers: CommandHandlers, kin
 
 /** The site incarnation a payload is for: a converge carries the whole configuration, the rest only the id. */
 export function siteIdOf(payload: NonNullable<Command['payload']>): string {
-  return payload.$case === 'provisionSite' || payload.$case === 'deploySite' ? (payload.value.site?.id ?? '') : payload.value.siteId;
+  switch (payload.$case) {
+    case 'provisionSite':
+    case 'deploySite':
+    case 'restoreSite':
+      return payload.value.site?.id ?? '';
+    case 'deleteSite':
+    case 'rollbackSite':
+    case 'rotateCredentials':
+    case 'checkDrift':
+    case 'backupSite':
+      return payload.value.siteId;
+  }
 }

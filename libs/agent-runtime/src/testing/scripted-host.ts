@@ -1,12 +1,12 @@
-import type { NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
+import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { failure } from '../failure.js';
-import type { ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
+import type { HostBackupRequest, HostRestoreRequest, ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
 
 /** How the scripted host answers a host operation: succeed, fail (StepFailed), or hang (settles only through settleHung()). */
 export type ScriptedBehaviour = 'succeed' | 'fail' | 'hang';
 
 /** The host operations that change a site (what a command asks for). */
-export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove';
+export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove' | 'backup' | 'restore';
 
 export interface ScriptedCall {
   readonly operation: ScriptedOperation;
@@ -14,6 +14,9 @@ export interface ScriptedCall {
   readonly id: string;
   /** rollbackTo: the release asked for. */
   readonly release?: string;
+  /** backup, restore: the Backup resource and the store's repository. */
+  readonly backup?: string;
+  readonly repository?: string;
 }
 
 interface Hung {
@@ -57,6 +60,18 @@ export class ScriptedHost implements SiteOperations {
 
   async remove(name: string, id: string, report: StepReporter): Promise<void> {
     await this.act({ operation: 'remove', site: name, id }, report);
+  }
+
+  /** Answers with made-up snapshot ids (hex of the call count) and sizes. */
+  async backup(request: HostBackupRequest, report: StepReporter): Promise<BackupResult> {
+    await this.act({ operation: 'backup', site: request.name, id: request.id, backup: request.backup, repository: request.store.repository }, report);
+    const n = this.calls.length.toString(16).padStart(8, '0');
+    return { snapshots: { database: `d${n}`.slice(0, 8), files: `f${n}`.slice(0, 8), manifest: `e${n}`.slice(0, 8) }, snapshotTime: new Date().toISOString(), bytesAdded: 1024, bytesTotal: 4096, files: 3, seconds: 0.1, wordpressVersion: '6.4.2', release: '', gitCommit: '' };
+  }
+
+  async restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult> {
+    await this.act({ operation: 'restore', site: request.site.name, id: request.site.id, backup: request.backup, repository: request.store.repository }, report);
+    return { currentRelease: '', releases: [] };
   }
 
   releases(): Promise<{ current: string | undefined; releases: string[] }> {

@@ -106,6 +106,61 @@ export interface RollbackSite {
   release: string;
 }
 
+/** The restic snapshots of one backup (restic 0.14 takes one stdin stream per snapshot). */
+export interface BackupSnapshots {
+  database: string;
+  files: string;
+  manifest: string;
+}
+
+/**
+ * Back up the site to a BackupStore: the database (mariadb-dump streamed into restic), the
+ * current release and shared/uploads (read as the site user), and a manifest. The store's
+ * repository and credentials never travel on the bus: the agent asks the control plane for them
+ * over its mutual-TLS gRPC channel (NodeService.BackupStoreAccess), naming this command.
+ */
+export interface BackupSite {
+  siteId: string;
+  /** The BackupStore (a resource name). */
+  store: string;
+  /** The Backup resource: the snapshots' tag backup=<name>. */
+  backup: string;
+}
+
+/**
+ * Restore a backup into the site: staged beside the live site (a fresh database, a new release
+ * and uploads directory), health-checked through the site's own pool, then switched; any
+ * failure leaves the site serving what it served before.
+ */
+export interface RestoreSite {
+  /** The target site as it should be (its name, id, domains). */
+  site?: SiteConfig | undefined;
+  store: string;
+  /** The Backup resource restored and its snapshots. */
+  backup: string;
+  snapshots?:
+    | BackupSnapshots
+    | undefined;
+  /** The domains the backup's site had: URLs are rewritten (wp search-replace) when they differ. */
+  sourceDomains: string[];
+}
+
+/** What a backup stored. */
+export interface BackupResult {
+  snapshots?:
+    | BackupSnapshots
+    | undefined;
+  /** RFC 3339 UTC: the time restic gave the snapshots. */
+  snapshotTime: string;
+  bytesAdded: number;
+  bytesTotal: number;
+  files: number;
+  seconds: number;
+  wordpressVersion: string;
+  release: string;
+  gitCommit: string;
+}
+
 /** A command for one node, about one site. */
 export interface Command {
   ref?:
@@ -122,6 +177,8 @@ export interface Command {
     | { $case: "rollbackSite"; value: RollbackSite }
     | { $case: "rotateCredentials"; value: RotateCredentials }
     | { $case: "checkDrift"; value: CheckDrift }
+    | { $case: "backupSite"; value: BackupSite }
+    | { $case: "restoreSite"; value: RestoreSite }
     | undefined;
 }
 
@@ -131,6 +188,9 @@ export interface Accepted {
 export interface Progress {
   step: string;
   percent: number;
+  /** Backups and restores: bytes and files processed so far. */
+  bytes: number;
+  files: number;
 }
 
 export interface LogLine {
@@ -167,7 +227,11 @@ export interface SiteState_FingerprintsEntry {
 export interface Succeeded {
   message: string;
   /** Set by commands about a site that exists on the node afterwards. */
-  site?: SiteState | undefined;
+  site?:
+    | SiteState
+    | undefined;
+  /** BackupSite: what it stored. */
+  backup?: BackupResult | undefined;
 }
 
 export interface Failed {
@@ -1630,6 +1694,582 @@ export const RollbackSite: MessageFns<RollbackSite> = {
   },
 };
 
+function createBaseBackupSnapshots(): BackupSnapshots {
+  return { database: "", files: "", manifest: "" };
+}
+
+export const BackupSnapshots: MessageFns<BackupSnapshots> = {
+  encode(message: BackupSnapshots, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.database !== "") {
+      writer.uint32(10).string(message.database);
+    }
+    if (message.files !== "") {
+      writer.uint32(18).string(message.files);
+    }
+    if (message.manifest !== "") {
+      writer.uint32(26).string(message.manifest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackupSnapshots {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackupSnapshots();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.database = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.files = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.manifest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackupSnapshots {
+    return {
+      database: isSet(object.database) ? globalThis.String(object.database) : "",
+      files: isSet(object.files) ? globalThis.String(object.files) : "",
+      manifest: isSet(object.manifest) ? globalThis.String(object.manifest) : "",
+    };
+  },
+
+  toJSON(message: BackupSnapshots): unknown {
+    const obj: any = {};
+    if (message.database !== "") {
+      obj.database = message.database;
+    }
+    if (message.files !== "") {
+      obj.files = message.files;
+    }
+    if (message.manifest !== "") {
+      obj.manifest = message.manifest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BackupSnapshots>, I>>(base?: I): BackupSnapshots {
+    return BackupSnapshots.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BackupSnapshots>, I>>(object: I): BackupSnapshots {
+    const message = createBaseBackupSnapshots();
+    message.database = object.database ?? "";
+    message.files = object.files ?? "";
+    message.manifest = object.manifest ?? "";
+    return message;
+  },
+};
+
+function createBaseBackupSite(): BackupSite {
+  return { siteId: "", store: "", backup: "" };
+}
+
+export const BackupSite: MessageFns<BackupSite> = {
+  encode(message: BackupSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.store !== "") {
+      writer.uint32(18).string(message.store);
+    }
+    if (message.backup !== "") {
+      writer.uint32(26).string(message.backup);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackupSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackupSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.store = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.backup = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackupSite {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      store: isSet(object.store) ? globalThis.String(object.store) : "",
+      backup: isSet(object.backup) ? globalThis.String(object.backup) : "",
+    };
+  },
+
+  toJSON(message: BackupSite): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.store !== "") {
+      obj.store = message.store;
+    }
+    if (message.backup !== "") {
+      obj.backup = message.backup;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BackupSite>, I>>(base?: I): BackupSite {
+    return BackupSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BackupSite>, I>>(object: I): BackupSite {
+    const message = createBaseBackupSite();
+    message.siteId = object.siteId ?? "";
+    message.store = object.store ?? "";
+    message.backup = object.backup ?? "";
+    return message;
+  },
+};
+
+function createBaseRestoreSite(): RestoreSite {
+  return { site: undefined, store: "", backup: "", snapshots: undefined, sourceDomains: [] };
+}
+
+export const RestoreSite: MessageFns<RestoreSite> = {
+  encode(message: RestoreSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.site !== undefined) {
+      SiteConfig.encode(message.site, writer.uint32(10).fork()).join();
+    }
+    if (message.store !== "") {
+      writer.uint32(18).string(message.store);
+    }
+    if (message.backup !== "") {
+      writer.uint32(26).string(message.backup);
+    }
+    if (message.snapshots !== undefined) {
+      BackupSnapshots.encode(message.snapshots, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.sourceDomains) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.site = SiteConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.store = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.backup = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.snapshots = BackupSnapshots.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sourceDomains.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoreSite {
+    return {
+      site: isSet(object.site) ? SiteConfig.fromJSON(object.site) : undefined,
+      store: isSet(object.store) ? globalThis.String(object.store) : "",
+      backup: isSet(object.backup) ? globalThis.String(object.backup) : "",
+      snapshots: isSet(object.snapshots) ? BackupSnapshots.fromJSON(object.snapshots) : undefined,
+      sourceDomains: globalThis.Array.isArray(object?.sourceDomains)
+        ? object.sourceDomains.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.source_domains)
+        ? object.source_domains.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RestoreSite): unknown {
+    const obj: any = {};
+    if (message.site !== undefined) {
+      obj.site = SiteConfig.toJSON(message.site);
+    }
+    if (message.store !== "") {
+      obj.store = message.store;
+    }
+    if (message.backup !== "") {
+      obj.backup = message.backup;
+    }
+    if (message.snapshots !== undefined) {
+      obj.snapshots = BackupSnapshots.toJSON(message.snapshots);
+    }
+    if (message.sourceDomains?.length) {
+      obj.sourceDomains = message.sourceDomains;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestoreSite>, I>>(base?: I): RestoreSite {
+    return RestoreSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestoreSite>, I>>(object: I): RestoreSite {
+    const message = createBaseRestoreSite();
+    message.site = (object.site !== undefined && object.site !== null)
+      ? SiteConfig.fromPartial(object.site)
+      : undefined;
+    message.store = object.store ?? "";
+    message.backup = object.backup ?? "";
+    message.snapshots = (object.snapshots !== undefined && object.snapshots !== null)
+      ? BackupSnapshots.fromPartial(object.snapshots)
+      : undefined;
+    message.sourceDomains = object.sourceDomains?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseBackupResult(): BackupResult {
+  return {
+    snapshots: undefined,
+    snapshotTime: "",
+    bytesAdded: 0,
+    bytesTotal: 0,
+    files: 0,
+    seconds: 0,
+    wordpressVersion: "",
+    release: "",
+    gitCommit: "",
+  };
+}
+
+export const BackupResult: MessageFns<BackupResult> = {
+  encode(message: BackupResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshots !== undefined) {
+      BackupSnapshots.encode(message.snapshots, writer.uint32(10).fork()).join();
+    }
+    if (message.snapshotTime !== "") {
+      writer.uint32(18).string(message.snapshotTime);
+    }
+    if (message.bytesAdded !== 0) {
+      writer.uint32(24).uint64(message.bytesAdded);
+    }
+    if (message.bytesTotal !== 0) {
+      writer.uint32(32).uint64(message.bytesTotal);
+    }
+    if (message.files !== 0) {
+      writer.uint32(40).uint64(message.files);
+    }
+    if (message.seconds !== 0) {
+      writer.uint32(49).double(message.seconds);
+    }
+    if (message.wordpressVersion !== "") {
+      writer.uint32(58).string(message.wordpressVersion);
+    }
+    if (message.release !== "") {
+      writer.uint32(66).string(message.release);
+    }
+    if (message.gitCommit !== "") {
+      writer.uint32(74).string(message.gitCommit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackupResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackupResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.snapshots = BackupSnapshots.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.snapshotTime = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytesAdded = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytesTotal = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.files = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.seconds = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.wordpressVersion = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.release = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.gitCommit = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackupResult {
+    return {
+      snapshots: isSet(object.snapshots) ? BackupSnapshots.fromJSON(object.snapshots) : undefined,
+      snapshotTime: isSet(object.snapshotTime)
+        ? globalThis.String(object.snapshotTime)
+        : isSet(object.snapshot_time)
+        ? globalThis.String(object.snapshot_time)
+        : "",
+      bytesAdded: isSet(object.bytesAdded)
+        ? globalThis.Number(object.bytesAdded)
+        : isSet(object.bytes_added)
+        ? globalThis.Number(object.bytes_added)
+        : 0,
+      bytesTotal: isSet(object.bytesTotal)
+        ? globalThis.Number(object.bytesTotal)
+        : isSet(object.bytes_total)
+        ? globalThis.Number(object.bytes_total)
+        : 0,
+      files: isSet(object.files) ? globalThis.Number(object.files) : 0,
+      seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
+      wordpressVersion: isSet(object.wordpressVersion)
+        ? globalThis.String(object.wordpressVersion)
+        : isSet(object.wordpress_version)
+        ? globalThis.String(object.wordpress_version)
+        : "",
+      release: isSet(object.release) ? globalThis.String(object.release) : "",
+      gitCommit: isSet(object.gitCommit)
+        ? globalThis.String(object.gitCommit)
+        : isSet(object.git_commit)
+        ? globalThis.String(object.git_commit)
+        : "",
+    };
+  },
+
+  toJSON(message: BackupResult): unknown {
+    const obj: any = {};
+    if (message.snapshots !== undefined) {
+      obj.snapshots = BackupSnapshots.toJSON(message.snapshots);
+    }
+    if (message.snapshotTime !== "") {
+      obj.snapshotTime = message.snapshotTime;
+    }
+    if (message.bytesAdded !== 0) {
+      obj.bytesAdded = Math.round(message.bytesAdded);
+    }
+    if (message.bytesTotal !== 0) {
+      obj.bytesTotal = Math.round(message.bytesTotal);
+    }
+    if (message.files !== 0) {
+      obj.files = Math.round(message.files);
+    }
+    if (message.seconds !== 0) {
+      obj.seconds = floatToJson(message.seconds);
+    }
+    if (message.wordpressVersion !== "") {
+      obj.wordpressVersion = message.wordpressVersion;
+    }
+    if (message.release !== "") {
+      obj.release = message.release;
+    }
+    if (message.gitCommit !== "") {
+      obj.gitCommit = message.gitCommit;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BackupResult>, I>>(base?: I): BackupResult {
+    return BackupResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BackupResult>, I>>(object: I): BackupResult {
+    const message = createBaseBackupResult();
+    message.snapshots = (object.snapshots !== undefined && object.snapshots !== null)
+      ? BackupSnapshots.fromPartial(object.snapshots)
+      : undefined;
+    message.snapshotTime = object.snapshotTime ?? "";
+    message.bytesAdded = object.bytesAdded ?? 0;
+    message.bytesTotal = object.bytesTotal ?? 0;
+    message.files = object.files ?? 0;
+    message.seconds = object.seconds ?? 0;
+    message.wordpressVersion = object.wordpressVersion ?? "";
+    message.release = object.release ?? "";
+    message.gitCommit = object.gitCommit ?? "";
+    return message;
+  },
+};
+
 function createBaseCommand(): Command {
   return { ref: undefined, issuedAt: "", generation: 0, payload: undefined };
 }
@@ -1663,6 +2303,12 @@ export const Command: MessageFns<Command> = {
         break;
       case "checkDrift":
         CheckDrift.encode(message.payload.value, writer.uint32(122).fork()).join();
+        break;
+      case "backupSite":
+        BackupSite.encode(message.payload.value, writer.uint32(130).fork()).join();
+        break;
+      case "restoreSite":
+        RestoreSite.encode(message.payload.value, writer.uint32(138).fork()).join();
         break;
     }
     return writer;
@@ -1753,6 +2399,22 @@ export const Command: MessageFns<Command> = {
             message.payload = { $case: "checkDrift", value: CheckDrift.decode(reader, reader.uint32()) };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.payload = { $case: "backupSite", value: BackupSite.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.payload = { $case: "restoreSite", value: RestoreSite.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1798,6 +2460,14 @@ export const Command: MessageFns<Command> = {
         ? { $case: "checkDrift", value: CheckDrift.fromJSON(object.checkDrift) }
         : isSet(object.check_drift)
         ? { $case: "checkDrift", value: CheckDrift.fromJSON(object.check_drift) }
+        : isSet(object.backupSite)
+        ? { $case: "backupSite", value: BackupSite.fromJSON(object.backupSite) }
+        : isSet(object.backup_site)
+        ? { $case: "backupSite", value: BackupSite.fromJSON(object.backup_site) }
+        : isSet(object.restoreSite)
+        ? { $case: "restoreSite", value: RestoreSite.fromJSON(object.restoreSite) }
+        : isSet(object.restore_site)
+        ? { $case: "restoreSite", value: RestoreSite.fromJSON(object.restore_site) }
         : undefined,
     };
   },
@@ -1825,6 +2495,10 @@ export const Command: MessageFns<Command> = {
       obj.rotateCredentials = RotateCredentials.toJSON(message.payload.value);
     } else if (message.payload?.$case === "checkDrift") {
       obj.checkDrift = CheckDrift.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "backupSite") {
+      obj.backupSite = BackupSite.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "restoreSite") {
+      obj.restoreSite = RestoreSite.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -1871,6 +2545,18 @@ export const Command: MessageFns<Command> = {
       case "checkDrift": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "checkDrift", value: CheckDrift.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "backupSite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "backupSite", value: BackupSite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "restoreSite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "restoreSite", value: RestoreSite.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -1932,7 +2618,7 @@ export const Accepted: MessageFns<Accepted> = {
 };
 
 function createBaseProgress(): Progress {
-  return { step: "", percent: 0 };
+  return { step: "", percent: 0, bytes: 0, files: 0 };
 }
 
 export const Progress: MessageFns<Progress> = {
@@ -1942,6 +2628,12 @@ export const Progress: MessageFns<Progress> = {
     }
     if (message.percent !== 0) {
       writer.uint32(16).uint32(message.percent);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(24).uint64(message.bytes);
+    }
+    if (message.files !== 0) {
+      writer.uint32(32).uint64(message.files);
     }
     return writer;
   },
@@ -1975,6 +2667,22 @@ export const Progress: MessageFns<Progress> = {
             message.percent = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.files = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1991,6 +2699,8 @@ export const Progress: MessageFns<Progress> = {
     return {
       step: isSet(object.step) ? globalThis.String(object.step) : "",
       percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+      files: isSet(object.files) ? globalThis.Number(object.files) : 0,
     };
   },
 
@@ -2002,6 +2712,12 @@ export const Progress: MessageFns<Progress> = {
     if (message.percent !== 0) {
       obj.percent = Math.round(message.percent);
     }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    if (message.files !== 0) {
+      obj.files = Math.round(message.files);
+    }
     return obj;
   },
 
@@ -2012,6 +2728,8 @@ export const Progress: MessageFns<Progress> = {
     const message = createBaseProgress();
     message.step = object.step ?? "";
     message.percent = object.percent ?? 0;
+    message.bytes = object.bytes ?? 0;
+    message.files = object.files ?? 0;
     return message;
   },
 };
@@ -2376,7 +3094,7 @@ export const SiteState_FingerprintsEntry: MessageFns<SiteState_FingerprintsEntry
 };
 
 function createBaseSucceeded(): Succeeded {
-  return { message: "", site: undefined };
+  return { message: "", site: undefined, backup: undefined };
 }
 
 export const Succeeded: MessageFns<Succeeded> = {
@@ -2386,6 +3104,9 @@ export const Succeeded: MessageFns<Succeeded> = {
     }
     if (message.site !== undefined) {
       SiteState.encode(message.site, writer.uint32(18).fork()).join();
+    }
+    if (message.backup !== undefined) {
+      BackupResult.encode(message.backup, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2419,6 +3140,14 @@ export const Succeeded: MessageFns<Succeeded> = {
             message.site = SiteState.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.backup = BackupResult.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2435,6 +3164,7 @@ export const Succeeded: MessageFns<Succeeded> = {
     return {
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       site: isSet(object.site) ? SiteState.fromJSON(object.site) : undefined,
+      backup: isSet(object.backup) ? BackupResult.fromJSON(object.backup) : undefined,
     };
   },
 
@@ -2446,6 +3176,9 @@ export const Succeeded: MessageFns<Succeeded> = {
     if (message.site !== undefined) {
       obj.site = SiteState.toJSON(message.site);
     }
+    if (message.backup !== undefined) {
+      obj.backup = BackupResult.toJSON(message.backup);
+    }
     return obj;
   },
 
@@ -2456,6 +3189,9 @@ export const Succeeded: MessageFns<Succeeded> = {
     const message = createBaseSucceeded();
     message.message = object.message ?? "";
     message.site = (object.site !== undefined && object.site !== null) ? SiteState.fromPartial(object.site) : undefined;
+    message.backup = (object.backup !== undefined && object.backup !== null)
+      ? BackupResult.fromPartial(object.backup)
+      : undefined;
     return message;
   },
 };
