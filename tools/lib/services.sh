@@ -29,6 +29,10 @@ PG_USER=postgres # Debian's, from the postgresql package
 CP_USER=pressluft
 NATS_USER=pressluft-nats
 CP_DIR="$PRESSLUFT_STATE_DIR/control-plane" # the control plane's own files (0700)
+# The default BackupStore's restic repository: the control plane's user owns it (it applies
+# retention with restic forget/prune) and the agent runs restic as that user too (restic reads
+# streams and writes the repository: it needs no root).
+BACKUP_DIR="$PRESSLUFT_STATE_DIR/backups"
 DB_PASSWORD_FILE="$CP_DIR/database.password"
 NATS_AUTHZ_DIR="$PRESSLUFT_STATE_DIR/nats-authz" # written by the control plane, read by NATS
 SERVICES=(postgres mariadb redis nginx nats control-plane agent)
@@ -326,9 +330,9 @@ own_state() {
   chown root:root "$RUN_DIR" "$LOG_DIR"
   (umask 077 && touch "$LOG_DIR"/{initdb,postgres,nats,control-plane,agent}.log)
   find "$LOG_DIR" -maxdepth 1 -type f -exec chmod go-rwx {} +
-  mkdir -p "$CP_DIR" "$PKI_DIR"
-  chown -R "$CP_USER:$CP_USER" "$CP_DIR" "$PKI_DIR"
-  chmod 700 "$CP_DIR" "$PKI_DIR"
+  mkdir -p "$CP_DIR" "$PKI_DIR" "$BACKUP_DIR"
+  chown -R "$CP_USER:$CP_USER" "$CP_DIR" "$PKI_DIR" "$BACKUP_DIR"
+  chmod 700 "$CP_DIR" "$PKI_DIR" "$BACKUP_DIR"
   if [ -f "$ADMIN_TOKEN_FILE" ]; then chown "$CP_USER:$CP_USER" "$ADMIN_TOKEN_FILE" && chmod 600 "$ADMIN_TOKEN_FILE"; fi
   mkdir -p "$NATS_DIR/jetstream" "$NATS_DIR/tls" "$NATS_AUTHZ_DIR"
   chown root:"$NATS_USER" "$NATS_DIR"
@@ -413,6 +417,8 @@ control_plane_env() {
   export PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT"
   export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_AUTHZ_DIR/authz.conf"
   export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"
+  # The embedded default: a BackupStore `default` made at start (password generated, encrypted).
+  export PRESSLUFT_DEFAULT_BACKUP_REPOSITORY="$BACKUP_DIR/default"
 }
 
 start_control_plane() {
@@ -497,6 +503,7 @@ start_agent() {
     export PRESSLUFT_AGENT_REDIS_ADMIN_USER="$REDIS_ADMIN_USER"
     export PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE="$REDIS_ADMIN_PASSWORD_FILE"
     export PRESSLUFT_AGENT_WP_CLI="[\"/usr/bin/php\",\"$ROOT/tools/wp-cli/wp\"]"
+    export PRESSLUFT_AGENT_RESTIC_USER="$CP_USER"
     export PRESSLUFT_AGENT_PHP_FPM_BINARY="$(ls /usr/sbin/php-fpm* | sort -V | tail -n1)"
     exec setsid node -r "$ROOT/tools/runtime/register-paths.cjs" "$ROOT/dist/apps/agent/src/main.js" >>"$LOG_DIR/agent.log" 2>&1 </dev/null
   ) &

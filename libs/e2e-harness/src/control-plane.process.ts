@@ -258,7 +258,7 @@ export const V1 = '/apis/pressluft.io/v1';
 
 /** What the fault tests read back from the API. */
 export interface ApiObject {
-  metadata: { name: string; generation: number; finalizers: string[]; resourceVersion: string };
+  metadata: { name: string; generation: number; finalizers: string[]; resourceVersion: string; uid?: string; labels?: Record<string, string> };
   spec: Record<string, unknown>;
   status: {
     phase?: string;
