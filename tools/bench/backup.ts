@@ -1,0 +1,141 @@
+/**
+ * tools/bench/backup: one real site with ~200 MB of uploads (BENCH_UPLOAD_MB) and a ~50 MB
+ * database (BENCH_DB_MB): the agent's full backup, the incremental backup of the unchanged site,
+ * and the restore (staged, health-checked, switched), each beside the raw commands a person would
+ * type on the same data in the same run (mariadb-dump | restic backup --stdin, tar | restic backup
+ * --stdin; restic dump | mariadb, restic dump | tar -x) into a repository of their own. A benchmark:
+ * it prints numbers and asserts nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createLogger } from '@pressluft/platform';
+import type { SiteConfig } from '@pressluft/proto';
+import { describeShared, Harness, run } from '@pressluft/testing';
+import { SiteHost, type StepReporter } from '../../apps/agent/src/host/site-host.js';
+import { hostHarness } from '../../apps/agent/test/host-harness.js';
+import { runBenchmark } from './bench-plane.js';
+
+const UPLOAD_MB = Number(process.env['BENCH_UPLOAD_MB'] ?? 200);
+const DB_MB = Number(process.env['BENCH_DB_MB'] ?? 50);
+const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
+
+function config(name: string): SiteConfig {
+  return {
+    name,
+    id: randomBytes(4).toString('hex'),
+    environment: 'production',
+    domains: [`${name}.example.test`],
+    php: { version: '8.2', memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 },
+    wordpress: { version: '6.1', title: 'Bench backup', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
+    resources: { cpuPercent: 100, memoryMib: 512 },
+    keepReleases: 5,
+  };
+}
+
+/** `left | right` with both exit statuses checked (what a careful person's `set -o pipefail` gives). */
+function pipe(left: readonly string[], right: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const a = spawn(left[0]!, left.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const b = spawn(right[0]!, right.slice(1), { env, stdio: ['pipe', 'ignore', 'inherit'] });
+    a.stdout.pipe(b.stdin);
+    let pending = 2;
+    const done = (name: string) => (code: number | null) => {
+      if (code !== 0) reject(new Error(`${name} exited with ${code}`));
+      else if (--pending === 0) resolve();
+    };
+    a.on('close', done(left[0]!));
+    b.on('close', done(right[0]!));
+  });
+}
+
+async function timed(task: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await task();
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const harness = await Harness.start({ mariadb: true, nginx: true, phpFpm: true });
+  const services = describeShared(harness);
+  const node = hostHarness(services, `pressluft-bench-${randomBytes(3).toString('hex')}`);
+  const host = new SiteHost(node.settings, createLogger({ name: 'bench-backup', level: 'silent' }));
+  const work = mkdtempSync(join(tmpdir(), 'pressluft-bench-backup-'));
+  const site = config('bkbench');
+  const account = `site_${site.id}`;
+  const mariadb = ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`];
+  try {
+    await host.provision(site, quiet);
+    const root = join(node.settings.sitesRoot, site.name);
+    const { uid, gid } = statSync(join(root, 'tmp'));
+    // Uploads: 1 MiB files of random bytes (what photos look like to a compressor).
+    const uploads = join(root, 'shared', 'uploads', 'bench');
+    mkdirSync(uploads);
+    chownSync(uploads, uid, gid);
+    for (let i = 0; i < UPLOAD_MB; i++) {
+      const file = join(uploads, `photo-${i}.jpg`);
+      writeFileSync(file, randomBytes(1024 * 1024));
+      chownSync(file, uid, gid);
+    }
+    // The database: rows of text (posts), DB_MB in all.
+    const row = 'x'.repeat(1000);
+    await run([...mariadb, account, '-e', 'CREATE TABLE bench_posts (id INT PRIMARY KEY AUTO_INCREMENT, body TEXT) ENGINE=InnoDB']);
+    for (let batch = 0; batch < DB_MB; batch++) {
+      const values = Array.from({ length: 1000 }, (_, i) => `('${row}${batch}-${i}')`).join(',');
+      await run([...mariadb, account, '-e', `INSERT INTO bench_posts (body) VALUES ${values}`]);
+    }
+
+    const agentRepo = join(work, 'agent-repo');
+    const rawRepo = join(work, 'raw-repo');
+    const passwordFile = join(work, 'password');
+    writeFileSync(passwordFile, 'bench-password-not-secret\n', { mode: 0o600 });
+    const store = { repository: agentRepo, password: 'bench-password-not-secret', sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' };
+    const env = { PATH: '/usr/bin:/bin', RESTIC_REPOSITORY: rawRepo, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: join(work, 'raw-cache') };
+    await run(['/usr/bin/restic', 'init'], { env });
+    const { currentRelease } = await host.releases(site.name).then((r) => ({ currentRelease: r.current ?? '' }));
+
+    const rawBackup = async () => {
+      await pipe(['/usr/bin/mariadb-dump', `--defaults-file=${services.mariadb.defaultsFile}`, '--single-transaction', '--quick', account], ['/usr/bin/restic', 'backup', '--stdin', '--stdin-filename', 'database.sql', '--tag', 'part=database'], env);
+      await pipe(['/usr/bin/tar', '--sort=name', '-C', root, '-cf', '-', `releases/${currentRelease}`, 'shared/uploads'], ['/usr/bin/restic', 'backup', '--stdin', '--stdin-filename', 'files.tar', '--tag', 'part=files'], env);
+    };
+    const agentBackup = (name: string) => host.backup({ name: site.name, id: site.id, backup: name, store }, quiet);
+
+    const rawFull = await timed(rawBackup);
+    let result = await agentBackup('bench-full');
+    const agentFull = await timed(async () => {
+      // Measured on a fresh repository like the raw one: the first run above created it and stored everything once.
+      rmSync(agentRepo, { recursive: true, force: true });
+      result = await agentBackup('bench-full-2');
+    });
+    const rawIncremental = await timed(rawBackup);
+    const agentIncremental = await timed(() => agentBackup('bench-incremental'));
+
+    const restoreDir = join(work, 'raw-restore');
+    mkdirSync(restoreDir);
+    await run([...mariadb, '-e', 'CREATE DATABASE bench_raw_restore']);
+    const rawRestore = await timed(async () => {
+      await pipe(['/usr/bin/restic', 'dump', 'latest', '/database.sql', '--tag', 'part=database'], [...mariadb, 'bench_raw_restore'], env);
+      await pipe(['/usr/bin/restic', 'dump', 'latest', '/files.tar', '--tag', 'part=files'], ['/usr/bin/tar', '-x', '-C', restoreDir], env);
+    });
+    await run([...mariadb, '-e', 'DROP DATABASE bench_raw_restore']);
+    const agentRestore = await timed(() => host.restore({ site, backup: 'bench-full-2', snapshots: result.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: site.domains, store }, quiet));
+
+    const line = (what: string, agent: number, raw: number, goal: string) => console.log(`${what.padEnd(22)} agent ${agent.toFixed(2)} s   raw ${raw.toFixed(2)} s   ratio ${(agent / raw).toFixed(2)}   (${goal})`);
+    console.log(`site: ${UPLOAD_MB} MiB of uploads in ${UPLOAD_MB} files, ${DB_MB}k rows (~${DB_MB} MB) in the database; restic ${(await run(['/usr/bin/restic', 'version'])).trim()}`);
+    console.log(`agent full backup: ${result.bytesAdded} bytes added, ${result.bytesTotal} bytes read, ${result.files} files`);
+    line('full backup', agentFull, rawFull, 'goal: ratio <= 1.2');
+    line('incremental backup', agentIncremental, rawIncremental, 'goal: agent < 3 s');
+    line('restore', agentRestore, rawRestore, 'goal: ratio <= 1.5');
+  } finally {
+    await host.remove(site.name, site.id, quiet).catch((error: unknown) => console.error(String(error)));
+    await host.stopAll();
+    node.cleanup();
+    rmSync(work, { recursive: true, force: true });
+    await harness.stop();
+  }
+}
+
+runBenchmark(main);
