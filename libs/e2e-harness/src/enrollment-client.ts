@@ -1,5 +1,5 @@
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { EnrollmentServiceClient, type EnrollRequest, type EnrollResponse, type RenewResponse } from '@pressluft/proto';
+import { EnrollmentServiceClient, NodeServiceClient, type BackupStoreAccessResponse, type EnrollRequest, type EnrollResponse, type RenewResponse } from '@pressluft/proto';
 
 /** What a call answered: the response, or the gRPC status code and message. */
 export type CallResult<T> = { readonly ok: true; readonly response: T } | { readonly ok: false; readonly code: status; readonly codeName: string; readonly details: string };
@@ -9,7 +9,7 @@ export interface ClientIdentity {
   readonly key: string;
 }
 
-function settle<T>(resolve: (result: CallResult<T>) => void, client: EnrollmentServiceClient) {
+function settle<T>(resolve: (result: CallResult<T>) => void, client: { close(): void }) {
   return (error: ServiceError | null, response: T) => {
     client.close();
     resolve(error ? { ok: false, code: error.code, codeName: status[error.code] ?? String(error.code), details: error.details } : { ok: true, response });
@@ -35,4 +35,10 @@ export function callEnroll(endpoint: string, caPem: string, request: EnrollReque
 export function callRenew(endpoint: string, caPem: string, csrPem: string, identity?: ClientIdentity): Promise<CallResult<RenewResponse>> {
   const client = clientFor(endpoint, caPem, identity);
   return new Promise((resolve) => client.renew({ csrPem }, new Metadata(), deadline(), settle(resolve, client)));
+}
+
+/** NodeService.BackupStoreAccess over mutual TLS with a node's certificate. */
+export function callBackupStoreAccess(endpoint: string, caPem: string, request: { store: string; command: string }, identity: ClientIdentity): Promise<CallResult<BackupStoreAccessResponse>> {
+  const client = new NodeServiceClient(endpoint, credentials.createSsl(Buffer.from(caPem), Buffer.from(identity.key), Buffer.from(identity.cert)));
+  return new Promise((resolve) => client.backupStoreAccess(request, new Metadata(), deadline(), settle(resolve, client)));
 }
