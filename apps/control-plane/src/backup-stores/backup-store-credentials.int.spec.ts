@@ -204,14 +204,26 @@ describe('BackupStore credentials (write-only, encrypted at rest)', () => {
     expect(await secrets.access('offsite')).toBeUndefined();
   });
 
-  it('creates the default store once, also when replicas ensure it at the same time, and never replaces it', async () => {
+  it('creates the default store at start (PRESSLUFT_DEFAULT_BACKUP_REPOSITORY) once, also when replicas ensure it at the same time, and never replaces it', async () => {
+    // Another replica on the same database and key file, started with the setting.
+    const replica = await startControlPlaneFixture({
+      database: fx.database,
+      env: { PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: '/srv/backups/default', PRESSLUFT_SECRETS_KEY_FILE: join(dirname(fx.pkiDir), 'secrets.key') },
+    });
+    try {
+      const created = await call(`${STORES}/default`);
+      expect(created.status).toBe(200);
+      expect(created.body.spec).toEqual({ repository: '/srv/backups/default' });
+      expect(created.body.status.credentials).toMatchObject({ set: true, version: 1 });
+      expect(await replica.plane.app.get(BackupStoreSecrets).access('default')).toEqual(await secrets.access('default'));
+    } finally {
+      await replica.stop();
+    }
     const ensure = fx.plane.app.get(DefaultBackupStore);
     await Promise.all([ensure.ensure('/srv/backups/default'), ensure.ensure('/srv/backups/default'), ensure.ensure('/srv/backups/other')]);
-    const created = await call(`${STORES}/default`);
-    expect(created.status).toBe(200);
-    expect(created.body.status.credentials).toMatchObject({ set: true, version: 1 });
+    expect((await call(`${STORES}/default`)).body.status.credentials).toMatchObject({ set: true, version: 1 });
     const access = await secrets.access('default');
-    expect(access?.password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(access).toEqual({ repository: '/srv/backups/default', password: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     const events = await pgQuery(fx.database.url, `SELECT count(*)::int AS n FROM resources WHERE kind = 'Event' AND spec->'involvedObject'->>'name' = 'default'`);
     expect(events.rows[0]).toEqual({ n: 1 });
 
