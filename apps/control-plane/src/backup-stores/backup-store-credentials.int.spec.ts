@@ -1,6 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { api, type ApiRequest } from '@pressluft/e2e-harness';
+import { promisify } from 'node:util';
+import { api, writeKubeconfig, type ApiRequest } from '@pressluft/e2e-harness';
 import { pgQuery } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
@@ -28,8 +31,11 @@ type Status = { code: number; reason: string; message: string; details?: { cause
 
 const FIRST = 'first-password-Xq7vT2';
 const SECOND = 'second-password-Lm9pR4';
+const KUBECTL_FIRST = 'kubectl-password-Wy6sD1';
+const KUBECTL_SECOND = 'kubectl-password-Pe3uG7';
 const SSH_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nkey-material-Zt5wQ8\n-----END OPENSSH PRIVATE KEY-----\n';
-const PLAINTEXTS = [FIRST, SECOND, 'key-material-Zt5wQ8'];
+const PLAINTEXTS = [FIRST, SECOND, KUBECTL_FIRST, KUBECTL_SECOND, 'key-material-Zt5wQ8'];
+const KUBECTL = '/usr/bin/kubectl';
 
 function store(name: string, repository: string, credentials?: Record<string, string>): Record<string, unknown> {
   return { apiVersion: 'pressluft.io/v1', kind: 'BackupStore', metadata: { name }, spec: { repository, ...(credentials ? { credentials } : {}) } };
@@ -51,14 +57,18 @@ describe('BackupStore credentials (write-only, encrypted at rest)', () => {
       | { ciphertext: Buffer; nonce: Buffer; version: number }
       | undefined;
 
+  let dir: string;
+
   beforeAll(async () => {
-    fx = await startControlPlaneFixture();
+    fx = await startControlPlaneFixture({ https: true });
+    dir = mkdtempSync(join(tmpdir(), 'pressluft-stores-'));
     call = (path, options = {}) => api(fx.plane.httpUrl, path, { token: fx.adminToken, ...options });
     secrets = fx.plane.app.get(BackupStoreSecrets);
   });
 
   afterAll(async () => {
     await fx?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('creates the key file on first start: 32 bytes, readable by the owner only', () => {
@@ -157,6 +167,34 @@ describe('BackupStore credentials (write-only, encrypted at rest)', () => {
     controller.abort();
     expect(text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { type: string }).type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED']);
     expectNoPlaintext(text);
+  });
+
+  it('kubectl apply: a re-apply changes nothing on the server, a new password is a new version; kubectl get never shows it', async () => {
+    const https = fx.plane.https;
+    if (!https) throw new Error('the fixture started no HTTPS listener');
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: writeKubeconfig(dir, { server: https.url, caCert: https.caCert, token: fx.adminToken }) };
+    const kubectl = async (...args: string[]) => (await promisify(execFile)(KUBECTL, args, { env })).stdout.trim();
+    const manifest = join(dir, 'store.yaml');
+    const write = (password: string) =>
+      writeFileSync(manifest, `apiVersion: pressluft.io/v1\nkind: BackupStore\nmetadata:\n  name: kubectl\nspec:\n  repository: /srv/backups/kubectl\n  credentials:\n    password: ${password}\n`);
+
+    write(KUBECTL_FIRST);
+    expect(await kubectl('apply', '-f', manifest)).toBe('backupstore.pressluft.io/kubectl created');
+    const created = await call(`${STORES}/kubectl`);
+    // kubectl sends the credentials again each time (its annotation cannot hold them) and says
+    // "configured"; the server compares them with the stored ones and writes nothing.
+    expect(await kubectl('apply', '-f', manifest)).toBe('backupstore.pressluft.io/kubectl configured');
+    expect((await call(`${STORES}/kubectl`)).body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
+    expect((await secretRow('kubectl'))?.version).toBe(1);
+    write(KUBECTL_SECOND);
+    expect(await kubectl('apply', '-f', manifest)).toBe('backupstore.pressluft.io/kubectl configured');
+    expect((await secretRow('kubectl'))?.version).toBe(2);
+    expect((await secrets.access('kubectl'))?.password).toBe(KUBECTL_SECOND);
+    const shown = await kubectl('get', 'backupstore', 'kubectl', '-o', 'yaml');
+    expect(shown).toContain('last-applied-configuration');
+    expectNoPlaintext(shown);
+    expectNoPlaintext(await kubectl('get', 'backupstores'));
+    expect((await call(`${STORES}/kubectl`, { method: 'DELETE' })).status).toBe(200);
   });
 
   it('keeps them out of the objects, the change log and the audit log in PostgreSQL', async () => {
