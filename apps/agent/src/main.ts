@@ -5,6 +5,7 @@ import { ConfigError, createLogger, type Logger } from '@pressluft/platform';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { enroll, renewIfDue } from './enroll/enroll.js';
 import { loadIdentity, type NodeIdentity } from './enroll/identity.js';
+import { StoreAccessClient } from './enroll/store-access.js';
 import { SiteHost } from './host/site-host.js';
 
 /** Reported in heartbeats (Node status.agentVersion: a semantic version). */
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
       probeMs: config.probeMs,
       concurrency: config.concurrency,
       commandDeadlineMs: config.commandDeadlineMs,
+      stores: new StoreAccessClient(id, config.enrollment.endpoint),
     });
   let agent = agentFor(identity);
   await agent.start();

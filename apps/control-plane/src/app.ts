@@ -9,6 +9,7 @@ import { answerClientErrors } from './api/client-error.js';
 import { AppModule } from './app.module.js';
 import { AuditMiddleware } from './audit/audit.middleware.js';
 import { TokenService } from './auth/token.service.js';
+import { DefaultBackupStore } from './backup-stores/default-backup-store.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
 import { NestPinoLogger, requestLog } from './infra/request-log.js';
 import { createDataSource, migrate } from './persistence/data-source.js';
@@ -50,6 +51,7 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
   if (config.adminTokenFile) {
     await app.get(TokenService).ensure(readFileSync(config.adminTokenFile, 'utf8').trim(), 'admin', 'admin');
   }
+  if (config.defaultBackupRepository) await app.get(DefaultBackupStore).ensure(config.defaultBackupRepository);
 
   answerClientErrors(app.getHttpServer());
   await app.listen(config.http.port, config.http.host);

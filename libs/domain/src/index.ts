@@ -199,6 +199,7 @@ export {
   type CommandState,
   type CommandStatus,
 } from './command.js';
+export { backupStoreAccessRefusal } from './backup-store-access.js';
 export { applyCommandEvent, commandEventFromOwner, MAX_COMMAND_LOG_LINES, type AgentCommandEvent } from './command-state.js';
 export {
   SERVER_SET_METADATA,

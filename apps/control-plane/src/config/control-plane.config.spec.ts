@@ -26,6 +26,17 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     expect(set.engine.pruneEveryMs).toBe(5000);
   });
 
+  it('backup stores: the secrets key beside the PKI directory unless set; a default repository only when set, an absolute path', () => {
+    expect(loadControlPlaneConfig({})).toMatchObject({ secretsKeyFile: '/var/lib/pressluft/secrets.key', defaultBackupRepository: undefined });
+    expect(loadControlPlaneConfig({ PRESSLUFT_PKI_DIR: '/srv/pl/pki' }).secretsKeyFile).toBe('/srv/pl/secrets.key');
+    const set = loadControlPlaneConfig({ PRESSLUFT_SECRETS_KEY_FILE: '/etc/pressluft/secrets.key', PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: '/srv/backups/default' });
+    expect(set).toMatchObject({ secretsKeyFile: '/etc/pressluft/secrets.key', defaultBackupRepository: '/srv/backups/default' });
+    for (const bad of ['backups', '/srv/../etc', '/srv/back ups']) {
+      expect(() => loadControlPlaneConfig({ PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: bad })).toThrow(ConfigError);
+    }
+    expect(() => loadControlPlaneConfig({ PRESSLUFT_SECRETS_KEY_FILE: 'secrets.key' })).toThrow(ConfigError);
+  });
+
   it('issues its own NATS client certificate for a tls:// URL without files', () => {
     const config = loadControlPlaneConfig({ PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' });
     expect(config.natsTls).toBe('self-issued');

@@ -1,5 +1,6 @@
+import { dirname, join } from 'node:path';
 import { ConfigError, envBoolean, envPort, envUrl, loadConfig } from '@pressluft/platform';
-import { DEFAULT_RETENTION, type Retention } from '@pressluft/domain';
+import { BACKUP_REPOSITORY_PATTERN, DEFAULT_RETENTION, type Retention } from '@pressluft/domain';
 import { z } from 'zod';
 
 const DAY_MS = 24 * 3_600_000;
@@ -12,6 +13,13 @@ const schema = z.object({
   PRESSLUFT_HTTPS_PORT: z.union([z.literal('off'), envPort(8443)]).default(8443),
   PRESSLUFT_PKI_DIR: z.string().startsWith('/', { message: 'must be an absolute path' }).default('/var/lib/pressluft/pki'),
   PRESSLUFT_ADMIN_TOKEN_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
+  /** The key (32 bytes) that encrypts BackupStore credentials; created on first start. Default: secrets.key beside the PKI directory. */
+  PRESSLUFT_SECRETS_KEY_FILE: absolutePath().optional(),
+  /** A local restic repository for the BackupStore `default`, created at start when missing (tools/dev, tests). */
+  PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: absolutePath()
+    .regex(BACKUP_REPOSITORY_PATTERN, { message: 'must be an absolute path of letters, digits and ._-/' })
+    .refine((value) => !value.split('/').includes('..'), { message: 'must not contain ".."' })
+    .optional(),
   PRESSLUFT_DATABASE_URL: envUrl(['postgres', 'postgresql'], 'postgres://pressluft@127.0.0.1:55432/pressluft'),
   PRESSLUFT_NATS_URL: envUrl(['nats', 'tls'], 'nats://127.0.0.1:54222'),
   /** The NATS URL enrolled agents are told to use (default: PRESSLUFT_NATS_URL). */
@@ -75,6 +83,10 @@ export interface ControlPlaneConfig {
   readonly pkiDir: string;
   readonly databaseUrl: string;
   readonly natsUrl: string;
+  /** The key file for BackupStore credentials (AES-256-GCM; created on first start, 0600). */
+  readonly secretsKeyFile: string;
+  /** The repository of the BackupStore `default` the control plane ensures at start; undefined: none. */
+  readonly defaultBackupRepository: string | undefined;
   /**
    * The control plane's own NATS client certificate (mutual TLS). Files when all three
    * PRESSLUFT_NATS_TLS_* are set; 'self-issued' when the URL is tls:// without them (a
@@ -126,6 +138,8 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     pkiDir: raw.PRESSLUFT_PKI_DIR,
     databaseUrl: raw.PRESSLUFT_DATABASE_URL,
     natsUrl: raw.PRESSLUFT_NATS_URL,
+    secretsKeyFile: raw.PRESSLUFT_SECRETS_KEY_FILE ?? join(dirname(raw.PRESSLUFT_PKI_DIR), 'secrets.key'),
+    defaultBackupRepository: raw.PRESSLUFT_DEFAULT_BACKUP_REPOSITORY,
     natsTls: someTlsFiles
       ? { certFile: raw.PRESSLUFT_NATS_TLS_CERT ?? '', keyFile: raw.PRESSLUFT_NATS_TLS_KEY ?? '', caFile: raw.PRESSLUFT_NATS_TLS_CA ?? '' }
       : tlsUrl

@@ -1,7 +1,8 @@
 import { experimental, Server, status, type StatusObject, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '@pressluft/platform';
-import { EnrollmentServiceService, type EnrollmentServiceServer } from '@pressluft/proto';
+import { EnrollmentServiceService, NodeServiceService, type EnrollmentServiceServer, type NodeServiceServer } from '@pressluft/proto';
+import { BackupStoreAccessService } from '../backup-stores/backup-store-access.service.js';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { PressluftError, type ErrorReason } from '../common/errors.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
@@ -28,7 +29,7 @@ const GRPC_CODE: Readonly<Record<ErrorReason, status>> = {
   ServiceUnavailable: status.UNAVAILABLE,
 };
 
-/** Requests are a CSR and a few short strings. */
+/** Requests are a CSR and a few short strings; answers a certificate or a store's credentials. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
@@ -46,11 +47,17 @@ function staticProvider(identity: { cert: string; key: string } | undefined, caC
   };
 }
 
+/** The DER client certificate the TLS layer verified against our CA; undefined when none was presented. */
+function peerCertificate(call: ServerUnaryCall<unknown, unknown>): Uint8Array | undefined {
+  const raw = call.getAuthContext().sslPeerCertificate?.raw;
+  return raw ? new Uint8Array(raw) : undefined;
+}
+
 /**
  * The enrollment gRPC server (PRESSLUFT_GRPC_PORT): TLS with the control plane's serving
  * certificate; a client certificate is requested but not required (Enroll has none yet). The
- * TLS layer verifies a presented certificate against our CA, and grpc-js hands it to Renew
- * through getAuthContext() only when that succeeded.
+ * TLS layer verifies a presented certificate against our CA, and grpc-js hands it to Renew and
+ * to NodeService (what an enrolled node asks for) through getAuthContext() only when that succeeded.
  */
 @Injectable()
 export class EnrollmentGrpcServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -59,6 +66,7 @@ export class EnrollmentGrpcServer implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     private readonly enrollment: EnrollmentService,
+    private readonly stores: BackupStoreAccessService,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -78,12 +86,13 @@ export class EnrollmentGrpcServer implements OnApplicationBootstrap, OnApplicati
     const implementation: EnrollmentServiceServer = {
       enroll: (call, callback) => this.answer(call, callback, () => this.enrollment.enroll(call.request, { peer: call.getPeer() })),
       renew: (call, callback) =>
-        this.answer(call, callback, () => {
-          const raw = call.getAuthContext().sslPeerCertificate?.raw;
-          return this.enrollment.renew(call.request, raw ? new Uint8Array(raw) : undefined, { peer: call.getPeer() });
-        }),
+        this.answer(call, callback, () => this.enrollment.renew(call.request, peerCertificate(call), { peer: call.getPeer() })),
     };
     server.addService(EnrollmentServiceService, implementation);
+    const nodeService: NodeServiceServer = {
+      backupStoreAccess: (call, callback) => this.answer(call, callback, () => this.stores.access(call.request, peerCertificate(call), { peer: call.getPeer() })),
+    };
+    server.addService(NodeServiceService, nodeService);
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${grpc.host}:${grpc.port}`, credentials, (error, port) => (error ? reject(error) : resolve(port)));
     });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BackupStoreAccessService } from '../backup-stores/backup-store-access.service.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { ResourcesModule } from '../resources/resources.module.js';
 import { EnrollmentGrpcServer } from './enrollment.grpc.js';
@@ -12,7 +13,7 @@ import { NodeBusConvergence } from './node-bus.convergence.js';
 @Module({
   imports: [ResourcesModule, EngineModule],
   controllers: [JoinTokensController],
-  providers: [JoinTokenService, NatsAuthorization, EnrollmentService, EnrollmentGrpcServer, NodeBusConvergence],
+  providers: [BackupStoreAccessService, JoinTokenService, NatsAuthorization, EnrollmentService, EnrollmentGrpcServer, NodeBusConvergence],
   exports: [EnrollmentGrpcServer, JoinTokenService],
 })
 export class EnrollmentModule {}

@@ -97,17 +97,9 @@ export class EnrollmentService {
 
   /** `peerCertificate`: the DER client certificate the TLS layer verified (undefined: none presented). */
   async renew(request: RenewRequest, peerCertificate: Uint8Array | undefined, caller: CallerInfo): Promise<RenewResponse> {
-    if (!peerCertificate) throw new PressluftError('Unauthorized', "Renew requires the node's current client certificate (mutual TLS)");
     const ca = await this.ca();
     const now = this.clock.now();
-    let presented: VerifiedCertificate;
-    try {
-      presented = await verifyClientCertificate(ca.cert, peerCertificate, now);
-    } catch (error) {
-      throw new PressluftError('Unauthorized', `the client certificate is not accepted: ${error instanceof Error ? error.message : 'invalid'}`);
-    }
-    const node = NODE_CN_PATTERN.exec(presented.commonName)?.[1];
-    if (node === undefined || validateName(node)) throw new PressluftError('Forbidden', 'only a node certificate (CN node:<name>) can be renewed');
+    const { node, presented } = await this.presentedNode(ca, peerCertificate, now, 'Renew');
     if (!request.csrPem) throw invalid([{ field: 'csr_pem', message: 'is required' }]);
 
     const issued = await this.store.transaction(async (tx) => {
@@ -131,6 +123,34 @@ export class EnrollmentService {
       'node certificate renewed',
     );
     return this.response(issued, ca);
+  }
+
+  /**
+   * The node whose current (or just superseded) client certificate the TLS layer verified: for
+   * calls an enrolled node makes over mutual TLS (NodeService). `what` names the call in refusals.
+   */
+  async authenticateNode(peerCertificate: Uint8Array | undefined, what: string): Promise<string> {
+    const { node, presented } = await this.presentedNode(await this.ca(), peerCertificate, this.clock.now(), what);
+    const enrollment = await this.store.transaction((tx) => tx.manager.getRepository(NodeEnrollmentRow).findOneBy({ node }));
+    if (!enrollment) throw new PressluftError('Forbidden', `node "${node}" is not enrolled`);
+    if (presented.serialNumber !== enrollment.serial && presented.serialNumber !== enrollment.previousSerial) {
+      throw new PressluftError('Unauthorized', 'this certificate was superseded by a newer enrollment; enroll again with a new join token');
+    }
+    return node;
+  }
+
+  /** The presented certificate, verified against our CA at `now`, and the node it names (CN node:<name>). */
+  private async presentedNode(ca: PemPair, peerCertificate: Uint8Array | undefined, now: Date, what: string): Promise<{ node: string; presented: VerifiedCertificate }> {
+    if (!peerCertificate) throw new PressluftError('Unauthorized', `${what} requires the node's current client certificate (mutual TLS)`);
+    let presented: VerifiedCertificate;
+    try {
+      presented = await verifyClientCertificate(ca.cert, peerCertificate, now);
+    } catch (error) {
+      throw new PressluftError('Unauthorized', `the client certificate is not accepted: ${error instanceof Error ? error.message : 'invalid'}`);
+    }
+    const node = NODE_CN_PATTERN.exec(presented.commonName)?.[1];
+    if (node === undefined || validateName(node)) throw new PressluftError('Forbidden', `only a node certificate (CN node:<name>) may call ${what}`);
+    return { node, presented };
   }
 
   private ca(): Promise<PemPair> {

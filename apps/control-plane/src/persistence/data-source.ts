@@ -7,8 +7,9 @@ import { SiteFingerprints1764451000000 } from './migrations/1764451000000-site-f
 import { SiteDomains1764460000000 } from './migrations/1764460000000-site-domains.js';
 import { BoundedState1764470000000 } from './migrations/1764470000000-bounded-state.js';
 import { ChangeLogIndex1764480000000 } from './migrations/1764480000000-change-log-index.js';
+import { ResourceSecrets1764490000000 } from './migrations/1764490000000-resource-secrets.js';
 
-export const MIGRATIONS = [InitialSchema1764420000000, CommandBus1764430000000, Enrollment1764440000000, SiteFingerprints1764451000000, SiteDomains1764460000000, BoundedState1764470000000, ChangeLogIndex1764480000000];
+export const MIGRATIONS = [InitialSchema1764420000000, CommandBus1764430000000, Enrollment1764440000000, SiteFingerprints1764451000000, SiteDomains1764460000000, BoundedState1764470000000, ChangeLogIndex1764480000000, ResourceSecrets1764490000000];
 
 /** Key of the advisory lock that serialises migrations across replicas starting together. */
 const MIGRATION_LOCK = 7_210_001;

@@ -294,4 +294,30 @@ export class SiteDomainRow {
   site!: string;
 }
 
-export const ENTITIES = [ResourceRow, ResourceChangeRow, ChangeLogCompactionRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow, SiteDomainRow];
+/**
+ * Write-only fields of a resource (a BackupStore's credentials), encrypted with AES-256-GCM under
+ * the control plane's key file (additional data "<kind>/<name>"); written in the transaction of
+ * the object's write and removed with the object. `version` counts the changes of the secret.
+ */
+@Entity('resource_secrets')
+export class ResourceSecretRow {
+  @PrimaryColumn({ type: 'text' })
+  kind!: string;
+
+  @PrimaryColumn({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'bytea' })
+  ciphertext!: Buffer;
+
+  @Column({ type: 'bytea' })
+  nonce!: Buffer;
+
+  @Column({ type: 'integer' })
+  version!: number;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}
+
+export const ENTITIES = [ResourceRow, ResourceChangeRow, ChangeLogCompactionRow, AuditRow, ApiTokenRow, OutboxRow, CommandEventReceiptRow, LeaseRow, JoinTokenRow, NodeEnrollmentRow, SiteFingerprintsRow, SiteDomainRow, ResourceSecretRow];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KindName, Resource, ResourceOf } from '@pressluft/domain';
 import type { EntityManager } from 'typeorm';
 import { AUDIT_INSERT } from '../audit/audit.repository.js';
+import { deleteSecret } from '../backup-stores/resource-secrets.repository.js';
 import type { AuditedRequest } from '../audit/request-audit.js';
 import { queryPrepared } from '../persistence/prepared.js';
 import type { ObjectCache } from './object-cache.js';
@@ -180,9 +181,9 @@ export class ResourceTransaction {
     return claimSiteDomains(this.manager, site, claimed, released);
   }
 
-  /** Removes the row; the DELETED change carries the last state with a new resourceVersion. A Site's domains go with it. */
+  /** Removes the row; the DELETED change carries the last state with a new resourceVersion. A Site's domains and a BackupStore's secret go with it. */
   async remove(current: Resource, now: Date): Promise<Resource> {
-    if (current.kind === 'Site' && this.optimistic) throw new NeedsTransaction();
+    if ((current.kind === 'Site' || current.kind === 'BackupStore') && this.optimistic) throw new NeedsTransaction();
     const expected = this.casVersion(current);
     const gone = await this.writeWithChange(
       `DELETE FROM resources WHERE kind = $1 AND name = $2${expected === undefined ? '' : ' AND resource_version = $3'} RETURNING (SELECT v FROM rv) AS resource_version`,
@@ -194,6 +195,7 @@ export class ResourceTransaction {
     if (!gone && expected !== undefined) throw new NeedsTransaction();
     if (!gone) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
     if (current.kind === 'Site') await releaseSiteDomains(this.manager, current.metadata.name);
+    if (current.kind === 'BackupStore') await deleteSecret(this.manager, 'BackupStore', current.metadata.name);
     return gone;
   }
 

@@ -14,6 +14,8 @@ import {
   type ManifestInput,
   type Resource,
 } from '@pressluft/domain';
+import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
+import { hasWriteOnlyFields, takeCredentials } from '../backup-stores/write-only-credentials.js';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { conflict, notFound, PressluftError } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
@@ -94,7 +96,8 @@ function uidMismatch(precondition: string, stored: string): string {
   return `Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${stored}`;
 }
 
-async function createIn(tx: ResourceTransaction, kind: KindInfo, input: ManifestInput, now: Date): Promise<Resource> {
+/** `status`: what the server sets beside the defaults (a BackupStore's status.credentials). */
+async function createIn(tx: ResourceTransaction, kind: KindInfo, input: ManifestInput, now: Date, status?: Record<string, unknown>): Promise<Resource> {
   if (input.resourceVersion !== undefined) {
     throw new PressluftError('Invalid', `${kind.kind} "${input.name}" is invalid: metadata.resourceVersion: must not be set on create`, [
       { field: 'metadata.resourceVersion', message: 'must not be set on create' },
@@ -109,7 +112,7 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
       annotations: input.annotations,
       finalizers: input.finalizers ?? [],
       spec: input.spec,
-      status: initialStatus(kind),
+      status: { ...initialStatus(kind), ...status },
       generation: 1,
     },
     now,
@@ -125,7 +128,7 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
  * no write at all when nothing changed, and the row removed once a deleting object has no
  * finalizers left.
  */
-async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resource, input: ManifestInput, now: Date): Promise<Outcome> {
+async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resource, input: ManifestInput, now: Date, statusChange?: Record<string, unknown>): Promise<Outcome> {
   if (input.uid !== undefined && input.uid !== current.metadata.uid) {
     throw conflict(kind.plural, current.metadata.name, uidMismatch(input.uid, current.metadata.uid));
   }
@@ -135,8 +138,11 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
   // A PUT without finalizers keeps them: a manifest must not silently drop a controller's cleanup hook.
   const finalizers = input.finalizers ?? current.metadata.finalizers;
   const specChanged = !isDeepStrictEqual(input.spec, current.spec);
+  const before = writeOf(current).status;
+  const status = { ...before, ...statusChange };
   const unchanged =
     !specChanged &&
+    isDeepStrictEqual(status, before) &&
     isDeepStrictEqual(input.labels, current.metadata.labels) &&
     isDeepStrictEqual(input.annotations, current.metadata.annotations) &&
     isDeepStrictEqual(finalizers, current.metadata.finalizers);
@@ -152,7 +158,7 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
   // No Event per spec change: the watch and the audit log show every change; Events are for what the system did.
   const updated = await tx.update(
     current,
-    { ...writeOf(current), labels: input.labels, annotations: input.annotations, finalizers, spec: input.spec, generation },
+    { ...writeOf(current), labels: input.labels, annotations: input.annotations, finalizers, spec: input.spec, status, generation },
     now,
   );
   return { object: updated, created: false, gone: false, warnings: [] };
@@ -213,10 +219,14 @@ abstract class WriteHandler {
     protected readonly events: EventBus,
     @Inject(CLOCK) protected readonly clock: Clock,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    protected readonly secrets: BackupStoreSecrets,
   ) {}
 
-  /** The body as the kind's manifest, with this installation's git source policy; a Status error otherwise. */
-  protected validated(kind: KindInfo, body: unknown, options: Pick<WriteOptions, 'fieldValidation'>): { input: ManifestInput; warnings: string[] } {
+  /**
+   * The body as the kind's manifest, with this installation's git source policy; a Status error
+   * otherwise. Write-only fields (a BackupStore's credentials) come out here, before anything stores them.
+   */
+  protected validated(kind: KindInfo, body: unknown, options: Pick<WriteOptions, 'fieldValidation'>): ReturnType<typeof takeCredentials> & { warnings: string[] } {
     const result = validateManifest(kind.kind, body, options.fieldValidation, this.config.git);
     if (!result.ok) {
       const message =
@@ -225,7 +235,7 @@ abstract class WriteHandler {
           : `${kind.kind} "${nameOf(body)}" is invalid: ${result.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`;
       throw new PressluftError(result.reason, message, result.errors, { kind: kind.kind, name: nameOf(body) });
     }
-    return { input: result.value, warnings: result.warnings };
+    return { ...takeCredentials(kind.kind, result.value), warnings: result.warnings };
   }
 
   protected published(result: WriteResult, options: Pick<WriteOptions, 'dryRun' | 'principal'>, verb: ResourceWritten['verb']): WriteResult {
@@ -237,9 +247,12 @@ abstract class WriteHandler {
 @CommandHandler(CreateResource)
 export class CreateResourceHandler extends WriteHandler implements ICommandHandler<CreateResource> {
   async execute({ kind, body, options }: CreateResource): Promise<WriteResult> {
-    const { input, warnings } = this.validated(kind, body, options);
+    const { input, credentials, warnings } = this.validated(kind, body, options);
     const now = this.clock.now();
-    const result = await runWrite(this.store, kind, options, async (tx) => ({ object: await createIn(tx, kind, input, now), created: true, gone: false, warnings }));
+    const result = await runWrite(this.store, kind, options, async (tx) => {
+      const status = await this.secrets.write(tx, input.name, credentials, now);
+      return { object: await createIn(tx, kind, input, now, status), created: true, gone: false, warnings };
+    });
     return this.published(result, options, 'created');
   }
 }
@@ -247,7 +260,7 @@ export class CreateResourceHandler extends WriteHandler implements ICommandHandl
 @CommandHandler(ReplaceResource)
 export class ReplaceResourceHandler extends WriteHandler implements ICommandHandler<ReplaceResource> {
   async execute({ kind, name, body, options }: ReplaceResource): Promise<WriteResult> {
-    const { input, warnings } = this.validated(kind, body, options);
+    const { input, credentials, warnings } = this.validated(kind, body, options);
     checkName(kind, name, input);
     const now = this.clock.now();
     const result = await runWrite(this.store, kind, options, async (tx) => {
@@ -255,10 +268,10 @@ export class ReplaceResourceHandler extends WriteHandler implements ICommandHand
       if (!current) {
         // A version or uid names an object that existed: it is gone, and a new one never takes its uid.
         if (input.resourceVersion !== undefined || input.uid !== undefined) throw notFound(kind.plural, name);
-        return { object: await createIn(tx, kind, input, now), created: true, gone: false, warnings };
+        return { object: await createIn(tx, kind, input, now, await this.secrets.write(tx, name, credentials, now)), created: true, gone: false, warnings };
       }
-      return { ...(await updateIn(tx, kind, current, input, now)), warnings };
-    }, { optimistic: true });
+      return { ...(await updateIn(tx, kind, current, input, now, await this.secrets.write(tx, name, credentials, now))), warnings };
+    }, { optimistic: !hasWriteOnlyFields(kind.kind) });
     return this.published(result, options, result.created ? 'created' : result.gone ? 'deleted' : 'updated');
   }
 }
@@ -292,11 +305,12 @@ export class PatchResourceHandler extends WriteHandler implements ICommandHandle
         if (!applied.ok) throw new PressluftError('Invalid', `the JSON patch cannot be applied: ${applied.error.field}: ${applied.error.message}`, [applied.error]);
         patched = applied.value;
       }
-      const { input, warnings } = this.validated(kind, patched, options);
+      const { input, credentials, warnings } = this.validated(kind, patched, options);
       checkName(kind, name, input);
+      const status = await this.secrets.write(tx, name, credentials, now);
       // The patched view carried the finalizers; if they are gone now, the patch removed them.
-      return { ...(await updateIn(tx, kind, current, { ...input, finalizers: input.finalizers ?? [] }, now)), warnings };
-    }, { optimistic: true });
+      return { ...(await updateIn(tx, kind, current, { ...input, finalizers: input.finalizers ?? [] }, now, status)), warnings };
+    }, { optimistic: !hasWriteOnlyFields(kind.kind) });
     return this.published(result, options, result.gone ? 'deleted' : 'updated');
   }
 }
@@ -314,6 +328,7 @@ export class DeleteResourceHandler extends WriteHandler implements ICommandHandl
       if (preconditions.resourceVersion !== undefined && preconditions.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(kind.plural, name, STALE);
       }
+      await this.secrets.refuseDeleteWhileUsed(tx, current);
       if (current.metadata.finalizers.length === 0) {
         return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
       }

@@ -2,6 +2,8 @@ import { Inject, Module } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import type { Logger } from '@pressluft/platform';
 import { DataSource } from 'typeorm';
+import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
+import { DefaultBackupStore } from '../backup-stores/default-backup-store.js';
 import { CoreEventsController } from '../events/core-events.controller.js';
 import { LOGGER } from '../infra/tokens.js';
 import { ResourceWritten } from './resource.commands.js';
@@ -34,9 +36,11 @@ export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
     { provide: CommandQueries, useFactory: (dataSource: DataSource) => new CommandQueries(dataSource), inject: [DataSource] },
     WatchHub,
     WatchSlots,
+    BackupStoreSecrets,
+    DefaultBackupStore,
     ...WRITE_HANDLERS,
     ResourceWrittenLogger,
   ],
-  exports: [ResourceStore, CommandQueries, WatchHub],
+  exports: [ResourceStore, CommandQueries, WatchHub, BackupStoreSecrets],
 })
 export class ResourcesModule {}
