@@ -419,6 +419,8 @@ control_plane_env() {
   export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"
   # The embedded default: a BackupStore `default` made at start (password generated, encrypted).
   export PRESSLUFT_DEFAULT_BACKUP_REPOSITORY="$BACKUP_DIR/default"
+  # The key BackupStore credentials are encrypted with (made on first start; the control plane's own).
+  export PRESSLUFT_SECRETS_KEY_FILE="$CP_DIR/secrets.key"
 }
 
 start_control_plane() {

@@ -239,7 +239,6 @@ const SITE_REQUIRED_LEAVES = fieldsAt(
   ['spec', 'wordpress', 'adminEmail'],
   ['spec', 'code', 'git', 'url'],
   ['spec', 'code', 'git', 'ref'],
-  ['spec', 'backup', 'schedule'],
 );
 const WRONG_TYPES: ReadonlyArray<readonly ['Site' | 'Node', readonly Field[], string, unknown]> = [
   ['Site', SITE_STRINGS, 'every string field as a number', 42],
@@ -399,7 +398,6 @@ const SITE_REQUIRED: ReadonlyArray<readonly Segment[]> = [
   ['spec', 'wordpress', 'title'],
   ['spec', 'wordpress', 'adminEmail'],
   ['spec', 'code', 'git', 'url'],
-  ['spec', 'backup', 'schedule'],
 ];
 for (const path of SITE_REQUIRED) {
   invalid(`Site without ${fieldOf(path)}`, { method: 'POST', path: SITES, body: setIn(fullSite(freshName()), path, undefined) }, fieldOf(path));
@@ -748,7 +746,7 @@ badRequest('Table with includeObject=Bogus', { method: 'GET', path: `${SITES}?in
 
 // 21. Kinds and verbs that do not exist.
 add({ name: 'POST an unknown kind', method: 'POST', path: `${API}/pods`, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }, code: 404, reason: 'NotFound' });
-add({ name: 'POST a kind that is not served yet', method: 'POST', path: `${API}/backups`, body: { apiVersion: 'pressluft.io/v1', kind: 'Backup', metadata: { name: 'b' }, spec: {} }, code: 404, reason: 'NotFound' });
+invalid('Backup without spec.site', { method: 'POST', path: `${API}/backups`, body: { apiVersion: 'pressluft.io/v1', kind: 'Backup', metadata: { name: 'b' }, spec: {} } }, 'spec.site');
 add({ name: 'POST an event', method: 'POST', path: `${API}/events`, body: { apiVersion: 'pressluft.io/v1', kind: 'Event', metadata: { name: 'e' } }, code: 405, reason: 'MethodNotAllowed' });
 add({ name: 'PUT a command', method: 'PUT', path: `${API}/commands/c`, body: { apiVersion: 'pressluft.io/v1', kind: 'Command', metadata: { name: 'c' } }, code: 405, reason: 'MethodNotAllowed' });
 add({ name: 'DELETE an event', method: 'DELETE', path: `${API}/events/e`, code: 405, reason: 'MethodNotAllowed' });
