@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
+import { Restic } from '../backups/restic.js';
 import { ResourcesModule } from '../resources/resources.module.js';
+import { BackupRetentionRunner } from './backup-retention.runner.js';
+import { BackupScheduleReconciler } from './backup-schedule.reconciler.js';
+import { BackupSnapshotsReconciler } from './backup-snapshots.reconciler.js';
 import { BusStreams } from './bus-streams.js';
 import { CommandsController } from './commands.controller.js';
 import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
@@ -19,10 +24,10 @@ import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
-/** One reconciler per kind: the engine dispatches keys and builds the informer's mapping from these. */
-const RECONCILER_TYPES = [SiteReconciler, NodeMonitor];
+/** The controllers (a kind may have several, each with its own name): the engine dispatches keys and builds the informer's mapping from these. */
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupScheduleReconciler, BackupSnapshotsReconciler];
 /** Leader-only background work, started and stopped with the lease. */
-const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
+const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner];
 
 @Module({
   imports: [ResourcesModule],
@@ -30,6 +35,9 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
   providers: [
     LeaderElection,
     Metrics,
+    // Until the BackupStore module provides it (issue 17: built in parallel).
+    BackupStoreSecrets,
+    Restic,
     BusStreams,
     HealthIngest,
     InformerCache,
@@ -39,6 +47,6 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
     RequestSiteActionHandler,
     ResolveCommandHandler,
   ],
-  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector, Pruner],
+  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner],
 })
 export class EngineModule {}
