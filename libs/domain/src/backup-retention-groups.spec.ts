@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backupSpecSchema, backupStatusSchema } from './backup.js';
-import { BACKUP_SNAPSHOTS_FINALIZER, groupBackups, planBackupGroup, snapshotIds, snapshotsFinalizerStep } from './backup-retention-groups.js';
+import { BACKUP_SNAPSHOTS_FINALIZER, groupBackups, planBackupGroup, snapshotIds, snapshotsFinalizerStep, storesInUse } from './backup-retention-groups.js';
 import { siteSpecSchema } from './site.js';
 
 const UID_A = '6f1c2a8e-0000-4000-8000-00000000000a';
@@ -71,6 +71,15 @@ describe('groupBackups', () => {
       ['default', 'shop', UID_B, ['b1']],
       ['offsite', 'shop', UID_A, ['s1']],
     ]);
+  });
+
+  it('knows the stores a backup is running into', () => {
+    const stores = storesInUse([
+      backup('r1', { time: '2027-01-01T03:00:00Z', phase: 'RUNNING', store: 'offsite' }),
+      backup('a1', { time: '2027-01-01T03:00:00Z', store: 'default' }),
+      backup('f1', { time: '2027-01-01T03:00:00Z', phase: 'FAILED', store: 'third' }),
+    ]);
+    expect([...stores]).toEqual(['offsite']);
   });
 
   it('lists a backup snapshot ids', () => {

@@ -48,6 +48,14 @@ export function snapshotIds(backup: Pick<Backup, 'status'>): string[] {
   return [snapshots.database, snapshots.files, snapshots.manifest].filter((id): id is string => id !== undefined);
 }
 
+/**
+ * Stores a backup is being written to now: retention leaves them alone (prune takes restic's
+ * exclusive lock, and restic 0.14's backup fails at once on a locked repository).
+ */
+export function storesInUse(backups: readonly Pick<Backup, 'status'>[]): Set<string> {
+  return new Set(backups.flatMap((b) => (b.status.phase === 'RUNNING' && b.status.store !== undefined ? [b.status.store] : [])));
+}
+
 /** Groups by (store, site, site uid): a site deleted and created again under its name is another incarnation. */
 export function groupBackups(backups: readonly Backup[]): BackupGroup[] {
   const groups = new Map<string, { store: string; site: string; siteUid: string; backups: Backup[] }>();

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { groupBackups, planBackupGroup, snapshotIds, type BackupForgotten } from '@pressluft/domain';
+import { groupBackups, planBackupGroup, snapshotIds, storesInUse, type BackupForgotten } from '@pressluft/domain';
 import { BackgroundLoop, type Logger } from '@pressluft/platform';
 import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
 import { Restic } from '../backups/restic.js';
@@ -15,7 +15,8 @@ import { LeaderElection } from './leader-election.js';
  * PRESSLUFT_BACKUP_RETENTION_EVERY_MS and promptly after a Backup turned SUCCEEDED: SUCCEEDED
  * Backups are grouped by store and site incarnation, libs/domain decides which to forget, restic
  * forgets their snapshots and prunes (per store), and only then do those Backups go, each with an
- * Event saying why. A store whose restic run fails keeps its Backups until the next pass.
+ * Event saying why. A store whose restic run fails keeps its Backups until the next pass; a store
+ * a backup is running into is left alone until that backup is done.
  */
 @Injectable()
 export class BackupRetentionRunner implements Runnable {
@@ -60,7 +61,10 @@ export class BackupRetentionRunner implements Runnable {
     const now = this.clock.now();
     const { items } = await this.store.list('Backup');
     const byStore = new Map<string, BackupForgotten[]>();
+    const inUse = storesInUse(items);
     for (const group of groupBackups(items)) {
+      // Its next pass (the prompt one when that backup succeeds) takes it.
+      if (inUse.has(group.store)) continue;
       const forgotten = planBackupGroup(group, await this.store.get('Site', group.site), now);
       if (forgotten.length > 0) byStore.set(group.store, [...(byStore.get(group.store) ?? []), ...forgotten]);
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BACKUP_SNAPSHOTS_FINALIZER, snapshotIds, snapshotsFinalizerStep, type BackupSpec, type BackupStatus, type Resource } from '@pressluft/domain';
+import { BACKUP_SNAPSHOTS_FINALIZER, snapshotIds, snapshotsFinalizerStep, storesInUse, type BackupSpec, type BackupStatus, type Resource } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
 import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
 import { Restic } from '../backups/restic.js';
@@ -13,6 +13,8 @@ import { LeaderElection } from './leader-election.js';
 
 /** A store that cannot be reached is tried again after this long (not in a hot backoff loop). */
 const RETRY_FORGET_MS = 5 * 60_000;
+/** A store a backup is running into is looked at again after this long (prune would fail that backup). */
+const STORE_IN_USE_MS = 60_000;
 
 /**
  * The snapshots finalizer (pressluft.io/backup-snapshots), a second controller of Backups beside
@@ -63,6 +65,7 @@ export class BackupSnapshotsReconciler implements Reconciler {
   private async forget(backup: Resource<BackupSpec, BackupStatus>): Promise<ReconcileResult> {
     const name = backup.metadata.name;
     const store = backup.status.store;
+    if (store !== undefined && storesInUse((await this.store.list('Backup')).items).has(store)) return { requeueAfterMs: STORE_IN_USE_MS };
     try {
       const access = store === undefined ? undefined : await this.secrets.access(store);
       if (!access) throw new Error(`backup store ${store ?? '(none)'} does not exist or has no credentials`);

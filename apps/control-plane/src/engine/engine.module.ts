@@ -47,6 +47,6 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupR
     RequestSiteActionHandler,
     ResolveCommandHandler,
   ],
-  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner],
+  exports: [LeaderElection, Engine, Metrics, OutboxRelay, EventIngest, StallDetector, Pruner],
 })
 export class EngineModule {}
