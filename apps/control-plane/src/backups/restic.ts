@@ -100,7 +100,7 @@ function runRestic(args: readonly string[], env: NodeJS.ProcessEnv, access: Stor
   return new Promise((resolve, reject) => {
     execFile('restic', [...args], { env, timeout: TIMEOUT_MS, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
-      const how = error.killed ? `was stopped after ${TIMEOUT_MS / 1000} s` : `exited with code ${String(error.code)}`;
+      const how = error.killed ? `was stopped after ${TIMEOUT_MS / 1000} s` : typeof error.code === 'string' ? `could not start (${error.code})` : `exited with code ${String(error.code)}`;
       const output = redact((stderr || stdout).trim().split('\n').slice(-8).join('\n'), access);
       reject(new Error(`restic ${args.filter((a) => !a.startsWith('sftp.command=')).join(' ')} ${how}: ${output}`));
     });
