@@ -421,6 +421,7 @@ control_plane_env() {
   export PRESSLUFT_DEFAULT_BACKUP_REPOSITORY="$BACKUP_DIR/default"
   # The key BackupStore credentials are encrypted with (made on first start; the control plane's own).
   export PRESSLUFT_SECRETS_KEY_FILE="$CP_DIR/secrets.key"
+  export PRESSLUFT_RESTIC_CACHE_DIR="$CP_DIR/restic-cache"
 }
 
 start_control_plane() {

@@ -201,6 +201,8 @@ export const siteStatusSchema = z.strictObject({
   url: z.string().max(512).regex(SITE_URL_PATTERN, 'must be an http(s) URL').optional(),
   /** When the node last set a new database password for the site (the password itself never leaves the node). */
   credentialsRotatedAt: timestampSchema.optional(),
+  /** The cron run of spec.backup.schedule the newest scheduled Backup was made for (CronJob's lastScheduleTime): each run once. */
+  lastScheduledBackup: timestampSchema.optional(),
   health: siteHealthSchema.optional(),
 });
 

@@ -37,6 +37,12 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     expect(() => loadControlPlaneConfig({ PRESSLUFT_SECRETS_KEY_FILE: 'secrets.key' })).toThrow(ConfigError);
   });
 
+  it('backup retention: every hour by default, restic cached under /var/cache; each a setting', () => {
+    expect(loadControlPlaneConfig({}).backups).toEqual({ retentionEveryMs: 3_600_000, resticCacheDir: '/var/cache/pressluft/restic' });
+    expect(loadControlPlaneConfig({ PRESSLUFT_BACKUP_RETENTION_EVERY_MS: '60000', PRESSLUFT_RESTIC_CACHE_DIR: '/srv/cache' }).backups).toEqual({ retentionEveryMs: 60_000, resticCacheDir: '/srv/cache' });
+    expect(() => loadControlPlaneConfig({ PRESSLUFT_RESTIC_CACHE_DIR: 'relative' })).toThrow(/PRESSLUFT_RESTIC_CACHE_DIR/);
+  });
+
   it('issues its own NATS client certificate for a tls:// URL without files', () => {
     const config = loadControlPlaneConfig({ PRESSLUFT_NATS_URL: 'tls://127.0.0.1:4222' });
     expect(config.natsTls).toBe('self-issued');

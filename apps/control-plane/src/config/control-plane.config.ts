@@ -53,6 +53,10 @@ const schema = z.object({
   PRESSLUFT_EVENT_TTL_MS: ms(1000, 365 * 24 * 3_600_000, DEFAULT_RETENTION.eventsMs),
   PRESSLUFT_AUDIT_RETENTION_DAYS: days(DEFAULT_RETENTION.auditMs),
   PRESSLUFT_COMMAND_RETENTION_DAYS: days(DEFAULT_RETENTION.commandsMs),
+  /** How often the leader applies the sites' backup retention (restic forget and prune). */
+  PRESSLUFT_BACKUP_RETENTION_EVERY_MS: ms(1000, 7 * 24 * 3_600_000, 3_600_000),
+  /** restic's cache for the control plane's own runs (retention); created when missing. */
+  PRESSLUFT_RESTIC_CACHE_DIR: absolutePath().default('/var/cache/pressluft/restic'),
 });
 
 /** A retention in whole days (1 to 3650), defaulting to `fallbackMs`. */
@@ -121,6 +125,8 @@ export interface ControlPlaneConfig {
     readonly pruneEveryMs: number;
   };
   readonly retention: Retention;
+  /** Backup retention, applied by the leader with restic (engine/backup-retention.runner.ts). */
+  readonly backups: { readonly retentionEveryMs: number; readonly resticCacheDir: string };
 }
 
 export function loadControlPlaneConfig(env: Readonly<Record<string, string | undefined>>): ControlPlaneConfig {
@@ -172,5 +178,6 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
       auditMs: raw.PRESSLUFT_AUDIT_RETENTION_DAYS * DAY_MS,
       commandsMs: raw.PRESSLUFT_COMMAND_RETENTION_DAYS * DAY_MS,
     },
+    backups: { retentionEveryMs: raw.PRESSLUFT_BACKUP_RETENTION_EVERY_MS, resticCacheDir: raw.PRESSLUFT_RESTIC_CACHE_DIR },
   };
 }

@@ -5,7 +5,7 @@ import type { KindName, ResourceOf } from '@pressluft/domain';
  * The engine's registry, in the shape of controller-runtime: a reconciler declares its kind and
  * what it watches, the engine (the controller manager) runs the informer and the work queue for
  * all of them; leader-only background work is a Runnable the engine starts and stops with the
- * lease. Adding a kind's reconciler is its file plus one entry in engine.module.ts' RECONCILER_TYPES.
+ * lease. Adding a reconciler is its file plus one entry in engine.module.ts' RECONCILER_TYPES.
  */
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -31,6 +31,12 @@ export interface ReconcileResult {
 
 export interface Reconciler {
   readonly kind: KindName;
+  /**
+   * The controller's name, unique among the registered reconcilers (default: its kind): its
+   * work queue keys are `<name>/<object>`, so several controllers may reconcile one kind, each
+   * for its own concern (as controller-runtime's controllers do).
+   */
+  readonly name?: string;
   readonly watches: readonly Watch[];
   /** Throws to be retried with backoff (a TerminalError is not retried). */
   reconcile(name: string): Promise<ReconcileResult>;
@@ -45,6 +51,9 @@ export interface Runnable {
 
 /** A watch of kind K (typed objects in map and predicate). */
 export const watch = <K extends KindName>(kind: K, map: Watch<K>['map'], predicate?: Watch<K>['predicate']): Watch<K> => ({ kind, map, ...(predicate ? { predicate } : {}) });
+
+/** The controller's name: its work queue keys' prefix. */
+export const controllerName = (reconciler: Reconciler): string => reconciler.name ?? reconciler.kind;
 
 /** A change of the object itself wakes its own key. */
 export const own = (kind: KindName): Watch => watch(kind, ({ object }) => [object.metadata.name]);

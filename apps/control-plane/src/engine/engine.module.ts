@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { Restic } from '../backups/restic.js';
 import { ResourcesModule } from '../resources/resources.module.js';
+import { BackupRetentionRunner } from './backup-retention.runner.js';
+import { BackupScheduleReconciler } from './backup-schedule.reconciler.js';
+import { BackupSnapshotsReconciler } from './backup-snapshots.reconciler.js';
 import { BusStreams } from './bus-streams.js';
 import { CommandsController } from './commands.controller.js';
 import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
@@ -19,10 +23,10 @@ import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
-/** One reconciler per kind: the engine dispatches keys and builds the informer's mapping from these. */
-const RECONCILER_TYPES = [SiteReconciler, NodeMonitor];
+/** The controllers (a kind may have several, each with its own name): the engine dispatches keys and builds the informer's mapping from these. */
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupScheduleReconciler, BackupSnapshotsReconciler];
 /** Leader-only background work, started and stopped with the lease. */
-const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
+const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner];
 
 @Module({
   imports: [ResourcesModule],
@@ -30,6 +34,7 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
   providers: [
     LeaderElection,
     Metrics,
+    Restic,
     BusStreams,
     HealthIngest,
     InformerCache,

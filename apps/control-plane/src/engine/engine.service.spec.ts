@@ -135,6 +135,20 @@ describe('Engine (the controller manager)', () => {
     expect(sites.calls).toEqual(['shop', 'shop', 'shop', 'shop']);
   });
 
+  it('runs two controllers of one kind side by side, each with its own keys, and refuses two of one name', async () => {
+    const w = world([object('Site', 'shop', '1')]);
+    const sites = new FakeReconciler('Site', [own('Site')]);
+    const schedules = Object.assign(new FakeReconciler('Site', [own('Site')], () => ({ requeueAfterMs: 20 })), { name: 'SiteSchedule' });
+    start(w, [sites, schedules]);
+    await until('both reconciled the site at the resync', () => sites.calls.length === 1 && schedules.calls.length >= 1);
+    w.change('MODIFIED', object('Site', 'shop', '101'));
+    await until('a change wakes both', () => sites.calls.length === 2);
+    await until('the second one requeues on its own', () => schedules.calls.length >= 4);
+    expect(sites.calls).toEqual(['shop', 'shop']);
+    const twice = () => new Engine(w.leader as unknown as LeaderElection, w.store as unknown as ResourceStore, w.commands as unknown as CommandQueries, w.hub as unknown as WatchHub, new InformerCache(), new Metrics(), [sites, new FakeReconciler('Site', [])], [], config, logger);
+    expect(twice).toThrow(/share a controller name/);
+  });
+
   it('honours requeueAfterMs: the key comes back after the delay without any change', async () => {
     const w = world([object('Node', 'web-1', '1')]);
     const nodes = new FakeReconciler('Node', [own('Node')], (_, call) => (call < 3 ? { requeueAfterMs: 20 } : {}));

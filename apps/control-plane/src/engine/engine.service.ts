@@ -6,7 +6,7 @@ import { CONFIG, LOGGER } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ChangesExpired, ResourceStore } from '../resources/resource.store.js';
 import { WatchHub } from '../resources/watch.hub.js';
-import { RECONCILERS, RUNNABLES, type Change, type Reconciler, type Runnable, type Watch } from './controller-registry.js';
+import { controllerName, RECONCILERS, RUNNABLES, type Change, type Reconciler, type Runnable, type Watch } from './controller-registry.js';
 import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
 import { Metrics } from './metrics.js';
@@ -29,9 +29,9 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private following = false;
   private followAgain = false;
   private transition: Promise<void> = Promise.resolve();
-  private readonly byKind: ReadonlyMap<string, Reconciler>;
-  /** Per watched kind: the watches on it and the kind of the reconciler each wakes. */
-  private readonly watchers = new Map<KindName, Array<{ kind: KindName; watch: Watch }>>();
+  private readonly byName: ReadonlyMap<string, Reconciler>;
+  /** Per watched kind: the watches on it and the name of the controller each wakes. */
+  private readonly watchers = new Map<KindName, Array<{ controller: string; watch: Watch }>>();
 
   constructor(
     private readonly leader: LeaderElection,
@@ -45,11 +45,12 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.byKind = new Map(reconcilers.map((reconciler) => [reconciler.kind, reconciler]));
+    this.byName = new Map(reconcilers.map((reconciler) => [controllerName(reconciler), reconciler]));
+    if (this.byName.size !== reconcilers.length) throw new Error('engine: two reconcilers share a controller name');
     for (const reconciler of reconcilers) {
       for (const watch of [...reconciler.watches]) {
         const list = this.watchers.get(watch.kind) ?? [];
-        list.push({ kind: reconciler.kind, watch });
+        list.push({ controller: controllerName(reconciler), watch });
         this.watchers.set(watch.kind, list);
       }
     }
@@ -122,14 +123,14 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private async allKeys(): Promise<string[]> {
-    const names = await Promise.all(this.reconcilers.map(async ({ kind }) => (await this.store.names(kind)).map((name) => `${kind}/${name}`)));
+    const names = await Promise.all(this.reconcilers.map(async (reconciler) => (await this.store.names(reconciler.kind)).map((name) => `${controllerName(reconciler)}/${name}`)));
     return names.flat();
   }
 
   private async reconcile(queue: WorkQueue, key: string): Promise<void> {
     if (!this.leader.leading) return;
-    const [kind = '', name] = key.split('/');
-    const reconciler = this.byKind.get(kind);
+    const [controller = '', name] = key.split('/');
+    const reconciler = this.byName.get(controller);
     if (!reconciler || !name) return;
     const { requeueAfterMs } = await reconciler.reconcile(name);
     if (requeueAfterMs !== undefined) queue.addAfter(key, Math.min(requeueAfterMs, MAX_REQUEUE_MS));
@@ -154,7 +155,7 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
             const change = { type, object } as Change;
             const woken = (this.watchers.get(object.kind) ?? []).filter(({ watch }) => watch.predicate?.(change) ?? true);
             this.cache.apply(type, object);
-            for (const { kind, watch } of woken) for (const name of watch.map(change)) queue.add(`${kind}/${name}`);
+            for (const { controller, watch } of woken) for (const name of watch.map(change)) queue.add(`${controller}/${name}`);
           }
           this.position = through;
           if (changes.length === 0) break;
