@@ -112,6 +112,7 @@ export {
   type SiteHealthStatus,
   type SiteSpec,
   type SiteStatus,
+  onlySkipsPreDeleteBackup,
 } from './site.js';
 export {
   NOT_SERVING,

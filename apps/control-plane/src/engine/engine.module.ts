@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ResourcesModule } from '../resources/resources.module.js';
+import { BackupReconciler } from './backup.reconciler.js';
 import { BusStreams } from './bus-streams.js';
 import { CommandsController } from './commands.controller.js';
 import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
@@ -14,13 +15,14 @@ import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
 import { Pruner } from './pruner.js';
 import { ResolveCommandHandler } from './resolve-command.handler.js';
+import { RestoreReconciler } from './restore.reconciler.js';
 import { RequestSiteActionHandler } from './site-action.handler.js';
 import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
 /** One reconciler per kind: the engine dispatches keys and builds the informer's mapping from these. */
-const RECONCILER_TYPES = [SiteReconciler, NodeMonitor];
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupReconciler, RestoreReconciler];
 /** Leader-only background work, started and stopped with the lease. */
 const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner];
 

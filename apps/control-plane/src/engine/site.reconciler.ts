@@ -19,11 +19,13 @@ import {
   findCondition,
   isDestructive,
   nextScheduledRun,
+  preDeleteBackupName,
 } from '@pressluft/domain';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
+import { createBackup } from './backup-runs.js';
 import { issueCommand, type Site } from './command.issuer.js';
 import { own, watch, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { faultPoint } from './faults.js';
@@ -78,6 +80,8 @@ export class SiteReconciler implements Reconciler {
     // Asked before the informer cache takes the command in: does its change tell the site something?
     watch('Command', ({ object }) => [object.spec.site], ({ type, object }) => this.cache.isNewsForSite(type, object)),
     watch('Node', ({ object }) => this.cache.sitesOn(object.metadata.name)),
+    // A deleting site waits for its pre-delete backup.
+    watch('Backup', ({ object }) => [object.spec.site], ({ object }) => object.spec.reason === 'pre-delete'),
   ];
 
   constructor(
@@ -126,9 +130,17 @@ export class SiteReconciler implements Reconciler {
       node: node ? nodeView(node, 0) : undefined,
       nodes,
       now: this.clock.now(),
+      preDeleteBackup: site.metadata.deletionTimestamp ? await this.preDeleteBackup(site) : undefined,
     };
     // Awaited, not returned: a promise returned from an async function costs two more ticks (the no-op pass is hot).
     return await this.apply(observation, planSite(observation), latest);
+  }
+
+  /** Only a deleting site looks (one read per pass while it is deleted). */
+  private async preDeleteBackup(site: Site): Promise<SiteObservation['preDeleteBackup']> {
+    const name = preDeleteBackupName(site.metadata.name, site.metadata.uid);
+    const backup = await this.store.get('Backup', name);
+    return backup ? { name, phase: backup.status.phase } : undefined;
   }
 
   private async schedulable(): Promise<NodeView[]> {
@@ -191,7 +203,14 @@ export class SiteReconciler implements Reconciler {
               return 'wrote';
             }
             await issueCommand(tx, site, node, next.operation, next.phase, now);
+            if (next.warning) await recordEvent(tx, site, 'Warning', next.warning.reason, next.warning.message, now);
             return 'issued';
+          }
+          case 'createBackup': {
+            await writeSite();
+            const backup = await createBackup(tx, site, preDeleteBackupName(site.metadata.name, site.metadata.uid), next.reason, {}, now);
+            await recordEvent(tx, site, 'Normal', 'PreDeleteBackup', `Site ${site.metadata.name}: Backup ${backup.metadata.name} taken before the deletion`, now);
+            return 'wrote';
           }
           case 'complete': {
             const succeeded = next.phase !== 'FAILED';
