@@ -27,7 +27,10 @@ export async function admitRunWrite(tx: ResourceTransaction, kind: KindName, cur
     case 'Site':
       if (current && (!input || !isDeepStrictEqual(current.spec, input.spec))) await refuseWhileRestoring(tx, current.metadata.name, input ? 'its spec cannot change' : 'it cannot be deleted');
       return;
-    default:
+    case 'BackupStore':
+    case 'Command':
+    case 'Event':
+    case 'Node':
       return;
   }
 }
