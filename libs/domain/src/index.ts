@@ -297,6 +297,7 @@ export {
   preRestoreBackupName,
   remediationDue,
   restoreTarget,
+  RUN_OF_OPERATION,
   siteNotIdle,
   stalledCommand,
   type BackupAction,

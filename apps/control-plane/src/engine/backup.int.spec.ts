@@ -123,6 +123,10 @@ describe('backups and restores with a test agent on the real NATS server', () =>
       expect(failed.status.conditions?.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'False', reason: 'BackupFailed' });
       expect((await events('backups/bk-a-2')).find((e) => e.type === 'Warning')?.reason).toBe('BackupFailed');
       expect((await get('sites', 'bk-a'))?.status.phase).toBe('ACTIVE');
+      // The Backup follows its one command: an operator creates a new Backup instead of retrying it.
+      const retry = await call(`${V1}/commands/${String(failed.status['command'])}/retry`, { method: 'POST' });
+      expect(retry.status).toBe(409);
+      expect(retry.text).toContain('create a new Backup');
     } finally {
       agent.behaviour = 'succeed';
     }

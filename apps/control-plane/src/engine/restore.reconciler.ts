@@ -173,13 +173,20 @@ export class RestoreReconciler implements Reconciler {
 
   /**
    * The target from the backup's site spec: the Restore's domains when given, the pinned node
-   * only when it still exists (otherwise the scheduler places it), no clone source. Domains are
+   * only when it still exists (otherwise the scheduler places it), no clone source, the
+   * pre-delete backup not skipped. Domains are
    * claimed like an API create does; a taken one fails the Restore.
    */
   private async createSite(tx: ResourceTransaction, restore: Restore, backup: Backup, name: string, now: Date): Promise<void> {
-    const { nodeName, cloneFrom: _cloneFrom, ...recorded } = backup.status.siteSpec ?? {};
+    const { nodeName, cloneFrom: _cloneFrom, backup: policy, ...recorded } = backup.status.siteSpec ?? {};
     const keepNode = typeof nodeName === 'string' && (await tx.get('Node', nodeName)) !== undefined;
-    const parsed = siteSpecSchema.safeParse({ ...recorded, ...(restore.spec.domains ? { domains: restore.spec.domains } : {}), ...(keepNode ? { nodeName } : {}) });
+    const parsed = siteSpecSchema.safeParse({
+      ...recorded,
+      ...(restore.spec.domains ? { domains: restore.spec.domains } : {}),
+      ...(keepNode ? { nodeName } : {}),
+      // Skipping the pre-delete backup was a choice about the old site's deletion, not this one's.
+      ...(policy && typeof policy === 'object' ? { backup: { ...policy, skipPreDeleteBackup: false } } : {}),
+    });
     if (!parsed.success) throw new SiteNotCreated(`Restore ${restore.metadata.name}: the site spec recorded in Backup ${backup.metadata.name} is not valid now: ${parsed.error.issues[0]?.message ?? ''}`);
     const taken = await tx.claimDomains(name, parsed.data.domains, []);
     if (taken) throw new SiteNotCreated(`Restore ${restore.metadata.name}: domain ${taken.domain} is already used by site ${taken.holder}; give the restore its own spec.domains`);

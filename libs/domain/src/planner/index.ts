@@ -3,6 +3,7 @@ export {
   IN_FLIGHT_COMMAND_STATES,
   OPERATION_PHASE,
   OPERATION_REASONS,
+  RUN_OF_OPERATION,
   isDestructive,
   isInFlight,
   stalledCommand,

@@ -329,6 +329,11 @@ const scenarios: [string, Given, Expected][] = [
     { type: 'complete', phase: 'ACTIVE', reason: 'RestoreFailed' },
   ],
   [
+    'an abandoned restore makes the site FAILED (nobody knows how far it got)',
+    { ...ACTIVE, phase: 'RESTORING', command: { operation: 'RestoreSite', state: 'FAILED', reason: 'Abandoned' } },
+    { type: 'complete', phase: 'FAILED', reason: 'Abandoned' },
+  ],
+  [
     'a rejected restore leaves the site ACTIVE',
     { ...ACTIVE, phase: 'RESTORING', command: { operation: 'RestoreSite', state: 'REJECTED' } },
     { type: 'complete', phase: 'ACTIVE', reason: 'RestoreFailed' },

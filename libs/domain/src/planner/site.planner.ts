@@ -359,8 +359,9 @@ function reflectFinished(observed: SiteObservation): SiteAction | undefined {
     case 'SUCCEEDED':
       return complete('ACTIVE', OPERATION_REASONS[latest.operation].succeeded, `Site ${name}: ${what} succeeded`);
     case 'FAILED':
-      // A restore that failed at any step left the site as it was (the node stages beside it): still serving.
-      if (latest.operation === 'RestoreSite') return complete('ACTIVE', 'RestoreFailed', `Site ${name}: ${what} failed; the site serves what it served before${latest.message ? `: ${latest.message.slice(0, 512)}` : ''}`);
+      // A restore that failed at any step left the site as it was (the node stages beside it): still
+      // serving. One an operator abandoned is another matter: nobody knows how far it got.
+      if (latest.operation === 'RestoreSite' && latest.reason !== 'Abandoned') return complete('ACTIVE', 'RestoreFailed', `Site ${name}: ${what} failed; the site serves what it served before${latest.message ? `: ${latest.message.slice(0, 512)}` : ''}`);
       // The node's own reason (HealthCheckFailed, NginxConfigInvalid, ...) says more than the operation's.
       return complete(
         'FAILED',
