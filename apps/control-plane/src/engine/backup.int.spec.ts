@@ -88,10 +88,13 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     expect((await events('sites/bk-a')).map((e) => e.reason)).toContain('BackedUp');
   });
 
-  it('refuses a Backup of a missing site (422), and a change of its spec but retain (422)', async () => {
+  it('refuses a Backup of a missing site or store (422), and a change of its spec but retain (422)', async () => {
     const missing = await call(`${V1}/backups`, { method: 'POST', body: backupManifest('bk-none', 'no-such-site') });
     expect(missing.status).toBe(422);
     expect(missing.text).toContain('spec.site');
+    const noStore = await call(`${V1}/backups`, { method: 'POST', body: backupManifest('bk-nostore', 'bk-a', { store: 'no-such-store' }) });
+    expect(noStore.status).toBe(422);
+    expect(noStore.text).toContain('spec.store');
     const patch = (body: Record<string, unknown>) => call(`${V1}/backups/bk-a-1`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: body } });
     expect((await patch({ reason: 'scheduled' })).status).toBe(422);
     expect((await patch({ retain: true })).status).toBe(200);

@@ -57,7 +57,8 @@ export class BackupReconciler implements Reconciler {
       return {};
     }
     const action = planBackup({ backup, site: await observeRunSite(backup.spec.site, this.cache, this.store, this.commands), command: await this.command(backup) });
-    this.waiting.set(name, action.type === 'wait' ? backup.spec.site : undefined);
+    // Until it runs, the site's changes wake it (also when the start below finds the site busy after all).
+    this.waiting.set(name, backup.status.phase === 'PENDING' ? backup.spec.site : undefined);
     if (action.type === 'none') return {};
     if (action.type === 'wait' && backup.status.message === action.message) return {};
     const issued = await this.leader.transaction(async (tx) => {

@@ -75,7 +75,8 @@ export class RestoreReconciler implements Reconciler {
       preRestoreBackup: pre && pre.metadata.labels[BACKUP_FOR_RESTORE_LABEL] === name ? { name: pre.metadata.name, phase: pre.status.phase } : undefined,
       command: await runCommandOf(this.store, restore.status.command),
     });
-    this.waiting.set(name, action.type === 'wait' && action.reason === 'SiteBusy' ? target : undefined);
+    // Until it runs, the target's changes wake it (also when the issue below finds the site busy after all).
+    this.waiting.set(name, restore.status.phase === 'PENDING' ? target : undefined);
     if (action.type === 'none') return {};
     if (action.type === 'wait' && restore.status.message === action.message && restore.status.site === target) return {};
     const now = this.clock.now();

@@ -10,7 +10,7 @@ function invalid(kind: KindName, name: string, field: string, message: string): 
 
 /**
  * Admission for backups and restores, in the write's transaction. A Backup is of a site that
- * exists, and is a record once made: only spec.retain changes. A Restore names a SUCCEEDED
+ * exists (into a store that exists, when it names one), and is a record once made: only spec.retain changes. A Restore names a SUCCEEDED
  * Backup, is immutable, and one at a time per site (a second one is refused with 409 rather than
  * queued: its pre-restore backup would capture the first one's half-done state). While a
  * Restore works on a site (PENDING or RUNNING), the site's spec does not change and it is not
@@ -43,6 +43,7 @@ async function admitBackup(tx: ResourceTransaction, current: Resource | undefine
     return;
   }
   if (!(await tx.get('Site', spec.site))) throw invalid('Backup', input.name, 'spec.site', `site ${spec.site} does not exist`);
+  if (spec.store && !(await tx.get('BackupStore', spec.store))) throw invalid('Backup', input.name, 'spec.store', `backup store ${spec.store} does not exist`);
 }
 
 async function admitRestore(tx: ResourceTransaction, current: Resource | undefined, input: ManifestInput): Promise<void> {
