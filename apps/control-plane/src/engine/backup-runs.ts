@@ -65,7 +65,6 @@ export function runSiteView(site: Site, latest: Command | undefined): RunSiteVie
   const busy = latest !== undefined && latest.spec.fence === site.status.fence && !TERMINAL_COMMAND_STATES.includes(latest.status.state);
   return {
     name: site.metadata.name,
-    uid: site.metadata.uid,
     phase: site.status.phase,
     bound: Boolean(site.status.nodeName),
     deleting: site.metadata.deletionTimestamp !== undefined,

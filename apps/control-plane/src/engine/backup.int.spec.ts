@@ -171,6 +171,24 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     await phaseOf('restores', 'rs-b', 'SUCCEEDED');
   });
 
+  it('restores a copy under a new name with its own domains; without them the copy cannot take the original\'s domains', async () => {
+    await create('restores', restoreManifest('rs-copy-bad', 'bk-a-1', { site: 'bk-copy' }));
+    const refused = await phaseOf('restores', 'rs-copy-bad', 'FAILED');
+    expect(refused.status.message).toContain('domain bk-a.example.test is already used by site bk-a');
+    expect(await get('sites', 'bk-copy')).toBeUndefined();
+
+    await create('restores', restoreManifest('rs-copy', 'bk-a-1', { site: 'bk-copy', domains: ['copy.example.test'] }));
+    const done = await phaseOf('restores', 'rs-copy', 'SUCCEEDED');
+    expect(done.status).toMatchObject({ site: 'bk-copy', createdSite: true });
+    const copy = await phaseOf('sites', 'bk-copy', 'ACTIVE');
+    expect(copy.spec['domains']).toEqual(['copy.example.test']);
+    const restored = agent.received.filter((r) => r.command.ref?.site === 'bk-copy').map((r) => r.command.payload);
+    expect(restored.map((p) => p?.$case)).toEqual(['provisionSite', 'restoreSite']);
+    const payload = restored[1];
+    // The backup's domains go along, so the node rewrites the URLs for the copy.
+    expect(payload?.$case === 'restoreSite' && payload.value).toMatchObject({ sourceDomains: ['bk-a.example.test'], site: { name: 'bk-copy', domains: ['copy.example.test'] } });
+  });
+
   it('leaves the site ACTIVE when RestoreSite fails, and the Restore FAILED', async () => {
     agent.behaviour = 'fail';
     try {

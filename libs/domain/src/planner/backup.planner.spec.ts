@@ -12,7 +12,7 @@ const backup = (status: Partial<BackupStatus> = {}): Resource<BackupSpec, Backup
   status: backupStatusSchema.parse(status),
 });
 
-const IDLE: RunSiteView = { name: 'shop', uid: 'u-1', phase: 'ACTIVE', bound: true, deleting: false, busy: false };
+const IDLE: RunSiteView = { name: 'shop', phase: 'ACTIVE', bound: true, deleting: false, busy: false };
 const RESULT: BackupResult = { snapshots: { database: 'aaaaaaaa', files: 'bbbbbbbb' }, bytesAdded: 10, bytesTotal: 100, files: 3, durationSeconds: 2 };
 const RUNNING = { phase: 'RUNNING', command: 'shop-3' } as const;
 const command = (more: Partial<RunCommandView> = {}): RunCommandView => ({ name: 'shop-3', state: 'RUNNING', ...more });

@@ -6,7 +6,6 @@ import type { SitePhase } from '../site-lifecycle.js';
 /** What a run (Backup, Restore) needs to know of its site. */
 export interface RunSiteView {
   readonly name: string;
-  readonly uid: string;
   readonly phase: SitePhase;
   readonly bound: boolean;
   readonly deleting: boolean;

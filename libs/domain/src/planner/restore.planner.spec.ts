@@ -33,7 +33,7 @@ const backup = (status: Partial<BackupStatus> = SUCCEEDED): Resource<BackupSpec,
   status: backupStatusSchema.parse(status),
 });
 
-const IDLE: RunSiteView = { name: 'shop', uid: 'u-1', phase: 'ACTIVE', bound: true, deleting: false, busy: false };
+const IDLE: RunSiteView = { name: 'shop', phase: 'ACTIVE', bound: true, deleting: false, busy: false };
 const pre = (phase: RunPhase) => ({ name: 'back-pre-restore', phase });
 const command = (more: Partial<RunCommandView> = {}): RunCommandView => ({ name: 'shop-4', state: 'RUNNING', ...more });
 const RUNNING: Partial<RestoreStatus> = { phase: 'RUNNING', site: 'shop', command: 'shop-4' };
