@@ -117,6 +117,20 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     expect(agent.received.filter((r) => r.command.ref?.site === 'bk-b').map((r) => r.command.payload?.$case)).toEqual(['provisionSite', 'deploySite', 'backupSite']);
   });
 
+  it('shows the command\'s progress on the RUNNING Backup, and drops it once done', async () => {
+    agent.behaviour = 'hang';
+    await create('backups', backupManifest('bk-b-2', 'bk-b'));
+    const running = await until('bk-b-2 progress', async () => {
+      const b = await get('backups', 'bk-b-2');
+      return b?.status['progress'] ? b : undefined;
+    });
+    expect(running.status.phase).toBe('RUNNING');
+    expect(running.status['progress']).toEqual({ step: 'converge', percent: 50 });
+    agent.finishHanging();
+    const done = await phaseOf('backups', 'bk-b-2', 'SUCCEEDED');
+    expect(done.status['progress']).toBeUndefined();
+  });
+
   it('marks a Backup the node fails FAILED, with a Warning; the site stays ACTIVE', async () => {
     agent.behaviour = 'fail';
     try {
