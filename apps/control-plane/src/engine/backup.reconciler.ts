@@ -8,7 +8,6 @@ import {
   type BackupAction,
   type BackupStatus,
   type ResourceOf,
-  type RunCommandView,
 } from '@pressluft/domain';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
@@ -56,7 +55,7 @@ export class BackupReconciler implements Reconciler {
       this.waiting.set(name, undefined);
       return {};
     }
-    const action = planBackup({ backup, site: await observeRunSite(backup.spec.site, this.cache, this.store, this.commands), command: await this.command(backup) });
+    const action = planBackup({ backup, site: await observeRunSite(backup.spec.site, this.cache, this.store, this.commands), command: await runCommandOf(this.store, backup.status.command) });
     // Until it runs, the site's changes wake it (also when the start below finds the site busy after all).
     this.waiting.set(name, backup.status.phase === 'PENDING' ? backup.spec.site : undefined);
     if (action.type === 'none') return {};
@@ -70,14 +69,11 @@ export class BackupReconciler implements Reconciler {
     return {};
   }
 
-  private async command(backup: Backup): Promise<RunCommandView | undefined> {
-    return runCommandOf(this.store, backup.status.command);
-  }
-
   /** Carries out the action on the locked Backup; true when a command was issued. */
   private async apply(tx: ResourceTransaction, backup: Backup, action: Exclude<BackupAction, { type: 'none' }>, now: Date): Promise<boolean> {
     const at = now.toISOString();
-    const write = (status: BackupStatus, labels = backup.metadata.labels): Promise<Backup> => tx.update(backup, { ...writeOf(backup), labels, status }, now);
+    const write = (status: BackupStatus, labels = backup.metadata.labels): Promise<Backup> =>
+      tx.update(backup, { ...writeOf(backup), labels, status: { ...status, observedGeneration: backup.metadata.generation } }, now);
     switch (action.type) {
       case 'wait':
         await write({ ...backup.status, message: action.message });

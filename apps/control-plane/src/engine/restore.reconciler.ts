@@ -102,7 +102,7 @@ export class RestoreReconciler implements Reconciler {
     const name = restore.metadata.name;
     const at = now.toISOString();
     const base: RestoreStatus = { ...restore.status, ...(target ? { site: target } : {}) };
-    const write = (status: RestoreStatus): Promise<Restore> => tx.update(restore, { ...writeOf(restore), status }, now);
+    const write = (status: RestoreStatus): Promise<Restore> => tx.update(restore, { ...writeOf(restore), status: { ...status, observedGeneration: restore.metadata.generation } }, now);
     switch (action.type) {
       case 'wait':
         await write({ ...base, message: action.message });
