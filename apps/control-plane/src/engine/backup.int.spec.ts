@@ -82,8 +82,13 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     const command = (await get('commands', 'bk-a-2'))!;
     expect(command.spec).toMatchObject({ operation: 'BackupSite', backup: 'bk-a-1', store: 'default' });
     expect(agent.hostCalls.find((c) => c.backup === 'bk-a-1')).toMatchObject({ operation: 'backup', repository: '/nonexistent/restic/default' });
-    // Beside the phase: the site never left ACTIVE.
-    expect((await get('sites', 'bk-a'))?.status.phase).toBe('ACTIVE');
+    // Beside the phase: the site never left ACTIVE, and is not shown as still working on it.
+    const after = await until('bk-a settled', async () => {
+      const s = await get('sites', 'bk-a');
+      return s?.status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'False' ? s : undefined;
+    });
+    expect(after.status.phase).toBe('ACTIVE');
+    expect(after.status.conditions?.find((c) => c.type === 'Reconciling')?.reason).toBe('Converged');
     expect((await events('backups/bk-a-1')).map((e) => e.reason)).toEqual(expect.arrayContaining(['Started', 'BackedUp']));
     expect((await events('sites/bk-a')).map((e) => e.reason)).toContain('BackedUp');
   });

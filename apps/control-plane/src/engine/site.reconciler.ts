@@ -159,7 +159,11 @@ export class SiteReconciler implements Reconciler {
     const observed = observation.site;
     if (action.type === 'none') {
       if (observed.metadata.deletionTimestamp) return 'noop';
-      return this.setConditions(observed, siteReady(observed.status, { type: 'Ready', status: 'True', reason: 'Converged', message: 'the site matches its spec' }));
+      const converged = { reason: 'Converged', message: 'the site matches its spec' };
+      const changes: ConditionChange[] = [siteReady(observed.status, { type: 'Ready', status: 'True', ...converged })];
+      // A command beside the phase (a backup, a rotation, a drift check) ends without a `complete`: its in-flight mark goes here.
+      if (findCondition(observed.status.conditions, 'Reconciling')?.reason === COMMAND_IN_FLIGHT) changes.push({ type: 'Reconciling', status: 'False', ...converged });
+      return this.setConditions(observed, ...changes);
     }
     if (action.type === 'wait') {
       const stalled = action.reason === 'Stalled';
@@ -250,15 +254,18 @@ export class SiteReconciler implements Reconciler {
   }
 
   /** Conditions only; no write when they already say this (reconciles must not churn versions). */
-  private async setConditions(site: Site, change: ConditionChange): Promise<ReconcileOutcome> {
-    const { type, status, reason, message } = change;
-    const current = findCondition(site.status.conditions, type);
-    if (current && current.status === status && current.reason === reason && current.message === message) return 'noop';
+  private async setConditions(site: Site, ...changes: ConditionChange[]): Promise<ReconcileOutcome> {
+    const news = changes.filter(({ type, status, reason, message }) => {
+      const current = findCondition(site.status.conditions, type);
+      return !(current && current.status === status && current.reason === reason && current.message === message);
+    });
+    if (news.length === 0) return 'noop';
     const now = this.clock.now();
     return this.leader.transaction(async (tx) => {
       const fresh = await tx.get('Site', site.metadata.name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== site.metadata.resourceVersion) return 'noop';
-      await this.writeStatus(tx, fresh, { ...fresh.status, conditions: setCondition(fresh.status.conditions, change, now) }, now);
+      const conditions = news.reduce((all, change) => setCondition(all, change, now), fresh.status.conditions);
+      await this.writeStatus(tx, fresh, { ...fresh.status, conditions }, now);
       return 'wrote';
     });
   }
