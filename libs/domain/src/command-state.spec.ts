@@ -129,3 +129,33 @@ describe('commandEventFromOwner', () => {
     expect(commandEventFromOwner(commandNode, subjectNode, eventNode)).toBe(owned);
   });
 });
+
+describe('applyCommandEvent: backups and restores', () => {
+  it.each([
+    ['step, percent, bytes and files', { step: 'files', percent: 40, bytes: 1024, files: 7 }, { step: 'files', percent: 40, bytes: 1024, files: 7 }],
+    ['no counts: step and percent only', { step: 'database', percent: 10, bytes: 0, files: 0 }, { step: 'database', percent: 10 }],
+    ['percent clamped to 0..100', { step: 'files', percent: 250 }, { step: 'files', percent: 100 }],
+    ['a step that is not a kebab-case word is not kept', { step: 'Files <b>', percent: 5 }, undefined],
+  ] as const)('progress: %s', (_, fields, progress) => {
+    expect(applyCommandEvent(status('RUNNING'), { type: 'progress', sequence: 6, ...fields }, AT).progress).toEqual(progress);
+  });
+
+  const result = {
+    snapshots: { database: 'aaaaaaaa', files: 'bbbbbbbb', manifest: 'cccccccc' },
+    snapshotTime: '2026-12-02T09:59:00Z',
+    bytesAdded: 10,
+    bytesTotal: 100,
+    files: 3,
+    durationSeconds: 1.5,
+  };
+
+  it.each([
+    ['a well-formed result is kept', result, result],
+    ['a malformed one is dropped (the command still succeeds)', { ...result, snapshots: { database: '../x' } }, undefined],
+    ['none: none', undefined, undefined],
+  ] as const)('result: %s', (_, backup, kept) => {
+    const after = applyCommandEvent(status('RUNNING'), { type: 'succeeded', sequence: 6, message: 'stored', backup }, AT);
+    expect(after.state).toBe('SUCCEEDED');
+    expect(after.backup).toEqual(kept);
+  });
+});

@@ -1,4 +1,4 @@
-import { TERMINAL_COMMAND_STATES, type CommandStatus } from './command.js';
+import { backupResultSchema, TERMINAL_COMMAND_STATES, type CommandStatus } from './command.js';
 
 /** Lines of a command's log kept in its status (the newest). */
 export const MAX_COMMAND_LOG_LINES = 1000;
@@ -8,10 +8,10 @@ const MAX_TEXT = 4096;
 /** What an agent reports about one of its commands (the wire's CommandEvent, as the state machine sees it). */
 export type AgentCommandEvent = { readonly sequence: number } & (
   | { readonly type: 'accepted' }
-  | { readonly type: 'progress'; readonly step: string; readonly percent: number }
+  | { readonly type: 'progress'; readonly step: string; readonly percent: number; readonly bytes?: number; readonly files?: number }
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'heartbeat' }
-  | { readonly type: 'succeeded'; readonly message: string }
+  | { readonly type: 'succeeded'; readonly message: string; readonly backup?: unknown }
   | { readonly type: 'failed' | 'rejected'; readonly reason: string; readonly message: string }
 );
 
@@ -36,18 +36,33 @@ export function applyCommandEvent(status: CommandStatus, event: AgentCommandEven
   switch (event.type) {
     case 'accepted':
       return status.state === 'STALLED' ? next : { ...next, state: 'RUNNING', startedAt: status.startedAt ?? at };
-    case 'progress':
-      return { ...next, log: appendLog(status.log, `${event.step} (${event.percent}%)`) };
+    case 'progress': {
+      const progress = progressOf(event);
+      return { ...next, log: appendLog(status.log, `${event.step} (${event.percent}%)`), ...(progress ? { progress } : {}) };
+    }
     case 'log':
       return { ...next, log: appendLog(status.log, event.line) };
     case 'heartbeat':
       return next;
-    case 'succeeded':
-      return { ...next, state: 'SUCCEEDED', finishedAt: at, message: event.message.slice(0, MAX_TEXT) };
+    case 'succeeded': {
+      // A backup's result is kept only when it is well-formed (its reconciler copies it into the Backup).
+      const backup = event.backup === undefined ? undefined : backupResultSchema.safeParse(event.backup);
+      return { ...next, state: 'SUCCEEDED', finishedAt: at, message: event.message.slice(0, MAX_TEXT), ...(backup?.success ? { backup: backup.data } : {}) };
+    }
     case 'failed':
     case 'rejected':
       return { ...next, state: event.type === 'failed' ? 'FAILED' : 'REJECTED', finishedAt: at, ...reasonOf(event.reason), message: event.message.slice(0, MAX_TEXT) };
   }
+}
+
+/** The newest progress as status keeps it; undefined when its step is not a kebab-case word (the log line still says it). */
+function progressOf(event: { step: string; percent: number; bytes?: number; files?: number }): CommandStatus['progress'] {
+  if (!/^[a-z][a-z-]{0,63}$/.test(event.step)) return undefined;
+  const count = (value: number | undefined) => (value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : undefined);
+  const bytes = count(event.bytes);
+  const files = count(event.files);
+  const percent = Math.min(100, Math.max(0, Math.round(event.percent)));
+  return { step: event.step, percent, ...(bytes !== undefined ? { bytes } : {}), ...(files !== undefined ? { files } : {}) };
 }
 
 /** Only a CamelCase reason is kept (it becomes an Event's reason); anything else is dropped. */

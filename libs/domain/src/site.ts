@@ -18,6 +18,7 @@ import {
   memoryToMebibytes,
   phpSizeToMegabytes,
 } from './quantities.js';
+import { jsonEqual } from './json.js';
 import { SITE_PHASES } from './site-lifecycle.js';
 
 const HOST = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*';
@@ -207,5 +208,14 @@ export const siteStatusSchema = z.strictObject({
 });
 
 export type SiteSpec = z.infer<typeof siteSpecSchema>;
+
+/**
+ * Whether a spec change does nothing but set or clear spec.backup.skipPreDeleteBackup: the one
+ * change a site being deleted still takes (the way on after its pre-delete backup failed).
+ */
+export function onlySkipsPreDeleteBackup(before: SiteSpec, after: SiteSpec): boolean {
+  const policy = (spec: SiteSpec) => ({ ...(spec.backup ?? backupPolicySchema.parse({})), skipPreDeleteBackup: false });
+  return jsonEqual({ ...before, backup: policy(before) }, { ...after, backup: policy(after) });
+}
 export type SiteStatus = z.infer<typeof siteStatusSchema>;
 export type SiteHealthStatus = z.infer<typeof siteHealthSchema>;

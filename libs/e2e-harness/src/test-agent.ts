@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Agent, FenceStore, publishCommandEvent } from '@pressluft/agent-runtime';
-import { ScriptedHost } from '@pressluft/agent-runtime/testing';
+import { ScriptedHost, type ScriptedCall } from '@pressluft/agent-runtime/testing';
 import type { FenceVerdict } from '@pressluft/domain';
 import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject, eventSubjectPrefix, nodeDurable } from '@pressluft/platform';
 import { Heartbeat, NodeHealth, NodeReport, type Command, type CommandEvent } from '@pressluft/proto';
@@ -68,6 +68,8 @@ export class TestAgent {
       superviseAndProbe: false,
       observer: { commandReceived: (command, verdict) => test.take(command, verdict) },
       dropCommandEvents: (ref) => test.silenced.has(ref.id),
+      // A made-up repository per store: the scripted host never runs restic (the real path is the agent's gRPC client).
+      stores: { access: (store) => Promise.resolve({ repository: `/nonexistent/restic/${store}`, password: 'test-agent-password', sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' }) },
     });
     await test.agent.start();
     return test;
@@ -84,6 +86,11 @@ export class TestAgent {
     this.host.behaviour = behaviour === 'ignore' ? 'succeed' : behaviour;
   }
 
+  /** The host operations the runtime asked the scripted host for, in order. */
+  get hostCalls(): readonly ScriptedCall[] {
+    return this.host.calls;
+  }
+
   /** Sent with every success as the site's complete fingerprints (what it applied); none when undefined. */
   get fingerprints(): Record<string, string> | undefined {
     return this.host.fingerprintSet;
@@ -91,6 +98,14 @@ export class TestAgent {
 
   set fingerprints(fingerprints: Record<string, string> | undefined) {
     this.host.fingerprintSet = fingerprints;
+  }
+
+  /** Lets the operations hanging now succeed and report it (the behaviour becomes 'succeed'). */
+  finishHanging(): void {
+    this.hanging.clear();
+    this.current = 'succeed';
+    this.host.behaviour = 'succeed';
+    this.host.settleHung('succeed');
   }
 
   /** Stops the agent (heartbeats, consumption: the node goes silent), keeping this connection for publishing. */

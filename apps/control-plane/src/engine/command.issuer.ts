@@ -1,4 +1,4 @@
-import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type BackupSnapshots, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { commandSubject } from '@pressluft/platform';
 import { Command } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
@@ -13,9 +13,23 @@ export function commandName(site: string, fence: number): string {
   return `${site}-${fence}`;
 }
 
-/** What an operation needs beyond the site (a rollback's target release; empty: the previous one). */
+/**
+ * What an operation needs beyond the site: a rollback's target release (empty: the previous one);
+ * a backup's Backup and store; a restore's Restore, Backup, store, snapshots and the domains the
+ * backed-up site had.
+ */
 export interface IssueOptions {
   readonly release?: string;
+  readonly backup?: string;
+  readonly store?: string;
+  readonly restore?: string;
+  readonly snapshots?: BackupSnapshots;
+  readonly sourceDomains?: readonly string[];
+}
+
+function required<T>(operation: CommandOperation, field: string, value: T | undefined): T {
+  if (value === undefined) throw new Error(`${operation} needs ${field}`);
+  return value;
 }
 
 function payloadFor(operation: CommandOperation, site: Site, options: IssueOptions): NonNullable<Command['payload']> {
@@ -34,9 +48,22 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
       return { $case: 'rotateCredentials', value: { siteId: siteConfig(site).id } };
     case 'CheckDrift':
       return { $case: 'checkDrift', value: { siteId: siteConfig(site).id } };
-    case 'CloneSite':
     case 'BackupSite':
-    case 'RestoreSite':
+      return { $case: 'backupSite', value: { siteId: siteConfig(site).id, store: required(operation, 'a store', options.store), backup: required(operation, 'a backup', options.backup) } };
+    case 'RestoreSite': {
+      const snapshots = required(operation, 'snapshots', options.snapshots);
+      return {
+        $case: 'restoreSite',
+        value: {
+          site: siteConfig(site),
+          store: required(operation, 'a store', options.store),
+          backup: required(operation, 'a backup', options.backup),
+          snapshots: { database: snapshots.database ?? '', files: snapshots.files ?? '', manifest: snapshots.manifest ?? '' },
+          sourceDomains: [...(options.sourceDomains ?? [])],
+        },
+      };
+    }
+    case 'CloneSite':
       throw new Error(`${operation} has no wire payload yet`);
   }
 }
@@ -72,7 +99,17 @@ export async function issueCommand(
     conditions: setCondition(site.status.conditions, { type: 'Reconciling', status: 'True', reason: COMMAND_IN_FLIGHT, message: inFlightMessage(site.metadata.name, operation, name, fence) }, now),
   };
   const updatedSite = await tx.update(site, { ...writeOf(site), status: status }, now);
-  const spec: CommandSpec = { site: site.metadata.name, node, fence, operation, generation: site.metadata.generation };
+  const { backup, restore, store } = options;
+  const spec: CommandSpec = {
+    site: site.metadata.name,
+    node,
+    fence,
+    operation,
+    generation: site.metadata.generation,
+    ...(backup !== undefined ? { backup } : {}),
+    ...(restore !== undefined ? { restore } : {}),
+    ...(store !== undefined ? { store } : {}),
+  };
   const command = await tx.create(
     { kind: 'Command', name, labels: { [COMMAND_SITE_LABEL]: site.metadata.name, [COMMAND_SITE_UID_LABEL]: site.metadata.uid }, annotations: {}, finalizers: [], spec, status: { state: 'PENDING', log: [], lastSequence: 0 }, generation: 1 },
     now,

@@ -110,7 +110,8 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
 
     expect((await call(`${V1}/sites/alpha`, { method: 'DELETE' })).status).toBe(202);
     await until('alpha gone', async () => ((await call(`${V1}/sites/alpha`)).status === 404 ? true : undefined));
-    expect(agent!.received.filter((r) => r.command.ref?.site === 'alpha').map((r) => r.command.payload?.$case)).toEqual(['provisionSite', 'deploySite', 'deleteSite']);
+    // The mandatory pre-delete backup first.
+    expect(agent!.received.filter((r) => r.command.ref?.site === 'alpha').map((r) => r.command.payload?.$case)).toEqual(['provisionSite', 'deploySite', 'backupSite', 'deleteSite']);
   });
 
   it('marks a silent running command STALLED with a Warning, and the site Stalled=True', async () => {

@@ -4,6 +4,7 @@ import { ResourcesModule } from '../resources/resources.module.js';
 import { BackupRetentionRunner } from './backup-retention.runner.js';
 import { BackupScheduleReconciler } from './backup-schedule.reconciler.js';
 import { BackupSnapshotsReconciler } from './backup-snapshots.reconciler.js';
+import { BackupReconciler } from './backup.reconciler.js';
 import { BusStreams } from './bus-streams.js';
 import { CommandsController } from './commands.controller.js';
 import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
@@ -18,13 +19,14 @@ import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
 import { Pruner } from './pruner.js';
 import { ResolveCommandHandler } from './resolve-command.handler.js';
+import { RestoreReconciler } from './restore.reconciler.js';
 import { RequestSiteActionHandler } from './site-action.handler.js';
 import { SiteActionsController } from './site-actions.controller.js';
 import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
 /** The controllers (a kind may have several, each with its own name): the engine dispatches keys and builds the informer's mapping from these. */
-const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupScheduleReconciler, BackupSnapshotsReconciler];
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupReconciler, RestoreReconciler, BackupScheduleReconciler, BackupSnapshotsReconciler];
 /** Leader-only background work, started and stopped with the lease. */
 const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner];
 

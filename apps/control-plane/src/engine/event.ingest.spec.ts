@@ -46,10 +46,21 @@ describe('releasesOf', () => {
 describe('agentCommandEvent', () => {
   it.each<[string, CommandEvent['kind'], ReturnType<typeof agentCommandEvent>]>([
     ['accepted', { $case: 'accepted', value: {} }, { type: 'accepted', sequence: 7 }],
-    ['progress', { $case: 'progress', value: { step: 'nginx', percent: 40, bytes: 0, files: 0 } }, { type: 'progress', sequence: 7, step: 'nginx', percent: 40 }],
+    ['progress', { $case: 'progress', value: { step: 'nginx', percent: 40, bytes: 0, files: 0 } }, { type: 'progress', sequence: 7, step: 'nginx', percent: 40, bytes: 0, files: 0 }],
+    ['progress of a backup', { $case: 'progress', value: { step: 'files', percent: 40, bytes: 2048, files: 9 } }, { type: 'progress', sequence: 7, step: 'files', percent: 40, bytes: 2048, files: 9 }],
     ['log', { $case: 'log', value: { line: 'reloaded' } }, { type: 'log', sequence: 7, line: 'reloaded' }],
     ['heartbeat', { $case: 'heartbeat', value: {} }, { type: 'heartbeat', sequence: 7 }],
     ['succeeded', { $case: 'succeeded', value: { message: 'ok', site: undefined } }, { type: 'succeeded', sequence: 7, message: 'ok' }],
+    [
+      'succeeded with a backup result (the wire\'s empty strings absent)',
+      { $case: 'succeeded', value: { message: 'ok', site: undefined, backup: { snapshots: { database: 'aaaaaaaa', files: 'bbbbbbbb', manifest: '' }, snapshotTime: '2026-12-07T03:00:00Z', bytesAdded: 1, bytesTotal: 2, files: 3, seconds: 0.5, wordpressVersion: '6.4.2', release: '', gitCommit: '' } } },
+      {
+        type: 'succeeded',
+        sequence: 7,
+        message: 'ok',
+        backup: { snapshots: { database: 'aaaaaaaa', files: 'bbbbbbbb', manifest: undefined }, snapshotTime: '2026-12-07T03:00:00Z', bytesAdded: 1, bytesTotal: 2, files: 3, durationSeconds: 0.5, wordpressVersion: '6.4.2', release: undefined, gitCommit: undefined },
+      },
+    ],
     ['failed', { $case: 'failed', value: { reason: 'Boom', message: 'm' } }, { type: 'failed', sequence: 7, reason: 'Boom', message: 'm' }],
     ['rejected', { $case: 'rejected', value: { reason: 'StaleFence', message: 'm' } }, { type: 'rejected', sequence: 7, reason: 'StaleFence', message: 'm' }],
     ['a kind this version does not know', undefined, undefined],

@@ -18,7 +18,7 @@ import {
   type Resource,
 } from '@pressluft/domain';
 import { BackgroundLoop, EVENT_STREAM, INGEST_CONSUMER, type Logger } from '@pressluft/platform';
-import { CommandEvent, Heartbeat, NodeHealth, NodeReport, type SiteState } from '@pressluft/proto';
+import { CommandEvent, Heartbeat, NodeHealth, NodeReport, type BackupResult, type SiteState } from '@pressluft/proto';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
 import { NatsClient } from '../infra/nats.client.js';
@@ -371,13 +371,30 @@ export function agentCommandEvent(event: CommandEvent): AgentCommandEvent | unde
     case 'heartbeat':
       return { type: kind.$case, sequence };
     case 'progress':
-      return { type: 'progress', sequence, step: kind.value.step, percent: kind.value.percent };
+      return { type: 'progress', sequence, step: kind.value.step, percent: kind.value.percent, bytes: kind.value.bytes, files: kind.value.files };
     case 'log':
       return { type: 'log', sequence, line: kind.value.line };
     case 'succeeded':
-      return { type: 'succeeded', sequence, message: kind.value.message };
+      return { type: 'succeeded', sequence, message: kind.value.message, ...(kind.value.backup ? { backup: backupResultOf(kind.value.backup) } : {}) };
     case 'failed':
     case 'rejected':
       return { type: kind.$case, sequence, reason: kind.value.reason, message: kind.value.message };
   }
+}
+
+/** A backup's result as the Command's status keeps it (applyCommandEvent validates it); the wire's empty strings are absent. */
+export function backupResultOf(result: BackupResult): Record<string, unknown> {
+  const present = (value: string) => (value === '' ? undefined : value);
+  const snapshots = result.snapshots ?? { database: '', files: '', manifest: '' };
+  return {
+    snapshots: { database: present(snapshots.database), files: present(snapshots.files), manifest: present(snapshots.manifest) },
+    snapshotTime: present(result.snapshotTime),
+    bytesAdded: result.bytesAdded,
+    bytesTotal: result.bytesTotal,
+    files: result.files,
+    durationSeconds: result.seconds,
+    wordpressVersion: present(result.wordpressVersion),
+    release: present(result.release),
+    gitCommit: present(result.gitCommit),
+  };
 }

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { OPERATION_PHASE, type ResourceOf } from '@pressluft/domain';
+import { OPERATION_PHASE, RUN_OF_OPERATION, type ResourceOf } from '@pressluft/domain';
 import { insertAudit } from '../audit/audit.repository.js';
 import { conflict, notFound } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
@@ -49,6 +49,8 @@ export class ResolveCommandHandler implements ICommandHandler<ResolveCommand> {
 
   private async retry(tx: ResourceTransaction, command: CommandResource, subject: string, now: Date): Promise<CommandResource> {
     const name = command.metadata.name;
+    const run = RUN_OF_OPERATION[command.spec.operation];
+    if (run) throw conflict('commands', name, `it carries out ${run} ${command.spec.restore ?? command.spec.backup ?? ''}; abandon it and create a new ${run}`);
     const site = await tx.get('Site', command.spec.site, { lock: true });
     if (!site) throw notFound('sites', command.spec.site);
     if (site.status.fence !== command.spec.fence) throw conflict('commands', name, `a newer command (fence ${site.status.fence}) exists for site ${site.metadata.name}`);

@@ -19,11 +19,13 @@ import {
   findCondition,
   isDestructive,
   nextScheduledRun,
+  preDeleteBackupName,
 } from '@pressluft/domain';
 import { recordEvent } from '../events/event.recorder.js';
 import { CLOCK, type Clock } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
+import { createBackup } from './backup-runs.js';
 import { issueCommand, type Site } from './command.issuer.js';
 import { own, watch, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { faultPoint } from './faults.js';
@@ -78,6 +80,8 @@ export class SiteReconciler implements Reconciler {
     // Asked before the informer cache takes the command in: does its change tell the site something?
     watch('Command', ({ object }) => [object.spec.site], ({ type, object }) => this.cache.isNewsForSite(type, object)),
     watch('Node', ({ object }) => this.cache.sitesOn(object.metadata.name)),
+    // A deleting site waits for its pre-delete backup.
+    watch('Backup', ({ object }) => [object.spec.site], ({ object }) => object.spec.reason === 'pre-delete'),
   ];
 
   constructor(
@@ -126,9 +130,17 @@ export class SiteReconciler implements Reconciler {
       node: node ? nodeView(node, 0) : undefined,
       nodes,
       now: this.clock.now(),
+      preDeleteBackup: site.metadata.deletionTimestamp ? await this.preDeleteBackup(site) : undefined,
     };
     // Awaited, not returned: a promise returned from an async function costs two more ticks (the no-op pass is hot).
     return await this.apply(observation, planSite(observation), latest);
+  }
+
+  /** Only a deleting site looks (one read per pass while it is deleted). */
+  private async preDeleteBackup(site: Site): Promise<SiteObservation['preDeleteBackup']> {
+    const name = preDeleteBackupName(site.metadata.name, site.metadata.uid);
+    const backup = await this.store.get('Backup', name);
+    return backup ? { name, phase: backup.status.phase } : undefined;
   }
 
   private async schedulable(): Promise<NodeView[]> {
@@ -147,7 +159,11 @@ export class SiteReconciler implements Reconciler {
     const observed = observation.site;
     if (action.type === 'none') {
       if (observed.metadata.deletionTimestamp) return 'noop';
-      return this.setConditions(observed, siteReady(observed.status, { type: 'Ready', status: 'True', reason: 'Converged', message: 'the site matches its spec' }));
+      const converged = { reason: 'Converged', message: 'the site matches its spec' };
+      const changes: ConditionChange[] = [siteReady(observed.status, { type: 'Ready', status: 'True', ...converged })];
+      // A command beside the phase (a backup, a rotation, a drift check) ends without a `complete`: its in-flight mark goes here.
+      if (findCondition(observed.status.conditions, 'Reconciling')?.reason === COMMAND_IN_FLIGHT) changes.push({ type: 'Reconciling', status: 'False', ...converged });
+      return this.setConditions(observed, ...changes);
     }
     if (action.type === 'wait') {
       const stalled = action.reason === 'Stalled';
@@ -191,7 +207,14 @@ export class SiteReconciler implements Reconciler {
               return 'wrote';
             }
             await issueCommand(tx, site, node, next.operation, next.phase, now);
+            if (next.warning) await recordEvent(tx, site, 'Warning', next.warning.reason, next.warning.message, now);
             return 'issued';
+          }
+          case 'createBackup': {
+            await writeSite();
+            const backup = await createBackup(tx, site, preDeleteBackupName(site.metadata.name, site.metadata.uid), next.reason, {}, now);
+            await recordEvent(tx, site, 'Normal', 'PreDeleteBackup', `Site ${site.metadata.name}: Backup ${backup.metadata.name} taken before the deletion`, now);
+            return 'wrote';
           }
           case 'complete': {
             const succeeded = next.phase !== 'FAILED';
@@ -231,15 +254,18 @@ export class SiteReconciler implements Reconciler {
   }
 
   /** Conditions only; no write when they already say this (reconciles must not churn versions). */
-  private async setConditions(site: Site, change: ConditionChange): Promise<ReconcileOutcome> {
-    const { type, status, reason, message } = change;
-    const current = findCondition(site.status.conditions, type);
-    if (current && current.status === status && current.reason === reason && current.message === message) return 'noop';
+  private async setConditions(site: Site, ...changes: ConditionChange[]): Promise<ReconcileOutcome> {
+    const news = changes.filter(({ type, status, reason, message }) => {
+      const current = findCondition(site.status.conditions, type);
+      return !(current && current.status === status && current.reason === reason && current.message === message);
+    });
+    if (news.length === 0) return 'noop';
     const now = this.clock.now();
     return this.leader.transaction(async (tx) => {
       const fresh = await tx.get('Site', site.metadata.name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== site.metadata.resourceVersion) return 'noop';
-      await this.writeStatus(tx, fresh, { ...fresh.status, conditions: setCondition(fresh.status.conditions, change, now) }, now);
+      const conditions = news.reduce((all, change) => setCondition(all, change, now), fresh.status.conditions);
+      await this.writeStatus(tx, fresh, { ...fresh.status, conditions }, now);
       return 'wrote';
     });
   }

@@ -8,6 +8,7 @@ import {
   validateStatus,
   busyOperation,
   domainChanges,
+  onlySkipsPreDeleteBackup,
   type SiteSpec,
   type SiteStatus,
   type KindInfo,
@@ -31,6 +32,7 @@ import {
   type WriteResult,
 } from './resource.commands.js';
 import { ResourceStore, writeOf, type RequestAudit, type ResourceTransaction } from './resource.store.js';
+import { admitRunWrite } from './run-admission.js';
 
 /** What a write decides; whether its audit row went in with it is the store's to say. */
 type Outcome = Omit<WriteResult, 'audited'>;
@@ -104,6 +106,7 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
     ]);
   }
   if (kind.kind === 'Site') await claimDomains(tx, input.name, [], (input.spec as SiteSpec).domains);
+  await admitRunWrite(tx, kind.kind, undefined, input);
   const created = await tx.create(
     {
       kind: kind.kind,
@@ -147,6 +150,7 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
     isDeepStrictEqual(input.annotations, current.metadata.annotations) &&
     isDeepStrictEqual(finalizers, current.metadata.finalizers);
   if (unchanged) return { object: current, created: false, gone: false, warnings: [] };
+  await admitRunWrite(tx, kind.kind, current, input);
   if (specChanged && kind.kind === 'Site') {
     checkSiteSpecChange(current, input);
     await claimDomains(tx, current.metadata.name, (current.spec as SiteSpec).domains, (input.spec as SiteSpec).domains);
@@ -176,7 +180,9 @@ function checkSiteSpecChange(current: Resource, input: ManifestInput): void {
   const after = input.spec as SiteSpec;
   const name = current.metadata.name;
   const operation = current.metadata.deletionTimestamp ? busyOperation('DELETING') : status.phase ? busyOperation(status.phase) : undefined;
-  if (operation && (current.metadata.deletionTimestamp || status.phase === 'DELETING')) {
+  // The one change a deleting site takes: the way on after its pre-delete backup failed.
+  const skipOnly = current.metadata.deletionTimestamp !== undefined && status.phase !== 'DELETING' && onlySkipsPreDeleteBackup(before, after);
+  if (operation && !skipOnly && (current.metadata.deletionTimestamp || status.phase === 'DELETING')) {
     throw conflict('sites', name, `the site is busy: ${operation} is in progress; its spec cannot change`);
   }
   if (operation && (before.nodeName !== after.nodeName || before.environment !== after.environment)) {
@@ -329,6 +335,7 @@ export class DeleteResourceHandler extends WriteHandler implements ICommandHandl
         throw conflict(kind.plural, name, STALE);
       }
       await this.secrets.refuseDeleteWhileUsed(tx, current);
+      await admitRunWrite(tx, kind.kind, current, undefined);
       if (current.metadata.finalizers.length === 0) {
         return { object: await tx.remove(current, now), created: false, gone: true, warnings: [] };
       }

@@ -44,6 +44,16 @@ export const OPERATION_PHASE: Readonly<Record<CommandOperation, SitePhase | unde
   RemediateDrift: 'DEPLOYING',
 };
 
+/**
+ * Operations that carry out a run resource (a Backup, a Restore): the run follows its one command,
+ * so such a command is not retried by an operator (a new command would have no run); it is
+ * abandoned, and a new run created.
+ */
+export const RUN_OF_OPERATION: Readonly<Partial<Record<CommandOperation, 'Backup' | 'Restore'>>> = {
+  BackupSite: 'Backup',
+  RestoreSite: 'Restore',
+};
+
 /** Condition/event reasons when an operation finished, by outcome. */
 export const OPERATION_REASONS: Readonly<Record<CommandOperation, { succeeded: string; failed: string }>> = {
   ProvisionSite: { succeeded: 'Provisioned', failed: 'ProvisionFailed' },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_OPERATIONS, COMMAND_STATES, type CommandOperation, type CommandState } from '../command.js';
+import type { RunPhase } from '../backup.js';
 import { type Resource } from '../resource.js';
 import { SITE_PHASES, canTransition, type SitePhase } from '../site-lifecycle.js';
 import { siteSpecSchema, siteStatusSchema, type SiteSpec, type SiteStatus } from '../site.js';
@@ -29,6 +30,9 @@ interface Given {
   drifted?: 'True' | 'False';
   /** The node's health probe says the site does not serve (Ready False/NotServing, CrashLooping True). */
   notServing?: boolean;
+  /** A deleting site's pre-delete Backup; default SUCCEEDED (null: none yet). */
+  preDeleteBackup?: RunPhase | null;
+  skipPreDeleteBackup?: boolean;
 }
 
 const AT = '2026-01-01T00:00:00Z';
@@ -60,6 +64,7 @@ function site(given: Given): Site {
       wordpress: { version: '6.4', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test' },
       ...(given.specNode ? { nodeName: given.specNode } : {}),
       ...(given.driftPolicy ? { drift: { policy: given.driftPolicy } } : {}),
+      ...(given.skipPreDeleteBackup ? { backup: { skipPreDeleteBackup: true } } : {}),
     }),
     status: siteStatusSchema.parse({
       phase: given.phase ?? 'PENDING',
@@ -85,6 +90,7 @@ function observe(given: Given): SiteObservation {
     latestCommand: command,
     node: given.node === null ? undefined : (given.node ?? (given.statusNode || given.specNode ? NODE_A : undefined)),
     nodes: given.nodes ?? [NODE_A, NODE_B],
+    ...(given.preDeleteBackup !== null ? { preDeleteBackup: { name: 'shop-pre-delete-6f1c2a8e', phase: given.preDeleteBackup ?? 'SUCCEEDED' } } : {}),
   };
 }
 
@@ -97,7 +103,7 @@ const ACTIVE: Given = {
   command: { operation: 'ProvisionSite', state: 'SUCCEEDED' },
 };
 
-const issue = (operation: CommandOperation, phase: SitePhase): SiteAction => ({
+const issue = (operation: CommandOperation, phase: SitePhase): Extract<SiteAction, { type: 'issue' }> => ({
   type: 'issue',
   operation,
   phase,
@@ -318,9 +324,24 @@ const scenarios: [string, Given, Expected][] = [
     { type: 'complete', phase: 'ACTIVE', reason: 'Restored' },
   ],
   [
-    'a failed restore makes the site FAILED',
-    { ...ACTIVE, phase: 'RESTORING', command: { operation: 'RestoreSite', state: 'FAILED' } },
-    { type: 'complete', phase: 'FAILED', reason: 'RestoreFailed' },
+    'a failed restore leaves the site ACTIVE (the node left it as it was)',
+    { ...ACTIVE, phase: 'RESTORING', command: { operation: 'RestoreSite', state: 'FAILED', reason: 'HealthCheckFailed' } },
+    { type: 'complete', phase: 'ACTIVE', reason: 'RestoreFailed' },
+  ],
+  [
+    'an abandoned restore makes the site FAILED (nobody knows how far it got)',
+    { ...ACTIVE, phase: 'RESTORING', command: { operation: 'RestoreSite', state: 'FAILED', reason: 'Abandoned' } },
+    { type: 'complete', phase: 'FAILED', reason: 'Abandoned' },
+  ],
+  [
+    'a rejected restore leaves the site ACTIVE',
+    { ...ACTIVE, phase: 'RESTORING', command: { operation: 'RestoreSite', state: 'REJECTED' } },
+    { type: 'complete', phase: 'ACTIVE', reason: 'RestoreFailed' },
+  ],
+  [
+    'after a failed restore the ACTIVE site takes spec changes again',
+    { ...ACTIVE, generation: 2, command: { operation: 'RestoreSite', state: 'FAILED' } },
+    issue('DeploySite', 'DEPLOYING'),
   ],
   [
     'a failed restore (destructive) is never retried, not even for a new spec',
@@ -387,6 +408,20 @@ const scenarios: [string, Given, Expected][] = [
     { type: 'removeFinalizer' },
   ],
   ['deleting an ACTIVE site issues DeleteSite', { ...ACTIVE, deleting: true }, issue('DeleteSite', 'DELETING')],
+
+  // the mandatory pre-delete backup
+  ['deleting an ACTIVE site takes a backup first', { ...ACTIVE, deleting: true, preDeleteBackup: null }, { type: 'createBackup', reason: 'pre-delete' }],
+  ['deleting a FAILED site takes a backup first', { ...ACTIVE, phase: 'FAILED', deleting: true, preDeleteBackup: null, command: { operation: 'DeploySite', state: 'FAILED' } }, { type: 'createBackup', reason: 'pre-delete' }],
+  ['the deletion waits for a PENDING pre-delete backup', { ...ACTIVE, deleting: true, preDeleteBackup: 'PENDING' }, { type: 'wait', reason: 'BackingUp' }],
+  ['the deletion waits while the pre-delete backup runs', { ...ACTIVE, deleting: true, preDeleteBackup: 'RUNNING', command: { operation: 'BackupSite', state: 'RUNNING', fence: 2 }, fence: 2 }, { type: 'wait', reason: 'CommandInFlight' }],
+  ['a failed pre-delete backup blocks the deletion', { ...ACTIVE, deleting: true, preDeleteBackup: 'FAILED', command: { operation: 'BackupSite', state: 'FAILED', fence: 2 }, fence: 2 }, { type: 'wait', reason: 'PreDeleteBackupFailed' }],
+  ['a succeeded pre-delete backup lets DeleteSite go', { ...ACTIVE, deleting: true, preDeleteBackup: 'SUCCEEDED', command: { operation: 'BackupSite', state: 'SUCCEEDED', fence: 2 }, fence: 2 }, issue('DeleteSite', 'DELETING')],
+  [
+    'skipPreDeleteBackup deletes without a backup, with a warning',
+    { ...ACTIVE, deleting: true, preDeleteBackup: null, skipPreDeleteBackup: true },
+    { ...issue('DeleteSite', 'DELETING'), warning: { reason: 'PreDeleteBackupSkipped', message: 'Site shop: deleted without a pre-delete backup (spec.backup.skipPreDeleteBackup)' } },
+  ],
+  ['a never-provisioned site needs no pre-delete backup', { deleting: true, preDeleteBackup: null }, { type: 'removeFinalizer' }],
   ['deleting an ACTIVE site with pending spec changes issues DeleteSite, not a deploy', { ...ACTIVE, generation: 5, deleting: true }, issue('DeleteSite', 'DELETING')],
   [
     'deleting a FAILED site (failed provision left resources behind) issues DeleteSite',
@@ -496,6 +531,11 @@ describe('planSite', () => {
     expect(action).toMatchObject({ type: 'wait', message: expect.stringContaining('never retried automatically') });
   });
 
+  it('tells how to go on after a failed pre-delete backup', () => {
+    const action = planSite(observe({ ...ACTIVE, deleting: true, preDeleteBackup: 'FAILED' }));
+    expect(action).toMatchObject({ type: 'wait', message: expect.stringMatching(/nothing was deleted.*Delete Backup shop-pre-delete-6f1c2a8e to try again.*skipPreDeleteBackup/) });
+  });
+
   it('tells the operator how to get out of a failed deletion', () => {
     const action = planSite(observe({ ...ACTIVE, phase: 'DELETING', fence: 2, deleting: true, command: { operation: 'DeleteSite', state: 'FAILED', fence: 2 } }));
     expect(action).toMatchObject({ type: 'wait', message: expect.stringMatching(/operator must retry it or abandon it/) });
@@ -552,6 +592,18 @@ describe('planSite over the whole state space', () => {
     }
   });
 
+  it('never issues DeleteSite before the pre-delete backup SUCCEEDED (unless skipped)', () => {
+    const backups: (RunPhase | null)[] = [null, 'PENDING', 'RUNNING', 'FAILED', 'SUCCEEDED'];
+    for (const given of worlds.filter((g) => g.deleting)) {
+      for (const preDeleteBackup of backups) {
+        const action = planSite(observe({ ...given, preDeleteBackup }));
+        if (action.type === 'issue' && action.operation === 'DeleteSite') expect(preDeleteBackup).toBe('SUCCEEDED');
+        const skipped = planSite(observe({ ...given, preDeleteBackup, skipPreDeleteBackup: true }));
+        if (skipped.type === 'issue') expect(skipped.warning?.reason).toBe('PreDeleteBackupSkipped');
+      }
+    }
+  });
+
   it('lets the row go only after a successful DeleteSite (or when nothing was ever sent)', () => {
     for (const given of worlds) {
       if (planSite(observe(given)).type === 'removeFinalizer') {
@@ -572,6 +624,9 @@ class World {
   command: CommandView | undefined;
   nodes: NodeView[] = [NODE_A, NODE_B];
   removed = false;
+  /** The pre-delete Backup once asked for; it ends with `backupOutcome`. */
+  backup: { name: string; phase: RunPhase } | undefined;
+  backupOutcome: RunPhase = 'SUCCEEDED';
   readonly actions: SiteAction[] = [];
 
   constructor(given: Given = { finalizers: [] }) {
@@ -580,7 +635,13 @@ class World {
 
   observe(): SiteObservation {
     const bound = this.site.status.nodeName ?? this.site.spec.nodeName;
-    return { site: structuredClone(this.site), latestCommand: this.command && { ...this.command }, node: this.nodes.find((n) => n.name === bound), nodes: this.nodes };
+    return {
+      site: structuredClone(this.site),
+      latestCommand: this.command && { ...this.command },
+      node: this.nodes.find((n) => n.name === bound),
+      nodes: this.nodes,
+      ...(this.backup ? { preDeleteBackup: { ...this.backup } } : {}),
+    };
   }
 
   /** Reconciles until the planner has nothing more to do right now; returns the final action. */
@@ -633,6 +694,9 @@ class World {
           generation: metadata.generation,
           destructive: action.destructive,
         };
+        return true;
+      case 'createBackup':
+        this.backup = { name: 'shop-pre-delete-6f1c2a8e', phase: this.backupOutcome };
         return true;
       case 'complete':
         status.phase = action.phase;
@@ -700,6 +764,20 @@ describe('planSite driving a site through its life', () => {
     world.settle();
     expect(world.removed).toBe(true);
     expect(world.command).toMatchObject({ operation: 'DeleteSite', destructive: true });
+  });
+
+  it('does not delete when the pre-delete backup fails, and deletes once it is skipped', () => {
+    const world = new World();
+    world.settle();
+    world.backupOutcome = 'FAILED';
+    world.delete();
+    expect(world.settle()).toMatchObject({ type: 'wait', reason: 'PreDeleteBackupFailed' });
+    expect(world.command?.operation).toBe('ProvisionSite');
+    expect(world.removed).toBe(false);
+    world.site.spec.backup = { ...world.site.spec.backup, retention: { daily: 7, weekly: 4, monthly: 0 }, preDeleteKeepDays: 30, skipPreDeleteBackup: true };
+    world.settle();
+    expect(world.removed).toBe(true);
+    expect(world.command).toMatchObject({ operation: 'DeleteSite' });
   });
 
   it('lets a never-provisioned site go without a command', () => {

@@ -1,6 +1,7 @@
 import { type CommandOperation, type CommandState } from '../command.js';
 import { findCondition } from '../conditions.js';
 import { lastCronRun, nextCronRun } from '../cron.js';
+import type { RunPhase } from '../backup.js';
 import { type Resource } from '../resource.js';
 import { canTransition, type SitePhase } from '../site-lifecycle.js';
 import { type SiteSpec, type SiteStatus } from '../site.js';
@@ -36,6 +37,13 @@ export interface SiteObservation {
   nodes: readonly NodeView[];
   /** The reconcile's clock, for schedules (database credential rotation); without it nothing is scheduled. */
   now?: Date;
+  /** A deleting site: its pre-delete Backup (preDeleteBackupName), if it exists. */
+  preDeleteBackup?: { name: string; phase: RunPhase } | undefined;
+}
+
+/** The pre-delete Backup of a site incarnation: one per uid, so a site re-created under the name gets its own. */
+export function preDeleteBackupName(site: string, uid: string): string {
+  return `${site.slice(0, 63 - 20).replace(/-+$/, '')}-pre-delete-${uid.replace(/-/g, '').slice(0, 8)}`;
 }
 
 /**
@@ -52,7 +60,8 @@ export type SiteAction =
   | { type: 'addFinalizer' }
   | { type: 'bind'; nodeName: string }
   | { type: 'wait'; reason: string; message: string }
-  | { type: 'issue'; operation: CommandOperation; phase: SitePhase; destructive: boolean }
+  | { type: 'issue'; operation: CommandOperation; phase: SitePhase; destructive: boolean; warning?: { reason: string; message: string } }
+  | { type: 'createBackup'; reason: 'pre-delete' }
   | { type: 'complete'; phase: SitePhase; reason: string; message: string }
   | { type: 'removeFinalizer' };
 
@@ -126,7 +135,35 @@ function planDeletion(observed: SiteObservation): SiteAction {
 
   const health = nodeHealth(observed, 'abandon the deletion (remove the finalizer) if the node is gone for good');
   if (health) return health;
-  return issue('DeleteSite');
+  return preDeleteBackup(observed) ?? issue('DeleteSite');
+}
+
+/**
+ * The mandatory backup before a deletion: DeleteSite goes out only once the site's pre-delete
+ * Backup SUCCEEDED. A failed one blocks the deletion (nothing was deleted) until someone deletes
+ * that Backup (a new one is taken) or sets spec.backup.skipPreDeleteBackup, which deletes with
+ * a Warning (the audit log says who set it).
+ */
+function preDeleteBackup(observed: SiteObservation): SiteAction | undefined {
+  const { site, preDeleteBackup: backup } = observed;
+  const name = site.metadata.name;
+  if (site.spec.backup?.skipPreDeleteBackup) {
+    return { ...issue('DeleteSite'), warning: { reason: 'PreDeleteBackupSkipped', message: `Site ${name}: deleted without a pre-delete backup (spec.backup.skipPreDeleteBackup)` } };
+  }
+  if (!backup) return { type: 'createBackup', reason: 'pre-delete' };
+  switch (backup.phase) {
+    case 'SUCCEEDED':
+      return undefined;
+    case 'PENDING':
+    case 'RUNNING':
+      return wait('BackingUp', `Site ${name}: waiting for the pre-delete backup ${backup.name} (${backup.phase}) before deleting`);
+    case 'FAILED':
+      return wait(
+        'PreDeleteBackupFailed',
+        `Site ${name}: the pre-delete backup ${backup.name} FAILED; nothing was deleted. Delete Backup ${backup.name} to try again, ` +
+          'or set spec.backup.skipPreDeleteBackup to delete without a backup',
+      );
+  }
 }
 
 function planLive(observed: SiteObservation): SiteAction {
@@ -322,6 +359,9 @@ function reflectFinished(observed: SiteObservation): SiteAction | undefined {
     case 'SUCCEEDED':
       return complete('ACTIVE', OPERATION_REASONS[latest.operation].succeeded, `Site ${name}: ${what} succeeded`);
     case 'FAILED':
+      // A restore that failed at any step left the site as it was (the node stages beside it): still
+      // serving. One an operator abandoned is another matter: nobody knows how far it got.
+      if (latest.operation === 'RestoreSite' && latest.reason !== 'Abandoned') return complete('ACTIVE', 'RestoreFailed', `Site ${name}: ${what} failed; the site serves what it served before${latest.message ? `: ${latest.message.slice(0, 512)}` : ''}`);
       // The node's own reason (HealthCheckFailed, NginxConfigInvalid, ...) says more than the operation's.
       return complete(
         'FAILED',
@@ -329,6 +369,7 @@ function reflectFinished(observed: SiteObservation): SiteAction | undefined {
         `Site ${name}: ${what} failed${latest.message ? `: ${latest.message.slice(0, 512)}` : ''}`,
       );
     case 'REJECTED':
+      if (latest.operation === 'RestoreSite') return complete('ACTIVE', 'RestoreFailed', `Site ${name}: node rejected ${what}; the site was not touched`);
       return complete('FAILED', 'CommandRejected', `Site ${name}: node rejected ${what} as stale`);
     case 'PENDING':
     case 'DISPATCHED':
@@ -348,7 +389,7 @@ function nodeHealth(observed: SiteObservation, advice: string): Wait | undefined
 }
 
 /** An operation with a phase of its own moves the site there; one beside the site (a rotation) keeps `current`. */
-function issue(operation: CommandOperation, current?: SitePhase): SiteAction {
+function issue(operation: CommandOperation, current?: SitePhase): Extract<SiteAction, { type: 'issue' }> {
   const phase = OPERATION_PHASE[operation] ?? current;
   if (phase === undefined) throw new Error(`${operation} changes no site phase: issue it beside the site's current phase`);
   return { type: 'issue', operation, phase, destructive: isDestructive(operation) };
