@@ -19,7 +19,11 @@ export type StepName =
   | 'prune'
   | 'revoke'
   | 'drain'
-  | 'redis';
+  | 'redis'
+  | 'store'
+  | 'files'
+  | 'manifest'
+  | 'restore';
 
 /** Why a step failed (Failed.reason): a step's default (step-runner.ts STEP_REASONS) or a more specific one. */
 export type StepReason =
@@ -57,7 +61,11 @@ export type StepReason =
   | 'RedisFailed'
   | 'RedisUnavailable'
   | 'OldRedisPasswordValid'
-  | 'NewRedisPasswordRejected';
+  | 'NewRedisPasswordRejected'
+  | 'BackupFailed'
+  | 'BackupStoreUnreachable'
+  | 'BackupInvalid'
+  | 'RestoreFailed';
 
 /**
  * A host step failed. `reason` is CamelCase and machine-readable (it becomes the command's
