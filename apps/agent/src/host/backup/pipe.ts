@@ -31,6 +31,12 @@ export interface PipeOptions {
   readonly judge?: (last: Buffer) => string | undefined;
   /** Each complete line of the consumer's stdout (restic's --json status lines), as it comes. */
   readonly onConsumerLine?: (line: string) => void;
+  /**
+   * The consumer may exit 0 before its input ended (tar -x stops at the archive's end-of-archive
+   * blocks): the rest of the producer's output is then read and dropped, and the producer's own
+   * exit still decides.
+   */
+  readonly consumerMayEndFirst?: boolean;
   /** Each complete line of the producer's stderr (tar's verbose listing). */
   readonly onProducerErrLine?: (line: string) => void;
 }
@@ -106,8 +112,14 @@ export async function pipe(options: PipeOptions): Promise<PipeOutcome> {
   let producerEnded = false;
   let consumerFailedFirst = false;
   const consumerEnded = closed(consumer);
-  void consumerEnded.then(() => {
-    consumerFailedFirst = !producerEnded;
+  void consumerEnded.then(({ code, signal }) => {
+    if (producerEnded) return;
+    if (options.consumerMayEndFirst && code === 0 && !signal) {
+      producer.stdout.unpipe(consumer.stdin);
+      producer.stdout.resume();
+      return;
+    }
+    consumerFailedFirst = true;
     stopProducer();
   });
   try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ResticStore } from '@pressluft/agent-runtime';
+import { describeExit } from '@pressluft/domain';
 import { StepError, redact } from '../errors.js';
 import { BASE_ENV, exec, tail } from '../exec.js';
 import { Dir, ensureDir, removeTree } from '../safe-fs.js';
@@ -112,6 +113,18 @@ export function parseResticSummary(stdout: string): { snapshotId: string; bytesA
   return undefined;
 }
 
+/** From `restic ls --json`'s lines: the path of the one regular file whose name is `file`. Pure. */
+export function findSnapshotFile(lsOutput: string, file: string): string {
+  const paths: string[] = [];
+  for (const line of lsOutput.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const node = JSON.parse(line) as Record<string, unknown>;
+    if (node['struct_type'] === 'node' && node['type'] === 'file' && node['name'] === file && typeof node['path'] === 'string') paths.push(node['path']);
+  }
+  if (paths.length !== 1 || !paths[0]) throw new StepError('validate', 'BackupInvalid', `the snapshot holds ${paths.length} files named ${file}, not one`);
+  return paths[0];
+}
+
 /** A snapshot id as the wire carries it: 8 to 64 lowercase hex digits (never an option, never a path). */
 export function checkSnapshotId(id: string): string {
   if (!/^[0-9a-f]{8,64}$/.test(id)) throw new StepError('validate', 'BackupInvalid', `snapshot id ${JSON.stringify(id)} is not a restic snapshot id`);
@@ -160,11 +173,44 @@ export class ResticSession implements ResticTarget {
     return removeTree(this.dir);
   }
 
+  /**
+   * Snapshots forgotten (a failed backup's parts). A restic killed mid-way leaves its lock behind;
+   * `restic unlock` first removes such stale locks (never a live one), or forget could not lock.
+   */
+  async forget(ids: readonly string[]): Promise<void> {
+    await this.unlockStale();
+    if (ids.length > 0) await this.run(['forget', ...ids.map(checkSnapshotId)]);
+  }
+
+  /** Removes the locks of restic processes that are gone (this node's, killed by the agent); live ones stay. */
+  async unlockStale(): Promise<void> {
+    await this.run(['unlock'], 120_000);
+  }
+
+  /** A root-only 0600 file in the session's dir (a client's defaults file); removed with the session. Its path. */
+  async privateFile(name: string, content: string): Promise<string> {
+    await Dir.with(this.dir, [], (d) => d.writeFileAtomic(name, content, { mode: 0o600 }));
+    return join(this.dir, name);
+  }
+
+  /** The path inside a snapshot of its one file named `<site>/<file>` (a restore does not know the backup's site name). */
+  async snapshotFile(snapshot: string, file: string): Promise<string> {
+    return findSnapshotFile(await this.run(['ls', '--json', checkSnapshotId(snapshot)], 120_000), file);
+  }
+
   /** restic with `args`; a failure rejects with the argv's verb and the stderr's tail, secrets redacted. */
   async run(args: readonly string[], timeoutMs = 600_000): Promise<string> {
     const result = await exec([...this.prefix, ...args], { env: this.env, timeoutMs, maxOutputBytes: 16 * 1024 * 1024 });
-    if (result.code !== 0) throw new Error(this.redact(`restic ${args[0] ?? ''} ${result.signal ? `killed by ${result.signal}` : `exited with code ${String(result.code)}`}: ${tail(result.stderr || result.stdout)}`));
+    if (result.code !== 0 || result.signal) throw new Error(this.redact(`restic ${args[0] ?? ''} ${describeExit(result.code, result.signal)}: ${tail(result.stderr || result.stdout)}`));
     return result.stdout;
+  }
+
+  /** `restic backup --stdin` of a small text (the manifest): its summary. */
+  async storeStdin(args: readonly string[], text: string): Promise<{ snapshotId: string; bytesAdded: number; totalBytes: number }> {
+    const result = await exec([...this.prefix, ...args], { env: this.env, input: text, timeoutMs: 600_000 });
+    const summary = parseResticSummary(result.stdout);
+    if (result.code !== 0 || result.signal || !summary) throw new Error(this.redact(`restic backup ${describeExit(result.code, result.signal)}${summary ? '' : ' without a summary'}: ${tail(result.stderr)}`));
+    return summary;
   }
 
   redact(text: string): string {
