@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backupArgs, backupTags, checkSnapshotId, parseResticStatus, parseResticSummary, restRepository, resticEnv, ResticSession, sftpCommand, sftpEndpoint } from './restic.js';
+import { backupArgs, backupTags, checkSnapshotId, findSnapshotFile, parseResticStatus, parseResticSummary, restRepository, resticEnv, ResticSession, sftpCommand, sftpEndpoint } from './restic.js';
 
 const ID = 'a'.repeat(64);
 
@@ -106,3 +106,16 @@ describe('parseResticSummary', () => {
   });
 });
 
+describe('findSnapshotFile', () => {
+  const ls = [
+    '{"time":"2026-12-07T03:02:45Z","paths":["/s/files.tar"],"struct_type":"snapshot"}',
+    '{"name":"s","type":"dir","path":"/s","struct_type":"node"}',
+    '{"name":"files.tar","type":"file","path":"/s/files.tar","struct_type":"node"}',
+  ].join('\n');
+  it("finds the one file by name whatever the backup's site was called", () => {
+    expect(findSnapshotFile(ls, 'files.tar')).toBe('/s/files.tar');
+  });
+  it('refuses a snapshot without it', () => {
+    expect(() => findSnapshotFile(ls, 'database.sql')).toThrow(/holds 0 files named database.sql/);
+  });
+});
