@@ -144,6 +144,27 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     expect((await sql(`SHOW GRANTS FOR '${database}'@'localhost';\n`))).not.toContain('_rs');
   }, 300_000);
 
+  it("restores a backup into another site (a copy): its URLs rewritten to the copy's domain before the health check", async () => {
+    const copy: SiteConfig = { ...SITE, name: `cp-${suffix}`, id: `${id.slice(0, 7)}c`, domains: [`cp-${suffix}.example.test`] };
+    await host.provision(copy, QUIET);
+    try {
+      const reporter = new RecordingReporter();
+      await host.restore({ site: copy, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter);
+      expect(reporter.steps).toContain('wordpress');
+      const copyDb = `site_${copy.id}`;
+      expect((await sql(`SELECT option_value FROM ${copyDb}.wp_options WHERE option_name IN ('home', 'siteurl');\n`)).trim().split('\n')).toEqual([`http://${copy.domains[0]}`, `http://${copy.domains[0]}`]);
+      expect((await sql(`SELECT post_title FROM ${copyDb}.wp_posts WHERE post_name = 'marker-${suffix}';\n`)).trim()).toBe(`Marker ${suffix}`);
+      const front = await siteRequest(services, copy.domains[0] ?? '', '/');
+      expect(front.status).toBe(200);
+      expect(front.body).toContain(`Marker ${suffix}`);
+      expect(front.body).not.toContain(domain);
+      // The source site is untouched.
+      expect(await post()).toBe(`Marker ${suffix}`);
+    } finally {
+      await host.remove(copy.name, copy.id, QUIET);
+    }
+  }, 300_000);
+
   it('a restore whose staged release fails the health check leaves the site serving and its database untouched', async () => {
     // A backup whose index.php answers 500 (a new file: the core copy is hard-linked).
     const index = join(paths.root, 'current', 'index.php');
