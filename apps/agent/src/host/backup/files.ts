@@ -16,6 +16,11 @@ export function tarCreateArgv(owner: Ownership, siteRoot: string, release: strin
   return asSiteUser(owner, ['/bin/tar', '--sort=name', '--one-file-system', '-cvf', '-', '-C', siteRoot, '--', `releases/${release}`, 'shared/uploads']);
 }
 
+/** tar's warning for a file modified during the read (exit 1): not a failure. */
+function onlyChanged(line: string): boolean {
+  return line.endsWith(': file changed as we read it');
+}
+
 export interface FilesArchiveResult {
   readonly snapshotId: string;
   readonly bytesAdded: number;
@@ -39,6 +44,9 @@ export async function archiveFilesToRestic(options: {
     producer: { argv: tarCreateArgv(options.owner, options.siteRoot, options.release), env: BASE_ENV, cwd: '/' },
     consumer: { argv: [...options.restic.prefix, ...options.backupArgs], env: options.restic.env },
     timeoutMs: options.timeoutMs ?? 3_600_000,
+    // GNU tar exits 1 when a file changed while it was read (a site writing uploads): the archive
+    // is complete, that file's copy may be torn. Any other complaint fails the backup.
+    producerOk: ({ code, signal }) => !signal && (code === 0 || (code === 1 && errors.length > 0 && errors.every(onlyChanged))),
     // tar -v lists each entry on stderr (the archive is stdout); its complaints start with "tar: ".
     onProducerErrLine: (line) => {
       if (line.startsWith('/bin/tar: ') || line.startsWith('tar: ')) errors.push(line);

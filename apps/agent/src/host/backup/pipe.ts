@@ -9,7 +9,8 @@ import { CappedBuffer } from '../capped.js';
  * `judge` found its stream complete. Otherwise the consumer is killed (SIGKILL) while still
  * reading: restic saves a snapshot only after its input ended, the mariadb client and tar are
  * stopped mid-way (their half-written target is the caller's to discard). A consumer that ends
- * before its input did failed: the producer is killed. Every exit status is checked.
+ * before its input did failed: the producer is killed. Every exit status is checked. Both sides
+ * are single processes (setpriv execs its command): an end is seen when their pipes close.
  */
 export interface PipeSide {
   readonly argv: readonly string[];
@@ -27,6 +28,8 @@ export interface PipeOptions {
   readonly consumer: PipeSide;
   /** Both are killed after this long. */
   readonly timeoutMs: number;
+  /** Whether the producer's exit counts as a success (default: exit 0, by no signal). */
+  readonly producerOk?: (ended: Ended) => boolean;
   /** Why the producer's stream is not good although it exited 0 (`last`: its final bytes), or undefined. */
   readonly judge?: (last: Buffer) => string | undefined;
   /** Each complete line of the consumer's stdout (restic's --json status lines), as it comes. */
@@ -125,7 +128,7 @@ export async function pipe(options: PipeOptions): Promise<PipeOutcome> {
   try {
     const produced = await Promise.race([closed(producer), spawnError]);
     producerEnded = true;
-    const producerWhy = consumerFailedFirst ? undefined : producerFailure(basename(producerCommand), produced, last.bytes(), options.judge);
+    const producerWhy = consumerFailedFirst ? undefined : producerFailure(basename(producerCommand), produced, last.bytes(), options.judge, options.producerOk);
     if (producerWhy || timedOut) consumer.kill('SIGKILL');
     else consumer.stdin.end();
     const consumed = await Promise.race([consumerEnded, spawnError]);
@@ -145,7 +148,7 @@ export async function pipe(options: PipeOptions): Promise<PipeOutcome> {
 }
 
 /** Why the producer's stream is not good, or undefined if it is. */
-export function producerFailure(command: string, ended: Ended, last: Buffer, judge: PipeOptions['judge']): string | undefined {
-  if (ended.signal || ended.code !== 0) return `${command} ${describeExit(ended.code, ended.signal)}`;
+export function producerFailure(command: string, ended: Ended, last: Buffer, judge: PipeOptions['judge'], ok: PipeOptions['producerOk']): string | undefined {
+  if (!(ok ?? ((e: Ended) => e.code === 0 && !e.signal))(ended)) return `${command} ${describeExit(ended.code, ended.signal)}`;
   return judge?.(last);
 }
