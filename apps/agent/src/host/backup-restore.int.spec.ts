@@ -119,6 +119,10 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     unlinkSync(uploadsFile);
     expect(await post()).toBe('');
     const before = readFileSync(join(paths.root, 'current', 'index.php'), 'utf8');
+    // What a crashed restore leaves behind: removed first.
+    await sql(`CREATE DATABASE ${database}_rs;\nCREATE TABLE ${database}_rs.stale (a INT);\nCREATE DATABASE ${database}_old;\n`);
+    mkdirSync(join(paths.releases, '.restore-crashed'));
+    mkdirSync(join(paths.shared, '.uploads-old-crashed'));
     const traffic = siteLoad(services, domain, 3);
     const reporter = new RecordingReporter();
     const result = await host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter);

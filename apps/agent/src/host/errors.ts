@@ -89,6 +89,16 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** `part`'s failure as a StepError of `step` with `reason` (a StepError thrown inside keeps its own). */
+export async function failsAs<T>(step: StepName, reason: StepReason, part: Promise<T>): Promise<T> {
+  try {
+    return await part;
+  } catch (error) {
+    if (error instanceof StepError) throw error;
+    throw new StepError(step, reason, `${step}: ${messageOf(error)}`);
+  }
+}
+
 /** The message of anything thrown, for wrapping into a StepError. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

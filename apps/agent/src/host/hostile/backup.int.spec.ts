@@ -148,4 +148,36 @@ describe('a hostile tenant against backups and restores', () => {
     expect((await siteRequest(services, TENANT.domains[0] ?? '', '/')).status).toBe(200);
     expect((await siteRequest(services, VICTIM.domains[0] ?? '', '/')).status).toBe(200);
   }, 300_000);
+
+  it("a restore's staging dir swapped for a symlink (to another site's uploads) while it runs: nothing written there, the restore fails, the site serves as before", async () => {
+    const good = await backup('race');
+    const before = readdirSync(tenant.releases).sort();
+    let swapped = 0;
+    let running = true;
+    // The tenant watches its releases/ and swaps each new .restore-* dir for a symlink.
+    const watcher = (async () => {
+      while (running) {
+        for (const name of readdirSync(tenant.releases)) {
+          if (!name.startsWith('.restore-') || lstatSync(join(tenant.releases, name), { throwIfNoEntry: false })?.isDirectory() !== true) continue;
+          try {
+            renameSync(join(tenant.releases, name), join(tenant.root, 'tmp', `moved-${name}`));
+            symlinkSync(victim.uploads, join(tenant.releases, name));
+            swapped++;
+          } catch {
+            // the agent was faster this time
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const failure = await failureOf(host.restore({ site: TENANT, backup: `${TENANT.name}-race`, snapshots: good.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: TENANT.domains, store }, QUIET)).finally(() => {
+      running = false;
+    });
+    await watcher;
+    expect(swapped).toBeGreaterThan(0);
+    expect(['RestoreFailed', 'BackupInvalid']).toContain(failure.reason);
+    expect(readdirSync(victim.uploads)).toEqual(['private.txt']);
+    expect(readdirSync(tenant.releases).filter((n) => !n.startsWith('.')).sort()).toEqual(before.filter((n) => !n.startsWith('.')));
+    expect((await siteRequest(services, TENANT.domains[0] ?? '', '/')).status).toBe(200);
+  }, 300_000);
 });

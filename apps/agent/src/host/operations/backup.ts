@@ -5,7 +5,7 @@ import { dumpDatabaseToRestic } from '../backup/database-dump.js';
 import { archiveFilesToRestic } from '../backup/files.js';
 import { renderManifest, serverNames } from '../backup/manifest.js';
 import { backupArgs, backupTags, PART_FILES, ResticSession, type BackupPart } from '../backup/restic.js';
-import { StepError, messageOf, type StepName } from '../errors.js';
+import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { releaseWordPressVersion } from '../releases.js';
 import { readIfExists } from '../safe-fs.js';
@@ -76,9 +76,9 @@ export async function backupSite(ctx: HostContext, request: HostBackupRequest, r
       return result;
     });
     try {
-      const dumped = await run('database', 20, () => failAs('database', database, session.redact.bind(session)));
+      const dumped = await run('database', 20, () => failsAs('database', 'BackupFailed', database));
       if (dumped.nonInnodbTables.length > 0) await report.log(`database ${account}: tables not on InnoDB, dumped under --lock-tables: ${dumped.nonInnodbTables.join(', ')}`);
-      const archived = await run('files', 50, () => failAs('files', files, session.redact.bind(session)));
+      const archived = await run('files', 50, () => failsAs('files', 'BackupFailed', files));
       const manifest = await run('manifest', 85, async () => {
         const wordpressVersion = (await releaseWordPressVersion(paths, release)) ?? '';
         const text = renderManifest({
@@ -121,15 +121,5 @@ export async function backupSite(ctx: HostContext, request: HostBackupRequest, r
     }
   } finally {
     await session.close();
-  }
-}
-
-/** A part's failure as BackupFailed (its message redacted of the store's secrets). */
-async function failAs<T>(step: StepName, part: Promise<T>, redact: (text: string) => string): Promise<T> {
-  try {
-    return await part;
-  } catch (error) {
-    if (error instanceof StepError) throw error;
-    throw new StepError(step, 'BackupFailed', redact(`${step}: ${messageOf(error)}`));
   }
 }

@@ -5,7 +5,7 @@ import { endsWithTrailer, DUMP_TRAILER } from '../backup/database-dump.js';
 import { pipe } from '../backup/pipe.js';
 import { checkSnapshotId, PART_FILES, ResticSession } from '../backup/restic.js';
 import { adminSql, cleanupSql, prepareStagingSql, siteClientArgv, siteClientDefaults, stagingDatabase, swapSql, tablesOf, unswapSql } from '../backup/staging-db.js';
-import { messageOf, StepError, type StepName } from '../errors.js';
+import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { BASE_ENV, tail } from '../exec.js';
 import { asSiteUser, siteJail, execJailed } from '../jail.js';
 import { planSite, RELEASE_NAME_PATTERN, sitePaths, type SitePaths, type SitePlan } from '../naming.js';
@@ -68,8 +68,8 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
     let release: string | undefined;
     let switched = false;
     try {
-      const database = run('database', 20, () => restoreDatabase(ctx, session, request.snapshots?.database ?? '', plan.account, password));
-      const files = run('files', 40, () => restoreFiles(ctx, session, request.snapshots?.files ?? '', paths, owner, web, work));
+      const database = run('database', 20, () => failsAs('database', 'RestoreFailed', restoreDatabase(ctx, session, request.snapshots?.database ?? '', plan.account, password)));
+      const files = run('files', 40, () => failsAs('files', 'RestoreFailed', restoreFiles(ctx, session, request.snapshots?.files ?? '', paths, owner, web, work)));
       const [, restored] = await Promise.all([database, files]);
       release = await run('release', 55, async () => {
         const name = nextReleaseName(await listReleases(paths), new Date());
