@@ -10,6 +10,7 @@ import { resticEnv } from './backup/restic.js';
 import { execOk } from './exec.js';
 import { clientArgv } from './mariadb.js';
 import { sitePaths } from './naming.js';
+import { RespConnection, type RespValue } from './resp.js';
 import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from '../../test/host-harness.js';
 import { SiteHost, StepError } from './site-host.js';
 
@@ -45,7 +46,7 @@ async function failureOf(operation: Promise<unknown>): Promise<StepError> {
 }
 
 describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and nginx', () => {
-  const harness = hostHarness(services, `pressluft-bk-${suffix}`, { node: 'node-bk' });
+  const harness = hostHarness(services, `pressluft-bk-${suffix}`, { node: 'node-bk', redis: services.redis });
   const { root, settings } = harness;
   const host = new SiteHost(settings, createLogger({ name: 'backup-test', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
   const paths = sitePaths(settings, SITE.name, SITE.id);
@@ -148,13 +149,17 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     expect((await sql(`SHOW GRANTS FOR '${database}'@'localhost';\n`))).not.toContain('_rs');
   }, 300_000);
 
-  it("restores a backup into another site (a copy): its URLs rewritten to the copy's domain before the health check", async () => {
-    const copy: SiteConfig = { ...SITE, name: `cp-${suffix}`, id: `${id.slice(0, 7)}c`, domains: [`cp-${suffix}.example.test`] };
+  it("restores a backup into another site (a copy): its URLs rewritten to the copy's domain before the health check, its Redis cache flushed", async () => {
+    const copy: SiteConfig = { ...SITE, name: `cp-${suffix}`, id: `${id.slice(0, 7)}c`, domains: [`cp-${suffix}.example.test`], cache: { redis: true } };
     await host.provision(copy, QUIET);
     try {
+      const staleKey = `site_${copy.id}:stale-option`;
+      expect(await redisAdmin(['SET', staleKey, 'old'])).toBe('OK');
       const reporter = new RecordingReporter();
       await host.restore({ site: copy, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter);
       expect(reporter.steps).toContain('wordpress');
+      expect(await redisAdmin(['EXISTS', staleKey])).toBe(0);
+      expect(reporter.lines.some((line) => /^redis site_\w+: \d+ cached keys flushed$/.test(line))).toBe(true);
       const copyDb = `site_${copy.id}`;
       expect((await sql(`SELECT option_value FROM ${copyDb}.wp_options WHERE option_name IN ('home', 'siteurl');\n`)).trim().split('\n')).toEqual([`http://${copy.domains[0]}`, `http://${copy.domains[0]}`]);
       expect((await sql(`SELECT post_title FROM ${copyDb}.wp_posts WHERE post_name = 'marker-${suffix}';\n`)).trim()).toBe(`Marker ${suffix}`);
@@ -228,6 +233,18 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     }
   }, 300_000);
 });
+
+/** One command as the harness Redis's admin. */
+async function redisAdmin(args: string[]): Promise<RespValue> {
+  const connection = await RespConnection.open(services.redis.socket);
+  try {
+    const auth = await connection.command(['AUTH', services.redis.adminUser, readFileSync(services.redis.adminPasswordFile, 'utf8').trim()]);
+    if (auth !== 'OK') throw new Error(`AUTH: ${JSON.stringify(auth)}`);
+    return await connection.command(args);
+  } finally {
+    connection.close();
+  }
+}
 
 /** Kills the first mariadb-dump of `database` once it has run for a moment. */
 async function killDumpOf(name: string): Promise<void> {

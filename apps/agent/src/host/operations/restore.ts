@@ -9,7 +9,7 @@ import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { BASE_ENV, tail } from '../exec.js';
 import { asSiteUser, siteJail, execJailed } from '../jail.js';
 import { planSite, RELEASE_NAME_PATTERN, sitePaths, type SitePaths, type SitePlan } from '../naming.js';
-import { hasObjectCache, renderObjectCache } from '../object-cache.js';
+import { hasObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
 import { flushSiteKeys } from '../redis.js';
 import { currentRelease, listReleases, nextReleaseName, removeRelease } from '../releases.js';
 import { discard, inTree, readIfExists, type Ownership } from '../safe-fs.js';
@@ -70,7 +70,11 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
     try {
       const database = run('database', 20, () => failsAs('database', 'RestoreFailed', restoreDatabase(ctx, session, request.snapshots?.database ?? '', plan.account, password)));
       const files = run('files', 40, () => failsAs('files', 'RestoreFailed', restoreFiles(ctx, session, request.snapshots?.files ?? '', paths, owner, web, work)));
-      const [, restored] = await Promise.all([database, files]);
+      // Both settle before anything else (a clean-up must not race a tar still extracting).
+      const [dbDone, filesDone] = await Promise.allSettled([database, files]);
+      if (dbDone.status === 'rejected') throw dbDone.reason;
+      if (filesDone.status === 'rejected') throw filesDone.reason;
+      const restored = filesDone.value;
       release = await run('release', 55, async () => {
         const name = nextReleaseName(await listReleases(paths), new Date());
         await inTree(paths.root, ['releases', work, 'releases'], (from) =>
@@ -95,11 +99,6 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
         const target = release ?? '';
         await switchAll(ctx, paths, plan, owner, work, target, report);
         switched = true;
-        if (await hasObjectCache(paths)) {
-          const redis = ctx.settings.redis;
-          if (!redis) throw new StepError('redis', 'RedisUnavailable', 'the site uses the Redis object cache, but this node has no Redis configured');
-          await report.log(`redis ${plan.account}: ${await flushSiteKeys(redis, plan.account)} cached keys of the old database flushed`);
-        }
       });
     } catch (error) {
       if (!switched && release !== undefined) await removeRelease(paths, release).catch((e: unknown) => ctx.logger.warn({ site: plan.name, err: messageOf(e) }, 'removing the restored release failed'));
@@ -187,10 +186,17 @@ async function switchAll(ctx: HostContext, paths: SitePaths, plan: SitePlan, own
   const before = await currentRelease(paths);
   const oldUploads = `${OLD_UPLOADS_PREFIX}${randomBytes(6).toString('hex')}`;
   const undo: (() => Promise<void>)[] = [];
+  // The object cache holds the other database's options: flushed after the switch and after an undo (a flush is harmless).
+  const cache = (await hasObjectCache(paths)) ? requireRedis(ctx.settings) : undefined;
+  const flush = async () => {
+    if (cache) await report.log(`redis ${plan.account}: ${await flushSiteKeys(cache, plan.account)} cached keys flushed`);
+  };
   try {
+    undo.push(flush);
     await adminSql(command, swapSql(plan.account, live, staged));
     undo.push(() => adminSql(command, unswapSql(plan.account, live, staged)).then(() => undefined));
     await report.log(`database ${plan.account}: ${staged.length} restored tables switched in, ${live.length} live ones moved aside`);
+    await flush();
     await inTree(paths.root, ['releases', release], (dir) => dir.symlinkAtomic('wp-config.php', '../../shared/wp-config.php', owner));
     await inTree(paths.root, ['shared'], (shared) =>
       inTree(paths.root, ['releases', work, 'shared'], async (restored) => {
