@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResticStore } from '@pressluft/agent-runtime';
 import { createLogger } from '@pressluft/platform';
@@ -116,7 +116,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
   }, 180_000);
 
   it('restores the damaged site: post, option and upload back, GET / answering 200 throughout', async () => {
-    await sql(`DELETE FROM ${database}.wp_posts WHERE post_name = 'marker-${suffix}';\nUPDATE ${database}.wp_options SET option_value = 'broken' WHERE option_name = 'pressluft_marker';\n`);
+    await sql(`DELETE FROM ${database}.wp_posts WHERE post_name = 'marker-${suffix}';\nUPDATE ${database}.wp_options SET option_value = 'broken' WHERE option_name = 'pressluft_marker';\nCREATE TABLE ${database}.wp_added_later (a INT);\n`);
     unlinkSync(uploadsFile);
     expect(await post()).toBe('');
     const before = readFileSync(join(paths.root, 'current', 'index.php'), 'utf8');
@@ -139,6 +139,9 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     expect(readFileSync(uploadsFile, 'utf8')).toBe(`upload ${suffix}\n`);
     expect(statSync(uploadsFile).uid).toBe(owner.uid);
     expect(readFileSync(join(paths.root, 'current', 'index.php'), 'utf8')).toBe(before);
+    // The database holds exactly the backup's tables; the release reads the shared wp-config.php again.
+    expect((await sql(`SHOW TABLES FROM ${database} LIKE 'wp_added_later';\n`)).trim()).toBe('');
+    expect(readlinkSync(join(paths.releases, result.currentRelease ?? '', 'wp-config.php'))).toBe('../../shared/wp-config.php');
     const front = await http();
     expect(front.status).toBe(200);
     expect(front.body).toContain(`Marker ${suffix}`);
