@@ -197,6 +197,46 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     expect((await http()).status).toBe(200);
   }, 300_000);
 
+  it('a switch that fails after the RENAME (the pool is gone at its reload) puts the tables, the uploads and current back', async () => {
+    await sql(`UPDATE ${database}.wp_options SET option_value = 'live-${suffix}' WHERE option_name = 'pressluft_marker';\n`);
+    const releasesBefore = readdirSync(paths.releases).sort();
+    const currentBefore = readlinkSync(paths.current);
+    const uploadsBefore = readdirSync(paths.uploads).sort();
+    const recorder = new RecordingReporter();
+    let killed = false;
+    // The PHP-FPM master dies just as the switch begins: its reload fails after the tables moved.
+    const reporter = {
+      progress: async (step: string, percent: number) => {
+        if (step === 'switch' && !killed) {
+          killed = true;
+          const pid = Number(readFileSync(paths.fpmPid, 'utf8').trim());
+          process.kill(pid, 'SIGKILL');
+          while (existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')) await new Promise((r) => setTimeout(r, 20));
+        }
+        return recorder.progress(step, percent);
+      },
+      log: (line: string) => recorder.log(line),
+    };
+    const failure = await failureOf(host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter));
+    expect(killed).toBe(true);
+    expect(failure.step).toBe('switch');
+    expect(failure.message).toMatch(/not running/);
+    expect(recorder.lines.some((line) => line.includes('restored tables switched in'))).toBe(true);
+    expect(await option()).toBe(`live-${suffix}`);
+    expect(readlinkSync(paths.current)).toBe(currentBefore);
+    expect(readdirSync(paths.releases).sort()).toEqual(releasesBefore);
+    expect(readdirSync(paths.uploads).sort()).toEqual(uploadsBefore);
+    expect((await sql(`SHOW DATABASES LIKE '${database}\\_%';\n`)).trim()).toBe('');
+    // The supervision brings the pool back; the site serves what it served before.
+    await host.supervise(SITE);
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await http()).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  }, 300_000);
+
   it('a dump that fails mid-way fails the backup and leaves no snapshot tagged with its name', async () => {
     await sql(`CREATE TABLE ${database}.filler (id INT PRIMARY KEY, body TEXT) ENGINE=InnoDB;\nUSE ${database};\nINSERT INTO filler SELECT seq, REPEAT('x', 200) FROM seq_1_to_400000;\n`);
     try {
