@@ -26,6 +26,7 @@ describe('tools/wp-cli/wp', () => {
     ['a parameter without a value', ['core', 'install', '--url', '--title=t', '--admin_user=a', '--admin_email=a@b.test'], /--url needs a value/],
     ['missing parameters', ['core', 'install', '--path=/usr/share/wordpress', '--url=u'], /missing --title, --admin_user, --admin_email parameter/],
     ['a prompt for an unknown parameter', ['core', 'install', '--prompt=secret'], /secret is not a parameter/],
+    ['search-replace without its two values', ['search-replace', '//a.example', '--path=/usr/share/wordpress'], /Usage: wp search-replace <old> <new>/],
     ['a path that holds no WordPress', ['core', 'is-installed', '--path=/nonexistent'], /does not seem to be a WordPress installation/],
   ])('refuses %s with exit 1', (_label, args, message) => {
     const result = wp(args);

@@ -126,6 +126,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
     stateDir: raw.PRESSLUFT_AGENT_STATE_DIR,
     enrollment: { endpoint: raw.PRESSLUFT_AGENT_ENROLL_ENDPOINT, caFile: raw.PRESSLUFT_AGENT_CA_FILE, joinTokenFile: raw.PRESSLUFT_AGENT_JOIN_TOKEN_FILE },
     host: {
+      node: raw.PRESSLUFT_AGENT_NODE,
       sitesRoot: raw.PRESSLUFT_AGENT_SITES_ROOT,
       stateDir: raw.PRESSLUFT_AGENT_STATE_DIR,
       wordpressSource: raw.PRESSLUFT_AGENT_WORDPRESS_SOURCE,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageOf, redact, StepError } from './errors.js';
+import { failsAs, messageOf, redact, StepError } from './errors.js';
 
 describe('StepError', () => {
   it('carries the step and a CamelCase reason', () => {
@@ -12,5 +12,13 @@ describe('StepError', () => {
     expect(redact("near 'PASSWORD('s3cret')' at line 1, s3cret again", ['s3cret', ''])).toBe("near 'PASSWORD('[REDACTED]')' at line 1, [REDACTED] again");
     expect(messageOf(new Error('x'))).toBe('x');
     expect(messageOf('y')).toBe('y');
+  });
+});
+
+describe('failsAs', () => {
+  it("gives a part's plain failure the step and reason; a StepError keeps its own", async () => {
+    await expect(failsAs('files', 'RestoreFailed', Promise.reject(new Error('tar exited with code 2')))).rejects.toMatchObject({ step: 'files', reason: 'RestoreFailed', message: 'files: tar exited with code 2' });
+    await expect(failsAs('files', 'RestoreFailed', Promise.reject(new StepError('files', 'BackupInvalid', 'no release')))).rejects.toMatchObject({ reason: 'BackupInvalid' });
+    await expect(failsAs('files', 'RestoreFailed', Promise.resolve(3))).resolves.toBe(3);
   });
 });

@@ -19,7 +19,11 @@ export type StepName =
   | 'prune'
   | 'revoke'
   | 'drain'
-  | 'redis';
+  | 'redis'
+  | 'store'
+  | 'files'
+  | 'manifest'
+  | 'restore';
 
 /** Why a step failed (Failed.reason): a step's default (step-runner.ts STEP_REASONS) or a more specific one. */
 export type StepReason =
@@ -57,7 +61,11 @@ export type StepReason =
   | 'RedisFailed'
   | 'RedisUnavailable'
   | 'OldRedisPasswordValid'
-  | 'NewRedisPasswordRejected';
+  | 'NewRedisPasswordRejected'
+  | 'BackupFailed'
+  | 'BackupStoreUnreachable'
+  | 'BackupInvalid'
+  | 'RestoreFailed';
 
 /**
  * A host step failed. `reason` is CamelCase and machine-readable (it becomes the command's
@@ -79,6 +87,16 @@ export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('[REDACTED]');
   return out;
+}
+
+/** `part`'s failure as a StepError of `step` with `reason` (a StepError thrown inside keeps its own). */
+export async function failsAs<T>(step: StepName, reason: StepReason, part: Promise<T>): Promise<T> {
+  try {
+    return await part;
+  } catch (error) {
+    if (error instanceof StepError) throw error;
+    throw new StepError(step, reason, `${step}: ${messageOf(error)}`);
+  }
 }
 
 /** The message of anything thrown, for wrapping into a StepError. */

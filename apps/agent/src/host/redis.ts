@@ -142,6 +142,30 @@ export async function ensureRedisUser(redis: RedisSettings, account: string, pas
   });
 }
 
+/** Every key under `prefix` (SCAN MATCH + UNLINK); how many were removed. */
+async function sweepKeys(connection: RespConnection, prefix: string): Promise<number> {
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const page = await connection.command(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000']);
+    const [next, keys] = Array.isArray(page) ? page : [];
+    if (typeof next !== 'string' || !Array.isArray(keys)) throw new Error(`redis SCAN: unexpected answer ${JSON.stringify(page)}`);
+    const names = keys.filter((k): k is string => typeof k === 'string');
+    if (names.length > 0) {
+      const count = await connection.command(['UNLINK', ...names]);
+      if (typeof count !== 'number') throw new Error(`redis UNLINK: unexpected answer ${JSON.stringify(count)}`);
+      removed += count;
+    }
+    cursor = next;
+  } while (cursor !== '0');
+  return removed;
+}
+
+/** The site's object-cache keys removed (a restore: the cached options are the old database's). Returns how many. */
+export function flushSiteKeys(redis: RedisSettings, account: string): Promise<number> {
+  return asAdmin(redis, (connection) => sweepKeys(connection, sitePrefix(account)));
+}
+
 /**
  * Removes the site's user (Redis closes its connections, so nothing writes while we sweep), then
  * every key under its prefix (SCAN MATCH + UNLINK, as the admin); saves the ACL file and
@@ -152,20 +176,7 @@ export async function removeRedisUser(redis: RedisSettings, account: string): Pr
   return asAdmin(redis, async (connection) => {
     const deleted = await connection.command(['ACL', 'DELUSER', account]);
     if (typeof deleted !== 'number') throw new Error(`redis ACL DELUSER ${account}: ${deleted instanceof RespError ? deleted.message : JSON.stringify(deleted)}`);
-    let removed = 0;
-    let cursor = '0';
-    do {
-      const page = await connection.command(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000']);
-      const [next, keys] = Array.isArray(page) ? page : [];
-      if (typeof next !== 'string' || !Array.isArray(keys)) throw new Error(`redis SCAN: unexpected answer ${JSON.stringify(page)}`);
-      const names = keys.filter((k): k is string => typeof k === 'string');
-      if (names.length > 0) {
-        const count = await connection.command(['UNLINK', ...names]);
-        if (typeof count !== 'number') throw new Error(`redis UNLINK: unexpected answer ${JSON.stringify(count)}`);
-        removed += count;
-      }
-      cursor = next;
-    } while (cursor !== '0');
+    const removed = await sweepKeys(connection, prefix);
     ok(await connection.command(['ACL', 'SAVE']), 'ACL SAVE');
     if ((await connection.command(['ACL', 'GETUSER', account])) !== null) throw new Error(`redis user ${account} still exists after ACL DELUSER`);
     return removed;

@@ -70,12 +70,22 @@ export async function listReleases(paths: SitePaths): Promise<string[]> {
 
 // --- WordPress version ---------------------------------------------------------------------
 
-/** `$wp_version` from a tree's wp-includes/version.php. */
-export async function coreVersion(tree: string): Promise<string> {
-  const text = await readFile(join(tree, 'wp-includes', 'version.php'), 'utf8');
+/** `$wp_version` from a version.php's text. Pure. */
+export function parseWpVersion(text: string, where: string): string {
   const match = /\$wp_version\s*=\s*'([^']+)'/.exec(text);
-  if (!match?.[1]) throw new Error(`${tree}/wp-includes/version.php holds no $wp_version`);
+  if (!match?.[1]) throw new Error(`${where}/wp-includes/version.php holds no $wp_version`);
   return match[1];
+}
+
+/** `$wp_version` from a tree's wp-includes/version.php (a root-only tree). */
+export async function coreVersion(tree: string): Promise<string> {
+  return parseWpVersion(await readFile(join(tree, 'wp-includes', 'version.php'), 'utf8'), tree);
+}
+
+/** `$wp_version` of a site's release, read through safe-fs (the tenant's tree: nothing followed); undefined when absent. */
+export async function releaseWordPressVersion(paths: SitePaths, release: string): Promise<string | undefined> {
+  const file = await inTree(paths.root, ['releases', checkReleaseName(release), 'wp-includes'], (dir) => dir.readFile('version.php')).catch(() => undefined);
+  return file ? parseWpVersion(file.content, `releases/${release}`) : undefined;
 }
 
 /** Does an available core version satisfy a requested one? '' takes any; '6.1' takes 6.1.x; '6.1.9' only itself. */

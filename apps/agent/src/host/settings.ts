@@ -86,4 +86,6 @@ export interface HostSettings {
   readonly firewall?: FirewallSettings;
   /** When a supervised process (a site's PHP-FPM master, nginx) is started again; default DEFAULT_RESTART_POLICY. */
   readonly restartPolicy?: RestartPolicy;
+  /** The node's name: restic's --host of the backups it takes. Default: the machine's hostname. */
+  readonly node?: string;
 }

@@ -31,6 +31,10 @@ export const STEP_REASONS: Readonly<Record<StepName, StepReason>> = {
   revoke: 'DatabasePasswordRevokeFailed',
   drain: 'HostStepFailed',
   redis: 'RedisFailed',
+  store: 'BackupStoreUnreachable',
+  files: 'BackupFailed',
+  manifest: 'BackupFailed',
+  restore: 'RestoreFailed',
 };
 
 /**

@@ -39,14 +39,15 @@ export type WpConfigPlan = Pick<SitePlan, 'name' | 'account' | 'domains'>;
 /**
  * wp-config.php. Pure. `objectCache` is PHP rendered (and escaped) from its own template
  * (object-cache.ts renderObjectCache): it goes in as it is; every other value is a PHP string.
+ * `database`: the site's own (`site_<id>`) unless a restore checks a staged one.
  */
-export function renderWpConfig(template: string, plan: WpConfigPlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts, objectCache: string): string {
+export function renderWpConfig(template: string, plan: WpConfigPlan, paths: SitePaths, dbSocket: string, dbPassword: string, salts: Salts, objectCache: string, database = plan.account): string {
   const escape: Escaper = (value, placeholder) => (placeholder === 'object_cache' ? value : phpSingleQuoted(value, placeholder));
   return renderTemplate(
     template,
     {
       site: plan.name,
-      db_name: plan.account,
+      db_name: database,
       db_user: plan.account,
       db_password: dbPassword,
       db_socket: dbSocket,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execOk } from '../exec.js';
 import { clientArgv } from '../mariadb.js';
-import { dumpDatabaseToRestic, resticEnv, type DatabaseDumpOptions } from './database-dump.js';
+import { dumpDatabaseToRestic, type DatabaseDumpOptions } from './database-dump.js';
+import { backupArgs, backupTags, resticEnv, ResticSession } from './restic.js';
 
 const services = inject('services');
 const admin = ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`];
@@ -16,8 +17,8 @@ const password = randomBytes(24).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'pressluft-dump-'));
 const repository = join(dir, 'repo');
 const passwordFile = join(dir, 'restic-password');
-const cacheDir = join(dir, 'cache');
-const env = resticEnv(repository, passwordFile, cacheDir);
+const env = resticEnv(repository, passwordFile, join(dir, 'cache'));
+let session: ResticSession;
 
 const sql = (text: string) => execOk(clientArgv(admin), { input: text, timeoutMs: 120_000 });
 const restic = (...args: string[]) => execOk(['/usr/bin/restic', ...args], { env, timeoutMs: 120_000 });
@@ -32,12 +33,9 @@ const snapshotsOf = async (site: string): Promise<Snapshot[]> => JSON.parse(awai
 
 const options = (site: string, database: string, extra: Partial<DatabaseDumpOptions> = {}): DatabaseDumpOptions => ({
   mariadbCommand: admin,
-  repository,
-  passwordFile,
-  cacheDir,
+  restic: session,
   database,
-  site,
-  node: 'node-test',
+  backupArgs: backupArgs({ filename: `${site}/database.sql`, tags: backupTags(site, 'abcd1234', 'database', `${site}-1`), host: 'node-test', time: new Date() }),
   ...extra,
 });
 
@@ -76,7 +74,8 @@ async function killDumpOf(database: string): Promise<void> {
 describe('dumpDatabaseToRestic on the harness MariaDB and a real restic repository', () => {
   beforeAll(async () => {
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-    await restic('init');
+    session = await ResticSession.open(join(dir, 'state'), { repository, password, sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' });
+    await session.ensureRepository(true);
     await sql(
       [
         `CREATE DATABASE ${small} CHARACTER SET utf8mb4;`,
@@ -94,6 +93,7 @@ describe('dumpDatabaseToRestic on the harness MariaDB and a real restic reposito
   }, 120_000);
 
   afterAll(async () => {
+    await session.close();
     await sql(`DROP DATABASE IF EXISTS ${small};\nDROP DATABASE IF EXISTS ${big};\n`).catch((e: unknown) => console.error('cleanup of the test databases failed:', e));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -107,7 +107,7 @@ describe('dumpDatabaseToRestic on the harness MariaDB and a real restic reposito
     expect(result.seconds).toBeGreaterThan(0);
     const snapshots = await snapshotsOf('blog');
     expect(snapshots.map((s) => s.id.slice(0, result.snapshotId.length))).toEqual([result.snapshotId]);
-    expect(snapshots[0]?.tags).toEqual(['pressluft', 'site=blog', 'kind=database']);
+    expect(snapshots[0]?.tags).toEqual(['pressluft', 'site=blog', 'site-id=abcd1234', 'part=database', 'backup=blog-1']);
     expect(snapshots[0]?.hostname).toBe('node-test');
     const text = await restic('dump', result.snapshotId, 'blog/database.sql');
     expect(text).toContain(`hello-${suffix}`);
@@ -153,15 +153,10 @@ describe('dumpDatabaseToRestic on the harness MariaDB and a real restic reposito
   });
 
   it('restic failing (a wrong repository) kills the dump and rejects without the password', async () => {
-    const error = await failureOf(dumpDatabaseToRestic(options('norepo', big, { repository: join(dir, 'nowhere') })));
+    const nowhere = await ResticSession.open(join(dir, 'state'), { repository: join(dir, 'nowhere'), password, sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' });
+    const error = await failureOf(dumpDatabaseToRestic(options('norepo', big, { restic: nowhere })));
+    await nowhere.close();
     expect(error.message).toMatch(/restic backup of .* exited with code 1 without a summary: Fatal: unable to open config file.*mariadb-dump was stopped/s);
     expect(error.message).not.toContain(password);
-  });
-
-  it('refuses a password file readable by others', async () => {
-    const loose = join(dir, 'loose-password');
-    writeFileSync(loose, `${password}\n`, { mode: 0o644 });
-    chmodSync(loose, 0o644);
-    await expect(dumpDatabaseToRestic(options('loose', small, { passwordFile: loose }))).rejects.toThrow(/not readable by group or others/);
   });
 });

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { describeExit } from '@pressluft/domain';
-import { CappedBuffer } from '../capped.js';
 import { BASE_ENV, exec, tail } from '../exec.js';
 import { clientArgv, sqlIdentifier, sqlString } from '../mariadb.js';
+import { pipe } from './pipe.js';
+import { parseResticStatus, parseResticSummary, type ResticTarget } from './restic.js';
 
 /**
  * A site's database streamed from `mariadb-dump` into `restic backup --stdin` (restic 0.14 has no
@@ -25,18 +24,13 @@ export interface DatabaseDumpOptions {
   /** The admin client's argv prefix (settings.mariadb.command): its options are reused for the dump. */
   readonly mariadbCommand: readonly string[];
   readonly dumpBinary?: string;
-  readonly resticBinary?: string;
-  readonly repository: string;
-  /** Root-only (no group or other bits); passed as RESTIC_PASSWORD_FILE in the environment. */
-  readonly passwordFile: string;
-  /** restic's cache (RESTIC_CACHE_DIR): the agent's environment has no HOME to find one. */
-  readonly cacheDir: string;
+  readonly restic: ResticTarget;
   /** The site's database (`site_<id>`). */
   readonly database: string;
-  /** The site's name: the stdin file name `<site>/database.sql` and the tag `site=<site>`. */
-  readonly site: string;
-  /** The node's name: restic's --host. */
-  readonly node: string;
+  /** `restic backup`'s arguments (backupArgs: the stdin file name, the tags, the host, the time). */
+  readonly backupArgs: readonly string[];
+  /** Called with each restic status line's counts. */
+  readonly onProgress?: (counts: { bytes: number; files: number }) => void;
   /** Both processes are killed after this long (default 1 h). */
   readonly timeoutMs?: number;
 }
@@ -51,10 +45,6 @@ export interface DatabaseDumpResult {
 }
 
 export const DUMP_TRAILER = '-- Dump completed';
-/** Bytes of the stream's end kept to find the trailer (`-- Dump completed on 2026-12-07  1:50:00`). */
-const TRAILER_WINDOW = 256;
-/** Kept of restic's output and of each stderr (the summary is restic's last line). */
-const CAPTURE_BYTES = 64 * 1024;
 
 /** mariadb-dump's argv: the admin client's options (its --defaults-file) with the dump binary. */
 export function dumpArgv(mariadbCommand: readonly string[], dumpBinary: string, database: string, lockTables: boolean): string[] {
@@ -63,73 +53,16 @@ export function dumpArgv(mariadbCommand: readonly string[], dumpBinary: string, 
   return [dumpBinary, ...mariadbCommand.slice(1), consistency, ...options, sqlIdentifier(database).slice(1, -1)];
 }
 
-/** restic's argv: stable tags per site and kind (retention groups by them), never a per-run tag. */
-export function resticBackupArgv(resticBinary: string, site: string, node: string): string[] {
-  return [resticBinary, 'backup', '--stdin', '--stdin-filename', `${site}/database.sql`, '--tag', 'pressluft', '--tag', `site=${site}`, '--tag', 'kind=database', '--host', node, '--json'];
-}
-
-/** The child's environment: the repository and the password file, never on argv. */
-export function resticEnv(repository: string, passwordFile: string, cacheDir: string): NodeJS.ProcessEnv {
-  return { ...BASE_ENV, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: cacheDir };
-}
-
 /** information_schema query (for the admin client, on stdin): the base tables not on InnoDB, one per line. */
 export function nonInnodbTablesSql(database: string): string {
   const literal = sqlString(sqlIdentifier(database).slice(1, -1));
   return `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${literal} AND TABLE_TYPE = 'BASE TABLE' AND (ENGINE IS NULL OR ENGINE <> 'InnoDB') ORDER BY TABLE_NAME;\n`;
 }
 
-/**
- * The summary line of `restic backup --json` (the last JSON object with message_type "summary").
- * restic 0.14 gives the short snapshot id (8 hex digits), later versions the full one.
- */
-export function parseResticSummary(stdout: string): { snapshotId: string; bytesAdded: number; totalBytes: number } | undefined {
-  for (const line of stdout.split('\n').reverse()) {
-    if (!line.trim().startsWith('{')) continue;
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof message !== 'object' || message === null) continue;
-    const m = message as Record<string, unknown>;
-    if (m['message_type'] !== 'summary') continue;
-    const id = m['snapshot_id'];
-    const added = m['data_added'];
-    const total = m['total_bytes_processed'];
-    if (typeof id !== 'string' || !/^[0-9a-f]{8,64}$/.test(id) || typeof added !== 'number' || typeof total !== 'number') return undefined;
-    return { snapshotId: id, bytesAdded: added, totalBytes: total };
-  }
-  return undefined;
-}
-
 /** Whether the stream's last bytes end with mariadb-dump's trailer line. */
 export function endsWithTrailer(last: Buffer | string): boolean {
   const lines = last.toString('utf8').trimEnd().split('\n');
   return (lines[lines.length - 1] ?? '').startsWith(DUMP_TRAILER);
-}
-
-/** Why the dump is not good, or undefined if it is. */
-export function dumpFailure(code: number | null, signal: NodeJS.Signals | null, last: Buffer | string, timedOut: boolean): string | undefined {
-  if (timedOut) return 'the dump timed out';
-  if (signal || code !== 0) return `mariadb-dump ${describeExit(code, signal)}`;
-  if (!endsWithTrailer(last)) return `the dump stream does not end with "${DUMP_TRAILER}"`;
-  return undefined;
-}
-
-function assertRootOnly(path: string): void {
-  const stat = statSync(path);
-  if ((stat.mode & 0o077) !== 0 || stat.uid !== process.getuid?.()) throw new Error(`restic password file ${path} must be owned by the agent's user and not readable by group or others`);
-}
-
-interface Ended {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-function closed(child: ChildProcess): Promise<Ended> {
-  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
 }
 
 export async function nonInnodbTables(mariadbCommand: readonly string[], database: string): Promise<string[]> {
@@ -141,72 +74,26 @@ export async function nonInnodbTables(mariadbCommand: readonly string[], databas
 
 export async function dumpDatabaseToRestic(options: DatabaseDumpOptions): Promise<DatabaseDumpResult> {
   const started = performance.now();
-  assertRootOnly(options.passwordFile);
   const tables = await nonInnodbTables(options.mariadbCommand, options.database);
-  const resticBinary = options.resticBinary ?? '/usr/bin/restic';
-  const env = resticEnv(options.repository, options.passwordFile, options.cacheDir);
-  const [dumpCommand, ...dumpArgs] = dumpArgv(options.mariadbCommand, options.dumpBinary ?? '/usr/bin/mariadb-dump', options.database, tables.length > 0);
-  const [resticCommand, ...resticArgs] = resticBackupArgv(resticBinary, options.site, options.node);
-  if (!dumpCommand || !resticCommand) throw new Error('empty argv');
-
-  const restic = spawn(resticCommand, resticArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const dump = spawn(dumpCommand, dumpArgs, { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  const resticOut = new CappedBuffer(CAPTURE_BYTES, 'tail');
-  const resticErr = new CappedBuffer(CAPTURE_BYTES, 'tail');
-  const dumpErr = new CappedBuffer(CAPTURE_BYTES, 'tail');
-  const last = new CappedBuffer(TRAILER_WINDOW, 'tail');
-  restic.stdout.on('data', (chunk: Buffer) => resticOut.push(chunk));
-  restic.stderr.on('data', (chunk: Buffer) => resticErr.push(chunk));
-  dump.stderr.on('data', (chunk: Buffer) => dumpErr.push(chunk));
-  dump.stdout.on('data', (chunk: Buffer) => last.push(chunk));
-  // The agent decides when restic sees the end of its input: only after a good dump.
-  dump.stdout.pipe(restic.stdin, { end: false });
-  restic.stdin.on('error', () => undefined);
-
-  // Killed, the dump's output is read to its end (no longer into restic), so its 'close' comes.
-  const stopDump = () => {
-    dump.kill('SIGKILL');
-    dump.stdout.unpipe(restic.stdin);
-    dump.stdout.resume();
-  };
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stopDump();
-    restic.kill('SIGKILL');
-  }, options.timeoutMs ?? 3_600_000);
-  const spawnError = new Promise<never>((_, reject) => {
-    dump.on('error', reject);
-    restic.on('error', reject);
+  const outcome = await pipe({
+    producer: { argv: dumpArgv(options.mariadbCommand, options.dumpBinary ?? '/usr/bin/mariadb-dump', options.database, tables.length > 0), env: BASE_ENV },
+    consumer: { argv: [...options.restic.prefix, ...options.backupArgs], env: options.restic.env },
+    timeoutMs: options.timeoutMs ?? 3_600_000,
+    judge: (last) => (endsWithTrailer(last) ? undefined : `the dump stream does not end with "${DUMP_TRAILER}"`),
+    onConsumerLine: (line) => {
+      const status = parseResticStatus(line);
+      if (status) options.onProgress?.(status);
+    },
   });
-  let dumpEnded = false;
-  let resticFailedFirst = false;
-  const resticEnded = closed(restic);
-  // If restic ends before its input did, it failed: the dump has nowhere to write and is killed.
-  void resticEnded.then(() => {
-    resticFailedFirst = !dumpEnded;
-    stopDump();
-  });
-  try {
-    const dumped = await Promise.race([closed(dump), spawnError]);
-    dumpEnded = true;
-    const failure = resticFailedFirst ? undefined : dumpFailure(dumped.code, dumped.signal, last.bytes(), timedOut);
-    if (failure) restic.kill('SIGKILL');
-    else restic.stdin.end();
-    const stored = await Promise.race([resticEnded, spawnError]);
-    const summary = parseResticSummary(resticOut.text());
-    if (failure) {
-      throw new Error(`database dump of ${options.database} failed: ${failure}: ${tail(dumpErr.text())}; restic was stopped before the end of its input, so it saved no snapshot`);
-    }
-    if (timedOut || resticFailedFirst || stored.code !== 0 || stored.signal || !summary) {
-      const why = timedOut ? 'timed out' : describeExit(stored.code, stored.signal);
-      const dumpStopped = resticFailedFirst ? '; mariadb-dump was stopped' : '';
-      throw new Error(`restic backup of ${options.database} ${why}${summary ? '' : ' without a summary'}: ${tail(resticErr.text())}${dumpStopped}`);
-    }
-    return { ...summary, nonInnodbTables: tables, seconds: (performance.now() - started) / 1000 };
-  } finally {
-    clearTimeout(timer);
-    dump.kill('SIGKILL');
-    restic.kill('SIGKILL');
+  const summary = parseResticSummary(outcome.consumerOut);
+  const { failure } = outcome;
+  if (failure?.side === 'producer' || failure?.side === 'timeout') {
+    const why = failure.side === 'timeout' ? 'the dump timed out' : failure.why;
+    throw new Error(`database dump of ${options.database} failed: ${why}: ${tail(outcome.producerErr)}; restic was stopped before the end of its input, so it saved no snapshot`);
   }
+  if (failure || !summary) {
+    const stopped = outcome.producerStopped ? '; mariadb-dump was stopped' : '';
+    throw new Error(`restic backup of ${options.database} ${describeExit(outcome.consumer.code, outcome.consumer.signal)}${summary ? '' : ' without a summary'}: ${tail(outcome.consumerErr)}${stopped}`);
+  }
+  return { ...summary, nonInnodbTables: tables, seconds: (performance.now() - started) / 1000 };
 }
