@@ -28,6 +28,9 @@ describe('tools/wp-cli/wp', () => {
     ['a prompt for an unknown parameter', ['core', 'install', '--prompt=secret'], /secret is not a parameter/],
     ['search-replace without its two values', ['search-replace', '//a.example', '--path=/usr/share/wordpress'], /Usage: wp search-replace <old> <new>/],
     ['a path that holds no WordPress', ['core', 'is-installed', '--path=/nonexistent'], /does not seem to be a WordPress installation/],
+    ['post create without a title', ['post', 'create', '--path=/usr/share/wordpress'], /missing --post_title parameter/],
+    ['post delete without an id', ['post', 'delete', '--force', '--path=/usr/share/wordpress'], /wp post delete takes 1 positional/],
+    ['option update without a value', ['option', 'update', 'blogname', '--path=/usr/share/wordpress'], /wp option update takes 2 positional/],
   ])('refuses %s with exit 1', (_label, args, message) => {
     const result = wp(args);
     expect(result.code).toBe(1);

@@ -57,6 +57,8 @@ const schema = z.object({
   /** Root-only file with the admin's password (never in the environment). */
   PRESSLUFT_AGENT_REDIS_ADMIN_PASSWORD_FILE: absolute('/etc/pressluft/redis-admin-password'),
   PRESSLUFT_AGENT_WP_CLI: argv(['/usr/local/bin/wp']),
+  /** The user restic runs as (unset: root); it must be able to write a local repository. */
+  PRESSLUFT_AGENT_RESTIC_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }).optional(),
   PRESSLUFT_AGENT_COMPOSER: argv(['/usr/bin/composer']),
   PRESSLUFT_AGENT_CGROUP_ROOT: z.union([z.literal('off'), z.string().startsWith('/', { message: "must be an absolute path or 'off'" })]).default('/sys/fs/cgroup'),
   /** root: site cgroups under the hierarchy's root (production); self: under the agent's own cgroup (shared or sandboxed hosts, v1). */
@@ -158,6 +160,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
           }
         : {}),
       wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
+      ...(raw.PRESSLUFT_AGENT_RESTIC_USER ? { resticUser: raw.PRESSLUFT_AGENT_RESTIC_USER } : {}),
       composer: raw.PRESSLUFT_AGENT_COMPOSER,
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
       ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),

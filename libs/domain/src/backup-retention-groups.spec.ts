@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backupSpecSchema, backupStatusSchema } from './backup.js';
-import { BACKUP_SNAPSHOTS_FINALIZER, groupBackups, planBackupGroup, snapshotIds, snapshotsFinalizerStep, storesInUse } from './backup-retention-groups.js';
+import { BACKUP_SNAPSHOTS_FINALIZER, backupsInUse, groupBackups, planBackupGroup, snapshotIds, snapshotsFinalizerStep, storesInUse } from './backup-retention-groups.js';
 import { siteSpecSchema } from './site.js';
 
 const UID_A = '6f1c2a8e-0000-4000-8000-00000000000a';
@@ -80,6 +80,17 @@ describe('groupBackups', () => {
       backup('f1', { time: '2027-01-01T03:00:00Z', phase: 'FAILED', store: 'third' }),
     ]);
     expect([...stores]).toEqual(['offsite']);
+  });
+
+  it('knows the stores a running restore reads from, and the backups unfinished restores need', () => {
+    const backups = [backup('a1', { time: '2027-01-01T03:00:00Z', store: 'default' }), backup('s1', { time: '2027-01-01T03:00:00Z', store: 'offsite' })];
+    const restores = [
+      { spec: { backup: 'a1', skipPreRestoreBackup: false }, status: { phase: 'RUNNING' as const, observedGeneration: 1, conditions: [], preRestoreBackup: 'a1-pre' } },
+      { spec: { backup: 's1', skipPreRestoreBackup: false }, status: { phase: 'PENDING' as const, observedGeneration: 1, conditions: [] } },
+      { spec: { backup: 'old', skipPreRestoreBackup: false }, status: { phase: 'SUCCEEDED' as const, observedGeneration: 1, conditions: [], preRestoreBackup: 'old-pre' } },
+    ];
+    expect([...storesInUse(backups, restores)]).toEqual(['default']);
+    expect([...backupsInUse(restores)].sort()).toEqual(['a1', 'a1-pre', 's1']);
   });
 
   it('lists a backup snapshot ids', () => {

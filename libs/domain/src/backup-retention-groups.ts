@@ -1,4 +1,4 @@
-import { BACKUP_SITE_UID_LABEL, type BackupSpec, type BackupStatus } from './backup.js';
+import { BACKUP_SITE_UID_LABEL, type BackupSpec, type BackupStatus, type RestoreSpec, type RestoreStatus } from './backup.js';
 import { planBackupRetention, type BackupRetentionPolicy } from './backup-retention.js';
 import type { Resource } from './resource.js';
 import { backupPolicySchema, type SiteSpec } from './site.js';
@@ -48,12 +48,27 @@ export function snapshotIds(backup: Pick<Backup, 'status'>): string[] {
   return [snapshots.database, snapshots.files, snapshots.manifest].filter((id): id is string => id !== undefined);
 }
 
+type Restore = Pick<Resource<RestoreSpec, RestoreStatus>, 'spec' | 'status'>;
+
+/** A Restore not finished yet still needs its backup and its pre-restore backup. */
+function unfinished(restore: Restore): boolean {
+  return restore.status.phase === 'PENDING' || restore.status.phase === 'RUNNING';
+}
+
 /**
- * Stores a backup is being written to now: retention leaves them alone (prune takes restic's
- * exclusive lock, and restic 0.14's backup fails at once on a locked repository).
+ * Stores a backup is being written to, or a restore read from, now: retention leaves them alone
+ * (prune takes restic's exclusive lock, and restic 0.14 fails at once on a locked repository).
  */
-export function storesInUse(backups: readonly Pick<Backup, 'status'>[]): Set<string> {
-  return new Set(backups.flatMap((b) => (b.status.phase === 'RUNNING' && b.status.store !== undefined ? [b.status.store] : [])));
+export function storesInUse(backups: readonly Pick<Backup, 'metadata' | 'status'>[], restores: readonly Restore[] = []): Set<string> {
+  const stores = new Set(backups.flatMap((b) => (b.status.phase === 'RUNNING' && b.status.store !== undefined ? [b.status.store] : [])));
+  const reading = new Set(restores.filter((r) => r.status.phase === 'RUNNING').map((r) => r.spec.backup));
+  for (const backup of backups) if (reading.has(backup.metadata.name) && backup.status.store !== undefined) stores.add(backup.status.store);
+  return stores;
+}
+
+/** Backups an unfinished Restore needs (what it restores, and the pre-restore backup it took): retention never forgets them. */
+export function backupsInUse(restores: readonly Restore[]): Set<string> {
+  return new Set(restores.filter(unfinished).flatMap((r) => [r.spec.backup, ...(r.status.preRestoreBackup ? [r.status.preRestoreBackup] : [])]));
 }
 
 /** Groups by (store, site, site uid): a site deleted and created again under its name is another incarnation. */

@@ -72,7 +72,9 @@ describe('planBackupRetention: the policy, table-driven', () => {
     ['pre-delete inside its period', ['a@2027-01-09T01:00Z', 'pre-delete:p@2026-12-20T01:00Z', 'b@2026-12-19T01:00Z'], P(1, 0, 0), ['a', 'p']],
     ['pre-delete outside its period: normal rules', ['a@2027-01-09T01:00Z', 'pre-delete:p@2026-12-01T01:00Z', 'b@2026-11-19T01:00Z'], P(1, 0, 2), ['a', 'p']],
     ['pre-delete outside its period and no rule for it', ['a@2027-01-09T01:00Z', 'pre-delete:p@2026-12-01T01:00Z'], P(1, 0, 0), ['a']],
-    ['other reasons follow the normal rules', ['pre-restore:r@2027-01-09T02:00Z', 'manual:m@2027-01-09T01:00Z', 'pre-sync:s@2027-01-08T01:00Z'], P(1, 0, 0), ['r']],
+    ['unscheduled backups are kept for the keep period, whatever the rules say', ['pre-restore:r@2027-01-09T02:00Z', 'manual:m@2027-01-09T01:00Z', 'pre-sync:s@2027-01-08T01:00Z', 'x@2027-01-07T01:00Z'], P(1, 0, 0), ['r', 'm', 's']],
+    ['a manual backup taken before a scheduled one the same day stays', ['b@2027-01-09T03:00Z', 'manual:m@2027-01-09T01:00Z'], P(7, 4, 0), ['b', 'm']],
+    ['unscheduled backups past the keep period follow the normal rules', ['pre-restore:r@2026-12-09T02:00Z', 'manual:m@2026-12-09T01:00Z', 'pre-sync:s@2026-12-01T01:00Z', 'a@2027-01-09T01:00Z'], P(1, 0, 2), ['a', 'r']],
   ])('%s', (_, specs, policy, kept) => {
     expect(keptIds(specs, policy)).toEqual(kept);
   });

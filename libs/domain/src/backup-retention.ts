@@ -15,7 +15,10 @@
  *   all-zero policy keeps only it (restic keeps everything for an empty policy).
  * - Retained backups (spec.retain) are always kept, like restic's `--keep-tag`; they and the
  *   other exempt ones still count in the period rules, as tagged snapshots do in restic.
- * - A pre-delete backup is kept until its time + the pre-delete period, then normal rules.
+ * - A backup that was not scheduled (manual, or taken before a destructive operation: pre-delete,
+ *   pre-restore, pre-sync, pre-migrate) is kept until its time + the keep period (spec.backup.
+ *   preDeleteKeepDays, default 30 days), then normal rules: a scheduled run the same day must not
+ *   make the backup someone took before an upgrade, or the safety net of a restore, disappear.
  * - Once the site is gone, only retained backups and pre-delete backups inside their period are
  *   kept: the period rules and the newest rule would otherwise keep a deleted site's data forever
  *   (no new snapshots arrive to push the old ones out).
@@ -112,9 +115,9 @@ export function planBackupRetention(input: BackupRetentionInput): BackupRetentio
   sorted.forEach((snapshot, index) => {
     const reasons: string[] = [];
     if (snapshot.retain === true) reasons.push('retained');
-    if (snapshot.reason === 'pre-delete') {
+    if (snapshot.reason !== 'scheduled') {
       const until = new Date(snapshot.date.getTime() + keepDays * DAY_MS);
-      if (input.now < until) reasons.push(`pre-delete backup kept until ${isoDay(until)}`);
+      if (input.now < until) reasons.push(`${snapshot.reason} backup kept until ${isoDay(until)}`);
     }
     const ruleReasons: string[] = [];
     for (const rule of ruleState) {

@@ -181,7 +181,7 @@ export {
   type BackupRetentionPolicy,
   type BackupRetentionSnapshot,
 } from './backup-retention.js';
-export { BACKUP_SNAPSHOTS_FINALIZER, groupBackups, planBackupGroup, snapshotIds, snapshotsFinalizerStep, storesInUse, type BackupForgotten, type BackupGroup } from './backup-retention-groups.js';
+export { BACKUP_SNAPSHOTS_FINALIZER, backupsInUse, groupBackups, planBackupGroup, snapshotIds, snapshotsFinalizerStep, storesInUse, type BackupForgotten, type BackupGroup } from './backup-retention-groups.js';
 export { nextScheduledBackup, scheduledBackupDue, scheduledBackupName, type ScheduledBackup } from './backup-schedule.js';
 export { EVENT_TYPES, UID_PATTERN, eventBodySchema, eventStatusSchema, uidSchema, type EventBody } from './event.js';
 export { EVENT_SOURCE, coreEventMatches, parseCoreEventSelector, toCoreEvent, type CoreEventField, type CoreEventSelector } from './core-event.js';

@@ -10,6 +10,7 @@ import { resticEnv } from './backup/restic.js';
 import { execOk } from './exec.js';
 import { clientArgv } from './mariadb.js';
 import { sitePaths } from './naming.js';
+import { requireUser } from './users.js';
 import { RespConnection, type RespValue } from './resp.js';
 import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from '../../test/host-harness.js';
 import { SiteHost, StepError } from './site-host.js';
@@ -138,6 +139,9 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     expect(await option()).toBe(`before-${suffix}`);
     expect(readFileSync(uploadsFile, 'utf8')).toBe(`upload ${suffix}\n`);
     expect(statSync(uploadsFile).uid).toBe(owner.uid);
+    // shared/uploads as ensureTree makes it: nginx (by group) serves the uploads again.
+    expect(statSync(paths.uploads)).toMatchObject({ uid: owner.uid, gid: (await requireUser(settings.nginx.user)).gid });
+    expect(statSync(paths.uploads).mode & 0o777).toBe(0o750);
     expect(readFileSync(join(paths.root, 'current', 'index.php'), 'utf8')).toBe(before);
     // The database holds exactly the backup's tables; the release reads the shared wp-config.php again.
     expect((await sql(`SHOW TABLES FROM ${database} LIKE 'wp_added_later';\n`)).trim()).toBe('');

@@ -88,4 +88,10 @@ export interface HostSettings {
   readonly restartPolicy?: RestartPolicy;
   /** The node's name: restic's --host of the backups it takes. Default: the machine's hostname. */
   readonly node?: string;
+  /**
+   * The Unix user restic runs as (it reads the agent's streams and writes the repository: it needs
+   * no root); undefined: root. `tools/dev up` names the control plane's user, which owns the local
+   * default repository and applies retention to it.
+   */
+  readonly resticUser?: string;
 }

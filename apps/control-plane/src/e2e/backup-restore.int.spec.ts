@@ -110,7 +110,7 @@ describe('backups and restore with restic (end to end)', () => {
   });
 
   it('damaged through WP-CLI, then restored: the content is back and the site answered 200 throughout', async () => {
-    const postId = await wp(SITE, ['post', 'list', '--title=Pressluft backup marker', '--field=ID', '--format=ids']);
+    const postId = await wp(SITE, ['post', 'list', '--title=Pressluft backup marker', '--format=ids']);
     await wp(SITE, ['post', 'delete', postId, '--force']);
     await wp(SITE, ['option', 'update', 'pressluft_marker', 'broken']);
     rmSync(upload(SITE));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { groupBackups, planBackupGroup, snapshotIds, storesInUse, type BackupForgotten } from '@pressluft/domain';
+import { backupsInUse, groupBackups, planBackupGroup, snapshotIds, storesInUse, type BackupForgotten } from '@pressluft/domain';
 import { BackgroundLoop, type Logger } from '@pressluft/platform';
 import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
 import { Restic } from '../backups/restic.js';
@@ -60,12 +60,14 @@ export class BackupRetentionRunner implements Runnable {
   async pass(): Promise<string[]> {
     const now = this.clock.now();
     const { items } = await this.store.list('Backup');
+    const { items: restores } = await this.store.list('Restore');
     const byStore = new Map<string, BackupForgotten[]>();
-    const inUse = storesInUse(items);
+    const inUse = storesInUse(items, restores);
+    const needed = backupsInUse(restores);
     for (const group of groupBackups(items)) {
       // Its next pass (the prompt one when that backup succeeds) takes it.
       if (inUse.has(group.store)) continue;
-      const forgotten = planBackupGroup(group, await this.store.get('Site', group.site), now);
+      const forgotten = planBackupGroup(group, await this.store.get('Site', group.site), now).filter(({ backup }) => !needed.has(backup.metadata.name));
       if (forgotten.length > 0) byStore.set(group.store, [...(byStore.get(group.store) ?? []), ...forgotten]);
     }
     const removed: string[] = [];

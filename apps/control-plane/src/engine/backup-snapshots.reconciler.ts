@@ -65,7 +65,7 @@ export class BackupSnapshotsReconciler implements Reconciler {
   private async forget(backup: Resource<BackupSpec, BackupStatus>): Promise<ReconcileResult> {
     const name = backup.metadata.name;
     const store = backup.status.store;
-    if (store !== undefined && storesInUse((await this.store.list('Backup')).items).has(store)) return { requeueAfterMs: STORE_IN_USE_MS };
+    if (store !== undefined && storesInUse((await this.store.list('Backup')).items, (await this.store.list('Restore')).items).has(store)) return { requeueAfterMs: STORE_IN_USE_MS };
     try {
       const access = store === undefined ? undefined : await this.secrets.access(store);
       if (!access) throw new Error(`backup store ${store ?? '(none)'} does not exist or has no credentials`);

@@ -58,15 +58,37 @@ describe('ResticSession', () => {
       const session = await ResticSession.open(state, { repository: 'rest:http://127.0.0.1:9/', password: 'repo-secret', sshPrivateKey: '', sshKnownHosts: '', restUsername: 'ops', restPassword: 'rest-secret' });
       const runs = readdirSync(join(state, 'restic')).filter((n) => n.startsWith('run-'));
       expect(runs).toHaveLength(1);
-      const dir = join(state, 'restic', runs[0] ?? '');
+      const dir = join(state, 'restic', runs[0] ?? '', 'restic');
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       expect(statSync(join(dir, 'password')).mode & 0o777).toBe(0o600);
       expect(readFileSync(join(dir, 'password'), 'utf8')).toBe('repo-secret\n');
+      expect(statSync(join(dir, 'password')).uid).toBe(0);
+      expect(session.prefix[0]).toBe('/usr/bin/restic');
       expect(session.env['RESTIC_REPOSITORY']).toBe('rest:http://ops:rest-secret@127.0.0.1:9/');
       expect(session.prefix.join(' ')).not.toMatch(/secret/);
       expect(session.redact('Fatal: rest:http://ops:rest-secret@127.0.0.1:9/ refused; repo-secret')).not.toMatch(/secret/);
       await session.close();
       expect(readdirSync(join(state, 'restic')).filter((n) => n.startsWith('run-'))).toEqual([]);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('with a restic user: restic runs as that user (setpriv, no privileges), its credential files and cache are its own, the run dir stays root-only for the agent', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'pl-restic-'));
+    const nobody = { uid: 65534, gid: 65534 };
+    try {
+      const session = await ResticSession.open(state, { repository: '/srv/backups/default', password: 'repo-secret', sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' }, nobody);
+      expect(session.prefix).toEqual(['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', '--', '/usr/bin/restic']);
+      const password = String(session.env['RESTIC_PASSWORD_FILE']);
+      expect(statSync(password)).toMatchObject({ uid: 65534, gid: 65534 });
+      expect(statSync(join(password, '..')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(password, '..', '..')).uid).toBe(0);
+      expect(statSync(String(session.env['RESTIC_CACHE_DIR']))).toMatchObject({ uid: 65534 });
+      const own = await session.privateFile('client.cnf', '[client]\npassword=x\n');
+      expect(statSync(own)).toMatchObject({ uid: 0, mode: expect.any(Number) as number });
+      expect(statSync(own).mode & 0o777).toBe(0o600);
+      await session.close();
     } finally {
       rmSync(state, { recursive: true, force: true });
     }

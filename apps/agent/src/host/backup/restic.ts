@@ -4,7 +4,7 @@ import type { ResticStore } from '@pressluft/agent-runtime';
 import { describeExit } from '@pressluft/domain';
 import { StepError, redact } from '../errors.js';
 import { BASE_ENV, exec, tail } from '../exec.js';
-import { Dir, ensureDir, removeTree } from '../safe-fs.js';
+import { Dir, ensureDir, removeTree, type Ownership } from '../safe-fs.js';
 
 /**
  * restic against a BackupStore. The credentials reach restic only through files in a root-only
@@ -14,6 +14,11 @@ import { Dir, ensureDir, removeTree } from '../safe-fs.js';
  * content) are on ssh's argv. Nothing secret is ever on argv, in a log or in an error.
  */
 export const RESTIC_BINARY = '/usr/bin/restic';
+
+/** restic's answer when another process holds the repository's exclusive lock (a prune). */
+const LOCKED = /repository is already locked exclusively/;
+/** How long a backup or restore waits for a prune to finish before it fails. */
+const LOCK_WAIT_MS = 10 * 60_000;
 
 /** A running restic's invocation: its argv prefix (binary and global options) and environment. */
 export interface ResticTarget {
@@ -141,28 +146,36 @@ export class ResticSession implements ResticTarget {
     private readonly dir: string,
   ) {}
 
-  /** Credentials into <stateDir>/restic/run-<random> (0700, root), the cache in <stateDir>/restic/cache. */
-  static async open(stateDir: string, store: ResticStore, binary = RESTIC_BINARY): Promise<ResticSession> {
+  /**
+   * Credentials into <stateDir>/restic/run-<random>/restic (0700, restic's user; the run dir
+   * itself 0711 root, for the agent's own private files), the cache in
+   * <stateDir>/restic/cache-<uid>. `user`: whom restic runs as (undefined: root).
+   */
+  static async open(stateDir: string, store: ResticStore, user?: Ownership, binary = RESTIC_BINARY): Promise<ResticSession> {
     const base = join(stateDir, 'restic');
+    const owner = user ?? { uid: 0, gid: 0 };
     await ensureDir(stateDir, { mode: 0o711 });
-    await ensureDir(base, { mode: 0o700 });
-    await ensureDir(join(base, 'cache'), { mode: 0o700 });
-    const name = `run-${randomBytes(6).toString('hex')}`;
-    const dir = join(base, name);
-    await ensureDir(dir, { mode: 0o700 });
+    await ensureDir(base, { mode: 0o711 });
+    const cache = join(base, `cache-${owner.uid}`);
+    await ensureDir(cache, { mode: 0o700, owner });
+    const dir = join(base, `run-${randomBytes(6).toString('hex')}`);
+    const own = join(dir, 'restic');
+    await ensureDir(dir, { mode: 0o711 });
     try {
+      await ensureDir(own, { mode: 0o700, owner });
       if (store.password === '') throw new Error('the backup store has no repository password');
-      await Dir.with(dir, [], async (d) => {
-        await d.writeFileAtomic('password', `${store.password}\n`, { mode: 0o600 });
+      await Dir.with(own, [], async (d) => {
+        await d.writeFileAtomic('password', `${store.password}\n`, { mode: 0o600, owner });
         if (store.repository.startsWith('sftp:')) {
-          await d.writeFileAtomic('ssh-key', store.sshPrivateKey.endsWith('\n') ? store.sshPrivateKey : `${store.sshPrivateKey}\n`, { mode: 0o600 });
-          await d.writeFileAtomic('known_hosts', `${store.sshKnownHosts}\n`, { mode: 0o600 });
+          await d.writeFileAtomic('ssh-key', store.sshPrivateKey.endsWith('\n') ? store.sshPrivateKey : `${store.sshPrivateKey}\n`, { mode: 0o600, owner });
+          await d.writeFileAtomic('known_hosts', `${store.sshKnownHosts}\n`, { mode: 0o600, owner });
         }
       });
       const repository = store.repository.startsWith('rest:') ? restRepository(store.repository, store.restUsername, store.restPassword) : store.repository;
-      const options = store.repository.startsWith('sftp:') ? ['-o', `sftp.command=${sftpCommand(store.repository, join(dir, 'ssh-key'), join(dir, 'known_hosts'))}`] : [];
+      const options = store.repository.startsWith('sftp:') ? ['-o', `sftp.command=${sftpCommand(store.repository, join(own, 'ssh-key'), join(own, 'known_hosts'))}`] : [];
       const secrets = [repository === store.repository ? '' : repository, store.password, store.restPassword, encodeURIComponent(store.restPassword), store.sshPrivateKey].filter((s) => s !== '');
-      return new ResticSession([binary, ...options], resticEnv(repository, join(dir, 'password'), join(base, 'cache')), secrets, dir);
+      const runAs = user ? ['/usr/bin/setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--'] : [];
+      return new ResticSession([...runAs, binary, ...options], resticEnv(repository, join(own, 'password'), cache), secrets, dir);
     } catch (error) {
       await removeTree(dir);
       throw error;
@@ -213,6 +226,22 @@ export class ResticSession implements ResticTarget {
     return summary;
   }
 
+  /**
+   * `task` again while the repository is locked exclusively (the control plane's retention prunes
+   * it; restic 0.14 has no --retry-lock), every 2 s up to `waitMs`; any other failure at once.
+   */
+  private async waitUnlocked<T>(task: () => Promise<T>, waitMs: number): Promise<T> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await task();
+      } catch (error) {
+        if (!(error instanceof Error) || !LOCKED.test(error.message) || Date.now() >= until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, Math.max(0, until - Date.now()))));
+      }
+    }
+  }
+
   redact(text: string): string {
     return redact(text, this.secrets);
   }
@@ -221,8 +250,8 @@ export class ResticSession implements ResticTarget {
    * The repository exists afterwards: `restic cat config` answers, or `restic init` makes it (a
    * concurrent init by another backup is fine: config is checked again). BackupStoreUnreachable otherwise.
    */
-  async ensureRepository(create: boolean): Promise<void> {
-    const exists = () => this.run(['cat', 'config'], 120_000).then(() => undefined);
+  async ensureRepository(create: boolean, lockWaitMs = LOCK_WAIT_MS): Promise<void> {
+    const exists = () => this.waitUnlocked(() => this.run(['cat', 'config'], 120_000).then(() => undefined), lockWaitMs);
     const first = await exists().catch((error: unknown) => error as Error);
     if (!first) return;
     if (!create) throw new StepError('store', 'BackupStoreUnreachable', `the backup repository cannot be opened: ${first.message}`);

@@ -41,7 +41,7 @@ export async function backupSite(ctx: HostContext, request: HostBackupRequest, r
     return { paths, owner: await requireUser(account), release, account };
   });
   const session = await run('store', 5, async () => {
-    const opened = await ResticSession.open(ctx.settings.stateDir, request.store);
+    const opened = await ResticSession.open(ctx.settings.stateDir, request.store, ctx.settings.resticUser ? await requireUser(ctx.settings.resticUser) : undefined);
     steps.secrets.push(...opened.secrets);
     try {
       await opened.ensureRepository(true);

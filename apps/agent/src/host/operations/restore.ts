@@ -56,7 +56,7 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
     });
     await run('restore', 5, () => removeLeftovers(ctx, paths, plan));
     const session = await run('store', 8, async () => {
-      const opened = await ResticSession.open(ctx.settings.stateDir, request.store);
+      const opened = await ResticSession.open(ctx.settings.stateDir, request.store, ctx.settings.resticUser ? await requireUser(ctx.settings.resticUser) : undefined);
       steps.secrets.push(...opened.secrets);
       await opened.ensureRepository(false).catch(async (error: unknown) => {
         await opened.close();
@@ -162,6 +162,8 @@ async function restoreFiles(ctx: HostContext, session: ResticSession, snapshot: 
   const found = await inTree(paths.root, ['releases', work, 'releases'], async (dir) => (await dir.entries()).filter((e) => e.isDirectory() && RELEASE_NAME_PATTERN.test(e.name)).map((e) => e.name));
   const uploads = await inTree(paths.root, ['releases', work, 'shared'], (dir) => dir.lstat('uploads')).catch(() => undefined);
   if (found.length !== 1 || !uploads?.isDirectory()) throw new StepError('files', 'BackupInvalid', `the backup's files hold ${found.length} releases and ${uploads?.isDirectory() ? 'an' : 'no'} uploads directory, not one release and shared/uploads`);
+  // As ensureTree makes it: the site user's, nginx's group, 0750 (tar as the site user gave it the site's own group).
+  await inTree(paths.root, ['releases', work, 'shared'], async (dir) => (await dir.ensureDir('uploads', { mode: 0o750, owner: { uid: owner.uid, gid: web.gid } })).close());
   return found[0] ?? '';
 }
 

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResticSession } from './restic.js';
+
+/*
+ * The control plane's retention prunes a store (restic's exclusive lock) while an agent may be
+ * starting a backup or a restore into it; restic 0.14 fails at once on a locked repository and has
+ * no --retry-lock. The agent waits for the lock instead of failing the command.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'pressluft-lock-'));
+const repository = join(dir, 'repo');
+const store = { repository, password: 'lock-test-password', sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' };
+let session: ResticSession;
+
+/** A `restic prune` that holds the exclusive lock, stopped (SIGSTOP) as soon as its lock file exists. */
+async function frozenPrune(): Promise<{ resume(): void; done: Promise<number | null> }> {
+  const child = spawn(session.prefix[0]!, [...session.prefix.slice(1), 'prune'], { env: session.env, stdio: 'ignore' });
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  for (let i = 0; i < 400; i++) {
+    if (readdirSync(join(repository, 'locks')).length > 0) {
+      child.kill('SIGSTOP');
+      return { resume: () => child.kill('SIGCONT'), done };
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGKILL');
+  throw new Error('restic prune took no lock');
+}
+
+describe('ResticSession waits while the repository is locked exclusively', () => {
+  beforeAll(async () => {
+    session = await ResticSession.open(join(dir, 'state'), store);
+    await session.ensureRepository(true);
+  });
+
+  afterAll(async () => {
+    await session.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a prune holding the lock makes it wait, not fail; it goes on once the prune is done', async () => {
+    const prune = await frozenPrune();
+    const started = Date.now();
+    const opened = session.ensureRepository(false);
+    setTimeout(() => prune.resume(), 3000);
+    await opened;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(await prune.done).toBe(0);
+  }, 60_000);
+
+  it('gives up after its wait with restic own message', async () => {
+    const prune = await frozenPrune();
+    try {
+      await expect(session.ensureRepository(false, 1500)).rejects.toThrow(/already locked exclusively/);
+    } finally {
+      prune.resume();
+      await prune.done;
+    }
+  }, 60_000);
+});
