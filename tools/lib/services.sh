@@ -417,7 +417,7 @@ control_plane_env() {
   export PRESSLUFT_NATS_URL="tls://127.0.0.1:$PRESSLUFT_NATS_PORT"
   export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_AUTHZ_DIR/authz.conf"
   export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"
-  # The embedded default: a BackupStore `default` made at start (password generated, encrypted).
+  # The embedded default: a BackupStore `local` made at start (password generated, encrypted).
   export PRESSLUFT_DEFAULT_BACKUP_REPOSITORY="$BACKUP_DIR/default"
   # The key BackupStore credentials are encrypted with (made on first start; the control plane's own).
   export PRESSLUFT_SECRETS_KEY_FILE="$CP_DIR/secrets.key"

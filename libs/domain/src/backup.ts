@@ -12,7 +12,7 @@ export const SNAPSHOT_ID_PATTERN = /^[0-9a-f]{8,64}$/;
 const snapshotIdSchema = z.string().regex(SNAPSHOT_ID_PATTERN, 'must be a restic snapshot id (hex)');
 
 /** The store a Site without spec.backup.store uses (`tools/dev up` creates it under .pressluft/). */
-export const DEFAULT_BACKUP_STORE = 'default';
+export const DEFAULT_BACKUP_STORE = 'local';
 
 /** Labels on a Backup the control plane made: the site it is of (by name and uid), and the Restore that asked for it. */
 export const BACKUP_SITE_LABEL = 'pressluft.io/site';
@@ -25,7 +25,7 @@ export const backupSpecSchema = z.strictObject({
   reason: z.enum(BACKUP_REASONS).default('manual'),
   /** Exempt from retention: kept until the Backup is deleted by hand. */
   retain: z.boolean().default(false),
-  /** The BackupStore; default: the site's spec.backup.store, else `default`. Set by the control plane when the run starts. */
+  /** The BackupStore; default: the site's spec.backup.store, else `local`. Set by the control plane when the run starts. */
   store: nameSchema.optional(),
   note: plainTextSchema(200).optional(),
 });

@@ -121,7 +121,7 @@ export const cronScheduleSchema = z
   });
 
 /**
- * spec.backup: where the site's backups go (a BackupStore; default `default`), when they are taken
+ * spec.backup: where the site's backups go (a BackupStore; default `local`), when they are taken
  * (cron, UTC; none: only manual and mandatory ones), how many are kept, how long a pre-delete
  * backup outlives the site, and the explicit opt-out of the pre-delete backup.
  */

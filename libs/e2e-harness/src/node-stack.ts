@@ -73,7 +73,7 @@ export class NodeStack {
     try {
       const pkiDir = join(root, 'pki');
       const authzFile = join(root, 'nats-authz.conf');
-      // The BackupStore `default` a site without spec.backup.store uses (restic repository on this machine).
+      // The BackupStore `local` a site without spec.backup.store uses (restic repository on this machine).
       const env = { PRESSLUFT_PKI_DIR: pkiDir, PRESSLUFT_NATS_AUTHZ_FILE: authzFile, PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: join(root, 'backups') };
       const tlsDir = join(root, 'nats-tls');
       // The NATS server's TLS files from the control plane's CA, written as `tools/dev up` does.

@@ -8,7 +8,8 @@ const READS: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
 
 /**
  * Who may do what. viewer: read everything. operator: also change sites, backups and restores
- * (the day-to-day work). admin: also nodes (infrastructure) and API tokens.
+ * (the day-to-day work). admin: also nodes and backup stores (infrastructure and its
+ * credentials) and API tokens.
  */
 export function isAllowed(role: Role, verb: Verb, kind: KindInfo): boolean {
   if (READS.has(verb)) return true;
@@ -16,7 +17,7 @@ export function isAllowed(role: Role, verb: Verb, kind: KindInfo): boolean {
     case 'admin':
       return true;
     case 'operator':
-      return kind.kind !== 'Node';
+      return kind.kind !== 'Node' && kind.kind !== 'BackupStore';
     case 'viewer':
       return false;
   }

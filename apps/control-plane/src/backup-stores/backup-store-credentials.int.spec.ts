@@ -249,23 +249,23 @@ describe('BackupStore credentials (write-only, encrypted at rest)', () => {
       env: { PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: '/srv/backups/default', PRESSLUFT_SECRETS_KEY_FILE: join(dirname(fx.pkiDir), 'secrets.key') },
     });
     try {
-      const created = await call(`${STORES}/default`);
+      const created = await call(`${STORES}/local`);
       expect(created.status).toBe(200);
       expect(created.body.spec).toEqual({ repository: '/srv/backups/default' });
       expect(created.body.status.credentials).toMatchObject({ set: true, version: 1 });
-      expect(await replica.plane.app.get(BackupStoreSecrets).access('default')).toEqual(await secrets.access('default'));
+      expect(await replica.plane.app.get(BackupStoreSecrets).access('local')).toEqual(await secrets.access('local'));
     } finally {
       await replica.stop();
     }
     const ensure = fx.plane.app.get(DefaultBackupStore);
     await Promise.all([ensure.ensure('/srv/backups/default'), ensure.ensure('/srv/backups/default'), ensure.ensure('/srv/backups/other')]);
-    expect((await call(`${STORES}/default`)).body.status.credentials).toMatchObject({ set: true, version: 1 });
-    const access = await secrets.access('default');
+    expect((await call(`${STORES}/local`)).body.status.credentials).toMatchObject({ set: true, version: 1 });
+    const access = await secrets.access('local');
     expect(access).toEqual({ repository: '/srv/backups/default', password: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
-    const events = await pgQuery(fx.database.url, `SELECT count(*)::int AS n FROM resources WHERE kind = 'Event' AND spec->'involvedObject'->>'name' = 'default'`);
+    const events = await pgQuery(fx.database.url, `SELECT count(*)::int AS n FROM resources WHERE kind = 'Event' AND spec->'involvedObject'->>'name' = 'local'`);
     expect(events.rows[0]).toEqual({ n: 1 });
 
     await ensure.ensure('/srv/backups/elsewhere');
-    expect(await secrets.access('default')).toEqual(access);
+    expect(await secrets.access('local')).toEqual(access);
   });
 });

@@ -11,7 +11,7 @@ import { BackupStoreSecrets } from './backup-store.secrets.js';
 class CreatedElsewhere extends Error {}
 
 /**
- * PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: the BackupStore `default` with that repository and a new
+ * PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: the BackupStore `local` with that repository and a new
  * random password, created at start when there is none (an existing one is left as it is). The
  * object's lock orders replicas starting at once; the one that loses finds the store there.
  */

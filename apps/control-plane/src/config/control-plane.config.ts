@@ -15,7 +15,7 @@ const schema = z.object({
   PRESSLUFT_ADMIN_TOKEN_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   /** The key (32 bytes) that encrypts BackupStore credentials; created on first start. Default: secrets.key beside the PKI directory. */
   PRESSLUFT_SECRETS_KEY_FILE: absolutePath().optional(),
-  /** A local restic repository for the BackupStore `default`, created at start when missing (tools/dev, tests). */
+  /** A local restic repository for the BackupStore `local`, created at start when missing (tools/dev, tests). */
   PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: absolutePath()
     .regex(BACKUP_REPOSITORY_PATTERN, { message: 'must be an absolute path of letters, digits and ._-/' })
     .refine((value) => !value.split('/').includes('..'), { message: 'must not contain ".."' })
@@ -89,7 +89,7 @@ export interface ControlPlaneConfig {
   readonly natsUrl: string;
   /** The key file for BackupStore credentials (AES-256-GCM; created on first start, 0600). */
   readonly secretsKeyFile: string;
-  /** The repository of the BackupStore `default` the control plane ensures at start; undefined: none. */
+  /** The repository of the BackupStore `local` the control plane ensures at start; undefined: none. */
   readonly defaultBackupRepository: string | undefined;
   /**
    * The control plane's own NATS client certificate (mutual TLS). Files when all three

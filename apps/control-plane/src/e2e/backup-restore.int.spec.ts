@@ -88,7 +88,7 @@ describe('backups and restore with restic (end to end)', () => {
   }, 240_000);
 
   it('the control plane made the default store; its credentials are never shown', async () => {
-    const store = (await stack.call(`${V1}/backupstores/default`)).body;
+    const store = (await stack.call(`${V1}/backupstores/local`)).body;
     expect(store.spec).not.toHaveProperty('credentials');
     expect(store.status).toMatchObject({ credentials: { set: true } });
   });
@@ -102,7 +102,7 @@ describe('backups and restore with restic (end to end)', () => {
 
     await create({ kind: 'Backup', metadata: { name: 'bkp-manual' }, spec: { site: SITE } });
     const backup = await timed('backup', () => runWhere('backups', 'bkp-manual', ['SUCCEEDED', 'FAILED']));
-    expect(backup.status, JSON.stringify(backup.status)).toMatchObject({ phase: 'SUCCEEDED', store: 'default', release: (site.status as { currentRelease: string }).currentRelease });
+    expect(backup.status, JSON.stringify(backup.status)).toMatchObject({ phase: 'SUCCEEDED', store: 'local', release: (site.status as { currentRelease: string }).currentRelease });
     const status = backup.status as { snapshots: Record<string, string>; bytesAdded: number; bytesTotal: number; wordpressVersion: string };
     expect(Object.keys(status.snapshots).sort()).toEqual(['database', 'files', 'manifest']);
     expect(status.bytesTotal).toBeGreaterThan(1_000_000);

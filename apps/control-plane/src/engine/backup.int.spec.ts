@@ -76,11 +76,11 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     await create('backups', backupManifest('bk-a-1', 'bk-a'));
     const done = await phaseOf('backups', 'bk-a-1', 'SUCCEEDED');
     expect(done.metadata.labels).toMatchObject({ 'pressluft.io/site': 'bk-a', 'pressluft.io/site-uid': site.metadata.uid });
-    expect(done.status).toMatchObject({ command: 'bk-a-2', store: 'default', siteUid: site.metadata.uid, bytesAdded: 1024, bytesTotal: 4096, files: 3, wordpressVersion: '6.4.2' });
+    expect(done.status).toMatchObject({ command: 'bk-a-2', store: 'local', siteUid: site.metadata.uid, bytesAdded: 1024, bytesTotal: 4096, files: 3, wordpressVersion: '6.4.2' });
     expect(done.status['snapshots']).toMatchObject({ database: expect.stringMatching(/^[0-9a-f]{8}$/), files: expect.stringMatching(/^[0-9a-f]{8}$/) });
     expect((done.status['siteSpec'] as { domains: string[] }).domains).toEqual(['bk-a.example.test']);
     const command = (await get('commands', 'bk-a-2'))!;
-    expect(command.spec).toMatchObject({ operation: 'BackupSite', backup: 'bk-a-1', store: 'default' });
+    expect(command.spec).toMatchObject({ operation: 'BackupSite', backup: 'bk-a-1', store: 'local' });
     expect(agent.hostCalls.find((c) => c.backup === 'bk-a-1')).toMatchObject({ operation: 'backup', repository: '/nonexistent/restic/default' });
     // Beside the phase: the site never left ACTIVE, and is not shown as still working on it.
     const after = await until('bk-a settled', async () => {
@@ -172,7 +172,7 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     const operations = hostCalls('bk-a');
     expect(operations.slice(operations.lastIndexOf('backup'))).toEqual(['backup', 'restore']);
     const restoreCommand = agent.received.filter((r) => r.command.payload?.$case === 'restoreSite').at(-1)?.command.payload;
-    expect(restoreCommand?.$case === 'restoreSite' && restoreCommand.value).toMatchObject({ backup: 'bk-a-1', store: 'default', sourceDomains: ['bk-a.example.test'], site: { name: 'bk-a' } });
+    expect(restoreCommand?.$case === 'restoreSite' && restoreCommand.value).toMatchObject({ backup: 'bk-a-1', store: 'local', sourceDomains: ['bk-a.example.test'], site: { name: 'bk-a' } });
     expect((await phaseOf('sites', 'bk-a', 'ACTIVE')).status.conditions?.find((c) => c.type === 'Reconciling')?.reason).toBe('Restored');
   });
 
