@@ -23,8 +23,8 @@ const run = promisify(execFile);
  * Retention and schedules against the real control plane (PostgreSQL, the engine leading) and a
  * REAL restic repository in a temp dir: snapshots are taken with injected times, Backups for them
  * are written through the store as SUCCEEDED, and one retention pass runs with the engine's clock
- * pinned. The store's credentials come from a spy on BackupStoreSecrets.access (the real
- * BackupStore secrets are built in parallel): it answers with the temp repository.
+ * pinned. The store is the real BackupStore `local` the control plane makes at start
+ * (PRESSLUFT_DEFAULT_BACKUP_REPOSITORY, its password generated and encrypted).
  */
 describe('backup retention and schedules with a real restic repository', () => {
   let fx: ControlPlaneFixture;
@@ -79,7 +79,7 @@ describe('backup retention and schedules with a real restic repository', () => {
           spec: backupSpecSchema.parse({ site: made.site, reason: made.reason ?? 'scheduled', retain: made.retain ?? false }),
           status: backupStatusSchema.parse({
             phase: 'SUCCEEDED',
-            store: 'default',
+            store: 'local',
             siteUid: made.siteUid,
             snapshots: ids,
             snapshotTime: made.time,
@@ -123,9 +123,6 @@ describe('backup retention and schedules with a real restic repository', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'plt-bk-'));
-    const password = randomBytes(24).toString('base64url');
-    writeFileSync(join(dir, 'password'), password, { mode: 0o600 });
-    await restic('init');
     fx = await startControlPlaneFixture({
       engine: true,
       env: {
@@ -136,12 +133,15 @@ describe('backup retention and schedules with a real restic repository', () => {
         PRESSLUFT_BACKUP_RETENTION_EVERY_MS: String(7 * DAY_MS),
         PRESSLUFT_PRUNE_EVERY_MS: '3600000',
         PRESSLUFT_RESTIC_CACHE_DIR: join(dir, 'cp-cache'),
+        // The store `local` the control plane makes at start, with a password it generates.
+        PRESSLUFT_DEFAULT_BACKUP_REPOSITORY: join(dir, 'repo'),
       },
     });
+    // The test's own restic (snapshots at chosen times) opens the same repository with the stored password.
+    const access = await fx.plane.app.get(BackupStoreSecrets).access('local');
+    writeFileSync(join(dir, 'password'), access?.password ?? '', { mode: 0o600 });
+    await restic('init');
     vi.spyOn(fx.plane.app.get<Clock>(CLOCK), 'now').mockImplementation(() => new Date(clockMs));
-    vi.spyOn(fx.plane.app.get(BackupStoreSecrets), 'access').mockImplementation((name) =>
-      Promise.resolve(name === 'default' ? { repository: join(dir, 'repo'), password } : undefined),
-    );
   });
 
   afterAll(async () => {
@@ -202,7 +202,7 @@ describe('backup retention and schedules with a real restic repository', () => {
     // 31 days after the pre-delete backup its period is over; but while a backup runs into the store, the store is left alone.
     at('2027-02-02T12:00:00Z');
     const running = await store().transaction((tx) =>
-      tx.create({ kind: 'Backup', name: 'shop-running', labels: {}, annotations: {}, finalizers: [], spec: backupSpecSchema.parse({ site: 'shop' }), status: backupStatusSchema.parse({ phase: 'RUNNING', store: 'default' }), generation: 1 }, new Date(clockMs)),
+      tx.create({ kind: 'Backup', name: 'shop-running', labels: {}, annotations: {}, finalizers: [], spec: backupSpecSchema.parse({ site: 'shop' }), status: backupStatusSchema.parse({ phase: 'RUNNING', store: 'local' }), generation: 1 }, new Date(clockMs)),
     );
     expect(await fx.plane.app.get(BackupRetentionRunner).pass()).toEqual([]);
     expect(await backupNames()).toContain('old-pre-delete');
