@@ -81,7 +81,7 @@ describe('backups and restores with a test agent on the real NATS server', () =>
     expect((done.status['siteSpec'] as { domains: string[] }).domains).toEqual(['bk-a.example.test']);
     const command = (await get('commands', 'bk-a-2'))!;
     expect(command.spec).toMatchObject({ operation: 'BackupSite', backup: 'bk-a-1', store: 'local' });
-    expect(agent.hostCalls.find((c) => c.backup === 'bk-a-1')).toMatchObject({ operation: 'backup', repository: '/nonexistent/restic/default' });
+    expect(agent.hostCalls.find((c) => c.backup === 'bk-a-1')).toMatchObject({ operation: 'backup', repository: '/nonexistent/restic/local' });
     // Beside the phase: the site never left ACTIVE, and is not shown as still working on it.
     const after = await until('bk-a settled', async () => {
       const s = await get('sites', 'bk-a');
