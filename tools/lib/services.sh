@@ -418,7 +418,7 @@ control_plane_env() {
   export PRESSLUFT_NATS_AUTHZ_FILE="$NATS_AUTHZ_DIR/authz.conf"
   export PRESSLUFT_NATS_PID_FILE="$RUN_DIR/nats.pid"
   # The embedded default: a BackupStore `local` made at start (password generated, encrypted).
-  export PRESSLUFT_DEFAULT_BACKUP_REPOSITORY="$BACKUP_DIR/default"
+  export PRESSLUFT_DEFAULT_BACKUP_REPOSITORY="$BACKUP_DIR/local"
   # The key BackupStore credentials are encrypted with (made on first start; the control plane's own).
   export PRESSLUFT_SECRETS_KEY_FILE="$CP_DIR/secrets.key"
   export PRESSLUFT_RESTIC_CACHE_DIR="$CP_DIR/restic-cache"
