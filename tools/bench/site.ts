@@ -46,7 +46,7 @@ function floorConfig(name: string): SiteConfig {
 }
 
 async function main(): Promise<void> {
-  const harness = await Harness.start({ postgres: true, nats: true, mariadb: true, nginx: true, phpFpm: true });
+  const harness = await Harness.start({ postgres: true, nats: true, mariadb: true, nginx: true, phpFpm: true, redis: true });
   const processes = await ControlPlaneProcesses.build();
   const services = describeShared(harness);
   const stack = await NodeStack.start(processes, services, 'bench');
