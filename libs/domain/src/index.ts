@@ -331,6 +331,7 @@ export { DEFAULT_BLOCKED_NETWORKS, renderSiteFirewall, SITE_FIREWALL_TABLE, SITE
 export {
   admitAnonymousAudit,
   commandPrunable,
+  runPrunable,
   DEFAULT_RETENTION,
   EVENT_STREAM_MAX_AGE_MS,
   eventExpired,

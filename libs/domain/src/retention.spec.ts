@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admitAnonymousAudit, commandPrunable, DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired } from './retention.js';
+import { admitAnonymousAudit, commandPrunable, runPrunable, DEFAULT_RETENTION, EVENT_STREAM_MAX_AGE_MS, eventExpired, pruneCutoffs, watchExpired } from './retention.js';
 
 describe('watchExpired', () => {
   it.each([
@@ -23,6 +23,7 @@ describe('pruneCutoffs', () => {
     ['outboxSentMs', '2026-12-05T12:00:00.000Z'],
     ['receiptsMs', '2026-11-28T12:00:00.000Z'],
     ['commandsMs', '2026-11-06T12:00:00.000Z'],
+    ['runsMs', '2026-11-06T12:00:00.000Z'],
   ] as const)('with the defaults, %s prunes what was last touched before %s', (record, cutoff) => {
     expect(pruneCutoffs(now, DEFAULT_RETENTION)[record].toISOString()).toBe(cutoff);
   });
@@ -91,5 +92,22 @@ describe('admitAnonymousAudit', () => {
     }
     expect(own).toBe(2);
     expect(tally).toEqual({ minute, rows: 2, counted: 9998 });
+  });
+});
+
+describe('runPrunable', () => {
+  const cutoff = new Date('2026-11-06T12:00:00.000Z');
+  it.each([
+    ['Backup', 'FAILED', '2026-11-01T00:00:00.000Z', true],
+    ['Backup', 'SUCCEEDED', '2026-11-01T00:00:00.000Z', false],
+    ['Backup', 'FAILED', '2026-11-06T12:00:00.000Z', false],
+    ['Backup', 'FAILED', undefined, false],
+    ['Backup', 'RUNNING', '2026-11-01T00:00:00.000Z', false],
+    ['Restore', 'SUCCEEDED', '2026-11-01T00:00:00.000Z', true],
+    ['Restore', 'FAILED', '2026-11-06T11:59:59.999Z', true],
+    ['Restore', 'PENDING', undefined, false],
+    ['Restore', 'RUNNING', '2026-11-01T00:00:00.000Z', false],
+  ] as const)('a %s %s completed at %s may go: %s', (kind, phase, completedAt, expected) => {
+    expect(runPrunable(kind, phase, completedAt, cutoff)).toBe(expected);
   });
 });

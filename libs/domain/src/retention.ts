@@ -17,6 +17,11 @@ export interface Retention {
   readonly receiptsMs: number;
   /** Finished Commands (with their logs), from finishedAt; a site's newest command always stays. */
   readonly commandsMs: number;
+  /**
+   * Finished runs that hold nothing: FAILED Backups (their snapshots were forgotten on the node)
+   * and finished Restores, from completedAt. A SUCCEEDED Backup goes by backup retention only.
+   */
+  readonly runsMs: number;
 }
 
 const MINUTE = 60_000;
@@ -32,6 +37,7 @@ export const DEFAULT_RETENTION: Retention = {
   outboxSentMs: DAY,
   receiptsMs: EVENT_STREAM_MAX_AGE_MS + DAY,
   commandsMs: 30 * DAY,
+  runsMs: 30 * DAY,
 };
 
 export type PrunedRecord = keyof Retention;
@@ -46,6 +52,7 @@ export function pruneCutoffs(now: Date, retention: Retention): Record<PrunedReco
     outboxSentMs: before(retention.outboxSentMs),
     receiptsMs: before(retention.receiptsMs),
     commandsMs: before(retention.commandsMs),
+    runsMs: before(retention.runsMs),
   };
 }
 
@@ -95,4 +102,10 @@ export function admitAnonymousAudit(
 export function commandPrunable(state: string, finishedAt: string | undefined, cutoff: Date): boolean {
   if (!(TERMINAL_COMMAND_STATES as readonly string[]).includes(state) || finishedAt === undefined) return false;
   return Date.parse(finishedAt) < cutoff.getTime();
+}
+
+/** A Backup or Restore run the pruner removes: finished before `cutoff` and holding nothing (never a SUCCEEDED Backup). */
+export function runPrunable(kind: 'Backup' | 'Restore', phase: string, completedAt: string | undefined, cutoff: Date): boolean {
+  const finished = kind === 'Backup' ? phase === 'FAILED' : phase === 'SUCCEEDED' || phase === 'FAILED';
+  return finished && completedAt !== undefined && Date.parse(completedAt) < cutoff.getTime();
 }

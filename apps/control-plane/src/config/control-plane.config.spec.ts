@@ -20,7 +20,7 @@ describe('control plane settings for enrollment and NATS TLS', () => {
 
   it('retention: the audit log 90 days, Events 1 h, the change log 15 min, finished commands 30 days by default; each a setting', () => {
     const day = 24 * 3_600_000;
-    expect(loadControlPlaneConfig({}).retention).toEqual({ changeLogMs: 15 * 60_000, eventsMs: 3_600_000, auditMs: 90 * day, outboxSentMs: day, receiptsMs: 8 * day, commandsMs: 30 * day });
+    expect(loadControlPlaneConfig({}).retention).toEqual({ changeLogMs: 15 * 60_000, eventsMs: 3_600_000, auditMs: 90 * day, outboxSentMs: day, receiptsMs: 8 * day, commandsMs: 30 * day, runsMs: 30 * day });
     const set = loadControlPlaneConfig({ PRESSLUFT_AUDIT_RETENTION_DAYS: '30', PRESSLUFT_COMMAND_RETENTION_DAYS: '7', PRESSLUFT_EVENT_TTL_MS: '600000', PRESSLUFT_CHANGE_LOG_RETENTION_MS: '60000', PRESSLUFT_PRUNE_EVERY_MS: '5000' });
     expect(set.retention).toMatchObject({ auditMs: 30 * day, commandsMs: 7 * day, eventsMs: 600_000, changeLogMs: 60_000 });
     expect(set.engine.pruneEveryMs).toBe(5000);

@@ -177,6 +177,8 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
       eventsMs: raw.PRESSLUFT_EVENT_TTL_MS,
       auditMs: raw.PRESSLUFT_AUDIT_RETENTION_DAYS * DAY_MS,
       commandsMs: raw.PRESSLUFT_COMMAND_RETENTION_DAYS * DAY_MS,
+      // Finished runs (failed Backups, Restores) as long as the Commands that ran them.
+      runsMs: raw.PRESSLUFT_COMMAND_RETENTION_DAYS * DAY_MS,
     },
     backups: { retentionEveryMs: raw.PRESSLUFT_BACKUP_RETENTION_EVERY_MS, resticCacheDir: raw.PRESSLUFT_RESTIC_CACHE_DIR },
   };

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { commandPrunable, eventExpired, pruneCutoffs, type PrunedRecord } from '@pressluft/domain';
+import { commandPrunable, eventExpired, pruneCutoffs, runPrunable, type PrunedRecord } from '@pressluft/domain';
 import { periodicLoop, type BackgroundLoop, type Logger } from '@pressluft/platform';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import type { ResourceTransaction } from '../resources/resource.store.js';
 import type { Runnable } from './controller-registry.js';
 import { LeaderElection } from './leader-election.js';
-import { compactChangeLog, expiredEventNames, finishedCommandNames, pruneAudit, pruneReceipts, pruneSentOutbox } from './pruning.repository.js';
+import { compactChangeLog, expiredEventNames, finishedCommandNames, finishedRunNames, pruneAudit, pruneReceipts, pruneSentOutbox } from './pruning.repository.js';
 
 /** Records per transaction: short transactions, short locks. */
 const BATCH = 100;
@@ -51,8 +51,9 @@ export class Pruner implements Runnable {
       outboxSentMs: (tx, before) => pruneSentOutbox(tx.manager, before, BATCH),
       receiptsMs: (tx, before) => pruneReceipts(tx.manager, before, BATCH),
       commandsMs: (tx, before) => this.removeCommands(tx, before, now),
+      runsMs: (tx, before) => this.removeRuns(tx, before, now),
     };
-    const pruned = { eventsMs: 0, changeLogMs: 0, auditMs: 0, outboxSentMs: 0, receiptsMs: 0, commandsMs: 0 };
+    const pruned = { eventsMs: 0, changeLogMs: 0, auditMs: 0, outboxSentMs: 0, receiptsMs: 0, commandsMs: 0, runsMs: 0 };
     for (const record of Object.keys(batches) as PrunedRecord[]) {
       for (let batch = 0; batch < MAX_BATCHES; batch++) {
         const count = await this.leader.transaction((tx) => batches[record](tx, cutoffs[record]));
@@ -73,6 +74,16 @@ export class Pruner implements Runnable {
       if (command && commandPrunable(command.status.state, command.status.finishedAt, before)) await tx.remove(command, now);
     }
     return names.length;
+  }
+
+  /** Failed Backups and finished Restores past retention, as objects. */
+  private async removeRuns(tx: ResourceTransaction, before: Date, now: Date): Promise<number> {
+    const runs = await finishedRunNames(tx.manager, before, BATCH);
+    for (const { kind, name } of runs) {
+      const run = await tx.get(kind, name, { lock: true });
+      if (run && runPrunable(kind, run.status.phase, run.status.completedAt, before)) await tx.remove(run, now);
+    }
+    return runs.length;
   }
 
   private async removeEvents(tx: ResourceTransaction, before: Date, now: Date): Promise<number> {

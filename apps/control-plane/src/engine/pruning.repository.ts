@@ -80,3 +80,15 @@ export async function finishedCommandNames(manager: EntityManager, before: Date,
   );
   return rows.map((row) => row.name);
 }
+
+/** Finished runs past retention (FAILED Backups, finished Restores), oldest first. */
+export async function finishedRunNames(manager: EntityManager, before: Date, limit: number): Promise<Array<{ kind: 'Backup' | 'Restore'; name: string }>> {
+  return queryPrepared<Array<{ kind: 'Backup' | 'Restore'; name: string }>>(
+    manager,
+    `SELECT kind, name FROM resources
+      WHERE ((kind = 'Backup' AND status ->> 'phase' = 'FAILED') OR (kind = 'Restore' AND status ->> 'phase' IN ('SUCCEEDED', 'FAILED')))
+        AND (status ->> 'completedAt')::timestamptz < $1
+      ORDER BY (status ->> 'completedAt')::timestamptz LIMIT $2`,
+    [before, limit],
+  );
+}

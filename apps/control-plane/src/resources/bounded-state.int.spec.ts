@@ -186,6 +186,40 @@ describe('bounded state', () => {
     expect((await fx.plane.app.get(Pruner).prune()).commandsMs).toBe(0);
   });
 
+  it('prunes failed Backups and finished Restores past 30 days as objects; never a SUCCEEDED Backup, a recent or an unfinished run', async () => {
+    const store = fx.plane.app.get(ResourceStore);
+    const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+    const make = (kind: 'Backup' | 'Restore', name: string, phase: 'SUCCEEDED' | 'FAILED' | 'RUNNING', completedAt?: string) =>
+      store.transaction((tx) =>
+        tx.create(
+          {
+            kind,
+            name,
+            labels: {},
+            annotations: {},
+            finalizers: [],
+            spec: kind === 'Backup' ? { site: 'pruned-site', reason: 'manual', retain: false } : { backup: 'run-b-ok', skipPreRestoreBackup: false },
+            status: { phase, observedGeneration: 1, conditions: [], ...(completedAt ? { completedAt } : {}) },
+            generation: 1,
+          },
+          new Date(),
+        ),
+      );
+    await make('Backup', 'run-b-failed-old', 'FAILED', ago(40 * DAY_MS));
+    await make('Backup', 'run-b-failed-new', 'FAILED', ago(DAY_MS));
+    await make('Backup', 'run-b-ok', 'SUCCEEDED', ago(90 * DAY_MS));
+    await make('Backup', 'run-b-running', 'RUNNING');
+    await make('Restore', 'run-r-done-old', 'SUCCEEDED', ago(31 * DAY_MS));
+    await make('Restore', 'run-r-failed-old', 'FAILED', ago(45 * DAY_MS));
+    await make('Restore', 'run-r-done-new', 'SUCCEEDED', ago(DAY_MS));
+
+    expect((await fx.plane.app.get(Pruner).prune()).runsMs).toBe(3);
+
+    const left = (await pgQuery(fx.database.url, `SELECT name FROM resources WHERE kind IN ('Backup', 'Restore') AND name LIKE 'run-%' ORDER BY name`)).rows as Array<{ name: string }>;
+    expect(left.map((row) => row.name)).toEqual(['run-b-failed-new', 'run-b-ok', 'run-b-running', 'run-r-done-new']);
+    expect((await fx.plane.app.get(Pruner).prune()).runsMs).toBe(0);
+  });
+
   it('limits open watches per subject: a third watch of the same token gets 429 TooManyRequests; closing one frees its slot', async () => {
     const quiet = (lines: WatchLine[]) => lines.length > 1_000_000;
     const listed = (await call(NODES)).body.metadata.resourceVersion;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,19 +16,49 @@ const repository = join(dir, 'repo');
 const store = { repository, password: 'lock-test-password', sshPrivateKey: '', sshKnownHosts: '', restUsername: '', restPassword: '' };
 let session: ResticSession;
 
-/** A `restic prune` that holds the exclusive lock, stopped (SIGSTOP) as soon as its lock file exists. */
-async function frozenPrune(): Promise<{ resume(): void; done: Promise<number | null> }> {
-  const child = spawn(session.prefix[0]!, [...session.prefix.slice(1), 'prune'], { env: session.env, stdio: 'ignore' });
-  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
-  for (let i = 0; i < 400; i++) {
-    if (readdirSync(join(repository, 'locks')).length > 0) {
-      child.kill('SIGSTOP');
-      return { resume: () => child.kill('SIGCONT'), done };
-    }
-    await new Promise((r) => setTimeout(r, 5));
+/** Whether `pid` is stopped (SIGSTOP) now, by /proc/<pid>/stat's state. */
+function stopped(pid: number): boolean {
+  try {
+    return / T /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^\d+ \(.*\) /, ' ').slice(0, 3));
+  } catch {
+    return false;
   }
-  child.kill('SIGKILL');
-  throw new Error('restic prune took no lock');
+}
+
+/**
+ * A lock file restic has finished writing: the local backend creates it, writes it, then makes it
+ * read-only. A half-written one is skipped by other restic processes (they cannot load it).
+ */
+function lockWritten(): boolean {
+  const dir = join(repository, 'locks');
+  return readdirSync(dir).some((name) => {
+    const st = statSync(join(dir, name), { throwIfNoEntry: false });
+    return st !== undefined && st.size > 0 && (st.mode & 0o222) === 0;
+  });
+}
+
+/**
+ * A `restic prune` that holds the exclusive lock, stopped (SIGSTOP) as soon as its lock file
+ * is written. On a loaded machine the prune may finish between the look and the signal: then it is
+ * started again, until one is caught holding its lock.
+ */
+async function frozenPrune(): Promise<{ resume(): void; done: Promise<number | null> }> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const child = spawn(session.prefix[0]!, [...session.prefix.slice(1), 'prune'], { env: session.env, stdio: 'ignore' });
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 2000 && child.exitCode === null; i++) {
+      if (lockWritten()) {
+        child.kill('SIGSTOP');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    if (child.pid !== undefined && stopped(child.pid) && lockWritten()) return { resume: () => child.kill('SIGCONT'), done };
+    child.kill('SIGCONT');
+    await done;
+  }
+  throw new Error('no restic prune was caught holding its lock in 10 tries');
 }
 
 describe('ResticSession waits while the repository is locked exclusively', () => {
