@@ -417,7 +417,8 @@ describe('API fuzzing: no input reaches a 500', () => {
     let before = await state();
     for (const r of fc.sample(requests(routes), { seed: SEED, numRuns: RUNS })) {
       const encoded = r.body ? encode(r.encoding, r.body.bytes) : undefined;
-      const watch = /[?&]watch=(true|1)(&|$)/u.test(r.query) || r.path.includes('/watch/');
+      // As Kubernetes parses a boolean parameter: present and empty is true (`watch=` streams).
+      const watch = /[?&]watch=(true|1|)(&|$)/u.test(r.query) || r.path.includes('/watch/');
       let res: RawResponse;
       try {
         res = await rawRequest(fx.plane.httpUrl, `${r.path}${r.query}`, {
