@@ -157,7 +157,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
   }, 300_000);
 
   it("restores a backup into another site (a copy): its URLs rewritten to the copy's domain before the health check, its Redis cache flushed", async () => {
-    const copy: SiteConfig = { ...SITE, name: `cp-${suffix}`, id: `${id.slice(0, 7)}c`, domains: [`cp-${suffix}.example.test`], cache: { redis: true } };
+    const copy: SiteConfig = { ...SITE, name: `cp-${suffix}`, id: `${id.slice(0, 7)}${id.endsWith('c') ? 'd' : 'c'}`, domains: [`cp-${suffix}.example.test`], cache: { redis: true } };
     await host.provision(copy, QUIET);
     try {
       const staleKey = `site_${copy.id}:stale-option`;
