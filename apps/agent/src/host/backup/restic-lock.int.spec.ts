@@ -75,10 +75,15 @@ describe('ResticSession waits while the repository is locked exclusively', () =>
   it('a prune holding the lock makes it wait, not fail; it goes on once the prune is done', async () => {
     const prune = await frozenPrune();
     const started = Date.now();
-    const opened = session.ensureRepository(false);
-    setTimeout(() => prune.resume(), 3000);
-    await opened;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    const timer = setTimeout(() => prune.resume(), 3000);
+    try {
+      await session.ensureRepository(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    } finally {
+      // Never leave a stopped restic behind, whatever happened.
+      clearTimeout(timer);
+      prune.resume();
+    }
     expect(await prune.done).toBe(0);
   }, 60_000);
 
