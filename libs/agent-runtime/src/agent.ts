@@ -10,7 +10,7 @@ import { removeSite } from './commands/delete-site.js';
 import { asFailure, failure } from './failure.js';
 import { HealthLoop } from './health-loop.js';
 import type { FenceStore } from './fence-store.js';
-import type { BackupStoreAccess, SiteOperations, StepReporter } from './site-operations.js';
+import type { BackupStoreAccess, SiteOperations, SiteSecretAccess, StepReporter } from './site-operations.js';
 import { SerialQueue } from './site-queue.js';
 
 /** What a test may watch without changing what the agent does. */
@@ -47,6 +47,10 @@ export interface AgentOptions {
   readonly observer?: AgentObserver;
   /** Where BackupSite and RestoreSite get their store's credentials (the agent: gRPC over mutual TLS). */
   readonly stores?: BackupStoreAccess;
+  /** Where the runtime fetches a site's write-only credentials for one command (IssueCertificate). */
+  readonly siteSecrets?: SiteSecretAccess;
+  /** The node's public addresses, reported in every NodeReport. */
+  readonly publicAddresses?: readonly string[];
   /**
    * Fault injection for tests: the events of a command for which this answers true never reach
    * the bus (a node that takes a command, acks it and is never heard of about it).
@@ -59,6 +63,10 @@ const ATTEMPT_STRIDE = 1_000_000;
 /** An agent built without store access (tests that never back up): a backup fails with a clear reason. */
 const NO_STORES: BackupStoreAccess = {
   access: (store) => Promise.reject(failure('BackupStoreUnavailable', `this agent has no way to fetch the credentials of backup store ${store}`)),
+};
+/** An agent built without site-secret access: a custom certificate or a dns-01 order fails with a clear reason. */
+const NO_SITE_SECRETS: SiteSecretAccess = {
+  access: (site, field) => Promise.reject(failure('SiteSecretUnavailable', `this agent has no way to fetch ${field} of site ${site}`)),
 };
 const DEFAULT_COMMAND_DEADLINE_MS = 30 * 60_000;
 
@@ -248,7 +256,7 @@ export class Agent {
     let sequence = (attempt - 1) * ATTEMPT_STRIDE;
     if (disposition.action === 'fail') {
       logger.error({ command: ref.id, site: ref.site, reason: disposition.reason, msg: disposition.message }, 'agent: command given up');
-      await this.publishEvent(ref, ++sequence, { $case: 'failed', value: { reason: disposition.reason, message: disposition.message } });
+      await this.publishEvent(ref, ++sequence, { $case: 'failed', value: { reason: disposition.reason, message: disposition.message, retryAfterSeconds: 0 } });
       fences.put(ref.site, { fence, command: ref.id, attempt, done: true, siteId, deleted: false, deleting });
       message.ack();
       return;
@@ -277,14 +285,14 @@ export class Agent {
     });
     let deleted = false;
     try {
-      const context = { ref, siteId, node, host: this.options.host, fences, report, stores: this.options.stores ?? NO_STORES, logger, started: Date.now() };
+      const context = { ref, siteId, node, host: this.options.host, fences, report, stores: this.options.stores ?? NO_STORES, siteSecrets: this.options.siteSecrets ?? NO_SITE_SECRETS, logger, started: Date.now() };
       const outcome = await Promise.race([runCommand(COMMAND_HANDLERS, payload.$case, payload.value, context), timedOut]);
       deleted = outcome.deleted === true;
-      await send({ $case: 'succeeded', value: { message: outcome.message, ...(outcome.site ? { site: outcome.site } : {}), ...(outcome.backup ? { backup: outcome.backup } : {}) } });
+      await send({ $case: 'succeeded', value: { message: outcome.message, ...(outcome.site ? { site: outcome.site } : {}), ...(outcome.backup ? { backup: outcome.backup } : {}), ...(outcome.certificate ? { certificate: outcome.certificate } : {}) } });
     } catch (error) {
       const named = asFailure(error);
       logger.warn({ command: ref.id, site: ref.site, reason: named.reason, msg: named.message }, 'agent: command failed');
-      await send({ $case: 'failed', value: named });
+      await send({ $case: 'failed', value: { reason: named.reason, message: named.message, retryAfterSeconds: named.retryAfterSeconds ?? 0 } });
     } finally {
       over = true;
       clearTimeout(deadline);
@@ -336,6 +344,7 @@ export class Agent {
       memoryBytes: totalmem(),
       sites,
       versions: { node: process.versions.node },
+      publicAddresses: [...(this.options.publicAddresses ?? [])],
     }).finish();
     await publishNodeEvent(this.connection(), this.options.bus, 'report', report);
   }

@@ -111,6 +111,7 @@ describe('Agent: bounded deliveries and deadlines on the real NATS server', () =
       value: {
         reason: 'PoisonCommand',
         message: expect.stringMatching(/^delivered \d+ times and started 5 times on this node without completing/) as unknown,
+        retryAfterSeconds: 0,
       },
     });
     // Given up without running it again; the fence record says its result is out.
@@ -131,7 +132,7 @@ describe('Agent: bounded deliveries and deadlines on the real NATS server', () =
     host.behaviour = 'hang';
     await send('wedged', 'hang-1', 1, { $case: 'rollbackSite', value: { siteId: 'abc12345', release: '' } });
     const failed = await until('hang-1 timed out', () => outcome('hang-1'));
-    expect(failed).toEqual({ $case: 'failed', value: { reason: 'CommandTimedOut', message: 'did not finish within 2 s; given up (its work on the host may still be ending)' } });
+    expect(failed).toEqual({ $case: 'failed', value: { reason: 'CommandTimedOut', message: 'did not finish within 2 s; given up (its work on the host may still be ending)', retryAfterSeconds: 0 } });
 
     host.behaviour = 'succeed';
     await send('wedged', 'after-2', 2, { $case: 'rotateCredentials', value: { siteId: 'abc12345' } });

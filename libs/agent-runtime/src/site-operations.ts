@@ -1,4 +1,4 @@
-import type { BackupResult, BackupSnapshots, BackupStoreAccessResponse, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
+import type { AcmeOrder, BackupResult, BackupSnapshots, BackupStoreAccessResponse, CertificateResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 
 /** Where a host step tells the runtime how far it got; progress also keeps the command's JetStream message alive. */
 export interface StepReporter {
@@ -26,6 +26,31 @@ export type ResticStore = BackupStoreAccessResponse;
 /** Where the runtime gets a store's repository and credentials for one command (NodeService.BackupStoreAccess). */
 export interface BackupStoreAccess {
   access(store: string, command: string): Promise<ResticStore>;
+}
+
+/** The fields of a Site's write-only spec.credentials a node may fetch. */
+export type SiteSecretField = 'tlsPrivateKey' | 'dnsApiToken';
+
+/** Where the runtime gets a site's write-only credential for one command (NodeService.SiteSecretAccess). */
+export interface SiteSecretAccess {
+  access(site: string, field: SiteSecretField, command: string): Promise<string>;
+}
+
+/**
+ * IssueCertificate on the host: an ACME order (key and CSR made on the node; http-01 answered
+ * from a root-owned challenge directory the site's server block serves, or dns-01 through the
+ * provider with `dnsApiToken`), a custom certificate (its chain and key), or removal. The site's
+ * server block is rendered again (HTTPS, redirect) and WordPress's home and siteurl follow.
+ */
+export type HostCertificateRequest =
+  | { readonly site: SiteConfig; readonly source: 'acme'; readonly order: AcmeOrder; readonly dnsApiToken?: string }
+  | { readonly site: SiteConfig; readonly source: 'custom'; readonly certificatePem: string; readonly privateKeyPem: string }
+  | { readonly site: SiteConfig; readonly source: 'remove' };
+
+/** A failure the ACME server asks not to retry for a while (rateLimited with Retry-After). */
+export interface HostCertificateOutcome {
+  /** Undefined after removal. */
+  readonly certificate: CertificateResult | undefined;
 }
 
 export interface HostBackupRequest {
@@ -71,6 +96,10 @@ export interface SiteOperations {
   backup(request: HostBackupRequest, report: StepReporter): Promise<BackupResult>;
   /** Restores a backup into the site: staged, health-checked, switched; any failure leaves the site as it was. */
   restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult>;
+  /** IssueCertificate: installs (or removes) the site's certificate and serves it; the site keeps serving HTTP throughout. */
+  certify(request: HostCertificateRequest, report: StepReporter): Promise<HostCertificateOutcome>;
+  /** Empties the site's page cache (a deploy, rollback and restore do it themselves). */
+  purgePageCache(name: string, id: string): Promise<void>;
   observe(): Promise<readonly ObservedHostSite[]>;
   /**
    * Keeps the site's processes running (its PHP-FPM master): one look, a restart when its

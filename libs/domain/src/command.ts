@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backupSnapshotsSchema, backupStatusSchema } from './backup.js';
 import { nameSchema, printableTextSchema, timestampSchema } from './field-schemas.js';
+import { installedCertificateSchema } from './site.js';
 
 /** Labels on every Command: the site's name and uid (a site created again under a deleted one's name is another incarnation). */
 export const COMMAND_SITE_LABEL = 'pressluft.io/site';
@@ -17,6 +18,7 @@ export const COMMAND_OPERATIONS = [
   'RotateCredentials',
   'CheckDrift',
   'RemediateDrift',
+  'IssueCertificate',
 ] as const;
 export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
 
@@ -39,7 +41,15 @@ export const commandSpecSchema = z.strictObject({
   restore: nameSchema.optional(),
   /** BackupSite, RestoreSite: the BackupStore; the node may fetch its credentials (gRPC, mutual TLS) only while this command is in flight. */
   store: nameSchema.optional(),
+  /**
+   * IssueCertificate: acme (an ACME order on the node), custom (the spec's chain with the key from
+   * spec.credentials, fetched over gRPC while the command is in flight) or remove (HTTP only).
+   */
+  certificate: z.enum(['acme', 'custom', 'remove']).optional(),
 });
+
+export const CERTIFICATE_ACTIONS = ['acme', 'custom', 'remove'] as const;
+export type CertificateAction = (typeof CERTIFICATE_ACTIONS)[number];
 
 /** What a successful BackupSite reported (copied into the Backup's status by its reconciler). */
 export const backupResultSchema = z.strictObject({
@@ -72,6 +82,10 @@ export const commandStatusSchema = z.strictObject({
   progress: backupStatusSchema.shape.progress,
   /** BackupSite: what it stored. */
   backup: backupResultSchema.optional(),
+  /** IssueCertificate (acme, custom): the certificate now installed on the node. */
+  certificate: installedCertificateSchema.optional(),
+  /** A failure the agent says not to retry before this many seconds (an ACME rate limit's Retry-After). */
+  retryAfterSeconds: z.int().min(0).max(30 * 24 * 3600).optional(),
 });
 
 export type CommandSpec = z.infer<typeof commandSpecSchema>;

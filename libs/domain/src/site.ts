@@ -141,6 +141,83 @@ export const backupPolicySchema = z.strictObject({
   skipPreDeleteBackup: z.boolean().default(false),
 });
 
+export const TLS_MODES = ['acme', 'custom', 'off'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+export const ACME_CHALLENGES = ['http-01', 'dns-01'] as const;
+export type AcmeChallenge = (typeof ACME_CHALLENGES)[number];
+/**
+ * DNS-01 providers: cloudflare (its API with a scoped token), challtestsrv (Pebble's test DNS
+ * server: only on nodes whose agent names one, i.e. tests and `tools/dev up`).
+ */
+export const DNS_PROVIDERS = ['cloudflare', 'challtestsrv'] as const;
+export type DnsProvider = (typeof DNS_PROVIDERS)[number];
+
+/** One PEM certificate chain (leaf first): public data, so it may live in the spec. */
+export const PEM_CHAIN_PATTERN = /^(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?)+$/;
+export const PEM_PRIVATE_KEY_PATTERN = /^-----BEGIN (RSA |EC )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA |EC )?PRIVATE KEY-----\r?\n?$/;
+/** A provider's API token: no whitespace or control characters. */
+export const API_TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{8,512}$/;
+
+/**
+ * spec.tls: how the site gets its certificate. acme (default): one certificate for all of
+ * spec.domains from the control plane's ACME directory, its private key made on the node and
+ * never leaving it; http-01 (default) is answered by the node's nginx, dns-01 by a DNS provider
+ * with the write-only spec.credentials.dnsApiToken. custom: the site brings its certificate (a
+ * public chain here, its key write-only in spec.credentials.tlsPrivateKey), e.g. a Cloudflare
+ * origin certificate. off: HTTP only. redirect: HTTP answers 301 to HTTPS once the certificate is
+ * installed (never before). hsts: the header, opt-in (present = on).
+ */
+export const siteTlsSchema = z
+  .strictObject({
+    mode: z.enum(TLS_MODES).default('acme'),
+    acme: z
+      .strictObject({
+        challenge: z.enum(ACME_CHALLENGES).default('http-01'),
+        dns: z.strictObject({ provider: z.enum(DNS_PROVIDERS), zone: domainSchema.optional() }).optional(),
+      })
+      .prefault({}),
+    custom: z.strictObject({ certificate: z.string().max(64 * 1024).regex(PEM_CHAIN_PATTERN, 'must be a PEM certificate chain, leaf first') }).optional(),
+    redirect: z.boolean().default(true),
+    hsts: z
+      .strictObject({
+        maxAgeSeconds: z.int().min(0).max(63_072_000).default(31_536_000),
+        includeSubDomains: z.boolean().default(false),
+        preload: z.boolean().default(false),
+      })
+      .optional(),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.mode === 'acme' && tls.acme.challenge === 'dns-01' && !tls.acme.dns) ctx.addIssue({ code: 'custom', path: ['acme', 'dns'], message: 'is required for the dns-01 challenge' });
+    if (tls.mode === 'custom' && !tls.custom) ctx.addIssue({ code: 'custom', path: ['custom'], message: 'is required when mode is custom' });
+    if (tls.mode !== 'custom' && tls.custom) ctx.addIssue({ code: 'custom', path: ['custom'], message: 'is only allowed when mode is custom' });
+  });
+export type SiteTls = z.infer<typeof siteTlsSchema>;
+
+/** spec.credentials: write-only; the API stores them encrypted (resource_secrets) and never returns them. */
+export const siteCredentialsSchema = z.strictObject({
+  tlsPrivateKey: z.string().max(16 * 1024).regex(PEM_PRIVATE_KEY_PATTERN, 'must be a PEM private key (unencrypted)').optional(),
+  dnsApiToken: z.string().regex(API_TOKEN_PATTERN, 'must be an API token: 8-512 letters, digits and ._~+/=-').optional(),
+});
+export type SiteCredentials = z.infer<typeof siteCredentialsSchema>;
+
+/**
+ * spec.cache.page: nginx's full-page cache for the site (its own zone and directory). enabled
+ * defaults to on for production and off for staging (pageCacheEnabled).
+ */
+export const pageCacheSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  size: z
+    .string()
+    .regex(MEMORY_QUANTITY_PATTERN, 'must be a size like 256Mi or 1Gi')
+    .superRefine((value, ctx) => {
+      const mi = memoryToMebibytes(value);
+      if (mi !== undefined && (mi < 16 || mi > 64 * 1024)) ctx.addIssue({ code: 'custom', message: 'must be between 16Mi and 64Gi' });
+    })
+    .default('256Mi'),
+  /** How long a cached 200/301 page is served (404s: one minute at most). */
+  ttlSeconds: z.int().min(10).max(7 * 24 * 3600).default(600),
+});
+
 export const siteSpecSchema = z.strictObject({
   environment: z.enum(SITE_ENVIRONMENTS).default('production'),
   domains: z
@@ -160,9 +237,23 @@ export const siteSpecSchema = z.strictObject({
   drift: z.strictObject({ policy: z.enum(DRIFT_POLICIES).default('Observe') }).prefault({}),
   releases: z.strictObject({ keep: z.int().min(1).max(50).default(5) }).prefault({}),
   /** redis: the site's own Redis user on its node (keys under its prefix only) and wp-config.php wired for an object-cache drop-in. */
-  cache: z.strictObject({ redis: z.boolean().optional() }).optional(),
+  cache: z.strictObject({ redis: z.boolean().optional(), page: pageCacheSchema.optional() }).optional(),
+  /** Absent: the defaults (siteTls): an ACME certificate by http-01, redirect on, no HSTS. */
+  tls: siteTlsSchema.optional(),
+  /** Write-only (see siteCredentialsSchema): taken out by the API before anything is stored. */
+  credentials: siteCredentialsSchema.optional(),
   cloneFrom: nameSchema.optional(),
 });
+
+/** spec.tls with its defaults. */
+export function siteTls(spec: Pick<SiteSpec, 'tls'>): SiteTls {
+  return spec.tls ?? siteTlsSchema.parse({});
+}
+
+/** spec.cache.page.enabled, defaulted: on for production, off for staging. */
+export function pageCacheEnabled(spec: Pick<SiteSpec, 'environment' | 'cache'>): boolean {
+  return spec.cache?.page?.enabled ?? spec.environment === 'production';
+}
 
 export const releaseIdSchema = z.string().regex(RELEASE_ID_PATTERN, 'must be a release id like 20261124T101500');
 
@@ -190,6 +281,61 @@ export const siteHealthSchema = z.strictObject({
   observedAt: timestampSchema,
 });
 
+export const CERTIFICATE_SOURCES = ['acme', 'custom'] as const;
+
+/** The certificate installed on the node (what its agent reported; never the key). */
+export const installedCertificateSchema = z.strictObject({
+  source: z.enum(CERTIFICATE_SOURCES),
+  domains: z.array(domainSchema).max(100),
+  issuer: printableTextSchema(512),
+  serialNumber: z.string().regex(/^[0-9A-Fa-f:]{1,128}$/),
+  fingerprintSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  notBefore: timestampSchema,
+  notAfter: timestampSchema,
+  /** nginx staples OCSP answers (the certificate names an OCSP responder). */
+  ocspStapling: z.boolean().default(false),
+});
+export type InstalledCertificate = z.infer<typeof installedCertificateSchema>;
+
+/**
+ * status.certificate: the installed certificate, when the next issuance is due (renewal), and the
+ * failures since the last success (backoff: no issuance before nextAttemptAt).
+ */
+export const certificateStatusSchema = z.strictObject({
+  installed: installedCertificateSchema.optional(),
+  /** When a renewal is due (two thirds into the installed certificate's lifetime). */
+  renewAt: timestampSchema.optional(),
+  /** The IssueCertificate in flight or last run. */
+  command: nameSchema.optional(),
+  /** Consecutive failed issuances. */
+  failures: z.int().min(0).default(0),
+  lastAttemptAt: timestampSchema.optional(),
+  nextAttemptAt: timestampSchema.optional(),
+  lastError: z.strictObject({ reason: reasonSchema, message: printableTextSchema(1024) }).optional(),
+});
+export type CertificateStatus = z.infer<typeof certificateStatusSchema>;
+
+/** An IPv4 or IPv6 address as resolvers print it. */
+const ipAddressSchema = z.string().max(45).regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9A-Fa-f:]{2,39}(%[A-Za-z0-9]+)?)$/, 'must be an IPv4 or IPv6 address');
+
+/** status.dns: where the domains must point and where they point now (condition DNSReady). */
+export const dnsStatusSchema = z.strictObject({
+  /** The addresses every domain must resolve to (the node's public or the site's floating address). */
+  expected: z.array(ipAddressSchema).max(16),
+  domains: z
+    .array(z.strictObject({ name: domainSchema, addresses: z.array(ipAddressSchema).max(32), ready: z.boolean(), error: printableTextSchema(256).optional() }))
+    .max(50),
+  checkedAt: timestampSchema,
+});
+export type DnsStatus = z.infer<typeof dnsStatusSchema>;
+
+/** Whether write-only credentials are stored, which, and when they last changed (never the values). */
+export const siteCredentialsStateSchema = z.strictObject({
+  fields: z.array(z.enum(['tlsPrivateKey', 'dnsApiToken'])).max(2),
+  updatedAt: timestampSchema.optional(),
+  version: z.int().min(0).default(0),
+});
+
 export const siteStatusSchema = z.strictObject({
   phase: z.enum(SITE_PHASES).default('PENDING'),
   observedGeneration: z.int().min(0).default(0),
@@ -205,6 +351,9 @@ export const siteStatusSchema = z.strictObject({
   /** The cron run of spec.backup.schedule the newest scheduled Backup was made for (CronJob's lastScheduleTime): each run once. */
   lastScheduledBackup: timestampSchema.optional(),
   health: siteHealthSchema.optional(),
+  certificate: certificateStatusSchema.optional(),
+  dns: dnsStatusSchema.optional(),
+  credentials: siteCredentialsStateSchema.optional(),
 });
 
 export type SiteSpec = z.infer<typeof siteSpecSchema>;

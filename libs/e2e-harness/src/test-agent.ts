@@ -142,6 +142,7 @@ export class TestAgent {
       memoryBytes: 4 * 1024 ** 3,
       sites,
       versions: {},
+      publicAddresses: [],
     }).finish();
     await jetstream(this.nc).publish(eventSubject(this.node, 'report'), report);
   }

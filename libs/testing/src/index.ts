@@ -9,3 +9,4 @@ export { describeShared, type SharedServices } from './shared-services.js';
 export { httpGet, httpRequest, type HttpOptions, type HttpResult } from './http.js';
 export { freePort, phpFpmBinary, portOpen, repoRoot, HARNESS_DIR_PREFIX } from './host.js';
 export { ManagedProcess, pidAlive, run, sleep } from './process.js';
+export { PebbleService, type PebbleOptions } from './pebble.js';

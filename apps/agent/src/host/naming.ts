@@ -123,6 +123,28 @@ export interface SitePaths {
   readonly fpmLog: string;
   /** <nginx.sitesDir>/site_<id>.conf */
   readonly nginxFile: string;
+  /**
+   * <stateDir>/tls/site_<id>: root's, 0700; the certificate nginx serves for the site
+   * (fullchain.pem 0644, privkey.pem 0600, certificate.json: what it is, never the key).
+   */
+  readonly tlsDir: string;
+  readonly tlsCertificate: string;
+  readonly tlsPrivateKey: string;
+  readonly tlsMetadata: string;
+  /** <pageCacheRoot>/site_<id>: nginx's user's, 0700; the site's page cache (no site user reads or writes it). */
+  readonly pageCacheDir: string;
+  /** <fpmSocketDir>/purge.sock: where the site's must-use plugin asks the agent to empty its page cache. */
+  readonly purgeSocket: string;
+}
+
+/** <stateDir>/acme/challenges: root's, 0755; http-01 key authorizations (0644) every site's server block serves. */
+export function acmeChallengeDir(settings: HostSettings): string {
+  return join(settings.stateDir, 'acme', 'challenges');
+}
+
+/** <stateDir>/acme/accounts: root's, 0700; the node's ACME account keys (one per directory URL). */
+export function acmeAccountDir(settings: HostSettings): string {
+  return join(settings.stateDir, 'acme', 'accounts');
 }
 
 export function sitePaths(settings: HostSettings, name: string, id: string): SitePaths {
@@ -154,6 +176,12 @@ export function sitePaths(settings: HostSettings, name: string, id: string): Sit
     fpmPid: join(fpmDir, 'php-fpm.pid'),
     fpmLog: join(fpmDir, 'php-fpm.log'),
     nginxFile: join(settings.nginx.sitesDir, `${accountName(id)}.conf`),
+    tlsDir: join(settings.stateDir, 'tls', accountName(id)),
+    tlsCertificate: join(settings.stateDir, 'tls', accountName(id), 'fullchain.pem'),
+    tlsPrivateKey: join(settings.stateDir, 'tls', accountName(id), 'privkey.pem'),
+    tlsMetadata: join(settings.stateDir, 'tls', accountName(id), 'certificate.json'),
+    pageCacheDir: join(settings.pageCacheRoot ?? join(settings.stateDir, 'page-cache'), accountName(id)),
+    purgeSocket: join(settings.stateDir, 'sock', accountName(id), 'purge.sock'),
   };
 }
 

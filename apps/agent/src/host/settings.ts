@@ -27,6 +27,14 @@ export interface HostSettings {
     readonly sitesDir: string;
     /** Where site server blocks listen, e.g. 127.0.0.1:8081 (single-server mode) or 80. */
     readonly listen: string;
+    /**
+     * Where site server blocks serve HTTPS (by SNI) once a site has a certificate: 443 in
+     * production, 127.0.0.1:8082 on the local system (PRESSLUFT_SITES_TLS_PORT). Undefined: the
+     * node serves HTTP only (IssueCertificate fails with TlsUnavailable).
+     */
+    readonly tlsListen?: string;
+    /** The HTTPS port clients use (redirects and WordPress's URLs name it unless 443); default: tlsListen's port. */
+    readonly httpsPort?: number;
     /** The user nginx workers run as (it must reach static files and PHP-FPM sockets). */
     readonly user: string;
     /**
@@ -86,6 +94,20 @@ export interface HostSettings {
   readonly firewall?: FirewallSettings;
   /** When a supervised process (a site's PHP-FPM master, nginx) is started again; default DEFAULT_RESTART_POLICY. */
   readonly restartPolicy?: RestartPolicy;
+  /**
+   * The sites' page caches: <pageCacheRoot>/site_<id>/, owned by nginx's user, mode 0700 (no site
+   * user can read or write it; the agent empties it). Default: <stateDir>/page-cache.
+   */
+  readonly pageCacheRoot?: string;
+  /**
+   * ACME on the node. challtestsrvUrl: Pebble's challenge test server's management URL, the
+   * `challtestsrv` DNS-01 provider (tests, `tools/dev up`); cloudflareApiUrl: the Cloudflare API
+   * base (default https://api.cloudflare.com/client/v4). The account key lives in
+   * <stateDir>/acme/ (0600), challenges in <stateDir>/acme/challenges (root's, read by nginx).
+   */
+  readonly acme?: { readonly challtestsrvUrl?: string; readonly cloudflareApiUrl?: string };
+  /** The node's public addresses (where its sites' domains must point), reported in NodeReport. */
+  readonly publicAddresses?: readonly string[];
   /** The node's name: restic's --host of the backups it takes. Default: the machine's hostname. */
   readonly node?: string;
   /**

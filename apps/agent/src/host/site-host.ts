@@ -1,12 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialQueue, type HostBackupRequest, type HostRestoreRequest, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
+import { SerialQueue, type HostBackupRequest, type HostCertificateOutcome, type HostCertificateRequest, type HostRestoreRequest, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { DEFAULT_RESTART_POLICY } from '@pressluft/domain';
 import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
 import { backupSite } from './operations/backup.js';
+import { certify } from './operations/certify.js';
 import { deploy } from './operations/deploy.js';
 import { nodeHealth } from './operations/health.js';
 import { superviseServices, superviseSite } from './operations/supervise.js';
@@ -16,6 +17,7 @@ import { remove } from './operations/remove.js';
 import { restoreSite } from './operations/restore.js';
 import { rollbackTo } from './operations/rollback.js';
 import { rotateDatabasePassword } from './operations/rotate-credentials.js';
+import { purgePageCache } from './page-cache.js';
 import { stopMaster } from './php-fpm.js';
 import { currentRelease, listReleases } from './releases.js';
 import type { HostSettings } from './settings.js';
@@ -91,6 +93,14 @@ export class SiteHost implements SiteOperations {
 
   restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult> {
     return restoreSite(this.context, request, report);
+  }
+
+  certify(request: HostCertificateRequest, report: StepReporter): Promise<HostCertificateOutcome> {
+    return certify(this.context, request, report);
+  }
+
+  purgePageCache(name: string, id: string): Promise<void> {
+    return purgePageCache(this.context, name, id);
   }
 
   /**

@@ -63,6 +63,8 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
         },
       };
     }
+    case 'IssueCertificate':
+      throw new Error(`${operation} is not issued yet (the certificate controller comes next)`);
     case 'CloneSite':
       throw new Error(`${operation} has no wire payload yet`);
   }

@@ -265,7 +265,7 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     const before = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];
     // Replayed events (same sequences) change nothing.
     await agent!.sendEvent(first, 2, { $case: 'progress', value: { step: 'replayed', percent: 99, bytes: 0, files: 0 } });
-    await agent!.sendEvent(first, 3, { $case: 'failed', value: { reason: 'Replayed', message: 'must be ignored' } });
+    await agent!.sendEvent(first, 3, { $case: 'failed', value: { reason: 'Replayed', message: 'must be ignored', retryAfterSeconds: 0 } });
     await new Promise((r) => setTimeout(r, 1000));
     const after = (await call<{ items: Obj[] }>(`${V1}/commands?site=gamma`)).body.items[0];
     expect(after?.status).toEqual(before?.status);
@@ -282,8 +282,8 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
       if (!command.ref) throw new Error('lambda-1 has no ref');
       // On C's own subject: naming A in the event as the command does, and naming C.
       await intruder.sendEvent(command, 1, { $case: 'accepted', value: {} });
-      await intruder.sendEvent(command, 2, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c' } });
-      await intruder.sendEvent({ ...command, ref: { ...command.ref, node: 'node-c' } }, 3, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c' } });
+      await intruder.sendEvent(command, 2, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c', retryAfterSeconds: 0 } });
+      await intruder.sendEvent({ ...command, ref: { ...command.ref, node: 'node-c' } }, 3, { $case: 'failed', value: { reason: 'Forged', message: 'from node-c', retryAfterSeconds: 0 } });
       await new Promise((r) => setTimeout(r, 1500));
       expect((await pgQuery(fx.database.url, `SELECT sequence::int AS sequence FROM command_event_receipts WHERE command = 'lambda-1'`)).rows).toEqual([]);
       expect(['DISPATCHED', 'STALLED']).toContain((await call(`${V1}/commands/lambda-1`)).body.status.state);

@@ -61,7 +61,7 @@ describe('agentCommandEvent', () => {
         backup: { snapshots: { database: 'aaaaaaaa', files: 'bbbbbbbb', manifest: undefined }, snapshotTime: '2026-12-07T03:00:00Z', bytesAdded: 1, bytesTotal: 2, files: 3, durationSeconds: 0.5, wordpressVersion: '6.4.2', release: undefined, gitCommit: undefined },
       },
     ],
-    ['failed', { $case: 'failed', value: { reason: 'Boom', message: 'm' } }, { type: 'failed', sequence: 7, reason: 'Boom', message: 'm' }],
+    ['failed', { $case: 'failed', value: { reason: 'Boom', message: 'm', retryAfterSeconds: 0 } }, { type: 'failed', sequence: 7, reason: 'Boom', message: 'm' }],
     ['rejected', { $case: 'rejected', value: { reason: 'StaleFence', message: 'm' } }, { type: 'rejected', sequence: 7, reason: 'StaleFence', message: 'm' }],
     ['a kind this version does not know', undefined, undefined],
   ])('%s', (_, kind, expected) => {

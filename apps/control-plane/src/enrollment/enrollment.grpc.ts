@@ -91,6 +91,7 @@ export class EnrollmentGrpcServer implements OnApplicationBootstrap, OnApplicati
     server.addService(EnrollmentServiceService, implementation);
     const nodeService: NodeServiceServer = {
       backupStoreAccess: (call, callback) => this.answer(call, callback, () => this.stores.access(call.request, peerCertificate(call), { peer: call.getPeer() })),
+      siteSecretAccess: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'site secrets are not served yet' }),
     };
     server.addService(NodeServiceService, nodeService);
     this.boundPort = await new Promise<number>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import type { Logger } from '@pressluft/platform';
-import type { BackupResult, Command, CommandRef, SiteState } from '@pressluft/proto';
+import type { BackupResult, CertificateResult, Command, CommandRef, SiteState } from '@pressluft/proto';
 import type { FenceStore } from '../fence-store.js';
-import type { BackupStoreAccess, SiteOperations, StepReporter } from '../site-operations.js';
+import type { BackupStoreAccess, SiteOperations, SiteSecretAccess, StepReporter } from '../site-operations.js';
 
 type Payload = NonNullable<Command['payload']>;
 
@@ -20,6 +20,8 @@ export interface CommandContext {
   readonly report: StepReporter;
   /** BackupStore credentials for this command (gRPC over mutual TLS). */
   readonly stores: BackupStoreAccess;
+  /** A site's write-only credentials for this command (gRPC over mutual TLS). */
+  readonly siteSecrets: SiteSecretAccess;
   readonly logger: Logger;
   /** Date.now() when the command started running. */
   readonly started: number;
@@ -32,6 +34,8 @@ export interface CommandOutcome {
   readonly deleted?: boolean;
   /** BackupSite: what it stored. */
   readonly backup?: BackupResult;
+  /** IssueCertificate (acme, custom): the certificate now served. */
+  readonly certificate?: CertificateResult;
 }
 
 export type CommandHandler<K extends CommandCase> = (payload: PayloadOf[K], context: CommandContext) => Promise<CommandOutcome>;

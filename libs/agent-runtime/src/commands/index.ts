@@ -4,6 +4,7 @@ import { checkDrift } from './check-drift.js';
 import type { CommandCase, CommandContext, CommandHandlers, CommandOutcome, PayloadOf } from './command-handler.js';
 import { converge } from './converge.js';
 import { deleteSite } from './delete-site.js';
+import { issueCertificate } from './issue-certificate.js';
 import { restoreSite } from './restore-site.js';
 import { rollback } from './rollback.js';
 import { rotateCredentials } from './rotate-credentials.js';
@@ -20,6 +21,7 @@ export const COMMAND_HANDLERS: CommandHandlers = {
   deleteSite,
   backupSite,
   restoreSite,
+  issueCertificate,
 };
 
 /** Runs the handler registered for the payload's case. */
@@ -33,6 +35,7 @@ export function siteIdOf(payload: NonNullable<Command['payload']>): string {
     case 'provisionSite':
     case 'deploySite':
     case 'restoreSite':
+    case 'issueCertificate':
       return payload.value.site?.id ?? '';
     case 'deleteSite':
     case 'rollbackSite':

@@ -1,12 +1,12 @@
 import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { failure } from '../failure.js';
-import type { HostBackupRequest, HostRestoreRequest, ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
+import type { HostBackupRequest, HostCertificateOutcome, HostCertificateRequest, HostRestoreRequest, ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
 
 /** How the scripted host answers a host operation: succeed, fail (StepFailed), or hang (settles only through settleHung()). */
 export type ScriptedBehaviour = 'succeed' | 'fail' | 'hang';
 
 /** The host operations that change a site (what a command asks for). */
-export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove' | 'backup' | 'restore';
+export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove' | 'backup' | 'restore' | 'certify';
 
 export interface ScriptedCall {
   readonly operation: ScriptedOperation;
@@ -17,6 +17,8 @@ export interface ScriptedCall {
   /** backup, restore: the Backup resource and the store's repository. */
   readonly backup?: string;
   readonly repository?: string;
+  /** certify: acme, custom or remove. */
+  readonly certificate?: string;
 }
 
 interface Hung {
@@ -72,6 +74,34 @@ export class ScriptedHost implements SiteOperations {
   async restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult> {
     await this.act({ operation: 'restore', site: request.site.name, id: request.site.id, backup: request.backup, repository: request.store.repository }, report);
     return { currentRelease: '', releases: [] };
+  }
+
+  /** Answers with a made-up certificate for the site's domains, valid 90 days from now (none after removal). */
+  async certify(request: HostCertificateRequest, report: StepReporter): Promise<HostCertificateOutcome> {
+    await this.act({ operation: 'certify', site: request.site.name, id: request.site.id, certificate: request.source }, report);
+    if (request.source === 'remove') return { certificate: undefined };
+    const now = Date.now();
+    const n = this.calls.length.toString(16).padStart(2, '0');
+    return {
+      certificate: {
+        source: request.source,
+        domains: [...request.site.domains],
+        issuer: 'CN=Scripted CA',
+        serialNumber: n,
+        fingerprintSha256: n.repeat(32).slice(0, 64),
+        notBefore: new Date(now).toISOString(),
+        notAfter: new Date(now + 90 * 86_400_000).toISOString(),
+        ocspStapling: false,
+      },
+    };
+  }
+
+  /** The sites purgePageCache() was called for, in order. */
+  readonly purged: string[] = [];
+
+  purgePageCache(name: string): Promise<void> {
+    this.purged.push(name);
+    return Promise.resolve();
   }
 
   releases(): Promise<{ current: string | undefined; releases: string[] }> {

@@ -19,6 +19,8 @@ const DESTRUCTIVE: Readonly<Record<CommandOperation, boolean>> = {
   CloneSite: true,
   RestoreSite: true,
   DeleteSite: true,
+  // Only the site's certificate and server block change; the previous certificate keeps serving until the new one is in place.
+  IssueCertificate: false,
 };
 
 export function isDestructive(operation: CommandOperation): boolean {
@@ -42,6 +44,8 @@ export const OPERATION_PHASE: Readonly<Record<CommandOperation, SitePhase | unde
   CheckDrift: undefined,
   // A converge of the site's current spec, like a deploy of the same generation.
   RemediateDrift: 'DEPLOYING',
+  // Beside an ACTIVE site: it keeps serving (HTTP, and HTTPS with the previous certificate) throughout.
+  IssueCertificate: undefined,
 };
 
 /**
@@ -66,6 +70,7 @@ export const OPERATION_REASONS: Readonly<Record<CommandOperation, { succeeded: s
   RotateCredentials: { succeeded: 'CredentialsRotated', failed: 'RotationFailed' },
   CheckDrift: { succeeded: 'DriftChecked', failed: 'DriftCheckFailed' },
   RemediateDrift: { succeeded: 'DriftRemediated', failed: 'RemediationFailed' },
+  IssueCertificate: { succeeded: 'CertificateIssued', failed: 'CertificateFailed' },
 };
 
 /**
@@ -85,6 +90,8 @@ export const FINGERPRINTS_MEANING: Readonly<Record<CommandOperation, 'applied' |
   CheckDrift: 'observed',
   BackupSite: 'none',
   DeleteSite: 'none',
+  // The server block changes with the certificate: what the node left is expected from then on.
+  IssueCertificate: 'applied',
 };
 
 /**

@@ -34,6 +34,22 @@ export interface SiteConfig {
   git?: GitSource | undefined;
   keepReleases: number;
   cache?: CacheConfig | undefined;
+  tls?: TlsConfig | undefined;
+}
+
+/**
+ * How the site serves HTTPS once it has a certificate on the node (the certificate itself comes
+ * with IssueCertificate; provision and deploy render HTTPS when the node holds one for the site).
+ */
+export interface TlsConfig {
+  /** acme | custom | off (off: HTTP only; a certificate on the node is not served). */
+  mode: string;
+  /** HTTP answers 301 to HTTPS once the certificate is installed (never before). */
+  redirect: boolean;
+  /** Strict-Transport-Security on HTTPS answers: 0 = no header. */
+  hstsMaxAgeSeconds: number;
+  hstsIncludeSubdomains: boolean;
+  hstsPreload: boolean;
 }
 
 export interface PhpConfig {
@@ -59,6 +75,16 @@ export interface CacheConfig {
    * constants an object-cache drop-in reads.
    */
   redis: boolean;
+  page?: PageCacheConfig | undefined;
+}
+
+/** nginx's full-page cache for the site: its own keys zone and directory on the node. */
+export interface PageCacheConfig {
+  enabled: boolean;
+  /** max_size of the site's cache directory. */
+  sizeMib: number;
+  /** How long a cached 200/301 answer is served. */
+  ttlSeconds: number;
 }
 
 export interface ResourceLimits {
@@ -145,6 +171,58 @@ export interface RestoreSite {
   sourceDomains: string[];
 }
 
+/** An ACME order made on the node: the private key is made there and never leaves it. */
+export interface AcmeOrder {
+  /** The directory URL (Let's Encrypt's in production). */
+  directoryUrl: string;
+  /** The account's contact (optional). */
+  email: string;
+  /** Every name the certificate covers (the site's spec.domains). */
+  domains: string[];
+  /** http-01 (the node's nginx answers) or dns-01. */
+  challenge: string;
+  /**
+   * dns-01: the provider (cloudflare, challtestsrv) and the zone (empty: found from the domain);
+   * its API token is fetched over gRPC (NodeService.SiteSecretAccess) while the command is in flight.
+   */
+  dnsProvider: string;
+  dnsZone: string;
+}
+
+/** A certificate the site brings: the chain here, its key fetched over gRPC (SiteSecretAccess). */
+export interface CustomCertificate {
+  /** PEM, leaf first. */
+  certificatePem: string;
+}
+
+/** Back to HTTP only: the node forgets the site's certificate and key. */
+export interface RemoveCertificate {
+}
+
+export interface IssueCertificate {
+  /** The site as deploy renders it (its server block changes with the certificate). */
+  site?: SiteConfig | undefined;
+  source?: { $case: "acme"; value: AcmeOrder } | { $case: "custom"; value: CustomCertificate } | {
+    $case: "remove";
+    value: RemoveCertificate;
+  } | undefined;
+}
+
+/** The certificate a site serves after IssueCertificate (never its key). */
+export interface CertificateResult {
+  /** acme | custom */
+  source: string;
+  domains: string[];
+  issuer: string;
+  serialNumber: string;
+  /** Lowercase hex sha256 of the leaf's DER. */
+  fingerprintSha256: string;
+  /** RFC 3339 UTC. */
+  notBefore: string;
+  notAfter: string;
+  ocspStapling: boolean;
+}
+
 /** What a backup stored. */
 export interface BackupResult {
   snapshots?:
@@ -179,6 +257,7 @@ export interface Command {
     | { $case: "checkDrift"; value: CheckDrift }
     | { $case: "backupSite"; value: BackupSite }
     | { $case: "restoreSite"; value: RestoreSite }
+    | { $case: "issueCertificate"; value: IssueCertificate }
     | undefined;
 }
 
@@ -231,12 +310,18 @@ export interface Succeeded {
     | SiteState
     | undefined;
   /** BackupSite: what it stored. */
-  backup?: BackupResult | undefined;
+  backup?:
+    | BackupResult
+    | undefined;
+  /** IssueCertificate (acme, custom): the certificate now served. */
+  certificate?: CertificateResult | undefined;
 }
 
 export interface Failed {
   reason: string;
   message: string;
+  /** Not to be retried before this many seconds (an ACME rateLimited answer's Retry-After); 0: no advice. */
+  retryAfterSeconds: number;
 }
 
 export interface Rejected {
@@ -305,6 +390,8 @@ export interface NodeReport {
   memoryBytes: number;
   sites: ObservedSite[];
   versions: { [key: string]: string };
+  /** The node's public addresses (where its sites' domains must point), from the agent's settings. */
+  publicAddresses: string[];
 }
 
 export interface NodeReport_VersionsEntry {
@@ -495,6 +582,7 @@ function createBaseSiteConfig(): SiteConfig {
     git: undefined,
     keepReleases: 0,
     cache: undefined,
+    tls: undefined,
   };
 }
 
@@ -529,6 +617,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     }
     if (message.cache !== undefined) {
       CacheConfig.encode(message.cache, writer.uint32(90).fork()).join();
+    }
+    if (message.tls !== undefined) {
+      TlsConfig.encode(message.tls, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -626,6 +717,14 @@ export const SiteConfig: MessageFns<SiteConfig> = {
             message.cache = CacheConfig.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.tls = TlsConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -654,6 +753,7 @@ export const SiteConfig: MessageFns<SiteConfig> = {
         ? globalThis.Number(object.keep_releases)
         : 0,
       cache: isSet(object.cache) ? CacheConfig.fromJSON(object.cache) : undefined,
+      tls: isSet(object.tls) ? TlsConfig.fromJSON(object.tls) : undefined,
     };
   },
 
@@ -689,6 +789,9 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     if (message.cache !== undefined) {
       obj.cache = CacheConfig.toJSON(message.cache);
     }
+    if (message.tls !== undefined) {
+      obj.tls = TlsConfig.toJSON(message.tls);
+    }
     return obj;
   },
 
@@ -713,6 +816,152 @@ export const SiteConfig: MessageFns<SiteConfig> = {
     message.cache = (object.cache !== undefined && object.cache !== null)
       ? CacheConfig.fromPartial(object.cache)
       : undefined;
+    message.tls = (object.tls !== undefined && object.tls !== null) ? TlsConfig.fromPartial(object.tls) : undefined;
+    return message;
+  },
+};
+
+function createBaseTlsConfig(): TlsConfig {
+  return { mode: "", redirect: false, hstsMaxAgeSeconds: 0, hstsIncludeSubdomains: false, hstsPreload: false };
+}
+
+export const TlsConfig: MessageFns<TlsConfig> = {
+  encode(message: TlsConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== "") {
+      writer.uint32(10).string(message.mode);
+    }
+    if (message.redirect !== false) {
+      writer.uint32(16).bool(message.redirect);
+    }
+    if (message.hstsMaxAgeSeconds !== 0) {
+      writer.uint32(24).uint32(message.hstsMaxAgeSeconds);
+    }
+    if (message.hstsIncludeSubdomains !== false) {
+      writer.uint32(32).bool(message.hstsIncludeSubdomains);
+    }
+    if (message.hstsPreload !== false) {
+      writer.uint32(40).bool(message.hstsPreload);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TlsConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTlsConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.redirect = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hstsMaxAgeSeconds = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hstsIncludeSubdomains = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hstsPreload = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TlsConfig {
+    return {
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      redirect: isSet(object.redirect) ? globalThis.Boolean(object.redirect) : false,
+      hstsMaxAgeSeconds: isSet(object.hstsMaxAgeSeconds)
+        ? globalThis.Number(object.hstsMaxAgeSeconds)
+        : isSet(object.hsts_max_age_seconds)
+        ? globalThis.Number(object.hsts_max_age_seconds)
+        : 0,
+      hstsIncludeSubdomains: isSet(object.hstsIncludeSubdomains)
+        ? globalThis.Boolean(object.hstsIncludeSubdomains)
+        : isSet(object.hsts_include_subdomains)
+        ? globalThis.Boolean(object.hsts_include_subdomains)
+        : false,
+      hstsPreload: isSet(object.hstsPreload)
+        ? globalThis.Boolean(object.hstsPreload)
+        : isSet(object.hsts_preload)
+        ? globalThis.Boolean(object.hsts_preload)
+        : false,
+    };
+  },
+
+  toJSON(message: TlsConfig): unknown {
+    const obj: any = {};
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.redirect !== false) {
+      obj.redirect = message.redirect;
+    }
+    if (message.hstsMaxAgeSeconds !== 0) {
+      obj.hstsMaxAgeSeconds = Math.round(message.hstsMaxAgeSeconds);
+    }
+    if (message.hstsIncludeSubdomains !== false) {
+      obj.hstsIncludeSubdomains = message.hstsIncludeSubdomains;
+    }
+    if (message.hstsPreload !== false) {
+      obj.hstsPreload = message.hstsPreload;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TlsConfig>, I>>(base?: I): TlsConfig {
+    return TlsConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TlsConfig>, I>>(object: I): TlsConfig {
+    const message = createBaseTlsConfig();
+    message.mode = object.mode ?? "";
+    message.redirect = object.redirect ?? false;
+    message.hstsMaxAgeSeconds = object.hstsMaxAgeSeconds ?? 0;
+    message.hstsIncludeSubdomains = object.hstsIncludeSubdomains ?? false;
+    message.hstsPreload = object.hstsPreload ?? false;
     return message;
   },
 };
@@ -1004,13 +1253,16 @@ export const WordPressConfig: MessageFns<WordPressConfig> = {
 };
 
 function createBaseCacheConfig(): CacheConfig {
-  return { redis: false };
+  return { redis: false, page: undefined };
 }
 
 export const CacheConfig: MessageFns<CacheConfig> = {
   encode(message: CacheConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.redis !== false) {
       writer.uint32(8).bool(message.redis);
+    }
+    if (message.page !== undefined) {
+      PageCacheConfig.encode(message.page, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1036,6 +1288,14 @@ export const CacheConfig: MessageFns<CacheConfig> = {
             message.redis = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageCacheConfig.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1049,13 +1309,19 @@ export const CacheConfig: MessageFns<CacheConfig> = {
   },
 
   fromJSON(object: any): CacheConfig {
-    return { redis: isSet(object.redis) ? globalThis.Boolean(object.redis) : false };
+    return {
+      redis: isSet(object.redis) ? globalThis.Boolean(object.redis) : false,
+      page: isSet(object.page) ? PageCacheConfig.fromJSON(object.page) : undefined,
+    };
   },
 
   toJSON(message: CacheConfig): unknown {
     const obj: any = {};
     if (message.redis !== false) {
       obj.redis = message.redis;
+    }
+    if (message.page !== undefined) {
+      obj.page = PageCacheConfig.toJSON(message.page);
     }
     return obj;
   },
@@ -1066,6 +1332,118 @@ export const CacheConfig: MessageFns<CacheConfig> = {
   fromPartial<I extends Exact<DeepPartial<CacheConfig>, I>>(object: I): CacheConfig {
     const message = createBaseCacheConfig();
     message.redis = object.redis ?? false;
+    message.page = (object.page !== undefined && object.page !== null)
+      ? PageCacheConfig.fromPartial(object.page)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePageCacheConfig(): PageCacheConfig {
+  return { enabled: false, sizeMib: 0, ttlSeconds: 0 };
+}
+
+export const PageCacheConfig: MessageFns<PageCacheConfig> = {
+  encode(message: PageCacheConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.sizeMib !== 0) {
+      writer.uint32(16).uint32(message.sizeMib);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(24).uint32(message.ttlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PageCacheConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePageCacheConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sizeMib = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ttlSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PageCacheConfig {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      sizeMib: isSet(object.sizeMib)
+        ? globalThis.Number(object.sizeMib)
+        : isSet(object.size_mib)
+        ? globalThis.Number(object.size_mib)
+        : 0,
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: PageCacheConfig): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.sizeMib !== 0) {
+      obj.sizeMib = Math.round(message.sizeMib);
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PageCacheConfig>, I>>(base?: I): PageCacheConfig {
+    return PageCacheConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PageCacheConfig>, I>>(object: I): PageCacheConfig {
+    const message = createBasePageCacheConfig();
+    message.enabled = object.enabled ?? false;
+    message.sizeMib = object.sizeMib ?? 0;
+    message.ttlSeconds = object.ttlSeconds ?? 0;
     return message;
   },
 };
@@ -2041,6 +2419,642 @@ export const RestoreSite: MessageFns<RestoreSite> = {
   },
 };
 
+function createBaseAcmeOrder(): AcmeOrder {
+  return { directoryUrl: "", email: "", domains: [], challenge: "", dnsProvider: "", dnsZone: "" };
+}
+
+export const AcmeOrder: MessageFns<AcmeOrder> = {
+  encode(message: AcmeOrder, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.directoryUrl !== "") {
+      writer.uint32(10).string(message.directoryUrl);
+    }
+    if (message.email !== "") {
+      writer.uint32(18).string(message.email);
+    }
+    for (const v of message.domains) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.challenge !== "") {
+      writer.uint32(34).string(message.challenge);
+    }
+    if (message.dnsProvider !== "") {
+      writer.uint32(42).string(message.dnsProvider);
+    }
+    if (message.dnsZone !== "") {
+      writer.uint32(50).string(message.dnsZone);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcmeOrder {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcmeOrder();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.directoryUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.domains.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.challenge = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dnsProvider = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dnsZone = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcmeOrder {
+    return {
+      directoryUrl: isSet(object.directoryUrl)
+        ? globalThis.String(object.directoryUrl)
+        : isSet(object.directory_url)
+        ? globalThis.String(object.directory_url)
+        : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      domains: globalThis.Array.isArray(object?.domains) ? object.domains.map((e: any) => globalThis.String(e)) : [],
+      challenge: isSet(object.challenge) ? globalThis.String(object.challenge) : "",
+      dnsProvider: isSet(object.dnsProvider)
+        ? globalThis.String(object.dnsProvider)
+        : isSet(object.dns_provider)
+        ? globalThis.String(object.dns_provider)
+        : "",
+      dnsZone: isSet(object.dnsZone)
+        ? globalThis.String(object.dnsZone)
+        : isSet(object.dns_zone)
+        ? globalThis.String(object.dns_zone)
+        : "",
+    };
+  },
+
+  toJSON(message: AcmeOrder): unknown {
+    const obj: any = {};
+    if (message.directoryUrl !== "") {
+      obj.directoryUrl = message.directoryUrl;
+    }
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.domains?.length) {
+      obj.domains = message.domains;
+    }
+    if (message.challenge !== "") {
+      obj.challenge = message.challenge;
+    }
+    if (message.dnsProvider !== "") {
+      obj.dnsProvider = message.dnsProvider;
+    }
+    if (message.dnsZone !== "") {
+      obj.dnsZone = message.dnsZone;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AcmeOrder>, I>>(base?: I): AcmeOrder {
+    return AcmeOrder.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AcmeOrder>, I>>(object: I): AcmeOrder {
+    const message = createBaseAcmeOrder();
+    message.directoryUrl = object.directoryUrl ?? "";
+    message.email = object.email ?? "";
+    message.domains = object.domains?.map((e) => e) || [];
+    message.challenge = object.challenge ?? "";
+    message.dnsProvider = object.dnsProvider ?? "";
+    message.dnsZone = object.dnsZone ?? "";
+    return message;
+  },
+};
+
+function createBaseCustomCertificate(): CustomCertificate {
+  return { certificatePem: "" };
+}
+
+export const CustomCertificate: MessageFns<CustomCertificate> = {
+  encode(message: CustomCertificate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificatePem !== "") {
+      writer.uint32(10).string(message.certificatePem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomCertificate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomCertificate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificatePem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomCertificate {
+    return {
+      certificatePem: isSet(object.certificatePem)
+        ? globalThis.String(object.certificatePem)
+        : isSet(object.certificate_pem)
+        ? globalThis.String(object.certificate_pem)
+        : "",
+    };
+  },
+
+  toJSON(message: CustomCertificate): unknown {
+    const obj: any = {};
+    if (message.certificatePem !== "") {
+      obj.certificatePem = message.certificatePem;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CustomCertificate>, I>>(base?: I): CustomCertificate {
+    return CustomCertificate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CustomCertificate>, I>>(object: I): CustomCertificate {
+    const message = createBaseCustomCertificate();
+    message.certificatePem = object.certificatePem ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveCertificate(): RemoveCertificate {
+  return {};
+}
+
+export const RemoveCertificate: MessageFns<RemoveCertificate> = {
+  encode(_: RemoveCertificate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveCertificate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveCertificate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RemoveCertificate {
+    return {};
+  },
+
+  toJSON(_: RemoveCertificate): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveCertificate>, I>>(base?: I): RemoveCertificate {
+    return RemoveCertificate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveCertificate>, I>>(_: I): RemoveCertificate {
+    const message = createBaseRemoveCertificate();
+    return message;
+  },
+};
+
+function createBaseIssueCertificate(): IssueCertificate {
+  return { site: undefined, source: undefined };
+}
+
+export const IssueCertificate: MessageFns<IssueCertificate> = {
+  encode(message: IssueCertificate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.site !== undefined) {
+      SiteConfig.encode(message.site, writer.uint32(10).fork()).join();
+    }
+    switch (message.source?.$case) {
+      case "acme":
+        AcmeOrder.encode(message.source.value, writer.uint32(18).fork()).join();
+        break;
+      case "custom":
+        CustomCertificate.encode(message.source.value, writer.uint32(26).fork()).join();
+        break;
+      case "remove":
+        RemoveCertificate.encode(message.source.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueCertificate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueCertificate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.site = SiteConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = { $case: "acme", value: AcmeOrder.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = { $case: "custom", value: CustomCertificate.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.source = { $case: "remove", value: RemoveCertificate.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueCertificate {
+    return {
+      site: isSet(object.site) ? SiteConfig.fromJSON(object.site) : undefined,
+      source: isSet(object.acme)
+        ? { $case: "acme", value: AcmeOrder.fromJSON(object.acme) }
+        : isSet(object.custom)
+        ? { $case: "custom", value: CustomCertificate.fromJSON(object.custom) }
+        : isSet(object.remove)
+        ? { $case: "remove", value: RemoveCertificate.fromJSON(object.remove) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: IssueCertificate): unknown {
+    const obj: any = {};
+    if (message.site !== undefined) {
+      obj.site = SiteConfig.toJSON(message.site);
+    }
+    if (message.source?.$case === "acme") {
+      obj.acme = AcmeOrder.toJSON(message.source.value);
+    } else if (message.source?.$case === "custom") {
+      obj.custom = CustomCertificate.toJSON(message.source.value);
+    } else if (message.source?.$case === "remove") {
+      obj.remove = RemoveCertificate.toJSON(message.source.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IssueCertificate>, I>>(base?: I): IssueCertificate {
+    return IssueCertificate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IssueCertificate>, I>>(object: I): IssueCertificate {
+    const message = createBaseIssueCertificate();
+    message.site = (object.site !== undefined && object.site !== null)
+      ? SiteConfig.fromPartial(object.site)
+      : undefined;
+    switch (object.source?.$case) {
+      case "acme": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "acme", value: AcmeOrder.fromPartial(object.source.value) };
+        }
+        break;
+      }
+      case "custom": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "custom", value: CustomCertificate.fromPartial(object.source.value) };
+        }
+        break;
+      }
+      case "remove": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "remove", value: RemoveCertificate.fromPartial(object.source.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseCertificateResult(): CertificateResult {
+  return {
+    source: "",
+    domains: [],
+    issuer: "",
+    serialNumber: "",
+    fingerprintSha256: "",
+    notBefore: "",
+    notAfter: "",
+    ocspStapling: false,
+  };
+}
+
+export const CertificateResult: MessageFns<CertificateResult> = {
+  encode(message: CertificateResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    for (const v of message.domains) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(26).string(message.issuer);
+    }
+    if (message.serialNumber !== "") {
+      writer.uint32(34).string(message.serialNumber);
+    }
+    if (message.fingerprintSha256 !== "") {
+      writer.uint32(42).string(message.fingerprintSha256);
+    }
+    if (message.notBefore !== "") {
+      writer.uint32(50).string(message.notBefore);
+    }
+    if (message.notAfter !== "") {
+      writer.uint32(58).string(message.notAfter);
+    }
+    if (message.ocspStapling !== false) {
+      writer.uint32(64).bool(message.ocspStapling);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CertificateResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCertificateResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.domains.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serialNumber = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fingerprintSha256 = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notBefore = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.notAfter = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.ocspStapling = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CertificateResult {
+    return {
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      domains: globalThis.Array.isArray(object?.domains) ? object.domains.map((e: any) => globalThis.String(e)) : [],
+      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      serialNumber: isSet(object.serialNumber)
+        ? globalThis.String(object.serialNumber)
+        : isSet(object.serial_number)
+        ? globalThis.String(object.serial_number)
+        : "",
+      fingerprintSha256: isSet(object.fingerprintSha256)
+        ? globalThis.String(object.fingerprintSha256)
+        : isSet(object.fingerprint_sha256)
+        ? globalThis.String(object.fingerprint_sha256)
+        : "",
+      notBefore: isSet(object.notBefore)
+        ? globalThis.String(object.notBefore)
+        : isSet(object.not_before)
+        ? globalThis.String(object.not_before)
+        : "",
+      notAfter: isSet(object.notAfter)
+        ? globalThis.String(object.notAfter)
+        : isSet(object.not_after)
+        ? globalThis.String(object.not_after)
+        : "",
+      ocspStapling: isSet(object.ocspStapling)
+        ? globalThis.Boolean(object.ocspStapling)
+        : isSet(object.ocsp_stapling)
+        ? globalThis.Boolean(object.ocsp_stapling)
+        : false,
+    };
+  },
+
+  toJSON(message: CertificateResult): unknown {
+    const obj: any = {};
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.domains?.length) {
+      obj.domains = message.domains;
+    }
+    if (message.issuer !== "") {
+      obj.issuer = message.issuer;
+    }
+    if (message.serialNumber !== "") {
+      obj.serialNumber = message.serialNumber;
+    }
+    if (message.fingerprintSha256 !== "") {
+      obj.fingerprintSha256 = message.fingerprintSha256;
+    }
+    if (message.notBefore !== "") {
+      obj.notBefore = message.notBefore;
+    }
+    if (message.notAfter !== "") {
+      obj.notAfter = message.notAfter;
+    }
+    if (message.ocspStapling !== false) {
+      obj.ocspStapling = message.ocspStapling;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CertificateResult>, I>>(base?: I): CertificateResult {
+    return CertificateResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CertificateResult>, I>>(object: I): CertificateResult {
+    const message = createBaseCertificateResult();
+    message.source = object.source ?? "";
+    message.domains = object.domains?.map((e) => e) || [];
+    message.issuer = object.issuer ?? "";
+    message.serialNumber = object.serialNumber ?? "";
+    message.fingerprintSha256 = object.fingerprintSha256 ?? "";
+    message.notBefore = object.notBefore ?? "";
+    message.notAfter = object.notAfter ?? "";
+    message.ocspStapling = object.ocspStapling ?? false;
+    return message;
+  },
+};
+
 function createBaseBackupResult(): BackupResult {
   return {
     snapshots: undefined,
@@ -2310,6 +3324,9 @@ export const Command: MessageFns<Command> = {
       case "restoreSite":
         RestoreSite.encode(message.payload.value, writer.uint32(138).fork()).join();
         break;
+      case "issueCertificate":
+        IssueCertificate.encode(message.payload.value, writer.uint32(146).fork()).join();
+        break;
     }
     return writer;
   },
@@ -2415,6 +3432,14 @@ export const Command: MessageFns<Command> = {
             message.payload = { $case: "restoreSite", value: RestoreSite.decode(reader, reader.uint32()) };
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.payload = { $case: "issueCertificate", value: IssueCertificate.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2468,6 +3493,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "restoreSite", value: RestoreSite.fromJSON(object.restoreSite) }
         : isSet(object.restore_site)
         ? { $case: "restoreSite", value: RestoreSite.fromJSON(object.restore_site) }
+        : isSet(object.issueCertificate)
+        ? { $case: "issueCertificate", value: IssueCertificate.fromJSON(object.issueCertificate) }
+        : isSet(object.issue_certificate)
+        ? { $case: "issueCertificate", value: IssueCertificate.fromJSON(object.issue_certificate) }
         : undefined,
     };
   },
@@ -2499,6 +3528,8 @@ export const Command: MessageFns<Command> = {
       obj.backupSite = BackupSite.toJSON(message.payload.value);
     } else if (message.payload?.$case === "restoreSite") {
       obj.restoreSite = RestoreSite.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "issueCertificate") {
+      obj.issueCertificate = IssueCertificate.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -2557,6 +3588,12 @@ export const Command: MessageFns<Command> = {
       case "restoreSite": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "restoreSite", value: RestoreSite.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "issueCertificate": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "issueCertificate", value: IssueCertificate.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -3094,7 +4131,7 @@ export const SiteState_FingerprintsEntry: MessageFns<SiteState_FingerprintsEntry
 };
 
 function createBaseSucceeded(): Succeeded {
-  return { message: "", site: undefined, backup: undefined };
+  return { message: "", site: undefined, backup: undefined, certificate: undefined };
 }
 
 export const Succeeded: MessageFns<Succeeded> = {
@@ -3107,6 +4144,9 @@ export const Succeeded: MessageFns<Succeeded> = {
     }
     if (message.backup !== undefined) {
       BackupResult.encode(message.backup, writer.uint32(26).fork()).join();
+    }
+    if (message.certificate !== undefined) {
+      CertificateResult.encode(message.certificate, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -3148,6 +4188,14 @@ export const Succeeded: MessageFns<Succeeded> = {
             message.backup = BackupResult.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.certificate = CertificateResult.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3165,6 +4213,7 @@ export const Succeeded: MessageFns<Succeeded> = {
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       site: isSet(object.site) ? SiteState.fromJSON(object.site) : undefined,
       backup: isSet(object.backup) ? BackupResult.fromJSON(object.backup) : undefined,
+      certificate: isSet(object.certificate) ? CertificateResult.fromJSON(object.certificate) : undefined,
     };
   },
 
@@ -3179,6 +4228,9 @@ export const Succeeded: MessageFns<Succeeded> = {
     if (message.backup !== undefined) {
       obj.backup = BackupResult.toJSON(message.backup);
     }
+    if (message.certificate !== undefined) {
+      obj.certificate = CertificateResult.toJSON(message.certificate);
+    }
     return obj;
   },
 
@@ -3192,12 +4244,15 @@ export const Succeeded: MessageFns<Succeeded> = {
     message.backup = (object.backup !== undefined && object.backup !== null)
       ? BackupResult.fromPartial(object.backup)
       : undefined;
+    message.certificate = (object.certificate !== undefined && object.certificate !== null)
+      ? CertificateResult.fromPartial(object.certificate)
+      : undefined;
     return message;
   },
 };
 
 function createBaseFailed(): Failed {
-  return { reason: "", message: "" };
+  return { reason: "", message: "", retryAfterSeconds: 0 };
 }
 
 export const Failed: MessageFns<Failed> = {
@@ -3207,6 +4262,9 @@ export const Failed: MessageFns<Failed> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.retryAfterSeconds !== 0) {
+      writer.uint32(24).uint32(message.retryAfterSeconds);
     }
     return writer;
   },
@@ -3240,6 +4298,14 @@ export const Failed: MessageFns<Failed> = {
             message.message = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.retryAfterSeconds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3256,6 +4322,11 @@ export const Failed: MessageFns<Failed> = {
     return {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      retryAfterSeconds: isSet(object.retryAfterSeconds)
+        ? globalThis.Number(object.retryAfterSeconds)
+        : isSet(object.retry_after_seconds)
+        ? globalThis.Number(object.retry_after_seconds)
+        : 0,
     };
   },
 
@@ -3267,6 +4338,9 @@ export const Failed: MessageFns<Failed> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.retryAfterSeconds !== 0) {
+      obj.retryAfterSeconds = Math.round(message.retryAfterSeconds);
+    }
     return obj;
   },
 
@@ -3277,6 +4351,7 @@ export const Failed: MessageFns<Failed> = {
     const message = createBaseFailed();
     message.reason = object.reason ?? "";
     message.message = object.message ?? "";
+    message.retryAfterSeconds = object.retryAfterSeconds ?? 0;
     return message;
   },
 };
@@ -4000,7 +5075,17 @@ export const ObservedSite_FingerprintsEntry: MessageFns<ObservedSite_Fingerprint
 };
 
 function createBaseNodeReport(): NodeReport {
-  return { node: "", at: "", load: 0, agentVersion: "", cpus: 0, memoryBytes: 0, sites: [], versions: {} };
+  return {
+    node: "",
+    at: "",
+    load: 0,
+    agentVersion: "",
+    cpus: 0,
+    memoryBytes: 0,
+    sites: [],
+    versions: {},
+    publicAddresses: [],
+  };
 }
 
 export const NodeReport: MessageFns<NodeReport> = {
@@ -4029,6 +5114,9 @@ export const NodeReport: MessageFns<NodeReport> = {
     globalThis.Object.entries(message.versions).forEach(([key, value]: [string, string]) => {
       NodeReport_VersionsEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
     });
+    for (const v of message.publicAddresses) {
+      writer.uint32(74).string(v!);
+    }
     return writer;
   },
 
@@ -4112,6 +5200,14 @@ export const NodeReport: MessageFns<NodeReport> = {
             }
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.publicAddresses.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4157,6 +5253,11 @@ export const NodeReport: MessageFns<NodeReport> = {
           {},
         )
         : {},
+      publicAddresses: globalThis.Array.isArray(object?.publicAddresses)
+        ? object.publicAddresses.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.public_addresses)
+        ? object.public_addresses.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4192,6 +5293,9 @@ export const NodeReport: MessageFns<NodeReport> = {
         });
       }
     }
+    if (message.publicAddresses?.length) {
+      obj.publicAddresses = message.publicAddresses;
+    }
     return obj;
   },
 
@@ -4216,6 +5320,7 @@ export const NodeReport: MessageFns<NodeReport> = {
       },
       {},
     );
+    message.publicAddresses = object.publicAddresses?.map((e) => e) || [];
     return message;
   },
 };

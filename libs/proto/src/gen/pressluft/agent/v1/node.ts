@@ -23,6 +23,18 @@ export const protobufPackage = "pressluft.agent.v1";
 
 export const protobufFileName = "pressluft/agent/v1/node.proto";
 
+export interface SiteSecretAccessRequest {
+  site: string;
+  /** The command that needs it (its id: <site>-<fence>). */
+  command: string;
+  /** tlsPrivateKey | dnsApiToken */
+  field: string;
+}
+
+export interface SiteSecretAccessResponse {
+  value: string;
+}
+
 export interface BackupStoreAccessRequest {
   store: string;
   /** The command that needs it (its id: <site>-<fence>). */
@@ -38,6 +50,174 @@ export interface BackupStoreAccessResponse {
   restUsername: string;
   restPassword: string;
 }
+
+function createBaseSiteSecretAccessRequest(): SiteSecretAccessRequest {
+  return { site: "", command: "", field: "" };
+}
+
+export const SiteSecretAccessRequest: MessageFns<SiteSecretAccessRequest> = {
+  encode(message: SiteSecretAccessRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.site !== "") {
+      writer.uint32(10).string(message.site);
+    }
+    if (message.command !== "") {
+      writer.uint32(18).string(message.command);
+    }
+    if (message.field !== "") {
+      writer.uint32(26).string(message.field);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteSecretAccessRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteSecretAccessRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.site = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.command = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteSecretAccessRequest {
+    return {
+      site: isSet(object.site) ? globalThis.String(object.site) : "",
+      command: isSet(object.command) ? globalThis.String(object.command) : "",
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+    };
+  },
+
+  toJSON(message: SiteSecretAccessRequest): unknown {
+    const obj: any = {};
+    if (message.site !== "") {
+      obj.site = message.site;
+    }
+    if (message.command !== "") {
+      obj.command = message.command;
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteSecretAccessRequest>, I>>(base?: I): SiteSecretAccessRequest {
+    return SiteSecretAccessRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteSecretAccessRequest>, I>>(object: I): SiteSecretAccessRequest {
+    const message = createBaseSiteSecretAccessRequest();
+    message.site = object.site ?? "";
+    message.command = object.command ?? "";
+    message.field = object.field ?? "";
+    return message;
+  },
+};
+
+function createBaseSiteSecretAccessResponse(): SiteSecretAccessResponse {
+  return { value: "" };
+}
+
+export const SiteSecretAccessResponse: MessageFns<SiteSecretAccessResponse> = {
+  encode(message: SiteSecretAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== "") {
+      writer.uint32(10).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteSecretAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteSecretAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteSecretAccessResponse {
+    return { value: isSet(object.value) ? globalThis.String(object.value) : "" };
+  },
+
+  toJSON(message: SiteSecretAccessResponse): unknown {
+    const obj: any = {};
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteSecretAccessResponse>, I>>(base?: I): SiteSecretAccessResponse {
+    return SiteSecretAccessResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteSecretAccessResponse>, I>>(object: I): SiteSecretAccessResponse {
+    const message = createBaseSiteSecretAccessResponse();
+    message.value = object.value ?? "";
+    return message;
+  },
+};
 
 function createBaseBackupStoreAccessRequest(): BackupStoreAccessRequest {
   return { store: "", command: "" };
@@ -307,6 +487,22 @@ export const NodeServiceService = {
       Buffer.from(BackupStoreAccessResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): BackupStoreAccessResponse => BackupStoreAccessResponse.decode(value),
   },
+  /**
+   * A site's write-only credential (spec.credentials), for one command: only while an
+   * IssueCertificate of that site on the calling node is in flight (tlsPrivateKey for a custom
+   * certificate, dnsApiToken for a dns-01 order).
+   */
+  siteSecretAccess: {
+    path: "/pressluft.agent.v1.NodeService/SiteSecretAccess" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SiteSecretAccessRequest): Buffer =>
+      Buffer.from(SiteSecretAccessRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SiteSecretAccessRequest => SiteSecretAccessRequest.decode(value),
+    responseSerialize: (value: SiteSecretAccessResponse): Buffer =>
+      Buffer.from(SiteSecretAccessResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SiteSecretAccessResponse => SiteSecretAccessResponse.decode(value),
+  },
 } as const;
 
 export interface NodeServiceServer extends UntypedServiceImplementation {
@@ -316,6 +512,12 @@ export interface NodeServiceServer extends UntypedServiceImplementation {
    * flight. The answer lives in the agent's memory and root-only files for the command's duration.
    */
   backupStoreAccess: handleUnaryCall<BackupStoreAccessRequest, BackupStoreAccessResponse>;
+  /**
+   * A site's write-only credential (spec.credentials), for one command: only while an
+   * IssueCertificate of that site on the calling node is in flight (tlsPrivateKey for a custom
+   * certificate, dnsApiToken for a dns-01 order).
+   */
+  siteSecretAccess: handleUnaryCall<SiteSecretAccessRequest, SiteSecretAccessResponse>;
 }
 
 export interface NodeServiceClient extends Client {
@@ -338,6 +540,26 @@ export interface NodeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: BackupStoreAccessResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A site's write-only credential (spec.credentials), for one command: only while an
+   * IssueCertificate of that site on the calling node is in flight (tlsPrivateKey for a custom
+   * certificate, dnsApiToken for a dns-01 order).
+   */
+  siteSecretAccess(
+    request: SiteSecretAccessRequest,
+    callback: (error: ServiceError | null, response: SiteSecretAccessResponse) => void,
+  ): ClientUnaryCall;
+  siteSecretAccess(
+    request: SiteSecretAccessRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SiteSecretAccessResponse) => void,
+  ): ClientUnaryCall;
+  siteSecretAccess(
+    request: SiteSecretAccessRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SiteSecretAccessResponse) => void,
   ): ClientUnaryCall;
 }
 
