@@ -9,7 +9,7 @@ const template = readFileSync(join(defaultTemplatesDir(), 'nginx/site.conf'), 'u
 
 describe('nginx server block', () => {
   const { plan, paths } = shop();
-  const block = renderServerBlock(template, plan, paths, '127.0.0.1:8081');
+  const block = renderServerBlock(template, plan, paths, '127.0.0.1:8081', '/var/lib/pressluft/acme/challenges');
 
   it('serves every domain from current through the site socket', () => {
     expect(block).toContain('listen 127.0.0.1:8081;');
@@ -32,7 +32,7 @@ describe('nginx server block', () => {
   });
 
   it('refuses a listen value that would inject directives', () => {
-    expect(() => renderServerBlock(template, plan, paths, '80; include /etc/passwd')).toThrow(TemplateError);
+    expect(() => renderServerBlock(template, plan, paths, '80; include /etc/passwd', '/var/lib/pressluft/acme/challenges')).toThrow(TemplateError);
   });
 
   it('serves uploads with nosniff', () => {
@@ -45,7 +45,7 @@ describe('nginx server block', () => {
     ['on when the site opts in', true, 'on'],
   ])('xmlrpc.php: %s', (_what, xmlrpc, rendered) => {
     const { plan: site } = shop({ wordpress: { version: '6.1', title: 'Shop', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc } });
-    const rendering = renderServerBlock(template, site, paths, '127.0.0.1:8081');
+    const rendering = renderServerBlock(template, site, paths, '127.0.0.1:8081', '/var/lib/pressluft/acme/challenges');
     expect(rendering).toContain(`set $pressluft_xmlrpc "${rendered}:$uri";`);
     expect(rendering).toContain('if ($pressluft_xmlrpc = "off:/xmlrpc.php") { return 403; }');
   });

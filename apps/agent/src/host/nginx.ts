@@ -7,7 +7,7 @@ import type { SitePaths, SitePlan } from './naming.js';
 import { nginxValue, renderTemplate } from './template.js';
 
 /** The site's server block. Pure. */
-export function renderServerBlock(template: string, plan: SitePlan, paths: SitePaths, listen: string): string {
+export function renderServerBlock(template: string, plan: SitePlan, paths: SitePaths, listen: string, acmeChallenges: string): string {
   return renderTemplate(
     template,
     {
@@ -19,6 +19,7 @@ export function renderServerBlock(template: string, plan: SitePlan, paths: SiteP
       body_max: `${plan.php.uploadMaxMb + 1}m`,
       fpm_socket: paths.fpmSocket,
       xmlrpc: plan.wordpress.xmlrpc ? 'on' : 'off',
+      acme_challenges: acmeChallenges,
     },
     nginxValue,
     'nginx',

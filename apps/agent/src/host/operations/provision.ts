@@ -7,10 +7,10 @@ import { pendingPasswordFile } from '../credentials.js';
 import { ensureDatabase } from '../mariadb.js';
 import { ensureObjectCache, hasObjectCache, removeObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
 import { planSite, releaseName, sitePaths } from '../naming.js';
-import { defaultServerFile, ensureServerBlock, renderDefaultServer, renderServerBlock } from '../nginx.js';
 import { ensureFirstRelease } from '../releases.js';
 import { ensureSecret } from '../secrets.js';
 import { ensureStateDirs, ensureTree, ensureWpConfig, readIdentity, requireServing, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
+import { ensureSiteServerBlock } from '../site-server-block.js';
 import { StepRunner } from '../step-runner.js';
 import { TaskGroup } from '../task-group.js';
 import { loadTemplate } from '../template.js';
@@ -110,14 +110,7 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       if (result.installed) await report.log(`wordpress: installed, admin ${plan.wordpress.adminUser}`);
     });
 
-    await run('nginx', 85, async () => {
-      // The node's default server first: a host no site claims never reaches a tenant's block.
-      const fallback = renderDefaultServer(loadTemplate(ctx.templatesDir, 'nginx/default-server.conf'), ctx.settings.nginx.listen);
-      const fallbackFile = defaultServerFile(ctx.settings.nginx.sitesDir);
-      if (await ensureServerBlock(ctx.settings.nginx.command, fallbackFile, fallback)) await report.log(`nginx: default server ${fallbackFile} loaded`);
-      const block = renderServerBlock(loadTemplate(ctx.templatesDir, 'nginx/site.conf'), plan, paths, ctx.settings.nginx.listen);
-      if (await ensureServerBlock(ctx.settings.nginx.command, paths.nginxFile, block)) await report.log(`nginx: server block ${paths.nginxFile} loaded`);
-    });
+    await run('nginx', 85, () => ensureSiteServerBlock(ctx, site, (line) => report.log(line)));
 
     await run('verify', 95, async () => {
       const attempts: Array<{ status: number | string; ms: number }> = [];
