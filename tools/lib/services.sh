@@ -10,6 +10,15 @@ set -euo pipefail
 : "${PRESSLUFT_NATS_PORT:=54222}"
 : "${PRESSLUFT_GRPC_PORT:=8444}"
 : "${PRESSLUFT_SITES_PORT:=8081}"
+: "${PRESSLUFT_SITES_TLS_PORT:=8082}"
+# The sites' certificates: from the local ACME CA below (Pebble, with its DNS server answering
+# every name with 127.0.0.1), unless PRESSLUFT_ACME_DIRECTORY_URL names another directory
+# (e.g. Let's Encrypt's staging one for a node with public DNS), or `none` (HTTP only).
+: "${PRESSLUFT_ACME_DIRECTORY_URL:=local}"
+: "${PRESSLUFT_ACME_PORT:=14000}"
+: "${PRESSLUFT_ACME_MANAGEMENT_PORT:=15000}"
+: "${PRESSLUFT_ACME_DNS_PORT:=8053}"
+: "${PRESSLUFT_ACME_DNS_MANAGEMENT_PORT:=8055}"
 : "${PRESSLUFT_SITES_ROOT:=/var/www/sites}"
 # true: Sites may take their code from a repository on this machine (file:///path), so a deploy
 # and a rollback can be tried with no network; the API and the local agent both accept it.
@@ -24,6 +33,8 @@ KUBECONFIG_FILE="$PRESSLUFT_STATE_DIR/kubeconfig"
 MARIADB_DIR="$PRESSLUFT_STATE_DIR/mariadb"
 NGINX_DIR="$PRESSLUFT_STATE_DIR/nginx"
 AGENT_DIR="$PRESSLUFT_STATE_DIR/agent"
+ACME_DIR="$PRESSLUFT_STATE_DIR/acme"
+ACME_USER=pressluft-acme
 # Each service as its own unprivileged user (docs/adr/0021); only the agent runs as root.
 PG_USER=postgres # Debian's, from the postgresql package
 CP_USER=pressluft
@@ -36,6 +47,7 @@ BACKUP_DIR="$PRESSLUFT_STATE_DIR/backups"
 DB_PASSWORD_FILE="$CP_DIR/database.password"
 NATS_AUTHZ_DIR="$PRESSLUFT_STATE_DIR/nats-authz" # written by the control plane, read by NATS
 SERVICES=(postgres mariadb redis nginx nats control-plane agent)
+[ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ] && SERVICES+=(acme-dns acme)
 
 pid_of() {
   local file
@@ -60,6 +72,8 @@ pid_of() {
     redis) expected="redis-server" ;;
     nginx) expected="nginx: master" ;;
     control-plane) expected="apps/control-plane/src/main.js" ;;
+    acme) expected="/usr/bin/pebble" ;;
+    acme-dns) expected="/usr/bin/pebble-challtestsrv" ;;
     agent) expected="apps/agent/src/main.js" ;;
   esac
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$expected" || return 1
@@ -275,6 +289,48 @@ CONF
 }
 
 # The compiled control plane and agent (dist/); both `up` and `pki nats-server` run from it.
+acme_url() { [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ] && echo "https://127.0.0.1:$PRESSLUFT_ACME_PORT/dir" || echo "$PRESSLUFT_ACME_DIRECTORY_URL"; }
+
+# The local ACME CA (PRESSLUFT_ACME_DIRECTORY_URL=local, the default): Debian's Pebble, a real
+# RFC 8555 server, validating http-01 against the sites' nginx on $PRESSLUFT_SITES_PORT and
+# asking pebble-challtestsrv, its DNS server, which answers every name with 127.0.0.1 (so any
+# site domain is "pointed at" this node). Both run as $ACME_USER on loopback. Pebble's listener
+# has its own throwaway certificate (the agent trusts it through NODE_EXTRA_CA_CERTS); the root
+# its certificates chain to is made at each start: `tools/dev up` saves it as acme/root.pem.
+start_acme() {
+  [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ] || return 0
+  mkdir -p "$ACME_DIR"
+  chmod 755 "$ACME_DIR"
+  if [ ! -s "$ACME_DIR/listener.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=pressluft local ACME" \
+      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$ACME_DIR/listener-key.pem" -out "$ACME_DIR/listener.pem" 2>/dev/null
+  fi
+  chown "$ACME_USER:$ACME_USER" "$ACME_DIR/listener-key.pem"
+  chmod 600 "$ACME_DIR/listener-key.pem"
+  chmod 644 "$ACME_DIR/listener.pem"
+  cat >"$ACME_DIR/pebble.json" <<CONF
+{"pebble": {"listenAddress": "127.0.0.1:$PRESSLUFT_ACME_PORT", "managementListenAddress": "127.0.0.1:$PRESSLUFT_ACME_MANAGEMENT_PORT",
+  "certificate": "$ACME_DIR/listener.pem", "privateKey": "$ACME_DIR/listener-key.pem",
+  "httpPort": $PRESSLUFT_SITES_PORT, "tlsPort": 0, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+CONF
+  (umask 077 && touch "$LOG_DIR/acme.log" "$LOG_DIR/acme-dns.log")
+  if ! pid_of acme-dns >/dev/null; then
+    setsid setpriv --reuid="$ACME_USER" --regid="$ACME_USER" --clear-groups -- /usr/bin/pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+      -dns01 "127.0.0.1:$PRESSLUFT_ACME_DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" -management "127.0.0.1:$PRESSLUFT_ACME_DNS_MANAGEMENT_PORT" \
+      >>"$LOG_DIR/acme-dns.log" 2>&1 </dev/null &
+    echo $! >"$RUN_DIR/acme-dns.pid"
+    wait_for acme-dns 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PRESSLUFT_ACME_DNS_MANAGEMENT_PORT"
+  fi
+  if ! pid_of acme >/dev/null; then
+    (export PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 && exec setsid setpriv --reuid="$ACME_USER" --regid="$ACME_USER" --clear-groups -- \
+      /usr/bin/pebble -config "$ACME_DIR/pebble.json" -dnsserver "127.0.0.1:$PRESSLUFT_ACME_DNS_PORT" >>"$LOG_DIR/acme.log" 2>&1 </dev/null) &
+    echo $! >"$RUN_DIR/acme.pid"
+    wait_for acme 30 curl -fsS --cacert "$ACME_DIR/listener.pem" "$(acme_url)"
+  fi
+  curl -fsS --cacert "$ACME_DIR/listener.pem" "https://127.0.0.1:$PRESSLUFT_ACME_MANAGEMENT_PORT/roots/0" >"$ACME_DIR/root.pem"
+  echo "acme           local ACME CA on $(acme_url) (Pebble; DNS on 127.0.0.1:$PRESSLUFT_ACME_DNS_PORT), root: $ACME_DIR/root.pem (pid $(pid_of acme))"
+}
+
 build_dist() {
   [ -n "${PRESSLUFT_BUILT:-}" ] && return
   "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
@@ -315,7 +371,7 @@ CONF
 
 ensure_service_users() {
   local user
-  for user in "$CP_USER" "$NATS_USER"; do
+  for user in "$CP_USER" "$NATS_USER" "$ACME_USER"; do
     id -u "$user" >/dev/null 2>&1 && continue
     useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
   done
@@ -422,6 +478,12 @@ control_plane_env() {
   # The key BackupStore credentials are encrypted with (made on first start; the control plane's own).
   export PRESSLUFT_SECRETS_KEY_FILE="$CP_DIR/secrets.key"
   export PRESSLUFT_RESTIC_CACHE_DIR="$CP_DIR/restic-cache"
+  # (Only ever called in the control plane's own subshell: `local` becomes the local CA's URL there.)
+  PRESSLUFT_ACME_DIRECTORY_URL="$(acme_url)"
+  export PRESSLUFT_ACME_DIRECTORY_URL
+  export PRESSLUFT_SITES_HTTPS_PORT="$PRESSLUFT_SITES_TLS_PORT"
+  # Where the sites' domains are looked up for DNS readiness: the local CA's DNS server.
+  if [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ]; then export PRESSLUFT_DNS_SERVERS="127.0.0.1:$PRESSLUFT_ACME_DNS_PORT"; fi
 }
 
 start_control_plane() {
@@ -494,6 +556,12 @@ start_agent() {
     export PRESSLUFT_AGENT_NGINX_COMMAND="[\"/usr/sbin/nginx\",\"-p\",\"$NGINX_DIR\",\"-c\",\"$NGINX_DIR/nginx.conf\",\"-e\",\"$NGINX_DIR/logs/error.log\"]"
     export PRESSLUFT_AGENT_NGINX_SITES_DIR="$NGINX_DIR/sites"
     export PRESSLUFT_AGENT_NGINX_LISTEN="127.0.0.1:$PRESSLUFT_SITES_PORT"
+    export PRESSLUFT_AGENT_SITES_TLS_LISTEN="127.0.0.1:$PRESSLUFT_SITES_TLS_PORT"
+    export PRESSLUFT_AGENT_PUBLIC_ADDRESSES=127.0.0.1
+    if [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ]; then
+      export NODE_EXTRA_CA_CERTS="$ACME_DIR/listener.pem"
+      export PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL="http://127.0.0.1:$PRESSLUFT_ACME_DNS_MANAGEMENT_PORT"
+    fi
     # No systemd here: the agent keeps nginx running (started again with the command above when
     # its master is gone; docs/adr/0025). `down` stops the agent first, then nginx by its pid file.
     export PRESSLUFT_AGENT_NGINX_PID_FILE="$NGINX_DIR/nginx.pid"
@@ -530,6 +598,7 @@ services_up() {
   start_redis
   start_nginx
   start_nats
+  start_acme
   start_control_plane
   write_kubeconfig
   start_agent
@@ -539,7 +608,8 @@ services_up() {
   echo "  Console:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT/ (not served yet)"
   echo "  Admin token: $ADMIN_TOKEN_FILE"
   echo "  kubectl:     KUBECONFIG=$KUBECONFIG_FILE kubectl get sites"
-  echo "  Sites:       http://127.0.0.1:$PRESSLUFT_SITES_PORT (by Host header), files under $PRESSLUFT_SITES_ROOT"
+  echo "  Sites:       http://127.0.0.1:$PRESSLUFT_SITES_PORT and https://127.0.0.1:$PRESSLUFT_SITES_TLS_PORT (by Host header / SNI), files under $PRESSLUFT_SITES_ROOT"
+  [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ] && echo "  HTTPS:       certificates from the local ACME CA; trust $ACME_DIR/root.pem (curl --cacert)"
   echo "  Logs:    $LOG_DIR"
   echo "  Stop:    tools/dev down"
 }
@@ -584,6 +654,8 @@ services_down() {
   stop_one agent TERM
   stop_site_pools
   stop_one control-plane TERM
+  stop_one acme TERM
+  stop_one acme-dns TERM
   stop_one nats TERM
   stop_one nginx QUIT # graceful
   stop_one redis TERM

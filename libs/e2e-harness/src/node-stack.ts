@@ -65,7 +65,8 @@ export class NodeStack {
     readonly kubeconfig: string,
   ) {}
 
-  static async start(processes: ControlPlaneProcesses, services: SharedServices, label: string): Promise<NodeStack> {
+  /** `options.env`: more control-plane settings (e.g. the ACME directory and DNS servers of a test). */
+  static async start(processes: ControlPlaneProcesses, services: SharedServices, label: string, options: { readonly env?: Readonly<Record<string, string>> } = {}): Promise<NodeStack> {
     const root = mkdtempSync(join(tmpdir(), `${HARNESS_DIR_PREFIX}stack-`));
     chmodSync(root, 0o755); // site users and www-data traverse into sites/
     const database = await createTestDatabase(services.postgres.url, label);
@@ -99,6 +100,7 @@ export class NodeStack {
           PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '15000',
           // The tests' repositories are local, as the agents below allow.
           PRESSLUFT_GIT_ALLOW_LOCAL: 'true',
+          ...options.env,
         },
       });
       const kubeconfig = writeKubeconfig(root, { server: `https://127.0.0.1:${httpsPort}`, caCert: readFileSync(join(pkiDir, 'ca.pem'), 'utf8'), token: processes.adminToken });
