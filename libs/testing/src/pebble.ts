@@ -12,6 +12,8 @@ export interface PebbleOptions {
   readonly certificateValiditySeconds?: number;
   /** Where challtestsrv's DNS answers A queries that have no explicit record; default 127.0.0.1. */
   readonly defaultIPv4?: string;
+  /** Names Pebble refuses to issue for (its domainBlocklist): an order for one fails with rejectedIdentifier. */
+  readonly blockedDomains?: readonly string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export class PebbleService {
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
         ...(options.certificateValiditySeconds !== undefined ? { certificateValidityPeriod: options.certificateValiditySeconds } : {}),
+        ...(options.blockedDomains ? { domainBlocklist: [...options.blockedDomains] } : {}),
       },
     };
     const configFile = join(dir, 'pebble.json');
@@ -118,6 +121,11 @@ export class PebbleService {
       req.on('error', reject);
       req.end();
     });
+  }
+
+  /** The two processes' PIDs (pebble, challtestsrv). */
+  get pids(): number[] {
+    return [this.pebble.pid, this.challtestsrv.pid];
   }
 
   async stop(): Promise<void> {
