@@ -6,7 +6,7 @@ export { RedisService, REDIS_ADMIN_USER } from './redis.js';
 export { NginxService, PhpFpmService, WEB_USER } from './web.js';
 export { createTestPki, type PemPair, type TestPki } from './tls.js';
 export { describeShared, type SharedServices } from './shared-services.js';
-export { httpGet, httpRequest, type HttpOptions, type HttpResult } from './http.js';
+export { httpGet, httpRequest, httpsRequest, type HttpOptions, type HttpResult, type HttpsOptions, type HttpsResult } from './http.js';
 export { freePort, phpFpmBinary, portOpen, repoRoot, HARNESS_DIR_PREFIX } from './host.js';
 export { ManagedProcess, pidAlive, run, sleep } from './process.js';
 export { PebbleService, type PebbleOptions } from './pebble.js';
