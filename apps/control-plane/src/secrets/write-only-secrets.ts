@@ -18,14 +18,9 @@ export class WriteOnlySecrets {
   ) {}
 
   write(tx: ResourceTransaction, kind: KindName, input: ManifestInput, credentials: GivenCredentials, current: Resource | undefined, now: Date): Promise<Record<string, unknown> | undefined> {
-    switch (kind) {
-      case 'BackupStore':
-        return this.stores.write(tx, input.name, credentials as BackupStoreCredentials | undefined, now);
-      case 'Site':
-        return this.sites.write(tx, input.name, credentials as SiteCredentials | undefined, current, input.spec as SiteSpec, now);
-      default:
-        return Promise.resolve(undefined);
-    }
+    if (kind === 'BackupStore') return this.stores.write(tx, input.name, credentials as BackupStoreCredentials | undefined, now);
+    if (kind === 'Site') return this.sites.write(tx, input.name, credentials as SiteCredentials | undefined, current, input.spec as SiteSpec, now);
+    return Promise.resolve(undefined);
   }
 
   /** A delete's check: a BackupStore that Backups still name stays (409). */
