@@ -367,6 +367,7 @@ export {
   requiredSiteCredential,
   siteSecretAccessRefusal,
   storedSiteCredentialFields,
+  type SiteSecretRefusal,
   type StoredSiteCredentials,
 } from './site-credentials.js';
 export { DNS_READY, DNS_READY_RECHECK_MS, decideDns, dnsReadyCondition, domainReady, nodeAddresses, type DnsDecision, type DomainLookup } from './dns-readiness.js';

@@ -66,18 +66,19 @@ describe('siteSecretAccessRefusal', () => {
     ['a pending custom issuance asking for the key', request, { spec, state: 'PENDING' }, custom, undefined],
     ['a running custom issuance', request, { spec, state: 'RUNNING' }, custom, undefined],
     ['a dispatched dns-01 order asking for the token', { ...request, field: 'dnsApiToken' }, { spec: { ...spec, certificate: 'acme' }, state: 'DISPATCHED' }, dns01, undefined],
-    ['no such command', request, undefined, custom, 'command shop-7 does not exist'],
-    ["another node's command", request, { spec: { ...spec, node: 'n2' }, state: 'RUNNING' }, custom, 'command shop-7 is not for node n1'],
-    ["another site's command", { ...request, site: 'blog' }, { spec, state: 'RUNNING' }, custom, 'command shop-7 is not for site blog'],
-    ['a deploy', request, { spec: { ...spec, operation: 'DeploySite' }, state: 'RUNNING' }, custom, 'command shop-7 is a DeploySite, not an IssueCertificate'],
-    ['a finished issuance', request, { spec, state: 'SUCCEEDED' }, custom, 'command shop-7 is SUCCEEDED, no longer in flight'],
-    ['a stalled issuance', request, { spec, state: 'STALLED' }, custom, 'command shop-7 is STALLED, no longer in flight'],
-    ['the site is gone', request, { spec, state: 'RUNNING' }, undefined, 'site shop does not exist'],
-    ['a custom issuance asking for the token', { ...request, field: 'dnsApiToken' }, { spec, state: 'RUNNING' }, custom, 'command shop-7 needs only tlsPrivateKey, not dnsApiToken'],
-    ['an http-01 order asking for the token', { ...request, field: 'dnsApiToken' }, { spec: { ...spec, certificate: 'acme' }, state: 'RUNNING' }, http01, 'command shop-7 needs no site credential, not dnsApiToken'],
-    ['a dns-01 order asking for the key', request, { spec: { ...spec, certificate: 'acme' }, state: 'RUNNING' }, dns01, 'command shop-7 needs only dnsApiToken, not tlsPrivateKey'],
-    ['an unknown field', { ...request, field: 'password' }, { spec, state: 'RUNNING' }, custom, 'command shop-7 needs only tlsPrivateKey, not password'],
+    ['no such command', request, undefined, custom, 'Forbidden: command shop-7 does not exist'],
+    ["another node's command", request, { spec: { ...spec, node: 'n2' }, state: 'RUNNING' }, custom, 'Forbidden: command shop-7 is not for node n1'],
+    ["another site's command", { ...request, site: 'blog' }, { spec, state: 'RUNNING' }, custom, 'Forbidden: command shop-7 is not for site blog'],
+    ['a deploy', request, { spec: { ...spec, operation: 'DeploySite' }, state: 'RUNNING' }, custom, 'Forbidden: command shop-7 is a DeploySite, not an IssueCertificate'],
+    ['a finished issuance', request, { spec, state: 'SUCCEEDED' }, custom, 'Forbidden: command shop-7 is SUCCEEDED, no longer in flight'],
+    ['a stalled issuance', request, { spec, state: 'STALLED' }, custom, 'Forbidden: command shop-7 is STALLED, no longer in flight'],
+    ['the site is gone', request, { spec, state: 'RUNNING' }, undefined, 'NotFound: site shop does not exist'],
+    ['a custom issuance asking for the token', { ...request, field: 'dnsApiToken' }, { spec, state: 'RUNNING' }, custom, 'Forbidden: command shop-7 needs only tlsPrivateKey, not dnsApiToken'],
+    ['an http-01 order asking for the token', { ...request, field: 'dnsApiToken' }, { spec: { ...spec, certificate: 'acme' }, state: 'RUNNING' }, http01, 'Forbidden: command shop-7 needs no site credential, not dnsApiToken'],
+    ['a dns-01 order asking for the key', request, { spec: { ...spec, certificate: 'acme' }, state: 'RUNNING' }, dns01, 'Forbidden: command shop-7 needs only dnsApiToken, not tlsPrivateKey'],
+    ['an unknown field', { ...request, field: 'password' }, { spec, state: 'RUNNING' }, custom, 'Forbidden: command shop-7 needs only tlsPrivateKey, not password'],
   ])('%s', (_case, req, command, site, refusal) => {
-    expect(siteSecretAccessRefusal(req, command, site)).toBe(refusal);
+    const refused = siteSecretAccessRefusal(req, command, site);
+    expect(refused && `${refused.reason}: ${refused.message}`).toBe(refusal);
   });
 });

@@ -53,24 +53,31 @@ export function issueCertificateCredential(command: Pick<CommandSpec, 'certifica
   return undefined;
 }
 
+/** Why a node may not have a site's credential: the command does not allow it, or the site is gone. */
+export interface SiteSecretRefusal {
+  readonly reason: 'Forbidden' | 'NotFound';
+  readonly message: string;
+}
+
 /**
  * Whether a node may have one of a site's credentials for a command (NodeService.SiteSecretAccess):
  * only its own IssueCertificate of that site, while in flight, and only the field that command
- * needs. The reason it may not (for the node's log and ours, never a secret), or undefined.
+ * needs. The refusal (its message for the node's log and ours, never a secret), or undefined.
  */
 export function siteSecretAccessRefusal(
   request: { readonly node: string; readonly site: string; readonly command: string; readonly field: string },
   command: { readonly spec: CommandSpec; readonly state: CommandState } | undefined,
   site: Pick<SiteSpec, 'tls'> | undefined,
-): string | undefined {
-  if (!command) return `command ${request.command} does not exist`;
+): SiteSecretRefusal | undefined {
+  const forbidden = (message: string): SiteSecretRefusal => ({ reason: 'Forbidden', message });
+  if (!command) return forbidden(`command ${request.command} does not exist`);
   const { spec, state } = command;
-  if (spec.node !== request.node) return `command ${request.command} is not for node ${request.node}`;
-  if (spec.site !== request.site) return `command ${request.command} is not for site ${request.site}`;
-  if (spec.operation !== 'IssueCertificate') return `command ${request.command} is a ${spec.operation}, not an IssueCertificate`;
-  if (!IN_FLIGHT_COMMAND_STATES.includes(state)) return `command ${request.command} is ${state}, no longer in flight`;
-  if (!site) return `site ${request.site} does not exist`;
+  if (spec.node !== request.node) return forbidden(`command ${request.command} is not for node ${request.node}`);
+  if (spec.site !== request.site) return forbidden(`command ${request.command} is not for site ${request.site}`);
+  if (spec.operation !== 'IssueCertificate') return forbidden(`command ${request.command} is a ${spec.operation}, not an IssueCertificate`);
+  if (!IN_FLIGHT_COMMAND_STATES.includes(state)) return forbidden(`command ${request.command} is ${state}, no longer in flight`);
+  if (!site) return { reason: 'NotFound', message: `site ${request.site} does not exist` };
   const needed = issueCertificateCredential(spec, site);
-  if (needed !== request.field) return `command ${request.command} needs ${needed ? `only ${needed}` : 'no site credential'}, not ${request.field}`;
+  if (needed !== request.field) return forbidden(`command ${request.command} needs ${needed ? `only ${needed}` : 'no site credential'}, not ${request.field}`);
   return undefined;
 }

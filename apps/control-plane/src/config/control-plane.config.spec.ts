@@ -41,7 +41,7 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     expect(loadControlPlaneConfig({}).dns).toEqual({ servers: [] });
     expect(loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: '127.0.0.1:5353,9.9.9.9,[2606:4700::1111]:53' }).dns).toEqual({ servers: ['127.0.0.1:5353', '9.9.9.9', '[2606:4700::1111]:53'] });
     expect(loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: 'none' }).dns).toBeUndefined();
-    for (const bad of ['dns.example.test', '1.1.1.1,', '2606:4700::1111', '']) expect(() => loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: bad })).toThrow(/PRESSLUFT_DNS_SERVERS/);
+    for (const bad of ['dns.example.test', '1.1.1.1,', '2606:4700::1111', 'system']) expect(() => loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: bad })).toThrow(/PRESSLUFT_DNS_SERVERS/);
   });
 
   it('backup retention: every hour by default, restic cached under /var/cache; each a setting', () => {

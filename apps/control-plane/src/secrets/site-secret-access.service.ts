@@ -41,7 +41,7 @@ export class SiteSecretAccessService {
     if (!isField(field)) throw new PressluftError('Invalid', `the request is invalid: field: must be one of ${SITE_CREDENTIAL_FIELDS.join(', ')}`, [{ field: 'field', message: `must be one of ${SITE_CREDENTIAL_FIELDS.join(', ')}` }]);
     const [found, object] = await Promise.all([this.resources.get('Command', command), this.resources.get('Site', site)]);
     const refusal = siteSecretAccessRefusal({ node, site, command, field }, found && { spec: found.spec, state: found.status.state }, object?.spec);
-    if (refusal) throw new PressluftError(object ? 'Forbidden' : 'NotFound', `node ${node} may not have ${field} of site ${site}: ${refusal}`);
+    if (refusal) throw new PressluftError(refusal.reason, `node ${node} may not have ${field} of site ${site}: ${refusal.message}`);
     const value = await this.secrets.field(site, field);
     if (value === undefined) throw new PressluftError('NotFound', `site ${site} has no ${field} stored; set spec.credentials.${field}`);
     return { value };
