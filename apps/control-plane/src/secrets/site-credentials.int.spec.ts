@@ -152,6 +152,17 @@ describe('Site credentials (write-only, encrypted at rest)', () => {
     expectNoPlaintext(JSON.stringify(row));
   });
 
+  it('lets an operator set them (the roles that write Sites); a viewer is refused and stores nothing', async () => {
+    const operator = await fx.token('operator', 'site-operator');
+    const viewer = await fx.token('viewer', 'site-viewer');
+    const byOperator = await call(SITES, { method: 'POST', token: operator, body: site('ops', { tls: DNS01, credentials: { dnsApiToken: TOKEN } }) });
+    expect(byOperator.status, byOperator.text).toBe(201);
+    expect(byOperator.body.status.credentials).toMatchObject({ fields: ['dnsApiToken'], version: 1 });
+    const byViewer = await call<Status>(`${SITES}/ops`, { method: 'PATCH', token: viewer, contentType: MERGE, body: { spec: { credentials: { dnsApiToken: 'viewer-token-123' } } } });
+    expect(byViewer.status, byViewer.text).toBe(403);
+    expect(await secrets.field('ops', 'dnsApiToken')).toBe(TOKEN);
+  });
+
   it('removes the secret with the site', async () => {
     const deleted = await call(`${SITES}/shop`, { method: 'DELETE' });
     expect(deleted.status, deleted.text).toBe(200);
