@@ -1,7 +1,7 @@
 import type { CommandSpec, CommandState } from './command.js';
 
 /** The states of a command that may still need its store (dispatched to the node, or running there). */
-const IN_FLIGHT: readonly CommandState[] = ['PENDING', 'DISPATCHED', 'RUNNING'];
+export const IN_FLIGHT_COMMAND_STATES: readonly CommandState[] = ['PENDING', 'DISPATCHED', 'RUNNING'];
 
 /**
  * Whether a node may have a BackupStore's credentials for a command: only its own BackupSite or
@@ -17,6 +17,6 @@ export function backupStoreAccessRefusal(
   if (spec.node !== request.node) return `command ${request.command} is not for node ${request.node}`;
   if (spec.operation !== 'BackupSite' && spec.operation !== 'RestoreSite') return `command ${request.command} is a ${spec.operation}, not a backup or restore`;
   if (spec.store !== request.store) return `command ${request.command} does not use backup store ${request.store}`;
-  if (!IN_FLIGHT.includes(state)) return `command ${request.command} is ${state}, no longer in flight`;
+  if (!IN_FLIGHT_COMMAND_STATES.includes(state)) return `command ${request.command} is ${state}, no longer in flight`;
   return undefined;
 }

@@ -352,3 +352,22 @@ export {
   type SupervisedState,
   type SupervisionDecision,
 } from './supervision.js';
+export {
+  SITE_CREDENTIAL_FIELDS,
+  siteCredentialsSchema,
+  siteTls,
+  type DnsStatus,
+  type SiteCredentialField,
+  type SiteCredentials,
+} from './site.js';
+export {
+  issueCertificateCredential,
+  mergeSiteCredentials,
+  missingSiteCredential,
+  requiredSiteCredential,
+  siteSecretAccessRefusal,
+  storedSiteCredentialFields,
+  type SiteSecretRefusal,
+  type StoredSiteCredentials,
+} from './site-credentials.js';
+export { DNS_READY, DNS_READY_RECHECK_MS, decideDns, dnsReadyCondition, domainReady, nodeAddresses, type DnsDecision, type DomainLookup } from './dns-readiness.js';

@@ -48,6 +48,8 @@ export const nodeStatusSchema = z.strictObject({
       memory: z.string().regex(MEMORY_QUANTITY_PATTERN, 'must be a memory quantity like 8Gi'),
     })
     .optional(),
+  /** The node's public addresses as its agent last reported them (where its sites' domains must point). */
+  addresses: z.array(z.union([z.ipv4(), z.ipv6()])).max(16).optional(),
   /** Sites bound to the node; the control plane fills it when it serves a node (not stored by the agent). */
   sites: z.int().min(0).optional(),
   conditions: conditionsSchema.default([]),

@@ -194,9 +194,11 @@ export const siteTlsSchema = z
 export type SiteTls = z.infer<typeof siteTlsSchema>;
 
 /** spec.credentials: write-only; the API stores them encrypted (resource_secrets) and never returns them. */
+/** A write-only field: its value, or "" to remove the stored one (absent: the stored one stays). */
+const orEmpty = (pattern: RegExp) => new RegExp(`^$|${pattern.source}`);
 export const siteCredentialsSchema = z.strictObject({
-  tlsPrivateKey: z.string().max(16 * 1024).regex(PEM_PRIVATE_KEY_PATTERN, 'must be a PEM private key (unencrypted)').optional(),
-  dnsApiToken: z.string().regex(API_TOKEN_PATTERN, 'must be an API token: 8-512 letters, digits and ._~+/=-').optional(),
+  tlsPrivateKey: z.string().max(16 * 1024).regex(orEmpty(PEM_PRIVATE_KEY_PATTERN), 'must be a PEM private key (unencrypted), or "" to remove the stored one').optional(),
+  dnsApiToken: z.string().regex(orEmpty(API_TOKEN_PATTERN), 'must be an API token: 8-512 letters, digits and ._~+/=-, or "" to remove the stored one').optional(),
 });
 export type SiteCredentials = z.infer<typeof siteCredentialsSchema>;
 
@@ -330,8 +332,10 @@ export const dnsStatusSchema = z.strictObject({
 export type DnsStatus = z.infer<typeof dnsStatusSchema>;
 
 /** Whether write-only credentials are stored, which, and when they last changed (never the values). */
+export const SITE_CREDENTIAL_FIELDS = ['tlsPrivateKey', 'dnsApiToken'] as const;
+export type SiteCredentialField = (typeof SITE_CREDENTIAL_FIELDS)[number];
 export const siteCredentialsStateSchema = z.strictObject({
-  fields: z.array(z.enum(['tlsPrivateKey', 'dnsApiToken'])).max(2),
+  fields: z.array(z.enum(SITE_CREDENTIAL_FIELDS)).max(2),
   updatedAt: timestampSchema.optional(),
   version: z.int().min(0).default(0),
 });

@@ -217,6 +217,8 @@ export class ControlPlaneProcesses {
       PRESSLUFT_ADMIN_TOKEN_FILE: this.adminTokenFile,
       PRESSLUFT_LOG_LEVEL: 'info',
       PRESSLUFT_ENGINE: 'true',
+      // No DNS readiness lookups (a test that shows them passes its own servers).
+      PRESSLUFT_DNS_SERVERS: 'none',
       ...FAST_ENGINE_ENV,
       ...(options.fault ? { PRESSLUFT_FAULT: options.fault } : {}),
       ...options.env,

@@ -1,5 +1,5 @@
 import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { EnrollmentServiceClient, NodeServiceClient, type BackupStoreAccessResponse, type EnrollRequest, type EnrollResponse, type RenewResponse } from '@pressluft/proto';
+import { EnrollmentServiceClient, NodeServiceClient, type BackupStoreAccessResponse, type EnrollRequest, type EnrollResponse, type RenewResponse, type SiteSecretAccessRequest, type SiteSecretAccessResponse } from '@pressluft/proto';
 
 /** What a call answered: the response, or the gRPC status code and message. */
 export type CallResult<T> = { readonly ok: true; readonly response: T } | { readonly ok: false; readonly code: status; readonly codeName: string; readonly details: string };
@@ -46,4 +46,10 @@ export function callRenew(endpoint: string, caPem: string, csrPem: string, ident
 export function callBackupStoreAccess(endpoint: string, caPem: string, request: { store: string; command: string }, identity?: ClientIdentity): Promise<CallResult<BackupStoreAccessResponse>> {
   const client = clientFor(endpoint, caPem, identity, NodeServiceClient);
   return new Promise((resolve) => client.backupStoreAccess(request, new Metadata(), deadline(), settle(resolve, client)));
+}
+
+/** NodeService.SiteSecretAccess; mutual TLS when `identity` (a node's certificate) is given. */
+export function callSiteSecretAccess(endpoint: string, caPem: string, request: SiteSecretAccessRequest, identity?: ClientIdentity): Promise<CallResult<SiteSecretAccessResponse>> {
+  const client = clientFor(endpoint, caPem, identity, NodeServiceClient);
+  return new Promise((resolve) => client.siteSecretAccess(request, new Metadata(), deadline(), settle(resolve, client)));
 }

@@ -17,7 +17,7 @@ export {
   type LeaseRow,
   type ReplicaOptions,
 } from './control-plane.process.js';
-export { callBackupStoreAccess, callEnroll, callRenew, type CallResult, type ClientIdentity } from './enrollment-client.js';
+export { callBackupStoreAccess, callEnroll, callRenew, callSiteSecretAccess, type CallResult, type ClientIdentity } from './enrollment-client.js';
 export { writeKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 export { NodeStack, type AgentProcess } from './node-stack.js';
 export { TestAgent, type AgentBehaviour, type ReceivedCommand } from './test-agent.js';

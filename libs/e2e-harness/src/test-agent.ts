@@ -132,7 +132,7 @@ export class TestAgent {
   }
 
   /** Publishes a NodeReport on this node's subject (its body names `node`, normally this one). */
-  async sendReport(sites: NodeReport['sites'], options: { node?: string; cpus?: number } = {}): Promise<void> {
+  async sendReport(sites: NodeReport['sites'], options: { node?: string; cpus?: number; publicAddresses?: string[] } = {}): Promise<void> {
     const report = NodeReport.encode({
       node: options.node ?? this.node,
       at: new Date().toISOString(),
@@ -142,7 +142,7 @@ export class TestAgent {
       memoryBytes: 4 * 1024 ** 3,
       sites,
       versions: {},
-      publicAddresses: [],
+      publicAddresses: options.publicAddresses ?? [],
     }).finish();
     await jetstream(this.nc).publish(eventSubject(this.node, 'report'), report);
   }

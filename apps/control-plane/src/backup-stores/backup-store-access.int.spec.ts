@@ -1,14 +1,11 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { validateStatus, type CommandSpec, type CommandState } from '@pressluft/domain';
+import type { CommandSpec, CommandState } from '@pressluft/domain';
 import { api, callBackupStoreAccess, type CallResult, type ClientIdentity } from '@pressluft/e2e-harness';
-import { issueCertificate, newSerialNumber, verifyClientCertificate, type PemPair } from '@pressluft/platform';
-import { pgQuery } from '@pressluft/testing';
+import { issueCertificate } from '@pressluft/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { nodeIdentities, type NodeIdentities } from '../../test/node-identity.js';
 import { EnrollmentGrpcServer } from '../enrollment/enrollment.grpc.js';
-import { ResourceStore } from '../resources/resource.store.js';
 
 /*
  * NodeService.BackupStoreAccess over real gRPC and mutual TLS against a real control plane: the
@@ -27,60 +24,20 @@ const expectCode = <T>(result: CallResult<T>, codeName: string, details?: string
 
 describe('NodeService.BackupStoreAccess (gRPC, mutual TLS)', () => {
   let fx: ControlPlaneFixture;
-  let caPem: string;
-  let ca: PemPair;
+  let nodes: NodeIdentities;
   let endpoint: string;
   const identities = new Map<string, ClientIdentity>();
 
-  /** A node certificate from the control plane's CA, recorded as the node's current one (the one before stays valid, as after a Renew). */
-  async function certify(node: string): Promise<ClientIdentity> {
-    // An enrollment lives only as long as its Node (the bus convergence removes the others).
-    await fx.plane.app.get(ResourceStore).transaction(async (tx) => {
-      const status = validateStatus('Node', {});
-      if (!status.ok) throw new Error('the empty Node status does not validate');
-      if (!(await tx.get('Node', node))) {
-        await tx.create({ kind: 'Node', name: node, labels: {}, annotations: {}, finalizers: [], spec: { provider: 'static' }, status: status.value, generation: 1 }, new Date());
-      }
-    });
-    const identity = await issueCertificate(ca, { commonName: `node:${node}`, usage: 'client', validityDays: 1, serialNumber: newSerialNumber() });
-    const { serialNumber: serial } = await verifyClientCertificate(caPem, identity.cert, new Date());
-    await pgQuery(
-      fx.database.url,
-      `INSERT INTO node_enrollments (node, serial, previous_serial, not_after, agent_version, enrolled_at, renewed_at)
-       VALUES ($1, $2, NULL, now() + interval '1 day', 'test', now(), NULL)
-       ON CONFLICT (node) DO UPDATE SET serial = EXCLUDED.serial, previous_serial = node_enrollments.serial`,
-      [node, serial],
-    );
-    return identity;
-  }
+  const command = (name: string, spec: Partial<CommandSpec>, state: CommandState) =>
+    nodes.command(name, { site: 'shop', node: 'n1', fence: 1, operation: 'BackupSite', generation: 1, backup: 'shop-b1', store: 'offsite', ...spec }, state);
 
-  async function command(name: string, spec: Partial<CommandSpec>, state: CommandState): Promise<void> {
-    const now = new Date();
-    await fx.plane.app.get(ResourceStore).transaction(async (tx) => {
-      await tx.create(
-        {
-          kind: 'Command',
-          name,
-          labels: {},
-          annotations: {},
-          finalizers: [],
-          spec: { site: 'shop', node: 'n1', fence: 1, operation: 'BackupSite', generation: 1, backup: 'shop-b1', store: 'offsite', ...spec },
-          status: { state, log: [], lastSequence: 0 },
-          generation: 1,
-        },
-        now,
-      );
-    });
-  }
-
-  const ask = (node: string, store: string, commandName: string) => callBackupStoreAccess(endpoint, caPem, { store, command: commandName }, identities.get(node));
+  const ask = (node: string, store: string, commandName: string) => callBackupStoreAccess(endpoint, nodes.caPem, { store, command: commandName }, identities.get(node));
 
   beforeAll(async () => {
     fx = await startControlPlaneFixture({ grpc: true });
-    caPem = readFileSync(join(fx.pkiDir, 'ca.pem'), 'utf8');
-    ca = { cert: caPem, key: readFileSync(join(fx.pkiDir, 'ca-key.pem'), 'utf8') };
+    nodes = nodeIdentities(fx);
     endpoint = `127.0.0.1:${fx.plane.app.get(EnrollmentGrpcServer).port}`;
-    for (const node of ['n1', 'n2']) identities.set(node, await certify(node));
+    for (const node of ['n1', 'n2']) identities.set(node, await nodes.certify(node));
     const call = (body: unknown) => api(fx.plane.httpUrl, STORES, { method: 'POST', token: fx.adminToken, body });
     expect((await call({ apiVersion: 'pressluft.io/v1', kind: 'BackupStore', metadata: { name: 'offsite' }, spec: { repository: 'rest:http://127.0.0.1:8000/shop', credentials: { password: PASSWORD, restUsername: 'shop', restPassword: 'rest-secret-Hq2' } } })).status).toBe(201);
     expect((await call({ apiVersion: 'pressluft.io/v1', kind: 'BackupStore', metadata: { name: 'bare' }, spec: { repository: '/srv/backups/bare' } })).status).toBe(201);
@@ -118,13 +75,13 @@ describe('NodeService.BackupStoreAccess (gRPC, mutual TLS)', () => {
   it('refuses a caller without a node certificate, with a superseded one, and with one of another CA', async () => {
     expectCode(await ask('nobody', 'offsite', 'shop-1'), 'UNAUTHENTICATED', 'requires the node');
     const old = identities.get('n1');
-    identities.set('n1', await certify('n1'));
+    identities.set('n1', await nodes.certify('n1'));
     identities.set('old', old as ClientIdentity);
     expectCode(await ask('old', 'offsite', 'shop-1'), 'OK');
     // Renewed once more: the first certificate is two generations old now.
-    identities.set('n1', await certify('n1'));
+    identities.set('n1', await nodes.certify('n1'));
     expectCode(await ask('old', 'offsite', 'shop-1'), 'UNAUTHENTICATED', 'superseded');
-    const controlPlane = await issueCertificate(ca, { commonName: 'pressluft-control-plane', usage: 'client', validityDays: 1 });
+    const controlPlane = await issueCertificate(nodes.ca, { commonName: 'pressluft-control-plane', usage: 'client', validityDays: 1 });
     identities.set('control-plane', controlPlane);
     expectCode(await ask('control-plane', 'offsite', 'shop-1'), 'PERMISSION_DENIED', 'only a node certificate');
   });

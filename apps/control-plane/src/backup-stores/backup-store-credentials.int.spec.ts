@@ -10,7 +10,7 @@ import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/c
 import { ResourceStore } from '../resources/resource.store.js';
 import { BackupStoreSecrets } from './backup-store.secrets.js';
 import { DefaultBackupStore } from './default-backup-store.js';
-import { LAST_APPLIED_ANNOTATION } from './write-only-credentials.js';
+import { LAST_APPLIED_ANNOTATION } from '../secrets/write-only-credentials.js';
 
 /*
  * BackupStore credentials through the real API on PostgreSQL: write-only (never in an answer, a

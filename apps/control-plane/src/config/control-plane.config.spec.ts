@@ -37,6 +37,13 @@ describe('control plane settings for enrollment and NATS TLS', () => {
     expect(() => loadControlPlaneConfig({ PRESSLUFT_SECRETS_KEY_FILE: 'secrets.key' })).toThrow(ConfigError);
   });
 
+  it('DNS readiness: the system resolvers by default, a list of servers, or off', () => {
+    expect(loadControlPlaneConfig({}).dns).toEqual({ servers: [] });
+    expect(loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: '127.0.0.1:5353,9.9.9.9,[2606:4700::1111]:53' }).dns).toEqual({ servers: ['127.0.0.1:5353', '9.9.9.9', '[2606:4700::1111]:53'] });
+    expect(loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: 'none' }).dns).toBeUndefined();
+    for (const bad of ['dns.example.test', '1.1.1.1,', '2606:4700::1111', 'system']) expect(() => loadControlPlaneConfig({ PRESSLUFT_DNS_SERVERS: bad })).toThrow(/PRESSLUFT_DNS_SERVERS/);
+  });
+
   it('backup retention: every hour by default, restic cached under /var/cache; each a setting', () => {
     expect(loadControlPlaneConfig({}).backups).toEqual({ retentionEveryMs: 3_600_000, resticCacheDir: '/var/cache/pressluft/restic' });
     expect(loadControlPlaneConfig({ PRESSLUFT_BACKUP_RETENTION_EVERY_MS: '60000', PRESSLUFT_RESTIC_CACHE_DIR: '/srv/cache' }).backups).toEqual({ retentionEveryMs: 60_000, resticCacheDir: '/srv/cache' });

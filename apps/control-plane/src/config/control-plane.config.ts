@@ -5,6 +5,9 @@ import { z } from 'zod';
 
 const DAY_MS = 24 * 3_600_000;
 
+/** A DNS server as node:dns takes it: an IPv4 address with an optional port, or [IPv6]:port. */
+const DNS_SERVER_PATTERN = /^(([0-9]{1,3}\.){3}[0-9]{1,3}(:[0-9]{1,5})?|\[[0-9A-Fa-f:]+\]:[0-9]{1,5})$/;
+
 const absolutePath = () => z.string().startsWith('/', { message: 'must be an absolute path' });
 
 const schema = z.object({
@@ -55,6 +58,16 @@ const schema = z.object({
   PRESSLUFT_COMMAND_RETENTION_DAYS: days(DEFAULT_RETENTION.commandsMs),
   /** How often the leader applies the sites' backup retention (restic forget and prune). */
   PRESSLUFT_BACKUP_RETENTION_EVERY_MS: ms(1000, 7 * 24 * 3_600_000, 3_600_000),
+  /**
+   * The DNS servers the DNS readiness controller asks (comma list of IP[:port], [IPv6]:port):
+   * default the system's resolvers; none: the controller is off (test control planes).
+   */
+  PRESSLUFT_DNS_SERVERS: z
+    .string()
+    .refine((value) => value === 'none' || value.split(',').every((server) => DNS_SERVER_PATTERN.test(server)), {
+      message: 'must be none or a comma list of DNS servers like 1.1.1.1,9.9.9.9:53,[2606:4700::1111]:53',
+    })
+    .optional(),
   /** restic's cache for the control plane's own runs (retention); created when missing. */
   PRESSLUFT_RESTIC_CACHE_DIR: absolutePath().default('/var/cache/pressluft/restic'),
 });
@@ -125,6 +138,8 @@ export interface ControlPlaneConfig {
     readonly pruneEveryMs: number;
   };
   readonly retention: Retention;
+  /** DNS readiness (engine/dns-readiness.reconciler.ts): undefined when off; servers [] = the system's resolvers. */
+  readonly dns: { readonly servers: readonly string[] } | undefined;
   /** Backup retention, applied by the leader with restic (engine/backup-retention.runner.ts). */
   readonly backups: { readonly retentionEveryMs: number; readonly resticCacheDir: string };
 }
@@ -180,6 +195,7 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
       // Finished runs (failed Backups, Restores) as long as the Commands that ran them.
       runsMs: raw.PRESSLUFT_COMMAND_RETENTION_DAYS * DAY_MS,
     },
+    dns: raw.PRESSLUFT_DNS_SERVERS === 'none' ? undefined : { servers: raw.PRESSLUFT_DNS_SERVERS?.split(',') ?? [] },
     backups: { retentionEveryMs: raw.PRESSLUFT_BACKUP_RETENTION_EVERY_MS, resticCacheDir: raw.PRESSLUFT_RESTIC_CACHE_DIR },
   };
 }

@@ -38,6 +38,8 @@ export interface Reconciler {
    */
   readonly name?: string;
   readonly watches: readonly Watch[];
+  /** Whether the controller runs in this installation (default: it does); a disabled one gets no keys. */
+  readonly enabled?: boolean;
   /** Throws to be retried with backoff (a TerminalError is not retried). */
   reconcile(name: string): Promise<ReconcileResult>;
 }

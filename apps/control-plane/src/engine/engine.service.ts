@@ -30,6 +30,8 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
   private followAgain = false;
   private transition: Promise<void> = Promise.resolve();
   private readonly byName: ReadonlyMap<string, Reconciler>;
+  /** The registered controllers this installation runs. */
+  private readonly reconcilers: readonly Reconciler[];
   /** Per watched kind: the watches on it and the name of the controller each wakes. */
   private readonly watchers = new Map<KindName, Array<{ controller: string; watch: Watch }>>();
 
@@ -40,14 +42,15 @@ export class Engine implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly hub: WatchHub,
     private readonly cache: InformerCache,
     private readonly metrics: Metrics,
-    @Inject(RECONCILERS) private readonly reconcilers: readonly Reconciler[],
+    @Inject(RECONCILERS) registered: readonly Reconciler[],
     @Inject(RUNNABLES) private readonly runnables: readonly Runnable[],
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.byName = new Map(reconcilers.map((reconciler) => [controllerName(reconciler), reconciler]));
-    if (this.byName.size !== reconcilers.length) throw new Error('engine: two reconcilers share a controller name');
-    for (const reconciler of reconcilers) {
+    this.reconcilers = registered.filter((reconciler) => reconciler.enabled ?? true);
+    this.byName = new Map(this.reconcilers.map((reconciler) => [controllerName(reconciler), reconciler]));
+    if (this.byName.size !== this.reconcilers.length) throw new Error('engine: two reconcilers share a controller name');
+    for (const reconciler of this.reconcilers) {
       for (const watch of [...reconciler.watches]) {
         const list = this.watchers.get(watch.kind) ?? [];
         list.push({ controller: controllerName(reconciler), watch });

@@ -1,7 +1,7 @@
 import type { Condition } from '@pressluft/domain';
 import type { CommandEvent } from '@pressluft/proto';
 import { describe, expect, it } from 'vitest';
-import { agentCommandEvent, driftCondition, releasesOf } from './event.ingest.js';
+import { addressesOf, agentCommandEvent, driftCondition, releasesOf } from './event.ingest.js';
 
 const drifted: Condition = { type: 'Drifted', status: 'True', reason: 'DriftDetected', message: 'nginx server block site_a.conf differs from its template', lastTransitionTime: '2026-11-29T00:00:00Z' };
 
@@ -29,6 +29,20 @@ describe('driftCondition', () => {
     const condition = driftCondition([], many);
     expect(condition?.message).toContain('(+4 more)');
     expect(condition?.message.includes(String.fromCharCode(7))).toBe(false);
+  });
+});
+
+describe('addressesOf', () => {
+  it.each<[string, string[], string[]]>([
+    ['none', [], []],
+    ['IPv4 and IPv6, sorted, each once', ['203.0.113.10', '2001:db8::10', '203.0.113.10'], ['2001:db8::10', '203.0.113.10']],
+    ['not an address, or an IPv6 with a zone: left out', ['node.example.test', '203.0.113.300', 'fe80::1%eth0', '198.51.100.7'], ['198.51.100.7']],
+  ])('%s', (_case, publicAddresses, expected) => {
+    expect(addressesOf({ publicAddresses })).toEqual(expected);
+  });
+
+  it('keeps at most 16', () => {
+    expect(addressesOf({ publicAddresses: Array.from({ length: 20 }, (_, i) => `10.0.0.${i + 10}`) })).toHaveLength(16);
   });
 });
 

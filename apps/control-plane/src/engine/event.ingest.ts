@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import {
@@ -281,7 +283,7 @@ export class EventIngest implements Runnable {
   }
 
   /**
-   * A NodeReport: the node's capacity, and each of its sites' fingerprints compared with what
+   * A NodeReport: the node's capacity and public addresses, and each of its sites' fingerprints compared with what
    * the control plane expects (libs/domain driftFindings: only for ACTIVE sites without a command
    * in flight, once the node holds the site's newest fence and a converge reported what to
    * expect). Drifted=True with a short summary and a Warning event; False again with a Normal
@@ -290,12 +292,15 @@ export class EventIngest implements Runnable {
   private async ingestReport(node: string, report: NodeReport): Promise<void> {
     if (report.node !== node) return;
     const capacity = capacityOf(report);
+    const addresses = addressesOf(report);
     const now = this.clock.now();
     await this.leader.transaction(async (tx) => {
       const current = await tx.get('Node', node, { lock: true });
-      if (!current || !capacity) return;
-      if (current.status.capacity?.cpu === capacity.cpu && current.status.capacity.memory === capacity.memory) return;
-      await tx.update(current, { ...writeOf(current), status: { ...current.status, capacity } }, now);
+      if (!current) return;
+      const { addresses: _reported, ...rest } = current.status;
+      const status = { ...rest, ...(capacity ? { capacity } : {}), ...(addresses.length > 0 ? { addresses } : {}) };
+      if (isDeepStrictEqual(status, current.status)) return;
+      await tx.update(current, { ...writeOf(current), status }, now);
     });
     for (const observed of report.sites) {
       if (!observed.fingerprinted) continue;
@@ -359,6 +364,11 @@ export function capacityOf(report: NodeReport): NodeStatus['capacity'] {
   const mebibytes = Math.floor(report.memoryBytes / 1024 ** 2);
   if (mebibytes < 1 || mebibytes > 999_999) return undefined;
   return { cpu, memory: `${mebibytes}Mi` };
+}
+
+/** The node's public addresses as its agent reported them: well-formed IPs only, each once, sorted, at most 16. */
+export function addressesOf(report: Pick<NodeReport, 'publicAddresses'>): string[] {
+  return [...new Set(report.publicAddresses.filter((address) => isIP(address) !== 0 && !address.includes('%')))].sort().slice(0, 16);
 }
 
 /** The state machine's view of a wire CommandEvent (undefined: a kind this version does not know). */

@@ -7,6 +7,7 @@ import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { PressluftError, type ErrorReason } from '../common/errors.js';
 import { CLOCK, CONFIG, LOGGER, type Clock } from '../infra/tokens.js';
 import { loadOrCreateServingPki } from '../pki/pki.store.js';
+import { SiteSecretAccessService } from '../secrets/site-secret-access.service.js';
 import { EnrollmentService } from './enrollment.service.js';
 
 /** The one mapping from domain error reasons to gRPC status codes. */
@@ -29,7 +30,7 @@ const GRPC_CODE: Readonly<Record<ErrorReason, status>> = {
   ServiceUnavailable: status.UNAVAILABLE,
 };
 
-/** Requests are a CSR and a few short strings; answers a certificate or a store's credentials. */
+/** Requests are a CSR and a few short strings; answers a certificate, a store's credentials or a site's key. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
@@ -67,6 +68,7 @@ export class EnrollmentGrpcServer implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly enrollment: EnrollmentService,
     private readonly stores: BackupStoreAccessService,
+    private readonly siteSecrets: SiteSecretAccessService,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -91,7 +93,7 @@ export class EnrollmentGrpcServer implements OnApplicationBootstrap, OnApplicati
     server.addService(EnrollmentServiceService, implementation);
     const nodeService: NodeServiceServer = {
       backupStoreAccess: (call, callback) => this.answer(call, callback, () => this.stores.access(call.request, peerCertificate(call), { peer: call.getPeer() })),
-      siteSecretAccess: (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'site secrets are not served yet' }),
+      siteSecretAccess: (call, callback) => this.answer(call, callback, () => this.siteSecrets.access(call.request, peerCertificate(call), { peer: call.getPeer() })),
     };
     server.addService(NodeServiceService, nodeService);
     this.boundPort = await new Promise<number>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BackupStoreAccessService } from '../backup-stores/backup-store-access.service.js';
+import { SiteSecretAccessService } from '../secrets/site-secret-access.service.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { ResourcesModule } from '../resources/resources.module.js';
 import { EnrollmentGrpcServer } from './enrollment.grpc.js';
@@ -13,7 +14,7 @@ import { NodeBusConvergence } from './node-bus.convergence.js';
 @Module({
   imports: [ResourcesModule, EngineModule],
   controllers: [JoinTokensController],
-  providers: [BackupStoreAccessService, JoinTokenService, NatsAuthorization, EnrollmentService, EnrollmentGrpcServer, NodeBusConvergence],
+  providers: [BackupStoreAccessService, SiteSecretAccessService, JoinTokenService, NatsAuthorization, EnrollmentService, EnrollmentGrpcServer, NodeBusConvergence],
   exports: [EnrollmentGrpcServer, JoinTokenService],
 })
 export class EnrollmentModule {}

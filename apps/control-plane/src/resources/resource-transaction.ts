@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { KindName, Resource, ResourceOf } from '@pressluft/domain';
 import type { EntityManager } from 'typeorm';
 import { AUDIT_INSERT } from '../audit/audit.repository.js';
-import { deleteSecret } from '../backup-stores/resource-secrets.repository.js';
+import { deleteSecret } from '../secrets/resource-secrets.repository.js';
+import { hasWriteOnlyFields } from '../secrets/write-only-credentials.js';
 import type { AuditedRequest } from '../audit/request-audit.js';
 import { queryPrepared } from '../persistence/prepared.js';
 import type { ObjectCache } from './object-cache.js';
@@ -74,6 +75,11 @@ export class ResourceTransaction {
     if (this.wrote) throw new Error('an optimistic write writes once; a second write needs a transaction');
     this.wrote = true;
     return current.metadata.resourceVersion;
+  }
+
+  /** Work that writes beside the object (its secret) needs a transaction: in optimistic mode it gives up before writing. */
+  requireTransaction(): void {
+    if (this.optimistic) throw new NeedsTransaction();
   }
 
   async get<K extends KindName>(kind: K, name: string, options: { lock?: boolean } = {}): Promise<ResourceOf<K> | undefined> {
@@ -195,7 +201,7 @@ export class ResourceTransaction {
     if (!gone && expected !== undefined) throw new NeedsTransaction();
     if (!gone) throw new Error(`resource ${current.kind}/${current.metadata.name} vanished inside its own transaction`);
     if (current.kind === 'Site') await releaseSiteDomains(this.manager, current.metadata.name);
-    if (current.kind === 'BackupStore') await deleteSecret(this.manager, 'BackupStore', current.metadata.name);
+    if (hasWriteOnlyFields(current.kind)) await deleteSecret(this.manager, current.kind, current.metadata.name);
     return gone;
   }
 

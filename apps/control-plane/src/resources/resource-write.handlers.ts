@@ -15,8 +15,8 @@ import {
   type ManifestInput,
   type Resource,
 } from '@pressluft/domain';
-import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
-import { hasWriteOnlyFields, takeCredentials } from '../backup-stores/write-only-credentials.js';
+import { takeCredentials } from '../secrets/write-only-credentials.js';
+import { WriteOnlySecrets } from '../secrets/write-only-secrets.js';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { conflict, notFound, PressluftError } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
@@ -98,7 +98,7 @@ function uidMismatch(precondition: string, stored: string): string {
   return `Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${stored}`;
 }
 
-/** `status`: what the server sets beside the defaults (a BackupStore's status.credentials). */
+/** `status`: what the server sets beside the defaults (status.credentials of a BackupStore or Site). */
 async function createIn(tx: ResourceTransaction, kind: KindInfo, input: ManifestInput, now: Date, status?: Record<string, unknown>): Promise<Resource> {
   if (input.resourceVersion !== undefined) {
     throw new PressluftError('Invalid', `${kind.kind} "${input.name}" is invalid: metadata.resourceVersion: must not be set on create`, [
@@ -225,12 +225,12 @@ abstract class WriteHandler {
     protected readonly events: EventBus,
     @Inject(CLOCK) protected readonly clock: Clock,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
-    protected readonly secrets: BackupStoreSecrets,
+    protected readonly secrets: WriteOnlySecrets,
   ) {}
 
   /**
    * The body as the kind's manifest, with this installation's git source policy; a Status error
-   * otherwise. Write-only fields (a BackupStore's credentials) come out here, before anything stores them.
+   * otherwise. Write-only fields (spec.credentials of a BackupStore or Site) come out here, before anything stores them.
    */
   protected validated(kind: KindInfo, body: unknown, options: Pick<WriteOptions, 'fieldValidation'>): ReturnType<typeof takeCredentials> & { warnings: string[] } {
     const result = validateManifest(kind.kind, body, options.fieldValidation, this.config.git);
@@ -256,7 +256,7 @@ export class CreateResourceHandler extends WriteHandler implements ICommandHandl
     const { input, credentials, warnings } = this.validated(kind, body, options);
     const now = this.clock.now();
     const result = await runWrite(this.store, kind, options, async (tx) => {
-      const status = await this.secrets.write(tx, input.name, credentials, now);
+      const status = await this.secrets.write(tx, kind.kind, input, credentials, undefined, now);
       return { object: await createIn(tx, kind, input, now, status), created: true, gone: false, warnings };
     });
     return this.published(result, options, 'created');
@@ -274,10 +274,10 @@ export class ReplaceResourceHandler extends WriteHandler implements ICommandHand
       if (!current) {
         // A version or uid names an object that existed: it is gone, and a new one never takes its uid.
         if (input.resourceVersion !== undefined || input.uid !== undefined) throw notFound(kind.plural, name);
-        return { object: await createIn(tx, kind, input, now, await this.secrets.write(tx, name, credentials, now)), created: true, gone: false, warnings };
+        return { object: await createIn(tx, kind, input, now, await this.secrets.write(tx, kind.kind, input, credentials, undefined, now)), created: true, gone: false, warnings };
       }
-      return { ...(await updateIn(tx, kind, current, input, now, await this.secrets.write(tx, name, credentials, now))), warnings };
-    }, { optimistic: !hasWriteOnlyFields(kind.kind) });
+      return { ...(await updateIn(tx, kind, current, input, now, await this.secrets.write(tx, kind.kind, input, credentials, current, now))), warnings };
+    }, { optimistic: true });
     return this.published(result, options, result.created ? 'created' : result.gone ? 'deleted' : 'updated');
   }
 }
@@ -313,10 +313,10 @@ export class PatchResourceHandler extends WriteHandler implements ICommandHandle
       }
       const { input, credentials, warnings } = this.validated(kind, patched, options);
       checkName(kind, name, input);
-      const status = await this.secrets.write(tx, name, credentials, now);
+      const status = await this.secrets.write(tx, kind.kind, input, credentials, current, now);
       // The patched view carried the finalizers; if they are gone now, the patch removed them.
       return { ...(await updateIn(tx, kind, current, { ...input, finalizers: input.finalizers ?? [] }, now, status)), warnings };
-    }, { optimistic: !hasWriteOnlyFields(kind.kind) });
+    }, { optimistic: true });
     return this.published(result, options, result.gone ? 'deleted' : 'updated');
   }
 }

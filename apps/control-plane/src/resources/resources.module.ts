@@ -4,6 +4,9 @@ import type { Logger } from '@pressluft/platform';
 import { DataSource } from 'typeorm';
 import { BackupStoreSecrets } from '../backup-stores/backup-store.secrets.js';
 import { DefaultBackupStore } from '../backup-stores/default-backup-store.js';
+import { ResourceSecrets } from '../secrets/resource-secrets.js';
+import { SiteSecrets } from '../secrets/site.secrets.js';
+import { WriteOnlySecrets } from '../secrets/write-only-secrets.js';
 import { CoreEventsController } from '../events/core-events.controller.js';
 import { LOGGER } from '../infra/tokens.js';
 import { ResourceWritten } from './resource.commands.js';
@@ -36,11 +39,14 @@ export class ResourceWrittenLogger implements IEventHandler<ResourceWritten> {
     { provide: CommandQueries, useFactory: (dataSource: DataSource) => new CommandQueries(dataSource), inject: [DataSource] },
     WatchHub,
     WatchSlots,
+    ResourceSecrets,
     BackupStoreSecrets,
+    SiteSecrets,
+    WriteOnlySecrets,
     DefaultBackupStore,
     ...WRITE_HANDLERS,
     ResourceWrittenLogger,
   ],
-  exports: [ResourceStore, CommandQueries, WatchHub, BackupStoreSecrets],
+  exports: [ResourceStore, CommandQueries, WatchHub, BackupStoreSecrets, SiteSecrets],
 })
 export class ResourcesModule {}

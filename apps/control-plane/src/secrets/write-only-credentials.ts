@@ -1,20 +1,27 @@
-import type { BackupStoreCredentials, BackupStoreSpec, KindName, ManifestInput } from '@pressluft/domain';
+import type { BackupStoreCredentials, KindName, ManifestInput, SiteCredentials } from '@pressluft/domain';
 
 /** kubectl apply keeps the whole manifest it applied here, credentials included. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** Kinds with write-only fields: their writes may write a secret, so they always run in a transaction. */
+/** The kinds whose spec.credentials are write-only (stored encrypted in resource_secrets, never returned). */
+const WRITE_ONLY_KINDS: ReadonlySet<KindName> = new Set(['BackupStore', 'Site']);
+
+/** Kinds with write-only fields: a write may store a secret beside the object, and a removal drops it. */
 export function hasWriteOnlyFields(kind: KindName): boolean {
-  return kind === 'BackupStore';
+  return WRITE_ONLY_KINDS.has(kind);
 }
 
+/** What a write gave for a kind's write-only spec.credentials (undefined: none given). */
+export type GivenCredentials = BackupStoreCredentials | SiteCredentials | undefined;
+
 /**
- * Takes a BackupStore's write-only spec.credentials out of a validated manifest, before anything
- * stores it: from the spec and from kubectl's last-applied annotation. Other kinds pass unchanged.
+ * Takes the write-only spec.credentials (a BackupStore's, a Site's) out of a validated manifest,
+ * before anything stores it: from the spec and from kubectl's last-applied annotation. Other
+ * kinds pass unchanged.
  */
-export function takeCredentials(kind: KindName, input: ManifestInput): { input: ManifestInput; credentials: BackupStoreCredentials | undefined } {
+export function takeCredentials(kind: KindName, input: ManifestInput): { input: ManifestInput; credentials: GivenCredentials } {
   if (!hasWriteOnlyFields(kind)) return { input, credentials: undefined };
-  const { credentials, ...spec } = input.spec as BackupStoreSpec;
+  const { credentials, ...spec } = input.spec as { credentials?: GivenCredentials };
   const applied = input.annotations[LAST_APPLIED_ANNOTATION];
   const annotations = { ...input.annotations };
   if (applied !== undefined) {

@@ -30,9 +30,18 @@ describe('takeCredentials', () => {
     expect(taken.input.spec).toEqual({ repository: '/srv/backups' });
   });
 
+  it("takes a Site's credentials out the same way", () => {
+    const key = { dnsApiToken: 'token-123456' };
+    const manifest = JSON.stringify({ kind: 'Site', metadata: { name: 'shop' }, spec: { domains: ['a.example.test'], credentials: key } });
+    const taken = takeCredentials('Site', input({ domains: ['a.example.test'], credentials: key }, { [LAST_APPLIED_ANNOTATION]: manifest }));
+    expect(taken.credentials).toEqual(key);
+    expect(taken.input.spec).toEqual({ domains: ['a.example.test'] });
+    expect(JSON.stringify(taken.input)).not.toContain('token-123456');
+  });
+
   it('leaves other kinds alone', () => {
-    const site = input({ domains: ['a.example.test'] }, { [LAST_APPLIED_ANNOTATION]: applied });
-    expect(takeCredentials('Site', site)).toEqual({ input: site, credentials: undefined });
+    const node = input({ provider: 'static' }, { [LAST_APPLIED_ANNOTATION]: applied });
+    expect(takeCredentials('Node', node)).toEqual({ input: node, credentials: undefined });
   });
 });
 
