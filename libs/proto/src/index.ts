@@ -15,5 +15,7 @@ export {
   BackupStoreAccessResponse,
   NodeServiceClient,
   NodeServiceService,
+  SiteSecretAccessRequest,
+  SiteSecretAccessResponse,
   type NodeServiceServer,
 } from './gen/pressluft/agent/v1/node.js';

@@ -76,7 +76,8 @@ export type StepReason =
   | 'DnsProviderUnavailable'
   | 'DnsProviderFailed'
   | 'CertificateInvalid'
-  | 'CertificateInstallFailed';
+  | 'CertificateInstallFailed'
+  | 'WordPressUrlFailed';
 
 /**
  * A host step failed. `reason` is CamelCase and machine-readable (it becomes the command's
