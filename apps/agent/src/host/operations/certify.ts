@@ -1,7 +1,7 @@
 import type { HostCertificateOutcome, HostCertificateRequest, StepReporter } from '@pressluft/agent-runtime';
 import type { AcmeOrder, CertificateResult, SiteConfig } from '@pressluft/proto';
 import * as acme from 'acme-client';
-import { CertificateProblem, inspectCertificate, renderMetadata } from '../acme/certificate.js';
+import { CertificateProblem, inspectCertificate, renderMetadata, splitChain } from '../acme/certificate.js';
 import { ensureAccount, recordAccount } from '../acme/account.js';
 import { presentHttp01 } from '../acme/challenge-dir.js';
 import { dnsProvider, DnsProviderUnavailable } from '../acme/dns-providers.js';
@@ -76,9 +76,11 @@ function orderDomains(order: AcmeOrder, plan: SitePlan): string[] {
   return domains;
 }
 
-/** A chain as nginx reads it: PEM text ending in a newline. */
+/** A chain as nginx reads it: its PEM certificates alone, one after another, each ending in a newline. */
 function chainText(pem: string): string {
-  return pem.endsWith('\n') ? pem : `${pem}\n`;
+  return splitChain(pem)
+    .map((block) => `${block}\n`)
+    .join('');
 }
 
 function inspect(chainPem: string, privateKeyPem: string, domains: readonly string[], source: 'acme' | 'custom'): Promise<CertificateResult> {
