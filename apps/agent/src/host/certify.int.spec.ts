@@ -7,7 +7,7 @@ import type { AcmeOrder, SiteConfig } from '@pressluft/proto';
 import { freePort, PebbleService } from '@pressluft/testing';
 import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hostHarness, QUIET, RecordingReporter } from '../../test/host-harness.js';
+import { hostHarness, QUIET, RecordingReporter, siteLoad, siteRequest } from '../../test/host-harness.js';
 import { accountFileName } from './acme/account.js';
 import { splitChain } from './acme/certificate.js';
 import { execOk } from './exec.js';
@@ -80,7 +80,12 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
 
   it('orders a certificate for every domain over http-01, installs it root-only and moves WordPress to https', async () => {
     const reporter = new RecordingReporter();
+    const traffic = siteLoad(services, domain, 2);
     const { certificate } = await host.certify({ site: SITE, source: 'acme', order: acmeOrder() }, reporter);
+    // The site kept serving over HTTP (or, once its block serves HTTPS, redirected there).
+    const answers = await traffic.stop();
+    expect(answers.length).toBeGreaterThan(3);
+    expect(answers.filter((a) => a.outcome !== '200' && a.outcome !== '301' && a.outcome !== '308')).toEqual([]);
     expect([...new Set(reporter.steps)]).toEqual(['validate', 'acme', 'certificate', 'install', 'nginx', 'wordpress']);
     expect(certificate).toMatchObject({ source: 'acme', ocspStapling: false });
     expect([...(certificate?.domains ?? [])].sort()).toEqual([...SITE.domains].sort());
@@ -109,7 +114,7 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
     expect(mode(join(acmeAccountDir(settings), `${accountFileName(pebble.directoryUrl)}.key`))).toBe(0o600);
     expect(reporter.lines).toContainEqual(expect.stringMatching(/^acme: account https:\/\/127\.0\.0\.1:\d+\/my-account\/\S+ \(registered\)$/));
 
-    const url = `https://${domain}:${tlsPort}`;
+    const url = `https://${domain}`;
     expect([await option('home'), await option('siteurl')]).toEqual([url, url]);
     expect(reporter.lines).toContain(`wordpress: home and siteurl set to ${url}`);
   }, 180_000);
@@ -126,7 +131,7 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
     expect(second.chain).not.toBe(first.chain);
     expect(JSON.parse(second.metadata)).toEqual(certificate);
     // WordPress was already on https: nothing to change.
-    expect(reporter.lines).toContain(`wordpress: home and siteurl already https://${domain}:${tlsPort}`);
+    expect(reporter.lines).toContain(`wordpress: home and siteurl already https://${domain}`);
     first = second;
   }, 180_000);
 
@@ -185,9 +190,11 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
   it('removes the certificate and moves WordPress back to http, idempotently', async () => {
     const reporter = new RecordingReporter();
     expect(await host.certify({ site: SITE, source: 'remove' }, reporter)).toEqual({ certificate: undefined });
-    expect(readdirSync(paths.tlsDir)).toEqual([]);
-    const url = `http://${domain}:${services.nginx.port}`;
+    expect([paths.tlsPrivateKey, paths.tlsCertificate, paths.tlsMetadata].filter((path) => existsSync(path))).toEqual([]);
+    const url = `http://${domain}`;
     expect([await option('home'), await option('siteurl')]).toEqual([url, url]);
+    const probe = await siteRequest(services, domain);
+    expect({ status: probe.status, location: probe.headers['location'] }).toEqual({ status: 200, location: undefined });
     const again = new RecordingReporter();
     await host.certify({ site: SITE, source: 'remove' }, again);
     expect(again.lines).toContain(`tls: ${SITE.name} had no certificate`);

@@ -122,13 +122,10 @@ describe('wp-config.php', () => {
   });
 
   it.each([
-    ['https', 443, 'https://shop.example.test'],
-    ['https', 8082, 'https://shop.example.test:8082'],
-    ['http', 80, 'http://shop.example.test'],
-    ['http', 8081, 'http://shop.example.test:8081'],
-    ['http', 443, 'http://shop.example.test:443'],
-  ] as const)('names the site URL over %s on port %i as %s', (scheme, port, url) => {
-    expect(siteUrl('shop.example.test', scheme, port)).toBe(url);
+    ['https', 'https://shop.example.test'],
+    ['http', 'http://shop.example.test'],
+  ] as const)('names the site URL over %s as %s, without a port (sites are addressed by Host alone)', (scheme, url) => {
+    expect(siteUrl('shop.example.test', scheme)).toBe(url);
   });
 
   it('reads and updates an option with WP-CLI argv', () => {

@@ -30,13 +30,17 @@ export function isSalts(value: unknown): value is Salts {
 
 /** `http://<first domain>`: the URL `wp core install` gives the site (IssueCertificate switches it to https://). */
 export function homeUrl(plan: Pick<SitePlan, 'domains'>): string {
-  return `http://${plan.domains[0] ?? ''}`;
+  return siteUrl(plan.domains[0] ?? '', 'http');
 }
 
-/** WordPress's home and siteurl for a site served by `scheme` on `port`: the port is named unless it is the scheme's default. */
-export function siteUrl(domain: string, scheme: 'http' | 'https', port: number): string {
-  const standard = scheme === 'https' ? 443 : 80;
-  return `${scheme}://${domain}${port === standard ? '' : `:${port}`}`;
+/**
+ * WordPress's home and siteurl for a site served by `scheme`: never a port. Sites are addressed by
+ * their Host header alone (`curl -H 'Host: shop.example.test' http://127.0.0.1:8081/`, the
+ * agent's own verify and health checks), and WordPress redirects every request whose host and
+ * port differ from home's; the scheme it does not compare.
+ */
+export function siteUrl(domain: string, scheme: 'http' | 'https'): string {
+  return `${scheme}://${domain}`;
 }
 
 /** The WordPress options that hold the site's URL. */

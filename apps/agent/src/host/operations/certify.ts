@@ -10,7 +10,6 @@ import { installCertificateFiles, removeCertificateFiles, type CertificateFiles 
 import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { siteJail } from '../jail.js';
 import { planSite, sitePaths, type SitePaths, type SitePlan } from '../naming.js';
-import { listenTarget } from '../nginx.js';
 import { ensureSiteServerBlock } from '../site-server-block.js';
 import { requireProvisioned, siteCgroup, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
@@ -151,9 +150,7 @@ async function serve(ctx: HostContext, run: Run, site: SiteConfig, plan: SitePla
 
 /** WordPress's home and siteurl follow the scheme the site is served by (WP-CLI as the site user in its jail). */
 async function followScheme(ctx: HostContext, run: Run, plan: SitePlan, paths: SitePaths, scheme: 'http' | 'https', report: StepReporter): Promise<void> {
-  const { nginx } = ctx.settings;
-  const port = scheme === 'https' ? (nginx.httpsPort ?? listenTarget(nginx.tlsListen ?? '443').port) : listenTarget(nginx.listen).port;
-  const url = siteUrl(plan.domains[0] ?? '', scheme, port);
+  const url = siteUrl(plan.domains[0] ?? '', scheme);
   await run('wordpress', 90, () =>
     failsAs(
       'wordpress',
