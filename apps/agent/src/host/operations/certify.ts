@@ -123,7 +123,7 @@ async function order(ctx: HostContext, order: AcmeOrder, domains: string[], toke
     log: (line) => report.log(line),
     cleanupFailed: (error) => ctx.logger.warn({ err: messageOf(error) }, 'an ACME challenge answer could not be removed'),
   });
-  if (issued.accountUrl !== account.url) await recordAccount(ctx.settings, order.directoryUrl, issued.accountUrl);
+  if (issued.accountUrl !== account.url) await recordAccount(ctx.settings, order.directoryUrl, account, issued.accountUrl);
   await report.log(`acme: certificate for ${domains.join(', ')} issued`);
   return { privateKeyPem, chainPem: chainText(issued.chainPem) };
 }
