@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as acme from 'acme-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepError } from '../errors.js';
 import { accountFileName } from './account.js';
 import { checkToken, InvalidTokenError } from './challenge-dir.js';
 import { DnsProviderError, DnsProviderUnavailable } from './dns-providers.js';
-import { classifyOrderFailure, DEFAULT_RATE_LIMIT_RETRY_SECONDS, parseRetryAfter, problemOf, RATE_LIMITED } from './order.js';
+import { classifyOrderFailure, DEFAULT_RATE_LIMIT_RETRY_SECONDS, parseRetryAfter, problemOf, RATE_LIMITED, runOrder } from './order.js';
 
 const DIRECTORY = 'https://acme.example.test/dir';
 const now = new Date('2026-12-07T06:00:00Z');
@@ -64,5 +67,63 @@ describe('node files of ACME', () => {
     expect(accountFileName(DIRECTORY)).toMatch(/^[0-9a-f]{32}$/);
     expect(accountFileName(DIRECTORY)).toBe(accountFileName(DIRECTORY));
     expect(accountFileName('https://acme-staging.example.test/dir')).not.toBe(accountFileName(DIRECTORY));
+  });
+});
+
+/** A stand-in ACME server that rate-limits every order: Pebble never does, Let's Encrypt does. */
+describe('an order the ACME server rate-limits', () => {
+  let server: Server;
+  let directoryUrl: string;
+  const posts: string[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'replay-nonce': `nonce-${Date.now()}`, ...headers });
+        res.end(JSON.stringify(body));
+      };
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/dir') return json(200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order` });
+        if (req.url === '/nonce') return json(200, {});
+        posts.push(req.url ?? '');
+        if (req.url === '/order') {
+          return json(429, { type: RATE_LIMITED, detail: 'too many new orders recently: see https://letsencrypt.org/docs/rate-limits/', status: 429 }, { 'content-type': 'application/problem+json', 'retry-after': '1800' });
+        }
+        return json(404, { type: 'urn:ietf:params:acme:error:malformed', detail: 'no such resource' });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    directoryUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dir`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('fails AcmeRateLimited at once with the Retry-After it answered, without retrying', async () => {
+    const accountKey = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+    const started = Date.now();
+    const failure = await runOrder({
+      directoryUrl,
+      accountKey,
+      accountUrl: `${directoryUrl.replace('/dir', '')}/acct/1`,
+      email: '',
+      domains: ['shop.example.test'],
+      csr: Buffer.from(''),
+      challengeType: 'http-01',
+      present: () => Promise.reject(new Error('no challenge expected')),
+      log: () => Promise.resolve(),
+      cleanupFailed: () => undefined,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepError);
+    expect({ reason: (failure as StepError).reason, retryAfterSeconds: (failure as StepError).retryAfterSeconds, message: (failure as StepError).message }).toEqual({
+      reason: 'AcmeRateLimited',
+      retryAfterSeconds: 1800,
+      message: `ACME ${directoryUrl}: order: too many new orders recently: see https://letsencrypt.org/docs/rate-limits/`,
+    });
+    expect(posts).toEqual(['/order']);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
