@@ -166,6 +166,12 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
     expect(files()).toEqual(first);
   });
 
+  it('refuses an order for a domain that is not the site\'s, before ordering', async () => {
+    const error = await failureOf(host.certify({ site: SITE, source: 'acme', order: acmeOrder({ domains: [domain, 'other.example.test'] }) }, new RecordingReporter()));
+    expect({ step: error.step, reason: error.reason, message: error.message }).toEqual({ step: 'validate', reason: 'AcmeOrderInvalid', message: `the ACME order names other.example.test, not domains of site ${SITE.name}` });
+    expect(files()).toEqual(first);
+  });
+
   it('installs a custom certificate and refuses one that does not fit, changing nothing', async () => {
     const ca = await createCertificateAuthority(`custom CA ${suffix}`, 30);
     const pair = await issueCertificate(ca, { commonName: domain, usage: 'server', dnsNames: SITE.domains, validityDays: 10 });

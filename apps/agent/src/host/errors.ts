@@ -70,6 +70,7 @@ export type StepReason =
   | 'BackupInvalid'
   | 'RestoreFailed'
   | 'TlsUnavailable'
+  | 'AcmeOrderInvalid'
   | 'AcmeError'
   | 'AcmeRateLimited'
   | 'AcmeChallengeFailed'

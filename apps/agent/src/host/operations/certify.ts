@@ -31,14 +31,14 @@ export async function certify(ctx: HostContext, request: HostCertificateRequest,
   if (request.source === 'acme' && request.dnsApiToken) steps.secrets.push(request.dnsApiToken);
   if (request.source === 'custom') steps.secrets.push(request.privateKeyPem);
 
-  const { plan, paths } = await run('validate', 2, async () => {
+  const { plan, paths, domains } = await run('validate', 2, async () => {
     const plan = planSite(request.site);
     const paths = sitePaths(ctx.settings, plan.name, plan.id);
     await requireProvisioned(paths, plan.name, plan.id);
     if (request.source !== 'remove' && !ctx.settings.nginx.tlsListen) {
       throw new StepError('validate', 'TlsUnavailable', `site ${plan.name}: this node serves no HTTPS (no TLS listener configured: PRESSLUFT_AGENT_SITES_TLS_LISTEN)`);
     }
-    return { plan, paths };
+    return { plan, paths, domains: request.source === 'acme' ? orderDomains(request.order, plan) : plan.domains };
   });
 
   switch (request.source) {
@@ -50,12 +50,11 @@ export async function certify(ctx: HostContext, request: HostCertificateRequest,
       await followScheme(ctx, run, plan, paths, 'http', report);
       return { certificate: undefined };
     case 'custom': {
-      const result = await run('certificate', 20, () => inspect(request.certificatePem, request.privateKeyPem, plan.domains, 'custom'));
+      const result = await run('certificate', 20, () => inspect(request.certificatePem, request.privateKeyPem, domains, 'custom'));
       await serve(ctx, run, request.site, plan, paths, { privateKeyPem: request.privateKeyPem, chainPem: chainText(request.certificatePem), metadata: renderMetadata(result) }, report);
       return { certificate: result };
     }
     case 'acme': {
-      const domains = await run('validate', 4, () => Promise.resolve(orderDomains(request.order, plan)));
       const issued = await run('acme', 10, () => order(ctx, request.order, domains, request.dnsApiToken, steps.secrets, report));
       const result = await run('certificate', 60, () => inspect(issued.chainPem, issued.privateKeyPem, domains, 'acme'));
       await serve(ctx, run, request.site, plan, paths, { ...issued, metadata: renderMetadata(result) }, report);
@@ -65,13 +64,13 @@ export async function certify(ctx: HostContext, request: HostCertificateRequest,
 }
 
 /** The order's domains: at least one, every one the site's (the node orders for nothing else), and its challenge type. */
-function orderDomains(order: AcmeOrder, plan: SitePlan): string[] {
+function orderDomains(order: AcmeOrder, plan: SitePlan): readonly string[] {
   const domains = [...new Set(order.domains)];
-  if (domains.length === 0) throw new StepError('validate', 'InvalidSite', 'the ACME order names no domain');
+  if (domains.length === 0) throw new StepError('validate', 'AcmeOrderInvalid', 'the ACME order names no domain');
   const foreign = domains.filter((domain) => !plan.domains.includes(domain));
-  if (foreign.length > 0) throw new StepError('validate', 'InvalidSite', `the ACME order names ${foreign.join(', ')}, not domains of site ${plan.name}`);
-  if (!/^https:\/\/[^\s]+$/.test(order.directoryUrl)) throw new StepError('validate', 'InvalidSite', `the ACME directory ${JSON.stringify(order.directoryUrl)} is not an https:// URL`);
-  if (order.challenge !== 'http-01' && order.challenge !== 'dns-01') throw new StepError('validate', 'InvalidSite', `ACME challenge ${JSON.stringify(order.challenge)} is not http-01 or dns-01`);
+  if (foreign.length > 0) throw new StepError('validate', 'AcmeOrderInvalid', `the ACME order names ${foreign.join(', ')}, not domains of site ${plan.name}`);
+  if (!/^https:\/\/[^\s]+$/.test(order.directoryUrl)) throw new StepError('validate', 'AcmeOrderInvalid', `the ACME directory ${JSON.stringify(order.directoryUrl)} is not an https:// URL`);
+  if (order.challenge !== 'http-01' && order.challenge !== 'dns-01') throw new StepError('validate', 'AcmeOrderInvalid', `ACME challenge ${JSON.stringify(order.challenge)} is not http-01 or dns-01`);
   return domains;
 }
 
@@ -92,7 +91,7 @@ function inspect(chainPem: string, privateKeyPem: string, domains: readonly stri
 }
 
 /** The order with the node's account for its directory; a new ECDSA P-256 key (never leaves the node) and its CSR. */
-async function order(ctx: HostContext, order: AcmeOrder, domains: string[], token: string | undefined, secrets: string[], report: StepReporter): Promise<{ privateKeyPem: string; chainPem: string }> {
+async function order(ctx: HostContext, order: AcmeOrder, domains: readonly string[], token: string | undefined, secrets: string[], report: StepReporter): Promise<{ privateKeyPem: string; chainPem: string }> {
   const challengeType = order.challenge as 'http-01' | 'dns-01';
   let present: ChallengePresenter;
   if (challengeType === 'http-01') {
@@ -110,7 +109,7 @@ async function order(ctx: HostContext, order: AcmeOrder, domains: string[], toke
   const key = await acme.crypto.createPrivateEcdsaKey('P-256');
   const privateKeyPem = key.toString();
   secrets.push(privateKeyPem, account.key);
-  const [, csr] = await acme.crypto.createCsr({ commonName: domains[0] ?? '', altNames: domains }, key);
+  const [, csr] = await acme.crypto.createCsr({ commonName: domains[0] ?? '', altNames: [...domains] }, key);
   const issued = await runOrder({
     directoryUrl: order.directoryUrl,
     accountKey: account.key,
