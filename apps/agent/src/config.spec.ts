@@ -40,6 +40,32 @@ describe('agent settings', () => {
     });
   });
 
+  it('serves HTTP only, without ACME providers or public addresses, unless told', () => {
+    const config = loadAgentConfig(base);
+    expect(config.host.nginx.tlsListen).toBeUndefined();
+    expect(config.host.nginx.httpsPort).toBeUndefined();
+    expect(config.host.acme).toEqual({});
+    expect(config.host.publicAddresses).toEqual([]);
+    expect(config.host.pageCacheRoot).toBeUndefined();
+  });
+
+  it('takes the TLS listener, the HTTPS port, the ACME providers, public addresses and the page cache root', () => {
+    const config = loadAgentConfig({
+      ...base,
+      PRESSLUFT_AGENT_SITES_TLS_LISTEN: '127.0.0.1:8082',
+      PRESSLUFT_AGENT_HTTPS_PORT: '8443',
+      PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL: 'http://127.0.0.1:8055/',
+      PRESSLUFT_AGENT_CLOUDFLARE_API_URL: 'https://cf.example.test/client/v4',
+      PRESSLUFT_AGENT_PUBLIC_ADDRESSES: '203.0.113.7, 2001:db8::7',
+      PRESSLUFT_AGENT_PAGE_CACHE_ROOT: '/var/cache/pressluft/pages',
+    });
+    expect(config.host.nginx).toMatchObject({ tlsListen: '127.0.0.1:8082', httpsPort: 8443 });
+    expect(config.host.acme).toEqual({ challtestsrvUrl: 'http://127.0.0.1:8055', cloudflareApiUrl: 'https://cf.example.test/client/v4' });
+    expect(config.host.publicAddresses).toEqual(['203.0.113.7', '2001:db8::7']);
+    expect(config.host.pageCacheRoot).toBe('/var/cache/pressluft/pages');
+    expect(loadAgentConfig({ ...base, PRESSLUFT_AGENT_SITES_TLS_LISTEN: '443' }).host.nginx.tlsListen).toBe('443');
+  });
+
   it('takes argv prefixes as JSON arrays and cgroups off', () => {
     const config = loadAgentConfig({ ...base, PRESSLUFT_AGENT_WP_CLI: '["/usr/bin/php","/opt/wp cli/wp"]', PRESSLUFT_AGENT_CGROUP_ROOT: 'off' });
     expect(config.host.wpCli).toEqual(['/usr/bin/php', '/opt/wp cli/wp']);
@@ -69,6 +95,15 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.169.254' }, 'PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS'],
     [{ ...base, PRESSLUFT_AGENT_REDIS_SOCKET: 'redis.sock' }, 'PRESSLUFT_AGENT_REDIS_SOCKET'],
     [{ ...base, PRESSLUFT_AGENT_REDIS_ADMIN_USER: 'admin pw' }, 'PRESSLUFT_AGENT_REDIS_ADMIN_USER'],
+    [{ ...base, PRESSLUFT_AGENT_SITES_TLS_LISTEN: '0.0.0.0:443 ssl; evil' }, 'PRESSLUFT_AGENT_SITES_TLS_LISTEN'],
+    [{ ...base, PRESSLUFT_AGENT_HTTPS_PORT: '70000' }, 'PRESSLUFT_AGENT_HTTPS_PORT'],
+    [{ ...base, PRESSLUFT_AGENT_HTTPS_PORT: 'https' }, 'PRESSLUFT_AGENT_HTTPS_PORT'],
+    [{ ...base, PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL: '127.0.0.1:8055' }, 'PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL'],
+    [{ ...base, PRESSLUFT_AGENT_CLOUDFLARE_API_URL: 'ftp://cf.example.test' }, 'PRESSLUFT_AGENT_CLOUDFLARE_API_URL'],
+    [{ ...base, PRESSLUFT_AGENT_CLOUDFLARE_API_URL: 'https://user:token@cf.example.test' }, 'PRESSLUFT_AGENT_CLOUDFLARE_API_URL'],
+    [{ ...base, PRESSLUFT_AGENT_PUBLIC_ADDRESSES: 'node.example.test' }, 'PRESSLUFT_AGENT_PUBLIC_ADDRESSES'],
+    [{ ...base, PRESSLUFT_AGENT_PUBLIC_ADDRESSES: '203.0.113.7;203.0.113.8' }, 'PRESSLUFT_AGENT_PUBLIC_ADDRESSES'],
+    [{ ...base, PRESSLUFT_AGENT_PAGE_CACHE_ROOT: 'cache' }, 'PRESSLUFT_AGENT_PAGE_CACHE_ROOT'],
   ])('refuses %j naming %s', (env, setting) => {
     expect(() => loadAgentConfig(env)).toThrow(ConfigError);
     try {

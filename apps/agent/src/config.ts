@@ -6,6 +6,17 @@ import type { HostSettings } from './host/settings.js';
 
 const absolute = (fallback: string) => z.string().startsWith('/', { message: 'must be an absolute path' }).default(fallback);
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LISTEN = /^([0-9]{1,3}(\.[0-9]{1,3}){3}:)?[0-9]{1,5}$/;
+/** An http(s) base URL without credentials, query or fragment (a trailing slash is dropped). */
+const serviceUrl = () =>
+  z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .refine((value) => {
+      const url = URL.parse(value);
+      return url !== null && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+    }, 'must be an http(s) URL without credentials, query or fragment')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional();
 
 /** An argv prefix as a JSON array of strings (paths may hold spaces; never split by a shell). */
 const parseArgv = (value: string, ctx: z.RefinementCtx): string[] => {
@@ -38,10 +49,33 @@ const schema = z.object({
   PRESSLUFT_AGENT_TEMPLATES_DIR: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   PRESSLUFT_AGENT_NGINX_COMMAND: argv(['/usr/sbin/nginx']),
   PRESSLUFT_AGENT_NGINX_SITES_DIR: absolute('/etc/nginx/pressluft'),
-  PRESSLUFT_AGENT_NGINX_LISTEN: z
+  PRESSLUFT_AGENT_NGINX_LISTEN: z.string().regex(LISTEN, { message: 'must be a port or address:port like 127.0.0.1:8081' }).default('80'),
+  /**
+   * Where site server blocks serve HTTPS (by SNI) once a site has a certificate: 443 on a
+   * production node, 127.0.0.1:8082 on the local system. Unset: the node serves HTTP only and
+   * IssueCertificate fails with TlsUnavailable.
+   */
+  PRESSLUFT_AGENT_SITES_TLS_LISTEN: z.string().regex(LISTEN, { message: 'must be a port or address:port like 127.0.0.1:8082' }).optional(),
+  /** The HTTPS port clients use (redirects and WordPress's URLs name it unless 443); default: SITES_TLS_LISTEN's port. */
+  PRESSLUFT_AGENT_HTTPS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  /**
+   * ACME. The agent trusts the CAs Node trusts: an ACME server behind another CA (Pebble's
+   * listener, a private CA) is trusted through Node's own NODE_EXTRA_CA_CERTS=<PEM file> in the
+   * agent's environment (read at process start); there is no ACME CA setting of its own.
+   * CHALLTESTSRV_URL: Pebble's challenge test server's management API, the `challtestsrv` dns-01
+   * provider (tests, `tools/dev up`); unset: that provider is unavailable on this node.
+   */
+  PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL: serviceUrl(),
+  /** The Cloudflare API base of the `cloudflare` dns-01 provider (default https://api.cloudflare.com/client/v4). */
+  PRESSLUFT_AGENT_CLOUDFLARE_API_URL: serviceUrl(),
+  /** The node's public addresses (where its sites' domains must point), comma-separated IPs; reported in every NodeReport. */
+  PRESSLUFT_AGENT_PUBLIC_ADDRESSES: z
     .string()
-    .regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}:)?[0-9]{1,5}$/, { message: 'must be a port or address:port like 127.0.0.1:8081' })
-    .default('80'),
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? [] : value.split(',').map((address) => address.trim())))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must be comma-separated IP addresses like 203.0.113.7,2001:db8::7' }))),
+  /** The sites' page caches (nginx's user's); default <STATE_DIR>/page-cache. */
+  PRESSLUFT_AGENT_PAGE_CACHE_ROOT: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   /** nginx's pid file: when set, the agent keeps nginx running (started with NGINX_COMMAND); unset: systemd does. */
   PRESSLUFT_AGENT_NGINX_PID_FILE: z.string().startsWith('/', { message: 'must be an absolute path' }).optional(),
   PRESSLUFT_AGENT_NGINX_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a Unix user name' }).default('www-data'),
@@ -138,7 +172,15 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
         listen: raw.PRESSLUFT_AGENT_NGINX_LISTEN,
         user: raw.PRESSLUFT_AGENT_NGINX_USER,
         ...(raw.PRESSLUFT_AGENT_NGINX_PID_FILE ? { pidFile: raw.PRESSLUFT_AGENT_NGINX_PID_FILE } : {}),
+        ...(raw.PRESSLUFT_AGENT_SITES_TLS_LISTEN ? { tlsListen: raw.PRESSLUFT_AGENT_SITES_TLS_LISTEN } : {}),
+        ...(raw.PRESSLUFT_AGENT_HTTPS_PORT !== undefined ? { httpsPort: raw.PRESSLUFT_AGENT_HTTPS_PORT } : {}),
       },
+      acme: {
+        ...(raw.PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL ? { challtestsrvUrl: raw.PRESSLUFT_AGENT_ACME_CHALLTESTSRV_URL } : {}),
+        ...(raw.PRESSLUFT_AGENT_CLOUDFLARE_API_URL ? { cloudflareApiUrl: raw.PRESSLUFT_AGENT_CLOUDFLARE_API_URL } : {}),
+      },
+      publicAddresses: raw.PRESSLUFT_AGENT_PUBLIC_ADDRESSES,
+      ...(raw.PRESSLUFT_AGENT_PAGE_CACHE_ROOT ? { pageCacheRoot: raw.PRESSLUFT_AGENT_PAGE_CACHE_ROOT } : {}),
       restartPolicy: {
         baseDelayMs: raw.PRESSLUFT_AGENT_RESTART_BASE_DELAY_MS,
         maxDelayMs: raw.PRESSLUFT_AGENT_RESTART_MAX_DELAY_MS,

@@ -5,6 +5,7 @@ import { ConfigError, createLogger, type Logger } from '@pressluft/platform';
 import { loadAgentConfig, type AgentConfig } from './config.js';
 import { enroll, renewIfDue } from './enroll/enroll.js';
 import { loadIdentity, type NodeIdentity } from './enroll/identity.js';
+import { SiteSecretAccessClient } from './enroll/site-secret-access.js';
 import { StoreAccessClient } from './enroll/store-access.js';
 import { SiteHost } from './host/site-host.js';
 
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
       concurrency: config.concurrency,
       commandDeadlineMs: config.commandDeadlineMs,
       stores: new StoreAccessClient(id, config.enrollment.endpoint),
+      siteSecrets: new SiteSecretAccessClient(id, config.enrollment.endpoint),
+      publicAddresses: config.host.publicAddresses ?? [],
     });
   let agent = agentFor(identity);
   await agent.start();

@@ -23,7 +23,10 @@ export type StepName =
   | 'store'
   | 'files'
   | 'manifest'
-  | 'restore';
+  | 'restore'
+  | 'acme'
+  | 'certificate'
+  | 'install';
 
 /** Why a step failed (Failed.reason): a step's default (step-runner.ts STEP_REASONS) or a more specific one. */
 export type StepReason =
@@ -65,7 +68,17 @@ export type StepReason =
   | 'BackupFailed'
   | 'BackupStoreUnreachable'
   | 'BackupInvalid'
-  | 'RestoreFailed';
+  | 'RestoreFailed'
+  | 'TlsUnavailable'
+  | 'AcmeOrderInvalid'
+  | 'AcmeError'
+  | 'AcmeRateLimited'
+  | 'AcmeChallengeFailed'
+  | 'DnsProviderUnavailable'
+  | 'DnsProviderFailed'
+  | 'CertificateInvalid'
+  | 'CertificateInstallFailed'
+  | 'WordPressUrlFailed';
 
 /**
  * A host step failed. `reason` is CamelCase and machine-readable (it becomes the command's
@@ -76,6 +89,8 @@ export class StepError extends Error {
     readonly step: StepName,
     readonly reason: StepReason,
     message: string,
+    /** Not to be retried before this many seconds (an ACME rate limit's Retry-After): Failed.retry_after_seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'StepError';

@@ -35,6 +35,9 @@ export const STEP_REASONS: Readonly<Record<StepName, StepReason>> = {
   files: 'BackupFailed',
   manifest: 'BackupFailed',
   restore: 'RestoreFailed',
+  acme: 'AcmeError',
+  certificate: 'CertificateInvalid',
+  install: 'CertificateInstallFailed',
 };
 
 /**
@@ -75,7 +78,7 @@ export class StepRunner {
 }
 
 export function toStepError(step: StepName, error: unknown, secrets: readonly string[]): StepError {
-  if (error instanceof StepError) return new StepError(error.step, error.reason, redact(error.message, secrets));
+  if (error instanceof StepError) return new StepError(error.step, error.reason, redact(error.message, secrets), error.retryAfterSeconds);
   const reason: StepReason =
     error instanceof NginxConfigError
       ? 'NginxConfigInvalid'

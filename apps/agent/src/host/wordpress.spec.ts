@@ -5,7 +5,7 @@ import { shop } from '../../test/host-fixtures.js';
 import { defaultTemplatesDir } from './template.js';
 import { renderObjectCache } from './object-cache.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
-import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, randomString, renderWpConfig, SALT_NAMES, wpCliEnv, type Salts } from './wordpress.js';
+import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, optionGetArgv, optionUpdateArgv, randomString, renderWpConfig, SALT_NAMES, siteUrl, wpCliEnv, type Salts } from './wordpress.js';
 
 const WP = ['/usr/local/bin/wp'];
 
@@ -65,8 +65,9 @@ describe('wp-config.php', () => {
     expect(php).toContain("define( 'DB_USER', 'site_ax9z0k1m' );");
     expect(php).toContain("define( 'DB_PASSWORD', 'secret' );");
     expect(php).toContain("define( 'DB_HOST', 'localhost:/run/mysqld/mysqld.sock' );");
-    expect(php).toContain("define( 'WP_HOME', 'http://shop.example.test' );");
-    expect(php).toContain("define( 'WP_SITEURL', 'http://shop.example.test' );");
+    // The URL is WordPress's own options (switched by IssueCertificate), never pinned by a constant.
+    expect(php).not.toContain("define( 'WP_HOME'");
+    expect(php).not.toContain("define( 'WP_SITEURL'");
     expect(php).toContain("define( 'DISALLOW_FILE_EDIT', true );");
     expect(php).toContain("define( 'DISALLOW_FILE_MODS', true );");
     // mail() is disabled in the pool: wp_mail() fails soft, and only when PHP has no mail() itself
@@ -118,5 +119,24 @@ describe('wp-config.php', () => {
     expect(randomString(32)).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(randomString(32)).not.toBe(randomString(32));
     expect(homeUrl(plan)).toBe('http://shop.example.test');
+  });
+
+  it.each([
+    ['https', 'https://shop.example.test'],
+    ['http', 'http://shop.example.test'],
+  ] as const)('names the site URL over %s as %s, without a port (sites are addressed by Host alone)', (scheme, url) => {
+    expect(siteUrl('shop.example.test', scheme)).toBe(url);
+  });
+
+  it('reads and updates an option with WP-CLI argv', () => {
+    expect(optionGetArgv(['/usr/local/bin/wp'], '/srv/shop/current', 'home')).toEqual(['/usr/local/bin/wp', 'option', 'get', 'home', '--path=/srv/shop/current']);
+    expect(optionUpdateArgv(['/usr/local/bin/wp'], '/srv/shop/current', 'siteurl', 'https://shop.example.test')).toEqual([
+      '/usr/local/bin/wp',
+      'option',
+      'update',
+      'siteurl',
+      'https://shop.example.test',
+      '--path=/srv/shop/current',
+    ]);
   });
 });

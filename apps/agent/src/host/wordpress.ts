@@ -28,9 +28,32 @@ export function isSalts(value: unknown): value is Salts {
   return typeof value === 'object' && value !== null && SALT_NAMES.every((n) => typeof (value as Record<string, unknown>)[n] === 'string');
 }
 
-/** `http://<first domain>`: WP_HOME and WP_SITEURL (TLS termination arrives later). */
+/** `http://<first domain>`: the URL `wp core install` gives the site (IssueCertificate switches it to https://). */
 export function homeUrl(plan: Pick<SitePlan, 'domains'>): string {
-  return `http://${plan.domains[0] ?? ''}`;
+  return siteUrl(plan.domains[0] ?? '', 'http');
+}
+
+/**
+ * WordPress's home and siteurl for a site served by `scheme`: never a port. Sites are addressed by
+ * their Host header alone (`curl -H 'Host: shop.example.test' http://127.0.0.1:8081/`, the
+ * agent's own verify and health checks), and WordPress redirects every request whose host and
+ * port differ from home's; the scheme it does not compare.
+ */
+export function siteUrl(domain: string, scheme: 'http' | 'https'): string {
+  return `${scheme}://${domain}`;
+}
+
+/** The WordPress options that hold the site's URL. */
+export const URL_OPTIONS = ['home', 'siteurl'] as const;
+
+/** `wp option get <name>` */
+export function optionGetArgv(wpCli: readonly string[], path: string, name: string): string[] {
+  return [...wpCli, 'option', 'get', name, `--path=${path}`];
+}
+
+/** `wp option update <name> <value>` (the value is a URL the agent made, never a secret). */
+export function optionUpdateArgv(wpCli: readonly string[], path: string, name: string, value: string): string[] {
+  return [...wpCli, 'option', 'update', name, value, `--path=${path}`];
 }
 
 /** The parts of a site's plan wp-config.php depends on (a rotation rebuilds them from the node's files). */
@@ -51,7 +74,6 @@ export function renderWpConfig(template: string, plan: WpConfigPlan, paths: Site
       db_user: plan.account,
       db_password: dbPassword,
       db_socket: dbSocket,
-      home_url: homeUrl(plan),
       tmp_dir: paths.tmp,
       ...salts,
       object_cache: objectCache,
@@ -93,6 +115,29 @@ export function wpCliEnv(templatesDir: string, paths: Pick<SitePaths, 'root' | '
 
 export class WpCliError extends Error {
   override readonly name = 'WpCliError';
+}
+
+/**
+ * home and siteurl follow `url` (check, apply, verify: each is read, updated only when it
+ * differs, read again): WP-CLI as the site user in `jail`. Returns the options it changed.
+ */
+export async function ensureSiteUrl(wpCli: readonly string[], jail: JailCommand, templatesDir: string, paths: SitePaths, owner: Ownership, url: string): Promise<string[]> {
+  const options = { env: wpCliEnv(templatesDir, paths), timeoutMs: 120_000 };
+  const get = async (name: string) => {
+    const result = await execJailed(jail, owner, optionGetArgv(wpCli, paths.current, name), options);
+    if (result.code !== 0) throw new WpCliError(`wp option get ${name} exited ${String(result.code)}: ${tail(result.stderr || result.stdout)}`);
+    return result.stdout.trim();
+  };
+  const changed: string[] = [];
+  for (const name of URL_OPTIONS) {
+    if ((await get(name)) === url) continue;
+    const result = await execJailed(jail, owner, optionUpdateArgv(wpCli, paths.current, name, url), options);
+    if (result.code !== 0) throw new WpCliError(`wp option update ${name} exited ${String(result.code)}: ${tail(result.stderr || result.stdout)}`);
+    const now = await get(name);
+    if (now !== url) throw new WpCliError(`wp option ${name} is ${JSON.stringify(now)} after the update, not ${JSON.stringify(url)}`);
+    changed.push(name);
+  }
+  return changed;
 }
 
 /**

@@ -26,6 +26,8 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
 
   await run('nginx', 5, async () => {
     if (await removeServerBlock(ctx.settings.nginx.command, paths.nginxFile)) await report.log(`nginx: server block ${paths.nginxFile} removed`);
+    // The certificate and key it served (keyed by id like the block, in a root-only area).
+    await removeTree(paths.tlsDir);
   });
   if (ownsName) {
     await run('php-fpm', 20, async () => {
