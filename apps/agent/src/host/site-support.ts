@@ -8,6 +8,7 @@ import { checkRelease, reloadMaster } from './health.js';
 import { databasePresence } from './mariadb.js';
 import { accountName, SITE_ID_PATTERN, type SitePaths, type SitePlan } from './naming.js';
 import { listenTarget } from './nginx.js';
+import type { PurgeSockets } from './purge-socket.js';
 import { currentRelease, pointCurrent } from './releases.js';
 import { Dir, ensureDir, inTree, readIfExists, writeFileAtomic, type Ownership } from './safe-fs.js';
 import type { HostSettings } from './settings.js';
@@ -23,6 +24,8 @@ export interface HostContext {
   readonly releaseQueue: SerialQueue;
   /** Told how a PHP-FPM master the agent started ended (the supervisor's record). */
   readonly masterExit?: (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** The sites' purge sockets this agent serves (page-cache.ts servePurgeSocket). */
+  readonly purgeSockets: PurgeSockets;
 }
 
 interface SiteIdentity {

@@ -53,6 +53,7 @@ export function renderWpConfig(template: string, plan: WpConfigPlan, paths: Site
       db_socket: dbSocket,
       home_url: homeUrl(plan),
       tmp_dir: paths.tmp,
+      purge_socket: paths.purgeSocket,
       ...salts,
       object_cache: objectCache,
     },
