@@ -91,7 +91,7 @@ export class PurgeSockets {
   async closeAll(): Promise<void> {
     const servers = await Promise.all([...this.listeners.values()].map((l) => l.then((x) => x.server).catch(() => undefined)));
     this.listeners.clear();
-    await Promise.all(servers.map((server) => server && new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.map((server) => new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))));
   }
 }
 

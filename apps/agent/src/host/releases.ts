@@ -286,6 +286,21 @@ async function addCachePlugin(wpContent: string, content: string, owner: Ownersh
   await chmod(file, 0o644);
 }
 
+/**
+ * The same in a release already in the site's tree (a restored one: its backup may predate the
+ * plugin), through the tree's descriptors: the tenant's directories are never followed.
+ */
+export async function ensureCachePlugin(paths: SitePaths, release: string, content: string, owner: Ownership): Promise<void> {
+  await inTree(paths.root, ['releases', checkReleaseName(release), 'wp-content'], async (wpContent) => {
+    const plugins = await wpContent.ensureDir('mu-plugins', { mode: 0o755, owner });
+    try {
+      await plugins.writeFileAtomic(CACHE_PLUGIN, content, { mode: 0o644 });
+    } finally {
+      await plugins.close();
+    }
+  });
+}
+
 /** Renames a staged release into place (releases/<name>) through the releases dir's descriptor; a failed rename removes it. */
 export async function commitRelease(paths: SitePaths, staged: StagedRelease): Promise<BuiltRelease> {
   try {

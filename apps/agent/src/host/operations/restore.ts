@@ -12,7 +12,7 @@ import { planSite, RELEASE_NAME_PATTERN, sitePaths, type SitePaths, type SitePla
 import { hasObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
 import { purgePageCache } from '../page-cache.js';
 import { flushSiteKeys } from '../redis.js';
-import { currentRelease, listReleases, nextReleaseName, removeRelease } from '../releases.js';
+import { currentRelease, ensureCachePlugin, listReleases, nextReleaseName, removeRelease } from '../releases.js';
 import { discard, inTree, readIfExists, type Ownership } from '../safe-fs.js';
 import { healthCheck, requireProvisioned, siteCgroup, siteSalts, switchTo, type HostContext } from '../site-support.js';
 import { ensureSiteServerBlock } from '../site-server-block.js';
@@ -88,6 +88,7 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
         steps.secrets.push(...Object.values(salts));
         const staged = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts, renderObjectCache(loadTemplate(ctx.templatesDir, 'wordpress/redis-object-cache.php.tmpl'), undefined), stagingDatabase(plan.account));
         await inTree(paths.root, ['releases', name], (dir) => dir.writeFileAtomic('wp-config.php', staged, { mode: 0o640, owner: { uid: 0, gid: owner.gid } }));
+        await ensureCachePlugin(paths, name, loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php'), owner);
         await report.log(`release ${name}: restored from release ${restored} of the backup ${request.backup}`);
         return name;
       });
