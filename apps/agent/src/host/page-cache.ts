@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { accountName, checkId, checkName, sitePaths, type SitePaths } from './naming.js';
 import { Dir, ensureDir, isErrno, removeTree, type Ownership } from './safe-fs.js';
-import type { HostContext } from './site-support.js';
+import { ensureSocketDir, type HostContext } from './site-support.js';
 import { requireUser } from './users.js';
 
 /**
@@ -70,10 +70,14 @@ export function removePageCacheDir(paths: SitePaths): Promise<boolean> {
 /**
  * The site's purge socket served by this agent (PurgeSockets), for the site's group only: at
  * provision, deploy and restore (ensureSiteServerBlock) and on every supervision round (so a new
- * agent serves every site's at once). Its directory is the site's socket directory (made with the
- * PHP-FPM master).
+ * agent serves every site's at once), in the site's socket directory (made here as well: a site
+ * provisioned before the purge socket gets the directory's mode now).
  */
 export async function servePurgeSocket(ctx: HostContext, name: string, id: string): Promise<void> {
   const paths = sitePaths(ctx.settings, checkName(name), checkId(id));
-  await ctx.purgeSockets.ensure(paths.purgeSocket, async () => (await requireUser(accountName(id))).gid, () => purgePageCache(ctx, name, id));
+  const prepare = async () => {
+    await ensureSocketDir(paths, await requireUser(ctx.settings.nginx.user));
+    return (await requireUser(accountName(id))).gid;
+  };
+  await ctx.purgeSockets.ensure(paths.purgeSocket, prepare, () => purgePageCache(ctx, name, id));
 }

@@ -1,5 +1,5 @@
 import { mkdir, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SerialQueue, StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { SiteCgroup } from './cgroup.js';
@@ -108,6 +108,17 @@ export async function ensureStateDirs(settings: HostSettings, paths: SitePaths):
   await ensureDir(join(settings.stateDir, 'sites'), { mode: 0o700 });
   await ensureDir(join(settings.stateDir, 'php-fpm'), { mode: 0o711 });
   await ensureDir(paths.state, { mode: 0o700 });
+}
+
+/**
+ * Each site's sockets (PHP-FPM's, the purge socket) in a directory of its own: the only one bound
+ * into its jail. Its parent keeps every site user out; the directory itself is traversable (0751)
+ * so the site's PHP reaches its purge socket in the jail (where the parents are the jail's own)
+ * and lists nothing. Root's, nginx's group.
+ */
+export async function ensureSocketDir(paths: SitePaths, web: Ownership): Promise<void> {
+  await ensureDir(dirname(paths.fpmSocketDir), { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+  await ensureDir(paths.fpmSocketDir, { mode: 0o751, owner: { uid: 0, gid: web.gid } });
 }
 
 /**
