@@ -36,6 +36,7 @@ export function hostHarness(services: SharedServices, cgroupPrefix: string, extr
       command: ['/usr/sbin/nginx', '-p', nginxPrefix, '-c', join(nginxPrefix, 'nginx.conf'), '-e', join(nginxPrefix, 'logs', 'error.log')],
       sitesDir: services.nginx.sitesDir,
       listen: `127.0.0.1:${services.nginx.port}`,
+      tlsListen: `127.0.0.1:${services.nginx.tlsPort}`,
       user: 'www-data',
     },
     phpFpm: { binary: phpFpmBinary() },

@@ -8,7 +8,8 @@ export const WEB_USER = 'www-data';
 
 /**
  * A private nginx: prefix `<root>/nginx`, a server on a free loopback port answering 404 (the agent's
- * default server, 444, takes over once it writes one),
+ * default server, 444, takes over once it writes one), a TLS port on another that refuses every
+ * handshake until a site block with a certificate claims the name (the agent's TLS listen),
  * and `sites/*.conf` included so tests (and later the agent) can add server blocks and reload.
  */
 export class NginxService {
@@ -19,6 +20,7 @@ export class NginxService {
     readonly configFile: string,
     readonly sitesDir: string,
     readonly port: number,
+    readonly tlsPort: number,
   ) {}
 
   static async create(root: string): Promise<NginxService> {
@@ -26,6 +28,7 @@ export class NginxService {
     const sitesDir = join(prefix, 'sites');
     for (const d of ['', 'sites', 'temp', 'logs']) mkdirSync(join(prefix, d), { recursive: true });
     const port = await freePort();
+    const tlsPort = await freePort();
     const configFile = join(prefix, 'nginx.conf');
     writeFileSync(
       configFile,
@@ -51,11 +54,15 @@ http {
     listen 127.0.0.1:${port};
     return 404;
   }
+  server {
+    listen 127.0.0.1:${tlsPort} ssl http2;
+    ssl_reject_handshake on;
+  }
   include ${sitesDir}/*.conf;
 }
 `,
     );
-    const service = new NginxService(prefix, configFile, sitesDir, port);
+    const service = new NginxService(prefix, configFile, sitesDir, port, tlsPort);
     await service.test();
     await service.start();
     return service;

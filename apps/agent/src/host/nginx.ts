@@ -3,33 +3,6 @@ import { join } from 'node:path';
 import { exec, tail } from './exec.js';
 import { childrenOf } from './process-tree.js';
 import { readIfExists, writeFileAtomic } from './safe-fs.js';
-import type { SitePaths, SitePlan } from './naming.js';
-import { nginxValue, renderTemplate } from './template.js';
-
-/** The site's server block. Pure. */
-export function renderServerBlock(template: string, plan: SitePlan, paths: SitePaths, listen: string, acmeChallenges: string): string {
-  return renderTemplate(
-    template,
-    {
-      site: plan.name,
-      listen,
-      server_names: plan.domains,
-      site_current: paths.current,
-      // The upload plus the rest of the form, as post_max_size.
-      body_max: `${plan.php.uploadMaxMb + 1}m`,
-      fpm_socket: paths.fpmSocket,
-      xmlrpc: plan.wordpress.xmlrpc ? 'on' : 'off',
-      acme_challenges: acmeChallenges,
-    },
-    nginxValue,
-    'nginx',
-  );
-}
-
-/** The node's default server (unknown hosts are closed, 444). Pure. */
-export function renderDefaultServer(template: string, listen: string): string {
-  return renderTemplate(template, { listen }, nginxValue, 'nginx');
-}
 
 /** Beside the sites' blocks, which are all `site_<id>.conf`. */
 export function defaultServerFile(sitesDir: string): string {

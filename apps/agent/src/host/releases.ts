@@ -1,12 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyCore, ensureCoreCache } from './core-cache.js';
 import { StepError } from './errors.js';
 import { GitFetchError } from './git.js';
 import { RELEASE_NAME_PATTERN, releaseName, type SitePaths } from './naming.js';
 import { discard, Dir, ensureDir, inTree, isErrno, openTree, removeTree, UnsafePathError, type Ownership } from './safe-fs.js';
+
+/** The node's must-use plugin in every release (templates/wordpress/pressluft-cache.php): the page cache's purge requests. */
+export const CACHE_PLUGIN = 'pressluft-cache.php';
 
 /** Releases kept when the spec does not say. */
 export const DEFAULT_KEEP_RELEASES = 5;
@@ -226,6 +229,8 @@ export async function stageRelease(options: {
   readonly wantedVersion: string;
   readonly content?: string;
   readonly previous?: string;
+  /** CACHE_PLUGIN's content. */
+  readonly cachePlugin: string;
 }): Promise<StagedRelease> {
   const { paths, owner, name } = options;
   checkReleaseName(name);
@@ -251,6 +256,7 @@ export async function stageRelease(options: {
         await previous?.close();
       }
     }
+    await addCachePlugin(join(tree, 'wp-content'), options.cachePlugin, owner);
     const linkTo = async (target: string, path: string) => {
       await rm(path, { recursive: true, force: true });
       await symlink(target, path);
@@ -264,6 +270,35 @@ export async function stageRelease(options: {
   } finally {
     await removeTree(tree);
   }
+}
+
+/** wp-content/mu-plugins/CACHE_PLUGIN (root's, 0644) of a tree in the build area, over whatever the repository put there. */
+async function addCachePlugin(wpContent: string, content: string, owner: Ownership): Promise<void> {
+  const dir = join(wpContent, 'mu-plugins');
+  if (!(await lstat(dir).catch(() => undefined))?.isDirectory()) {
+    await rm(dir, { force: true });
+    await mkdir(dir, { mode: 0o755 });
+    await lchown(dir, owner.uid, owner.gid);
+  }
+  const file = join(dir, CACHE_PLUGIN);
+  await rm(file, { recursive: true, force: true });
+  await writeFile(file, content, { mode: 0o644, flag: 'wx' });
+  await chmod(file, 0o644);
+}
+
+/**
+ * The same in a release already in the site's tree (a restored one: its backup may predate the
+ * plugin), through the tree's descriptors: the tenant's directories are never followed.
+ */
+export async function ensureCachePlugin(paths: SitePaths, release: string, content: string, owner: Ownership): Promise<void> {
+  await inTree(paths.root, ['releases', checkReleaseName(release), 'wp-content'], async (wpContent) => {
+    const plugins = await wpContent.ensureDir('mu-plugins', { mode: 0o755, owner });
+    try {
+      await plugins.writeFileAtomic(CACHE_PLUGIN, content, { mode: 0o644 });
+    } finally {
+      await plugins.close();
+    }
+  });
 }
 
 /** Renames a staged release into place (releases/<name>) through the releases dir's descriptor; a failed rename removes it. */
@@ -311,6 +346,7 @@ export async function ensureFirstRelease(options: {
   readonly paths: SitePaths;
   readonly owner: Ownership;
   readonly name: string;
+  readonly cachePlugin: string;
 }): Promise<{ release: string; created: boolean; linked: boolean }> {
   const { paths } = options;
   const existing = await currentRelease(paths);

@@ -18,6 +18,7 @@ import { restoreSite } from './operations/restore.js';
 import { rollbackTo } from './operations/rollback.js';
 import { rotateDatabasePassword } from './operations/rotate-credentials.js';
 import { purgePageCache } from './page-cache.js';
+import { PurgeSockets } from './purge-socket.js';
 import { stopMaster } from './php-fpm.js';
 import { currentRelease, listReleases } from './releases.js';
 import type { HostSettings } from './settings.js';
@@ -44,7 +45,14 @@ export class SiteHost implements SiteOperations {
     logger: Logger,
   ) {
     this.supervisor = new Supervisor(settings.restartPolicy ?? DEFAULT_RESTART_POLICY);
-    this.context = { settings, logger, templatesDir: settings.templatesDir ?? defaultTemplatesDir(), releaseQueue: new SerialQueue(), masterExit: this.supervisor.exited };
+    this.context = {
+      settings,
+      logger,
+      templatesDir: settings.templatesDir ?? defaultTemplatesDir(),
+      releaseQueue: new SerialQueue(),
+      masterExit: this.supervisor.exited,
+      purgeSockets: new PurgeSockets(logger),
+    };
   }
 
   /** Root-only file with the site's WordPress admin password (generated on first provision). */
@@ -154,8 +162,9 @@ export class SiteHost implements SiteOperations {
     return nodeHealth(this.context, this.supervisor, sites);
   }
 
-  /** Stops every PHP-FPM master this node runs (tests, `tools/dev down`); sites stay provisioned. */
+  /** Stops every PHP-FPM master this node runs and closes this agent's purge sockets (tests, `tools/dev down`); sites stay provisioned. */
   async stopAll(): Promise<void> {
+    await this.context.purgeSockets.closeAll();
     const dir = join(this.settings.stateDir, 'php-fpm');
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(names.map((name) => stopMaster(join(dir, name, 'php-fpm.pid'), join(dir, name, 'php-fpm.conf'))));

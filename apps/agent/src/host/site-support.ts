@@ -1,5 +1,5 @@
 import { mkdir, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SerialQueue, StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { SiteCgroup } from './cgroup.js';
@@ -8,6 +8,7 @@ import { checkRelease, reloadMaster } from './health.js';
 import { databasePresence } from './mariadb.js';
 import { accountName, SITE_ID_PATTERN, type SitePaths, type SitePlan } from './naming.js';
 import { listenTarget } from './nginx.js';
+import type { PurgeSockets } from './purge-socket.js';
 import { currentRelease, pointCurrent } from './releases.js';
 import { Dir, ensureDir, inTree, readIfExists, writeFileAtomic, type Ownership } from './safe-fs.js';
 import type { HostSettings } from './settings.js';
@@ -23,6 +24,8 @@ export interface HostContext {
   readonly releaseQueue: SerialQueue;
   /** Told how a PHP-FPM master the agent started ended (the supervisor's record). */
   readonly masterExit?: (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** The sites' purge sockets this agent serves (page-cache.ts servePurgeSocket). */
+  readonly purgeSockets: PurgeSockets;
 }
 
 interface SiteIdentity {
@@ -105,6 +108,17 @@ export async function ensureStateDirs(settings: HostSettings, paths: SitePaths):
   await ensureDir(join(settings.stateDir, 'sites'), { mode: 0o700 });
   await ensureDir(join(settings.stateDir, 'php-fpm'), { mode: 0o711 });
   await ensureDir(paths.state, { mode: 0o700 });
+}
+
+/**
+ * Each site's sockets (PHP-FPM's, the purge socket) in a directory of its own: the only one bound
+ * into its jail. Its parent keeps every site user out; the directory itself is traversable (0751)
+ * so the site's PHP reaches its purge socket in the jail (where the parents are the jail's own)
+ * and lists nothing. Root's, nginx's group.
+ */
+export async function ensureSocketDir(paths: SitePaths, web: Ownership): Promise<void> {
+  await ensureDir(dirname(paths.fpmSocketDir), { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+  await ensureDir(paths.fpmSocketDir, { mode: 0o751, owner: { uid: 0, gid: web.gid } });
 }
 
 /**

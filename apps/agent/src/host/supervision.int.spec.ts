@@ -248,7 +248,7 @@ describe('nginx kept running by the agent (no systemd)', () => {
   beforeAll(async () => {
     nginx = await NginxService.create(harness.root);
     const argv = ['/usr/sbin/nginx', '-p', nginx.prefix, '-c', nginx.configFile, '-e', join(nginx.prefix, 'logs', 'error.log')];
-    host = new SiteHost({ ...harness.settings, nginx: { ...harness.settings.nginx, command: argv, sitesDir: nginx.sitesDir, listen: `127.0.0.1:${nginx.port}`, pidFile: join(nginx.prefix, 'nginx.pid') } }, logger);
+    host = new SiteHost({ ...harness.settings, nginx: { ...harness.settings.nginx, command: argv, sitesDir: nginx.sitesDir, listen: `127.0.0.1:${nginx.port}`, tlsListen: `127.0.0.1:${nginx.tlsPort}`, pidFile: join(nginx.prefix, 'nginx.pid') } }, logger);
   }, 60_000);
 
   afterAll(async () => {

@@ -75,6 +75,7 @@ export function renderWpConfig(template: string, plan: WpConfigPlan, paths: Site
       db_password: dbPassword,
       db_socket: dbSocket,
       tmp_dir: paths.tmp,
+      purge_socket: paths.purgeSocket,
       ...salts,
       object_cache: objectCache,
     },

@@ -6,10 +6,13 @@ import { installDependencies } from '../composer.js';
 import type { StepName } from '../errors.js';
 import { siteJail } from '../jail.js';
 import { planSite, sitePaths } from '../naming.js';
+import { purgePageCache } from '../page-cache.js';
 import { checkGitSource, fetchGit } from '../git.js';
 import { commitRelease, keepCount, listReleases, nextReleaseName, releasesToPrune, removeRelease, stageRelease } from '../releases.js';
 import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
+import { ensureSiteServerBlock } from '../site-server-block.js';
 import { StepRunner } from '../step-runner.js';
+import { loadTemplate } from '../template.js';
 import { requireUser } from '../users.js';
 
 /**
@@ -19,7 +22,8 @@ import { requireUser } from '../users.js';
  * linked in; with a composer.json in wp-content, `composer install` as the site user in the
  * staging dir (DependencyInstallFailed leaves no release behind). Then GET / of the NEW release
  * through the site's own PHP-FPM pool must answer 200 BEFORE `current` moves (atomic rename of
- * a new symlink over it) and the pool reloads gracefully. A failed check removes the release and leaves `current` as it was
+ * a new symlink over it), with the site's nginx configuration rendered again, and the pool reloads
+ * gracefully; the page cache is emptied. A failed check removes the release and leaves `current` as it was
  * (HealthCheckFailed). Finally keeps the newest keepReleases (never current or the one before).
  */
 export async function deploy(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
@@ -55,6 +59,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
           wantedVersion: site.wordpress?.version ?? '',
           ...(checkout ? { content: checkout.content } : {}),
           previous: current,
+          cachePlugin: loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php'),
         });
         const content = result.content ? `, wp-content from git: ${result.content.copied} files copied, ${result.content.linked} hard-linked from ${current}` : '';
         await report.log(`release ${name}: WordPress ${result.coreVersion}${result.linkedCore ? ' (hard links)' : ''}${content}`);
@@ -94,7 +99,14 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
         throw error;
       }
     });
-    await run('switch', 80, () => switchTo(paths, owner, built.name, report));
+    // A spec change of how the site is served (tls.redirect, HSTS, cache.page) goes live with the
+    // release; the page cache then holds the old release's pages: emptied.
+    await run('switch', 80, async () => {
+      await ensureSiteServerBlock(ctx, site, (line) => report.log(line));
+      await switchTo(paths, owner, built.name, report);
+      await purgePageCache(ctx, plan.name, plan.id);
+      await report.log('page cache purged');
+    });
     await run('prune', 95, async () => {
       for (const release of releasesToPrune(await listReleases(paths), built.name, keep)) {
         await removeRelease(paths, release);

@@ -78,7 +78,7 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       const content = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts, objectCache);
       await ensureWpConfig(paths, content, owner);
     });
-    const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()) }));
+    const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()), cachePlugin: loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php') }));
     const install = tasks.start(async () => {
       const [{ created }] = await Promise.all([database, wpConfig, release]);
       const adminPassword = await ensureSecret(paths.adminPasswordFile, () => randomString(24));

@@ -7,6 +7,7 @@ import { removeDatabase } from '../mariadb.js';
 import { hasObjectCache, removeObjectCache } from '../object-cache.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
 import { removeServerBlock } from '../nginx.js';
+import { removePageCacheDir } from '../page-cache.js';
 import { discard, Dir, isErrno, removeTree } from '../safe-fs.js';
 import { stopMaster } from '../php-fpm.js';
 import { readIdentity, type HostContext } from '../site-support.js';
@@ -28,10 +29,13 @@ export async function remove(ctx: HostContext, name: string, id: string, report:
     if (await removeServerBlock(ctx.settings.nginx.command, paths.nginxFile)) await report.log(`nginx: server block ${paths.nginxFile} removed`);
     // The certificate and key it served (keyed by id like the block, in a root-only area).
     await removeTree(paths.tlsDir);
+    // By id, like the block: no zone names the directory any more.
+    if (await removePageCacheDir(paths)) await report.log(`page cache ${paths.pageCacheDir} removed`);
   });
   if (ownsName) {
     await run('php-fpm', 20, async () => {
       if (await stopMaster(paths.fpmPid, paths.fpmConfig)) await report.log(`php-fpm ${account}: stopped`);
+      await ctx.purgeSockets.close(paths.purgeSocket);
       await rm(paths.fpmDir, { recursive: true, force: true });
       await rm(paths.fpmSocketDir, { recursive: true, force: true });
     });

@@ -10,10 +10,12 @@ import { BASE_ENV, tail } from '../exec.js';
 import { asSiteUser, siteJail, execJailed } from '../jail.js';
 import { planSite, RELEASE_NAME_PATTERN, sitePaths, type SitePaths, type SitePlan } from '../naming.js';
 import { hasObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
+import { purgePageCache } from '../page-cache.js';
 import { flushSiteKeys } from '../redis.js';
-import { currentRelease, listReleases, nextReleaseName, removeRelease } from '../releases.js';
+import { currentRelease, ensureCachePlugin, listReleases, nextReleaseName, removeRelease } from '../releases.js';
 import { discard, inTree, readIfExists, type Ownership } from '../safe-fs.js';
 import { healthCheck, requireProvisioned, siteCgroup, siteSalts, switchTo, type HostContext } from '../site-support.js';
+import { ensureSiteServerBlock } from '../site-server-block.js';
 import { StepRunner } from '../step-runner.js';
 import { loadTemplate } from '../template.js';
 import { requireUser } from '../users.js';
@@ -86,6 +88,7 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
         steps.secrets.push(...Object.values(salts));
         const staged = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts, renderObjectCache(loadTemplate(ctx.templatesDir, 'wordpress/redis-object-cache.php.tmpl'), undefined), stagingDatabase(plan.account));
         await inTree(paths.root, ['releases', name], (dir) => dir.writeFileAtomic('wp-config.php', staged, { mode: 0o640, owner: { uid: 0, gid: owner.gid } }));
+        await ensureCachePlugin(paths, name, loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php'), owner);
         await report.log(`release ${name}: restored from release ${restored} of the backup ${request.backup}`);
         return name;
       });
@@ -97,8 +100,11 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
       await run('health', 70, () => healthCheck(ctx, paths, to, release ?? ''));
       await run('switch', 85, async () => {
         const target = release ?? '';
+        await ensureSiteServerBlock(ctx, request.site, (line) => report.log(line));
         await switchAll(ctx, paths, plan, owner, work, target, report);
         switched = true;
+        await purgePageCache(ctx, plan.name, plan.id);
+        await report.log('page cache purged');
       });
     } catch (error) {
       if (!switched && release !== undefined) await removeRelease(paths, release).catch((e: unknown) => ctx.logger.warn({ site: plan.name, err: messageOf(e) }, 'removing the restored release failed'));

@@ -1,6 +1,7 @@
 import type { ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
 import { StepError, type StepName } from '../errors.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
+import { purgePageCache } from '../page-cache.js';
 import { checkReleaseName, listReleases, previousRelease } from '../releases.js';
 import { firstDomain, healthCheck, requireProvisioned, switchTo, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
@@ -33,7 +34,11 @@ export async function rollbackTo(ctx: HostContext, name: string, id: string, wan
     });
     if (target !== current) {
       await run('health', 40, async () => healthCheck(ctx, paths, await firstDomain(paths), target));
-      await run('switch', 80, () => switchTo(paths, owner, target, report));
+      await run('switch', 80, async () => {
+        await switchTo(paths, owner, target, report);
+        await purgePageCache(ctx, name, id);
+        await report.log('page cache purged');
+      });
     }
     return { currentRelease: target, releases: await listReleases(paths) };
   });

@@ -1,11 +1,10 @@
-import { dirname } from 'node:path';
 import type { SiteCgroup } from '../cgroup.js';
 import { siteJail } from '../jail.js';
 import { MAX_SOCKET_PATH_BYTES, type SitePaths, type SitePlan } from '../naming.js';
 import { ensureMaster, FpmConfigError, renderFpmConfig, stopOrphanedWorkers, type FpmResult } from '../php-fpm.js';
 import { childrenOf } from '../process-tree.js';
 import { ensureDir, type Ownership } from '../safe-fs.js';
-import type { HostContext } from '../site-support.js';
+import { ensureSocketDir, type HostContext } from '../site-support.js';
 import { loadTemplate } from '../template.js';
 import { groupNameOf, requireUser } from '../users.js';
 
@@ -22,9 +21,7 @@ export async function ensureSiteMaster(ctx: HostContext, plan: SitePlan, paths: 
     throw new FpmConfigError(`the PHP-FPM socket path ${paths.fpmSocket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: use a shorter state directory`);
   }
   await ensureDir(paths.fpmDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
-  // Each site's socket in a directory of its own: the only one bound into its jail.
-  await ensureDir(dirname(paths.fpmSocketDir), { mode: 0o750, owner: { uid: 0, gid: web.gid } });
-  await ensureDir(paths.fpmSocketDir, { mode: 0o750, owner: { uid: 0, gid: web.gid } });
+  await ensureSocketDir(paths, web);
   const templates = { global: loadTemplate(ctx.templatesDir, 'php-fpm/global.conf'), pool: loadTemplate(ctx.templatesDir, 'php-fpm/pool.conf') };
   const config = renderFpmConfig(templates, plan, paths, await groupNameOf(web.gid));
   const jail = await siteJail(ctx.settings, ctx.templatesDir, paths, {

@@ -9,6 +9,7 @@ import { runningMaster, startDetached } from '../php-fpm.js';
 import { checkService, type ServiceCheck } from '../probes.js';
 import { readPid, runningByPidFile } from '../process-tree.js';
 import { isNginxMaster, isRedisServer, stopOrphanedNginxChildren, type KeptService } from '../service-process.js';
+import { servePurgeSocket } from '../page-cache.js';
 import { readIfExists } from '../safe-fs.js';
 import { siteCgroup, type HostContext } from '../site-support.js';
 import type { Supervisor } from '../supervisor.js';
@@ -19,7 +20,8 @@ const SERVICE_START_TIMEOUT_MS = 10_000;
 
 /**
  * Keeps a provisioned site's PHP-FPM master running: one look (its pid file names a live master
- * of its configuration), a restart in its jail and cgroup when the supervisor says so. A site
+ * of its configuration), a restart in its jail and cgroup when the supervisor says so; and its
+ * purge socket served (after an agent restart, from the first round on). A site
  * whose master was never configured (a provision that did not get that far) is left alone: a
  * converge starts it. True when the site's supervision changed.
  */
@@ -27,6 +29,8 @@ export async function superviseSite(ctx: HostContext, supervisor: Supervisor, si
   const plan = planSite(site);
   const paths = sitePaths(ctx.settings, plan.name, plan.id);
   if (!(await isFile(paths.fpmConfig))) return false;
+  // Not the master's business: a socket that cannot be served is logged, the master still supervised.
+  await servePurgeSocket(ctx, plan.name, plan.id).catch((error: unknown) => ctx.logger.warn({ site: plan.name, err: error instanceof Error ? error.message : String(error) }, 'purge socket not served'));
   return supervisor.supervise(
     plan.name,
     () => runningMaster(paths.fpmPid, paths.fpmConfig),
