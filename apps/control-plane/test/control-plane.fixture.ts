@@ -54,6 +54,8 @@ export async function startControlPlaneFixture(
     PRESSLUFT_LOG_LEVEL: 'silent',
     // API tests run without the loops (no finalizers, no commands); engine tests switch them on.
     PRESSLUFT_ENGINE: options.engine ? 'true' : 'false',
+    // Tests never order from Let's Encrypt: a test that wants ACME names its directory (Pebble).
+    PRESSLUFT_ACME_DIRECTORY_URL: 'none',
     ...options.env,
   });
   const plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: process.env['PRESSLUFT_TEST_LOG_LEVEL'] ?? 'silent' }));

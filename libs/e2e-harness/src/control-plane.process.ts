@@ -217,6 +217,8 @@ export class ControlPlaneProcesses {
       PRESSLUFT_ADMIN_TOKEN_FILE: this.adminTokenFile,
       PRESSLUFT_LOG_LEVEL: 'info',
       PRESSLUFT_ENGINE: 'true',
+      // Tests never order from Let's Encrypt: a test that wants ACME names its directory (Pebble).
+      PRESSLUFT_ACME_DIRECTORY_URL: 'none',
       ...FAST_ENGINE_ENV,
       ...(options.fault ? { PRESSLUFT_FAULT: options.fault } : {}),
       ...options.env,

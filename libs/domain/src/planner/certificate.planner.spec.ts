@@ -10,6 +10,7 @@ import {
   retryDelayMs,
   siteUrl,
   type CertificateCommandView,
+  type CertificateCondition,
   type CertificateObservation,
   type CertificatePlan,
 } from './certificate.planner.js';
@@ -59,7 +60,7 @@ const issued = (renewIn = 30 * DAY) => ({ installed: certificate(), renewAt: at(
 const PEM = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
 
 describe('planCertificate: what to do', () => {
-  it.each<[string, Given, Partial<CertificatePlan> & { condition?: object }]>([
+  it.each<[string, Given, { type: CertificatePlan['type']; certificate?: CertificateAction; condition?: Partial<CertificateCondition>; requeueAfterMs?: number }]>([
     ['a deleting site: nothing', { deleting: true, status: { command: 'shop-4' }, command: { state: 'SUCCEEDED' } }, { type: 'none' }],
     ['before the site is ACTIVE: Unknown', { phase: 'PROVISIONING' }, { type: 'settle', condition: { status: 'Unknown', reason: 'SiteNotActive' } }],
     ['not bound yet: Unknown', { phase: 'PENDING', bound: false }, { type: 'settle', condition: { status: 'Unknown', reason: 'SiteNotActive', message: 'Site shop is not on a node yet' } }],
