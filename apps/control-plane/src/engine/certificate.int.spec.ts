@@ -190,7 +190,7 @@ describe('site certificates with a test agent on the real NATS server', () => {
     agent.behaviour = 'ignore';
     advance(5 * 60_000);
     await touch();
-    const command = await until('the next IssueCertificate', async () => received()[3]);
+    const command = await until('the next IssueCertificate', () => Promise.resolve(received()[3]));
     agent.behaviour = 'succeed';
     await agent.sendEvent(command, 1, { $case: 'failed', value: { reason: 'AcmeRateLimited', message: 'urn:ietf:params:acme:error:rateLimited: too many certificates', retryAfterSeconds: 600 } });
     const limited = await until('the rate limit', async () => {
@@ -232,7 +232,7 @@ describe('site certificates with a test agent on the real NATS server', () => {
       await patch({ spec: { tls: { mode: 'custom', custom: { certificate: pem } } } });
       await deployed();
       await touch();
-      const command = await until('IssueCertificate custom', async () => received()[5]);
+      const command = await until('IssueCertificate custom', () => Promise.resolve(received()[5]));
       expect(command.payload?.$case === 'issueCertificate' && command.payload.value.source).toEqual({ $case: 'custom', value: { certificatePem: pem } });
       expect((await issueCommands()).find((c) => c.metadata.name === command.ref?.id)?.spec.certificate).toBe('custom');
       // The test agent has no way to fetch the key (spec.credentials.tlsPrivateKey): its reason is recorded.
