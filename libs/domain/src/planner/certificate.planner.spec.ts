@@ -33,6 +33,8 @@ interface Given {
   bound?: boolean;
   busy?: boolean;
   pendingDeploy?: boolean;
+  /** The site has not converged yet (observedGeneration 0). */
+  fresh?: boolean;
   tls?: Record<string, unknown>;
   domains?: string[];
   customFingerprint?: string;
@@ -44,7 +46,7 @@ interface Given {
 
 function observe(given: Given = {}): CertificateObservation {
   return {
-    site: { name: 'shop', phase: given.phase ?? 'ACTIVE', deleting: given.deleting ?? false, bound: given.bound ?? true, busy: given.busy ?? false, generation: given.pendingDeploy ? 3 : 2, observedGeneration: 2 },
+    site: { name: 'shop', phase: given.phase ?? 'ACTIVE', deleting: given.deleting ?? false, bound: given.bound ?? true, busy: given.busy ?? false, generation: given.pendingDeploy ? 3 : 2, observedGeneration: given.fresh ? 0 : 2 },
     domains: given.domains ?? DOMAINS,
     tls: siteTlsSchema.parse(given.tls ?? {}),
     customFingerprint: given.customFingerprint,
@@ -62,8 +64,9 @@ const PEM = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
 describe('planCertificate: what to do', () => {
   it.each<[string, Given, { type: CertificatePlan['type']; certificate?: CertificateAction; condition?: Partial<CertificateCondition>; requeueAfterMs?: number }]>([
     ['a deleting site: nothing', { deleting: true, status: { command: 'shop-4' }, command: { state: 'SUCCEEDED' } }, { type: 'none' }],
-    ['before the site is ACTIVE: Unknown', { phase: 'PROVISIONING' }, { type: 'settle', condition: { status: 'Unknown', reason: 'SiteNotActive' } }],
-    ['not bound yet: Unknown', { phase: 'PENDING', bound: false }, { type: 'settle', condition: { status: 'Unknown', reason: 'SiteNotActive', message: 'Site shop is not on a node yet' } }],
+    ['before the site is ACTIVE: Unknown', { phase: 'PROVISIONING', fresh: true }, { type: 'settle', condition: { status: 'Unknown', reason: 'SiteNotActive', message: 'Site shop is not ACTIVE yet' } }],
+    ['not bound yet: Unknown', { phase: 'PENDING', bound: false, fresh: true }, { type: 'settle', condition: { status: 'Unknown', reason: 'SiteNotActive' } }],
+    ['a deploying site keeps its condition', { phase: 'DEPLOYING' }, { type: 'none' }],
     ['a deploying site with a certificate keeps its condition', { phase: 'DEPLOYING', status: issued() }, { type: 'none' }],
     ['a busy site: nothing is issued', { busy: true }, { type: 'none' }],
     ['a spec change not deployed yet: the deploy goes first', { pendingDeploy: true }, { type: 'none' }],
@@ -197,70 +200,65 @@ describe('planCertificate: invariants over the state space', () => {
   for (const phase of SITE_PHASES)
     for (const deleting of [false, true])
       for (const busy of [false, true])
-        for (const pendingDeploy of [false, true])
+        for (const [pendingDeploy, fresh] of [[false, false], [true, false], [true, true]] as const)
           for (const tls of modes)
             for (const status of statuses)
               for (const dnsReady of ['True', 'False', undefined] as const)
                 for (const acmeConfigured of [true, false])
                   for (const command of commands) {
-                    worlds.push({ phase, deleting, busy, pendingDeploy, tls, status: command ? { ...status, command: 'shop-4' } : status, dnsReady, acmeConfigured, customFingerprint: FINGERPRINT, ...(command ? { command } : {}) });
+                    worlds.push({ phase, deleting, busy, pendingDeploy, fresh, tls, status: command ? { ...status, command: 'shop-4' } : status, dnsReady, acmeConfigured, customFingerprint: FINGERPRINT, ...(command ? { command } : {}) });
                   }
 
   const plans = worlds.map((given) => ({ given, observation: observe(given), plan: planCertificate(observe(given)) }));
+  type Case = (typeof plans)[number];
+  /** The worlds (at most 3) where `holds` fails: one expect per invariant, not per world. */
+  const violations = (holds: (c: Case) => boolean) => plans.filter((c) => !holds(c)).slice(0, 3).map(({ given, plan }) => ({ given, plan }));
+  const ms = (value: string | undefined) => (value ? Date.parse(value) : -Infinity);
 
   it('covers a large space', () => {
     expect(worlds.length).toBeGreaterThan(100_000);
   });
 
   it('issues only for an ACTIVE, bound, idle, converged, live site with no command of its own pending', () => {
-    for (const { given, observation, plan } of plans) {
-      if (plan.type !== 'issue') continue;
-      expect(given.phase === 'ACTIVE' && !given.deleting && !given.busy && !given.pendingDeploy && observation.status?.command === undefined).toBe(true);
-    }
+    expect(violations(({ given, observation, plan }) => plan.type !== 'issue' || (given.phase === 'ACTIVE' && !given.deleting && !given.busy && !given.pendingDeploy && observation.status?.command === undefined))).toEqual([]);
   });
 
   it('never issues before nextAttemptAt nor within a minute of the last attempt', () => {
-    for (const { observation, plan } of plans) {
-      if (plan.type !== 'issue') continue;
-      const { nextAttemptAt, lastAttemptAt } = observation.status ?? {};
-      if (nextAttemptAt) expect(Date.parse(nextAttemptAt)).toBeLessThanOrEqual(NOW.getTime());
-      if (lastAttemptAt) expect(Date.parse(lastAttemptAt) + CERTIFICATE_POLICY.minIntervalMs).toBeLessThanOrEqual(NOW.getTime());
-    }
+    expect(
+      violations(({ observation: { status }, plan }) => plan.type !== 'issue' || (ms(status?.nextAttemptAt) <= NOW.getTime() && ms(status?.lastAttemptAt) + CERTIFICATE_POLICY.minIntervalMs <= NOW.getTime())),
+    ).toEqual([]);
   });
 
   it('issues what the mode asks for: acme only when configured (http-01 only with DNS ready), remove only when off', () => {
-    for (const { observation, plan } of plans) {
-      if (plan.type !== 'issue') continue;
-      const mode = observation.tls.mode;
-      expect(plan.certificate).toBe(mode === 'off' ? 'remove' : mode);
-      if (plan.certificate === 'acme') {
-        expect(observation.acmeConfigured).toBe(true);
-        if (observation.tls.acme.challenge === 'http-01') expect(observation.dnsReady).toBe('True');
-      }
-    }
+    expect(
+      violations(({ observation, plan }) => {
+        if (plan.type !== 'issue') return true;
+        const mode = observation.tls.mode;
+        if (plan.certificate !== (mode === 'off' ? 'remove' : mode)) return false;
+        return plan.certificate !== 'acme' || (observation.acmeConfigured && (observation.tls.acme.challenge !== 'http-01' || observation.dnsReady === 'True'));
+      }),
+    ).toEqual([]);
   });
 
   it('does nothing for a deleting site, and records a finished command exactly when one is pending', () => {
-    for (const { given, observation, plan } of plans) {
-      if (given.deleting) expect(plan.type).toBe('none');
-      else if (plan.type === 'record') expect(observation.command && ['SUCCEEDED', 'FAILED', 'REJECTED'].includes(observation.command.state)).toBe(true);
-    }
+    expect(violations(({ given, plan }) => !given.deleting || plan.type === 'none')).toEqual([]);
+    expect(violations(({ observation: { command }, plan }) => plan.type !== 'record' || command === undefined || ['SUCCEEDED', 'FAILED', 'REJECTED'].includes(command.state))).toEqual([]);
+    expect(violations(({ given, observation: { command }, plan }) => given.deleting || command === undefined || !['SUCCEEDED', 'FAILED', 'REJECTED'].includes(command.state) || plan.type === 'record')).toEqual([]);
   });
 
-  it('a recorded outcome clears the pending command; a failure always moves nextAttemptAt into the future', () => {
-    for (const { plan } of plans) {
-      if (plan.type !== 'record') continue;
-      expect(plan.status.command).toBeUndefined();
-      if (plan.event.type === 'Warning') expect(Date.parse(plan.status.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(NOW.getTime() + CERTIFICATE_POLICY.backoffBaseMs);
-    }
+  it('a recorded outcome clears the pending command; a failure always moves nextAttemptAt past the base backoff', () => {
+    expect(
+      violations(({ plan }) => plan.type !== 'record' || (plan.status.command === undefined && (plan.event.type !== 'Warning' || ms(plan.status.nextAttemptAt) >= NOW.getTime() + CERTIFICATE_POLICY.backoffBaseMs))),
+    ).toEqual([]);
   });
 
   it('requeues only into the future, and never says Ready without a certificate that is installed', () => {
-    for (const { observation, plan } of plans) {
-      if (plan.type === 'settle' && plan.requeueAfterMs !== undefined) expect(plan.requeueAfterMs).toBeGreaterThanOrEqual(1000);
-      const condition = plan.type === 'none' ? undefined : plan.condition;
-      const installed = plan.type === 'record' ? plan.status.installed : observation.status?.installed;
-      if (condition?.status === 'True') expect(installed).toBeDefined();
-    }
+    expect(violations(({ plan }) => plan.type !== 'settle' || plan.requeueAfterMs === undefined || plan.requeueAfterMs >= 1000)).toEqual([]);
+    expect(
+      violations(({ observation, plan }) => {
+        if (plan.type === 'none' || plan.condition.status !== 'True') return true;
+        return (plan.type === 'record' ? plan.status.installed : observation.status?.installed) !== undefined;
+      }),
+    ).toEqual([]);
   });
 });

@@ -123,8 +123,9 @@ export function planCertificate(observed: CertificateObservation): CertificatePl
   if (site.deleting) return NONE;
   if (status?.command) return command ? planCommand(observed, command) : recordFailure(observed, status.command, 'CommandNotFound', `${status.command} is gone`, undefined);
   if (site.phase !== 'ACTIVE' || !site.bound) {
-    // A site that had a certificate keeps its condition while it deploys, restores, ...
-    return status?.installed ? NONE : settle('Unknown', 'SiteNotActive', `Site ${site.name} is ${site.bound ? site.phase : 'not on a node yet'}`);
+    // Unknown until the site first converged (one write: the message names no phase); later the
+    // condition stays as it was while the site deploys, restores, ...
+    return site.observedGeneration === 0 ? settle('Unknown', 'SiteNotActive', `Site ${site.name} is not ACTIVE yet`) : NONE;
   }
   // A change of the spec is deployed first (its server names, TLS settings); the site's change wakes this again.
   if (site.busy || site.generation > site.observedGeneration) return NONE;
