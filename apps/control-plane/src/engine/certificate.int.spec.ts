@@ -206,9 +206,14 @@ describe('site certificates with a test agent on the real NATS server', () => {
   });
 
   it('removes the certificate when TLS is turned off: back to http', async () => {
+    const before = (await site()).metadata.generation;
     await patch({ spec: { tls: { mode: 'off' } } });
-    await deployed();
-    expect((await site()).status.url).toBe(`http://${SITE}.example.test/`);
+    const after = await deployed();
+    // A TLS change is a spec change like any other: a new generation, deployed with its TlsConfig.
+    expect(after.metadata.generation).toBe(before + 1);
+    const deploy = agent.received.map((r) => r.command.payload).filter((p) => p?.$case === 'deploySite').at(-1);
+    expect(deploy?.$case === 'deploySite' && deploy.value.site?.tls?.mode).toBe('off');
+    expect(after.status.url).toBe(`http://${SITE}.example.test/`);
     // One backoff per site: the rate limit's hour also holds the removal.
     advance(31 * 60_000);
     await touch();
@@ -229,8 +234,10 @@ describe('site certificates with a test agent on the real NATS server', () => {
       execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '30', '-subj', `/CN=${SITE}.example.test`], { stdio: 'ignore' });
       const pem = readFileSync(join(dir, 'cert.pem'), 'utf8');
       advance(61_000);
-      await patch({ spec: { tls: { mode: 'custom', custom: { certificate: pem } } } });
+      await patch({ spec: { tls: { mode: 'custom', custom: { certificate: pem } }, cache: { page: { enabled: false } } } });
       await deployed();
+      const deploy = agent.received.map((r) => r.command.payload).filter((p) => p?.$case === 'deploySite').at(-1);
+      expect(deploy?.$case === 'deploySite' && deploy.value.site?.cache?.page).toEqual({ enabled: false, sizeMib: 256, ttlSeconds: 600 });
       await touch();
       const command = await until('IssueCertificate custom', () => Promise.resolve(received()[5]));
       expect(command.payload?.$case === 'issueCertificate' && command.payload.value.source).toEqual({ $case: 'custom', value: { certificatePem: pem } });
