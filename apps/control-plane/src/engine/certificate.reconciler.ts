@@ -11,6 +11,7 @@ import {
   type CertificateCondition,
   type CertificateObservation,
   type CertificatePlan,
+  type Condition,
   type SiteStatus,
 } from '@pressluft/domain';
 import type { ControlPlaneConfig } from '../config/control-plane.config.js';
@@ -44,13 +45,18 @@ export function leafFingerprint(pem: string): string | undefined {
  * locked, status.certificate.command naming it); the command's outcome is recorded in
  * status.certificate (with the backoff of a failure), the condition CertificateReady and, for an
  * installed certificate, an https status.url. Woken by its site's changes and its
- * IssueCertificate commands; requeued for a renewal or the end of a backoff.
+ * IssueCertificate commands and its node; requeued for a renewal or the end of a backoff.
  */
 @Injectable()
 export class CertificateReconciler implements Reconciler {
   readonly kind = 'Site';
   readonly name = 'SiteCertificate';
-  readonly watches = [own('Site'), watch('Command', ({ object }) => [object.spec.site], ({ object }) => object.spec.operation === 'IssueCertificate')];
+  readonly watches = [
+    own('Site'),
+    watch('Command', ({ object }) => [object.spec.site], ({ object }) => object.spec.operation === 'IssueCertificate'),
+    // Only a change of the node's readiness (asked before the cache takes the change in), not every heartbeat.
+    watch('Node', ({ object }) => this.cache.sitesOn(object.metadata.name), ({ object }) => nodeReady(object) !== nodeReady(this.cache.node(object.metadata.name))),
+  ];
 
   constructor(
     private readonly store: ResourceStore,
@@ -83,12 +89,15 @@ export class CertificateReconciler implements Reconciler {
     const view = await observeRunSite(site.metadata.name, this.cache, this.store, this.commands);
     const tls = siteTls(site.spec);
     const pending = site.status.certificate?.command;
+    const nodeName = site.status.nodeName;
+    const node = nodeName ? (this.cache.node(nodeName) ?? (await this.store.get('Node', nodeName))) : undefined;
     return {
       site: {
         name: site.metadata.name,
         phase: site.status.phase,
         deleting: site.metadata.deletionTimestamp !== undefined,
-        bound: Boolean(site.status.nodeName),
+        bound: Boolean(nodeName),
+        nodeReady: nodeReady(node),
         busy: view?.busy ?? true,
         generation: site.metadata.generation,
         observedGeneration: site.status.observedGeneration,
@@ -148,6 +157,10 @@ export class CertificateReconciler implements Reconciler {
       }
     }
   }
+}
+
+function nodeReady(node: { status: { conditions: readonly Condition[] } } | undefined): boolean {
+  return node !== undefined && findCondition(node.status.conditions, 'Ready')?.status === 'True';
 }
 
 function saysAlready(status: SiteStatus, condition: CertificateCondition): boolean {

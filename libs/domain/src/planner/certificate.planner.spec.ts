@@ -32,6 +32,7 @@ interface Given {
   deleting?: boolean;
   bound?: boolean;
   busy?: boolean;
+  nodeReady?: boolean;
   pendingDeploy?: boolean;
   /** The site has not converged yet (observedGeneration 0). */
   fresh?: boolean;
@@ -46,7 +47,7 @@ interface Given {
 
 function observe(given: Given = {}): CertificateObservation {
   return {
-    site: { name: 'shop', phase: given.phase ?? 'ACTIVE', deleting: given.deleting ?? false, bound: given.bound ?? true, busy: given.busy ?? false, generation: given.pendingDeploy ? 3 : 2, observedGeneration: given.fresh ? 0 : 2 },
+    site: { name: 'shop', phase: given.phase ?? 'ACTIVE', deleting: given.deleting ?? false, bound: given.bound ?? true, nodeReady: given.nodeReady ?? true, busy: given.busy ?? false, generation: given.pendingDeploy ? 3 : 2, observedGeneration: given.fresh ? 0 : 2 },
     domains: given.domains ?? DOMAINS,
     tls: siteTlsSchema.parse(given.tls ?? {}),
     customFingerprint: given.customFingerprint,
@@ -69,6 +70,7 @@ describe('planCertificate: what to do', () => {
     ['a deploying site keeps its condition', { phase: 'DEPLOYING' }, { type: 'none' }],
     ['a deploying site with a certificate keeps its condition', { phase: 'DEPLOYING', status: issued() }, { type: 'none' }],
     ['a busy site: nothing is issued', { busy: true }, { type: 'none' }],
+    ['its node is not Ready: nothing is issued', { nodeReady: false }, { type: 'none' }],
     ['a spec change not deployed yet: the deploy goes first', { pendingDeploy: true }, { type: 'none' }],
     ['ACTIVE, idle, DNS ready, no certificate: issue acme', {}, { type: 'issue', certificate: 'acme', condition: { status: 'False', reason: 'Issuing' } }],
     ['http-01 waits for DNS', { dnsReady: 'False' }, { type: 'settle', condition: { status: 'False', reason: 'WaitingForDNS' } }],
@@ -199,14 +201,14 @@ describe('planCertificate: invariants over the state space', () => {
   const commands: (Given['command'] | undefined)[] = [undefined, ...COMMAND_STATES.flatMap((state) => (['acme', 'custom', 'remove'] as CertificateAction[]).map((action) => ({ state, action, certificate: certificate() })))];
   for (const phase of SITE_PHASES)
     for (const deleting of [false, true])
-      for (const busy of [false, true])
+      for (const [busy, nodeReady] of [[false, true], [true, true], [false, false]] as const)
         for (const [pendingDeploy, fresh] of [[false, false], [true, false], [true, true]] as const)
           for (const tls of modes)
             for (const status of statuses)
               for (const dnsReady of ['True', 'False', undefined] as const)
                 for (const acmeConfigured of [true, false])
                   for (const command of commands) {
-                    worlds.push({ phase, deleting, busy, pendingDeploy, fresh, tls, status: command ? { ...status, command: 'shop-4' } : status, dnsReady, acmeConfigured, customFingerprint: FINGERPRINT, ...(command ? { command } : {}) });
+                    worlds.push({ phase, deleting, busy, nodeReady, pendingDeploy, fresh, tls, status: command ? { ...status, command: 'shop-4' } : status, dnsReady, acmeConfigured, customFingerprint: FINGERPRINT, ...(command ? { command } : {}) });
                   }
 
   const plans = worlds.map((given) => ({ given, observation: observe(given), plan: planCertificate(observe(given)) }));
@@ -219,8 +221,8 @@ describe('planCertificate: invariants over the state space', () => {
     expect(worlds.length).toBeGreaterThan(100_000);
   });
 
-  it('issues only for an ACTIVE, bound, idle, converged, live site with no command of its own pending', () => {
-    expect(violations(({ given, observation, plan }) => plan.type !== 'issue' || (given.phase === 'ACTIVE' && !given.deleting && !given.busy && !given.pendingDeploy && observation.status?.command === undefined))).toEqual([]);
+  it('issues only for an ACTIVE, bound, idle, converged, live site on a Ready node with no command of its own pending', () => {
+    expect(violations(({ given, observation, plan }) => plan.type !== 'issue' || (given.phase === 'ACTIVE' && !given.deleting && !given.busy && given.nodeReady !== false && !given.pendingDeploy && observation.status?.command === undefined))).toEqual([]);
   });
 
   it('never issues before nextAttemptAt nor within a minute of the last attempt', () => {

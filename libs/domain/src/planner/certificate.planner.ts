@@ -32,6 +32,8 @@ export interface CertificateSiteView {
   readonly phase: SitePhase;
   readonly deleting: boolean;
   readonly bound: boolean;
+  /** The site's node is Ready (a command for a node that is away would only stall). */
+  readonly nodeReady: boolean;
   /** The site's newest command is not finished (one mutation per site at a time). */
   readonly busy: boolean;
   readonly generation: number;
@@ -128,7 +130,8 @@ export function planCertificate(observed: CertificateObservation): CertificatePl
     return site.observedGeneration === 0 ? settle('Unknown', 'SiteNotActive', `Site ${site.name} is not ACTIVE yet`) : NONE;
   }
   // A change of the spec is deployed first (its server names, TLS settings); the site's change wakes this again.
-  if (site.busy || site.generation > site.observedGeneration) return NONE;
+  // So does the node's return to Ready.
+  if (site.busy || !site.nodeReady || site.generation > site.observedGeneration) return NONE;
   switch (observed.tls.mode) {
     case 'off':
       return status?.installed ? attempt(observed, 'remove', { status: 'False', reason: 'Disabled', message: 'removing the certificate (spec.tls.mode off)' }) : settle('False', 'Disabled', 'spec.tls.mode is off: HTTP only');
