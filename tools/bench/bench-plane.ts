@@ -40,6 +40,7 @@ export async function withBenchPlane(env: Record<string, string>, run: (bench: B
         PRESSLUFT_DATABASE_URL: databaseUrl,
         PRESSLUFT_NATS_URL: nats.url,
         PRESSLUFT_LOG_LEVEL: 'silent',
+        PRESSLUFT_ACME_DIRECTORY_URL: 'none',
         ...env,
       }),
       createLogger({ name: 'bench', level: 'silent' }),

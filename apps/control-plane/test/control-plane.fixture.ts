@@ -56,6 +56,8 @@ export async function startControlPlaneFixture(
     PRESSLUFT_ENGINE: options.engine ? 'true' : 'false',
     // No DNS readiness lookups (a test that shows them passes its own servers).
     PRESSLUFT_DNS_SERVERS: 'none',
+    // Tests never order from Let's Encrypt: a test that wants ACME names its directory (Pebble).
+    PRESSLUFT_ACME_DIRECTORY_URL: 'none',
     ...options.env,
   });
   const plane = await startControlPlane(config, createLogger({ name: 'control-plane', level: process.env['PRESSLUFT_TEST_LOG_LEVEL'] ?? 'silent' }));

@@ -159,3 +159,26 @@ describe('applyCommandEvent: backups and restores', () => {
     expect(after.backup).toEqual(kept);
   });
 });
+
+describe('applyCommandEvent: certificates', () => {
+  const issued = { source: 'acme', domains: ['shop.example.test'], issuer: 'CN=Test CA', serialNumber: '0a', fingerprintSha256: 'ab'.repeat(32), notBefore: EARLIER, notAfter: AT, ocspStapling: false };
+
+  it.each([
+    ['a well-formed certificate is kept', issued, issued],
+    ['a malformed one is not (the success still counts)', { ...issued, fingerprintSha256: 'not hex' }, undefined],
+  ] as const)('%s', (_, certificate, kept) => {
+    const after = applyCommandEvent(status('RUNNING'), { type: 'succeeded', sequence: 6, message: 'issued', certificate }, AT);
+    expect(after.state).toBe('SUCCEEDED');
+    expect(after.certificate).toEqual(kept);
+  });
+
+  it.each([
+    [3600, 3600],
+    [0, undefined],
+    [40 * 24 * 3600, 30 * 24 * 3600],
+    [1.5, undefined],
+  ])('retry after %s s is kept as %s', (retryAfterSeconds, kept) => {
+    const after = applyCommandEvent(status('RUNNING'), { type: 'failed', sequence: 6, reason: 'AcmeRateLimited', message: 'too many', retryAfterSeconds }, AT);
+    expect(after.retryAfterSeconds).toBe(kept);
+  });
+});

@@ -1,4 +1,5 @@
 import { backupResultSchema, TERMINAL_COMMAND_STATES, type CommandStatus } from './command.js';
+import { installedCertificateSchema } from './site.js';
 
 /** Lines of a command's log kept in its status (the newest). */
 export const MAX_COMMAND_LOG_LINES = 1000;
@@ -11,8 +12,8 @@ export type AgentCommandEvent = { readonly sequence: number } & (
   | { readonly type: 'progress'; readonly step: string; readonly percent: number; readonly bytes?: number; readonly files?: number }
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'heartbeat' }
-  | { readonly type: 'succeeded'; readonly message: string; readonly backup?: unknown }
-  | { readonly type: 'failed' | 'rejected'; readonly reason: string; readonly message: string }
+  | { readonly type: 'succeeded'; readonly message: string; readonly backup?: unknown; readonly certificate?: unknown }
+  | { readonly type: 'failed' | 'rejected'; readonly reason: string; readonly message: string; readonly retryAfterSeconds?: number }
 );
 
 /**
@@ -47,11 +48,20 @@ export function applyCommandEvent(status: CommandStatus, event: AgentCommandEven
     case 'succeeded': {
       // A backup's result is kept only when it is well-formed (its reconciler copies it into the Backup).
       const backup = event.backup === undefined ? undefined : backupResultSchema.safeParse(event.backup);
-      return { ...next, state: 'SUCCEEDED', finishedAt: at, message: event.message.slice(0, MAX_TEXT), ...(backup?.success ? { backup: backup.data } : {}) };
+      // Likewise an issued certificate (the certificate reconciler copies it into the site's status).
+      const certificate = event.certificate === undefined ? undefined : installedCertificateSchema.safeParse(event.certificate);
+      return {
+        ...next,
+        state: 'SUCCEEDED',
+        finishedAt: at,
+        message: event.message.slice(0, MAX_TEXT),
+        ...(backup?.success ? { backup: backup.data } : {}),
+        ...(certificate?.success ? { certificate: certificate.data } : {}),
+      };
     }
     case 'failed':
     case 'rejected':
-      return { ...next, state: event.type === 'failed' ? 'FAILED' : 'REJECTED', finishedAt: at, ...reasonOf(event.reason), message: event.message.slice(0, MAX_TEXT) };
+      return { ...next, state: event.type === 'failed' ? 'FAILED' : 'REJECTED', finishedAt: at, ...reasonOf(event.reason), message: event.message.slice(0, MAX_TEXT), ...retryAfterOf(event.retryAfterSeconds) };
   }
 }
 
@@ -63,6 +73,11 @@ function progressOf(event: { step: string; percent: number; bytes?: number; file
   const files = count(event.files);
   const percent = Math.min(100, Math.max(0, Math.round(event.percent)));
   return { step: event.step, percent, ...(bytes !== undefined ? { bytes } : {}), ...(files !== undefined ? { files } : {}) };
+}
+
+/** A failure's advice not to retry for a while: whole seconds, at most 30 days; none for 0. */
+function retryAfterOf(seconds: number | undefined): { retryAfterSeconds?: number } {
+  return seconds !== undefined && Number.isSafeInteger(seconds) && seconds > 0 ? { retryAfterSeconds: Math.min(seconds, 30 * 24 * 3600) } : {};
 }
 
 /** Only a CamelCase reason is kept (it becomes an Event's reason); anything else is dropped. */

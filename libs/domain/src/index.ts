@@ -113,6 +113,12 @@ export {
   type SiteSpec,
   type SiteStatus,
   onlySkipsPreDeleteBackup,
+  installedCertificateSchema,
+  pageCacheEnabled,
+  siteTls,
+  type CertificateStatus,
+  type InstalledCertificate,
+  type SiteTls,
 } from './site.js';
 export {
   NOT_SERVING,
@@ -196,6 +202,8 @@ export {
   commandSpecSchema,
   commandStatusSchema,
   dispatchedCommandStatus,
+  CERTIFICATE_ACTIONS,
+  type CertificateAction,
   type BackupResult,
   type CommandOperation,
   type CommandSpec,
@@ -315,6 +323,18 @@ export {
   type NodeView,
   type SiteAction,
   type SiteObservation,
+  ACME_RATE_LIMITED,
+  CERTIFICATE_POLICY,
+  CERTIFICATE_READY,
+  planCertificate,
+  renewAt,
+  retryDelayMs,
+  siteUrl,
+  type CertificateCommandView,
+  type CertificateCondition,
+  type CertificateObservation,
+  type CertificatePlan,
+  type CertificateSiteView,
 } from './planner/index.js';
 export {
   FINGERPRINT_DIGEST_PATTERN,
@@ -355,7 +375,6 @@ export {
 export {
   SITE_CREDENTIAL_FIELDS,
   siteCredentialsSchema,
-  siteTls,
   type DnsStatus,
   type SiteCredentialField,
   type SiteCredentials,

@@ -307,7 +307,7 @@ export const certificateStatusSchema = z.strictObject({
   installed: installedCertificateSchema.optional(),
   /** When a renewal is due (two thirds into the installed certificate's lifetime). */
   renewAt: timestampSchema.optional(),
-  /** The IssueCertificate in flight or last run. */
+  /** The IssueCertificate in flight; cleared once its outcome is recorded here. */
   command: nameSchema.optional(),
   /** Consecutive failed issuances. */
   failures: z.int().min(0).default(0),

@@ -219,6 +219,8 @@ export class ControlPlaneProcesses {
       PRESSLUFT_ENGINE: 'true',
       // No DNS readiness lookups (a test that shows them passes its own servers).
       PRESSLUFT_DNS_SERVERS: 'none',
+      // Tests never order from Let's Encrypt: a test that wants ACME names its directory (Pebble).
+      PRESSLUFT_ACME_DIRECTORY_URL: 'none',
       ...FAST_ENGINE_ENV,
       ...(options.fault ? { PRESSLUFT_FAULT: options.fault } : {}),
       ...options.env,

@@ -98,3 +98,27 @@ describe('control plane setting for local git repositories', () => {
     expect(() => loadControlPlaneConfig({ PRESSLUFT_GIT_ALLOW_LOCAL: 'yes' })).toThrow(/PRESSLUFT_GIT_ALLOW_LOCAL/);
   });
 });
+
+describe('certificate settings', () => {
+  it("defaults: Let's Encrypt without a contact, sites' HTTPS on 443", () => {
+    expect(loadControlPlaneConfig({}).certificates).toEqual({ acme: { directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: undefined }, sitesHttpsPort: 443 });
+  });
+
+  it('takes another directory, a contact and a port; `none` turns ACME off', () => {
+    expect(loadControlPlaneConfig({ PRESSLUFT_ACME_DIRECTORY_URL: 'https://127.0.0.1:14000/dir', PRESSLUFT_ACME_EMAIL: 'ops@example.test', PRESSLUFT_SITES_HTTPS_PORT: '8082' }).certificates).toEqual({
+      acme: { directoryUrl: 'https://127.0.0.1:14000/dir', email: 'ops@example.test' },
+      sitesHttpsPort: 8082,
+    });
+    expect(loadControlPlaneConfig({ PRESSLUFT_ACME_DIRECTORY_URL: 'none' }).certificates.acme).toBeUndefined();
+  });
+
+  it.each([
+    ['PRESSLUFT_ACME_DIRECTORY_URL', 'http://acme.example.test/dir'],
+    ['PRESSLUFT_ACME_DIRECTORY_URL', 'off'],
+    ['PRESSLUFT_ACME_EMAIL', 'not an email'],
+    ['PRESSLUFT_SITES_HTTPS_PORT', '0'],
+    ['PRESSLUFT_SITES_HTTPS_PORT', '70000'],
+  ])('refuses %s=%s', (key, value) => {
+    expect(() => loadControlPlaneConfig({ [key]: value })).toThrow(key);
+  });
+});

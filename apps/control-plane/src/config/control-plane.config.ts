@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { ConfigError, envBoolean, envPort, envUrl, loadConfig } from '@pressluft/platform';
-import { BACKUP_REPOSITORY_PATTERN, DEFAULT_RETENTION, type Retention } from '@pressluft/domain';
+import { BACKUP_REPOSITORY_PATTERN, DEFAULT_RETENTION, EMAIL_PATTERN, type Retention } from '@pressluft/domain';
 import { z } from 'zod';
 
 const DAY_MS = 24 * 3_600_000;
@@ -68,6 +68,12 @@ const schema = z.object({
       message: 'must be none or a comma list of DNS servers like 1.1.1.1,9.9.9.9:53,[2606:4700::1111]:53',
     })
     .optional(),
+  /** The ACME directory sites' certificates are ordered from (spec.tls.mode acme); `none`: no ACME (tests). */
+  PRESSLUFT_ACME_DIRECTORY_URL: z.union([z.literal('none'), envUrl(['https'], 'https://acme-v02.api.letsencrypt.org/directory')]).default('https://acme-v02.api.letsencrypt.org/directory'),
+  /** The ACME account's contact (expiry notices from the CA); optional. */
+  PRESSLUFT_ACME_EMAIL: z.string().regex(EMAIL_PATTERN, { message: 'must be an email address like ops@example.test' }).optional(),
+  /** The port the nodes serve sites' HTTPS on (status.url leaves it out when 443). */
+  PRESSLUFT_SITES_HTTPS_PORT: envPort(443).refine((port) => port > 0, { message: 'must be between 1 and 65535' }),
   /** restic's cache for the control plane's own runs (retention); created when missing. */
   PRESSLUFT_RESTIC_CACHE_DIR: absolutePath().default('/var/cache/pressluft/restic'),
 });
@@ -142,6 +148,8 @@ export interface ControlPlaneConfig {
   readonly dns: { readonly servers: readonly string[] } | undefined;
   /** Backup retention, applied by the leader with restic (engine/backup-retention.runner.ts). */
   readonly backups: { readonly retentionEveryMs: number; readonly resticCacheDir: string };
+  /** Sites' certificates: the ACME directory and contact (acme undefined: ACME is off), and the nodes' HTTPS port. */
+  readonly certificates: { readonly acme: { readonly directoryUrl: string; readonly email: string | undefined } | undefined; readonly sitesHttpsPort: number };
 }
 
 export function loadControlPlaneConfig(env: Readonly<Record<string, string | undefined>>): ControlPlaneConfig {
@@ -197,5 +205,9 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     },
     dns: raw.PRESSLUFT_DNS_SERVERS === 'none' ? undefined : { servers: raw.PRESSLUFT_DNS_SERVERS?.split(',') ?? [] },
     backups: { retentionEveryMs: raw.PRESSLUFT_BACKUP_RETENTION_EVERY_MS, resticCacheDir: raw.PRESSLUFT_RESTIC_CACHE_DIR },
+    certificates: {
+      acme: raw.PRESSLUFT_ACME_DIRECTORY_URL === 'none' ? undefined : { directoryUrl: raw.PRESSLUFT_ACME_DIRECTORY_URL, email: raw.PRESSLUFT_ACME_EMAIL },
+      sitesHttpsPort: raw.PRESSLUFT_SITES_HTTPS_PORT,
+    },
   };
 }

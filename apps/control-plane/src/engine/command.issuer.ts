@@ -1,6 +1,6 @@
-import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, type BackupSnapshots, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, siteTls, type BackupSnapshots, type CertificateAction, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { commandSubject } from '@pressluft/platform';
-import { Command } from '@pressluft/proto';
+import { Command, type IssueCertificate } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
 import { highestFenceOfName } from '../resources/command.queries.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
@@ -16,7 +16,7 @@ export function commandName(site: string, fence: number): string {
 /**
  * What an operation needs beyond the site: a rollback's target release (empty: the previous one);
  * a backup's Backup and store; a restore's Restore, Backup, store, snapshots and the domains the
- * backed-up site had.
+ * backed-up site had; a certificate's action (with the ACME directory for acme).
  */
 export interface IssueOptions {
   readonly release?: string;
@@ -25,6 +25,9 @@ export interface IssueOptions {
   readonly restore?: string;
   readonly snapshots?: BackupSnapshots;
   readonly sourceDomains?: readonly string[];
+  /** IssueCertificate: what to do, and for acme the control plane's ACME directory and contact. */
+  readonly certificate?: CertificateAction;
+  readonly acme?: { readonly directoryUrl: string; readonly email: string | undefined };
 }
 
 function required<T>(operation: CommandOperation, field: string, value: T | undefined): T {
@@ -64,9 +67,34 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
       };
     }
     case 'IssueCertificate':
-      throw new Error(`${operation} is not issued yet (the certificate controller comes next)`);
+      return { $case: 'issueCertificate', value: { site: siteConfig(site), source: certificateSource(site, required(operation, 'a certificate action', options.certificate), options) } };
     case 'CloneSite':
       throw new Error(`${operation} has no wire payload yet`);
+  }
+}
+
+/** What IssueCertificate asks the node for: an ACME order for the site's domains, the site's own chain (its key the node fetches), or removal. */
+function certificateSource(site: Site, action: CertificateAction, options: IssueOptions): NonNullable<IssueCertificate['source']> {
+  const tls = siteTls(site.spec);
+  switch (action) {
+    case 'acme': {
+      const acme = required('IssueCertificate', 'an ACME directory', options.acme);
+      return {
+        $case: 'acme',
+        value: {
+          directoryUrl: acme.directoryUrl,
+          email: acme.email ?? '',
+          domains: [...site.spec.domains],
+          challenge: tls.acme.challenge,
+          dnsProvider: tls.acme.dns?.provider ?? '',
+          dnsZone: tls.acme.dns?.zone ?? '',
+        },
+      };
+    }
+    case 'custom':
+      return { $case: 'custom', value: { certificatePem: required('IssueCertificate', 'spec.tls.custom', tls.custom).certificate } };
+    case 'remove':
+      return { $case: 'remove', value: {} };
   }
 }
 
@@ -101,7 +129,7 @@ export async function issueCommand(
     conditions: setCondition(site.status.conditions, { type: 'Reconciling', status: 'True', reason: COMMAND_IN_FLIGHT, message: inFlightMessage(site.metadata.name, operation, name, fence) }, now),
   };
   const updatedSite = await tx.update(site, { ...writeOf(site), status: status }, now);
-  const { backup, restore, store } = options;
+  const { backup, restore, store, certificate } = options;
   const spec: CommandSpec = {
     site: site.metadata.name,
     node,
@@ -111,6 +139,7 @@ export async function issueCommand(
     ...(backup !== undefined ? { backup } : {}),
     ...(restore !== undefined ? { restore } : {}),
     ...(store !== undefined ? { store } : {}),
+    ...(certificate !== undefined ? { certificate } : {}),
   };
   const command = await tx.create(
     { kind: 'Command', name, labels: { [COMMAND_SITE_LABEL]: site.metadata.name, [COMMAND_SITE_UID_LABEL]: site.metadata.uid }, annotations: {}, finalizers: [], spec, status: { state: 'PENDING', log: [], lastSequence: 0 }, generation: 1 },

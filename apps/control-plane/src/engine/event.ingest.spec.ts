@@ -57,6 +57,8 @@ describe('releasesOf', () => {
   });
 });
 
+const CERTIFICATE = { source: 'acme', domains: ['shop.example.test'], issuer: 'CN=Test CA', serialNumber: '0a', fingerprintSha256: 'ab'.repeat(32), notBefore: '2026-12-07T00:00:00Z', notAfter: '2027-03-07T00:00:00Z', ocspStapling: true };
+
 describe('agentCommandEvent', () => {
   it.each<[string, CommandEvent['kind'], ReturnType<typeof agentCommandEvent>]>([
     ['accepted', { $case: 'accepted', value: {} }, { type: 'accepted', sequence: 7 }],
@@ -76,6 +78,12 @@ describe('agentCommandEvent', () => {
       },
     ],
     ['failed', { $case: 'failed', value: { reason: 'Boom', message: 'm', retryAfterSeconds: 0 } }, { type: 'failed', sequence: 7, reason: 'Boom', message: 'm' }],
+    ['failed with a Retry-After', { $case: 'failed', value: { reason: 'AcmeRateLimited', message: 'm', retryAfterSeconds: 3600 } }, { type: 'failed', sequence: 7, reason: 'AcmeRateLimited', message: 'm', retryAfterSeconds: 3600 }],
+    [
+      'succeeded with a certificate (applyCommandEvent validates it)',
+      { $case: 'succeeded', value: { message: 'ok', site: undefined, certificate: CERTIFICATE } },
+      { type: 'succeeded', sequence: 7, message: 'ok', certificate: CERTIFICATE },
+    ],
     ['rejected', { $case: 'rejected', value: { reason: 'StaleFence', message: 'm' } }, { type: 'rejected', sequence: 7, reason: 'StaleFence', message: 'm' }],
     ['a kind this version does not know', undefined, undefined],
   ])('%s', (_, kind, expected) => {

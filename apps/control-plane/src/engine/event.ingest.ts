@@ -385,10 +385,17 @@ export function agentCommandEvent(event: CommandEvent): AgentCommandEvent | unde
     case 'log':
       return { type: 'log', sequence, line: kind.value.line };
     case 'succeeded':
-      return { type: 'succeeded', sequence, message: kind.value.message, ...(kind.value.backup ? { backup: backupResultOf(kind.value.backup) } : {}) };
+      return {
+        type: 'succeeded',
+        sequence,
+        message: kind.value.message,
+        ...(kind.value.backup ? { backup: backupResultOf(kind.value.backup) } : {}),
+        ...(kind.value.certificate ? { certificate: kind.value.certificate } : {}),
+      };
     case 'failed':
+      return { type: 'failed', sequence, reason: kind.value.reason, message: kind.value.message, ...(kind.value.retryAfterSeconds > 0 ? { retryAfterSeconds: kind.value.retryAfterSeconds } : {}) };
     case 'rejected':
-      return { type: kind.$case, sequence, reason: kind.value.reason, message: kind.value.message };
+      return { type: 'rejected', sequence, reason: kind.value.reason, message: kind.value.message };
   }
 }
 

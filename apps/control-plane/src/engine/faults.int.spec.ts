@@ -179,7 +179,8 @@ describe('reconcile engine faults: no change lost, no command run twice', () => 
     expect(patched.status).toBe(200);
     await until('generation 2 converged', async () => {
       const site = await s.site(replica, 'reorder');
-      return site?.status.observedGeneration === 2 && site.status.phase === 'ACTIVE' ? site : undefined;
+      // Settled: the certificate controller (ACME off in tests) has said so too.
+      return site?.status.observedGeneration === 2 && site.status.phase === 'ACTIVE' && site.status.conditions?.some((c) => c.type === 'CertificateReady') ? site : undefined;
     });
     const [older, latest] = applied(agent, 'reorder').map((r) => r.command);
     if (!older || !latest) throw new Error('expected two commands');

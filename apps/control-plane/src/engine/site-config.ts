@@ -1,4 +1,4 @@
-import { cpuToPercent, memoryToMebibytes, phpSizeToMegabytes, type Resource, type SiteSpec } from '@pressluft/domain';
+import { cpuToPercent, memoryToMebibytes, pageCacheEnabled, phpSizeToMegabytes, siteTls, type Resource, type SiteSpec } from '@pressluft/domain';
 import type { SiteConfig } from '@pressluft/proto';
 
 /**
@@ -38,6 +38,21 @@ export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
     },
     ...(spec.code ? { git: { url: spec.code.git.url, ref: spec.code.git.ref } } : {}),
     keepReleases: spec.releases.keep,
-    cache: { redis: spec.cache?.redis ?? false },
+    cache: {
+      redis: spec.cache?.redis ?? false,
+      page: { enabled: pageCacheEnabled(spec), sizeMib: memoryToMebibytes(spec.cache?.page?.size ?? '256Mi') ?? 256, ttlSeconds: spec.cache?.page?.ttlSeconds ?? 600 },
+    },
+    tls: tlsConfig(spec),
+  };
+}
+
+function tlsConfig(spec: SiteSpec): NonNullable<SiteConfig['tls']> {
+  const tls = siteTls(spec);
+  return {
+    mode: tls.mode,
+    redirect: tls.redirect,
+    hstsMaxAgeSeconds: tls.hsts?.maxAgeSeconds ?? 0,
+    hstsIncludeSubdomains: tls.hsts?.includeSubDomains ?? false,
+    hstsPreload: tls.hsts?.preload ?? false,
   };
 }

@@ -20,9 +20,12 @@ import {
   isDestructive,
   nextScheduledRun,
   preDeleteBackupName,
+  siteTls,
+  siteUrl,
 } from '@pressluft/domain';
+import type { ControlPlaneConfig } from '../config/control-plane.config.js';
 import { recordEvent } from '../events/event.recorder.js';
-import { CLOCK, type Clock } from '../infra/tokens.js';
+import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { createBackup } from './backup-runs.js';
@@ -91,6 +94,7 @@ export class SiteReconciler implements Reconciler {
     private readonly cache: InformerCache,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly relay: OutboxRelay,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
   ) {}
 
   async reconcile(name: string): Promise<SiteReconcileResult> {
@@ -223,12 +227,14 @@ export class SiteReconciler implements Reconciler {
             const ready = siteReady({ ...site.status, phase: next.phase }, { type: 'Ready', status: succeeded ? 'True' : 'False', reason: next.reason, message: next.message });
             conditions = setCondition(conditions, ready, now);
             if (succeeded) conditions = setCondition(conditions, { type: 'Stalled', status: 'False', reason: 'Progressing', message: '' }, now);
+            // https once the installed certificate covers the (new) first domain: the certificate reconciler reissues otherwise.
+            const url = succeeded ? siteUrl(site.spec.domains, site.status.certificate?.installed, siteTls(site.spec).mode, this.config.certificates.sitesHttpsPort) : undefined;
             const status: SiteStatus = {
               ...site.status,
               phase: next.phase,
               conditions,
               observedGeneration: latest?.spec.generation ?? site.status.observedGeneration,
-              ...(succeeded && site.spec.domains[0] ? { url: `http://${site.spec.domains[0]}/` } : {}),
+              ...(url ? { url } : {}),
             };
             await this.writeStatus(tx, site, status, now);
             if (!succeeded) await recordEvent(tx, site, 'Warning', next.reason, next.message, now);

@@ -13,3 +13,17 @@ export { heartbeatStaleInMs, planNode, type NodeAction, type NodeObservation } f
 export { COMMAND_IN_FLIGHT, inFlightMessage, SITE_FINALIZER, nextScheduledRun, planSite, preDeleteBackupName, remediationDue, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
 export { planBackup, siteNotIdle, type BackupAction, type BackupObservation, type RunCommandView, type RunSiteView } from './backup.planner.js';
 export { planRestore, preRestoreBackupName, restoreTarget, type RestoreAction, type RestoreObservation } from './restore.planner.js';
+export {
+  ACME_RATE_LIMITED,
+  CERTIFICATE_POLICY,
+  CERTIFICATE_READY,
+  planCertificate,
+  renewAt,
+  retryDelayMs,
+  siteUrl,
+  type CertificateCommandView,
+  type CertificateCondition,
+  type CertificateObservation,
+  type CertificatePlan,
+  type CertificateSiteView,
+} from './certificate.planner.js';
