@@ -145,3 +145,13 @@ export function removeServerBlock(command: readonly string[], file: string): Pro
     return true;
   });
 }
+
+/**
+ * Tests and reloads the configuration as it is (a server block that names files whose content
+ * changed, such as a renewed certificate, needs nginx to read them again: a graceful reload,
+ * requests in flight finish on the old ones). When `nginx -t` refuses it, `restore` runs and it
+ * throws NginxConfigError. One change at a time on the node, like the block writes.
+ */
+export function reloadConfiguration(command: readonly string[], restore: () => Promise<void>, what: string): Promise<void> {
+  return serialised(() => testAndReload(command, restore, what));
+}

@@ -79,10 +79,14 @@ export async function healthCheck(ctx: HostContext, paths: SitePaths, domain: st
   }
 }
 
-/** The site answers 200 by its domain through nginx within 15 s (the `verify` step), or SiteNotServing. */
+/**
+ * The site answers 200 by its domain through nginx within 15 s (the `verify` step), or
+ * SiteNotServing: over HTTP, or over HTTPS when HTTP answers the node's redirect there.
+ */
 export async function requireServing(ctx: HostContext, domain: string, onWait: () => Promise<void>, trace?: (attempt: { status: number | string; ms: number }) => void): Promise<void> {
   const target = listenTarget(ctx.settings.nginx.listen);
-  const answer = await waitFor200(target.host, target.port, domain, 15_000, onWait, trace);
+  const tls = ctx.settings.nginx.tlsListen !== undefined ? listenTarget(ctx.settings.nginx.tlsListen) : undefined;
+  const answer = await waitFor200(target.host, target.port, domain, 15_000, onWait, trace, tls);
   if (answer instanceof Error) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port}: ${answer.message}`);
   if (answer.status !== 200) throw new StepError('verify', 'SiteNotServing', `GET http://${domain}/ via ${target.host}:${target.port} answered ${answer.status}, not 200`);
 }

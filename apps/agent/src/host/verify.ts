@@ -1,9 +1,18 @@
-import { request } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import { CappedBuffer, DEFAULT_CAPTURE_BYTES } from './capped.js';
 
 export interface Probe {
   readonly status: number;
   readonly body: string;
+  /** The Location header of a redirect. */
+  readonly location?: string;
+}
+
+/** Where a site's HTTPS is served on this node (nginx's TLS listen), for a probe that follows the node's own redirect. */
+export interface TlsTarget {
+  readonly host: string;
+  readonly port: number;
 }
 
 /**
@@ -12,13 +21,15 @@ export interface Probe {
  * the first `maxBytes` of the body are read: then the answer is taken as it is and the
  * connection closed, so a page that streams without end costs no more than that.
  */
-export function getWithHost(host: string, port: number, hostHeader: string, path = '/', timeoutMs = 5_000, maxBytes = DEFAULT_CAPTURE_BYTES): Promise<Probe> {
+export function getWithHost(host: string, port: number, hostHeader: string, path = '/', timeoutMs = 5_000, maxBytes = DEFAULT_CAPTURE_BYTES, tls = false): Promise<Probe> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', agent: false, headers: { host: hostHeader } }, (res) => {
+    const options = { host, port, path, method: 'GET', agent: false, headers: { host: hostHeader } } as const;
+    const onResponse = (res: IncomingMessage) => {
       const body = new CappedBuffer(maxBytes, 'head');
+      const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
       const answer = () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: body.text() });
+        resolve({ status: res.statusCode ?? 0, body: body.text(), ...(location !== undefined ? { location } : {}) });
       };
       res.on('data', (chunk: Buffer) => {
         body.push(chunk);
@@ -28,8 +39,10 @@ export function getWithHost(host: string, port: number, hostHeader: string, path
       });
       res.on('end', answer);
       res.on('error', reject);
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`GET http://${hostHeader}${path} via ${host}:${port}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    };
+    // Over TLS the site is asked for by SNI; its certificate is not what is checked here (serving is).
+    const req: ClientRequest = tls ? tlsRequest({ ...options, servername: hostHeader, rejectUnauthorized: false }, onResponse) : request(options, onResponse);
+    const timer = setTimeout(() => req.destroy(new Error(`GET ${tls ? 'https' : 'http'}://${hostHeader}${path} via ${host}:${port}: no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -39,7 +52,16 @@ export function getWithHost(host: string, port: number, hostHeader: string, path
 }
 
 /**
- * Polls until the site answers 200 (nginx's reload takes ~100 ms to reach the workers).
+ * Whether `probe` is the node's own HTTP-to-HTTPS redirect for `hostHeader` (a site with its
+ * certificate): then the site itself answers over HTTPS. Pure.
+ */
+export function redirectsToHttps(probe: Probe, hostHeader: string): boolean {
+  return (probe.status === 301 || probe.status === 308) && probe.location !== undefined && new RegExp(`^https://${hostHeader.replace(/\./g, '\\.')}(:[0-9]{1,5})?/`).test(probe.location);
+}
+
+/**
+ * Polls until the site answers 200 (nginx's reload takes ~100 ms to reach the workers). A site
+ * whose HTTP answer is the node's redirect to its HTTPS is asked again there (`tls`), by SNI.
  * Resolves with the last answer, 200 or not, at the deadline; rejects never.
  */
 export async function waitFor200(
@@ -49,6 +71,7 @@ export async function waitFor200(
   timeoutMs: number,
   onWait?: () => Promise<void>,
   trace?: (attempt: { status: number | string; ms: number }) => void,
+  tls?: TlsTarget,
 ): Promise<Probe | Error> {
   const deadline = Date.now() + timeoutMs;
   let last: Probe | Error = new Error('no attempt');
@@ -56,7 +79,9 @@ export async function waitFor200(
   for (;;) {
     const started = Date.now();
     try {
-      last = await getWithHost(host, port, hostHeader, '/', Math.max(1000, Math.min(10_000, deadline - Date.now())));
+      const budget = () => Math.max(1000, Math.min(10_000, deadline - Date.now()));
+      last = await getWithHost(host, port, hostHeader, '/', budget());
+      if (tls && redirectsToHttps(last, hostHeader)) last = await getWithHost(tls.host, tls.port, hostHeader, '/', budget(), DEFAULT_CAPTURE_BYTES, true);
       trace?.({ status: last.status, ms: Date.now() - started });
       if (last.status === 200) return last;
     } catch (error) {

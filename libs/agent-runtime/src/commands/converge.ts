@@ -11,6 +11,7 @@ function releaseSource(config: SiteConfig): ReleaseSource {
 /**
  * ProvisionSite and DeploySite: the host converges the configuration; a new release source (or a
  * first provision with code) also builds a release, health-checks it and only then switches.
+ * Every DeploySite leaves the site's page cache empty.
  */
 export function converge(command: ConvergeCommand): CommandHandler<'provisionSite' | 'deploySite'> {
   return async (payload, context) => {
@@ -21,6 +22,12 @@ export function converge(command: ConvergeCommand): CommandHandler<'provisionSit
     const steps = convergeSteps(command, before && releaseSource(before), releaseSource(config));
     const result = await host.provision(config, report);
     const deployed = steps.includes('release') ? await host.deploy(config, report) : undefined;
+    // A deploy of the same release still changes how the site answers (its configuration): the
+    // pages cached before it go (a new release's switch has emptied the cache already).
+    if (command === 'deploy' && !deployed) {
+      await host.purgePageCache(config.name, config.id);
+      await report.log('page cache purged');
+    }
     fences.saveAppliedConfig(ref.site, config);
     const releases = deployed ?? (await releasesOf(context));
     // What this converge left is what the control plane expects from now on.

@@ -10,6 +10,7 @@ import { installCertificateFiles, removeCertificateFiles, type CertificateFiles 
 import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { siteJail } from '../jail.js';
 import { planSite, sitePaths, type SitePaths, type SitePlan } from '../naming.js';
+import { reloadConfiguration } from '../nginx.js';
 import { ensureSiteServerBlock } from '../site-server-block.js';
 import { requireProvisioned, siteCgroup, type HostContext } from '../site-support.js';
 import { StepRunner } from '../step-runner.js';
@@ -43,10 +44,12 @@ export async function certify(ctx: HostContext, request: HostCertificateRequest,
 
   switch (request.source) {
     case 'remove':
-      await run('install', 30, async () => {
+      // The block stops naming the files first (the site's tls.mode is off: HTTP only), so no
+      // `nginx -t` of any site ever meets a block whose certificate is gone.
+      await run('nginx', 30, () => ensureSiteServerBlock(ctx, { ...request.site, tls: { mode: 'off', redirect: false, hstsMaxAgeSeconds: 0, hstsIncludeSubdomains: false, hstsPreload: false } }, (line) => report.log(line)));
+      await run('install', 60, async () => {
         await report.log((await removeCertificateFiles(ctx.settings, paths)) ? `tls: certificate of ${plan.name} removed` : `tls: ${plan.name} had no certificate`);
       });
-      await run('nginx', 60, () => ensureSiteServerBlock(ctx, request.site, (line) => report.log(line)));
       await followScheme(ctx, run, plan, paths, 'http', report);
       return { certificate: undefined };
     case 'custom': {
@@ -135,7 +138,9 @@ async function serve(ctx: HostContext, run: Run, site: SiteConfig, plan: SitePla
   const pending = await run('install', 70, () => installCertificateFiles(ctx.settings, paths, files));
   await run('nginx', 80, async () => {
     try {
-      await ensureSiteServerBlock(ctx, site, (line) => report.log(line));
+      // The same block names the same files: nginx reads the new ones only when it reloads.
+      const changed = await ensureSiteServerBlock(ctx, site, (line) => report.log(line));
+      if (!changed) await reloadConfiguration(ctx.settings.nginx.command, () => Promise.resolve(), `the certificate of ${plan.name}`);
     } catch (error) {
       await pending.undo();
       await ensureSiteServerBlock(ctx, site).catch((again: unknown) => ctx.logger.warn({ site: plan.name, err: messageOf(again) }, 'the previous certificate could not be served again'));
