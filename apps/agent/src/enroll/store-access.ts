@@ -1,12 +1,6 @@
-import { credentials, Metadata, status } from '@grpc/grpc-js';
-import { failure, type BackupStoreAccess, type ResticStore } from '@pressluft/agent-runtime';
-import { NodeServiceClient } from '@pressluft/proto';
+import type { BackupStoreAccess, ResticStore } from '@pressluft/agent-runtime';
 import type { NodeIdentity } from './identity.js';
-
-const TIMEOUT_MS = 15_000;
-
-/** gRPC codes that mean "not for you" (no retry helps): the rest means the control plane was not reached. */
-const REFUSED = new Set<status>([status.PERMISSION_DENIED, status.UNAUTHENTICATED, status.NOT_FOUND, status.FAILED_PRECONDITION, status.INVALID_ARGUMENT]);
+import { callNodeService, NODE_SERVICE_TIMEOUT_MS } from './node-service.js';
 
 /**
  * A BackupStore's repository and credentials, asked for one command over mutual TLS with this
@@ -17,22 +11,13 @@ export class StoreAccessClient implements BackupStoreAccess {
   constructor(
     private readonly identity: NodeIdentity,
     private readonly endpoint: string,
-    private readonly timeoutMs = TIMEOUT_MS,
+    private readonly timeoutMs = NODE_SERVICE_TIMEOUT_MS,
   ) {}
 
-  async access(store: string, command: string): Promise<ResticStore> {
-    const channel = credentials.createSsl(Buffer.from(this.identity.caPem), Buffer.from(this.identity.keyPem), Buffer.from(this.identity.certificatePem));
-    const client = new NodeServiceClient(this.endpoint, channel);
-    try {
-      return await new Promise<ResticStore>((resolve, reject) => {
-        client.backupStoreAccess({ store, command }, new Metadata(), { deadline: new Date(Date.now() + this.timeoutMs) }, (error, response) => {
-          if (!error) resolve(response);
-          else if (REFUSED.has(error.code)) reject(failure('BackupStoreAccessDenied', `the control plane refused backup store ${store} for command ${command}: ${error.details}`));
-          else reject(failure('BackupStoreUnavailable', `backup store ${store}: the control plane could not be asked (${status[error.code] ?? error.code}: ${error.details})`));
-        });
-      });
-    } finally {
-      client.close();
-    }
+  access(store: string, command: string): Promise<ResticStore> {
+    return callNodeService<ResticStore>(this.identity, this.endpoint, this.timeoutMs, (client, metadata, options, callback) => client.backupStoreAccess({ store, command }, metadata, options, callback), {
+      refused: { reason: 'BackupStoreAccessDenied', message: (details) => `the control plane refused backup store ${store} for command ${command}: ${details}` },
+      unavailable: { reason: 'BackupStoreUnavailable', message: (details) => `backup store ${store}: the control plane could not be asked (${details})` },
+    });
   }
 }
