@@ -133,7 +133,10 @@ export interface SitePaths {
   readonly tlsMetadata: string;
   /** <pageCacheRoot>/site_<id>: nginx's user's, 0700; the site's page cache (no site user reads or writes it). */
   readonly pageCacheDir: string;
-  /** <fpmSocketDir>/purge.sock: where the site's must-use plugin asks the agent to empty its page cache. */
+  /**
+   * <fpmSocketDir>/purge: where the site's must-use plugin asks the agent to empty its page cache
+   * (a name shorter than php.sock's: wherever the PHP-FPM socket fits a Unix socket path, it does).
+   */
   readonly purgeSocket: string;
 }
 
@@ -181,7 +184,7 @@ export function sitePaths(settings: HostSettings, name: string, id: string): Sit
     tlsPrivateKey: join(settings.stateDir, 'tls', accountName(id), 'privkey.pem'),
     tlsMetadata: join(settings.stateDir, 'tls', accountName(id), 'certificate.json'),
     pageCacheDir: join(settings.pageCacheRoot ?? join(settings.stateDir, 'page-cache'), accountName(id)),
-    purgeSocket: join(settings.stateDir, 'sock', accountName(id), 'purge.sock'),
+    purgeSocket: join(settings.stateDir, 'sock', accountName(id), 'purge'),
   };
 }
 

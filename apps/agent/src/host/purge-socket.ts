@@ -54,7 +54,7 @@ interface Listener {
 }
 
 /**
- * The sites' purge sockets (<stateDir>/sock/site_<id>/purge.sock): root's, the site's group, 0660,
+ * The sites' purge sockets (<stateDir>/sock/site_<id>/purge): root's, the site's group, 0660,
  * so only the site's own user (PHP in its jail, where that directory is bound) can connect. A
  * connection may send one short line, `purge\n`; the answer (`ok\n` once the purge ran, or
  * `error\n`) is all it gets. Nothing else is read and nothing is written where PHP can reach.

@@ -234,7 +234,9 @@ describe('site certificates with a test agent on the real NATS server', () => {
       execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '30', '-subj', `/CN=${SITE}.example.test`], { stdio: 'ignore' });
       const pem = readFileSync(join(dir, 'cert.pem'), 'utf8');
       advance(61_000);
-      await patch({ spec: { tls: { mode: 'custom', custom: { certificate: pem } }, cache: { page: { enabled: false } } } });
+      // Its key is a write-only credential (a custom certificate without one is refused: 422).
+      const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      await patch({ spec: { tls: { mode: 'custom', custom: { certificate: pem } }, credentials: { tlsPrivateKey: key }, cache: { page: { enabled: false } } } });
       await deployed();
       const deploy = agent.received.map((r) => r.command.payload).filter((p) => p?.$case === 'deploySite').at(-1);
       expect(deploy?.$case === 'deploySite' && deploy.value.site?.cache?.page).toEqual({ enabled: false, sizeMib: 256, ttlSeconds: 600 });
@@ -242,7 +244,7 @@ describe('site certificates with a test agent on the real NATS server', () => {
       const command = await until('IssueCertificate custom', () => Promise.resolve(received()[5]));
       expect(command.payload?.$case === 'issueCertificate' && command.payload.value.source).toEqual({ $case: 'custom', value: { certificatePem: pem } });
       expect((await issueCommands()).find((c) => c.metadata.name === command.ref?.id)?.spec.certificate).toBe('custom');
-      // The test agent has no way to fetch the key (spec.credentials.tlsPrivateKey): its reason is recorded.
+      // This test agent does not fetch the key (NodeService.SiteSecretAccess has its own spec): its reason is recorded.
       const failed = await until('the custom failure', async () => {
         const s = await site();
         return s.status.certificate?.failures === 1 ? s : undefined;

@@ -8,7 +8,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
 import type { AcmeOrder } from '@pressluft/proto';
-import { freePort, PebbleService } from '@pressluft/testing';
+import { PebbleService } from '@pressluft/testing';
 import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execOk } from '../exec.js';
@@ -40,7 +40,8 @@ describe('hostile tenant: IssueCertificate', () => {
     pebble = await PebbleService.start(harness.root, { httpPort: services.nginx.port });
     // Test only: this process trusts Pebble's listener (the agent process: NODE_EXTRA_CA_CERTS).
     acme.axios.defaults.httpsAgent = new HttpsAgent({ ca: pebble.directoryCa });
-    settings = { ...harness.settings, nginx: { ...harness.settings.nginx, tlsListen: `127.0.0.1:${await freePort()}` } };
+    // The shared nginx's TLS listener, as every host spec's (one node, one TLS listener).
+    settings = harness.settings;
     host = new SiteHost(settings, createLogger({ name: 'hostile-tls', level: process.env['HOST_TEST_LOG'] ?? 'warn' }));
     await host.provision(SITE, new RecordingReporter());
     tenant = await requireUser(`site_${SITE.id}`);
