@@ -478,12 +478,12 @@ control_plane_env() {
   # The key BackupStore credentials are encrypted with (made on first start; the control plane's own).
   export PRESSLUFT_SECRETS_KEY_FILE="$CP_DIR/secrets.key"
   export PRESSLUFT_RESTIC_CACHE_DIR="$CP_DIR/restic-cache"
-  # (Only ever called in the control plane's own subshell: `local` becomes the local CA's URL there.)
-  PRESSLUFT_ACME_DIRECTORY_URL="$(acme_url)"
-  export PRESSLUFT_ACME_DIRECTORY_URL
   export PRESSLUFT_SITES_HTTPS_PORT="$PRESSLUFT_SITES_TLS_PORT"
   # Where the sites' domains are looked up for DNS readiness: the local CA's DNS server.
   if [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ]; then export PRESSLUFT_DNS_SERVERS="127.0.0.1:$PRESSLUFT_ACME_DNS_PORT"; fi
+  # (Only ever called in the control plane's own subshell: `local` becomes the local CA's URL there.)
+  PRESSLUFT_ACME_DIRECTORY_URL="$(acme_url)"
+  export PRESSLUFT_ACME_DIRECTORY_URL
 }
 
 start_control_plane() {
