@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       await pipe(['/usr/bin/restic', 'dump', 'latest', '/files.tar', '--tag', 'part=files'], ['/usr/bin/tar', '-x', '-C', restoreDir], env);
     });
     await run([...mariadb, '-e', 'DROP DATABASE bench_raw_restore']);
-    const agentRestore = await timed(() => host.restore({ site, backup: 'bench-full-2', snapshots: result.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: site.domains, store }, quiet));
+    const agentRestore = await timed(() => host.restore({ site, backup: 'bench-full-2', snapshots: result.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: site.domains, store, parts: [] }, quiet));
 
     const line = (what: string, agent: number, raw: number, goal: string) => console.log(`${what.padEnd(22)} agent ${agent.toFixed(2)} s   raw ${raw.toFixed(2)} s   ratio ${(agent / raw).toFixed(2)}   (${goal})`);
     console.log(`site: ${UPLOAD_MB} MiB of uploads in ${UPLOAD_MB} files, ${DB_MB}k rows (~${DB_MB} MB) in the database; restic ${(await run(['/usr/bin/restic', 'version'])).trim()}`);

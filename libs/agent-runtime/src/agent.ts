@@ -333,7 +333,7 @@ export class Agent {
       const before = this.scheduled.get(site.name) ?? 0;
       const fingerprints = this.perSite.busy(site.name) ? undefined : await this.options.host.fingerprints(site.name, site.id).catch(() => undefined);
       const settled = fingerprints !== undefined && !this.perSite.busy(site.name) && (this.scheduled.get(site.name) ?? 0) === before;
-      sites.push({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease, fingerprints: settled ? fingerprints : {}, fingerprinted: settled });
+      sites.push({ name: site.name, fence: fences.get(site.name)?.fence ?? 0, currentRelease: site.currentRelease, fingerprints: settled ? fingerprints : {}, fingerprinted: settled, currentCommit: site.currentCommit, deployPublicKey: site.deployPublicKey });
     }
     const report = NodeReport.encode({
       node: this.options.node,

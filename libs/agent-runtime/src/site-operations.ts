@@ -29,7 +29,7 @@ export interface BackupStoreAccess {
 }
 
 /** The fields of a Site's write-only spec.credentials a node may fetch. */
-export type SiteSecretField = 'tlsPrivateKey' | 'dnsApiToken';
+export type SiteSecretField = 'tlsPrivateKey' | 'dnsApiToken' | 'gitToken';
 
 /** Where the runtime gets a site's write-only credential for one command (NodeService.SiteSecretAccess). */
 export interface SiteSecretAccess {
@@ -69,9 +69,21 @@ export interface HostRestoreRequest {
   /** The backup's site's domains: URLs are rewritten when they differ from the target's. */
   readonly sourceDomains: readonly string[];
   readonly store: ResticStore;
+  /** What is restored: code (the release's files), database, uploads; empty: all three. */
+  readonly parts: readonly RestorePart[];
 }
 
-export interface ObservedHostSite {
+export type RestorePart = 'code' | 'database' | 'uploads';
+
+/** What a site's release and identity are on the node (reported in SiteState and NodeReports). */
+export interface HostSiteIdentity {
+  /** The commit the current release was built from; '' without code or when unknown. */
+  readonly currentCommit: string;
+  /** The site's deploy key's public half (OpenSSH); '' before it has one. */
+  readonly deployPublicKey: string;
+}
+
+export interface ObservedHostSite extends HostSiteIdentity {
   readonly name: string;
   readonly id: string;
   /** '' when the site has no resolving `current`. */
@@ -96,6 +108,14 @@ export interface SiteOperations {
   backup(request: HostBackupRequest, report: StepReporter): Promise<BackupResult>;
   /** Restores a backup into the site: staged, health-checked, switched; any failure leaves the site as it was. */
   restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult>;
+  /**
+   * CloneSite: provisions the new site (as provision) and restores the source's backup into it
+   * (every part, URLs rewritten); the source site is never touched (its backup is the medium).
+   * `gitToken`: the site's token when its config says it has one.
+   */
+  clone(request: HostRestoreRequest, report: StepReporter): Promise<ProvisionResult & ReleasesResult>;
+  /** The site's current commit and deploy key (reads only). */
+  identity(name: string, id: string): Promise<HostSiteIdentity>;
   /** IssueCertificate: installs (or removes) the site's certificate and serves it; the site keeps serving HTTP throughout. */
   certify(request: HostCertificateRequest, report: StepReporter): Promise<HostCertificateOutcome>;
   /** Empties the site's page cache (a deploy, rollback and restore do it themselves). */

@@ -27,7 +27,7 @@
  * - Snapshots with the same time are ordered by id, so the answer is deterministic.
  */
 
-export const BACKUP_REASONS = ['manual', 'scheduled', 'pre-delete', 'pre-restore', 'pre-sync', 'pre-migrate'] as const;
+export const BACKUP_REASONS = ['manual', 'scheduled', 'pre-delete', 'pre-restore', 'pre-sync', 'pre-migrate', 'pre-promotion', 'clone-source', 'sync-source'] as const;
 export type BackupReason = (typeof BACKUP_REASONS)[number];
 
 export const DEFAULT_PRE_DELETE_KEEP_DAYS = 30;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BACKUP_REASONS } from './backup-retention.js';
-import { conditionsSchema, domainSchema, nameSchema, plainTextSchema, printableTextSchema, timestampSchema } from './field-schemas.js';
+import { conditionsSchema, domainSchema, duplicates, nameSchema, plainTextSchema, printableTextSchema, timestampSchema } from './field-schemas.js';
 import { releaseIdSchema } from './site.js';
 import { uidSchema } from './event.js';
 
@@ -37,7 +37,7 @@ export const backupSnapshotsSchema = z.strictObject({
   manifest: snapshotIdSchema.optional(),
 });
 
-const runStatusShape = {
+export const runStatusShape = {
   phase: z.enum(RUN_PHASES).default('PENDING'),
   observedGeneration: z.int().min(0).default(0),
   conditions: conditionsSchema.default([]),
@@ -71,6 +71,10 @@ export const backupStatusSchema = z.strictObject({
   siteSpec: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** The parts of a backup a restore can put back (a ContentSync moves database and uploads only). */
+export const RESTORE_PARTS = ['code', 'database', 'uploads'] as const;
+export type RestorePart = (typeof RESTORE_PARTS)[number];
+
 export const restoreSpecSchema = z.strictObject({
   backup: nameSchema,
   /**
@@ -82,6 +86,13 @@ export const restoreSpecSchema = z.strictObject({
   domains: z.array(domainSchema).min(1).max(100).optional(),
   /** Skips the mandatory pre-restore backup of an existing target (the audit log records who asked). */
   skipPreRestoreBackup: z.boolean().default(false),
+  /** What is restored (default all): code (the release's files), database, uploads. */
+  parts: z
+    .array(z.enum(RESTORE_PARTS))
+    .min(1)
+    .max(3)
+    .superRefine((parts, ctx) => duplicates(parts, ctx, 'duplicate part'))
+    .optional(),
 });
 
 export const restoreStatusSchema = z.strictObject({

@@ -12,13 +12,16 @@ describe('gitSourceProblem', () => {
     ['a nested ref', 'https://example.test/x.git', 'release/2026-11', remote],
     ['file:// when local is allowed', 'file:///tmp/repo', 'v1.2', local],
     ['an absolute path when local is allowed', '/tmp/repo', 'release/2026-11', local],
+    ['scp-like ssh (the deploy key)', 'git@github.com:acme/site.git', 'main', remote],
+    ['ssh with a port', 'ssh://git@git.example.test:2222/acme/site.git', 'main', remote],
   ])('accepts %s', (_label, url, ref, policy) => {
     expect(gitSourceProblem(url, ref, policy)).toBeUndefined();
   });
 
   it.each([
-    ['scp-like ssh', 'git@github.com:acme/site.git', remote],
-    ['ssh', 'ssh://git@github.com/acme/site.git', local],
+    ['ssh with an option as the host', 'ssh://git@-oProxyCommand=id/x.git', remote],
+    ['scp-like ssh climbing out', 'git@github.com:../site.git', remote],
+    ['ssh with a password', 'ssh://git:pw@github.com/acme/site.git', remote],
     ['plain http', 'http://example.test/x.git', local],
     ['the ext transport', 'ext::sh -c id', local],
     ['an option', '--upload-pack=id', local],

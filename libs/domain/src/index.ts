@@ -93,6 +93,9 @@ export {
   SITE_HEALTH_STATES,
   GIT_REF_PATTERN,
   GIT_URL_PATTERN,
+  KNOWN_HOSTS_PATTERN,
+  isSshGitUrl,
+  type GitSourceSpec,
   LOCALE_PATTERN,
   PHP_VERSIONS,
   RELEASE_ID_PATTERN,
@@ -165,6 +168,8 @@ export {
   backupStoreStatusSchema,
   restoreSpecSchema,
   restoreStatusSchema,
+  RESTORE_PARTS,
+  type RestorePart,
   type BackupSnapshots,
   type BackupSpec,
   type BackupStatus,
@@ -390,3 +395,19 @@ export {
   type StoredSiteCredentials,
 } from './site-credentials.js';
 export { DNS_READY, DNS_READY_RECHECK_MS, decideDns, dnsReadyCondition, domainReady, nodeAddresses, type DnsDecision, type DomainLookup } from './dns-readiness.js';
+export {
+  CONTENT_PARTS,
+  contentSyncRefusal,
+  contentSyncSpecSchema,
+  contentSyncStatusSchema,
+  promotionRefusal,
+  promotionSpecSchema,
+  promotionStatusSchema,
+  type ContentPart,
+  type ContentSyncSpec,
+  type ContentSyncStatus,
+  type EnvironmentRefusal,
+  type EnvironmentSite,
+  type PromotionSpec,
+  type PromotionStatus,
+} from './environments.js';

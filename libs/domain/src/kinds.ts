@@ -1,6 +1,6 @@
-export type KindName = 'Node' | 'Site' | 'BackupStore' | 'Backup' | 'Restore' | 'Event' | 'Command';
+export type KindName = 'Node' | 'Site' | 'BackupStore' | 'Backup' | 'Restore' | 'ContentSync' | 'Promotion' | 'Event' | 'Command';
 
-export const KIND_NAMES: readonly KindName[] = ['Node', 'Site', 'BackupStore', 'Backup', 'Restore', 'Event', 'Command'];
+export const KIND_NAMES: readonly KindName[] = ['Node', 'Site', 'BackupStore', 'Backup', 'Restore', 'ContentSync', 'Promotion', 'Event', 'Command'];
 
 export interface PrinterColumn {
   name: string;
@@ -114,6 +114,40 @@ export const KINDS: readonly KindInfo[] = [
       { name: 'SITE', type: 'string', description: 'Site being restored', priority: 0 },
       { name: 'BACKUP', type: 'string', description: 'Backup restored from', priority: 0 },
       { name: 'PHASE', type: 'string', description: 'How the restore run went', priority: 0 },
+      AGE,
+    ],
+  },
+  {
+    kind: 'ContentSync',
+    plural: 'contentsyncs',
+    singular: 'contentsync',
+    shortNames: ['csync'],
+    verbs: WRITE_VERBS,
+    served: true,
+    userWritable: true,
+    printerColumns: [
+      NAME,
+      { name: 'FROM', type: 'string', description: 'Site the content comes from', priority: 0 },
+      { name: 'TO', type: 'string', description: 'Site overwritten with it', priority: 0 },
+      { name: 'PARTS', type: 'string', description: 'What moves (database, uploads)', priority: 0 },
+      { name: 'PHASE', type: 'string', description: 'How the sync run went', priority: 0 },
+      AGE,
+    ],
+  },
+  {
+    kind: 'Promotion',
+    plural: 'promotions',
+    singular: 'promotion',
+    shortNames: ['promo'],
+    verbs: WRITE_VERBS,
+    served: true,
+    userWritable: true,
+    printerColumns: [
+      NAME,
+      { name: 'FROM', type: 'string', description: 'Site whose code is promoted', priority: 0 },
+      { name: 'TO', type: 'string', description: 'Site that gets it', priority: 0 },
+      { name: 'COMMIT', type: 'string', description: 'The exact commit deployed', priority: 0 },
+      { name: 'PHASE', type: 'string', description: 'How the promotion run went', priority: 0 },
       AGE,
     ],
   },

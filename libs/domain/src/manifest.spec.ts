@@ -18,7 +18,7 @@ const site = (): JsonObject => ({
     backup: { schedule: '0 3 * * *', retention: { daily: 7, weekly: 4 } },
     drift: { policy: 'Observe' },
     releases: { keep: 5 },
-    cloneFrom: 'template',
+    source: { clone: { site: 'template' } },
   },
 });
 
@@ -76,7 +76,10 @@ const backupStore = (): JsonObject => ({
   spec: { repository: 'sftp:u123@u123.your-storagebox.de:/pressluft', credentials: { password: 'correct horse battery staple' } },
 });
 
-const MANIFESTS: Record<KindName, () => JsonObject> = { Site: site, Node: node, BackupStore: backupStore, Backup: backup, Restore: restore, Event: event, Command: command };
+const contentSync = (): JsonObject => ({ apiVersion: 'pressluft.io/v1', kind: 'ContentSync', metadata: { name: 'shop-down' }, spec: { from: 'shop', to: 'shop-staging' } });
+const promotion = (): JsonObject => ({ apiVersion: 'pressluft.io/v1', kind: 'Promotion', metadata: { name: 'shop-up' }, spec: { from: 'shop-staging', to: 'shop' } });
+
+const MANIFESTS: Record<KindName, () => JsonObject> = { Site: site, Node: node, BackupStore: backupStore, Backup: backup, Restore: restore, ContentSync: contentSync, Promotion: promotion, Event: event, Command: command };
 
 /** Sets a value at a path like ['spec', 'domains', 0], creating objects on the way; undefined deletes. */
 function at(body: JsonObject, path: readonly (string | number)[], value: unknown): JsonObject {
@@ -369,7 +372,7 @@ const STRING_FIELDS: [KindName, (string | number)[], string][] = [
   ['Site', ['spec', 'resources', 'memory'], '512Mi'],
   ['Site', ['spec', 'backup', 'schedule'], '0 3 * * *'],
   ['Site', ['spec', 'drift', 'policy'], 'Observe'],
-  ['Site', ['spec', 'cloneFrom'], 'template'],
+  ['Site', ['spec', 'source', 'clone', 'site'], 'template'],
   ['Node', ['spec', 'provider'], 'hetzner'],
   ['Node', ['spec', 'labels', 'zone'], 'fsn1'],
   ['Node', ['spec', 'hetzner', 'serverType'], 'cx22'],
@@ -496,8 +499,9 @@ describe('validateManifest: site spec rules', () => {
     ['xmlrpc as a string', ['spec', 'wordpress', 'xmlrpc'], 'true', 'spec.wordpress.xmlrpc'],
     ['redis as a string', ['spec', 'cache', 'redis'], 'yes', 'spec.cache.redis'],
     ['http url', ['spec', 'code', 'git', 'url'], 'http://git.example.test/shop.git', 'spec.code.git.url'],
-    ['ssh url', ['spec', 'code', 'git', 'url'], 'ssh://git@git.example.test:2222/org/shop.git', 'spec.code.git.url'],
-    ['scp-like url', ['spec', 'code', 'git', 'url'], 'git@github.com:org/shop.git', 'spec.code.git.url'],
+    ['ssh url without pinned host keys', ['spec', 'code', 'git'], { url: 'ssh://git@git.example.test:2222/org/shop.git', ref: 'main' }, 'spec.code.git.knownHosts'],
+    ['scp-like url without pinned host keys', ['spec', 'code', 'git'], { url: 'git@github.com:org/shop.git', ref: 'main' }, 'spec.code.git.knownHosts'],
+    ['known hosts with an https url', ['spec', 'code', 'git', 'knownHosts'], 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', 'spec.code.git.knownHosts'],
     ['file url where local repositories are off', ['spec', 'code', 'git', 'url'], 'file:///srv/git/shop.git', 'spec.code.git.url'],
     ['url with credentials', ['spec', 'code', 'git', 'url'], 'https://user:pw@git.example.test/shop.git', 'spec.code.git.url'],
     ['url with ..', ['spec', 'code', 'git', 'url'], 'https://git.example.test/org/../shop.git', 'spec.code.git.url'],
@@ -543,7 +547,7 @@ describe('validateManifest: site spec rules', () => {
     ['drift policy case', ['spec', 'drift', 'policy'], 'observe', 'spec.drift.policy'],
     ['keep 0', ['spec', 'releases', 'keep'], 0, 'spec.releases.keep'],
     ['keep 51', ['spec', 'releases', 'keep'], 51, 'spec.releases.keep'],
-    ['clone from itself', ['spec', 'cloneFrom'], 'shop', 'spec.cloneFrom'],
+    ['clone from itself', ['spec', 'source', 'clone', 'site'], 'shop', 'spec.source.clone.site'],
     ['wordpress not object', ['spec', 'wordpress'], 'x', 'spec.wordpress'],
     ['php array', ['spec', 'php'], [], 'spec.php'],
   ];

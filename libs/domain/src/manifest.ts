@@ -157,7 +157,7 @@ function crossFieldErrors(kind: KindName, manifest: ParsedManifest, git: GitPoli
   if (kind !== 'Site') return [];
   const spec = manifest.spec as SpecByKind['Site'];
   const errors: FieldError[] = [];
-  if (spec.cloneFrom === manifest.metadata.name) errors.push({ field: 'spec.cloneFrom', message: 'must name another site' });
+  if (spec.source?.clone.site === manifest.metadata.name) errors.push({ field: 'spec.source.clone.site', message: 'must name another site' });
   // The nodes' own rule: a source every node refuses is refused here, not a failed deploy later.
   const source = spec.code?.git;
   const problem = source && gitSourceProblem(source.url, source.ref, git);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type GROUP_VERSION } from './api-group.js';
 import { backupSpecSchema, backupStatusSchema, backupStoreSpecSchema, backupStoreStatusSchema, restoreSpecSchema, restoreStatusSchema } from './backup.js';
 import { commandSpecSchema, commandStatusSchema } from './command.js';
+import { contentSyncSpecSchema, contentSyncStatusSchema, promotionSpecSchema, promotionStatusSchema } from './environments.js';
 import { eventBodySchema, eventStatusSchema, uidSchema } from './event.js';
 import {
   annotationsSchema,
@@ -59,6 +60,8 @@ export const SPEC_SCHEMAS = {
   BackupStore: backupStoreSpecSchema,
   Backup: backupSpecSchema,
   Restore: restoreSpecSchema,
+  ContentSync: contentSyncSpecSchema,
+  Promotion: promotionSpecSchema,
   Event: eventBodySchema,
   Command: commandSpecSchema,
 } as const satisfies Record<KindName, z.ZodType>;
@@ -69,6 +72,8 @@ export const STATUS_SCHEMAS = {
   BackupStore: backupStoreStatusSchema,
   Backup: backupStatusSchema,
   Restore: restoreStatusSchema,
+  ContentSync: contentSyncStatusSchema,
+  Promotion: promotionStatusSchema,
   Event: eventStatusSchema,
   Command: commandStatusSchema,
 } as const satisfies Record<KindName, z.ZodType>;

@@ -27,12 +27,25 @@ const PORT = '(:[0-9]{1,5})?';
 const SEGMENT = '[A-Za-z0-9_~][A-Za-z0-9._~-]*';
 const REPO_PATH = `${SEGMENT}(/${SEGMENT})*`;
 
+const SSH_USER = '[a-z_][a-z0-9_-]{0,31}';
 /**
  * Where release code comes from: https (no credentials in the URL: secrets never live in a
- * spec) or a local repository (`file:///abs`, only where the installation allows local
- * repositories: see gitSourceProblem). Nodes never clone over ssh.
+ * spec; a private repository's token is the write-only spec.credentials.gitToken), ssh with the
+ * site's deploy key (`ssh://git@host[:port]/path` or `git@host:path`; the server's host keys
+ * pinned in spec.code.git.knownHosts) or a local repository (`file:///abs`, only where the
+ * installation allows local repositories: see gitSourceProblem).
  */
-export const GIT_URL_PATTERN = new RegExp(`^(https://${HOST}${PORT}/${REPO_PATH}/?|file:///${REPO_PATH}/?)$`);
+export const GIT_URL_PATTERN = new RegExp(
+  `^(https://${HOST}${PORT}/${REPO_PATH}/?|ssh://${SSH_USER}@${HOST}${PORT}/${REPO_PATH}/?|${SSH_USER}@${HOST}:${REPO_PATH}/?|file:///${REPO_PATH}/?)$`,
+);
+
+/** known_hosts lines: `host[,host] keytype base64` (or `[host]:port ...`), no markers, no options. */
+export const KNOWN_HOSTS_PATTERN = /^((\[[A-Za-z0-9.:-]{1,253}\]:[0-9]{1,5}|[A-Za-z0-9.:-]{1,253})(,(\[[A-Za-z0-9.:-]{1,253}\]:[0-9]{1,5}|[A-Za-z0-9.:-]{1,253}))* (ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]{16,2048}={0,3}( [ -~]{0,200})?\n?)+$/;
+
+/** Whether a git URL is an ssh one (the site's deploy key, pinned host keys). */
+export function isSshGitUrl(url: string): boolean {
+  return url.startsWith('ssh://') || (!url.includes('://') && /^[a-z_][a-z0-9_-]{0,31}@/.test(url));
+}
 
 /** A branch, tag or commit: git's ref rules, narrowed to a safe character set. */
 export const GIT_REF_PATTERN = /^(?![-/.])(?!.*\.\.)(?!.*\/\/)(?!.*\/\.)(?!.*\/$)(?!.*\.lock$)(?!.*\.$)[A-Za-z0-9._/-]{1,200}$/;
@@ -71,18 +84,31 @@ export const wordpressSchema = z.strictObject({
   xmlrpc: z.boolean().optional(),
 });
 
-export const gitSourceSchema = z.strictObject({
-  url: z
-    .string()
-    .max(512)
-    .regex(
-      GIT_URL_PATTERN,
-      'must be an https:// or file:///path URL without credentials or ".." segments',
-    ),
-  ref: z
-    .string()
-    .regex(GIT_REF_PATTERN, "must be a branch, tag or commit: 1-200 characters of letters, digits, '.', '_', '/' and '-', no '..', not starting with '-'"),
-});
+export const gitSourceSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .max(512)
+      .regex(
+        GIT_URL_PATTERN,
+        'must be an https://, ssh://user@host/path, user@host:path or file:///path URL without credentials or ".." segments',
+      ),
+    ref: z
+      .string()
+      .regex(GIT_REF_PATTERN, "must be a branch, tag or commit: 1-200 characters of letters, digits, '.', '_', '/' and '-', no '..', not starting with '-'"),
+    /** ssh: the server's host keys (known_hosts lines), required: the node trusts no other key. */
+    knownHosts: z.string().max(16 * 1024).regex(KNOWN_HOSTS_PATTERN, 'must be known_hosts lines: "host keytype base64key"').optional(),
+    /** https with spec.credentials.gitToken: the user name sent with the token (default x-access-token). */
+    username: z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be 1-128 letters, digits and ._@-').optional(),
+  })
+  .superRefine((git, ctx) => {
+    if (!GIT_URL_PATTERN.test(git.url)) return;
+    const ssh = isSshGitUrl(git.url);
+    if (ssh && git.knownHosts === undefined) ctx.addIssue({ code: 'custom', path: ['knownHosts'], message: "is required for an ssh URL (the server's pinned host keys)" });
+    if (!ssh && git.knownHosts !== undefined) ctx.addIssue({ code: 'custom', path: ['knownHosts'], message: 'is only allowed with an ssh URL' });
+    if (!git.url.startsWith('https://') && git.username !== undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'is only allowed with an https URL' });
+  });
+export type GitSourceSpec = z.infer<typeof gitSourceSchema>;
 
 export const phpSettingsSchema = z.strictObject({
   version: z.enum(PHP_VERSIONS).optional(),
@@ -199,6 +225,8 @@ const orEmpty = (pattern: RegExp) => new RegExp(`^$|${pattern.source}`);
 export const siteCredentialsSchema = z.strictObject({
   tlsPrivateKey: z.string().max(16 * 1024).regex(orEmpty(PEM_PRIVATE_KEY_PATTERN), 'must be a PEM private key (unencrypted), or "" to remove the stored one').optional(),
   dnsApiToken: z.string().regex(orEmpty(API_TOKEN_PATTERN), 'must be an API token: 8-512 letters, digits and ._~+/=-, or "" to remove the stored one').optional(),
+  /** https git sources of private repositories: the token sent as the password (with spec.code.git.username). */
+  gitToken: z.string().regex(orEmpty(API_TOKEN_PATTERN), 'must be a token: 8-512 letters, digits and ._~+/=-, or "" to remove the stored one').optional(),
 });
 export type SiteCredentials = z.infer<typeof siteCredentialsSchema>;
 
@@ -244,7 +272,12 @@ export const siteSpecSchema = z.strictObject({
   tls: siteTlsSchema.optional(),
   /** Write-only (see siteCredentialsSchema): taken out by the API before anything is stored. */
   credentials: siteCredentialsSchema.optional(),
-  cloneFrom: nameSchema.optional(),
+  /**
+   * Where a new site's content comes from (immutable once created). clone: a copy of another
+   * site (its files, database and uploads at one backup, URLs rewritten to this site's domains);
+   * the source is read, never written.
+   */
+  source: z.strictObject({ clone: z.strictObject({ site: nameSchema }) }).optional(),
 });
 
 /** spec.tls with its defaults. */
@@ -332,10 +365,10 @@ export const dnsStatusSchema = z.strictObject({
 export type DnsStatus = z.infer<typeof dnsStatusSchema>;
 
 /** Whether write-only credentials are stored, which, and when they last changed (never the values). */
-export const SITE_CREDENTIAL_FIELDS = ['tlsPrivateKey', 'dnsApiToken'] as const;
+export const SITE_CREDENTIAL_FIELDS = ['tlsPrivateKey', 'dnsApiToken', 'gitToken'] as const;
 export type SiteCredentialField = (typeof SITE_CREDENTIAL_FIELDS)[number];
 export const siteCredentialsStateSchema = z.strictObject({
-  fields: z.array(z.enum(SITE_CREDENTIAL_FIELDS)).max(2),
+  fields: z.array(z.enum(SITE_CREDENTIAL_FIELDS)).max(SITE_CREDENTIAL_FIELDS.length),
   updatedAt: timestampSchema.optional(),
   version: z.int().min(0).default(0),
 });
@@ -358,6 +391,12 @@ export const siteStatusSchema = z.strictObject({
   certificate: certificateStatusSchema.optional(),
   dns: dnsStatusSchema.optional(),
   credentials: siteCredentialsStateSchema.optional(),
+  /** The git commit the current release was built from (as its node reported). */
+  currentCommit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/).optional(),
+  /** The site's deploy key (made on its node; register the public key with the git host). */
+  deployKey: z.strictObject({ publicKey: z.string().max(1024).regex(/^ssh-ed25519 [A-Za-z0-9+/]{68}={0,2}( [ -~]{0,200})?$/), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }).optional(),
+  /** A clone (spec.source.clone): the Backup of the source it is made from, and how far it got. */
+  clone: z.strictObject({ backup: nameSchema, completedAt: timestampSchema.optional() }).optional(),
 });
 
 export type SiteSpec = z.infer<typeof siteSpecSchema>;

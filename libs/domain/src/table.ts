@@ -109,6 +109,28 @@ const CELLS: Record<KindName, Record<string, Cell>> = {
     PHASE: (r) => text(status(r, 'phase')),
     AGE: created,
   },
+  ContentSync: {
+    NAME: name,
+    FROM: (r) => text(spec(r, 'from')),
+    TO: (r) => text(spec(r, 'to')),
+    PARTS: (r) => {
+      const parts = spec(r, 'parts');
+      return Array.isArray(parts) && parts.length > 0 ? parts.join(',') : NONE;
+    },
+    PHASE: (r) => text(status(r, 'phase')),
+    AGE: created,
+  },
+  Promotion: {
+    NAME: name,
+    FROM: (r) => text(spec(r, 'from')),
+    TO: (r) => text(spec(r, 'to')),
+    COMMIT: (r) => {
+      const commit = status(r, 'commit');
+      return typeof commit === 'string' && commit !== '' ? commit.slice(0, 12) : NONE;
+    },
+    PHASE: (r) => text(status(r, 'phase')),
+    AGE: created,
+  },
   Event: {
     'LAST SEEN': (r, now) => age(spec(r, 'lastTimestamp'), now),
     TYPE: (r) => text(spec(r, 'type')),

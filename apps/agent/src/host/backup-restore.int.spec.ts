@@ -127,7 +127,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     mkdirSync(join(paths.shared, '.uploads-old-crashed'));
     const traffic = siteLoad(services, domain, 3);
     const reporter = new RecordingReporter();
-    const result = await host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter);
+    const result = await host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store, parts: [] }, reporter);
     const answers = await traffic.stop();
     expect(answers.filter((a) => a.outcome !== '200')).toEqual([]);
     expect(answers.length).toBeGreaterThan(5);
@@ -163,7 +163,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
       const staleKey = `site_${copy.id}:stale-option`;
       expect(await redisAdmin(['SET', staleKey, 'old'])).toBe('OK');
       const reporter = new RecordingReporter();
-      await host.restore({ site: copy, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter);
+      await host.restore({ site: copy, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store, parts: [] }, reporter);
       expect(reporter.steps).toContain('wordpress');
       expect(await redisAdmin(['EXISTS', staleKey])).toBe(0);
       expect(reporter.lines.some((line) => /^redis site_\w+: \d+ cached keys flushed$/.test(line))).toBe(true);
@@ -192,7 +192,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     writeFileSync(index, good);
     await sql(`UPDATE ${database}.wp_options SET option_value = 'live-${suffix}' WHERE option_name = 'pressluft_marker';\n`);
     const current = readdirSync(paths.releases).sort();
-    const failure = await failureOf(host.restore({ site: SITE, backup: `${SITE.name}-bad`, snapshots: bad.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, QUIET));
+    const failure = await failureOf(host.restore({ site: SITE, backup: `${SITE.name}-bad`, snapshots: bad.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store, parts: [] }, QUIET));
     expect(failure.reason).toBe('HealthCheckFailed');
     expect(failure.message).toMatch(/answered HTTP 500/);
     expect(await option()).toBe(`live-${suffix}`);
@@ -221,7 +221,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
       },
       log: (line: string) => recorder.log(line),
     };
-    const failure = await failureOf(host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store }, reporter));
+    const failure = await failureOf(host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store, parts: [] }, reporter));
     expect(killed).toBe(true);
     expect(failure.step).toBe('switch');
     expect(failure.message).toMatch(/not running/);
@@ -268,7 +268,7 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
       const stored = await host.backup({ name: SITE.name, id: SITE.id, backup: `${SITE.name}-rest`, store: rest }, QUIET);
       expect(existsSync(join(dir, 'config'))).toBe(true);
       await sql(`UPDATE ${database}.wp_options SET option_value = 'damaged' WHERE option_name = 'pressluft_marker';\n`);
-      await host.restore({ site: SITE, backup: `${SITE.name}-rest`, snapshots: stored.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store: rest }, QUIET);
+      await host.restore({ site: SITE, backup: `${SITE.name}-rest`, snapshots: stored.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store: rest, parts: [] }, QUIET);
       expect(await option()).toBe(`live-${suffix}`);
       expect((await http()).status).toBe(200);
       // A wrong REST password: the store is unreachable, and the password is in no message.

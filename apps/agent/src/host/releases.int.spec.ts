@@ -60,7 +60,7 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
   const repo = join(root, 'repo');
   const timings: Record<string, number> = {};
   const loadCounts: Record<string, { ok: number; failed: number; inFlightDuringSwitch: number }> = {};
-  const withGit = (ref: string, extra: Partial<SiteConfig> = {}): SiteConfig => ({ ...SITE, git: { url: repo, ref }, ...extra });
+  const withGit = (ref: string, extra: Partial<SiteConfig> = {}): SiteConfig => ({ ...SITE, git: { url: repo, ref, knownHosts: '', username: '', token: false }, ...extra });
   const marker = async () => {
     const answer = await http(domain);
     return { status: answer.status, marker: answer.headers['x-pressluft-marker'] };
@@ -223,7 +223,7 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
   });
 
   it('refuses a git source it must not fetch, before anything is built', async () => {
-    const error = await host.deploy({ ...SITE, git: { url: 'ssh://git@example.test/x.git', ref: 'main' } }, new RecordingReporter()).catch((e: unknown) => e);
+    const error = await host.deploy({ ...SITE, git: { url: 'ssh://git@example.test/x.git', ref: 'main', knownHosts: '', username: '', token: false } }, new RecordingReporter()).catch((e: unknown) => e);
     expect(error).toMatchObject({ step: 'validate', reason: 'InvalidGitSource' });
     const missing = await host.deploy(withGit('no-such-branch'), new RecordingReporter()).catch((e: unknown) => e);
     expect(missing).toMatchObject({ step: 'fetch', reason: 'GitFetchFailed' });

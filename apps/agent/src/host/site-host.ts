@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialQueue, type HostBackupRequest, type HostCertificateOutcome, type HostCertificateRequest, type HostRestoreRequest, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
+import { SerialQueue, type HostBackupRequest, type HostCertificateOutcome, type HostCertificateRequest, type HostRestoreRequest, type HostSiteIdentity, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { DEFAULT_RESTART_POLICY } from '@pressluft/domain';
 import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
@@ -15,6 +15,8 @@ import { siteFingerprints } from './operations/fingerprints.js';
 import { provision } from './operations/provision.js';
 import { remove } from './operations/remove.js';
 import { restoreSite } from './operations/restore.js';
+import { cloneSite } from './operations/clone.js';
+import { siteIdentity } from './operations/identity.js';
 import { rollbackTo } from './operations/rollback.js';
 import { rotateDatabasePassword } from './operations/rotate-credentials.js';
 import { purgePageCache } from './page-cache.js';
@@ -103,6 +105,14 @@ export class SiteHost implements SiteOperations {
     return restoreSite(this.context, request, report);
   }
 
+  clone(request: HostRestoreRequest, report: StepReporter): Promise<ProvisionResult & ReleasesResult> {
+    return cloneSite(this.context, request, report);
+  }
+
+  identity(name: string, id: string): Promise<HostSiteIdentity> {
+    return siteIdentity(this.context, name, id);
+  }
+
   certify(request: HostCertificateRequest, report: StepReporter): Promise<HostCertificateOutcome> {
     return certify(this.context, request, report);
   }
@@ -144,7 +154,7 @@ export class SiteHost implements SiteOperations {
       const identity = await readIdentity(join(dir, name, 'site.json'));
       if (!identity || identity.name !== name) continue;
       const paths = sitePaths(this.settings, name, identity.id);
-      out.push({ name, id: identity.id, currentRelease: (await currentRelease(paths)) ?? '' });
+      out.push({ name, id: identity.id, currentRelease: (await currentRelease(paths)) ?? '', ...(await siteIdentity(this.context, name, identity.id)) });
     }
     return out;
   }

@@ -1,6 +1,6 @@
-import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, siteTls, type BackupSnapshots, type CertificateAction, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
+import { canTransition, COMMAND_IN_FLIGHT, inFlightMessage, COMMAND_SITE_LABEL, COMMAND_SITE_UID_LABEL, isDestructive, setCondition, siteTls, type BackupSnapshots, type CertificateAction, type CommandOperation, type CommandSpec, type Resource, type ResourceOf, type RestorePart, type SitePhase, type SiteSpec, type SiteStatus } from '@pressluft/domain';
 import { commandSubject } from '@pressluft/platform';
-import { Command, type IssueCertificate } from '@pressluft/proto';
+import { Command, type IssueCertificate, type RestoreSite } from '@pressluft/proto';
 import { recordEvent } from '../events/event.recorder.js';
 import { highestFenceOfName } from '../resources/command.queries.js';
 import { writeOf, type ResourceTransaction } from '../resources/resource.store.js';
@@ -25,6 +25,8 @@ export interface IssueOptions {
   readonly restore?: string;
   readonly snapshots?: BackupSnapshots;
   readonly sourceDomains?: readonly string[];
+  /** RestoreSite: what is restored (empty: everything). */
+  readonly parts?: readonly RestorePart[];
   /** IssueCertificate: what to do, and for acme the control plane's ACME directory and contact. */
   readonly certificate?: CertificateAction;
   readonly acme?: { readonly directoryUrl: string; readonly email: string | undefined };
@@ -53,24 +55,25 @@ function payloadFor(operation: CommandOperation, site: Site, options: IssueOptio
       return { $case: 'checkDrift', value: { siteId: siteConfig(site).id } };
     case 'BackupSite':
       return { $case: 'backupSite', value: { siteId: siteConfig(site).id, store: required(operation, 'a store', options.store), backup: required(operation, 'a backup', options.backup) } };
-    case 'RestoreSite': {
-      const snapshots = required(operation, 'snapshots', options.snapshots);
-      return {
-        $case: 'restoreSite',
-        value: {
-          site: siteConfig(site),
-          store: required(operation, 'a store', options.store),
-          backup: required(operation, 'a backup', options.backup),
-          snapshots: { database: snapshots.database ?? '', files: snapshots.files ?? '', manifest: snapshots.manifest ?? '' },
-          sourceDomains: [...(options.sourceDomains ?? [])],
-        },
-      };
-    }
+    case 'RestoreSite':
+      return { $case: 'restoreSite', value: restorePayload(operation, site, options) };
+    case 'CloneSite':
+      return { $case: 'cloneSite', value: { restore: restorePayload(operation, site, options) } };
     case 'IssueCertificate':
       return { $case: 'issueCertificate', value: { site: siteConfig(site), source: certificateSource(site, required(operation, 'a certificate action', options.certificate), options) } };
-    case 'CloneSite':
-      throw new Error(`${operation} has no wire payload yet`);
   }
+}
+
+function restorePayload(operation: CommandOperation, site: Site, options: IssueOptions): RestoreSite {
+  const snapshots = required(operation, 'snapshots', options.snapshots);
+  return {
+    site: siteConfig(site),
+    store: required(operation, 'a store', options.store),
+    backup: required(operation, 'a backup', options.backup),
+    snapshots: { database: snapshots.database ?? '', files: snapshots.files ?? '', manifest: snapshots.manifest ?? '' },
+    sourceDomains: [...(options.sourceDomains ?? [])],
+    parts: [...(options.parts ?? [])],
+  };
 }
 
 /** What IssueCertificate asks the node for: an ACME order for the site's domains, the site's own chain (its key the node fetches), or removal. */

@@ -361,7 +361,7 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
         .filter((e) => e.reason.startsWith('Drift'))
         .sort((a, b) => Date.parse(a.firstTimestamp) - Date.parse(b.firstTimestamp))
         .map((e) => [e.type, e.reason, e.message]);
-    const report = (fingerprints: Record<string, string>, fence = 1) => agent!.sendReport([{ name: 'theta', fence, currentRelease: '', fingerprints, fingerprinted: true }]);
+    const report = (fingerprints: Record<string, string>, fence = 1) => agent!.sendReport([{ name: 'theta', fence, currentRelease: '', fingerprints, fingerprinted: true, currentCommit: '', deployPublicKey: '' }]);
 
     // theta on node-a, iota on node-b (an agent of its own), both converged with `applied`.
     expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-b' }, spec: { provider: 'static' } } })).status).toBe(201);
@@ -388,10 +388,10 @@ describe('reconcile engine with a test agent on the real NATS server', () => {
     // subject, node-a reporting on node-b's site.
     const changed = { ...applied, 'nginx.serverBlock': digest('d') };
     await report(changed, 0);
-    await agent!.sendReport([{ name: 'theta', fence: 1, currentRelease: '', fingerprints: changed, fingerprinted: true }], { node: 'node-b' });
-    await agent!.sendReport([{ name: 'iota', fence: 1, currentRelease: '', fingerprints: changed, fingerprinted: true }]);
+    await agent!.sendReport([{ name: 'theta', fence: 1, currentRelease: '', fingerprints: changed, fingerprinted: true, currentCommit: '', deployPublicKey: '' }], { node: 'node-b' });
+    await agent!.sendReport([{ name: 'iota', fence: 1, currentRelease: '', fingerprints: changed, fingerprinted: true, currentCommit: '', deployPublicKey: '' }]);
     // A matching report after those, which also says node-a has 3 cores: once node-a shows 3, all of them were ingested (in order).
-    await agent!.sendReport([{ name: 'theta', fence: 1, currentRelease: '', fingerprints: applied, fingerprinted: true }], { cpus: 3 });
+    await agent!.sendReport([{ name: 'theta', fence: 1, currentRelease: '', fingerprints: applied, fingerprinted: true, currentCommit: '', deployPublicKey: '' }], { cpus: 3 });
     await until('the last report ingested', async () => (((await call(`${V1}/nodes/node-a`)).body.status as { capacity?: { cpu?: number } }).capacity?.cpu === 3 ? true : undefined));
     expect((await drifted())?.status ?? 'False').toBe('False');
     expect((await site('iota'))?.status.conditions?.find((c) => c.type === 'Drifted')?.status ?? 'False').toBe('False');

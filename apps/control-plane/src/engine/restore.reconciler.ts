@@ -179,7 +179,7 @@ export class RestoreReconciler implements Reconciler {
    * claimed like an API create does; a taken one fails the Restore.
    */
   private async createSite(tx: ResourceTransaction, restore: Restore, backup: Backup, name: string, now: Date): Promise<void> {
-    const { nodeName, cloneFrom: _cloneFrom, backup: policy, ...recorded } = backup.status.siteSpec ?? {};
+    const { nodeName, source: _source, backup: policy, ...recorded } = backup.status.siteSpec ?? {};
     const keepNode = typeof nodeName === 'string' && (await tx.get('Node', nodeName)) !== undefined;
     const parsed = siteSpecSchema.safeParse({
       ...recorded,

@@ -1,5 +1,5 @@
-import { cpuToPercent, memoryToMebibytes, pageCacheEnabled, phpSizeToMegabytes, siteTls, type Resource, type SiteSpec } from '@pressluft/domain';
-import type { SiteConfig } from '@pressluft/proto';
+import { cpuToPercent, memoryToMebibytes, pageCacheEnabled, phpSizeToMegabytes, siteTls, type GitSourceSpec, type Resource, type SiteSpec } from '@pressluft/domain';
+import type { GitSource, SiteConfig } from '@pressluft/proto';
 
 /**
  * The site's short stable id: from its uid (random), 8 base-36 characters, so the Linux user
@@ -13,6 +13,7 @@ export function siteShortId(uid: string): string {
 /** What the agent needs to converge a site: the spec as the wire contract types it. */
 export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
   const spec = site.spec;
+  const hasGitToken = siteCredentialFields(site.status).includes('gitToken');
   return {
     name: site.metadata.name,
     id: siteShortId(site.metadata.uid),
@@ -36,7 +37,7 @@ export function siteConfig(site: Resource<SiteSpec, unknown>): SiteConfig {
       cpuPercent: cpuToPercent(spec.resources.cpu) ?? 100,
       memoryMib: memoryToMebibytes(spec.resources.memory) ?? 512,
     },
-    ...(spec.code ? { git: { url: spec.code.git.url, ref: spec.code.git.ref } } : {}),
+    ...(spec.code ? { git: gitConfig(spec.code.git, hasGitToken) } : {}),
     keepReleases: spec.releases.keep,
     cache: {
       redis: spec.cache?.redis ?? false,
@@ -54,5 +55,23 @@ function tlsConfig(spec: SiteSpec): NonNullable<SiteConfig['tls']> {
     hstsMaxAgeSeconds: tls.hsts?.maxAgeSeconds ?? 0,
     hstsIncludeSubdomains: tls.hsts?.includeSubDomains ?? false,
     hstsPreload: tls.hsts?.preload ?? false,
+  };
+}
+
+/** The stored write-only fields of a site (status.credentials.fields; never the values). */
+function siteCredentialFields(status: unknown): readonly string[] {
+  const credentials = typeof status === 'object' && status !== null ? (status as { credentials?: { fields?: unknown } }).credentials : undefined;
+  return Array.isArray(credentials?.fields) ? (credentials.fields as string[]) : [];
+}
+
+/** spec.code.git on the wire: a token is only announced (the node fetches it over gRPC). */
+function gitConfig(git: GitSourceSpec, hasToken: boolean): GitSource {
+  const https = git.url.startsWith('https://');
+  return {
+    url: git.url,
+    ref: git.ref,
+    knownHosts: git.knownHosts ?? '',
+    username: https && hasToken ? (git.username ?? 'x-access-token') : '',
+    token: https && hasToken,
   };
 }

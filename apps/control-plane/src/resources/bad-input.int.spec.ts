@@ -94,8 +94,7 @@ function fullSite(name: string): Obj {
   s = setIn(s, ['spec', 'wordpress', 'locale'], 'de_DE');
   s = setIn(s, ['spec', 'code'], { git: { url: 'https://git.example.test/shop.git', ref: 'main' } });
   s = setIn(s, ['spec', 'php', 'version'], '8.2');
-  s = setIn(s, ['spec', 'php', 'uploadMaxSize'], '64M');
-  return setIn(s, ['spec', 'cloneFrom'], 'base-b');
+  return setIn(s, ['spec', 'php', 'uploadMaxSize'], '64M');
 }
 
 type NodeTemplate = 'local' | 'static' | 'hetzner';
@@ -158,7 +157,6 @@ const STRING_FIELDS: readonly Field[] = [
   { kind: 'Site', path: ['spec', 'resources', 'memory'] },
   { kind: 'Site', path: ['spec', 'backup', 'schedule'] },
   { kind: 'Site', path: ['spec', 'drift', 'policy'] },
-  { kind: 'Site', path: ['spec', 'cloneFrom'] },
   { kind: 'Site', path: ['metadata', 'labels', 'team'] },
   { kind: 'Node', path: ['spec', 'provider'] },
   { kind: 'Node', path: ['spec', 'labels', 'role'] },
@@ -652,7 +650,7 @@ const BAD_MERGES: ReadonlyArray<readonly [string, string, Obj, string]> = [
   ['a hostile title', SITES, { spec: { wordpress: { title: '<script>alert(1)</script>' } } }, 'spec.wordpress.title'],
   ['maxChildren 0', SITES, { spec: { php: { maxChildren: 0 } } }, 'spec.php.maxChildren'],
   ['a bad label key', SITES, { metadata: { labels: { 'bad key': 'x' } } }, 'metadata.labels[bad key]'],
-  ['cloneFrom itself', SITES, { spec: { cloneFrom: 'base-a' } }, 'spec.cloneFrom'],
+  ['a clone of itself', SITES, { spec: { source: { clone: { site: 'base-a' } } } }, 'spec.source.clone.site'],
   ['a bad backup schedule', SITES, { spec: { backup: { schedule: '61 * * * *' } } }, 'spec.backup.schedule'],
   ['provider hetzner without hetzner', NODES, { spec: { provider: 'hetzner' } }, 'spec.hetzner'],
   ['removing the provider', NODES, { spec: { provider: null } }, 'spec.provider'],

@@ -1,6 +1,7 @@
 import type { Command } from '@pressluft/proto';
 import { backupSite } from './backup-site.js';
 import { checkDrift } from './check-drift.js';
+import { cloneSite } from './clone-site.js';
 import type { CommandCase, CommandContext, CommandHandlers, CommandOutcome, PayloadOf } from './command-handler.js';
 import { converge } from './converge.js';
 import { deleteSite } from './delete-site.js';
@@ -22,6 +23,7 @@ export const COMMAND_HANDLERS: CommandHandlers = {
   backupSite,
   restoreSite,
   issueCertificate,
+  cloneSite,
 };
 
 /** Runs the handler registered for the payload's case. */
@@ -37,6 +39,8 @@ export function siteIdOf(payload: NonNullable<Command['payload']>): string {
     case 'restoreSite':
     case 'issueCertificate':
       return payload.value.site?.id ?? '';
+    case 'cloneSite':
+      return payload.value.restore?.site?.id ?? '';
     case 'deleteSite':
     case 'rollbackSite':
     case 'rotateCredentials':

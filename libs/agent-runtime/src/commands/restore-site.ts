@@ -1,4 +1,5 @@
 import { failure } from '../failure.js';
+import type { RestorePart } from '../site-operations.js';
 import type { CommandHandler } from './command-handler.js';
 import { elapsed, siteState } from './site-state.js';
 
@@ -12,7 +13,11 @@ export const restoreSite: CommandHandler<'restoreSite'> = async (payload, contex
   if (!site) throw failure('InvalidCommand', 'RestoreSite carries no site');
   if (!snapshots) throw failure('InvalidCommand', 'RestoreSite carries no snapshots');
   const store = await context.stores.access(payload.store, context.ref.id);
-  const releases = await context.host.restore({ site, backup: payload.backup, snapshots, sourceDomains: payload.sourceDomains, store }, context.report);
+  const releases = await context.host.restore({ site, backup: payload.backup, snapshots, sourceDomains: payload.sourceDomains, store, parts: payload.parts.filter(isRestorePart) }, context.report);
   const state = await siteState(context, releases, undefined);
   return { message: `backup ${payload.backup} restored: release ${releases.currentRelease} serving (${elapsed(context)})`, site: state };
 };
+
+function isRestorePart(part: string): part is RestorePart {
+  return part === 'code' || part === 'database' || part === 'uploads';
+}

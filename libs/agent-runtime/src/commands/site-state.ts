@@ -16,7 +16,8 @@ export async function siteState(context: CommandContext, releases: ReleasesResul
     return undefined;
   });
   const fingerprints = all === undefined ? {} : items ? pickItems(all, items) : all;
-  return { currentRelease: releases?.currentRelease ?? '', releases: releases?.releases ?? [], fingerprints, fingerprintsComplete: all === undefined || items === undefined };
+  const identity = await host.identity(ref.site, siteId).catch(() => ({ currentCommit: '', deployPublicKey: '' }));
+  return { currentRelease: releases?.currentRelease ?? '', releases: releases?.releases ?? [], fingerprints, fingerprintsComplete: all === undefined || items === undefined, ...identity };
 }
 
 /** The site's releases on the node; undefined when `current` does not resolve. */

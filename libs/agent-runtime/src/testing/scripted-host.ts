@@ -1,12 +1,12 @@
 import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
 import { failure } from '../failure.js';
-import type { HostBackupRequest, HostCertificateOutcome, HostCertificateRequest, HostRestoreRequest, ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
+import type { HostBackupRequest, HostCertificateOutcome, HostCertificateRequest, HostRestoreRequest, HostSiteIdentity, ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
 
 /** How the scripted host answers a host operation: succeed, fail (StepFailed), or hang (settles only through settleHung()). */
 export type ScriptedBehaviour = 'succeed' | 'fail' | 'hang';
 
 /** The host operations that change a site (what a command asks for). */
-export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove' | 'backup' | 'restore' | 'certify';
+export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove' | 'backup' | 'restore' | 'clone' | 'certify';
 
 export interface ScriptedCall {
   readonly operation: ScriptedOperation;
@@ -74,6 +74,18 @@ export class ScriptedHost implements SiteOperations {
   async restore(request: HostRestoreRequest, report: StepReporter): Promise<ReleasesResult> {
     await this.act({ operation: 'restore', site: request.site.name, id: request.site.id, backup: request.backup, repository: request.store.repository }, report);
     return { currentRelease: '', releases: [] };
+  }
+
+  async clone(request: HostRestoreRequest, report: StepReporter): Promise<ProvisionResult & ReleasesResult> {
+    await this.act({ operation: 'clone', site: request.site.name, id: request.site.id, backup: request.backup, repository: request.store.repository }, report);
+    return { url: `http://${request.site.domains[0] ?? ''}/`, currentRelease: '', releases: [] };
+  }
+
+  /** What identity() answers (every site). */
+  identitySet: HostSiteIdentity = { currentCommit: '', deployPublicKey: '' };
+
+  identity(): Promise<HostSiteIdentity> {
+    return Promise.resolve(this.identitySet);
   }
 
   /** Answers with a made-up certificate for the site's domains, valid 90 days from now (none after removal). */

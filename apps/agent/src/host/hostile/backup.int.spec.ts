@@ -137,7 +137,7 @@ describe('a hostile tenant against backups and restores', () => {
       (await execOk(['/bin/sh', '-c', 'restic backup --stdin --stdin-filename "$0" --json < "$1" | tail -1', `${TENANT.name}/files.tar`, tarFile], { env: env(), timeoutMs: 120_000 })).trim(),
     ) as { snapshot_id: string };
     await host
-      .restore({ site: TENANT, backup: `${TENANT.name}-crafted`, snapshots: { database: good.snapshots?.database ?? '', files: stored.snapshot_id, manifest: '' }, sourceDomains: TENANT.domains, store }, QUIET)
+      .restore({ site: TENANT, backup: `${TENANT.name}-crafted`, snapshots: { database: good.snapshots?.database ?? '', files: stored.snapshot_id, manifest: '' }, sourceDomains: TENANT.domains, store, parts: [] }, QUIET)
       .catch((error: unknown) => {
         if (!(error instanceof StepError)) throw error;
       });
@@ -170,7 +170,7 @@ describe('a hostile tenant against backups and restores', () => {
         await new Promise((r) => setImmediate(r));
       }
     })();
-    const failure = await failureOf(host.restore({ site: TENANT, backup: `${TENANT.name}-race`, snapshots: good.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: TENANT.domains, store }, QUIET)).finally(() => {
+    const failure = await failureOf(host.restore({ site: TENANT, backup: `${TENANT.name}-race`, snapshots: good.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: TENANT.domains, store, parts: [] }, QUIET)).finally(() => {
       running = false;
     });
     await watcher;

@@ -48,7 +48,7 @@ describe('hostile tenant: the agent never follows a path the site user can chang
   const plant = (target: string, at: string) => asTenant('/bin/ln', '-sfn', '--', target, at);
   const mkfifo = (at: string) => asTenant('/usr/bin/mkfifo', '--', at);
   const release = (name: string) => join(paths.releases, name);
-  const deploy = (ref = 'main') => host.deploy({ ...SITE, git: { url: repo, ref } }, new RecordingReporter());
+  const deploy = (ref = 'main') => host.deploy({ ...SITE, git: { url: repo, ref, knownHosts: '', username: '', token: false } }, new RecordingReporter());
   const watched = () => snapshot([etc, nodeKey, other]);
   /** Converges the site again (as the next reconcile would) and proves it still serves its release. */
   const converge = async () => {

@@ -93,8 +93,19 @@ export interface ResourceLimits {
 }
 
 export interface GitSource {
+  /** https://, file:// (where allowed) or ssh (ssh://user@host[:port]/path or user@host:path). */
   url: string;
+  /** A branch, a tag or a full commit id (40 hex: fetched by id, so a promotion deploys exactly it). */
   ref: string;
+  /** ssh: the server's pinned host keys (known_hosts lines); the node refuses any other key. */
+  knownHosts: string;
+  /** https with a token: the user name sent with it (GitHub: x-access-token, GitLab: oauth2). */
+  username: string;
+  /**
+   * https: the site has a write-only spec.credentials.gitToken; the node fetches it over gRPC
+   * (NodeService.SiteSecretAccess, field gitToken) while the command is in flight.
+   */
+  token: boolean;
 }
 
 export interface ProvisionSite {
@@ -169,6 +180,19 @@ export interface RestoreSite {
     | undefined;
   /** The domains the backup's site had: URLs are rewritten (wp search-replace) when they differ. */
   sourceDomains: string[];
+  /**
+   * What is restored: any of database, uploads, code (the release's files); empty: all three.
+   * Without code the live release stays; without database the live database stays.
+   */
+  parts: string[];
+}
+
+/**
+ * A new site made as a copy: provisioned like ProvisionSite (restore.site), then the backup of
+ * the source restored into it (every part, URLs rewritten from the source's domains to its own).
+ */
+export interface CloneSite {
+  restore?: RestoreSite | undefined;
 }
 
 /** An ACME order made on the node: the private key is made there and never leaves it. */
@@ -258,6 +282,7 @@ export interface Command {
     | { $case: "backupSite"; value: BackupSite }
     | { $case: "restoreSite"; value: RestoreSite }
     | { $case: "issueCertificate"; value: IssueCertificate }
+    | { $case: "cloneSite"; value: CloneSite }
     | undefined;
 }
 
@@ -296,6 +321,10 @@ export interface SiteState {
    * CheckDrift). False: only the items the command changed (a rollback, a credential rotation).
    */
   fingerprintsComplete: boolean;
+  /** The git commit the current release was built from ('' : no code, or not known). */
+  currentCommit: string;
+  /** The site's deploy key's public half (OpenSSH one line); its private half never leaves the node. */
+  deployPublicKey: string;
 }
 
 export interface SiteState_FingerprintsEntry {
@@ -373,6 +402,9 @@ export interface ObservedSite {
    * site): `fingerprints` is then empty and says nothing.
    */
   fingerprinted: boolean;
+  /** As in SiteState. */
+  currentCommit: string;
+  deployPublicKey: string;
 }
 
 export interface ObservedSite_FingerprintsEntry {
@@ -1542,7 +1574,7 @@ export const ResourceLimits: MessageFns<ResourceLimits> = {
 };
 
 function createBaseGitSource(): GitSource {
-  return { url: "", ref: "" };
+  return { url: "", ref: "", knownHosts: "", username: "", token: false };
 }
 
 export const GitSource: MessageFns<GitSource> = {
@@ -1552,6 +1584,15 @@ export const GitSource: MessageFns<GitSource> = {
     }
     if (message.ref !== "") {
       writer.uint32(18).string(message.ref);
+    }
+    if (message.knownHosts !== "") {
+      writer.uint32(26).string(message.knownHosts);
+    }
+    if (message.username !== "") {
+      writer.uint32(34).string(message.username);
+    }
+    if (message.token !== false) {
+      writer.uint32(40).bool(message.token);
     }
     return writer;
   },
@@ -1585,6 +1626,30 @@ export const GitSource: MessageFns<GitSource> = {
             message.ref = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.knownHosts = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.token = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1601,6 +1666,13 @@ export const GitSource: MessageFns<GitSource> = {
     return {
       url: isSet(object.url) ? globalThis.String(object.url) : "",
       ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
+      knownHosts: isSet(object.knownHosts)
+        ? globalThis.String(object.knownHosts)
+        : isSet(object.known_hosts)
+        ? globalThis.String(object.known_hosts)
+        : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      token: isSet(object.token) ? globalThis.Boolean(object.token) : false,
     };
   },
 
@@ -1612,6 +1684,15 @@ export const GitSource: MessageFns<GitSource> = {
     if (message.ref !== "") {
       obj.ref = message.ref;
     }
+    if (message.knownHosts !== "") {
+      obj.knownHosts = message.knownHosts;
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.token !== false) {
+      obj.token = message.token;
+    }
     return obj;
   },
 
@@ -1622,6 +1703,9 @@ export const GitSource: MessageFns<GitSource> = {
     const message = createBaseGitSource();
     message.url = object.url ?? "";
     message.ref = object.ref ?? "";
+    message.knownHosts = object.knownHosts ?? "";
+    message.username = object.username ?? "";
+    message.token = object.token ?? false;
     return message;
   },
 };
@@ -2279,7 +2363,7 @@ export const BackupSite: MessageFns<BackupSite> = {
 };
 
 function createBaseRestoreSite(): RestoreSite {
-  return { site: undefined, store: "", backup: "", snapshots: undefined, sourceDomains: [] };
+  return { site: undefined, store: "", backup: "", snapshots: undefined, sourceDomains: [], parts: [] };
 }
 
 export const RestoreSite: MessageFns<RestoreSite> = {
@@ -2298,6 +2382,9 @@ export const RestoreSite: MessageFns<RestoreSite> = {
     }
     for (const v of message.sourceDomains) {
       writer.uint32(42).string(v!);
+    }
+    for (const v of message.parts) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -2355,6 +2442,14 @@ export const RestoreSite: MessageFns<RestoreSite> = {
             message.sourceDomains.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.parts.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2378,6 +2473,7 @@ export const RestoreSite: MessageFns<RestoreSite> = {
         : globalThis.Array.isArray(object?.source_domains)
         ? object.source_domains.map((e: any) => globalThis.String(e))
         : [],
+      parts: globalThis.Array.isArray(object?.parts) ? object.parts.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2398,6 +2494,9 @@ export const RestoreSite: MessageFns<RestoreSite> = {
     if (message.sourceDomains?.length) {
       obj.sourceDomains = message.sourceDomains;
     }
+    if (message.parts?.length) {
+      obj.parts = message.parts;
+    }
     return obj;
   },
 
@@ -2415,6 +2514,76 @@ export const RestoreSite: MessageFns<RestoreSite> = {
       ? BackupSnapshots.fromPartial(object.snapshots)
       : undefined;
     message.sourceDomains = object.sourceDomains?.map((e) => e) || [];
+    message.parts = object.parts?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCloneSite(): CloneSite {
+  return { restore: undefined };
+}
+
+export const CloneSite: MessageFns<CloneSite> = {
+  encode(message: CloneSite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.restore !== undefined) {
+      RestoreSite.encode(message.restore, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloneSite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloneSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.restore = RestoreSite.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloneSite {
+    return { restore: isSet(object.restore) ? RestoreSite.fromJSON(object.restore) : undefined };
+  },
+
+  toJSON(message: CloneSite): unknown {
+    const obj: any = {};
+    if (message.restore !== undefined) {
+      obj.restore = RestoreSite.toJSON(message.restore);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CloneSite>, I>>(base?: I): CloneSite {
+    return CloneSite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CloneSite>, I>>(object: I): CloneSite {
+    const message = createBaseCloneSite();
+    message.restore = (object.restore !== undefined && object.restore !== null)
+      ? RestoreSite.fromPartial(object.restore)
+      : undefined;
     return message;
   },
 };
@@ -3327,6 +3496,9 @@ export const Command: MessageFns<Command> = {
       case "issueCertificate":
         IssueCertificate.encode(message.payload.value, writer.uint32(146).fork()).join();
         break;
+      case "cloneSite":
+        CloneSite.encode(message.payload.value, writer.uint32(154).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3440,6 +3612,14 @@ export const Command: MessageFns<Command> = {
             message.payload = { $case: "issueCertificate", value: IssueCertificate.decode(reader, reader.uint32()) };
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.payload = { $case: "cloneSite", value: CloneSite.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3497,6 +3677,10 @@ export const Command: MessageFns<Command> = {
         ? { $case: "issueCertificate", value: IssueCertificate.fromJSON(object.issueCertificate) }
         : isSet(object.issue_certificate)
         ? { $case: "issueCertificate", value: IssueCertificate.fromJSON(object.issue_certificate) }
+        : isSet(object.cloneSite)
+        ? { $case: "cloneSite", value: CloneSite.fromJSON(object.cloneSite) }
+        : isSet(object.clone_site)
+        ? { $case: "cloneSite", value: CloneSite.fromJSON(object.clone_site) }
         : undefined,
     };
   },
@@ -3530,6 +3714,8 @@ export const Command: MessageFns<Command> = {
       obj.restoreSite = RestoreSite.toJSON(message.payload.value);
     } else if (message.payload?.$case === "issueCertificate") {
       obj.issueCertificate = IssueCertificate.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "cloneSite") {
+      obj.cloneSite = CloneSite.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -3594,6 +3780,12 @@ export const Command: MessageFns<Command> = {
       case "issueCertificate": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "issueCertificate", value: IssueCertificate.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "cloneSite": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "cloneSite", value: CloneSite.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -3891,7 +4083,14 @@ export const CommandHeartbeat: MessageFns<CommandHeartbeat> = {
 };
 
 function createBaseSiteState(): SiteState {
-  return { currentRelease: "", releases: [], fingerprints: {}, fingerprintsComplete: false };
+  return {
+    currentRelease: "",
+    releases: [],
+    fingerprints: {},
+    fingerprintsComplete: false,
+    currentCommit: "",
+    deployPublicKey: "",
+  };
 }
 
 export const SiteState: MessageFns<SiteState> = {
@@ -3907,6 +4106,12 @@ export const SiteState: MessageFns<SiteState> = {
     });
     if (message.fingerprintsComplete !== false) {
       writer.uint32(32).bool(message.fingerprintsComplete);
+    }
+    if (message.currentCommit !== "") {
+      writer.uint32(42).string(message.currentCommit);
+    }
+    if (message.deployPublicKey !== "") {
+      writer.uint32(50).string(message.deployPublicKey);
     }
     return writer;
   },
@@ -3959,6 +4164,22 @@ export const SiteState: MessageFns<SiteState> = {
             message.fingerprintsComplete = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.currentCommit = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deployPublicKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3998,6 +4219,16 @@ export const SiteState: MessageFns<SiteState> = {
         : isSet(object.fingerprints_complete)
         ? globalThis.Boolean(object.fingerprints_complete)
         : false,
+      currentCommit: isSet(object.currentCommit)
+        ? globalThis.String(object.currentCommit)
+        : isSet(object.current_commit)
+        ? globalThis.String(object.current_commit)
+        : "",
+      deployPublicKey: isSet(object.deployPublicKey)
+        ? globalThis.String(object.deployPublicKey)
+        : isSet(object.deploy_public_key)
+        ? globalThis.String(object.deploy_public_key)
+        : "",
     };
   },
 
@@ -4021,6 +4252,12 @@ export const SiteState: MessageFns<SiteState> = {
     if (message.fingerprintsComplete !== false) {
       obj.fingerprintsComplete = message.fingerprintsComplete;
     }
+    if (message.currentCommit !== "") {
+      obj.currentCommit = message.currentCommit;
+    }
+    if (message.deployPublicKey !== "") {
+      obj.deployPublicKey = message.deployPublicKey;
+    }
     return obj;
   },
 
@@ -4041,6 +4278,8 @@ export const SiteState: MessageFns<SiteState> = {
       {},
     );
     message.fingerprintsComplete = object.fingerprintsComplete ?? false;
+    message.currentCommit = object.currentCommit ?? "";
+    message.deployPublicKey = object.deployPublicKey ?? "";
     return message;
   },
 };
@@ -4821,7 +5060,15 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBaseObservedSite(): ObservedSite {
-  return { name: "", fence: 0, currentRelease: "", fingerprints: {}, fingerprinted: false };
+  return {
+    name: "",
+    fence: 0,
+    currentRelease: "",
+    fingerprints: {},
+    fingerprinted: false,
+    currentCommit: "",
+    deployPublicKey: "",
+  };
 }
 
 export const ObservedSite: MessageFns<ObservedSite> = {
@@ -4840,6 +5087,12 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     });
     if (message.fingerprinted !== false) {
       writer.uint32(48).bool(message.fingerprinted);
+    }
+    if (message.currentCommit !== "") {
+      writer.uint32(58).string(message.currentCommit);
+    }
+    if (message.deployPublicKey !== "") {
+      writer.uint32(66).string(message.deployPublicKey);
     }
     return writer;
   },
@@ -4900,6 +5153,22 @@ export const ObservedSite: MessageFns<ObservedSite> = {
             message.fingerprinted = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.currentCommit = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.deployPublicKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4936,6 +5205,16 @@ export const ObservedSite: MessageFns<ObservedSite> = {
         )
         : {},
       fingerprinted: isSet(object.fingerprinted) ? globalThis.Boolean(object.fingerprinted) : false,
+      currentCommit: isSet(object.currentCommit)
+        ? globalThis.String(object.currentCommit)
+        : isSet(object.current_commit)
+        ? globalThis.String(object.current_commit)
+        : "",
+      deployPublicKey: isSet(object.deployPublicKey)
+        ? globalThis.String(object.deployPublicKey)
+        : isSet(object.deploy_public_key)
+        ? globalThis.String(object.deploy_public_key)
+        : "",
     };
   },
 
@@ -4962,6 +5241,12 @@ export const ObservedSite: MessageFns<ObservedSite> = {
     if (message.fingerprinted !== false) {
       obj.fingerprinted = message.fingerprinted;
     }
+    if (message.currentCommit !== "") {
+      obj.currentCommit = message.currentCommit;
+    }
+    if (message.deployPublicKey !== "") {
+      obj.deployPublicKey = message.deployPublicKey;
+    }
     return obj;
   },
 
@@ -4983,6 +5268,8 @@ export const ObservedSite: MessageFns<ObservedSite> = {
       {},
     );
     message.fingerprinted = object.fingerprinted ?? false;
+    message.currentCommit = object.currentCommit ?? "";
+    message.deployPublicKey = object.deployPublicKey ?? "";
     return message;
   },
 };
