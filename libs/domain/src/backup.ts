@@ -18,6 +18,8 @@ export const DEFAULT_BACKUP_STORE = 'local';
 export const BACKUP_SITE_LABEL = 'pressluft.io/site';
 export const BACKUP_SITE_UID_LABEL = 'pressluft.io/site-uid';
 export const BACKUP_FOR_RESTORE_LABEL = 'pressluft.io/restore';
+/** On the Backup of a clone's source: the clone (Site) it is made for. */
+export const CLONE_FOR_LABEL = 'pressluft.io/clone-for';
 
 export const backupSpecSchema = z.strictObject({
   site: nameSchema,

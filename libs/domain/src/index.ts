@@ -154,6 +154,7 @@ export {
 } from './node.js';
 export {
   BACKUP_FOR_RESTORE_LABEL,
+  CLONE_FOR_LABEL,
   BACKUP_REPOSITORY_PATTERN,
   BACKUP_SITE_LABEL,
   BACKUP_SITE_UID_LABEL,
@@ -310,6 +311,7 @@ export {
   planBackup,
   planRestore,
   preDeleteBackupName,
+  cloneBackupName,
   preRestoreBackupName,
   remediationDue,
   restoreTarget,

@@ -3,7 +3,7 @@ import { BUSY_PHASES, SITE_PHASES, SITE_TRANSITIONS, busyOperation, canTransitio
 
 /** The lifecycle, written out as the full 8x8 matrix so every pair is a deliberate decision. */
 const ALLOWED: Record<SitePhase, Partial<Record<SitePhase, true>>> = {
-  PENDING: { PROVISIONING: true, DELETING: true, FAILED: true },
+  PENDING: { PROVISIONING: true, CLONING: true, DELETING: true, FAILED: true },
   PROVISIONING: { ACTIVE: true, FAILED: true, DELETING: true },
   ACTIVE: { DEPLOYING: true, CLONING: true, RESTORING: true, DELETING: true, FAILED: true },
   DEPLOYING: { ACTIVE: true, FAILED: true },

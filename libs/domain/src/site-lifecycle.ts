@@ -8,7 +8,7 @@ export type SitePhase = (typeof SITE_PHASES)[number];
  * deploy), or be deleted.
  */
 export const SITE_TRANSITIONS: Readonly<Record<SitePhase, readonly SitePhase[]>> = {
-  PENDING: ['PROVISIONING', 'DELETING', 'FAILED'],
+  PENDING: ['PROVISIONING', 'CLONING', 'DELETING', 'FAILED'],
   PROVISIONING: ['ACTIVE', 'FAILED', 'DELETING'],
   ACTIVE: ['DEPLOYING', 'CLONING', 'RESTORING', 'DELETING', 'FAILED'],
   DEPLOYING: ['ACTIVE', 'FAILED'],

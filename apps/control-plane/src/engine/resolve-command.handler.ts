@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { OPERATION_PHASE, RUN_OF_OPERATION, type ResourceOf } from '@pressluft/domain';
+import { cloneOptions } from './clone-options.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { conflict, notFound } from '../common/errors.js';
 import { recordEvent } from '../events/event.recorder.js';
@@ -58,7 +59,10 @@ export class ResolveCommandHandler implements ICommandHandler<ResolveCommand> {
     // A FAILED site goes back into the operation's phase, so the outcome of the retry moves it
     // (to ACTIVE or FAILED again); a stalled one is still in that phase.
     const phase = site.status.phase === 'FAILED' ? (OPERATION_PHASE[command.spec.operation] ?? site.status.phase) : site.status.phase;
-    const next = await issueCommand(tx, site, command.spec.node, command.spec.operation, phase, now);
+    // A clone is made again from the same source backup.
+    const options = command.spec.operation === 'CloneSite' ? await cloneOptions(tx, site) : {};
+    if (!options) throw conflict('commands', name, `the backup site ${site.metadata.name} is cloned from is gone or not SUCCEEDED; delete the site and create it again`);
+    const next = await issueCommand(tx, site, command.spec.node, command.spec.operation, phase, now, options);
     await recordEvent(tx, site, 'Normal', 'CommandRetried', `${command.spec.operation} retried by ${subject}: fence ${command.spec.fence} -> ${next.spec.fence}`, now);
     return next;
   }

@@ -20,6 +20,8 @@ import {
   isDestructive,
   nextScheduledRun,
   preDeleteBackupName,
+  cloneBackupName,
+  CLONE_FOR_LABEL,
   siteTls,
   siteUrl,
 } from '@pressluft/domain';
@@ -29,6 +31,7 @@ import { CLOCK, CONFIG, type Clock } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { createBackup } from './backup-runs.js';
+import { cloneOptions } from './clone-options.js';
 import { issueCommand, type Site } from './command.issuer.js';
 import { own, watch, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { faultPoint } from './faults.js';
@@ -83,8 +86,12 @@ export class SiteReconciler implements Reconciler {
     // Asked before the informer cache takes the command in: does its change tell the site something?
     watch('Command', ({ object }) => [object.spec.site], ({ type, object }) => this.cache.isNewsForSite(type, object)),
     watch('Node', ({ object }) => this.cache.sitesOn(object.metadata.name)),
-    // A deleting site waits for its pre-delete backup.
-    watch('Backup', ({ object }) => [object.spec.site], ({ object }) => object.spec.reason === 'pre-delete'),
+    // A deleting site waits for its pre-delete backup, a clone for its source's backup.
+    watch(
+      'Backup',
+      ({ object }) => [object.spec.reason === 'clone-source' ? (object.metadata.labels[CLONE_FOR_LABEL] ?? '') : object.spec.site],
+      ({ object }) => object.spec.reason === 'pre-delete' || object.spec.reason === 'clone-source',
+    ),
   ];
 
   constructor(
@@ -135,6 +142,7 @@ export class SiteReconciler implements Reconciler {
       nodes,
       now: this.clock.now(),
       preDeleteBackup: site.metadata.deletionTimestamp ? await this.preDeleteBackup(site) : undefined,
+      ...(site.spec.source && site.status.phase === 'PENDING' && !site.metadata.deletionTimestamp ? await this.cloneSource(site, site.spec.source.clone.site) : {}),
     };
     // Awaited, not returned: a promise returned from an async function costs two more ticks (the no-op pass is hot).
     return await this.apply(observation, planSite(observation), latest);
@@ -145,6 +153,14 @@ export class SiteReconciler implements Reconciler {
     const name = preDeleteBackupName(site.metadata.name, site.metadata.uid);
     const backup = await this.store.get('Backup', name);
     return backup ? { name, phase: backup.status.phase } : undefined;
+  }
+
+  /** Only a clone not yet made looks: its source's backup, and whether the source is there to take one. */
+  private async cloneSource(site: Site, source: string): Promise<Pick<SiteObservation, 'cloneBackup' | 'cloneSourceExists'>> {
+    const name = cloneBackupName(site.metadata.name, site.metadata.uid);
+    const backup = await this.store.get('Backup', name);
+    if (backup) return { cloneBackup: { name, phase: backup.status.phase } };
+    return { cloneSourceExists: (this.cache.site(source) ?? (await this.store.get('Site', source))) !== undefined };
   }
 
   private async schedulable(): Promise<NodeView[]> {
@@ -210,12 +226,24 @@ export class SiteReconciler implements Reconciler {
               await writeSite();
               return 'wrote';
             }
+            if (next.operation === 'CloneSite') {
+              const started = await this.issueClone(tx, site, node, now);
+              if (!started) {
+                await writeSite();
+                return 'wrote';
+              }
+              return 'issued';
+            }
             await issueCommand(tx, site, node, next.operation, next.phase, now);
             if (next.warning) await recordEvent(tx, site, 'Warning', next.warning.reason, next.warning.message, now);
             return 'issued';
           }
           case 'createBackup': {
             await writeSite();
+            if (next.reason === 'clone-source') {
+              await this.createCloneBackup(tx, site, now);
+              return 'wrote';
+            }
             const backup = await createBackup(tx, site, preDeleteBackupName(site.metadata.name, site.metadata.uid), next.reason, {}, now);
             await recordEvent(tx, site, 'Normal', 'PreDeleteBackup', `Site ${site.metadata.name}: Backup ${backup.metadata.name} taken before the deletion`, now);
             return 'wrote';
@@ -235,6 +263,7 @@ export class SiteReconciler implements Reconciler {
               conditions,
               observedGeneration: latest?.spec.generation ?? site.status.observedGeneration,
               ...(url ? { url } : {}),
+              ...(succeeded && latest?.spec.operation === 'CloneSite' && site.status.clone ? { clone: { ...site.status.clone, completedAt: now.toISOString() } } : {}),
             };
             await this.writeStatus(tx, site, status, now);
             if (!succeeded) await recordEvent(tx, site, 'Warning', next.reason, next.message, now);
@@ -253,6 +282,28 @@ export class SiteReconciler implements Reconciler {
     });
     if (outcome === 'issued') faultPoint('after-command-commit');
     return outcome;
+  }
+
+  /** The Backup of the clone's source (labelled with the clone, whose change it wakes). */
+  private async createCloneBackup(tx: ResourceTransaction, site: Site, now: Date): Promise<void> {
+    const sourceName = site.spec.source?.clone.site ?? '';
+    const source = await tx.get('Site', sourceName, { lock: true });
+    if (!source) return;
+    const backup = await createBackup(tx, source, cloneBackupName(site.metadata.name, site.metadata.uid), 'clone-source', { [CLONE_FOR_LABEL]: site.metadata.name }, now);
+    const message = `Site ${site.metadata.name}: Backup ${backup.metadata.name} of site ${sourceName} taken to clone from`;
+    await recordEvent(tx, site, 'Normal', 'CloneSourceBackup', message, now);
+    await recordEvent(tx, source, 'Normal', 'CloneSourceBackup', message, now);
+  }
+
+  /**
+   * CloneSite with the source backup's snapshots and store, and the domains the source had when it
+   * was taken (rewritten to the clone's); false when the backup is not (or no longer) usable.
+   */
+  private async issueClone(tx: ResourceTransaction, site: Site, node: string, now: Date): Promise<boolean> {
+    const options = await cloneOptions(tx, site);
+    if (!options?.backup) return false;
+    await issueCommand(tx, { ...site, status: { ...site.status, clone: { backup: options.backup } } }, node, 'CloneSite', 'CLONING', now, options);
+    return true;
   }
 
   private writeStatus(tx: ResourceTransaction, site: Site, status: SiteStatus, now: Date): Promise<Resource> {

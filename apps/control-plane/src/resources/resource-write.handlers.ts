@@ -32,6 +32,7 @@ import {
   type WriteResult,
 } from './resource.commands.js';
 import { ResourceStore, writeOf, type RequestAudit, type ResourceTransaction } from './resource.store.js';
+import { admitSiteSource } from './clone-admission.js';
 import { admitRunWrite } from './run-admission.js';
 
 /** What a write decides; whether its audit row went in with it is the store's to say. */
@@ -105,7 +106,10 @@ async function createIn(tx: ResourceTransaction, kind: KindInfo, input: Manifest
       { field: 'metadata.resourceVersion', message: 'must not be set on create' },
     ]);
   }
-  if (kind.kind === 'Site') await claimDomains(tx, input.name, [], (input.spec as SiteSpec).domains);
+  if (kind.kind === 'Site') {
+    await admitSiteSource(tx, undefined, input);
+    await claimDomains(tx, input.name, [], (input.spec as SiteSpec).domains);
+  }
   await admitRunWrite(tx, kind.kind, undefined, input);
   const created = await tx.create(
     {
@@ -153,6 +157,7 @@ async function updateIn(tx: ResourceTransaction, kind: KindInfo, current: Resour
   await admitRunWrite(tx, kind.kind, current, input);
   if (specChanged && kind.kind === 'Site') {
     checkSiteSpecChange(current, input);
+    await admitSiteSource(tx, current, input);
     await claimDomains(tx, current.metadata.name, (current.spec as SiteSpec).domains, (input.spec as SiteSpec).domains);
   }
   if (current.metadata.deletionTimestamp && finalizers.length === 0) {

@@ -16,6 +16,8 @@ export const cloneSite: CommandHandler<'cloneSite'> = async (payload, context) =
     { site: restore.site, backup: restore.backup, snapshots: restore.snapshots, sourceDomains: restore.sourceDomains, store, parts: [] },
     context.report,
   );
+  // From now on the clone is converged like any site (after a restart too) from its own configuration.
+  context.fences.saveAppliedConfig(context.ref.site, restore.site);
   const state = await siteState(context, result, undefined);
   return { message: `cloned from backup ${restore.backup}: ${result.url} serving release ${result.currentRelease} (${elapsed(context)})`, site: state };
 };

@@ -33,6 +33,12 @@ interface Given {
   /** A deleting site's pre-delete Backup; default SUCCEEDED (null: none yet). */
   preDeleteBackup?: RunPhase | null;
   skipPreDeleteBackup?: boolean;
+  /** A clone of site `base` (spec.source.clone.site). */
+  clone?: boolean;
+  /** A clone's source Backup (null or absent: none yet). */
+  cloneBackup?: RunPhase | null;
+  /** A clone's source site was deleted before its backup was taken. */
+  cloneSourceGone?: boolean;
 }
 
 const AT = '2026-01-01T00:00:00Z';
@@ -65,6 +71,7 @@ function site(given: Given): Site {
       ...(given.specNode ? { nodeName: given.specNode } : {}),
       ...(given.driftPolicy ? { drift: { policy: given.driftPolicy } } : {}),
       ...(given.skipPreDeleteBackup ? { backup: { skipPreDeleteBackup: true } } : {}),
+      ...(given.clone ? { source: { clone: { site: 'base' } } } : {}),
     }),
     status: siteStatusSchema.parse({
       phase: given.phase ?? 'PENDING',
@@ -91,6 +98,8 @@ function observe(given: Given): SiteObservation {
     node: given.node === null ? undefined : (given.node ?? (given.statusNode || given.specNode ? NODE_A : undefined)),
     nodes: given.nodes ?? [NODE_A, NODE_B],
     ...(given.preDeleteBackup !== null ? { preDeleteBackup: { name: 'shop-pre-delete-6f1c2a8e', phase: given.preDeleteBackup ?? 'SUCCEEDED' } } : {}),
+    ...(given.cloneBackup ? { cloneBackup: { name: 'shop-clone-6f1c2a8e', phase: given.cloneBackup } } : {}),
+    ...(given.clone && !given.cloneBackup ? { cloneSourceExists: !given.cloneSourceGone } : {}),
   };
 }
 
@@ -408,6 +417,21 @@ const scenarios: [string, Given, Expected][] = [
     { type: 'removeFinalizer' },
   ],
   ['deleting an ACTIVE site issues DeleteSite', { ...ACTIVE, deleting: true }, issue('DeleteSite', 'DELETING')],
+
+  // a clone: its source's backup first, then one CloneSite (PENDING -> CLONING -> ACTIVE)
+  ['a bound clone takes a backup of its source first', { clone: true, statusNode: 'node-a' }, { type: 'createBackup', reason: 'clone-source' }],
+  ['an unbound clone is bound first', { clone: true }, { type: 'bind', nodeName: 'node-b' }],
+  ['a clone waits for its source backup', { clone: true, statusNode: 'node-a', cloneBackup: 'PENDING' }, { type: 'wait', reason: 'BackingUpSource' }],
+  ['a clone waits while its source backup runs', { clone: true, statusNode: 'node-a', cloneBackup: 'RUNNING' }, { type: 'wait', reason: 'BackingUpSource' }],
+  ['a failed source backup blocks the clone', { clone: true, statusNode: 'node-a', cloneBackup: 'FAILED' }, { type: 'wait', reason: 'CloneSourceBackupFailed' }],
+  ['a clone whose source is gone waits for an operator', { clone: true, statusNode: 'node-a', cloneSourceGone: true }, { type: 'wait', reason: 'CloneSourceNotFound' }],
+  ['a succeeded source backup lets CloneSite go', { clone: true, statusNode: 'node-a', cloneBackup: 'SUCCEEDED' }, issue('CloneSite', 'CLONING')],
+  ['a clone on a node that is not Ready waits', { clone: true, statusNode: 'node-a', cloneBackup: 'SUCCEEDED', node: { ...NODE_A, ready: false } }, { type: 'wait', reason: 'NodeNotReady' }],
+  ['a clone in flight waits', { clone: true, phase: 'CLONING', statusNode: 'node-a', command: { operation: 'CloneSite', state: 'RUNNING' } }, { type: 'wait', reason: 'CommandInFlight' }],
+  ['a succeeded clone is ACTIVE', { clone: true, phase: 'CLONING', statusNode: 'node-a', command: { operation: 'CloneSite', state: 'SUCCEEDED' } }, { type: 'complete', phase: 'ACTIVE', reason: 'Cloned' }],
+  ['a failed clone is FAILED', { clone: true, phase: 'CLONING', statusNode: 'node-a', command: { operation: 'CloneSite', state: 'FAILED' } }, { type: 'complete', phase: 'FAILED', reason: 'CloneFailed' }],
+  ['a failed clone is never retried on its own', { clone: true, phase: 'FAILED', generation: 2, observedGeneration: 1, statusNode: 'node-a', command: { operation: 'CloneSite', state: 'FAILED' } }, { type: 'wait', reason: 'CloneFailed' }],
+  ['an ACTIVE clone deploys spec changes like any site', { ...ACTIVE, clone: true, generation: 2, command: { operation: 'CloneSite', state: 'SUCCEEDED' } }, issue('DeploySite', 'DEPLOYING')],
 
   // the mandatory pre-delete backup
   ['deleting an ACTIVE site takes a backup first', { ...ACTIVE, deleting: true, preDeleteBackup: null }, { type: 'createBackup', reason: 'pre-delete' }],

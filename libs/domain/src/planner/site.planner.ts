@@ -39,11 +39,20 @@ export interface SiteObservation {
   now?: Date;
   /** A deleting site: its pre-delete Backup (preDeleteBackupName), if it exists. */
   preDeleteBackup?: { name: string; phase: RunPhase } | undefined;
+  /** A clone not yet made (spec.source.clone, PENDING): the Backup of its source (cloneBackupName), if it exists. */
+  cloneBackup?: { name: string; phase: RunPhase } | undefined;
+  /** A clone not yet made: whether its source site exists (false: it was deleted before its backup was taken). */
+  cloneSourceExists?: boolean;
 }
 
 /** The pre-delete Backup of a site incarnation: one per uid, so a site re-created under the name gets its own. */
 export function preDeleteBackupName(site: string, uid: string): string {
   return `${site.slice(0, 63 - 20).replace(/-+$/, '')}-pre-delete-${uid.replace(/-/g, '').slice(0, 8)}`;
+}
+
+/** The Backup of a clone's source it is made from: one per clone incarnation (the clone's uid). */
+export function cloneBackupName(site: string, uid: string): string {
+  return `${site.slice(0, 63 - 15).replace(/-+$/, '')}-clone-${uid.replace(/-/g, '').slice(0, 8)}`;
 }
 
 /**
@@ -61,7 +70,7 @@ export type SiteAction =
   | { type: 'bind'; nodeName: string }
   | { type: 'wait'; reason: string; message: string }
   | { type: 'issue'; operation: CommandOperation; phase: SitePhase; destructive: boolean; warning?: { reason: string; message: string } }
-  | { type: 'createBackup'; reason: 'pre-delete' }
+  | { type: 'createBackup'; reason: 'pre-delete' | 'clone-source' }
   | { type: 'complete'; phase: SitePhase; reason: string; message: string }
   | { type: 'removeFinalizer' };
 
@@ -166,6 +175,31 @@ function preDeleteBackup(observed: SiteObservation): SiteAction | undefined {
   }
 }
 
+/**
+ * A clone is made from a Backup of its source (the medium on this node or any other; the source
+ * is only read): the Backup first, then one CloneSite (provision, then restore with the URLs
+ * rewritten). A failed source backup blocks the clone until someone deletes that Backup (a new
+ * one is taken); nothing was made on a node yet.
+ */
+function planClone(observed: SiteObservation, source: string): SiteAction {
+  const { cloneBackup: backup } = observed;
+  const name = observed.site.metadata.name;
+  if (!backup) {
+    return observed.cloneSourceExists === false
+      ? wait('CloneSourceNotFound', `Site ${name}: the site ${source} to clone from does not exist (any more); delete this site and create it again from another source`)
+      : { type: 'createBackup', reason: 'clone-source' };
+  }
+  switch (backup.phase) {
+    case 'SUCCEEDED':
+      return issue('CloneSite');
+    case 'PENDING':
+    case 'RUNNING':
+      return wait('BackingUpSource', `Site ${name}: waiting for the backup ${backup.name} of site ${source} (${backup.phase}) to clone from`);
+    case 'FAILED':
+      return wait('CloneSourceBackupFailed', `Site ${name}: the backup ${backup.name} of site ${source} FAILED; nothing was made. Delete Backup ${backup.name} to try again`);
+  }
+}
+
 function planLive(observed: SiteObservation): SiteAction {
   const { site, latestCommand: latest } = observed;
   const { metadata, spec, status } = site;
@@ -202,7 +236,7 @@ function planLive(observed: SiteObservation): SiteAction {
   const phase = status.phase;
   switch (phase) {
     case 'PENDING':
-      return issue('ProvisionSite');
+      return spec.source ? planClone(observed, spec.source.clone.site) : issue('ProvisionSite');
     case 'ACTIVE':
       // Spec changes queue up by generation: whatever arrived while a command ran is picked up
       // here, once the site is back to ACTIVE, as one deploy of the newest spec.
