@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
@@ -18,6 +19,7 @@ import {
   type CommandStatus,
   type NodeStatus,
   type Resource,
+  type SiteStatus,
 } from '@pressluft/domain';
 import { BackgroundLoop, EVENT_STREAM, INGEST_CONSUMER, type Logger } from '@pressluft/platform';
 import { CommandEvent, Heartbeat, NodeHealth, NodeReport, type BackupResult, type SiteState } from '@pressluft/proto';
@@ -213,6 +215,11 @@ export class EventIngest implements Runnable {
         site = await tx.update(site, { ...writeOf(site), status: { ...current, ...releases } }, now);
       }
     }
+    const identity = event.kind?.$case === 'succeeded' && event.kind.value.site ? siteIdentityOf(event.kind.value.site) : undefined;
+    if (site && identity && !isDeepStrictEqual(identity, { currentCommit: site.status.currentCommit, deployKey: site.status.deployKey })) {
+      const { currentCommit: _commit, deployKey: _key, ...rest } = site.status;
+      site = await tx.update(site, { ...writeOf(site), status: { ...rest, ...definedOnly(identity) } }, now);
+    }
     if (site && status.state === 'SUCCEEDED' && command.spec.operation === 'RotateCredentials') {
       site = await tx.update(site, { ...writeOf(site), status: { ...site.status, credentialsRotatedAt: now.toISOString() } }, now);
     }
@@ -349,6 +356,22 @@ export function driftCondition(conditions: readonly Condition[], drift: readonly
     return current?.status === 'True' && current.message === message ? undefined : { type: 'Drifted', status: 'True', reason: 'DriftDetected', message };
   }
   return current?.status === 'True' ? { type: 'Drifted', status: 'False', reason: 'NoDrift', message: 'the site matches what was applied' } : undefined;
+}
+
+/**
+ * A site's current commit and deploy key as its node reported them (a malformed one is dropped:
+ * status then says nothing rather than something wrong); the key's fingerprint is computed here,
+ * as `ssh-keygen -l` prints it.
+ */
+export function siteIdentityOf(state: Pick<SiteState, 'currentCommit' | 'deployPublicKey'>): Pick<SiteStatus, 'currentCommit' | 'deployKey'> {
+  const currentCommit = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(state.currentCommit) ? state.currentCommit : undefined;
+  const key = /^ssh-ed25519 ([A-Za-z0-9+/]{68}={0,2})( [ -~]{0,200})?$/.exec(state.deployPublicKey.trim());
+  const fingerprint = key?.[1] ? `SHA256:${createHash('sha256').update(Buffer.from(key[1], 'base64')).digest('base64').replace(/=+$/, '')}` : undefined;
+  return { currentCommit, deployKey: key && fingerprint ? { publicKey: state.deployPublicKey.trim(), fingerprint } : undefined };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A site's releases as its node reported them; undefined when absent or not well-formed. */
