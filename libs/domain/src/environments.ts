@@ -104,7 +104,9 @@ export function contentSyncRefusal(from: EnvironmentSite, to: EnvironmentSite): 
 
 /** Code up only: a Promotion from production to staging is refused. */
 export function promotionRefusal(from: EnvironmentSite, to: EnvironmentSite): EnvironmentRefusal | undefined {
-  void from;
-  void to;
-  throw new Error('not implemented: promotionRefusal');
+  if (from.environment !== 'production') return undefined;
+  if (to.environment === 'staging') {
+    return { rule: 'NoPromotionToStaging', field: 'spec.to', message: `code goes up only: site ${from.name} is production and site ${to.name} is staging; a Promotion never deploys production code to staging` };
+  }
+  return { rule: 'NoPromotionFromProduction', field: 'spec.from', message: `a Promotion deploys a staging site's tested commit: site ${from.name} is production` };
 }

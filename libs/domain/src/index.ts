@@ -342,6 +342,13 @@ export {
   type CertificateObservation,
   type CertificatePlan,
   type CertificateSiteView,
+  BACKUP_FOR_PROMOTION_LABEL,
+  planPromotion,
+  prePromotionBackupName,
+  promotedGit,
+  type PromotionAction,
+  type PromotionObservation,
+  type PromotionSiteView,
 } from './planner/index.js';
 export {
   FINGERPRINT_DIGEST_PATTERN,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Agent, FenceStore, publishCommandEvent } from '@pressluft/agent-runtime';
+import { Agent, FenceStore, publishCommandEvent, type HostSiteIdentity } from '@pressluft/agent-runtime';
 import { ScriptedHost, type ScriptedCall } from '@pressluft/agent-runtime/testing';
 import type { FenceVerdict } from '@pressluft/domain';
 import { COMMAND_STREAM, commandSubject, createLogger, ensureStreams, eventSubject, eventSubjectPrefix, nodeDurable } from '@pressluft/platform';
@@ -98,6 +98,15 @@ export class TestAgent {
 
   set fingerprints(fingerprints: Record<string, string> | undefined) {
     this.host.fingerprintSet = fingerprints;
+  }
+
+  /** Sent with every success as each site's identity (the commit its release was built from, its deploy key). */
+  get identity(): HostSiteIdentity {
+    return this.host.identitySet;
+  }
+
+  set identity(identity: HostSiteIdentity) {
+    this.host.identitySet = identity;
   }
 
   /** Lets the operations hanging now succeed and report it (the behaviour becomes 'succeed'). */

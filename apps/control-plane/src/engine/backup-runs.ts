@@ -76,10 +76,14 @@ export function runSiteView(site: Site, latest: Command | undefined): RunSiteVie
 /** The site as a run's planner sees it: from the informer cache while it has it, with its newest command. */
 export async function observeRunSite(name: string, cache: InformerCache, store: ResourceStore, commands: CommandQueries): Promise<RunSiteView | undefined> {
   const site = cache.site(name) ?? (await store.get('Site', name));
-  if (!site) return undefined;
+  return site ? runSiteView(site, await newestCommand(site, cache, commands)) : undefined;
+}
+
+/** The site's newest command (the one status.fence names): from the informer cache while it has it. */
+export async function newestCommand(site: Site, cache: InformerCache, commands: CommandQueries): Promise<Command | undefined> {
+  const name = site.metadata.name;
   const cached = cache.latestCommand(name);
-  const latest = site.status.fence === 0 ? undefined : cached?.spec.fence === site.status.fence ? cached : await commands.latestFor(name, site.metadata.uid);
-  return runSiteView(site, latest);
+  return site.status.fence === 0 ? undefined : cached?.spec.fence === site.status.fence ? cached : await commands.latestFor(name, site.metadata.uid);
 }
 
 /** The command a run's status names, as its planner sees it. */

@@ -21,6 +21,7 @@ import { NodeMonitor } from './node.monitor.js';
 import { OutboxRelay } from './outbox.relay.js';
 import { Pruner } from './pruner.js';
 import { ResolveCommandHandler } from './resolve-command.handler.js';
+import { PromotionReconciler } from './promotion.reconciler.js';
 import { RestoreReconciler } from './restore.reconciler.js';
 import { RequestSiteActionHandler } from './site-action.handler.js';
 import { SiteActionsController } from './site-actions.controller.js';
@@ -28,7 +29,7 @@ import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
 /** The controllers (a kind may have several, each with its own name): the engine dispatches keys and builds the informer's mapping from these. */
-const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupReconciler, RestoreReconciler, BackupScheduleReconciler, BackupSnapshotsReconciler, DnsReadinessReconciler, CertificateReconciler];
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupReconciler, RestoreReconciler, BackupScheduleReconciler, BackupSnapshotsReconciler, DnsReadinessReconciler, CertificateReconciler, PromotionReconciler];
 /** Leader-only background work, started and stopped with the lease. */
 const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner];
 
