@@ -1,53 +1,31 @@
-import { api, TestAgent, until, V1 } from '@pressluft/e2e-harness';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { type api, type TestAgent, until, V1 } from '@pressluft/e2e-harness';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { siteManifest, startEngineWithAgent, type EngineWithAgent, type Obj } from '../../test/engine-with-agent.js';
 
 const GIT = 'https://git.example.test/shop.git';
 const C0 = '0'.repeat(40);
 const C1 = '1'.repeat(40);
 const C2 = '2'.repeat(40);
-type Condition = { type: string; status: string; reason: string; message: string };
-type Obj = {
-  metadata: { name: string; uid: string; generation: number; labels: Record<string, string> };
-  spec: Record<string, unknown> & { code?: { git: { url: string; ref: string } } };
-  status: Record<string, unknown> & { phase?: string; message?: string; currentCommit?: string; conditions?: Condition[] };
-};
-type Event = { type: string; reason: string; message: string };
-
-function siteManifest(name: string, environment: 'staging' | 'production'): Record<string, unknown> {
-  const base = parseYaml(readFileSync(resolve(__dirname, '../../../../examples/site.yaml'), 'utf8')) as { spec: Record<string, unknown> };
-  return { apiVersion: 'pressluft.io/v1', kind: 'Site', metadata: { name }, spec: { ...base.spec, environment, nodeName: 'node-a', domains: [`${name}.example.test`], code: { git: { url: GIT, ref: 'main' } } } };
+function promotedSite(name: string, environment: 'staging' | 'production'): Record<string, unknown> {
+  return siteManifest(name, { environment, code: { git: { url: GIT, ref: 'main' } } });
 }
 
 const promotionManifest = (name: string, from: string, to: string, more: Record<string, unknown> = {}) => ({ apiVersion: 'pressluft.io/v1', kind: 'Promotion', metadata: { name }, spec: { from, to, ...more } });
 
 describe('promotions with a test agent on the real NATS server', () => {
-  let fx: ControlPlaneFixture;
+  let engine: EngineWithAgent;
   let agent: TestAgent;
-  const call = <T = Obj>(path: string, options: Parameters<typeof api>[2] = {}) => api<T>(fx.plane.httpUrl, path, { token: fx.adminToken, ...options });
-  const get = async (plural: string, name: string): Promise<Obj | undefined> => {
-    const response = await call(`${V1}/${plural}/${name}`);
-    return response.status === 200 ? response.body : undefined;
-  };
-  const reasons = async (involved: string): Promise<string[]> => (await call<{ items: Event[] }>(`${V1}/events?involvedObject=${involved}`)).body.items.map((e) => e.reason);
+  const call = <T = Obj>(path: string, options: Parameters<typeof api>[2] = {}) => engine.call<T>(path, options);
+  const get = (plural: string, name: string) => engine.get(plural, name);
+  const reasons = (involved: string) => engine.reasons(involved);
   const sent = (site: string) => agent.received.filter((r) => r.command.ref?.site === site).map((r) => r.command.payload?.$case);
 
-  const phaseOf = (plural: string, name: string, phase: string) =>
-    until(`${plural}/${name} ${phase}`, async () => {
-      const object = await get(plural, name);
-      return object?.status.phase === phase ? object : undefined;
-    });
-  const create = async (plural: string, body: Record<string, unknown>) => {
-    const response = await call(`${V1}/${plural}`, { method: 'POST', body });
-    expect(response.status, response.text).toBe(201);
-  };
+  const phaseOf = (plural: string, name: string, phase: string) => engine.phaseOf(plural, name, phase);
+  const create = (plural: string, body: Record<string, unknown>) => engine.create(plural, body);
   /** A site ACTIVE and Ready whose node reports it built from `commit`. */
   const readySite = async (name: string, environment: 'staging' | 'production', commit: string) => {
     agent.identity = { currentCommit: commit, deployPublicKey: '' };
-    await create('sites', siteManifest(name, environment));
+    await create('sites', promotedSite(name, environment));
     return until(`${name} ready at ${commit}`, async () => {
       const site = await get('sites', name);
       const ready = site?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -56,15 +34,12 @@ describe('promotions with a test agent on the real NATS server', () => {
   };
 
   beforeAll(async () => {
-    fx = await startControlPlaneFixture({ engine: true, env: { PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '3000', PRESSLUFT_STALL_WINDOW_MS: '30000', PRESSLUFT_RESYNC_MS: '5000' } });
-    expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { provider: 'static' } } })).status).toBe(201);
-    agent = await TestAgent.start(inject('services').nats.url, 'node-a', { heartbeatMs: 300 });
-    await until('node Ready', async () => ((await get('nodes', 'node-a'))?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined));
+    engine = await startEngineWithAgent(inject('services').nats.url);
+    agent = engine.agent;
   });
 
   afterAll(async () => {
-    await agent?.stop();
-    await fx?.stop();
+    await engine?.stop();
   });
 
   it('backs the target up, then deploys the staging commit to it through its own deploy, and says so on both sites', async () => {
