@@ -97,12 +97,18 @@ export interface EnvironmentSite {
  * so is one from a staging site into production (the same rule, named for the message).
  */
 export function contentSyncRefusal(from: EnvironmentSite, to: EnvironmentSite): EnvironmentRefusal | undefined {
-  void from;
-  void to;
-  throw new Error('not implemented: contentSyncRefusal');
+  if (to.environment !== 'production') return undefined;
+  const why =
+    from.environment === 'staging'
+      ? `never overwrite production content with staging data: site ${to.name} is production and site ${from.name} is staging`
+      : `content goes down only: site ${to.name} is production, and a ContentSync never overwrites a production site's content`;
+  return { rule: 'NoContentIntoProduction', field: 'spec.to', message: why };
 }
 
-/** Code up only: a Promotion from production to staging is refused. */
+/**
+ * Code up only: a Promotion deploys a staging site's tested commit, so its source is never a
+ * production site; into a staging site from production is named for what it would do.
+ */
 export function promotionRefusal(from: EnvironmentSite, to: EnvironmentSite): EnvironmentRefusal | undefined {
   if (from.environment !== 'production') return undefined;
   if (to.environment === 'staging') {

@@ -1,23 +1,8 @@
-import { api, TestAgent } from '@pressluft/e2e-harness';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { type TestAgent, until, V1 } from '@pressluft/e2e-harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { resourceApi, siteManifest, startEngineWithAgent } from '../../test/resource-api.js';
 
-const V1 = '/apis/pressluft.io/v1';
-type Condition = { type: string; status: string; reason: string; message: string };
-type Obj = {
-  metadata: { name: string; uid: string; labels: Record<string, string> };
-  spec: Record<string, unknown>;
-  status: Record<string, unknown> & { phase?: string; message?: string; conditions?: Condition[] };
-};
-type Event = { type: string; reason: string; message: string };
-
-function siteManifest(name: string): Record<string, unknown> {
-  const base = parseYaml(readFileSync(resolve(__dirname, '../../../../examples/site.yaml'), 'utf8')) as { spec: Record<string, unknown> };
-  return { apiVersion: 'pressluft.io/v1', kind: 'Site', metadata: { name }, spec: { ...base.spec, nodeName: 'node-a', domains: [`${name}.example.test`] } };
-}
 
 const backupManifest = (name: string, site: string, more: Record<string, unknown> = {}) => ({ apiVersion: 'pressluft.io/v1', kind: 'Backup', metadata: { name }, spec: { site, ...more } });
 const restoreManifest = (name: string, backup: string, more: Record<string, unknown> = {}) => ({ apiVersion: 'pressluft.io/v1', kind: 'Restore', metadata: { name }, spec: { backup, ...more } });
@@ -25,45 +10,15 @@ const restoreManifest = (name: string, backup: string, more: Record<string, unkn
 describe('backups and restores with a test agent on the real NATS server', () => {
   let fx: ControlPlaneFixture;
   let agent: TestAgent;
-  const call = <T = Obj>(path: string, options: Parameters<typeof api>[2] = {}) => api<T>(fx.plane.httpUrl, path, { token: fx.adminToken, ...options });
-  const get = async (plural: string, name: string): Promise<Obj | undefined> => {
-    const response = await call(`${V1}/${plural}/${name}`);
-    return response.status === 200 ? response.body : undefined;
-  };
-  const events = async (involved: string): Promise<Event[]> => (await call<{ items: Event[] }>(`${V1}/events?involvedObject=${involved}`)).body.items;
+  const { call, get, events, phaseOf, create } = resourceApi(() => fx);
   const hostCalls = (site: string) => agent.hostCalls.filter((c) => c.site === site).map((c) => c.operation);
-
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  const phaseOf = (plural: string, name: string, phase: string) =>
-    until(`${plural}/${name} ${phase}`, async () => {
-      const object = await get(plural, name);
-      return object?.status.phase === phase ? object : undefined;
-    });
-  const create = async (plural: string, body: Record<string, unknown>) => {
-    const response = await call(`${V1}/${plural}`, { method: 'POST', body });
-    expect(response.status, response.text).toBe(201);
-  };
   const activeSite = async (name: string) => {
     await create('sites', siteManifest(name));
     return phaseOf('sites', name, 'ACTIVE');
   };
 
   beforeAll(async () => {
-    fx = await startControlPlaneFixture({
-      engine: true,
-      env: { PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '3000', PRESSLUFT_STALL_WINDOW_MS: '30000', PRESSLUFT_RESYNC_MS: '5000' },
-    });
-    expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { provider: 'static' } } })).status).toBe(201);
-    agent = await TestAgent.start(inject('services').nats.url, 'node-a', { heartbeatMs: 300 });
-    await until('node Ready', async () => ((await get('nodes', 'node-a'))?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined));
+    ({ fx, agent } = await startEngineWithAgent());
   });
 
   afterAll(async () => {

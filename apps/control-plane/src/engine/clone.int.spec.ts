@@ -1,25 +1,27 @@
-import { V1 } from '@pressluft/e2e-harness';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { siteManifest, startEngineWithAgent, type EngineWithAgent } from '../../test/engine-with-agent.js';
+import { V1, type TestAgent } from '@pressluft/e2e-harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { resourceApi, siteManifest, startEngineWithAgent } from '../../test/resource-api.js';
 
 describe('a clone (spec.source.clone) with a test agent on the real NATS server', () => {
-  let engine: EngineWithAgent;
-  const create = (body: Record<string, unknown>) => engine.call(`${V1}/sites`, { method: 'POST', body });
-  const get = (plural: string, name: string) => engine.get(plural, name);
-  const phaseOf = (plural: string, name: string, phase: string) => engine.phaseOf(plural, name, phase);
+  let fx: ControlPlaneFixture;
+  let agent: TestAgent;
+  const { call, get, reasons, phaseOf } = resourceApi(() => fx);
+  const create = (body: Record<string, unknown>) => call(`${V1}/sites`, { method: 'POST', body });
 
   beforeAll(async () => {
-    engine = await startEngineWithAgent(inject('services').nats.url);
+    ({ fx, agent } = await startEngineWithAgent());
   });
 
   afterAll(async () => {
-    await engine?.stop();
+    await agent?.stop();
+    await fx?.stop();
   });
 
   it('backs the source up, then sends one CloneSite with its snapshots and domains; the clone goes CLONING then ACTIVE', async () => {
     expect((await create(siteManifest('cl-src'))).status).toBe(201);
     await phaseOf('sites', 'cl-src', 'ACTIVE');
-    const before = engine.agent.hostCalls.length;
+    const before = agent.hostCalls.length;
     const made = await create(siteManifest('cl-copy', { environment: 'staging', source: { clone: { site: 'cl-src' } } }));
     expect(made.status, made.text).toBe(201);
     const copy = await phaseOf('sites', 'cl-copy', 'ACTIVE');
@@ -30,10 +32,10 @@ describe('a clone (spec.source.clone) with a test agent on the real NATS server'
     expect(backup.metadata.labels).toMatchObject({ 'pressluft.io/clone-for': 'cl-copy', 'pressluft.io/site': 'cl-src' });
     expect(backup.status.phase).toBe('SUCCEEDED');
     // The source is only backed up; the clone is provisioned and restored by one command.
-    expect(engine.agent.hostCalls.slice(before).map((c) => `${c.operation}:${c.site}`)).toEqual(['backup:cl-src', 'clone:cl-copy']);
+    expect(agent.hostCalls.slice(before).map((c) => `${c.operation}:${c.site}`)).toEqual(['backup:cl-src', 'clone:cl-copy']);
     const command = (await get('commands', `cl-copy-${String(copy.status['fence'])}`))!;
     expect(command.spec).toMatchObject({ operation: 'CloneSite', backup: backupName, store: 'local' });
-    const events = await engine.reasons('sites/cl-copy');
+    const events = await reasons('sites/cl-copy');
     expect(events, events.join()).toEqual(expect.arrayContaining(['CloneSourceBackup', 'CommandIssued', 'CommandSucceeded']));
     expect((await get('sites', 'cl-src'))!.status.phase).toBe('ACTIVE');
   });
@@ -43,20 +45,20 @@ describe('a clone (spec.source.clone) with a test agent on the real NATS server'
     expect(missing.status).toBe(422);
     expect(missing.text).toContain('spec.source.clone.site');
     expect(await get('sites', 'cl-none')).toBeUndefined();
-    const change = await engine.call(`${V1}/sites/cl-copy`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { source: { clone: { site: 'cl-other' } } } } });
+    const change = await call(`${V1}/sites/cl-copy`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { source: { clone: { site: 'cl-other' } } } } });
     expect(change.status).toBe(422);
     expect(change.text).toContain('spec.source');
-    engine.agent.behaviour = 'hang';
+    agent.behaviour = 'hang';
     expect((await create(siteManifest('cl-going'))).status).toBe(201);
-    engine.agent.finishHanging();
-    engine.agent.behaviour = 'succeed';
+    agent.finishHanging();
+    agent.behaviour = 'succeed';
     await phaseOf('sites', 'cl-going', 'ACTIVE');
-    engine.agent.behaviour = 'hang';
-    expect((await engine.call(`${V1}/sites/cl-going`, { method: 'DELETE' })).status).toBe(202);
+    agent.behaviour = 'hang';
+    expect((await call(`${V1}/sites/cl-going`, { method: 'DELETE' })).status).toBe(202);
     const refused = await create(siteManifest('cl-late', { source: { clone: { site: 'cl-going' } } }));
     expect(refused.status).toBe(409);
     expect(refused.text).toContain('deletion');
-    engine.agent.finishHanging();
-    engine.agent.behaviour = 'succeed';
+    agent.finishHanging();
+    agent.behaviour = 'succeed';
   });
 });

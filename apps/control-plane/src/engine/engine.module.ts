@@ -8,6 +8,7 @@ import { BackupReconciler } from './backup.reconciler.js';
 import { BusStreams } from './bus-streams.js';
 import { CertificateReconciler } from './certificate.reconciler.js';
 import { CommandsController } from './commands.controller.js';
+import { ContentSyncReconciler } from './content-sync.reconciler.js';
 import { DnsReadinessReconciler } from './dns-readiness.reconciler.js';
 import { listOf, RECONCILERS, RUNNABLES, type Reconciler, type Runnable } from './controller-registry.js';
 import { Engine } from './engine.service.js';
@@ -29,7 +30,7 @@ import { SiteReconciler } from './site.reconciler.js';
 import { StallDetector } from './stall.detector.js';
 
 /** The controllers (a kind may have several, each with its own name): the engine dispatches keys and builds the informer's mapping from these. */
-const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupReconciler, RestoreReconciler, BackupScheduleReconciler, BackupSnapshotsReconciler, DnsReadinessReconciler, CertificateReconciler, PromotionReconciler];
+const RECONCILER_TYPES = [SiteReconciler, NodeMonitor, BackupReconciler, RestoreReconciler, ContentSyncReconciler, PromotionReconciler, BackupScheduleReconciler, BackupSnapshotsReconciler, DnsReadinessReconciler, CertificateReconciler];
 /** Leader-only background work, started and stopped with the lease. */
 const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupRetentionRunner];
 

@@ -1,6 +1,7 @@
-import { type api, type TestAgent, until, V1 } from '@pressluft/e2e-harness';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { siteManifest, startEngineWithAgent, type EngineWithAgent, type Obj } from '../../test/engine-with-agent.js';
+import { type TestAgent, until, V1 } from '@pressluft/e2e-harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlPlaneFixture } from '../../test/control-plane.fixture.js';
+import { resourceApi, siteManifest, startEngineWithAgent } from '../../test/resource-api.js';
 
 const GIT = 'https://git.example.test/shop.git';
 const C0 = '0'.repeat(40);
@@ -13,15 +14,11 @@ function promotedSite(name: string, environment: 'staging' | 'production'): Reco
 const promotionManifest = (name: string, from: string, to: string, more: Record<string, unknown> = {}) => ({ apiVersion: 'pressluft.io/v1', kind: 'Promotion', metadata: { name }, spec: { from, to, ...more } });
 
 describe('promotions with a test agent on the real NATS server', () => {
-  let engine: EngineWithAgent;
+  let fx: ControlPlaneFixture;
   let agent: TestAgent;
-  const call = <T = Obj>(path: string, options: Parameters<typeof api>[2] = {}) => engine.call<T>(path, options);
-  const get = (plural: string, name: string) => engine.get(plural, name);
-  const reasons = (involved: string) => engine.reasons(involved);
+  const { call, get, reasons, phaseOf, create } = resourceApi(() => fx);
   const sent = (site: string) => agent.received.filter((r) => r.command.ref?.site === site).map((r) => r.command.payload?.$case);
 
-  const phaseOf = (plural: string, name: string, phase: string) => engine.phaseOf(plural, name, phase);
-  const create = (plural: string, body: Record<string, unknown>) => engine.create(plural, body);
   /** A site ACTIVE and Ready whose node reports it built from `commit`. */
   const readySite = async (name: string, environment: 'staging' | 'production', commit: string) => {
     agent.identity = { currentCommit: commit, deployPublicKey: '' };
@@ -34,12 +31,12 @@ describe('promotions with a test agent on the real NATS server', () => {
   };
 
   beforeAll(async () => {
-    engine = await startEngineWithAgent(inject('services').nats.url);
-    agent = engine.agent;
+    ({ fx, agent } = await startEngineWithAgent());
   });
 
   afterAll(async () => {
-    await engine?.stop();
+    await agent?.stop();
+    await fx?.stop();
   });
 
   it('backs the target up, then deploys the staging commit to it through its own deploy, and says so on both sites', async () => {

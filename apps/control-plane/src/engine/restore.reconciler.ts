@@ -129,7 +129,14 @@ export class RestoreReconciler implements Reconciler {
         if ('why' in locked) return false;
         const { site, node } = locked;
         const sourceDomains = (siteSpec?.['domains'] as string[] | undefined) ?? [];
-        const command = await issueCommand(tx, site, node, 'RestoreSite', 'RESTORING', now, { backup: backup.metadata.name, restore: name, store, snapshots, sourceDomains });
+        const command = await issueCommand(tx, site, node, 'RestoreSite', 'RESTORING', now, {
+          backup: backup.metadata.name,
+          restore: name,
+          store,
+          snapshots,
+          sourceDomains,
+          ...(restore.spec.parts ? { parts: restore.spec.parts } : {}),
+        });
         const { message: _message, ...status } = base;
         const started = await write({ ...status, phase: 'RUNNING', command: command.metadata.name, startedAt: at });
         await recordEvent(tx, started, 'Normal', 'Started', `Restore ${name}: ${command.metadata.name} (RestoreSite of Backup ${backup.metadata.name}) issued to node ${node}`, now);

@@ -765,8 +765,10 @@ badRequest('a rollback whose body is null', { method: 'POST', path: `${SITES}/ba
 // 23. Git sources every node refuses (the fleet's rule, libs/domain git-source.ts): a 422 naming
 // the field, never a deploy that fails later. Local repositories are off in this fixture.
 const REFUSED_GIT_SOURCES: ReadonlyArray<readonly [string, Obj, string]> = [
-  ['an ssh url', { url: 'ssh://git@git.example.test/org/shop.git', ref: 'main' }, 'spec.code.git.url'],
-  ['an scp-like url', { url: 'git@git.example.test:org/shop.git', ref: 'main' }, 'spec.code.git.url'],
+  ['an ssh url without pinned host keys', { url: 'ssh://git@git.example.test/org/shop.git', ref: 'main' }, 'spec.code.git.knownHosts'],
+  ['an scp-like url without pinned host keys', { url: 'git@git.example.test:org/shop.git', ref: 'main' }, 'spec.code.git.knownHosts'],
+  ['an ssh url whose host is an option', { url: 'ssh://git@-oProxyCommand=id/x.git', ref: 'main', knownHosts: 'x ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' }, 'spec.code.git.url'],
+  ['pinned host keys that are not known_hosts lines', { url: 'git@git.example.test:org/shop.git', ref: 'main', knownHosts: 'anything goes' }, 'spec.code.git.knownHosts'],
   ['a plain http url', { url: 'http://git.example.test/shop.git', ref: 'main' }, 'spec.code.git.url'],
   ['a local repository (local repositories off)', { url: 'file:///srv/git/shop.git', ref: 'main' }, 'spec.code.git.url'],
   ['an absolute path', { url: '/srv/git/shop.git', ref: 'main' }, 'spec.code.git.url'],

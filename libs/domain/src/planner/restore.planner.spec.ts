@@ -68,6 +68,8 @@ const scenarios: Array<[string, World, Partial<RestoreAction>]> = [
   ['a created site ACTIVE: RestoreSite, no pre-restore backup', { status: { site: 'shop', createdSite: true } }, { type: 'issue', site: 'shop', skippedPreRestoreBackup: false }],
   ['a created site that FAILED to provision: FAILED', { status: { site: 'shop', createdSite: true }, site: { ...IDLE, phase: 'FAILED' } }, { type: 'fail', reason: 'SiteProvisionFailed' }],
   ['a created site deleted again: FAILED, not created twice', { status: { site: 'shop', createdSite: true }, site: null }, { type: 'fail', reason: 'SiteNotFound' }],
+  ['parts without code never create a site (it would have no code): FAILED', { spec: { parts: ['database', 'uploads'] }, site: null }, { type: 'fail', reason: 'PartsNeedCode' }],
+  ['parts without code into an existing site: the pre-restore backup first', { spec: { parts: ['database'] } }, { type: 'createPreRestoreBackup', site: 'shop' }],
   ['a backup without a site spec cannot create the site', { backup: backup({ ...SUCCEEDED, siteSpec: undefined }), site: null }, { type: 'fail', reason: 'NoSiteSpec' }],
   // running
   ['running: nothing', { status: RUNNING, command: command() }, { type: 'none' }],

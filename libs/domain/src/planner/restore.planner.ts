@@ -58,6 +58,9 @@ export function planRestore(observed: RestoreObservation): RestoreAction {
   if (!site) {
     // A site this Restore created and that is gone again: someone deleted it; do not make another.
     if (restore.status.createdSite) return fail('SiteNotFound', `Restore ${name}: site ${target}, created for the restore, is gone`);
+    if (restore.spec.parts && !restore.spec.parts.includes('code')) {
+      return fail('PartsNeedCode', `Restore ${name}: site ${target} does not exist, and a site the restore creates needs its code (spec.parts has no code)`);
+    }
     if (!backup.status.siteSpec) return fail('NoSiteSpec', `Restore ${name}: backup ${backup.metadata.name} does not record its site's spec; site ${target} cannot be created from it`);
     return { type: 'createSite', site: target };
   }
