@@ -17,6 +17,15 @@ describe('agent settings', () => {
     expect(config.commandDeadlineMs).toBe(30 * 60_000);
     expect(config.host.firewall).toBeUndefined(); // the production unit turns it on
     expect(config.host.redis).toBeUndefined();
+    expect(config.cronMs).toBe(60_000);
+    expect(config.host.cronTimeoutMs).toBe(300_000);
+  });
+
+  it('takes the WP-Cron interval (0: off) and timeout', () => {
+    expect(loadAgentConfig({ ...base, PRESSLUFT_AGENT_CRON_MS: '0' }).cronMs).toBe(0);
+    const config = loadAgentConfig({ ...base, PRESSLUFT_AGENT_CRON_MS: '300000', PRESSLUFT_AGENT_CRON_TIMEOUT_MS: '60000' });
+    expect(config.cronMs).toBe(300_000);
+    expect(config.host.cronTimeoutMs).toBe(60_000);
   });
 
   it('takes the git limits and the command deadline', () => {
@@ -90,6 +99,9 @@ describe('agent settings', () => {
     [{ ...base, PRESSLUFT_AGENT_GIT_MAX_BYTES: 'lots' }, 'PRESSLUFT_AGENT_GIT_MAX_BYTES'],
     [{ ...base, PRESSLUFT_AGENT_GIT_TIMEOUT_MS: '0' }, 'PRESSLUFT_AGENT_GIT_TIMEOUT_MS'],
     [{ ...base, PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: '1000' }, 'PRESSLUFT_AGENT_COMMAND_DEADLINE_MS'],
+    [{ ...base, PRESSLUFT_AGENT_CRON_MS: '500' }, 'PRESSLUFT_AGENT_CRON_MS'],
+    [{ ...base, PRESSLUFT_AGENT_CRON_MS: '-1' }, 'PRESSLUFT_AGENT_CRON_MS'],
+    [{ ...base, PRESSLUFT_AGENT_CRON_TIMEOUT_MS: '0' }, 'PRESSLUFT_AGENT_CRON_TIMEOUT_MS'],
     [{ ...base, PRESSLUFT_AGENT_FIREWALL: 'true' }, 'PRESSLUFT_AGENT_FIREWALL'],
     [{ ...base, PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS: '80;443' }, 'PRESSLUFT_AGENT_FIREWALL_LOCAL_PORTS'],
     [{ ...base, PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS: '169.254.169.254' }, 'PRESSLUFT_AGENT_FIREWALL_BLOCKED_NETWORKS'],

@@ -1,7 +1,9 @@
 import { DEFAULT_BLOCKED_NETWORKS, DEFAULT_RESTART_POLICY } from '@pressluft/domain';
+import { DEFAULT_CRON_MS } from '@pressluft/agent-runtime';
 import { loadConfig } from '@pressluft/platform';
 import { z } from 'zod';
 import { DEFAULT_GIT_LIMITS } from './host/git.js';
+import { DEFAULT_CRON_TIMEOUT_MS } from './host/operations/cron.js';
 import type { HostSettings } from './host/settings.js';
 
 const absolute = (fallback: string) => z.string().startsWith('/', { message: 'must be an absolute path' }).default(fallback);
@@ -135,6 +137,15 @@ const schema = z.object({
   /** Restarts in a row that are a crash loop, and how long a process must stay up to end one. */
   PRESSLUFT_AGENT_CRASH_LOOP_RESTARTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_RESTART_POLICY.crashLoopRestarts),
   PRESSLUFT_AGENT_RESTART_STABLE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(DEFAULT_RESTART_POLICY.stableMs),
+  /** WP-Cron: how often each site's due events run (`wp cron event run --due-now` as the site user); 0: never. */
+  PRESSLUFT_AGENT_CRON_MS: z.coerce
+    .number()
+    .int()
+    .max(3_600_000)
+    .refine((ms) => ms === 0 || ms >= 1000, { message: 'must be 0 (off) or at least 1000' })
+    .default(DEFAULT_CRON_MS),
+  /** How long one site's WP-Cron run may take before it is killed with everything it started. */
+  PRESSLUFT_AGENT_CRON_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(DEFAULT_CRON_TIMEOUT_MS),
   PRESSLUFT_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How long one command may run before it ends FAILED (CommandTimedOut) and its site moves on. */
   PRESSLUFT_AGENT_COMMAND_DEADLINE_MS: z.coerce.number().int().min(60_000).max(24 * 3_600_000).default(30 * 60_000),
@@ -150,6 +161,7 @@ export interface AgentConfig {
   readonly reportMs: number;
   readonly superviseMs: number;
   readonly probeMs: number;
+  readonly cronMs: number;
   readonly concurrency: number;
   readonly commandDeadlineMs: number;
   readonly logLevel: string;
@@ -202,6 +214,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
           }
         : {}),
       wpCli: raw.PRESSLUFT_AGENT_WP_CLI,
+      cronTimeoutMs: raw.PRESSLUFT_AGENT_CRON_TIMEOUT_MS,
       ...(raw.PRESSLUFT_AGENT_RESTIC_USER ? { resticUser: raw.PRESSLUFT_AGENT_RESTIC_USER } : {}),
       composer: raw.PRESSLUFT_AGENT_COMPOSER,
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
@@ -221,6 +234,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
     heartbeatMs: raw.PRESSLUFT_AGENT_HEARTBEAT_MS,
     superviseMs: raw.PRESSLUFT_AGENT_SUPERVISE_MS,
     probeMs: raw.PRESSLUFT_AGENT_PROBE_MS,
+    cronMs: raw.PRESSLUFT_AGENT_CRON_MS,
     reportMs: raw.PRESSLUFT_AGENT_REPORT_MS,
     concurrency: raw.PRESSLUFT_AGENT_CONCURRENCY,
     commandDeadlineMs: raw.PRESSLUFT_AGENT_COMMAND_DEADLINE_MS,

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       reportMs: config.reportMs,
       superviseMs: config.superviseMs,
       probeMs: config.probeMs,
+      cronMs: config.cronMs,
       concurrency: config.concurrency,
       commandDeadlineMs: config.commandDeadlineMs,
       stores: new StoreAccessClient(id, config.enrollment.endpoint),

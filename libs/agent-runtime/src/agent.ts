@@ -3,11 +3,12 @@ import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream
 import type { NatsConnection } from '@nats-io/transport-node';
 import { commandDisposition, resumeStep, type FenceVerdict } from '@pressluft/domain';
 import type { Logger } from '@pressluft/platform';
-import { Command, Heartbeat, NodeReport, type CommandEvent, type CommandRef } from '@pressluft/proto';
+import { Command, Heartbeat, NodeReport, type CommandEvent, type CommandRef, type SiteConfig } from '@pressluft/proto';
 import { connectToBus, publishCommandEvent, publishNodeEvent, type BusSettings } from './bus.js';
 import { COMMAND_HANDLERS, runCommand, siteIdOf } from './commands/index.js';
 import { removeSite } from './commands/delete-site.js';
 import { asFailure, failure } from './failure.js';
+import { CronLoop } from './cron-loop.js';
 import { HealthLoop } from './health-loop.js';
 import type { FenceStore } from './fence-store.js';
 import type { BackupStoreAccess, SiteOperations, SiteSecretAccess, StepReporter } from './site-operations.js';
@@ -34,6 +35,8 @@ export interface AgentOptions {
   readonly probeMs?: number;
   /** false: no supervision, no probes, no NodeHealth (a test that speaks for the node itself); default true. */
   readonly superviseAndProbe?: boolean;
+  /** How often each site's due WP-Cron events run (default 60 s); 0: never (the node runs no WP-Cron). */
+  readonly cronMs?: number;
   /** How often a command says it is alive: JetStream working() from its arrival on, a heartbeat event while it runs. */
   readonly commandHeartbeatMs?: number;
   /**
@@ -95,6 +98,7 @@ export class Agent {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private health: HealthLoop | undefined;
+  private cron: CronLoop | undefined;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -126,6 +130,16 @@ export class Agent {
       });
       this.health.start();
     }
+    if (this.options.cronMs !== 0) {
+      this.cron = new CronLoop({
+        host: this.options.host,
+        sites: () => this.cronSites(),
+        perSite: this.perSite,
+        logger,
+        ...(this.options.cronMs !== undefined ? { everyMs: this.options.cronMs } : {}),
+      });
+      this.cron.start();
+    }
     await this.heartbeat();
     await this.report().catch((error: unknown) => logger.warn({ err: error }, 'agent: first report failed'));
   }
@@ -135,10 +149,19 @@ export class Agent {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.health?.stop();
+    await this.cron?.stop();
     await this.messages?.close();
     await this.loop;
     await this.perSite.settled();
     await this.nc?.drain().catch(() => undefined);
+  }
+
+  /** The sites WP-Cron runs for: every applied configuration whose site is not being deleted. */
+  private cronSites(): Map<string, SiteConfig> {
+    const held = this.options.fences.sites();
+    const out = new Map<string, SiteConfig>();
+    for (const [site, config] of this.options.fences.appliedConfigs()) if (!held.get(site)?.deleting) out.set(site, config);
+    return out;
   }
 
   /**

@@ -126,6 +126,12 @@ export interface SiteOperations {
    * supervision says so. True when that supervision changed (a restart, a crash loop begun or over).
    */
   supervise(site: SiteConfig): Promise<boolean>;
+  /**
+   * WP-Cron: the site's due events run now (`wp cron event run --due-now` as the site user in its
+   * jail and cgroup, within a hard timeout); a site not provisioned (yet) is left alone. Rejects
+   * when the run fails (its exit and last line of output in the message).
+   */
+  runCron(site: SiteConfig): Promise<void>;
   /** The same for the node's services the agent keeps running (nginx, when it is the agent's). */
   superviseNode(): Promise<boolean>;
   /** The node's services, and how each of `sites` serves (probed now). */

@@ -62,6 +62,8 @@ export interface HostSettings {
    * jail, so the script must be readable by every user and outside the sites root and stateDir.
    */
   readonly wpCli: readonly string[];
+  /** How long one site's WP-Cron run may take before it is killed (with everything it started); default 5 min. */
+  readonly cronTimeoutMs?: number;
   /**
    * argv prefix of Composer (['/usr/bin/composer'], Debian's package). A release whose wp-content
    * holds a composer.json gets `composer install` as the site user before its health check.

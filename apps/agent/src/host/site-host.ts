@@ -8,6 +8,7 @@ import { applySiteFirewall, siteUids } from './firewall.js';
 import { checkName, SITE_NAME_PATTERN, sitePaths } from './naming.js';
 import { backupSite } from './operations/backup.js';
 import { certify } from './operations/certify.js';
+import { runCron } from './operations/cron.js';
 import { deploy } from './operations/deploy.js';
 import { nodeHealth } from './operations/health.js';
 import { superviseServices, superviseSite } from './operations/supervise.js';
@@ -115,6 +116,10 @@ export class SiteHost implements SiteOperations {
 
   certify(request: HostCertificateRequest, report: StepReporter): Promise<HostCertificateOutcome> {
     return certify(this.context, request, report);
+  }
+
+  runCron(site: SiteConfig): Promise<void> {
+    return runCron(this.context, site);
   }
 
   purgePageCache(name: string, id: string): Promise<void> {

@@ -5,7 +5,7 @@ import { shop } from '../../test/host-fixtures.js';
 import { defaultTemplatesDir } from './template.js';
 import { renderObjectCache } from './object-cache.js';
 import { DISABLED_FUNCTIONS } from './php-hardening.js';
-import { generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, optionGetArgv, optionUpdateArgv, randomString, renderWpConfig, SALT_NAMES, siteUrl, wpCliEnv, type Salts } from './wordpress.js';
+import { cronRunArgv, generateSalts, homeUrl, installArgv, isInstalledArgv, isSalts, optionGetArgv, optionUpdateArgv, randomString, renderWpConfig, SALT_NAMES, siteUrl, wpCliEnv, type Salts } from './wordpress.js';
 
 const WP = ['/usr/local/bin/wp'];
 
@@ -29,6 +29,10 @@ describe('WP-CLI argv (the contract with the real WP-CLI and the stand-in)', () 
       '--skip-email',
       '--prompt=admin_password',
     ]);
+  });
+
+  it('pins `wp cron event run --due-now`', () => {
+    expect(cronRunArgv(WP, '/var/www/sites/shop/current')).toEqual(['/usr/local/bin/wp', 'cron', 'event', 'run', '--due-now', '--path=/var/www/sites/shop/current']);
   });
 
   it('keeps a title with spaces and quotes in one argument', () => {
@@ -73,6 +77,8 @@ describe('wp-config.php', () => {
     // mail() is disabled in the pool: wp_mail() fails soft, and only when PHP has no mail() itself
     expect(php).toMatch(/if \( ! function_exists\( 'mail' \) \) \{\s+function mail\(\) \{\s+return false;/);
     expect(php).toContain("define( 'FS_METHOD', 'direct' );");
+    // WP-Cron runs on the node's schedule (the agent's CronLoop), never from a page view.
+    expect(php).toContain("define( 'DISABLE_WP_CRON', true );");
     expect(php).toContain(`define( 'NONCE_SALT', '${salts.nonce_salt}' );`);
     expect(php).not.toContain('{{');
   });

@@ -105,6 +105,11 @@ export function installArgv(wpCli: readonly string[], path: string, plan: SitePl
   ];
 }
 
+/** `wp cron event run --due-now`: the site's due WP-Cron events (wp-config.php disables the page-view trigger). */
+export function cronRunArgv(wpCli: readonly string[], path: string): string[] {
+  return [...wpCli, 'cron', 'event', 'run', '--due-now', `--path=${path}`];
+}
+
 /**
  * WP-CLI's environment as the site user: HOME in the site's tmp (WP-CLI caches there), nothing of
  * the agent's, and the pool's open_basedir and disable_functions, all of them: the commands the

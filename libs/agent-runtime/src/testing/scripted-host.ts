@@ -137,6 +137,16 @@ export class ScriptedHost implements SiteOperations {
     return Promise.resolve(false);
   }
 
+  /** The sites runCron() was called for, in order. */
+  readonly cronRuns: string[] = [];
+  /** How a site's cron run ends (succeeds at once by default). */
+  cron: (site: string) => Promise<void> = () => Promise.resolve();
+
+  runCron(site: SiteConfig): Promise<void> {
+    this.cronRuns.push(site.name);
+    return this.cron(site.name);
+  }
+
   superviseNode(): Promise<boolean> {
     return Promise.resolve(false);
   }
