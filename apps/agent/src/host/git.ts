@@ -181,7 +181,8 @@ export async function fetchGit(source: GitFetchSource, workRoot: string, policy:
         await mkdir(checkout, { mode: 0o700 });
         error = await run(gitFetchSteps(url, ref, true));
       }
-      if (error !== undefined) failed = access.refused(error) ?? new GitFetchError(`${what} failed: ${tail(error, 4)}`);
+      const missing = error !== undefined && COMMIT_ID.test(ref) && /reference is not a tree|not our ref|unadvertised object/.test(error);
+      if (error !== undefined) failed = access.refused(error) ?? new GitFetchError(`${what} failed: ${missing ? `the repository has no commit ${ref}` : tail(error, 4)}`);
       else if (stopped === undefined) commit = await headCommit(checkout, policy);
     } finally {
       await access.cleanup();

@@ -170,6 +170,7 @@ describe('private repositories: https token, ssh deploy key, commit ids', () => 
     // A commit the repository does not have: the fetch fails, nothing changes.
     const error = await failure(deploy(source(`file://${work}`, 'f'.repeat(40))));
     expect(error).toMatchObject({ step: 'fetch', reason: 'GitFetchFailed' });
+    expect(error.message).toMatch(new RegExp(`the repository has no commit ${'f'.repeat(40)}$`));
     expect((await host.identity(SITE.name, SITE.id)).currentCommit).toBe(commits[1]);
     // A rollback reports the commit of the release it went back to.
     await host.rollbackTo(SITE.name, SITE.id, undefined, new RecordingReporter());
