@@ -8,7 +8,7 @@ PRESSLUFT_DEBIAN_PACKAGES=(
   postgresql nats-server mariadb-server nginx php-fpm php-mysql php-cli
   wordpress wordpress-theme-twentytwentythree restic rclone openssl iproute2 procps psmisc curl ca-certificates
   composer nftables acl redis-server redis-tools php-redis
-  pebble
+  pebble openssh-server
 )
 
 ensure_debian_packages() {

@@ -105,6 +105,8 @@ const schema = z.object({
   /** What one clone of a site's repository may take: bytes on disk, files, milliseconds. */
   PRESSLUFT_AGENT_GIT_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(DEFAULT_GIT_LIMITS.maxBytes),
   PRESSLUFT_AGENT_GIT_MAX_FILES: z.coerce.number().int().min(100).default(DEFAULT_GIT_LIMITS.maxFiles),
+  /** A CA bundle git also trusts for https repositories (a self-hosted git server behind a private CA). */
+  PRESSLUFT_AGENT_GIT_CA_FILE: z.string().startsWith('/', 'must be an absolute path').optional(),
   PRESSLUFT_AGENT_GIT_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(3_600_000).default(DEFAULT_GIT_LIMITS.timeoutMs),
   /**
    * The sites' packet rules (nftables) in the machine's own network namespace: on for a
@@ -220,6 +222,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       cgroup: raw.PRESSLUFT_AGENT_CGROUP_ROOT === 'off' ? undefined : { root: raw.PRESSLUFT_AGENT_CGROUP_ROOT, prefix: raw.PRESSLUFT_AGENT_CGROUP_PREFIX, relativeTo: raw.PRESSLUFT_AGENT_CGROUP_RELATIVE_TO },
       ...(raw.PRESSLUFT_AGENT_TEMPLATES_DIR ? { templatesDir: raw.PRESSLUFT_AGENT_TEMPLATES_DIR } : {}),
       gitAllowLocal: raw.PRESSLUFT_AGENT_GIT_ALLOW_LOCAL === 'true',
+      ...(raw.PRESSLUFT_AGENT_GIT_CA_FILE ? { gitCaFile: raw.PRESSLUFT_AGENT_GIT_CA_FILE } : {}),
       gitLimits: { maxBytes: raw.PRESSLUFT_AGENT_GIT_MAX_BYTES, maxFiles: raw.PRESSLUFT_AGENT_GIT_MAX_FILES, timeoutMs: raw.PRESSLUFT_AGENT_GIT_TIMEOUT_MS },
       ...(raw.PRESSLUFT_AGENT_FIREWALL === 'on'
         ? {

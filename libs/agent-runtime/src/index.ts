@@ -5,5 +5,5 @@ export { CronLoop, DEFAULT_CRON_MS, type CronLoopOptions } from './cron-loop.js'
 export { COMMAND_HANDLERS, type CommandCase, type CommandContext, type CommandHandler, type CommandHandlers, type CommandOutcome } from './commands/index.js';
 export { asFailure, failure, type NamedFailure } from './failure.js';
 export { FenceStore, type FenceRecord } from './fence-store.js';
-export type { BackupStoreAccess, HostBackupRequest, HostCertificateOutcome, HostCertificateRequest, HostRestoreRequest, HostSiteIdentity, ObservedHostSite, RestorePart, ProvisionResult, ReleasesResult, ResticStore, SiteOperations, SiteSecretAccess, SiteSecretField, StepReporter } from './site-operations.js';
+export type { BackupStoreAccess, DeploySecrets, HostBackupRequest, HostCertificateOutcome, HostCertificateRequest, HostRestoreRequest, HostSiteIdentity, ObservedHostSite, RestorePart, ProvisionResult, ReleasesResult, ResticStore, SiteOperations, SiteSecretAccess, SiteSecretField, StepReporter } from './site-operations.js';
 export { SerialQueue } from './site-queue.js';

@@ -14,6 +14,11 @@ export interface ProvisionResult {
   readonly currentRelease: string;
 }
 
+/** A deploy's write-only credentials, fetched over the agent's mutual-TLS channel for its command (never from the bus). */
+export interface DeploySecrets {
+  readonly gitToken?: string;
+}
+
 /** What a deploy or rollback leaves: the live release and every release on disk, newest first. */
 export interface ReleasesResult {
   readonly currentRelease: string;
@@ -96,7 +101,8 @@ export interface ObservedHostSite extends HostSiteIdentity {
  */
 export interface SiteOperations {
   provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult>;
-  deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult>;
+  /** `secrets.gitToken`: the site's token when its GitSource says it has one (fetched for this command). */
+  deploy(site: SiteConfig, report: StepReporter, secrets?: DeploySecrets): Promise<ReleasesResult>;
   /** release undefined: the one before current. */
   rollbackTo(name: string, id: string, release: string | undefined, report: StepReporter): Promise<ReleasesResult>;
   releases(name: string): Promise<{ current: string | undefined; releases: string[] }>;

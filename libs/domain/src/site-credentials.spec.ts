@@ -82,3 +82,28 @@ describe('siteSecretAccessRefusal', () => {
     expect(refused && `${refused.reason}: ${refused.message}`).toBe(refusal);
   });
 });
+
+describe('siteSecretAccessRefusal: the git token', () => {
+  const request = { node: 'n1', site: 'shop', command: 'shop-9', field: 'gitToken' };
+  const deploy: CommandSpec = { site: 'shop', node: 'n1', fence: 9, operation: 'DeploySite', generation: 2 };
+  const https = { ...http01, code: { git: { url: 'https://git.example.test/acme/shop.git', ref: 'main' } } };
+  const ssh = { ...http01, code: { git: { url: 'git@git.example.test:acme/shop.git', ref: 'main', knownHosts: 'git.example.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA' } } };
+  it.each<[string, typeof request, { spec: CommandSpec; state: CommandState } | undefined, Pick<SiteSpec, 'tls' | 'code'> | undefined, string | undefined]>([
+    ['a running deploy of an https repository', request, { spec: deploy, state: 'RUNNING' }, https, undefined],
+    ['a dispatched provision', request, { spec: { ...deploy, operation: 'ProvisionSite' }, state: 'DISPATCHED' }, https, undefined],
+    ['a pending clone', request, { spec: { ...deploy, operation: 'CloneSite' }, state: 'PENDING' }, https, undefined],
+    ['a finished deploy', request, { spec: deploy, state: 'SUCCEEDED' }, https, 'Forbidden: command shop-9 is SUCCEEDED, no longer in flight'],
+    ['a failed deploy', request, { spec: deploy, state: 'FAILED' }, https, 'Forbidden: command shop-9 is FAILED, no longer in flight'],
+    ["another node's deploy", request, { spec: { ...deploy, node: 'n2' }, state: 'RUNNING' }, https, 'Forbidden: command shop-9 is not for node n1'],
+    ["another site's deploy", { ...request, site: 'blog' }, { spec: deploy, state: 'RUNNING' }, https, 'Forbidden: command shop-9 is not for site blog'],
+    ['a backup', request, { spec: { ...deploy, operation: 'BackupSite' }, state: 'RUNNING' }, https, 'Forbidden: command shop-9 is a BackupSite, not a ProvisionSite, DeploySite or CloneSite'],
+    ['a deploy of an ssh repository (the deploy key, no token)', request, { spec: deploy, state: 'RUNNING' }, ssh, 'Forbidden: command shop-9 needs no site credential, not gitToken'],
+    ['a deploy without code', request, { spec: deploy, state: 'RUNNING' }, http01, 'Forbidden: command shop-9 needs no site credential, not gitToken'],
+    ['a deploy asking for the TLS key', { ...request, field: 'tlsPrivateKey' }, { spec: deploy, state: 'RUNNING' }, https, 'Forbidden: command shop-9 is a DeploySite, not an IssueCertificate'],
+    ['an issuance asking for the token of an https site', request, { spec: { ...deploy, operation: 'IssueCertificate' }, state: 'RUNNING' }, https, 'Forbidden: command shop-9 is an IssueCertificate, not a ProvisionSite, DeploySite or CloneSite'],
+    ['the site is gone', request, { spec: deploy, state: 'RUNNING' }, undefined, 'NotFound: site shop does not exist'],
+  ])('%s', (_case, req, command, site, refusal) => {
+    const refused = siteSecretAccessRefusal(req, command, site);
+    expect(refused && `${refused.reason}: ${refused.message}`).toBe(refusal);
+  });
+});

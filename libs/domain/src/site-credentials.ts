@@ -1,5 +1,5 @@
 import { IN_FLIGHT_COMMAND_STATES } from './backup-store-access.js';
-import type { CommandSpec, CommandState } from './command.js';
+import type { CommandOperation, CommandSpec, CommandState } from './command.js';
 import type { FieldError } from './names.js';
 import { SITE_CREDENTIAL_FIELDS, siteTls, type SiteCredentialField, type SiteCredentials, type SiteSpec } from './site.js';
 
@@ -59,25 +59,37 @@ export interface SiteSecretRefusal {
   readonly message: string;
 }
 
+/** The commands that build a release from git: while in flight, the node may have the site's gitToken. */
+const GIT_TOKEN_OPERATIONS: readonly CommandOperation[] = ['ProvisionSite', 'DeploySite', 'CloneSite'];
+
+/** The credential a command needs: an IssueCertificate its own (above); a release build from an https repository the token. */
+function commandCredential(command: Pick<CommandSpec, 'operation' | 'certificate'>, site: Pick<SiteSpec, 'tls' | 'code'>): SiteCredentialField | undefined {
+  if (command.operation === 'IssueCertificate') return issueCertificateCredential(command, site);
+  return GIT_TOKEN_OPERATIONS.includes(command.operation) && site.code?.git.url.startsWith('https://') ? 'gitToken' : undefined;
+}
+
 /**
  * Whether a node may have one of a site's credentials for a command (NodeService.SiteSecretAccess):
- * only its own IssueCertificate of that site, while in flight, and only the field that command
- * needs. The refusal (its message for the node's log and ours, never a secret), or undefined.
+ * only its own command of that site, while in flight, and only the field that command needs
+ * (an IssueCertificate its key or DNS token; a ProvisionSite, DeploySite or CloneSite of a site
+ * with an https repository its gitToken). The refusal (its message for the node's log and ours,
+ * never a secret), or undefined.
  */
 export function siteSecretAccessRefusal(
   request: { readonly node: string; readonly site: string; readonly command: string; readonly field: string },
   command: { readonly spec: CommandSpec; readonly state: CommandState } | undefined,
-  site: Pick<SiteSpec, 'tls'> | undefined,
+  site: Pick<SiteSpec, 'tls' | 'code'> | undefined,
 ): SiteSecretRefusal | undefined {
   const forbidden = (message: string): SiteSecretRefusal => ({ reason: 'Forbidden', message });
   if (!command) return forbidden(`command ${request.command} does not exist`);
   const { spec, state } = command;
   if (spec.node !== request.node) return forbidden(`command ${request.command} is not for node ${request.node}`);
   if (spec.site !== request.site) return forbidden(`command ${request.command} is not for site ${request.site}`);
-  if (spec.operation !== 'IssueCertificate') return forbidden(`command ${request.command} is a ${spec.operation}, not an IssueCertificate`);
+  const operations: readonly CommandOperation[] = request.field === 'gitToken' ? GIT_TOKEN_OPERATIONS : ['IssueCertificate'];
+  if (!operations.includes(spec.operation)) return forbidden(`command ${request.command} is ${/^[AEIOU]/.test(spec.operation) ? 'an' : 'a'} ${spec.operation}, not ${operations.length === 1 ? 'an IssueCertificate' : 'a ProvisionSite, DeploySite or CloneSite'}`);
   if (!IN_FLIGHT_COMMAND_STATES.includes(state)) return forbidden(`command ${request.command} is ${state}, no longer in flight`);
   if (!site) return { reason: 'NotFound', message: `site ${request.site} does not exist` };
-  const needed = issueCertificateCredential(spec, site);
+  const needed = commandCredential(spec, site);
   if (needed !== request.field) return forbidden(`command ${request.command} needs ${needed ? `only ${needed}` : 'no site credential'}, not ${request.field}`);
   return undefined;
 }

@@ -43,6 +43,8 @@ export type StepReason =
   | 'SiteNotServing'
   | 'StateFailed'
   | 'GitFetchFailed'
+  | 'GitAuthFailed'
+  | 'GitHostKeyMismatch'
   | 'DependencyInstallFailed'
   | 'HealthCheckFailed'
   | 'ReleaseSwitchFailed'

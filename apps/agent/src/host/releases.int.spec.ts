@@ -223,7 +223,7 @@ describe('releases: health-gated deploys, rollback and keep-N on the real stack'
   });
 
   it('refuses a git source it must not fetch, before anything is built', async () => {
-    const error = await host.deploy({ ...SITE, git: { url: 'ssh://git@example.test/x.git', ref: 'main', knownHosts: '', username: '', token: false } }, new RecordingReporter()).catch((e: unknown) => e);
+    const error = await host.deploy({ ...SITE, git: { url: 'http://example.test/x.git', ref: 'main', knownHosts: '', username: '', token: false } }, new RecordingReporter()).catch((e: unknown) => e);
     expect(error).toMatchObject({ step: 'validate', reason: 'InvalidGitSource' });
     const missing = await host.deploy(withGit('no-such-branch'), new RecordingReporter()).catch((e: unknown) => e);
     expect(missing).toMatchObject({ step: 'fetch', reason: 'GitFetchFailed' });

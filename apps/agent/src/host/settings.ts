@@ -84,6 +84,8 @@ export interface HostSettings {
    * setups); default false: https:// only.
    */
   readonly gitAllowLocal?: boolean;
+  /** A CA bundle git also trusts for https repositories (a self-hosted git server behind a private CA); default: the system's only. */
+  readonly gitCaFile?: string;
   /** What one clone of a site's repository may take (size, files, time); default DEFAULT_GIT_LIMITS. */
   readonly gitLimits?: GitLimits;
   /** The templates/ directory (nginx, PHP-FPM, wp-config). Default: the repository's, found upward from the agent's code. */

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialQueue, type HostBackupRequest, type HostCertificateOutcome, type HostCertificateRequest, type HostRestoreRequest, type HostSiteIdentity, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
+import { SerialQueue, type DeploySecrets, type HostBackupRequest, type HostCertificateOutcome, type HostCertificateRequest, type HostRestoreRequest, type HostSiteIdentity, type ObservedHostSite, type ProvisionResult, type ReleasesResult, type SiteOperations, type StepReporter } from '@pressluft/agent-runtime';
 import type { Logger } from '@pressluft/platform';
 import { DEFAULT_RESTART_POLICY } from '@pressluft/domain';
 import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@pressluft/proto';
@@ -72,8 +72,8 @@ export class SiteHost implements SiteOperations {
     }
   }
 
-  deploy(site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
-    return deploy(this.context, site, report);
+  deploy(site: SiteConfig, report: StepReporter, secrets?: DeploySecrets): Promise<ReleasesResult> {
+    return deploy(this.context, site, report, secrets);
   }
 
   /** Switches back to the release before the current one (newest older than it), health-checked first like a deploy. */

@@ -52,6 +52,7 @@ describe('NodeService.SiteSecretAccess (gRPC, mutual TLS)', () => {
       site('dns', { tls: DNS01, credentials: { dnsApiToken: TOKEN, tlsPrivateKey: KEY } }),
       site('plain', {}),
       site('moved', { tls: CUSTOM, credentials: { tlsPrivateKey: KEY } }),
+      site('repo', { code: { git: { url: 'https://git.example.test/acme/repo.git', ref: 'main' } }, credentials: { gitToken: TOKEN } }),
     ]) {
       const created = await call(SITES, { method: 'POST', body });
       expect(created.status, created.text).toBe(201);
@@ -63,6 +64,9 @@ describe('NodeService.SiteSecretAccess (gRPC, mutual TLS)', () => {
     await issue('plain-1', { site: 'plain', certificate: 'acme' }, 'PENDING');
     await issue('gone-1', { site: 'gone' }, 'RUNNING');
     await issue('moved-1', { site: 'moved' }, 'RUNNING');
+    await issue('repo-1', { site: 'repo', operation: 'DeploySite', certificate: undefined }, 'RUNNING');
+    await issue('repo-2', { site: 'repo', fence: 2, operation: 'ProvisionSite', certificate: undefined }, 'FAILED');
+    await issue('repo-3', { site: 'repo', fence: 3, operation: 'BackupSite', certificate: undefined }, 'RUNNING');
     // The site moved on to ACME by http-01 and dropped its key while the custom issuance runs.
     const moved = await call(`${SITES}/moved`, { method: 'PATCH', contentType: MERGE, body: { spec: { tls: { mode: 'acme', custom: null }, credentials: { tlsPrivateKey: '' } } } });
     expect(moved.status, moved.text).toBe(200);
@@ -75,6 +79,14 @@ describe('NodeService.SiteSecretAccess (gRPC, mutual TLS)', () => {
   it('hands the node the one credential its in-flight IssueCertificate needs', async () => {
     expect(await ask('n1', 'shop', 'shop-1', 'tlsPrivateKey')).toEqual({ ok: true, response: { value: KEY } });
     expect(await ask('n1', 'dns', 'dns-1', 'dnsApiToken')).toEqual({ ok: true, response: { value: TOKEN } });
+  });
+
+  it("hands the node a site's git token for its in-flight deploy of an https repository, and for nothing else", async () => {
+    expect(await ask('n1', 'repo', 'repo-1', 'gitToken')).toEqual({ ok: true, response: { value: TOKEN } });
+    expectCode(await ask('n2', 'repo', 'repo-1', 'gitToken'), 'PERMISSION_DENIED', 'command repo-1 is not for node n2');
+    expectCode(await ask('n1', 'repo', 'repo-2', 'gitToken'), 'PERMISSION_DENIED', 'command repo-2 is FAILED, no longer in flight');
+    expectCode(await ask('n1', 'repo', 'repo-3', 'gitToken'), 'PERMISSION_DENIED', 'command repo-3 is a BackupSite, not a ProvisionSite, DeploySite or CloneSite');
+    expectCode(await ask('n1', 'shop', 'shop-3', 'gitToken'), 'PERMISSION_DENIED', 'command shop-3 needs no site credential, not gitToken');
   });
 
   it('refuses another node, another site, another field, a finished command and another operation (PERMISSION_DENIED)', async () => {

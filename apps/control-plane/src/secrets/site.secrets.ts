@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   mergeSiteCredentials,
+  SITE_CREDENTIAL_FIELDS,
   missingSiteCredential,
   storedSiteCredentialFields,
   type Resource,
@@ -17,7 +18,7 @@ import type { ResourceTransaction } from '../resources/resource-transaction.js';
 import { ResourceSecrets } from './resource-secrets.js';
 
 /** What is stored: only fields with a value (a "" in a write removes the field). */
-const storedSchema: z.ZodType<StoredSiteCredentials> = z.strictObject({ tlsPrivateKey: z.string().min(1).optional(), dnsApiToken: z.string().min(1).optional() });
+const storedSchema: z.ZodType<StoredSiteCredentials> = z.strictObject(Object.fromEntries(SITE_CREDENTIAL_FIELDS.map((field) => [field, z.string().min(1).optional()])) as Record<SiteCredentialField, z.ZodOptional<z.ZodString>>);
 
 /**
  * A Site's write-only spec.credentials (ResourceSecrets), merged field by field: a field given

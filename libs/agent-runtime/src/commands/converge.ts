@@ -21,7 +21,9 @@ export function converge(command: ConvergeCommand): CommandHandler<'provisionSit
     const before = fences.appliedConfigs().get(ref.site);
     const steps = convergeSteps(command, before && releaseSource(before), releaseSource(config));
     const result = await host.provision(config, report);
-    const deployed = steps.includes('release') ? await host.deploy(config, report) : undefined;
+    // A private https repository's token, fetched for this command only (never on the bus).
+    const gitToken = steps.includes('release') && config.git?.token ? await context.siteSecrets.access(ref.site, 'gitToken', ref.id) : undefined;
+    const deployed = steps.includes('release') ? await host.deploy(config, report, gitToken === undefined ? {} : { gitToken }) : undefined;
     // A deploy of the same release still changes how the site answers (its configuration): the
     // pages cached before it go (a new release's switch has emptied the cache already).
     if (command === 'deploy' && !deployed) {

@@ -196,7 +196,7 @@ describe('hostile: a site repository is cloned within size, file and time limits
 
   it('a repository of 48 MB against a 4 MiB limit: the clone is stopped, GitSourceTooLarge, nothing left behind', async () => {
     const url = await repository('huge', (tree) => execOk(['/bin/sh', '-c', `head -c ${48 * MiB} /dev/urandom > '${join(tree, 'blob.bin')}'`]).then(() => undefined));
-    await expect(fetchGit(url, 'main', work, local, limits)).rejects.toMatchObject({
+    await expect(fetchGit({ url, ref: 'main' }, work, local, limits)).rejects.toMatchObject({
       reason: 'GitSourceTooLarge',
       message: expect.stringContaining(`stopped: the repository holds more than ${limits.maxBytes} bytes`) as unknown,
     });
@@ -208,7 +208,7 @@ describe('hostile: a site repository is cloned within size, file and time limits
     const url = await repository('many', (tree) => {
       for (let i = 0; i < 1000; i++) writeFileSync(join(tree, `f${i}.php`), `<?php // ${i}\n`);
     });
-    await expect(fetchGit(url, 'main', work, local, limits)).rejects.toMatchObject({ reason: 'GitSourceTooLarge', message: expect.stringContaining('more than 200 files') as unknown });
+    await expect(fetchGit({ url, ref: 'main' }, work, local, limits)).rejects.toMatchObject({ reason: 'GitSourceTooLarge', message: expect.stringContaining('more than 200 files') as unknown });
     expect(cloneDirs()).toEqual([]);
   });
 
@@ -216,7 +216,7 @@ describe('hostile: a site repository is cloned within size, file and time limits
     const server = await tcpServer(() => undefined);
     try {
       const started = Date.now();
-      const fetching = fetchGit(`https://127.0.0.1:${server.port}/site.git`, 'main', work, { allowLocal: false }, { ...limits, timeoutMs: 1500 });
+      const fetching = fetchGit({ url: `https://127.0.0.1:${server.port}/site.git`, ref: 'main' }, work, { allowLocal: false }, { ...limits, timeoutMs: 1500 });
       await expect(fetching).rejects.toThrow(GitFetchError);
       await expect(fetching).rejects.toThrow(/did not finish within 2 s/);
       expect(Date.now() - started).toBeLessThan(5000);
@@ -232,7 +232,7 @@ describe('hostile: a site repository is cloned within size, file and time limits
       mkdirSync(join(tree, 'plugins'));
       writeFileSync(join(tree, 'plugins', 'hello.php'), '<?php // hello\n');
     });
-    const fetched = await fetchGit(url, 'main', work, local, limits);
+    const fetched = await fetchGit({ url, ref: 'main' }, work, local, limits);
     expect(readdirSync(join(fetched.content, 'plugins'))).toEqual(['hello.php']);
     rmSync(fetched.dir, { recursive: true, force: true });
   });

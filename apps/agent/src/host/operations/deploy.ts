@@ -1,13 +1,16 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
-import type { SiteConfig } from '@pressluft/proto';
+import type { DeploySecrets, ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
+import { isSshGitUrl } from '@pressluft/domain';
+import type { GitSource, SiteConfig } from '@pressluft/proto';
 import { installDependencies } from '../composer.js';
-import type { StepName } from '../errors.js';
+import { StepError, type StepName } from '../errors.js';
 import { siteJail } from '../jail.js';
-import { planSite, sitePaths } from '../naming.js';
+import { planSite, sitePaths, type SitePaths } from '../naming.js';
 import { purgePageCache } from '../page-cache.js';
-import { checkGitSource, fetchGit } from '../git.js';
+import { checkGitSource, fetchGit, type GitFetchSource } from '../git.js';
+import { ensureDeployKey, deployKeyPath } from '../deploy-key.js';
+import { recordReleaseCommit } from '../release-commits.js';
 import { commitRelease, keepCount, listReleases, nextReleaseName, releasesToPrune, removeRelease, stageRelease } from '../releases.js';
 import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
 import { ensureSiteServerBlock } from '../site-server-block.js';
@@ -26,7 +29,7 @@ import { requireUser } from '../users.js';
  * gracefully; the page cache is emptied. A failed check removes the release and leaves `current` as it was
  * (HealthCheckFailed). Finally keeps the newest keepReleases (never current or the one before).
  */
-export async function deploy(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ReleasesResult> {
+export async function deploy(ctx: HostContext, site: SiteConfig, report: StepReporter, secrets: DeploySecrets = {}): Promise<ReleasesResult> {
   const plan = await new StepRunner(report, ctx.logger, site.name).run('validate', 5, () => Promise.resolve(planSite(site)));
   return ctx.releaseQueue.run(plan.name, async () => {
     const steps = new StepRunner(report, ctx.logger, plan.name);
@@ -41,8 +44,11 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
     });
     const checkout = git
       ? await run('fetch', 15, async () => {
-          const fetched = await fetchGit(git.url, git.ref, join(ctx.settings.stateDir, 'git', plan.name), { allowLocal: ctx.settings.gitAllowLocal === true }, ctx.settings.gitLimits);
-          await report.log(`git: ${git.url} at ${git.ref || 'the default branch'} fetched`);
+          if (secrets.gitToken !== undefined) steps.secrets.push(secrets.gitToken);
+          const source = await gitFetchSource(paths, git, site.git, secrets.gitToken);
+          const policy = { allowLocal: ctx.settings.gitAllowLocal === true, ...(ctx.settings.gitCaFile ? { caFile: ctx.settings.gitCaFile } : {}) };
+          const fetched = await fetchGit(source, join(ctx.settings.stateDir, 'git', plan.name), policy, ctx.settings.gitLimits);
+          await report.log(`git: ${git.url} at ${git.ref || 'the default branch'} fetched, commit ${fetched.commit}`);
           return fetched;
         })
       : undefined;
@@ -103,6 +109,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
     // release; the page cache then holds the old release's pages: emptied.
     await run('switch', 80, async () => {
       await ensureSiteServerBlock(ctx, site, (line) => report.log(line));
+      if (checkout) await recordReleaseCommit(paths, built.name, checkout.commit, await listReleases(paths));
       await switchTo(paths, owner, built.name, report);
       await purgePageCache(ctx, plan.name, plan.id);
       await report.log('page cache purged');
@@ -115,4 +122,15 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
     });
     return { currentRelease: built.name, releases: await listReleases(paths) };
   });
+}
+
+/** spec.code.git with how to reach it: an ssh URL the site's deploy key (made now if the site predates it), https with a token the token. */
+async function gitFetchSource(paths: SitePaths, checked: { url: string; ref: string }, git: GitSource | undefined, token: string | undefined): Promise<GitFetchSource> {
+  if (isSshGitUrl(checked.url)) {
+    await ensureDeployKey(paths);
+    return { ...checked, deployKey: deployKeyPath(paths), knownHosts: git?.knownHosts ?? '' };
+  }
+  if (git?.token !== true) return checked;
+  if (token === undefined) throw new StepError('fetch', 'GitAuthFailed', `${checked.url} needs the site's gitToken and the command brought none`);
+  return { ...checked, username: git.username, token };
 }

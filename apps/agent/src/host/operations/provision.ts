@@ -4,6 +4,7 @@ import type { SiteConfig } from '@pressluft/proto';
 import { StepError, type StepName } from '../errors.js';
 import { readIfExists, writeFileAtomic } from '../safe-fs.js';
 import { pendingPasswordFile } from '../credentials.js';
+import { ensureDeployKey } from '../deploy-key.js';
 import { ensureDatabase } from '../mariadb.js';
 import { ensureObjectCache, hasObjectCache, removeObjectCache, renderObjectCache, requireRedis } from '../object-cache.js';
 import { planSite, releaseName, sitePaths } from '../naming.js';
@@ -32,6 +33,8 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       throw new StepError('validate', 'SiteIdConflict', `this node still holds site ${plan.name} with id ${identity.id}; remove it before provisioning id ${plan.id}`);
     }
     if (!identity) await writeFileAtomic(paths.identityFile, `${JSON.stringify({ name: plan.name, id: plan.id })}\n`, { mode: 0o600 });
+    // The site's deploy key, made once, here: its public half goes to the control plane with every state.
+    if ((await ensureDeployKey(paths)).created) await report.log(`deploy key: made for site ${plan.name}`);
     return { plan, paths };
   });
 
