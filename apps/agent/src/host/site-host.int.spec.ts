@@ -124,8 +124,8 @@ describe('SiteHost on real nginx, PHP-FPM, MariaDB and cgroups', () => {
     expect((await http(A.domains[0] ?? '', '/')).status).toBe(200);
     expect(await host.observe()).toEqual(
       expect.arrayContaining([
-        { name: A.name, id: A.id, currentRelease: before[0] },
-        { name: B.name, id: B.id, currentRelease: readdirSync(pathsB.releases)[0] },
+        expect.objectContaining({ name: A.name, id: A.id, currentRelease: before[0], currentCommit: '', deployPublicKey: expect.stringMatching(/^ssh-ed25519 /) }),
+        expect.objectContaining({ name: B.name, id: B.id, currentRelease: readdirSync(pathsB.releases)[0] }),
       ]),
     );
   });
