@@ -6,6 +6,7 @@ import { copyCore, ensureCoreCache } from './core-cache.js';
 import { StepError } from './errors.js';
 import { GitFetchError } from './git.js';
 import { RELEASE_NAME_PATTERN, releaseName, type SitePaths } from './naming.js';
+import { STAGING_PLUGIN } from './staging.js';
 import { discard, Dir, ensureDir, inTree, isErrno, openTree, removeTree, UnsafePathError, type Ownership } from './safe-fs.js';
 
 /** The node's must-use plugin in every release (templates/wordpress/pressluft-cache.php): the page cache's purge requests. */
@@ -231,6 +232,8 @@ export async function stageRelease(options: {
   readonly previous?: string;
   /** CACHE_PLUGIN's content. */
   readonly cachePlugin: string;
+  /** STAGING_PLUGIN's content for a staging site; undefined: the release must not hold it. */
+  readonly stagingPlugin?: string | undefined;
 }): Promise<StagedRelease> {
   const { paths, owner, name } = options;
   checkReleaseName(name);
@@ -256,7 +259,7 @@ export async function stageRelease(options: {
         await previous?.close();
       }
     }
-    await addCachePlugin(join(tree, 'wp-content'), options.cachePlugin, owner);
+    await addNodePlugins(join(tree, 'wp-content'), options.cachePlugin, options.stagingPlugin, owner);
     const linkTo = async (target: string, path: string) => {
       await rm(path, { recursive: true, force: true });
       await symlink(target, path);
@@ -272,29 +275,38 @@ export async function stageRelease(options: {
   }
 }
 
-/** wp-content/mu-plugins/CACHE_PLUGIN (root's, 0644) of a tree in the build area, over whatever the repository put there. */
-async function addCachePlugin(wpContent: string, content: string, owner: Ownership): Promise<void> {
+/**
+ * wp-content/mu-plugins/CACHE_PLUGIN, and STAGING_PLUGIN for a staging site (root's, 0644), of a
+ * tree in the build area, over whatever the repository put there (another site's STAGING_PLUGIN goes).
+ */
+async function addNodePlugins(wpContent: string, content: string, staging: string | undefined, owner: Ownership): Promise<void> {
   const dir = join(wpContent, 'mu-plugins');
   if (!(await lstat(dir).catch(() => undefined))?.isDirectory()) {
     await rm(dir, { force: true });
     await mkdir(dir, { mode: 0o755 });
     await lchown(dir, owner.uid, owner.gid);
   }
-  const file = join(dir, CACHE_PLUGIN);
-  await rm(file, { recursive: true, force: true });
-  await writeFile(file, content, { mode: 0o644, flag: 'wx' });
-  await chmod(file, 0o644);
+  for (const [name, text] of [[CACHE_PLUGIN, content], [STAGING_PLUGIN, staging]] as const) {
+    const file = join(dir, name);
+    await rm(file, { recursive: true, force: true });
+    if (text === undefined) continue;
+    await writeFile(file, text, { mode: 0o644, flag: 'wx' });
+    await chmod(file, 0o644);
+  }
 }
 
 /**
  * The same in a release already in the site's tree (a restored one: its backup may predate the
- * plugin), through the tree's descriptors: the tenant's directories are never followed.
+ * plugins, or come from a site of the other environment), through the tree's descriptors: the
+ * tenant's directories are never followed.
  */
-export async function ensureCachePlugin(paths: SitePaths, release: string, content: string, owner: Ownership): Promise<void> {
+export async function ensureNodePlugins(paths: SitePaths, release: string, content: string, staging: string | undefined, owner: Ownership): Promise<void> {
   await inTree(paths.root, ['releases', checkReleaseName(release), 'wp-content'], async (wpContent) => {
     const plugins = await wpContent.ensureDir('mu-plugins', { mode: 0o755, owner });
     try {
       await plugins.writeFileAtomic(CACHE_PLUGIN, content, { mode: 0o644 });
+      if (staging !== undefined) await plugins.writeFileAtomic(STAGING_PLUGIN, staging, { mode: 0o644 });
+      else await discard(plugins, STAGING_PLUGIN, paths.buildArea, paths.name);
     } finally {
       await plugins.close();
     }
@@ -347,6 +359,7 @@ export async function ensureFirstRelease(options: {
   readonly owner: Ownership;
   readonly name: string;
   readonly cachePlugin: string;
+  readonly stagingPlugin?: string | undefined;
 }): Promise<{ release: string; created: boolean; linked: boolean }> {
   const { paths } = options;
   const existing = await currentRelease(paths);

@@ -17,7 +17,7 @@ function conf(overrides: Partial<SiteConfig> = {}, input: Partial<SiteConfInput>
   const { plan, paths } = shop(overrides);
   return renderSiteConf(FRAGMENTS, {
     plan,
-    edge: planEdge({ tls: overrides.tls, cache: overrides.cache }),
+    edge: planEdge({ tls: overrides.tls, cache: overrides.cache, environment: overrides.environment }),
     paths,
     listen: '127.0.0.1:8081',
     tlsListen: '127.0.0.1:8082',
@@ -232,6 +232,43 @@ describe('the page cache', () => {
     expect(planEdge({ cache: { redis: false, page: { enabled: true, sizeMib: 0, ttlSeconds: 0 } } }).pageCache).toEqual({ sizeMib: 256, ttlSeconds: 600 });
     expect(() => planEdge({ cache: { redis: false, page: { enabled: true, sizeMib: 8, ttlSeconds: 600 } } })).toThrow(StepError);
     expect(() => planEdge({ cache: { redis: false, page: { enabled: true, sizeMib: 256, ttlSeconds: 5 } } })).toThrow(StepError);
+  });
+});
+
+describe('a staging site', () => {
+  const ROBOTS = 'add_header X-Robots-Tag "noindex, nofollow" always;';
+  /** The location block of a server's text that starts with `opening`. */
+  const location = (text: string, opening: string) => {
+    const start = text.indexOf(opening);
+    return start < 0 ? '' : text.slice(start, text.indexOf('\n    }', start));
+  };
+
+  it.each<[string, Partial<SiteConfig>]>([
+    ['HTTP only', { tls: { ...TLS_ON, mode: 'off' } }],
+    ['HTTPS, HTTP redirecting', { tls: TLS_ON }],
+    ['HTTPS and HTTP both serving, with the page cache', { tls: { ...TLS_ON, redirect: false }, cache: CACHE_ON }],
+  ])('says noindex, nofollow on every answer of every server: %s', (_what, site) => {
+    const block = conf({ ...site, environment: 'staging' });
+    const servers = block.split(/\nserver \{/).slice(1);
+    expect(servers.length).toBeGreaterThan(0);
+    for (const text of servers) {
+      // At server level (the ACME challenges, a redirect, wp-config.php's deny inherit it) ...
+      expect(text.slice(0, text.indexOf('\n    location '))).toContain(`    ${ROBOTS}`);
+      // ... and repeated in each location with add_header of its own (nginx does not inherit then).
+      for (const opening of ['location ^~ /wp-content/uploads/', 'location ~ \\.php$ {']) {
+        const found = location(text, opening);
+        if (found !== '') expect(found).toContain(`        ${ROBOTS}`);
+      }
+    }
+    expect(block).not.toMatch(/# @[a-z_]+\n/);
+  });
+
+  it('a production site says nothing of robots, and renders as before the fragment existed', () => {
+    for (const site of [{}, { tls: TLS_ON, cache: CACHE_ON }]) {
+      const block = conf({ ...site, environment: 'production' });
+      expect(block).not.toContain('X-Robots-Tag');
+      expect(block).toBe(conf(site));
+    }
   });
 });
 

@@ -12,6 +12,8 @@ export interface EdgePlan {
   readonly hsts: string | undefined;
   /** The site's own nginx page cache; undefined: off. */
   readonly pageCache: { readonly sizeMib: number; readonly ttlSeconds: number } | undefined;
+  /** A staging site: every answer carries X-Robots-Tag: noindex, nofollow (site-robots.conf). */
+  readonly noindex: boolean;
 }
 
 const DEFAULT_PAGE_CACHE = { sizeMib: 256, ttlSeconds: 600 };
@@ -27,8 +29,8 @@ function bounded(value: number, fallback: number, min: number, max: number, fiel
   return v;
 }
 
-/** spec.tls and spec.cache.page as the node applies them (never trusting the wire). Pure. */
-export function planEdge(site: Pick<SiteConfig, 'tls' | 'cache'>): EdgePlan {
+/** spec.tls, spec.cache.page and the environment as the node applies them (never trusting the wire). Pure. */
+export function planEdge(site: Pick<SiteConfig, 'tls' | 'cache'> & Partial<Pick<SiteConfig, 'environment'>>): EdgePlan {
   const tls = site.tls;
   const mode = tls?.mode ?? 'off';
   if (!['acme', 'custom', 'off', ''].includes(mode)) throw invalid(`tls.mode ${JSON.stringify(mode)} is not acme, custom or off`);
@@ -49,11 +51,12 @@ export function planEdge(site: Pick<SiteConfig, 'tls' | 'cache'>): EdgePlan {
           ttlSeconds: bounded(page.ttlSeconds, DEFAULT_PAGE_CACHE.ttlSeconds, 10, 7 * 24 * 3600, 'cache.page.ttlSeconds'),
         }
       : undefined,
+    noindex: site.environment === 'staging',
   };
 }
 
 /** The fragments a site's conf file is composed of (templates/nginx/<name>.conf). */
-export const SITE_FRAGMENTS = ['site', 'site-locations', 'site-redirect', 'site-tls', 'site-tls-stapling', 'page-cache-zone', 'page-cache-rules', 'page-cache-php'] as const;
+export const SITE_FRAGMENTS = ['site', 'site-locations', 'site-redirect', 'site-tls', 'site-tls-stapling', 'page-cache-zone', 'page-cache-rules', 'page-cache-php', 'site-robots'] as const;
 export type SiteFragments = Readonly<Record<(typeof SITE_FRAGMENTS)[number], string>>;
 
 export const DEFAULT_SERVER_FRAGMENTS = ['default-server', 'default-server-tls'] as const;
@@ -127,6 +130,9 @@ export function renderSiteConf(fragments: SiteFragments, input: SiteConfInput): 
   const { plan, edge, paths } = input;
   const zone = plan.account;
   const cache = edge.pageCache;
+  const robots = edge.noindex ? render(fragments['site-robots'], {}, 'site-robots.conf') : '';
+  // Inside a location: one level deeper.
+  const robotsInLocation = robots.replace(/^(?=.)/gm, '    ');
   const locations = (): string => {
     const rules = cache ? render(fragments['page-cache-rules'], {}, 'page-cache-rules.conf') : '';
     const php = cache ? render(fragments['page-cache-php'], { zone, ttl: `${cache.ttlSeconds}s` }, 'page-cache-php.conf') : '';
@@ -141,7 +147,7 @@ export function renderSiteConf(fragments: SiteFragments, input: SiteConfInput): 
       },
       'site-locations.conf',
     );
-    return compose(body, { cache_rules: rules, cache_php: php }, 'site-locations.conf');
+    return compose(body, { cache_rules: rules, cache_php: php, robots: robotsInLocation }, 'site-locations.conf');
   };
   const https = edge.https && input.tlsListen !== undefined && input.certificate !== undefined ? { listen: input.tlsListen, certificate: input.certificate } : undefined;
   const serveHttp = https && edge.redirect
@@ -149,7 +155,7 @@ export function renderSiteConf(fragments: SiteFragments, input: SiteConfInput): 
     : locations();
   const http = compose(
     render(fragments.site, { site: plan.name, listen: input.listen, server_names: plan.domains, acme_challenges: input.acmeChallenges }, 'site.conf'),
-    { serve: serveHttp },
+    { serve: serveHttp, robots },
     'site.conf',
   );
   const zoneConf = cache
@@ -176,7 +182,7 @@ export function renderSiteConf(fragments: SiteFragments, input: SiteConfInput): 
       'site-tls.conf',
       escaperWith({ hsts: HSTS_PATTERN }),
     ),
-    { stapling: certificate.ocspStapling ? render(fragments['site-tls-stapling'], {}, 'site-tls-stapling.conf') : '', serve: locations() },
+    { stapling: certificate.ocspStapling ? render(fragments['site-tls-stapling'], {}, 'site-tls-stapling.conf') : '', serve: locations(), robots },
     'site-tls.conf',
   );
   return zoneConf + http + tls;

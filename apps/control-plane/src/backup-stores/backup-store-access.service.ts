@@ -11,7 +11,7 @@ import { BackupStoreSecrets } from './backup-store.secrets.js';
 
 /**
  * NodeService.BackupStoreAccess: a store's repository and credentials for the calling node (its
- * client certificate names it), only for its own in-flight BackupSite or RestoreSite naming that
+ * client certificate names it), only for its own in-flight BackupSite, RestoreSite or CloneSite naming that
  * store. One log line per answer, never with a secret.
  */
 @Injectable()

@@ -14,6 +14,7 @@ import { recordReleaseCommit } from '../release-commits.js';
 import { commitRelease, keepCount, listReleases, nextReleaseName, releasesToPrune, removeRelease, stageRelease } from '../releases.js';
 import { healthCheck, requireProvisioned, siteCgroup, switchTo, type HostContext } from '../site-support.js';
 import { ensureSiteServerBlock } from '../site-server-block.js';
+import { stagingPlugin } from '../staging.js';
 import { StepRunner } from '../step-runner.js';
 import { loadTemplate } from '../template.js';
 import { requireUser } from '../users.js';
@@ -66,6 +67,7 @@ export async function deploy(ctx: HostContext, site: SiteConfig, report: StepRep
           ...(checkout ? { content: checkout.content } : {}),
           previous: current,
           cachePlugin: loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php'),
+          stagingPlugin: stagingPlugin(ctx.templatesDir, site),
         });
         const content = result.content ? `, wp-content from git: ${result.content.copied} files copied, ${result.content.linked} hard-linked from ${current}` : '';
         await report.log(`release ${name}: WordPress ${result.coreVersion}${result.linkedCore ? ' (hard links)' : ''}${content}`);

@@ -12,6 +12,7 @@ import { ensureFirstRelease } from '../releases.js';
 import { ensureSecret } from '../secrets.js';
 import { ensureStateDirs, ensureTree, ensureWpConfig, readIdentity, requireServing, siteCgroup, siteSalts, type HostContext } from '../site-support.js';
 import { ensureSiteServerBlock } from '../site-server-block.js';
+import { stagingPlugin } from '../staging.js';
 import { StepRunner } from '../step-runner.js';
 import { TaskGroup } from '../task-group.js';
 import { loadTemplate } from '../template.js';
@@ -20,7 +21,11 @@ import { ensureInstalled, randomString, renderWpConfig } from '../wordpress.js';
 import { siteJail } from '../jail.js';
 import { ensureSiteMaster } from './site-master.js';
 
-export async function provision(ctx: HostContext, site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
+/**
+ * `serve: false` (a clone, whose restore serves the site once the source's content is in): no
+ * nginx server block and no verify, so the fresh WordPress is never served.
+ */
+export async function provision(ctx: HostContext, site: SiteConfig, report: StepReporter, options: { readonly serve: boolean } = { serve: true }): Promise<ProvisionResult> {
   const steps = new StepRunner(report, ctx.logger, site.name);
   const { secrets } = steps;
   const run = <T>(step: StepName, percent: number, fn: () => Promise<T>) => steps.run(step, percent, fn);
@@ -81,7 +86,7 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       const content = renderWpConfig(loadTemplate(ctx.templatesDir, 'wordpress/wp-config.php.tmpl'), plan, paths, ctx.settings.mariadb.socket, password, salts, objectCache);
       await ensureWpConfig(paths, content, owner);
     });
-    const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()), cachePlugin: loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php') }));
+    const release = tasks.start(() => ensureFirstRelease({ source: ctx.settings.wordpressSource, coreCache: join(ctx.settings.stateDir, 'wordpress-core'), paths, owner, name: releaseName(new Date()), cachePlugin: loadTemplate(ctx.templatesDir, 'wordpress/pressluft-cache.php'), stagingPlugin: stagingPlugin(ctx.templatesDir, site) }));
     const install = tasks.start(async () => {
       const [{ created }] = await Promise.all([database, wpConfig, release]);
       const adminPassword = await ensureSecret(paths.adminPasswordFile, () => randomString(24));
@@ -113,19 +118,23 @@ export async function provision(ctx: HostContext, site: SiteConfig, report: Step
       if (result.installed) await report.log(`wordpress: installed, admin ${plan.wordpress.adminUser}`);
     });
 
-    await run('nginx', 85, () => ensureSiteServerBlock(ctx, site, (line) => report.log(line)));
-
-    await run('verify', 95, async () => {
-      const attempts: Array<{ status: number | string; ms: number }> = [];
-      try {
-        await requireServing(ctx, plan.domains[0] ?? '', () => report.progress('verify', 95), (a) => attempts.push(a));
-      } finally {
-        ctx.logger.debug({ site: plan.name, attempts }, 'verify');
-      }
-    });
+    if (options.serve) {
+      await run('nginx', 85, () => ensureSiteServerBlock(ctx, site, (line) => report.log(line)));
+      await run('verify', 95, () => verifyServing(ctx, plan.name, plan.domains[0] ?? '', report));
+    }
 
     return { url: `http://${plan.domains[0] ?? ''}/`, currentRelease: current };
   } finally {
     await tasks.settled();
+  }
+}
+
+/** The `verify` step: the site answers 200 by its domain through nginx (requireServing), its attempts logged at debug. */
+export async function verifyServing(ctx: HostContext, name: string, domain: string, report: StepReporter): Promise<void> {
+  const attempts: Array<{ status: number | string; ms: number }> = [];
+  try {
+    await requireServing(ctx, domain, () => report.progress('verify', 95), (a) => attempts.push(a));
+  } finally {
+    ctx.logger.debug({ site: name, attempts }, 'verify');
   }
 }
