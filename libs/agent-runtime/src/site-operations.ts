@@ -76,6 +76,8 @@ export interface HostRestoreRequest {
   readonly store: ResticStore;
   /** What is restored: code (the release's files), database, uploads; empty: all three. */
   readonly parts: readonly RestorePart[];
+  /** The commit the backup's release was built from (absent or '': none or unknown). */
+  readonly gitCommit?: string;
 }
 
 export type RestorePart = 'code' | 'database' | 'uploads';

@@ -12,5 +12,5 @@ export async function cloneOptions(tx: ResourceTransaction, site: Site): Promise
   const { snapshots, store, siteSpec } = backup?.status ?? {};
   if (!backup || backup.status.phase !== 'SUCCEEDED' || !snapshots || !store) return undefined;
   const sourceDomains = (siteSpec?.['domains'] as string[] | undefined) ?? [];
-  return { backup: backup.metadata.name, store, snapshots, sourceDomains };
+  return { backup: backup.metadata.name, store, snapshots, sourceDomains, ...(backup.status.gitCommit ? { gitCommit: backup.status.gitCommit } : {}) };
 }

@@ -27,6 +27,8 @@ export interface IssueOptions {
   readonly sourceDomains?: readonly string[];
   /** RestoreSite: what is restored (empty: everything). */
   readonly parts?: readonly RestorePart[];
+  /** RestoreSite, CloneSite: the commit the backup's release was built from. */
+  readonly gitCommit?: string;
   /** IssueCertificate: what to do, and for acme the control plane's ACME directory and contact. */
   readonly certificate?: CertificateAction;
   readonly acme?: { readonly directoryUrl: string; readonly email: string | undefined };
@@ -73,6 +75,7 @@ function restorePayload(operation: CommandOperation, site: Site, options: IssueO
     snapshots: { database: snapshots.database ?? '', files: snapshots.files ?? '', manifest: snapshots.manifest ?? '' },
     sourceDomains: [...(options.sourceDomains ?? [])],
     parts: [...(options.parts ?? [])],
+    gitCommit: options.gitCommit ?? '',
   };
 }
 

@@ -136,6 +136,7 @@ export class RestoreReconciler implements Reconciler {
           snapshots,
           sourceDomains,
           ...(restore.spec.parts ? { parts: restore.spec.parts } : {}),
+          ...(backup.status.gitCommit ? { gitCommit: backup.status.gitCommit } : {}),
         });
         const { message: _message, ...status } = base;
         const started = await write({ ...status, phase: 'RUNNING', command: command.metadata.name, startedAt: at });

@@ -13,7 +13,7 @@ export const cloneSite: CommandHandler<'cloneSite'> = async (payload, context) =
   if (!restore.snapshots) throw failure('InvalidCommand', 'CloneSite carries no snapshots');
   const store = await context.stores.access(restore.store, context.ref.id);
   const result = await context.host.clone(
-    { site: restore.site, backup: restore.backup, snapshots: restore.snapshots, sourceDomains: restore.sourceDomains, store, parts: [] },
+    { site: restore.site, backup: restore.backup, snapshots: restore.snapshots, sourceDomains: restore.sourceDomains, store, parts: [], gitCommit: restore.gitCommit },
     context.report,
   );
   // From now on the clone is converged like any site (after a restart too) from its own configuration.

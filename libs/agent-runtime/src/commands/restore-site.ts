@@ -13,7 +13,7 @@ export const restoreSite: CommandHandler<'restoreSite'> = async (payload, contex
   if (!site) throw failure('InvalidCommand', 'RestoreSite carries no site');
   if (!snapshots) throw failure('InvalidCommand', 'RestoreSite carries no snapshots');
   const store = await context.stores.access(payload.store, context.ref.id);
-  const releases = await context.host.restore({ site, backup: payload.backup, snapshots, sourceDomains: payload.sourceDomains, store, parts: payload.parts.filter(isRestorePart) }, context.report);
+  const releases = await context.host.restore({ site, backup: payload.backup, snapshots, sourceDomains: payload.sourceDomains, store, parts: payload.parts.filter(isRestorePart), gitCommit: payload.gitCommit }, context.report);
   const state = await siteState(context, releases, undefined);
   return { message: `backup ${payload.backup} restored: release ${releases.currentRelease} serving (${elapsed(context)})`, site: state };
 };

@@ -4,6 +4,7 @@ import type { BackupResult } from '@pressluft/proto';
 import { dumpDatabaseToRestic, nonInnodbTables } from '../backup/database-dump.js';
 import { archiveFilesToRestic } from '../backup/files.js';
 import { renderManifest, serverNames } from '../backup/manifest.js';
+import { releaseCommit } from '../release-commits.js';
 import { backupArgs, backupTags, PART_FILES, ResticSession, type BackupPart } from '../backup/restic.js';
 import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { accountName, checkId, checkName, sitePaths } from '../naming.js';
@@ -54,6 +55,7 @@ export async function backupSite(ctx: HostContext, request: HostBackupRequest, r
   try {
     // One time for the three parts: restic shows them as one backup.
     const time = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const gitCommit = await releaseCommit(paths, release);
     const args = (part: BackupPart) => backupArgs({ filename: `${request.name}/${PART_FILES[part]}`, tags: backupTags(request.name, request.id, part, request.backup), host: ctx.settings.node ?? hostname(), time });
     const progress = (step: StepName, percent: number) => {
       let last = 0;
@@ -84,7 +86,7 @@ export async function backupSite(ctx: HostContext, request: HostBackupRequest, r
         backup: request.backup,
         release,
         wordpressVersion,
-        gitCommit: '',
+        gitCommit,
         nonInnodbTables: await nonInnodbTables(ctx.settings.mariadb.command, account),
         createdAt: time.toISOString(),
       });
@@ -106,7 +108,7 @@ export async function backupSite(ctx: HostContext, request: HostBackupRequest, r
         seconds: (performance.now() - started) / 1000,
         wordpressVersion: manifest.wordpressVersion,
         release,
-        gitCommit: '',
+        gitCommit,
       };
       await report.log(`backup ${request.backup}: database ${dumped.snapshotId}, files ${archived.snapshotId} (${archived.files} entries), manifest ${manifest.snapshotId}; ${result.bytesAdded} bytes added`);
       return result;

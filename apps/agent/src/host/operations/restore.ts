@@ -5,6 +5,7 @@ import { stagingDatabase } from '../backup/staging-db.js';
 import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
 import { planSite, sitePaths } from '../naming.js';
 import { renderObjectCache } from '../object-cache.js';
+import { recordReleaseCommit, releaseCommit } from '../release-commits.js';
 import { purgePageCache } from '../page-cache.js';
 import { ensureNodePlugins, listReleases, nextReleaseName, removeRelease } from '../releases.js';
 import { inTree, readIfExists } from '../safe-fs.js';
@@ -126,8 +127,12 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
       await session.close();
       await run('prune', 95, () => removeLeftovers(ctx, paths, plan)).catch((error: unknown) => ctx.logger.warn({ site: plan.name, err: messageOf(error) }, 'restore clean-up failed (the next restore retries it)'));
     }
+    // The restored release was built from the backup's commit; a copy of the live one from the live one's.
+    const commit = release === undefined ? '' : scope.code ? (request.gitCommit ?? '') : await releaseCommit(paths, previous);
+    const releases = await listReleases(paths);
+    if (release !== undefined && commit !== '') await recordReleaseCommit(paths, release, commit, releases);
     const parts = request.parts.length === 0 ? 'everything' : request.parts.join(', ');
     await report.log(`restore of ${request.backup} (${parts}) done: ${release !== undefined ? `current -> releases/${release}, releases/${previous} kept for a rollback` : `releases/${previous} still current`}`);
-    return { currentRelease: release ?? previous, releases: await listReleases(paths) };
+    return { currentRelease: release ?? previous, releases };
   });
 }

@@ -185,6 +185,11 @@ export interface RestoreSite {
    * Without code the live release stays; without database the live database stays.
    */
   parts: string[];
+  /**
+   * The git commit the backup's release was built from ('' : none or unknown): the restored
+   * release is recorded as built from it.
+   */
+  gitCommit: string;
 }
 
 /**
@@ -2363,7 +2368,7 @@ export const BackupSite: MessageFns<BackupSite> = {
 };
 
 function createBaseRestoreSite(): RestoreSite {
-  return { site: undefined, store: "", backup: "", snapshots: undefined, sourceDomains: [], parts: [] };
+  return { site: undefined, store: "", backup: "", snapshots: undefined, sourceDomains: [], parts: [], gitCommit: "" };
 }
 
 export const RestoreSite: MessageFns<RestoreSite> = {
@@ -2385,6 +2390,9 @@ export const RestoreSite: MessageFns<RestoreSite> = {
     }
     for (const v of message.parts) {
       writer.uint32(50).string(v!);
+    }
+    if (message.gitCommit !== "") {
+      writer.uint32(58).string(message.gitCommit);
     }
     return writer;
   },
@@ -2450,6 +2458,14 @@ export const RestoreSite: MessageFns<RestoreSite> = {
             message.parts.push(reader.string());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.gitCommit = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2474,6 +2490,11 @@ export const RestoreSite: MessageFns<RestoreSite> = {
         ? object.source_domains.map((e: any) => globalThis.String(e))
         : [],
       parts: globalThis.Array.isArray(object?.parts) ? object.parts.map((e: any) => globalThis.String(e)) : [],
+      gitCommit: isSet(object.gitCommit)
+        ? globalThis.String(object.gitCommit)
+        : isSet(object.git_commit)
+        ? globalThis.String(object.git_commit)
+        : "",
     };
   },
 
@@ -2497,6 +2518,9 @@ export const RestoreSite: MessageFns<RestoreSite> = {
     if (message.parts?.length) {
       obj.parts = message.parts;
     }
+    if (message.gitCommit !== "") {
+      obj.gitCommit = message.gitCommit;
+    }
     return obj;
   },
 
@@ -2515,6 +2539,7 @@ export const RestoreSite: MessageFns<RestoreSite> = {
       : undefined;
     message.sourceDomains = object.sourceDomains?.map((e) => e) || [];
     message.parts = object.parts?.map((e) => e) || [];
+    message.gitCommit = object.gitCommit ?? "";
     return message;
   },
 };
