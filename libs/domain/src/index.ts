@@ -250,7 +250,7 @@ export {
   isSitePhase,
   type SitePhase,
 } from './site-lifecycle.js';
-export { domainChanges } from './site-domains.js';
+export { domainChanges, domainRewrites } from './site-domains.js';
 export { applyMergePatch } from './merge-patch.js';
 export { MAX_JSON_PATCH_OPERATIONS, applyJsonPatch, type JsonPatchResult } from './json-patch.js';
 export {

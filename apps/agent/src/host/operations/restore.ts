@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { HostRestoreRequest, ReleasesResult, StepReporter } from '@pressluft/agent-runtime';
+import { domainRewrites } from '@pressluft/domain';
 import { checkSnapshotId, ResticSession } from '../backup/restic.js';
 import { stagingDatabase } from '../backup/staging-db.js';
 import { failsAs, messageOf, StepError, type StepName } from '../errors.js';
@@ -100,11 +101,11 @@ export async function restoreSite(ctx: HostContext, request: HostRestoreRequest,
           return name;
         });
       }
-      const from = request.sourceDomains[0];
       const to = plan.domains[0] ?? '';
       if (scope.database && release !== undefined) {
         const wordpress = { ctx, paths, plan, owner, release };
-        if (from !== undefined && from !== '' && from !== to) await run('wordpress', 62, () => searchReplace(wordpress, from, to, report));
+        // Each of the backup's domains to the site's at the same place (the rest to its first).
+        for (const rewrite of domainRewrites(request.sourceDomains, plan.domains)) await run('wordpress', 62, () => searchReplace(wordpress, rewrite.from, rewrite.to, report));
         if (isStaging(request.site)) await run('wordpress', 65, () => markNotPublic(wordpress, report));
       }
       if (release !== undefined) {
