@@ -7,17 +7,16 @@
  * it prints numbers and asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createLogger } from '@pressluft/platform';
 import type { SiteConfig } from '@pressluft/proto';
 import { describeShared, Harness, run } from '@pressluft/testing';
 import { SiteHost, type StepReporter } from '../../apps/agent/src/host/site-host.js';
 import { hostHarness } from '../../apps/agent/test/host-harness.js';
 import { runBenchmark } from './bench-plane.js';
+import { pipe, timed } from './shell.js';
 
 const UPLOAD_MB = Number(process.env['BENCH_UPLOAD_MB'] ?? 200);
 const DB_MB = Number(process.env['BENCH_DB_MB'] ?? 50);
@@ -34,28 +33,6 @@ function config(name: string): SiteConfig {
     resources: { cpuPercent: 100, memoryMib: 512 },
     keepReleases: 5,
   };
-}
-
-/** `left | right` with both exit statuses checked (what a careful person's `set -o pipefail` gives). */
-function pipe(left: readonly string[], right: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const a = spawn(left[0]!, left.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const b = spawn(right[0]!, right.slice(1), { env, stdio: ['pipe', 'ignore', 'inherit'] });
-    a.stdout.pipe(b.stdin);
-    let pending = 2;
-    const done = (name: string) => (code: number | null) => {
-      if (code !== 0) reject(new Error(`${name} exited with ${code}`));
-      else if (--pending === 0) resolve();
-    };
-    a.on('close', done(left[0]!));
-    b.on('close', done(right[0]!));
-  });
-}
-
-async function timed(task: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await task();
-  return (performance.now() - started) / 1000;
 }
 
 async function main(): Promise<void> {

@@ -20,4 +20,5 @@ export {
 export { callBackupStoreAccess, callEnroll, callRenew, callSiteSecretAccess, type CallResult, type ClientIdentity } from './enrollment-client.js';
 export { writeKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 export { NodeStack, type AgentProcess } from './node-stack.js';
+export { SiteShell } from './site-shell.js';
 export { TestAgent, type AgentBehaviour, type ReceivedCommand } from './test-agent.js';

@@ -1,7 +1,6 @@
-import { chownSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { until, V1, ControlPlaneProcesses, type ApiObject, NodeStack, type AgentProcess } from '@pressluft/e2e-harness';
-import { httpRequest, repoRoot, run } from '@pressluft/testing';
+import { existsSync, rmSync } from 'node:fs';
+import { until, V1, ControlPlaneProcesses, type ApiObject, NodeStack, SiteShell } from '@pressluft/e2e-harness';
+import { httpRequest } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 /*
@@ -16,7 +15,6 @@ const SITE = 'bkp';
 const DOMAIN = 'bkp.example.test';
 const COPY = 'bkp2';
 const COPY_DOMAIN = 'bkp2.example.test';
-const REPO = repoRoot(__dirname);
 
 interface Condition {
   type: string;
@@ -29,7 +27,7 @@ describe('backups and restore with restic (end to end)', () => {
   const services = inject('services');
   let processes: ControlPlaneProcesses;
   let stack: NodeStack;
-  let agent: AgentProcess;
+  let shell: SiteShell;
   const figures: Record<string, number> = {};
 
   const front = (domain: string, path = '/') => httpRequest(`http://127.0.0.1:${stack.sitesPort}${path}`, { host: domain, timeoutMs: 5000 }).catch((error: unknown) => ({ status: 0, body: String(error) }));
@@ -44,22 +42,9 @@ describe('backups and restore with restic (end to end)', () => {
     expect(response.status, response.text).toBe(201);
     return response.body;
   };
-  /** WP-CLI as the site's own user (what the site's code could do too), against its current release. */
-  const wp = async (site: string, args: readonly string[]) => {
-    const root = join(agent.sitesRoot, site);
-    const { uid, gid } = statSync(join(root, 'tmp'));
-    const out = await run(['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', '/usr/bin/php', join(REPO, 'tools/wp-cli/wp'), `--path=${join(root, 'current')}`, ...args], {
-      env: { PATH: '/usr/bin:/bin', HOME: join(root, 'tmp') },
-    });
-    return out.trim();
-  };
-  const upload = (site: string) => join(agent.sitesRoot, site, 'shared', 'uploads', 'marker.txt');
-  const writeUpload = (site: string, text: string) => {
-    const file = upload(site);
-    const { uid, gid } = statSync(join(agent.sitesRoot, site, 'tmp'));
-    writeFileSync(file, text);
-    chownSync(file, uid, gid);
-  };
+  const wp = (site: string, args: readonly string[]) => shell.wp(site, args);
+  const upload = (site: string) => shell.upload(site, 'marker.txt');
+  const writeUpload = (site: string, text: string) => shell.writeUpload(site, 'marker.txt', text);
   const timed = async <T>(name: string, task: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     const result = await task();
@@ -70,7 +55,7 @@ describe('backups and restore with restic (end to end)', () => {
   beforeAll(async () => {
     processes = await ControlPlaneProcesses.build();
     stack = await NodeStack.start(processes, services, 'backup');
-    agent = await stack.startAgent(NODE);
+    shell = new SiteShell((await stack.startAgent(NODE)).sitesRoot);
     await stack.waitNodeReady(NODE, 60_000);
   }, 180_000);
 

@@ -1,7 +1,7 @@
-import { chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { until, V1, ControlPlaneProcesses, type ApiObject, NodeStack, type AgentProcess } from '@pressluft/e2e-harness';
-import { httpRequest, repoRoot, run, type HttpResult } from '@pressluft/testing';
+import { until, V1, ControlPlaneProcesses, type ApiObject, NodeStack, SiteShell } from '@pressluft/e2e-harness';
+import { httpRequest, run, type HttpResult } from '@pressluft/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { siteShortId } from '../engine/site-config.js';
 
@@ -17,7 +17,6 @@ const PROD = 'envprod';
 const PROD_DOMAIN = 'envprod.example.test';
 const STAGING = 'envstg';
 const STAGING_DOMAIN = 'envstg.example.test';
-const REPO = repoRoot(__dirname);
 const WORDPRESS = { version: '6.1', title: 'Environments', adminUser: 'admin', adminEmail: 'ops@example.test' };
 
 interface SiteView extends ApiObject {
@@ -28,7 +27,7 @@ describe('environments: clone, content down, code up (end to end)', () => {
   const services = inject('services');
   let processes: ControlPlaneProcesses;
   let stack: NodeStack;
-  let agent: AgentProcess;
+  let shell: SiteShell;
   let repo: string;
   const commits: Record<string, string> = {};
   const figures: Record<string, number> = {};
@@ -59,25 +58,12 @@ describe('environments: clone, content down, code up (end to end)', () => {
     expect(response.status, response.text).toBe(200);
     return Number(response.body.metadata.generation);
   };
-  /** WP-CLI as the site's own user (what the site's code could do too), against its current release. */
-  const wp = async (site: string, args: readonly string[]) => {
-    const root = join(agent.sitesRoot, site);
-    const { uid, gid } = statSync(join(root, 'tmp'));
-    const out = await run(['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', '/usr/bin/php', join(REPO, 'tools/wp-cli/wp'), `--path=${join(root, 'current')}`, ...args], {
-      env: { PATH: '/usr/bin:/bin', HOME: join(root, 'tmp') },
-    });
-    return out.trim();
-  };
+  const wp = (site: string, args: readonly string[]) => shell.wp(site, args);
   const database = async (site: string) => `site_${siteShortId(String((await get('sites', site))?.metadata.uid))}`;
   const sql = async (text: string) => (await run(['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`, '--batch', '--skip-column-names', '--raw'], { input: text })).trim();
   /** Every table of the site's database, row by row, without the dump's date: equal dumps, equal content. */
   const dump = async (site: string) => run(['/usr/bin/mariadb-dump', `--defaults-file=${services.mariadb.defaultsFile}`, '--skip-dump-date', '--skip-extended-insert', '--order-by-primary', await database(site)]);
-  const writeUpload = (site: string, file: string, text: string) => {
-    const path = join(agent.sitesRoot, site, 'shared', 'uploads', file);
-    const { uid, gid } = statSync(join(agent.sitesRoot, site, 'tmp'));
-    writeFileSync(path, text);
-    chownSync(path, uid, gid);
-  };
+  const writeUpload = (site: string, file: string, text: string) => shell.writeUpload(site, file, text);
   const git = (...args: string[]) => run(['/usr/bin/git', '-c', 'user.email=ci@example.test', '-c', 'user.name=ci', '-C', repo, ...args]);
   /** A commit whose mu-plugin sends X-Pressluft-Commit: <label>; `breakOn`: a domain it answers 500 on. */
   const commit = async (label: string, breakOn?: string) => {
@@ -104,7 +90,7 @@ describe('environments: clone, content down, code up (end to end)', () => {
     processes = await ControlPlaneProcesses.build();
     stack = await NodeStack.start(processes, services, 'environments');
     // No WP-Cron runs in this spec: the production database must stay byte for byte what it was.
-    agent = await stack.startAgent(NODE, { env: { PRESSLUFT_AGENT_CRON_MS: '0' } });
+    shell = new SiteShell((await stack.startAgent(NODE, { env: { PRESSLUFT_AGENT_CRON_MS: '0' } })).sitesRoot);
     await stack.waitNodeReady(NODE, 60_000);
     repo = join(stack.root, 'env-code');
     await run(['/usr/bin/git', 'init', '-q', '-b', 'main', repo]);
