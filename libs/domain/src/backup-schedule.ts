@@ -1,6 +1,7 @@
 import type { BackupSpec } from './backup.js';
 import { BACKUP_SITE_LABEL, BACKUP_SITE_UID_LABEL } from './backup.js';
 import { lastCronRun, nextCronRun } from './cron.js';
+import { derivedName } from './derived-names.js';
 import type { Resource } from './resource.js';
 import type { SiteSpec, SiteStatus } from './site.js';
 
@@ -21,21 +22,6 @@ export interface ScheduledBackup {
   readonly spec: BackupSpec;
 }
 
-/** Resource names are at most 40 characters; `-yyyymmdd-hhmm` takes 14 of them. */
-const NAME_MAX = 40;
-const RUN_SUFFIX = 14;
-const HASH_LENGTH = 6;
-
-/** FNV-1a (32 bit): a short, stable tag for a site name that had to be cut. */
-function nameTag(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(36).padStart(HASH_LENGTH, '0').slice(-HASH_LENGTH);
-}
-
 /**
  * `<site>-<yyyymmdd-hhmm>` of the run (UTC). A site name too long for that is cut and tagged with
  * a hash of the whole name, so two long names with a common beginning never share a Backup name.
@@ -43,9 +29,7 @@ function nameTag(text: string): string {
 export function scheduledBackupName(site: string, run: Date): string {
   const iso = run.toISOString();
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}`;
-  if (site.length + RUN_SUFFIX <= NAME_MAX) return `${site}-${stamp}`;
-  const prefix = site.slice(0, NAME_MAX - RUN_SUFFIX - HASH_LENGTH - 1);
-  return `${prefix}-${nameTag(site)}-${stamp}`;
+  return derivedName(site, stamp);
 }
 
 /**

@@ -1,13 +1,14 @@
 import type { RunPhase } from '../backup.js';
 import type { ContentSyncSpec, ContentSyncStatus } from '../environments.js';
 import type { Resource } from '../resource.js';
+import { derivedName } from '../derived-names.js';
 
 /** Label on the Backup and the Restore a ContentSync made: they are found by it again after a restart. */
 export const CONTENT_SYNC_LABEL = 'pressluft.io/contentsync';
 
 /** The Backup of the source a ContentSync takes: one per sync. */
 export function syncSourceBackupName(sync: string): string {
-  return `${sync}-source`.slice(0, 63).replace(/-+$/, '');
+  return derivedName(sync, 'source');
 }
 
 /** A child (Backup or Restore) of the sync's name: `ours` when it carries the sync's label. */

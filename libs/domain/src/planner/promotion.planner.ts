@@ -4,6 +4,7 @@ import type { EnvironmentRefusal, PromotionSpec, PromotionStatus } from '../envi
 import type { Resource } from '../resource.js';
 import type { GitSourceSpec } from '../site.js';
 import { siteNotIdle, type RunSiteView } from './backup.planner.js';
+import { derivedName } from '../derived-names.js';
 
 /** The label on a pre-promotion Backup: the Promotion that asked for it. */
 export const BACKUP_FOR_PROMOTION_LABEL = 'pressluft.io/promotion';
@@ -50,7 +51,7 @@ export type PromotionAction =
 
 /** The pre-promotion Backup's name: one per Promotion. */
 export function prePromotionBackupName(promotion: string): string {
-  return `${promotion}-pre-promotion`.slice(0, 63).replace(/-+$/, '');
+  return derivedName(promotion, 'pre-promotion');
 }
 
 /**

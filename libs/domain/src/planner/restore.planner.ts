@@ -2,6 +2,7 @@ import type { BackupSpec, BackupStatus, RestoreSpec, RestoreStatus, RunPhase } f
 import { TERMINAL_COMMAND_STATES } from '../command.js';
 import type { Resource } from '../resource.js';
 import { siteNotIdle, type RunCommandView, type RunSiteView } from './backup.planner.js';
+import { derivedName } from '../derived-names.js';
 
 export interface RestoreObservation {
   readonly restore: Resource<RestoreSpec, RestoreStatus>;
@@ -37,7 +38,7 @@ export function restoreTarget(restore: Pick<Resource<RestoreSpec, RestoreStatus>
 
 /** The pre-restore Backup's name: one per Restore. */
 export function preRestoreBackupName(restore: string): string {
-  return `${restore}-pre-restore`.slice(0, 63).replace(/-+$/, '');
+  return derivedName(restore, 'pre-restore');
 }
 
 const fail = (reason: string, message: string): RestoreAction => ({ type: 'fail', reason, message });

@@ -7,6 +7,7 @@ import { canTransition, type SitePhase } from '../site-lifecycle.js';
 import { type SiteSpec, type SiteStatus } from '../site.js';
 import { OPERATION_PHASE, OPERATION_REASONS, isDestructive, isInFlight } from './operations.js';
 import { pickNode, type NodeView } from './pick-node.js';
+import { derivedName } from '../derived-names.js';
 
 /** Held by every live site so its row outlives a DELETE until the node has cleaned up. */
 export const SITE_FINALIZER = 'pressluft.io/site-cleanup';
@@ -47,12 +48,12 @@ export interface SiteObservation {
 
 /** The pre-delete Backup of a site incarnation: one per uid, so a site re-created under the name gets its own. */
 export function preDeleteBackupName(site: string, uid: string): string {
-  return `${site.slice(0, 63 - 20).replace(/-+$/, '')}-pre-delete-${uid.replace(/-/g, '').slice(0, 8)}`;
+  return derivedName(site, `pre-delete-${uid.replace(/-/g, '').slice(0, 8)}`);
 }
 
 /** The Backup of a clone's source it is made from: one per clone incarnation (the clone's uid). */
 export function cloneBackupName(site: string, uid: string): string {
-  return `${site.slice(0, 63 - 15).replace(/-+$/, '')}-clone-${uid.replace(/-/g, '').slice(0, 8)}`;
+  return derivedName(site, `clone-${uid.replace(/-/g, '').slice(0, 8)}`);
 }
 
 /**
