@@ -20,7 +20,7 @@ const STAGING_DOMAIN = 'envstg.example.test';
 const WORDPRESS = { version: '6.1', title: 'Environments', adminUser: 'admin', adminEmail: 'ops@example.test' };
 
 interface SiteView extends ApiObject {
-  status: ApiObject['status'] & { phase?: string; currentRelease?: string; currentCommit?: string; observedGeneration?: number; conditions?: { type: string; status: string; reason?: string }[] };
+  status: ApiObject['status'] & { phase?: string; currentRelease?: string; currentCommit?: string; deployKey?: { publicKey: string; fingerprint: string }; observedGeneration?: number; conditions?: { type: string; status: string; reason?: string }[] };
 }
 
 describe('environments: clone, content down, code up (end to end)', () => {
@@ -115,7 +115,10 @@ describe('environments: clone, content down, code up (end to end)', () => {
     const code = { git: { url: `file://${repo}`, ref: 'v1' } };
     await create('sites', { kind: 'Site', metadata: { name: PROD }, spec: { domains: [PROD_DOMAIN, `www.${PROD_DOMAIN}`], nodeName: NODE, wordpress: WORDPRESS, code } });
     await stack.waitSiteReady(PROD, 180_000);
-    expect((await get('sites', PROD))?.status.currentCommit).toBe(commits['v1']);
+    const prod = (await get('sites', PROD))!;
+    expect(prod.status.currentCommit).toBe(commits['v1']);
+    // The deploy key was made on the node; only its public half and fingerprint reach the API.
+    expect(prod.status.deployKey).toEqual({ publicKey: expect.stringMatching(/^ssh-ed25519 [A-Za-z0-9+/]+=* pressluft-site-envprod$/), fingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/) });
     await wp(PROD, ['post', 'create', '--post_title=Production marker', '--post_status=publish']);
     await wp(PROD, ['option', 'update', 'env_links', JSON.stringify({ home: `http://${PROD_DOMAIN}/`, nested: { shop: `https://${PROD_DOMAIN}/shop`, www: `https://www.${PROD_DOMAIN}/` } }), '--format=json']);
     writeUpload(PROD, 'marker.txt', 'uploaded on production\n');
