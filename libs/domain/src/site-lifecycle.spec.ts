@@ -10,7 +10,7 @@ const ALLOWED: Record<SitePhase, Partial<Record<SitePhase, true>>> = {
   CLONING: { ACTIVE: true, FAILED: true },
   RESTORING: { ACTIVE: true, FAILED: true },
   DELETING: {},
-  FAILED: { PROVISIONING: true, DEPLOYING: true, DELETING: true },
+  FAILED: { PROVISIONING: true, DEPLOYING: true, CLONING: true, DELETING: true },
 };
 
 const pairs = SITE_PHASES.flatMap((from) => SITE_PHASES.map((to) => [from, to, ALLOWED[from][to] === true] as const));

@@ -4,8 +4,8 @@ export type SitePhase = (typeof SITE_PHASES)[number];
 /**
  * Which phase may follow which. Staying in a phase is not a transition. DELETING is terminal: the
  * row goes away when the finalizers are done, and nothing may resurrect a site being deleted.
- * FAILED may be retried by provisioning again (never provisioned) or deploying again (a failed
- * deploy), or be deleted.
+ * FAILED may be retried by provisioning again (never provisioned), deploying again (a failed
+ * deploy) or cloning again (an operator's retry of a failed clone), or be deleted.
  */
 export const SITE_TRANSITIONS: Readonly<Record<SitePhase, readonly SitePhase[]>> = {
   PENDING: ['PROVISIONING', 'CLONING', 'DELETING', 'FAILED'],
@@ -15,7 +15,7 @@ export const SITE_TRANSITIONS: Readonly<Record<SitePhase, readonly SitePhase[]>>
   CLONING: ['ACTIVE', 'FAILED'],
   RESTORING: ['ACTIVE', 'FAILED'],
   DELETING: [],
-  FAILED: ['PROVISIONING', 'DEPLOYING', 'DELETING'],
+  FAILED: ['PROVISIONING', 'DEPLOYING', 'CLONING', 'DELETING'],
 };
 
 export function canTransition(from: SitePhase, to: SitePhase): boolean {

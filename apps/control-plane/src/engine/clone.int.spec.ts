@@ -1,4 +1,4 @@
-import { V1, type TestAgent } from '@pressluft/e2e-harness';
+import { until, V1, type TestAgent } from '@pressluft/e2e-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 import { resourceApi, siteManifest, startEngineWithAgent } from '../../test/resource-api.js';
@@ -60,5 +60,25 @@ describe('a clone (spec.source.clone) with a test agent on the real NATS server'
     expect(refused.text).toContain('deletion');
     agent.finishHanging();
     agent.behaviour = 'succeed';
+  });
+
+  it("a failed clone is not retried by itself; an operator's retry sends the same source backup again", async () => {
+    expect((await create(siteManifest('cl-retry-src'))).status).toBe(201);
+    await phaseOf('sites', 'cl-retry-src', 'ACTIVE');
+    agent.behaviour = 'hang';
+    expect((await create(siteManifest('cl-retry', { source: { clone: { site: 'cl-retry-src' } } }))).status).toBe(201);
+    await until('the source backup hanging', () => (agent.hostCalls.some((c) => c.site === 'cl-retry-src' && c.operation === 'backup') ? true : undefined));
+    agent.finishHanging();
+    agent.behaviour = 'fail';
+    const failed = await phaseOf('sites', 'cl-retry', 'FAILED');
+    const command = `cl-retry-${String(failed.status['fence'])}`;
+    expect((await get('commands', command))?.spec).toMatchObject({ operation: 'CloneSite' });
+    agent.behaviour = 'succeed';
+    const retried = await call<{ metadata: { name: string } }>(`${V1}/commands/${command}/retry`, { method: 'POST' });
+    expect(retried.status, retried.text).toBe(201);
+    const again = (await get('commands', retried.body.metadata.name))!;
+    expect(again.spec).toMatchObject({ operation: 'CloneSite', backup: (failed.status['clone'] as { backup: string }).backup });
+    await phaseOf('sites', 'cl-retry', 'ACTIVE');
+    expect(agent.hostCalls.filter((c) => c.site === 'cl-retry').map((c) => c.operation)).toEqual(['clone', 'clone']);
   });
 });
