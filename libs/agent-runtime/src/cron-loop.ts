@@ -10,7 +10,7 @@ export interface CronLoopOptions {
   readonly host: Pick<SiteOperations, 'runCron'>;
   /** The sites to run WP-Cron for now (applied, not being deleted), read at every tick. */
   readonly sites: () => ReadonlyMap<string, SiteConfig>;
-  /** The agent's per-site queue: a run never overlaps a command for the same site. */
+  /** The agent's per-site queue: a run starts only while no command works on the site (and never holds the queue). */
   readonly perSite: SerialQueue;
   readonly logger: Logger;
   /** How often each site's due events run (default DEFAULT_CRON_MS). */
@@ -22,9 +22,11 @@ export interface CronLoopOptions {
 
 /**
  * WP-Cron on the node's schedule instead of on page views (wp-config.php sets DISABLE_WP_CRON):
- * every `everyMs` each idle site's due events run (SiteOperations.runCron, through the per-site
- * queue). Sites run side by side, each at most once at a time: a site whose last run or a command
- * is still going is skipped this tick. A failure is logged and the loop goes on.
+ * every `everyMs` each idle site's due events run (SiteOperations.runCron). Sites run side by
+ * side, each at most once at a time: a site whose last run or a command is still going is skipped
+ * this tick. A run is like a page view: it never holds the site's queue, so a command or the
+ * site's supervision (a dead PHP-FPM master restarted) never waits for it, even when it runs to
+ * its timeout. A failure is logged and the loop goes on.
  */
 export class CronLoop {
   private timer: unknown;
@@ -54,8 +56,8 @@ export class CronLoop {
     for (const [site, config] of this.options.sites()) {
       if (this.stopped) break;
       if (this.running.has(site) || perSite.busy(site)) continue;
-      const run = perSite
-        .run(site, () => host.runCron(config))
+      const run = host
+        .runCron(config)
         .catch((error: unknown) => logger.warn({ site, err: error instanceof Error ? error.message : String(error) }, 'cron: the site’s due events did not run'))
         .finally(() => this.running.delete(site));
       this.running.set(site, run);
