@@ -103,6 +103,16 @@ export class PebbleService {
     if (addresses.length > 0) await this.challtestsrvPost('/add-a', { host: fqdn(host), addresses });
   }
 
+  /** Makes challtestsrv's DNS answer SERVFAIL for `host` (the ACME server cannot resolve it at all), or not. */
+  async setServfail(host: string, failing: boolean): Promise<void> {
+    await this.challtestsrvPost(failing ? '/set-servfail' : '/clear-servfail', { host: fqdn(host) });
+  }
+
+  /** The last lines Pebble logged (for a test's failure message). */
+  logTail(lines = 40): string {
+    return this.pebble.logTail(lines);
+  }
+
   private async challtestsrvPost(path: string, body: unknown): Promise<void> {
     const response = await fetch(`${this.challtestsrvUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
     if (!response.ok) throw new Error(`challtestsrv ${path}: HTTP ${response.status}`);

@@ -39,10 +39,10 @@ const [domain, www] = SITE.domains as [string, string];
 const admin = ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`];
 const option = async (name: string) => (await execOk(clientArgv(admin), { input: `SELECT option_value FROM site_${id}.wp_options WHERE option_name = '${name}';\n`, timeoutMs: 60_000 })).trim();
 
-/** The error an operation rejects with (fails the test if it resolves). */
-async function failureOf(operation: Promise<unknown>): Promise<StepError> {
+/** The error an operation rejects with (fails the test if it resolves, with what `context` tells). */
+async function failureOf(operation: Promise<unknown>, context: () => string = () => ''): Promise<StepError> {
   const outcome = await operation.then(
-    (result) => new Error(`expected a rejection, got ${JSON.stringify(result)}`),
+    (result) => new Error(`expected a rejection, got ${JSON.stringify(result)}${context()}`),
     (error: unknown) => error,
   );
   if (!(outcome instanceof StepError)) throw outcome;
@@ -145,11 +145,11 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
   }, 180_000);
 
   it('fails AcmeChallengeFailed when the ACME server cannot reach the node, leaving the served certificate and files untouched', async () => {
-    // www resolves where no nginx listens: Pebble's validation of http-01 fails.
-    await pebble.setAddresses(www, ['127.0.0.2']);
+    // Pebble cannot resolve www (its DNS answers SERVFAIL): the validation of http-01 fails.
+    await pebble.setServfail(www, true);
     try {
       const before = readdirSync(paths.tlsDir).map((name) => [name, statSync(join(paths.tlsDir, name)).ino]);
-      const error = await failureOf(host.certify({ site: SITE, source: 'acme', order: acmeOrder() }, new RecordingReporter()));
+      const error = await failureOf(host.certify({ site: SITE, source: 'acme', order: acmeOrder() }, new RecordingReporter()), () => `\npebble's log:\n${pebble.logTail()}`);
       expect(error.reason).toBe('AcmeChallengeFailed');
       expect(error.message).toContain(`http-01 for ${www} failed: `);
       expect(error.message).not.toContain('PRIVATE');
@@ -157,20 +157,22 @@ describe('IssueCertificate with a real ACME server (Pebble), nginx and WordPress
       expect(readdirSync(paths.tlsDir).map((name) => [name, statSync(join(paths.tlsDir, name)).ino])).toEqual(before);
       expect(readdirSync(acmeChallengeDir(settings))).toEqual([]);
     } finally {
-      await pebble.setAddresses(www, ['127.0.0.1']);
+      await pebble.setServfail(www, false);
     }
   }, 180_000);
 
   it('fails DnsProviderUnavailable for a provider this node has not, before ordering', async () => {
+    const before = files();
     const error = await failureOf(host.certify({ site: SITE, source: 'acme', order: acmeOrder({ challenge: 'dns-01', dnsProvider: 'route53' }) }, new RecordingReporter()));
     expect(error.reason).toBe('DnsProviderUnavailable');
-    expect(files()).toEqual(first);
+    expect(files()).toEqual(before);
   });
 
   it('refuses an order for a domain that is not the site\'s, before ordering', async () => {
+    const before = files();
     const error = await failureOf(host.certify({ site: SITE, source: 'acme', order: acmeOrder({ domains: [domain, 'other.example.test'] }) }, new RecordingReporter()));
     expect({ step: error.step, reason: error.reason, message: error.message }).toEqual({ step: 'validate', reason: 'AcmeOrderInvalid', message: `the ACME order names other.example.test, not domains of site ${SITE.name}` });
-    expect(files()).toEqual(first);
+    expect(files()).toEqual(before);
   });
 
   it('installs a custom certificate and refuses one that does not fit, changing nothing', async () => {

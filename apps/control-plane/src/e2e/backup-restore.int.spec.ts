@@ -108,7 +108,7 @@ describe('backups and restore with restic (end to end)', () => {
       while (looping) {
         const answer = await front(DOMAIN);
         requests += 1;
-        if (answer.status !== 200) failures.push(`${answer.status}`);
+        if (answer.status !== 200) failures.push(`${answer.status} at ${new Date().toISOString()}: ${answer.body.slice(0, 160)}`);
       }
     })();
     try {

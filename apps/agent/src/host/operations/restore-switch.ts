@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { StepReporter } from '@pressluft/agent-runtime';
 import { adminSql, stagingDatabase, swapSql, tablesOf, unswapSql } from '../backup/staging-db.js';
 import { messageOf } from '../errors.js';
+import { reloadMaster } from '../health.js';
 import type { SitePaths, SitePlan } from '../naming.js';
 import { hasObjectCache, requireRedis } from '../object-cache.js';
 import { flushSiteKeys } from '../redis.js';
@@ -22,8 +23,8 @@ export interface StagedRestore {
 }
 
 /**
- * The switch of what was restored, each part undone if a later one fails: tables (one RENAME),
- * the release's wp-config.php back to the shared one, uploads (two renames through
+ * The switch of what was restored, each part undone if a later one fails: the release's
+ * wp-config.php back to the shared one (and the pool reloaded), tables (one RENAME), uploads (two renames through
  * descriptors), `current`. What is not restored is not touched.
  */
 export async function switchAll(ctx: HostContext, staged: StagedRestore, report: StepReporter): Promise<void> {
@@ -31,8 +32,15 @@ export async function switchAll(ctx: HostContext, staged: StagedRestore, report:
   const before = await currentRelease(paths);
   const undo: (() => Promise<void>)[] = [];
   try {
+    if (release !== undefined) {
+      await inTree(paths.root, ['releases', release], (dir) => dir.symlinkAtomic('wp-config.php', '../../shared/wp-config.php', owner));
+      // The health check compiled the staged wp-config.php (the staging database) into the pool's
+      // opcache, which looks at a file again only every revalidate_freq seconds: a request in the
+      // instant between `current` moving and the pool's reload would run it against the staging
+      // database, empty by then (WordPress: HTTP 500). A reload now drops it.
+      if (scope.database) await reloadMaster(paths);
+    }
     if (scope.database) await switchTables(ctx, paths, plan, undo, report);
-    if (release !== undefined) await inTree(paths.root, ['releases', release], (dir) => dir.symlinkAtomic('wp-config.php', '../../shared/wp-config.php', owner));
     if (scope.uploads) await switchUploads(paths, work, undo);
     if (release !== undefined) await switchTo(paths, owner, release, report);
   } catch (error) {
