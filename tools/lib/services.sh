@@ -334,6 +334,8 @@ CONF
 build_dist() {
   [ -n "${PRESSLUFT_BUILT:-}" ] && return
   "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
+  # The console the control plane serves at / (dist/apps/console/browser).
+  NX_DAEMON=false NX_NO_CLOUD=true "$ROOT/node_modules/.bin/nx" run console:build --skip-nx-cache >/dev/null
   PRESSLUFT_BUILT=1
 }
 
@@ -605,7 +607,7 @@ services_up() {
   echo
   echo "Pressluft is up."
   echo "  API:         http://127.0.0.1:$PRESSLUFT_HTTP_PORT and https://127.0.0.1:$PRESSLUFT_HTTPS_PORT (readiness: /readyz)"
-  echo "  Console:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT/ (not served yet)"
+  echo "  Console:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT/ (sign in with the admin token)"
   echo "  Admin token: $ADMIN_TOKEN_FILE"
   echo "  kubectl:     KUBECONFIG=$KUBECONFIG_FILE kubectl get sites"
   echo "  Sites:       http://127.0.0.1:$PRESSLUFT_SITES_PORT and https://127.0.0.1:$PRESSLUFT_SITES_TLS_PORT (by Host header / SNI), files under $PRESSLUFT_SITES_ROOT"

@@ -11,6 +11,7 @@ import { AuditMiddleware } from './audit/audit.middleware.js';
 import { TokenService } from './auth/token.service.js';
 import { DefaultBackupStore } from './backup-stores/default-backup-store.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
+import { consoleMiddleware, defaultConsoleDir } from './console/console-static.js';
 import { NestPinoLogger, requestLog } from './infra/request-log.js';
 import { createDataSource, migrate } from './persistence/data-source.js';
 import { loadOrCreateServingPki } from './pki/pki.store.js';
@@ -47,6 +48,8 @@ export async function startControlPlane(config: ControlPlaneConfig, logger: Pino
   app.use((req: Request, res: Response, next: NextFunction) => audit.use(req, res, next));
   // Bodies are parsed by the handlers (JSON, YAML, patches) from raw bytes, with one size limit.
   app.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  // The console at / (the API's paths pass through to Nest).
+  app.use(consoleMiddleware(config.consoleDir ?? defaultConsoleDir()));
 
   if (config.adminTokenFile) {
     await app.get(TokenService).ensure(readFileSync(config.adminTokenFile, 'utf8').trim(), 'admin', 'admin');

@@ -22,3 +22,4 @@ export { writeKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 export { NodeStack, type AgentProcess } from './node-stack.js';
 export { SiteShell } from './site-shell.js';
 export { TestAgent, type AgentBehaviour, type ReceivedCommand } from './test-agent.js';
+export { artifactsDir, ConsoleBrowser, consoleDir, ensureConsoleBuilt, type AxeViolation } from './console-browser.js';

@@ -208,18 +208,18 @@ describe('backups and restores of a real site with restic, MariaDB, PHP-FPM and 
     const uploadsBefore = readdirSync(paths.uploads).sort();
     const recorder = new RecordingReporter();
     let killed = false;
-    // The PHP-FPM master dies just as the switch begins: its reload fails after the tables moved.
+    // The PHP-FPM master dies just after the tables moved: the reload that follows `current` fails.
     const reporter = {
-      progress: async (step: string, percent: number) => {
-        if (step === 'switch' && !killed) {
+      progress: (step: string, percent: number) => recorder.progress(step, percent),
+      log: async (line: string) => {
+        if (line.includes('restored tables switched in') && !killed) {
           killed = true;
           const pid = Number(readFileSync(paths.fpmPid, 'utf8').trim());
           process.kill(pid, 'SIGKILL');
           while (existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')) await new Promise((r) => setTimeout(r, 20));
         }
-        return recorder.progress(step, percent);
+        return recorder.log(line);
       },
-      log: (line: string) => recorder.log(line),
     };
     const failure = await failureOf(host.restore({ site: SITE, backup: `${SITE.name}-one`, snapshots: first.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: SITE.domains, store, parts: [] }, reporter));
     expect(killed).toBe(true);

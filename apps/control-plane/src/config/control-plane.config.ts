@@ -48,6 +48,8 @@ const schema = z.object({
   PRESSLUFT_RESYNC_MS: ms(1000, 3_600_000, 60_000),
   PRESSLUFT_HEARTBEAT_TIMEOUT_MS: ms(1000, 3_600_000, 15_000),
   PRESSLUFT_STALL_WINDOW_MS: ms(1000, 3_600_000, 60_000),
+  /** The built console served at / (default: dist/apps/console/browser beside the control plane). */
+  PRESSLUFT_CONSOLE_DIR: z.string().min(1).optional(),
   PRESSLUFT_MAX_WATCHES_PER_SUBJECT: z.coerce.number().int().min(1).max(100_000).default(100),
   PRESSLUFT_PRUNE_EVERY_MS: ms(100, 3_600_000, 60_000),
   /** How far back a watch can resume (the change log's compaction window). */
@@ -130,6 +132,7 @@ export interface ControlPlaneConfig {
   readonly maxBodyBytes: number;
   /** Open watches one subject may hold on one replica. */
   readonly maxWatchesPerSubject: number;
+  readonly consoleDir?: string;
   /** Which Site git sources the API accepts (the nodes' rule; local repositories only when set). */
   readonly git: { readonly allowLocal: boolean };
   /** The leader-only loops: reconcilers, outbox relay, event ingest, stall and heartbeat detectors. */
@@ -184,6 +187,7 @@ export function loadControlPlaneConfig(env: Readonly<Record<string, string | und
     readyTimeoutMs: raw.PRESSLUFT_READY_TIMEOUT_MS,
     maxBodyBytes: raw.PRESSLUFT_MAX_BODY_BYTES,
     maxWatchesPerSubject: raw.PRESSLUFT_MAX_WATCHES_PER_SUBJECT,
+    ...(raw.PRESSLUFT_CONSOLE_DIR ? { consoleDir: raw.PRESSLUFT_CONSOLE_DIR } : {}),
     git: { allowLocal: raw.PRESSLUFT_GIT_ALLOW_LOCAL },
     engine: {
       enabled: raw.PRESSLUFT_ENGINE,

@@ -1,0 +1,9 @@
+import { ChangeDetectionStrategy, Component } from '@angular/core';
+
+// Placeholder of the page's route until its helper's work is merged (issue 20).
+@Component({
+  selector: 'pl-sites',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `<h1>SitesPage</h1>`,
+})
+export class SitesPage {}
