@@ -35,10 +35,10 @@ export function resourceApi(fx: () => ControlPlaneFixture) {
 }
 
 /** A control plane with its engine and a Ready node `node-a` served by a TestAgent on the run's NATS server. */
-export async function startEngineWithAgent(): Promise<{ fx: ControlPlaneFixture; agent: TestAgent }> {
+export async function startEngineWithAgent(env: Record<string, string> = {}): Promise<{ fx: ControlPlaneFixture; agent: TestAgent }> {
   const fx = await startControlPlaneFixture({
     engine: true,
-    env: { PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '3000', PRESSLUFT_STALL_WINDOW_MS: '30000', PRESSLUFT_RESYNC_MS: '5000' },
+    env: { PRESSLUFT_HEARTBEAT_TIMEOUT_MS: '3000', PRESSLUFT_STALL_WINDOW_MS: '30000', PRESSLUFT_RESYNC_MS: '5000', ...env },
   });
   const { call, get } = resourceApi(() => fx);
   expect((await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { provider: 'static' } } })).status).toBe(201);
