@@ -35,7 +35,7 @@ describe('backupDueAt', () => {
 });
 
 describe('the fleet gauges', () => {
-  it('names are unique and every sample has exactly its gauge label names', () => {
+  it('names are unique', () => {
     const names = FLEET_GAUGES.map((g) => g.name);
     expect(new Set(names).size).toBe(names.length);
   });
