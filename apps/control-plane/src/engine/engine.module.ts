@@ -16,6 +16,7 @@ import { EventIngest } from './event.ingest.js';
 import { HealthIngest } from './health.ingest.js';
 import { InformerCache } from './informer.cache.js';
 import { LeaderElection } from './leader-election.js';
+import { FleetMetrics } from './fleet.metrics.js';
 import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
 import { NodeMonitor } from './node.monitor.js';
@@ -40,6 +41,7 @@ const RUNNABLE_TYPES = [OutboxRelay, EventIngest, StallDetector, Pruner, BackupR
   providers: [
     LeaderElection,
     Metrics,
+    FleetMetrics,
     Restic,
     BusStreams,
     HealthIngest,

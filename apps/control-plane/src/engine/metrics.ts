@@ -14,9 +14,6 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: 'pressluft_work_queue_depth', help: 'Keys waiting in the work queue', labelNames: ['kind'], registers: [this.registry] });
-  readonly outboxLag = new Gauge({ name: 'pressluft_outbox_unsent', help: 'Outbox rows not yet published', registers: [this.registry] });
-  readonly outboxOldestSeconds = new Gauge({ name: 'pressluft_outbox_oldest_unsent_seconds', help: 'Age of the oldest unsent outbox row', registers: [this.registry] });
-  readonly commands = new Gauge({ name: 'pressluft_commands', help: 'Commands by state', labelNames: ['state'], registers: [this.registry] });
   readonly heartbeatAge = new Gauge({ name: 'pressluft_node_heartbeat_age_seconds', help: 'Seconds since each node last sent a heartbeat', labelNames: ['node'], registers: [this.registry] });
   // Site and node health from the agents' NodeHealth snapshots (engine/health.ingest.ts): only the
   // leader ingests, so only the leader exports these; a replica that stops ingesting drops them.

@@ -10,7 +10,6 @@ import { BusStreams } from './bus-streams.js';
 import type { Runnable } from './controller-registry.js';
 import { faultPoint } from './faults.js';
 import { LeaderElection } from './leader-election.js';
-import { Metrics } from './metrics.js';
 import { markOutboxSent, sentButPending, unsentOutbox } from './outbox.repository.js';
 
 /** NOTIFY channel the command transaction signals so the relay wakes at once. */
@@ -35,7 +34,6 @@ export class OutboxRelay implements Runnable {
     private readonly store: ResourceStore,
     private readonly nats: NatsClient,
     private readonly leader: LeaderElection,
-    private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly streams: BusStreams,
@@ -85,8 +83,6 @@ export class OutboxRelay implements Runnable {
     const connection = this.nats.connection();
     if (!connection || connection.isClosed() || !this.leader.leading) return 0;
     const rows = await unsentOutbox(this.dataSource, BATCH);
-    this.metrics.outboxLag.set(rows.length);
-    this.metrics.outboxOldestSeconds.set(rows[0]?.age ?? 0);
     if (rows.length === 0) return 0;
     const js = jetstream(connection);
     // Published in order on one connection; the acks are awaited together.

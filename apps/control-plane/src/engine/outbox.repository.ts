@@ -1,13 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryPrepared } from '../persistence/prepared.js';
 
-/** An unsent outbox row: the command's protobuf for its subject, and how long it has waited (seconds). */
+/** An unsent outbox row: the command's protobuf for its subject. */
 export interface OutboxRow {
   readonly id: string;
   readonly command: string;
   readonly subject: string;
   readonly payload: Buffer;
-  readonly age: number;
 }
 
 /** The command's message, in the transaction that issues it (the relay publishes it after commit). */
@@ -18,8 +17,7 @@ export async function insertOutbox(manager: EntityManager, command: string, subj
 /** The oldest unsent rows, at most `limit`, in the order they were written. */
 export function unsentOutbox(db: DataSource, limit: number): Promise<OutboxRow[]> {
   return db.query<OutboxRow[]>(
-    `SELECT id::text AS id, command, subject, payload, extract(epoch FROM now() - created_at)::float8 AS age
-         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+    `SELECT id::text AS id, command, subject, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
     [limit],
   );
 }

@@ -8,7 +8,6 @@ import type { Runnable } from './controller-registry.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf } from '../resources/resource.store.js';
 import { LeaderElection } from './leader-election.js';
-import { Metrics } from './metrics.js';
 
 /**
  * A command that was dispatched (or started) and then went silent for the stall window becomes
@@ -24,7 +23,6 @@ export class StallDetector implements Runnable {
     private readonly store: ResourceStore,
     private readonly commands: CommandQueries,
     private readonly leader: LeaderElection,
-    private readonly metrics: Metrics,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -45,9 +43,6 @@ export class StallDetector implements Runnable {
   async sweep(): Promise<string[]> {
     const now = this.clock.now();
     const dispatched = await this.commands.dispatched();
-    const counts = await this.commands.countsByState();
-    this.metrics.commands.reset();
-    for (const [state, count] of counts) this.metrics.commands.set({ state }, count);
     const stalled: string[] = [];
     for (const command of dispatched) {
       if (!stalledCommand(command.status, now, this.config.engine.stallWindowMs)) continue;

@@ -41,13 +41,6 @@ export class CommandQueries {
     return rows.map((row) => fromRawOfKind<'Command'>(row));
   }
 
-  async countsByState(): Promise<Map<string, number>> {
-    const rows = await this.db.query<Array<{ state: string; count: string }>>(
-      `SELECT status ->> 'state' AS state, count(*)::text AS count FROM resources WHERE kind = 'Command' GROUP BY 1`,
-    );
-    return new Map(rows.map((r) => [r.state, Number(r.count)]));
-  }
-
   /** How many sites each node has bound (for the scheduler's tie-break). */
   async countSitesByNode(): Promise<Map<string, number>> {
     const rows = await this.db.query<Array<{ node: string; count: string }>>(
