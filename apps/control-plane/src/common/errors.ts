@@ -37,3 +37,7 @@ export const notFound = (plural: string, name: string) =>
 
 export const conflict = (plural: string, name: string, message: string) =>
   new PressluftError('Conflict', `Operation cannot be fulfilled on ${plural} "${name}": ${message}`, [], { kind: plural, name });
+
+/** 422 for one field of one object: `<Kind> "<name>" is invalid: <field>: <message>`. */
+export const invalidField = (kind: string, name: string, field: string, message: string) =>
+  new PressluftError('Invalid', `${kind} "${name}" is invalid: ${field}: ${message}`, [{ field, message }], { kind, name });

@@ -16,6 +16,7 @@ import { CLOCK, type Clock } from '../infra/tokens.js';
 import { CommandQueries } from '../resources/command.queries.js';
 import { ResourceStore, writeOf, type ResourceTransaction } from '../resources/resource.store.js';
 import { createBackup, lockIdleSite, observeRunSite, runCommandOf, WaitingRuns } from './backup-runs.js';
+import { restoreOptionsOf } from './clone-options.js';
 import { issueCommand } from './command.issuer.js';
 import { own, watch, type Reconciler, type ReconcileResult } from './controller-registry.js';
 import { InformerCache } from './informer.cache.js';
@@ -123,21 +124,12 @@ export class RestoreReconciler implements Reconciler {
         return false;
       }
       case 'issue': {
-        const { snapshots, store, siteSpec } = backup?.status ?? {};
-        if (!backup || !snapshots || !store) return false;
+        const options = restoreOptionsOf(backup);
+        if (!backup || !options) return false;
         const locked = await lockIdleSite(tx, action.site, ['ACTIVE']);
         if ('why' in locked) return false;
         const { site, node } = locked;
-        const sourceDomains = (siteSpec?.['domains'] as string[] | undefined) ?? [];
-        const command = await issueCommand(tx, site, node, 'RestoreSite', 'RESTORING', now, {
-          backup: backup.metadata.name,
-          restore: name,
-          store,
-          snapshots,
-          sourceDomains,
-          ...(restore.spec.parts ? { parts: restore.spec.parts } : {}),
-          ...(backup.status.gitCommit ? { gitCommit: backup.status.gitCommit } : {}),
-        });
+        const command = await issueCommand(tx, site, node, 'RestoreSite', 'RESTORING', now, { ...options, restore: name, ...(restore.spec.parts ? { parts: restore.spec.parts } : {}) });
         const { message: _message, ...status } = base;
         const started = await write({ ...status, phase: 'RUNNING', command: command.metadata.name, startedAt: at });
         await recordEvent(tx, started, 'Normal', 'Started', `Restore ${name}: ${command.metadata.name} (RestoreSite of Backup ${backup.metadata.name}) issued to node ${node}`, now);

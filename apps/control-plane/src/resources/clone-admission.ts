@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ManifestInput, Resource, SiteSpec } from '@pressluft/domain';
-import { conflict, PressluftError } from '../common/errors.js';
+import { conflict, invalidField } from '../common/errors.js';
 import type { ResourceTransaction } from './resource-transaction.js';
 
 /**
@@ -12,19 +12,13 @@ export async function admitSiteSource(tx: ResourceTransaction, current: Resource
   const spec = input.spec as SiteSpec;
   if (current) {
     if (!isDeepStrictEqual((current.spec as SiteSpec).source, spec.source)) {
-      throw new PressluftError('Invalid', `Site "${input.name}" is invalid: spec.source: is immutable once the site is created`, [{ field: 'spec.source', message: 'is immutable once the site is created' }], {
-        kind: 'Site',
-        name: input.name,
-      });
+      throw invalidField('Site', input.name, 'spec.source', 'is immutable once the site is created');
     }
     return;
   }
   const sourceName = spec.source?.clone.site;
   if (sourceName === undefined) return;
   const source = await tx.get('Site', sourceName);
-  if (!source) {
-    const message = `site ${sourceName} does not exist`;
-    throw new PressluftError('Invalid', `Site "${input.name}" is invalid: spec.source.clone.site: ${message}`, [{ field: 'spec.source.clone.site', message }], { kind: 'Site', name: input.name });
-  }
+  if (!source) throw invalidField('Site', input.name, 'spec.source.clone.site', `site ${sourceName} does not exist`);
   if (source.metadata.deletionTimestamp) throw conflict('sites', input.name, `the clone's source site ${sourceName} is busy: a deletion is in progress`);
 }

@@ -12,13 +12,9 @@ import {
   type ResourceOf,
   type RestoreSpec,
 } from '@pressluft/domain';
-import { conflict, PressluftError } from '../common/errors.js';
+import { conflict, invalidField } from '../common/errors.js';
 import type { ResourceTransaction } from './resource-transaction.js';
 import { activeRunOn, type ActiveRun } from './run.queries.js';
-
-function invalid(kind: KindName, name: string, field: string, message: string): PressluftError {
-  return new PressluftError('Invalid', `${kind} "${name}" is invalid: ${field}: ${message}`, [{ field, message }], { kind, name });
-}
 
 /**
  * Admission for runs (Backup, Restore, ContentSync, Promotion), in the write's transaction. A
@@ -58,26 +54,26 @@ async function admitBackup(tx: ResourceTransaction, current: Resource | undefine
   const spec = input.spec as BackupSpec;
   if (current) {
     const before = current.spec as BackupSpec;
-    if (!isDeepStrictEqual({ ...before, retain: spec.retain }, spec)) throw invalid('Backup', input.name, 'spec', 'is immutable once created, except spec.retain');
+    if (!isDeepStrictEqual({ ...before, retain: spec.retain }, spec)) throw invalidField('Backup', input.name, 'spec', 'is immutable once created, except spec.retain');
     return;
   }
-  if (!(await tx.get('Site', spec.site))) throw invalid('Backup', input.name, 'spec.site', `site ${spec.site} does not exist`);
-  if (spec.store && !(await tx.get('BackupStore', spec.store))) throw invalid('Backup', input.name, 'spec.store', `backup store ${spec.store} does not exist`);
+  if (!(await tx.get('Site', spec.site))) throw invalidField('Backup', input.name, 'spec.site', `site ${spec.site} does not exist`);
+  if (spec.store && !(await tx.get('BackupStore', spec.store))) throw invalidField('Backup', input.name, 'spec.store', `backup store ${spec.store} does not exist`);
 }
 
 async function admitRestore(tx: ResourceTransaction, current: Resource | undefined, input: ManifestInput): Promise<void> {
   const spec = input.spec as RestoreSpec;
   if (current) {
-    if (!isDeepStrictEqual(current.spec, spec)) throw invalid('Restore', input.name, 'spec', 'is immutable once created');
+    if (!isDeepStrictEqual(current.spec, spec)) throw invalidField('Restore', input.name, 'spec', 'is immutable once created');
     return;
   }
   const backup = await tx.get('Backup', spec.backup);
-  if (!backup) throw invalid('Restore', input.name, 'spec.backup', `backup ${spec.backup} does not exist`);
-  if (backup.status.phase !== 'SUCCEEDED') throw invalid('Restore', input.name, 'spec.backup', `backup ${spec.backup} is ${backup.status.phase}; only a SUCCEEDED backup can be restored`);
+  if (!backup) throw invalidField('Restore', input.name, 'spec.backup', `backup ${spec.backup} does not exist`);
+  if (backup.status.phase !== 'SUCCEEDED') throw invalidField('Restore', input.name, 'spec.backup', `backup ${spec.backup} is ${backup.status.phase}; only a SUCCEEDED backup can be restored`);
   const target = restoreTarget({ spec, status: { phase: 'PENDING', observedGeneration: 0, conditions: [] } }, backup);
   if (!target) return;
   if (spec.parts && !spec.parts.includes('code') && !(await tx.get('Site', target))) {
-    throw invalid('Restore', input.name, 'spec.parts', `without code only into an existing site: site ${target} does not exist, and a site the restore creates needs its code`);
+    throw invalidField('Restore', input.name, 'spec.parts', `without code only into an existing site: site ${target} does not exist, and a site the restore creates needs its code`);
   }
   await refuseSecondRun(tx, 'restores', input.name, target);
 }
@@ -86,20 +82,20 @@ async function admitRestore(tx: ResourceTransaction, current: Resource | undefin
 async function admitEnvironmentRun(tx: ResourceTransaction, kind: 'ContentSync' | 'Promotion', current: Resource | undefined, input: ManifestInput): Promise<void> {
   const spec = input.spec as Pick<ContentSyncSpec, 'from' | 'to'>;
   if (current) {
-    if (!isDeepStrictEqual(current.spec, spec)) throw invalid(kind, input.name, 'spec', 'is immutable once created');
+    if (!isDeepStrictEqual(current.spec, spec)) throw invalidField(kind, input.name, 'spec', 'is immutable once created');
     return;
   }
   const plural = kind === 'ContentSync' ? 'contentsyncs' : 'promotions';
   const site = async (field: 'spec.from' | 'spec.to', name: string): Promise<ResourceOf<'Site'>> => {
     const found = await tx.get('Site', name);
-    if (!found) throw invalid(kind, input.name, field, `site ${name} does not exist`);
+    if (!found) throw invalidField(kind, input.name, field, `site ${name} does not exist`);
     return found;
   };
   const from = await site('spec.from', spec.from);
   const to = await site('spec.to', spec.to);
   const view = (s: ResourceOf<'Site'>) => ({ name: s.metadata.name, environment: s.spec.environment });
   const refusal = (kind === 'ContentSync' ? contentSyncRefusal : promotionRefusal)(view(from), view(to));
-  if (refusal) throw invalid(kind, input.name, refusal.field, `${refusal.rule}: ${refusal.message}`);
+  if (refusal) throw invalidField(kind, input.name, refusal.field, `${refusal.rule}: ${refusal.message}`);
   for (const s of [from, to]) {
     if (s.metadata.deletionTimestamp || s.status.phase === 'DELETING') throw conflict(plural, input.name, `site ${s.metadata.name} is being deleted`);
   }
