@@ -7,33 +7,18 @@
  * it prints numbers and asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@pressluft/platform';
-import type { SiteConfig } from '@pressluft/proto';
 import { describeShared, Harness, run } from '@pressluft/testing';
 import { SiteHost, type StepReporter } from '../../apps/agent/src/host/site-host.js';
 import { hostHarness } from '../../apps/agent/test/host-harness.js';
 import { runBenchmark } from './bench-plane.js';
+import { benchSiteConfig, DB_MB, fillBenchSite, UPLOAD_MB } from './bench-site.js';
 import { pipe, timed } from './shell.js';
 
-const UPLOAD_MB = Number(process.env['BENCH_UPLOAD_MB'] ?? 200);
-const DB_MB = Number(process.env['BENCH_DB_MB'] ?? 50);
 const quiet: StepReporter = { progress: () => Promise.resolve(), log: () => Promise.resolve() };
-
-function config(name: string): SiteConfig {
-  return {
-    name,
-    id: randomBytes(4).toString('hex'),
-    environment: 'production',
-    domains: [`${name}.example.test`],
-    php: { version: '8.2', memoryLimitMb: 256, maxChildren: 5, uploadMaxMb: 64 },
-    wordpress: { version: '6.1', title: 'Bench backup', adminUser: 'admin', adminEmail: 'ops@example.test', locale: 'en_US', xmlrpc: false },
-    resources: { cpuPercent: 100, memoryMib: 512 },
-    keepReleases: 5,
-  };
-}
 
 async function main(): Promise<void> {
   const harness = await Harness.start({ postgres: true, nats: true, mariadb: true, nginx: true, phpFpm: true, redis: true });
@@ -41,25 +26,13 @@ async function main(): Promise<void> {
   const node = hostHarness(services, `pressluft-bench-${randomBytes(3).toString('hex')}`);
   const host = new SiteHost(node.settings, createLogger({ name: 'bench-backup', level: 'silent' }));
   const work = mkdtempSync(join(tmpdir(), 'pressluft-bench-backup-'));
-  const site = config('bkbench');
+  const site = benchSiteConfig('bkbench', 'production', 'Bench backup');
   const account = `site_${site.id}`;
   const mariadb = ['/usr/bin/mariadb', `--defaults-file=${services.mariadb.defaultsFile}`];
   try {
     await host.provision(site, quiet);
     const root = join(node.settings.sitesRoot, site.name);
-    const { uid, gid } = statSync(join(root, 'tmp'));
-    // Uploads: 1 MiB files of random bytes (what photos look like to a compressor).
-    const uploads = join(root, 'shared', 'uploads', 'bench');
-    mkdirSync(uploads);
-    chownSync(uploads, uid, gid);
-    for (let i = 0; i < UPLOAD_MB; i++) {
-      const file = join(uploads, `photo-${i}.jpg`);
-      writeFileSync(file, randomBytes(1024 * 1024));
-      chownSync(file, uid, gid);
-    }
-    // The database: DB_MB thousand rows of 1 KiB of hex text (posts that compress like text does).
-    const hex = Array.from({ length: 8 }, (_, i) => `SHA2(seq + ${i * 1_000_000}, 512)`).join(', ');
-    await run([...mariadb, account], { input: `CREATE TABLE bench_posts (id INT PRIMARY KEY AUTO_INCREMENT, body TEXT) ENGINE=InnoDB;\nINSERT INTO bench_posts (body) SELECT CONCAT(${hex}) FROM seq_1_to_${DB_MB * 1000};\n` });
+    await fillBenchSite(root, mariadb, account, 'bench_posts');
 
     const agentRepo = join(work, 'agent-repo');
     const rawRepo = join(work, 'raw-repo');
