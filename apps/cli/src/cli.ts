@@ -29,8 +29,9 @@ export function buildCli(argv: readonly string[], io: Io): Argv<GlobalArgs> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      // yargs' own message: a usage error; an error from a handler travels on unchanged.
-      if (error) throw error;
-      throw new UsageError(message);
+      // yargs' own findings and what .check()/coerce throw (plain Errors) are usage errors;
+      // an error from a handler (ApiError, OperationFailed, ...) travels on unchanged.
+      if (error && error.constructor !== Error && error.name !== 'YError') throw error;
+      throw new UsageError(error?.message ?? message);
     });
 }

@@ -1,5 +1,5 @@
 import type { ApiObject } from './api-client.js';
-import { age, table } from './output.js';
+import { age, table, text } from './output.js';
 
 interface Condition {
   type?: string;
@@ -19,8 +19,6 @@ export interface EventObject extends ApiObject {
 }
 
 const SHOWN = 10;
-
-const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
 
 /** A command's position among its site's commands (the fence only grows). */
 export const fenceOf = (command: ApiObject): number => Number(command.spec?.['fence'] ?? 0);

@@ -1,5 +1,6 @@
 import { ApiError, OperationFailed, UnreachableError } from './errors.js';
 import { V1, type ApiClient, type ApiObject, type WatchEvent } from './api-client.js';
+import { text } from './output.js';
 import type { ProgressView } from './progress.js';
 
 export const TERMINAL_COMMAND_STATES = ['SUCCEEDED', 'FAILED', 'REJECTED'];
@@ -97,7 +98,7 @@ async function followProgress(client: ApiClient, progress: { view: ProgressView;
       const site = command.spec?.['site'];
       const p = command.status?.['progress'] as { step?: string; percent?: number } | undefined;
       if (typeof site === 'string' && progress.sites.includes(site) && p?.step !== undefined) {
-        progress.view.update(`${String(command.spec?.['operation'])} ${p.step}`, p.percent ?? 0);
+        progress.view.update(`${text(command.spec?.['operation'])} ${p.step}`, p.percent ?? 0);
       }
       return false;
     },
@@ -112,7 +113,7 @@ export function runVerdict(object: ApiObject): Verdict | undefined {
   if (status['phase'] !== 'FAILED') return undefined;
   const conditions = Array.isArray(status['conditions']) ? (status['conditions'] as Array<{ status?: string; reason?: string }>) : [];
   const reason = conditions.find((c) => c.status === 'False' && c.reason)?.reason;
-  return { ok: false, message: String(status['message'] ?? `${object.kind ?? 'run'} ${object.metadata.name} failed`), ...(reason ? { reason } : {}) };
+  return { ok: false, message: text(status['message']) || `${object.kind ?? 'run'} ${object.metadata.name} failed`, ...(reason ? { reason } : {}) };
 }
 
 /** A command: SUCCEEDED, or FAILED / REJECTED with the node's reason and message. */
@@ -121,7 +122,7 @@ export function commandVerdict(object: ApiObject): Verdict | undefined {
   if (state === 'SUCCEEDED') return { ok: true };
   if (state !== 'FAILED' && state !== 'REJECTED') return undefined;
   const reason = object.status?.['reason'];
-  return { ok: false, message: String(object.status?.['message'] ?? `command ${object.metadata.name} ${state}`), ...(typeof reason === 'string' ? { reason } : {}) };
+  return { ok: false, message: text(object.status?.['message']) || `command ${object.metadata.name} ${String(state)}`, ...(typeof reason === 'string' ? { reason } : {}) };
 }
 
 /** A site: ACTIVE (and not about to change), or FAILED. */

@@ -2,6 +2,7 @@ import { V1, type ApiClient, type ApiObject } from './api-client.js';
 import { fenceOf } from './describe.js';
 import { commandVerdict, follow, type Verdict } from './follow.js';
 import { OperationFailed } from './errors.js';
+import { text } from './output.js';
 
 type Write = (text: string) => void;
 
@@ -58,7 +59,7 @@ export async function siteLogs(client: ApiClient, site: string, followIt: boolea
 }
 
 function header(command: ApiObject): string {
-  return `==> ${command.metadata.name} (${String(command.spec?.['operation'] ?? 'command')})\n`;
+  return `==> ${command.metadata.name} (${text(command.spec?.['operation']) || 'command'})\n`;
 }
 
 /** The log lines after the first `from` (the log only grows); returns how many are printed now. */

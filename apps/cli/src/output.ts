@@ -3,6 +3,9 @@ import { stringify } from 'yaml';
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** A string or number as text; anything else (absent, an object) as ''. */
+export const text = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
+
 /** The value for machines (json, yaml), or the human text (table) made only when asked for. */
 export function render(value: unknown, format: OutputFormat, human: () => string): string {
   switch (format) {

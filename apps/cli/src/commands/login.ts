@@ -23,7 +23,7 @@ export function loginCommand(y: Argv<GlobalArgs>, io: Io): Argv<GlobalArgs> {
       b
         .option('certificate-authority', { type: 'string', describe: "PEM file of the CA of the server's certificate (https)" })
         .option('token-file', { type: 'string', describe: 'file holding the API token' })
-        .option('token-stdin', { type: 'boolean', default: false, describe: 'read the API token from stdin' })
+        .option('token-stdin', { type: 'boolean', describe: 'read the API token from stdin' })
         .conflicts('token-file', 'token-stdin')
         .check((a) => {
           if (!a.server) throw new Error('login needs --server URL');

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { V1, type ApiClient, type ApiObject } from '../api-client.js';
 import { clientFor, type GlobalArgs, type Io } from '../context.js';
 import { commandVerdict, runVerdict, siteVerdict, waitFor, type Verdict } from '../follow.js';
-import { changed, render } from '../output.js';
+import { changed, render, text } from '../output.js';
 import { progressView } from '../progress.js';
 import { backupCall, cloneCall, contentSyncCall, promotionCall, restoreCall, rollbackCall, type ApiCall } from '../requests.js';
 
@@ -26,7 +26,7 @@ async function operate(client: ApiClient, op: Operation, wait: boolean, args: Gl
   if (args.output === 'table') io.err(changed(created.kind, name, 'created'));
   const view = progressView(`${(created.kind ?? '').toLowerCase()}/${name}`, io.interactive, io.errStream);
   const done = await waitFor(client, { plural: op.plural, name, verdict: op.verdict }, { view, sites: op.sites, ...(created.metadata.resourceVersion ? { since: created.metadata.resourceVersion } : {}) });
-  io.out(render(done, args.output, () => changed(done.kind, name, String(done.status?.['phase'] ?? done.status?.['state'] ?? 'done'))));
+  io.out(render(done, args.output, () => changed(done.kind, name, text(done.status?.['phase'] ?? done.status?.['state']) || 'done')));
 }
 
 const wait = { type: 'boolean', default: false, describe: 'wait until it is done (progress bar; exit 1 if it fails)' } as const;
@@ -61,7 +61,7 @@ export function operationCommands(y: Argv<GlobalArgs>, io: Io): Argv<GlobalArgs>
       async (a) => {
         const client = clientFor(a, io);
         const backup = await client.request<ApiObject>('GET', `${V1}/backups/${encodeURIComponent(a.backup)}`);
-        const target = a.site ?? String(backup.spec?.['site'] ?? '');
+        const target = a.site ?? text(backup.spec?.['site']);
         await operate(client, { call: restoreCall(a.backup, a.site, a.name, io.now()), plural: 'restores', verdict: runVerdict, sites: [target] }, a.wait, a, io);
       },
     )
