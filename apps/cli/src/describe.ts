@@ -39,8 +39,7 @@ export function describeSite(site: ApiObject, events: readonly EventObject[], co
     '',
   ];
   const conditions = Array.isArray(status['conditions']) ? (status['conditions'] as Condition[]) : [];
-  lines.push('Conditions:');
-  lines.push(indent(conditions.length ? table(['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], conditions.map((c) => [text(c.type), text(c.status), text(c.reason), age(c.lastTransitionTime, now), text(c.message)])) : '<none>\n'));
+  section(lines, 'Conditions:', ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], conditions.map((c) => [text(c.type), text(c.status), text(c.reason), age(c.lastTransitionTime, now), text(c.message)]));
 
   const current = text(status['currentRelease']);
   const releases = Array.isArray(status['releases']) ? (status['releases'] as string[]) : [];
@@ -48,31 +47,22 @@ export function describeSite(site: ApiObject, events: readonly EventObject[], co
   lines.push(indent(releases.length ? releases.map((r) => `${r === current ? '* ' : '  '}${r}${r === current ? ' (current)' : ''}`).join('\n') + '\n' : '<none>\n'));
 
   const recent = [...commands].sort((a, b) => fenceOf(b) - fenceOf(a)).slice(0, SHOWN);
-  lines.push(`Commands (newest ${SHOWN}):`);
-  lines.push(
-    indent(
-      recent.length
-        ? table(
-            ['NAME', 'OPERATION', 'STATE', 'AGE', 'MESSAGE'],
-            recent.map((c) => [c.metadata.name, text(c.spec?.['operation']), text(c.status?.['state']), age(c.metadata.creationTimestamp, now), text(c.status?.['message'])]),
-          )
-        : '<none>\n',
-    ),
+  section(
+    lines,
+    `Commands (newest ${SHOWN}):`,
+    ['NAME', 'OPERATION', 'STATE', 'AGE', 'MESSAGE'],
+    recent.map((c) => [c.metadata.name, text(c.spec?.['operation']), text(c.status?.['state']), age(c.metadata.creationTimestamp, now), text(c.status?.['message'])]),
   );
 
   const newest = [...events].sort((a, b) => text(b.lastTimestamp).localeCompare(text(a.lastTimestamp))).slice(0, SHOWN);
-  lines.push(`Events (newest ${SHOWN}):`);
-  lines.push(
-    indent(
-      newest.length
-        ? table(
-            ['TYPE', 'REASON', 'AGE', 'COUNT', 'MESSAGE'],
-            newest.map((e) => [text(e.type), text(e.reason), age(e.lastTimestamp, now), text(e.count ?? 1), text(e.message)]),
-          )
-        : '<none>\n',
-    ),
-  );
+  section(lines, `Events (newest ${SHOWN}):`, ['TYPE', 'REASON', 'AGE', 'COUNT', 'MESSAGE'], newest.map((e) => [text(e.type), text(e.reason), age(e.lastTimestamp, now), text(e.count ?? 1), text(e.message)]));
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** A titled, indented table, or <none>. */
+function section(lines: string[], title: string, headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
+  lines.push(title);
+  lines.push(indent(rows.length ? table(headers, rows) : '<none>\n'));
 }
 
 function indent(block: string): string {

@@ -32,6 +32,10 @@ async function operate(client: ApiClient, op: Operation, wait: boolean, args: Gl
 const wait = { type: 'boolean', default: false, describe: 'wait until it is done (progress bar; exit 1 if it fails)' } as const;
 const name = { type: 'string', describe: 'name of the object (default: generated from the site and the time)' } as const;
 
+/** A run between two sites: --from, --to, --name, --wait. */
+const fromTo = <T>(b: Argv<T>) =>
+  b.option('from', { type: 'string', demandOption: true }).option('to', { type: 'string', demandOption: true }).option('name', name).option('wait', wait);
+
 /** `--parts database,uploads`: a wrong part is a usage error before anything is sent. */
 function parseParts(value: string): string[] {
   const parts = value.split(',').filter(Boolean);
@@ -87,24 +91,15 @@ export function operationCommands(y: Argv<GlobalArgs>, io: Io): Argv<GlobalArgs>
       'sync-content',
       "copy content (database, uploads) down from one site to another (a ContentSync)",
       (b) =>
-        b
-          .option('from', { type: 'string', demandOption: true })
-          .option('to', { type: 'string', demandOption: true })
-          .option('parts', { type: 'string', coerce: parseParts, describe: 'what moves, comma-separated: database,uploads (default both)' })
-          .option('name', name)
-          .option('wait', wait),
+        fromTo(b)
+          .option('parts', { type: 'string', coerce: parseParts, describe: 'what moves, comma-separated: database,uploads (default both)' }),
       (a) => operate(clientFor(a, io), { call: contentSyncCall(a.from, a.to, a.parts, a.name, io.now()), plural: 'contentsyncs', verdict: runVerdict, sites: [a.from, a.to] }, a.wait, a, io),
     )
     .command(
       'promote',
       "deploy a staging site's exact commit to another site (a Promotion)",
       (b) =>
-        b
-          .option('from', { type: 'string', demandOption: true })
-          .option('to', { type: 'string', demandOption: true })
-          .option('acknowledge-drift', { type: 'boolean', default: false, describe: 'promote although the target is Drifted (audited)' })
-          .option('name', name)
-          .option('wait', wait),
+        fromTo(b).option('acknowledge-drift', { type: 'boolean', default: false, describe: 'promote although the target is Drifted (audited)' }),
       (a) => operate(clientFor(a, io), { call: promotionCall(a.from, a.to, a['acknowledge-drift'], a.name, io.now()), plural: 'promotions', verdict: runVerdict, sites: [a.from, a.to] }, a.wait, a, io),
     );
 }
