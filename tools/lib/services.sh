@@ -336,6 +336,9 @@ build_dist() {
   "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
   # The console the control plane serves at / (dist/apps/console/browser).
   NX_DAEMON=false NX_NO_CLOUD=true "$ROOT/node_modules/.bin/nx" run console:build --skip-nx-cache >/dev/null
+  # pressluftctl (compiled with the rest) where the summary says.
+  mkdir -p "$PRESSLUFT_STATE_DIR/bin"
+  ln -sfn "$ROOT/apps/cli/bin/pressluftctl" "$PRESSLUFT_STATE_DIR/bin/pressluftctl"
   PRESSLUFT_BUILT=1
 }
 
@@ -610,6 +613,7 @@ services_up() {
   echo "  Console:     http://127.0.0.1:$PRESSLUFT_HTTP_PORT/ (sign in with the admin token)"
   echo "  Admin token: $ADMIN_TOKEN_FILE"
   echo "  kubectl:     KUBECONFIG=$KUBECONFIG_FILE kubectl get sites"
+  echo "  CLI:         PRESSLUFT_CONFIG=$KUBECONFIG_FILE $PRESSLUFT_STATE_DIR/bin/pressluftctl describe site shop"
   echo "  Sites:       http://127.0.0.1:$PRESSLUFT_SITES_PORT and https://127.0.0.1:$PRESSLUFT_SITES_TLS_PORT (by Host header / SNI), files under $PRESSLUFT_SITES_ROOT"
   [ "$PRESSLUFT_ACME_DIRECTORY_URL" = local ] && echo "  HTTPS:       certificates from the local ACME CA; trust $ACME_DIR/root.pem (curl --cacert)"
   echo "  Logs:    $LOG_DIR"
