@@ -327,7 +327,12 @@ CONF
     echo $! >"$RUN_DIR/acme.pid"
     wait_for acme 30 curl -fsS --cacert "$ACME_DIR/listener.pem" "$(acme_url)"
   fi
-  curl -fsS --cacert "$ACME_DIR/listener.pem" "https://127.0.0.1:$PRESSLUFT_ACME_MANAGEMENT_PORT/roots/0" >"$ACME_DIR/root.pem"
+  # Pebble makes a new root at every start: root.pem keeps the roots of earlier runs too, so the
+  # certificates the sites still serve from before a restart stay verifiable (renewed near expiry).
+  local root
+  root="$(curl -fsS --cacert "$ACME_DIR/listener.pem" "https://127.0.0.1:$PRESSLUFT_ACME_MANAGEMENT_PORT/roots/0")"
+  touch "$ACME_DIR/root.pem"
+  grep -qxF "$(printf '%s\n' "$root" | sed -n 2p)" "$ACME_DIR/root.pem" || printf '%s\n' "$root" >>"$ACME_DIR/root.pem"
   echo "acme           local ACME CA on $(acme_url) (Pebble; DNS on 127.0.0.1:$PRESSLUFT_ACME_DNS_PORT), root: $ACME_DIR/root.pem (pid $(pid_of acme))"
 }
 
