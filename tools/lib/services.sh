@@ -340,7 +340,11 @@ build_dist() {
   [ -n "${PRESSLUFT_BUILT:-}" ] && return
   "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.build.json"
   # The console the control plane serves at / (dist/apps/console/browser).
-  NX_DAEMON=false NX_NO_CLOUD=true "$ROOT/node_modules/.bin/nx" run console:build --skip-nx-cache >/dev/null
+  mkdir -p "$LOG_DIR"
+  if ! NX_DAEMON=false NX_NO_CLOUD=true "$ROOT/node_modules/.bin/nx" run console:build --skip-nx-cache >"$LOG_DIR/console-build.log" 2>&1; then
+    tail -n 40 "$LOG_DIR/console-build.log" >&2
+    return 1
+  fi
   # pressluftctl (compiled with the rest) where the summary says.
   mkdir -p "$PRESSLUFT_STATE_DIR/bin"
   ln -sfn "$ROOT/apps/cli/bin/pressluftctl" "$PRESSLUFT_STATE_DIR/bin/pressluftctl"
