@@ -226,6 +226,8 @@ describe('the page cache', () => {
     expect(off).not.toContain('fastcgi_cache');
     expect(off).not.toContain('pressluft_no_cache');
     expect(off).not.toContain('X-Pressluft-Cache');
+    // PHP gets the host without the client's port either way (WordPress compares it with its home URL).
+    expect(off).toMatch(/fastcgi_param HTTP_HOST +\$host;/);
   });
 
   it('defaults size and TTL, and refuses them out of range', () => {
