@@ -63,7 +63,7 @@ const PAGE = 100;
               <td>{{ r.subject }}</td>
               <td>{{ r.verb }}</td>
               <td><code>{{ r.path }}</code></td>
-              <td data-testid="audit-result">@if (refused(r)) { <span aria-hidden="true">✗ </span>refused } @else { ok } {{ r.code }}@if (r.reason) { · {{ r.reason }} }@if (r.count > 1) { · {{ r.count }} requests }</td>
+              <td data-testid="audit-result">@if (refused(r)) { <span aria-hidden="true">✗ </span> }{{ result(r) }}</td>
               <td><code>{{ r.requestId }}</code></td>
             </tr>
           } @empty {
@@ -102,6 +102,11 @@ export class AuditPage {
 
   protected refused(row: AuditRecord): boolean {
     return row.code >= 400 || row.code === 0;
+  }
+
+  /** "ok 201", "refused 403 · Forbidden", "refused 0 · 250 requests" (a minute's counted unauthenticated ones). */
+  protected result(row: AuditRecord): string {
+    return [`${this.refused(row) ? 'refused' : 'ok'} ${row.code}`, row.reason, row.count > 1 ? `${row.count} requests` : undefined].filter(Boolean).join(' · ');
   }
 
   protected label(field: string | undefined): string {

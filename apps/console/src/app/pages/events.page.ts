@@ -6,7 +6,8 @@ import type { ApiObject } from '../core/types';
 import { Clock } from '../shared/clock';
 import { ErrorBoxComponent } from '../shared/error-box.component';
 
-interface EventSpec {
+/** An Event on the wire: Kubernetes' shape, its fields at the top (libs/domain event.ts). */
+interface EventFields {
   readonly type: 'Normal' | 'Warning';
   readonly reason: string;
   readonly message: string;
@@ -15,7 +16,7 @@ interface EventSpec {
   readonly firstTimestamp: string;
   readonly lastTimestamp: string;
 }
-type ClusterEvent = ApiObject<EventSpec>;
+type ClusterEvent = ApiObject & EventFields;
 
 /** The events timeline, live, newest first: by involved object on the server (sites/shop), by type and reason here; each links to its object. */
 @Component({
@@ -42,13 +43,13 @@ type ClusterEvent = ApiObject<EventSpec>;
       <thead><tr><th scope="col">Type</th><th scope="col">Reason</th><th scope="col">Object</th><th scope="col">Message</th><th scope="col">Count</th><th scope="col">Last seen</th></tr></thead>
       <tbody>
         @for (e of shown(); track e.metadata.name) {
-          <tr data-testid="event-row" [attr.data-reason]="e.spec?.reason" [class.warning]="e.spec?.type === 'Warning'">
-            <td>@if (e.spec?.type === 'Warning') { <span aria-hidden="true">⚠ </span> }{{ e.spec?.type }}</td>
-            <td>{{ e.spec?.reason }}</td>
-            <td><a [routerLink]="link(e).path" [queryParams]="link(e).query">{{ plural(e) }}/{{ e.spec?.involvedObject?.name }}</a></td>
-            <td>{{ e.spec?.message }}</td>
-            <td>{{ e.spec?.count }}</td>
-            <td><time [attr.datetime]="e.spec?.lastTimestamp" [attr.title]="e.spec?.lastTimestamp">{{ clock.age(e.spec?.lastTimestamp) }} ago</time></td>
+          <tr data-testid="event-row" [attr.data-reason]="e.reason" [class.warning]="e.type === 'Warning'">
+            <td>@if (e.type === 'Warning') { <span aria-hidden="true">⚠ </span> }{{ e.type }}</td>
+            <td>{{ e.reason }}</td>
+            <td><a [routerLink]="link(e).path" [queryParams]="link(e).query">{{ plural(e) }}/{{ e.involvedObject?.name }}</a></td>
+            <td>{{ e.message }}</td>
+            <td>{{ e.count }}</td>
+            <td><time [attr.datetime]="e.lastTimestamp" [attr.title]="e.lastTimestamp">{{ clock.age(e.lastTimestamp) }} ago</time></td>
           </tr>
         } @empty {
           @if (live()?.loaded()) { <tr><td colspan="6">No events match.</td></tr> }
@@ -70,8 +71,8 @@ export class EventsPage {
   protected readonly live = signal<LiveList<ClusterEvent> | undefined>(undefined);
   protected readonly shown = computed(() =>
     [...(this.live()?.items() ?? [])]
-      .filter((e) => (this.type() === '' || e.spec?.type === this.type()) && (this.reason() === '' || e.spec?.reason === this.reason()))
-      .sort((a, b) => (b.spec?.lastTimestamp ?? '').localeCompare(a.spec?.lastTimestamp ?? '') || b.metadata.name.localeCompare(a.metadata.name)),
+      .filter((e) => (this.type() === '' || e.type === this.type()) && (this.reason() === '' || e.reason === this.reason()))
+      .sort((a, b) => (b.lastTimestamp ?? '').localeCompare(a.lastTimestamp ?? '') || b.metadata.name.localeCompare(a.metadata.name)),
   );
 
   constructor() {
@@ -95,13 +96,13 @@ export class EventsPage {
   }
 
   protected plural(event: ClusterEvent): string {
-    return `${(event.spec?.involvedObject.kind ?? '').toLowerCase()}s`;
+    return `${(event.involvedObject.kind ?? '').toLowerCase()}s`;
   }
 
   /** Sites and commands have pages of their own; nodes their list; any other object its events. */
   protected link(event: ClusterEvent): { path: string[]; query: Record<string, string> } {
     const plural = this.plural(event);
-    const name = event.spec?.involvedObject.name ?? '';
+    const name = event.involvedObject.name ?? '';
     if (plural === 'sites' || plural === 'commands') return { path: [`/${plural}`, name], query: {} };
     if (plural === 'nodes') return { path: ['/nodes'], query: {} };
     return { path: ['/events'], query: { involvedObject: `${plural}/${name}` } };
