@@ -236,7 +236,17 @@ function auditPaths(): JsonObject {
   const text = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
   const record = {
     type: 'object',
-    properties: Object.fromEntries(['id', 'at', 'subject', 'verb', 'path', 'reason', 'requestId'].map((p) => [p, { type: 'string' }]).concat([['code', { type: 'integer' }], ['count', { type: 'integer' }]])),
+    properties: {
+      id: { type: 'string', description: 'The cursor for `before`.' },
+      at: { type: 'string', format: 'date-time' },
+      subject: { type: 'string', description: "The token's subject (never the token)." },
+      verb: { type: 'string' },
+      path: { type: 'string' },
+      code: { type: 'integer', description: 'The HTTP status answered; 0 for a counted minute of unauthenticated requests.' },
+      reason: { type: 'string' },
+      requestId: { type: 'string', description: 'The Audit-Id header of the answer.' },
+      count: { type: 'integer' },
+    },
     required: ['id', 'at', 'subject', 'verb', 'path', 'code', 'requestId', 'count'],
   };
   return {

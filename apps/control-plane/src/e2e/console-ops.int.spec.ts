@@ -1,4 +1,4 @@
-import { api, ConsoleBrowser, ensureConsoleBuilt, TestAgent, V1 } from '@pressluft/e2e-harness';
+import { api, ConsoleBrowser, ensureConsoleBuilt, V1, type TestAgent } from '@pressluft/e2e-harness';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlaneFixture } from '../../test/control-plane.fixture.js';
@@ -15,6 +15,10 @@ import { resourceApi, siteManifest, startEngineWithAgent } from '../../test/reso
 
 const POLL = { timeout: 30_000, interval: 200 };
 
+/** For evaluateAll (run in the page; typed here without the DOM's types): one attribute of each element. */
+const attributes = (elements: Array<{ getAttribute(name: string): string | null }>, name: string) => elements.map((e) => e.getAttribute(name));
+/** For evaluateAll: each element's text, trimmed. */
+const texts = (elements: Array<{ textContent: string | null }>) => elements.map((e) => (e.textContent ?? '').trim());
 /** Each row's cells, space-separated (for evaluateAll on table rows). */
 const cellTexts = (rows: Array<{ querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> }>) =>
   rows.map((row) => Array.from(row.querySelectorAll('td'), (cell) => (cell.textContent ?? '').replace(/\s+/g, ' ').trim()).join(' '));
@@ -90,7 +94,7 @@ describe('the console: nodes, commands, events, tokens, audit log', () => {
 
     await visit(operator, '/commands?state=FAILED');
     const failed = operator.getByTestId('command-row');
-    await expect.poll(() => failed.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-command'))), POLL).toEqual(['stuck-1']);
+    await expect.poll(() => failed.evaluateAll(attributes, 'data-command'), POLL).toEqual(['stuck-1']);
     expect(await failed.first().getAttribute('class')).toContain('attention');
     await visit(operator, '/commands');
     await expect.poll(() => operator.getByTestId('command-row').count(), POLL).toBeGreaterThanOrEqual(3);
@@ -106,12 +110,12 @@ describe('the console: nodes, commands, events, tokens, audit log', () => {
     await visit(admin, '/events');
     await admin.getByTestId('filter-type').selectOption('Warning');
     await expect.poll(() => admin.locator('[data-testid="event-row"][data-reason="CommandStalled"]').count(), POLL).toBeGreaterThan(0);
-    expect(await admin.locator('[data-testid="event-row"]:not([data-reason="CommandStalled"])').evaluateAll((rows) => rows.every((r) => r.textContent?.includes('Warning')))).toBe(true);
+    expect((await admin.getByTestId('event-row').evaluateAll(cellTexts)).filter((row) => !row.startsWith('⚠ Warning'))).toEqual([]);
     await admin.getByTestId('filter-reason').fill('CommandStalled');
     await admin.getByTestId('filter-object').fill('sites/stuck');
     await admin.getByTestId('filter-object').press('Enter');
     await admin.waitForURL(/involvedObject=sites%2Fstuck/);
-    await expect.poll(() => admin.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reason'))), POLL).toEqual(['CommandStalled']);
+    await expect.poll(() => admin.getByTestId('event-row').evaluateAll(attributes, 'data-reason'), POLL).toEqual(['CommandStalled']);
     await checkPage(admin, 'events');
   });
 
@@ -198,7 +202,7 @@ describe('the console: nodes, commands, events, tokens, audit log', () => {
     await admin.getByTestId('audit-subject').fill('admin');
     await admin.getByTestId('audit-outcome').selectOption('ok');
     await admin.getByTestId('audit-search').click();
-    await expect.poll(() => rows.evaluateAll((all) => all.map((r) => r.getAttribute('data-verb')))).toEqual(['DELETE', 'POST']);
+    await expect.poll(() => rows.evaluateAll(attributes, 'data-verb')).toEqual(['DELETE', 'POST']);
     await checkPage(admin, 'audit');
   });
 
@@ -211,8 +215,8 @@ describe('the console: nodes, commands, events, tokens, audit log', () => {
     for (const [path, testId] of Object.entries(loaded)) {
       await visit(viewer, path);
       if (testId) await viewer.getByTestId(testId).first().waitFor();
-      const controls = await viewer.getByRole('button').evaluateAll((buttons) => buttons.map((b) => b.textContent?.trim()));
-      expect(controls.filter((name) => !['Sign out', 'Filter'].includes(name ?? '')), path).toEqual([]);
+      const controls = await viewer.getByRole('button').evaluateAll(texts);
+      expect(controls.filter((name) => !['Sign out', 'Filter'].includes(name)), path).toEqual([]);
     }
     expect(await viewer.getByText('Only admins read the audit log.').count()).toBe(1);
     await visit(viewer, '/nodes');
