@@ -231,7 +231,7 @@ function authPaths(): JsonObject {
   return paths;
 }
 
-/** GET /auth/v1/audit (admins only): the audit log, newest first, filtered, paged by the `before` cursor. */
+/** GET /auth/v1/whoami; GET /auth/v1/audit (admins only): the audit log, newest first, filtered, paged by the `before` cursor. */
 function auditPaths(): JsonObject {
   const text = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
   const record = {
@@ -250,6 +250,11 @@ function auditPaths(): JsonObject {
     required: ['id', 'at', 'subject', 'verb', 'path', 'code', 'requestId', 'count'],
   };
   return {
+    '/auth/v1/whoami': {
+      get: plainOperation('getAuthV1WhoAmI', 'auth_v1', "The caller's token subject and role (any valid token).", {
+        '200': response('OK', { type: 'object', properties: { subject: { type: 'string' }, role: { type: 'string', enum: ['admin', 'operator', 'viewer'] } }, required: ['subject', 'role'] }, JSON_ONLY),
+      }),
+    },
     '/auth/v1/audit': {
       get: plainOperation('listAuthV1Audit', 'auth_v1', 'The audit log (who did what, when, with what outcome; never a token), newest first.', {
         '200': response('OK', { type: 'object', properties: { items: { type: 'array', items: record }, next: { type: 'string', description: 'The `before` of the next, older page.' } }, required: ['items'] }, JSON_ONLY),

@@ -1,30 +1,11 @@
 import { Controller, Get, Req } from '@nestjs/common';
+import type { AuditPage } from '@pressluft/domain';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { principalOf } from '../auth/auth.guard.js';
 import { requireAdmin } from '../auth/policy.js';
 import { findAuditRows } from './audit.repository.js';
 import { parseAuditQuery } from './audit.query.js';
-
-/** One audit row as the API shows it: who (a token's subject, never a token), what, the outcome, when. */
-export interface AuditRecord {
-  readonly id: string;
-  readonly at: string;
-  readonly subject: string;
-  readonly verb: string;
-  readonly path: string;
-  readonly code: number;
-  readonly reason?: string;
-  readonly requestId: string;
-  /** More than 1 only for the counted unauthenticated requests of a minute. */
-  readonly count: number;
-}
-
-export interface AuditPage {
-  readonly items: AuditRecord[];
-  /** Pass as `before` for the next, older page; absent on the last page. */
-  readonly next?: string;
-}
 
 /** GET /auth/v1/audit: the audit log, admins only, newest first, filtered and paged (audit.query.ts). */
 @Controller('auth/v1/audit')

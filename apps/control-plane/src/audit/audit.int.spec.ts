@@ -1,7 +1,7 @@
+import type { AuditPage, AuditRecord } from '@pressluft/domain';
 import { api, until, V1 } from '@pressluft/e2e-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlaneFixture, type ControlPlaneFixture } from '../../test/control-plane.fixture.js';
-import type { AuditPage, AuditRecord } from './audit.controller.js';
 
 /*
  * GET /auth/v1/audit on a real control plane: the rows the API's own mutations left (accepted and

@@ -1,22 +1,12 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+// The API's own type (type-only: nothing of libs/domain is bundled).
+import type { AuditPage as AuditAnswer, AuditRecord } from '../../../../../libs/domain/src/audit-record';
 import type { ApiError } from '../core/api-error';
 import { ApiService, queryString } from '../core/api.service';
 import { AuthService } from '../core/auth.service';
 import { asApiError } from '../shared/as-api-error';
 import { Clock } from '../shared/clock';
 import { ErrorBoxComponent } from '../shared/error-box.component';
-
-interface AuditRecord {
-  readonly id: string;
-  readonly at: string;
-  readonly subject: string;
-  readonly verb: string;
-  readonly path: string;
-  readonly code: number;
-  readonly reason?: string;
-  readonly requestId: string;
-  readonly count: number;
-}
 
 const PAGE = 100;
 
@@ -128,7 +118,7 @@ export class AuditPage {
     this.busy.set(true);
     this.error.set(undefined);
     try {
-      const page = await this.api.request<{ items: AuditRecord[]; next?: string }>('GET', `/auth/v1/audit${queryString({ ...query, limit: String(PAGE) })}`);
+      const page = await this.api.request<AuditAnswer>('GET', `/auth/v1/audit${queryString({ ...query, limit: String(PAGE) })}`);
       const { before: _, ...filters } = query;
       this.shownQuery = filters;
       this.rows.set(append ? [...this.rows(), ...page.items] : page.items);
