@@ -8,6 +8,7 @@ import { EngineModule } from './engine/engine.module.js';
 import { EnrollmentModule } from './enrollment/enrollment.module.js';
 import { StatusFilter } from './api/status.filter.js';
 import { AuditMiddleware } from './audit/audit.middleware.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { ControlPlaneConfig } from './config/control-plane.config.js';
 import { HealthModule } from './health/health.module.js';
@@ -27,6 +28,7 @@ export class AppModule {
         ResourcesModule,
         EngineModule,
         EnrollmentModule,
+        AuditModule,
       ],
       controllers: [DiscoveryController],
       providers: [AuditMiddleware, { provide: APP_FILTER, useClass: StatusFilter }],

@@ -35,6 +35,7 @@ export {
   type RequestResult,
   type TokenInfo,
 } from './api-requests.js';
+export type { AuditPage, AuditRecord } from './audit-record.js';
 export { gitSourceProblem, type GitPolicy, type GitSourceProblem } from './git-source.js';
 export { API_GROUP, API_VERSION, GROUP_VERSION } from './api-group.js';
 export {

@@ -231,6 +231,50 @@ function authPaths(): JsonObject {
   return paths;
 }
 
+/** GET /auth/v1/whoami; GET /auth/v1/audit (admins only): the audit log, newest first, filtered, paged by the `before` cursor. */
+function auditPaths(): JsonObject {
+  const text = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
+  const record = {
+    type: 'object',
+    properties: {
+      id: { type: 'string', description: 'The cursor for `before`.' },
+      at: { type: 'string', format: 'date-time' },
+      subject: { type: 'string', description: "The token's subject (never the token)." },
+      verb: { type: 'string' },
+      path: { type: 'string' },
+      code: { type: 'integer', description: 'The HTTP status answered; 0 for a counted minute of unauthenticated requests.' },
+      reason: { type: 'string' },
+      requestId: { type: 'string', description: 'The Audit-Id header of the answer.' },
+      count: { type: 'integer' },
+    },
+    required: ['id', 'at', 'subject', 'verb', 'path', 'code', 'requestId', 'count'],
+  };
+  return {
+    '/auth/v1/whoami': {
+      get: plainOperation('getAuthV1WhoAmI', 'auth_v1', "The caller's token subject and role (any valid token).", {
+        '200': response('OK', { type: 'object', properties: { subject: { type: 'string' }, role: { type: 'string', enum: ['admin', 'operator', 'viewer'] } }, required: ['subject', 'role'] }, JSON_ONLY),
+      }),
+    },
+    '/auth/v1/audit': {
+      get: plainOperation('listAuthV1Audit', 'auth_v1', 'The audit log (who did what, when, with what outcome; never a token), newest first.', {
+        '200': response('OK', { type: 'object', properties: { items: { type: 'array', items: record }, next: { type: 'string', description: 'The `before` of the next, older page.' } }, required: ['items'] }, JSON_ONLY),
+      }, {
+        parameters: [
+          text('subject', "The token's subject."),
+          text('verb', 'POST, PUT, PATCH or DELETE.'),
+          text('path', 'A path prefix, like /apis/pressluft.io/v1/nodes.'),
+          text('code', 'The HTTP status code answered.'),
+          text('outcome', 'ok (accepted) or refused.'),
+          text('since', 'RFC 3339: rows at or after.'),
+          text('until', 'RFC 3339: rows before.'),
+          { name: 'limit', in: 'query', required: false, description: 'Rows per page (default 100, at most 1000).', schema: { type: 'integer' } },
+          text('before', 'The `next` of the previous page.'),
+        ],
+      }),
+    },
+  };
+}
+
 /** Discovery, the OpenAPI documents, probes and metrics: what kubectl and monitoring read. */
 function serverPaths(): JsonObject {
   const get = (operationId: string, description: string, schema: object, extra: JsonObject = {}, types = JSON_ONLY) => ({
@@ -342,7 +386,7 @@ function metaSchemas(): JsonObject {
 export function buildOpenApiV3(): Record<string, unknown> {
   const served = KINDS.filter((k) => k.served);
   const schemas: JsonObject = { ...metaSchemas(), ...nonKindSchemas() };
-  const paths: JsonObject = { ...serverPaths(), ...actionPaths(), ...authPaths() };
+  const paths: JsonObject = { ...serverPaths(), ...actionPaths(), ...authPaths(), ...auditPaths() };
   for (const info of served) {
     Object.assign(schemas, kindSchemas(info));
     Object.assign(paths, pathsFor(info));

@@ -11,9 +11,10 @@ import { Heartbeat, NodeHealth, NodeReport, type Command, type CommandEvent } fr
 
 /**
  * How the node answers a command: run it and report success or failure; start it and go silent
- * (hang); take it and never answer (ignore: the runtime runs it, its events never reach the bus).
+ * (hang); take it and never answer (ignore: the runtime runs it, its events never reach the bus);
+ * run it slowly, with progress and log lines over a few seconds, then succeed (slow).
  */
-export type AgentBehaviour = 'succeed' | 'fail' | 'hang' | 'ignore';
+export type AgentBehaviour = 'succeed' | 'fail' | 'hang' | 'ignore' | 'slow';
 
 export interface ReceivedCommand {
   readonly command: Command;

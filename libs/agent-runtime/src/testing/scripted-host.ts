@@ -2,8 +2,14 @@ import type { BackupResult, NodeServiceHealth, SiteConfig, SiteHealth } from '@p
 import { failure } from '../failure.js';
 import type { HostBackupRequest, HostCertificateOutcome, HostCertificateRequest, HostRestoreRequest, HostSiteIdentity, ObservedHostSite, ProvisionResult, ReleasesResult, SiteOperations, StepReporter } from '../site-operations.js';
 
-/** How the scripted host answers a host operation: succeed, fail (StepFailed), or hang (settles only through settleHung()). */
-export type ScriptedBehaviour = 'succeed' | 'fail' | 'hang';
+/**
+ * How the scripted host answers a host operation: succeed, fail (StepFailed), hang (settles only
+ * through settleHung()), or slow (succeeds after SLOW_STEPS steps of `slowStepMs` each, each with
+ * a progress event and a log line: what a running command looks like to someone following it).
+ */
+export type ScriptedBehaviour = 'succeed' | 'fail' | 'hang' | 'slow';
+
+const SLOW_STEPS = ['download', 'unpack', 'configure', 'verify'] as const;
 
 /** The host operations that change a site (what a command asks for). */
 export type ScriptedOperation = 'provision' | 'deploy' | 'rollbackTo' | 'rotateDatabasePassword' | 'remove' | 'backup' | 'restore' | 'clone' | 'certify';
@@ -38,6 +44,8 @@ export class ScriptedHost implements SiteOperations {
   /** What observe() answers (the sites in NodeReports). */
   observed: ObservedHostSite[] = [];
   readonly calls: ScriptedCall[] = [];
+  /** The pause before each step of a 'slow' operation. */
+  slowStepMs = 700;
   private readonly hung = new Set<Hung>();
 
   async provision(site: SiteConfig, report: StepReporter): Promise<ProvisionResult> {
@@ -182,5 +190,12 @@ export class ScriptedHost implements SiteOperations {
     await report.progress('converge', 50);
     if (behaviour === 'fail') throw failure('StepFailed', 'the scripted host was told to fail');
     if (behaviour === 'hang') await new Promise<void>((resolve, reject) => this.hung.add({ resolve, reject }));
+    if (behaviour === 'slow') {
+      for (const [i, step] of SLOW_STEPS.entries()) {
+        await new Promise((resolve) => setTimeout(resolve, this.slowStepMs));
+        await report.progress(step, 50 + Math.round((50 * (i + 1)) / (SLOW_STEPS.length + 1)));
+        await report.log(`${call.operation} ${call.site}: ${step} done (${i + 1}/${SLOW_STEPS.length})`);
+      }
+    }
   }
 }

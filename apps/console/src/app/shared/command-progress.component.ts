@@ -26,7 +26,7 @@ type Command = ApiObject<Record<string, unknown>, CommandStatus>;
           @if (c.status?.progress?.step) { <span>{{ c.status?.progress?.step }}</span> }
         </header>
         <progress max="100" [value]="percent()" [attr.aria-label]="'progress of ' + c.metadata.name">{{ percent() }}%</progress>
-        @if (c.status?.message) { <p class="message">{{ c.status?.reason }}: {{ c.status?.message }}</p> }
+        @if (c.status?.message) { <p class="message" [class.failed]="c.status?.reason">@if (c.status?.reason) { {{ c.status?.reason }}: }{{ c.status?.message }}</p> }
         <pre class="log" data-testid="command-log" aria-live="polite">@for (line of c.status?.log ?? []; track $index) {{{ line }}
 }</pre>
       </section>
@@ -34,7 +34,7 @@ type Command = ApiObject<Record<string, unknown>, CommandStatus>;
       <p>Waiting for command {{ name() }}…</p>
     }
   `,
-  styles: `.command { border: 1px solid #d0d5dd; border-radius: 6px; padding: .5rem .75rem; margin: .5rem 0; background: #fff; } progress { width: 100%; } .log { max-height: 18rem; overflow: auto; background: #101828; color: #f2f4f7; padding: .5rem; font-size: .8rem; white-space: pre-wrap; } .message { color: #912018; }`,
+  styles: `.command { border: 1px solid #d0d5dd; border-radius: 6px; padding: .5rem .75rem; margin: .5rem 0; background: #fff; } progress { width: 100%; } .log { max-height: 18rem; overflow: auto; background: #101828; color: #f2f4f7; padding: .5rem; font-size: .8rem; white-space: pre-wrap; } .message.failed { color: #912018; } header { display: flex; gap: .5rem; align-items: baseline; }`,
 })
 export class CommandProgressComponent {
   readonly name = input.required<string>();
