@@ -295,6 +295,7 @@ export { NONE, buildTable, humanBytes, tableCells, tableColumnDefinitions, toWir
 export { humanAge } from './human-age.js';
 export {
   COMMAND_IN_FLIGHT,
+  UNSCHEDULABLE,
   FINGERPRINTS_MEANING,
   IN_FLIGHT_COMMAND_STATES,
   OPERATION_PHASE,
@@ -305,6 +306,8 @@ export {
   heartbeatStaleInMs,
   isInFlight,
   nextScheduledRun,
+  boundSite,
+  nodeView,
   pickNode,
   planNode,
   planSite,
@@ -333,6 +336,7 @@ export {
   type CommandView,
   type NodeAction,
   type NodeObservation,
+  type BoundSite,
   type NodeView,
   type SiteAction,
   type SiteObservation,
