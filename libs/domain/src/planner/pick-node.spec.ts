@@ -131,7 +131,7 @@ describe('pickNode: properties', () => {
 describe('nodeView and placementRequest', () => {
   const resource = (spec: Partial<NodeSpec>, status: Partial<NodeStatus>, labels: Record<string, string> = {}): Resource<Partial<NodeSpec>, NodeStatus> =>
     ({ metadata: { name: 'web-1', labels }, spec, status: { phase: 'READY', observedGeneration: 0, conditions: [], ...status } }) as unknown as Resource<Partial<NodeSpec>, NodeStatus>;
-  const ready = [{ type: 'Ready', status: 'True', reason: 'Heartbeat', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+  const ready = [{ type: 'Ready', status: 'True' as const, reason: 'Heartbeat', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
 
   it('reads capacity as percent of one core times cores and MiB', () => {
     expect(nodeView(resource({}, { capacity: { cpu: 4, memory: '8Gi' } }), []).capacity).toEqual({ cpuPercent: 400, memoryMi: 8192 });
