@@ -296,6 +296,7 @@ export { NONE, buildTable, humanBytes, tableCells, tableColumnDefinitions, toWir
 export { humanAge } from './human-age.js';
 export {
   COMMAND_IN_FLIGHT,
+  UNSCHEDULABLE,
   FINGERPRINTS_MEANING,
   IN_FLIGHT_COMMAND_STATES,
   OPERATION_PHASE,
@@ -306,6 +307,8 @@ export {
   heartbeatStaleInMs,
   isInFlight,
   nextScheduledRun,
+  boundSite,
+  nodeView,
   pickNode,
   planNode,
   planSite,
@@ -334,6 +337,7 @@ export {
   type CommandView,
   type NodeAction,
   type NodeObservation,
+  type BoundSite,
   type NodeView,
   type SiteAction,
   type SiteObservation,

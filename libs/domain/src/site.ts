@@ -4,6 +4,7 @@ import {
   conditionsSchema,
   domainSchema,
   duplicates,
+  labelsSchema,
   nameSchema,
   plainTextSchema,
   printableTextSchema,
@@ -255,8 +256,17 @@ export const siteSpecSchema = z.strictObject({
     .min(1)
     .max(50)
     .superRefine((domains, ctx) => duplicates(domains, ctx, 'duplicate domain')),
-  /** Optional binding; without it the scheduler picks a Ready node. */
+  /**
+   * Optional binding; without it the scheduler picks a node (planner/pick-node.ts). A pin skips
+   * every filter of the scheduler (readiness, cordon, selector, capacity): the operator decided.
+   */
   nodeName: nameSchema.optional(),
+  /** Where the scheduler may put the site: only on nodes with every label of nodeSelector (ignored with spec.nodeName). */
+  placement: z
+    .strictObject({
+      nodeSelector: labelsSchema.refine((selector) => Object.keys(selector).length <= 16, 'must have at most 16 labels').optional(),
+    })
+    .optional(),
   wordpress: wordpressSchema,
   code: z.strictObject({ git: gitSourceSchema }).optional(),
   php: phpSettingsSchema.prefault({}),

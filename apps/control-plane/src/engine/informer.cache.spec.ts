@@ -53,10 +53,13 @@ describe('InformerCache', () => {
     expect(cache.latestCommand('shop')).toBeUndefined();
   });
 
-  it('counts bound sites per node for the scheduler', () => {
+  it('lists the sites bound to each node, and the ones still to place, for the scheduler', () => {
     const cache = new InformerCache();
-    cache.fill([site('a', '1', 'n1'), site('b', '2', 'n1'), site('c', '3', 'n2'), site('d', '4')], [object('Node', 'n1', '5'), object('Node', 'n2', '6')], []);
-    expect([...cache.sitesByNode()]).toEqual([['n1', 2], ['n2', 1]]);
+    const pinned = object('Site', 'e', '7', { nodeName: 'n2' });
+    const deleting = { ...site('f', '8'), metadata: { ...site('f', '8').metadata, deletionTimestamp: '2026-01-02T00:00:00.000Z' } };
+    cache.fill([site('a', '1', 'n1'), site('b', '2', 'n1'), site('c', '3', 'n2'), site('d', '4'), pinned, deleting], [object('Node', 'n1', '5'), object('Node', 'n2', '6')], []);
+    expect([...cache.sitesByNode()].map(([node, sites]) => [node, sites.map((s) => s.metadata.name)])).toEqual([['n1', ['a', 'b']], ['n2', ['c']]]);
+    expect(cache.unscheduled()).toEqual(['d']);
     expect(cache.allNodes().map((n) => n.metadata.name)).toEqual(['n1', 'n2']);
     expect(cache.node('n2')?.metadata.resourceVersion).toBe('6');
   });

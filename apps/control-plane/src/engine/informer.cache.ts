@@ -81,14 +81,22 @@ export class InformerCache {
     return [...this.nodes.values()];
   }
 
-  /** Sites bound to each node (the scheduler's tie-break). */
-  sitesByNode(): Map<string, number> {
-    const counts = new Map<string, number>();
+  /** The sites bound to each node, deleting ones included (what the scheduler counts against a node's capacity). */
+  sitesByNode(): Map<string, Site[]> {
+    const bound = new Map<string, Site[]>();
     for (const site of this.sites.values()) {
       const node = site.status.nodeName;
-      if (node) counts.set(node, (counts.get(node) ?? 0) + 1);
+      if (!node) continue;
+      const sites = bound.get(node);
+      if (sites) sites.push(site);
+      else bound.set(node, [site]);
     }
-    return counts;
+    return bound;
+  }
+
+  /** Names of the live sites the scheduler still has to place (a node's change may make room for them). */
+  unscheduled(): string[] {
+    return [...this.sites.values()].filter((site) => !site.status.nodeName && !site.spec.nodeName && !site.metadata.deletionTimestamp).map((site) => site.metadata.name);
   }
 
   /**

@@ -2,6 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   COMMAND_IN_FLIGHT,
   NOT_SERVING,
+  UNSCHEDULABLE,
+  boundSite,
+  nodeView,
   planSite,
   setCondition,
   SITE_FINALIZER,
@@ -10,6 +13,7 @@ import {
   type CommandStatus,
   type CommandView,
   type ConditionChange,
+  type NodeSpec,
   type NodeStatus,
   type NodeView,
   type Resource,
@@ -47,14 +51,11 @@ export interface SiteReconcileResult extends ReconcileResult {
 /** The results without a requeue, made once (a no-op pass is the hot path). */
 const RESULTS: Readonly<Record<ReconcileOutcome, SiteReconcileResult>> = { noop: { outcome: 'noop' }, wrote: { outcome: 'wrote' }, issued: { outcome: 'issued' } };
 
-function nodeView(node: Resource<unknown, NodeStatus>, sites: number): NodeView {
-  return {
-    name: node.metadata.name,
-    ready: findCondition(node.status.conditions, 'Ready')?.status === 'True',
-    unschedulable: (node.spec as { unschedulable?: boolean }).unschedulable === true,
-    load: node.status.load ?? 0,
-    sites,
-  };
+type Node = Resource<unknown, NodeStatus>;
+
+/** The scheduler's view of a node (its labels and cordon are in the spec the API validated). */
+function view(node: Node, sites: readonly Site[] = []): NodeView {
+  return nodeView(node as Resource<NodeSpec, NodeStatus>, sites.map((site) => boundSite(site.metadata.name, site.spec)));
 }
 
 function commandView(command: Resource<CommandSpec, CommandStatus>): CommandView {
@@ -85,7 +86,8 @@ export class SiteReconciler implements Reconciler {
     own('Site'),
     // Asked before the informer cache takes the command in: does its change tell the site something?
     watch('Command', ({ object }) => [object.spec.site], ({ type, object }) => this.cache.isNewsForSite(type, object)),
-    watch('Node', ({ object }) => this.cache.sitesOn(object.metadata.name)),
+    // Its sites, and the sites waiting to be placed: the change may have made room (an uncordon, a report of capacity).
+    watch('Node', ({ object }) => [...this.cache.sitesOn(object.metadata.name), ...this.cache.unscheduled()]),
     // A deleting site waits for its pre-delete backup, a clone for its source's backup.
     watch(
       'Backup',
@@ -134,11 +136,11 @@ export class SiteReconciler implements Reconciler {
     const bound = site.status.nodeName || site.spec.nodeName;
     const node = bound ? (this.cache.node(bound) ?? (await this.store.get('Node', bound))) : undefined;
     // Only binding needs nodes: the one spec.nodeName pins, or every node for the scheduler.
-    const nodes = site.status.nodeName ? [] : site.spec.nodeName ? (node ? [nodeView(node, 0)] : []) : await this.schedulable();
+    const nodes = site.status.nodeName ? [] : site.spec.nodeName ? (node ? [view(node)] : []) : await this.schedulable();
     const observation: SiteObservation = {
       site,
       latestCommand: latest ? commandView(latest) : undefined,
-      node: node ? nodeView(node, 0) : undefined,
+      node: node ? view(node) : undefined,
       nodes,
       now: this.clock.now(),
       preDeleteBackup: site.metadata.deletionTimestamp ? await this.preDeleteBackup(site) : undefined,
@@ -163,16 +165,14 @@ export class SiteReconciler implements Reconciler {
     return { cloneSourceExists: (this.cache.site(source) ?? (await this.store.get('Site', source))) !== undefined };
   }
 
+  /** Every node with the sites bound to it. */
   private async schedulable(): Promise<NodeView[]> {
     if (this.cache.ready) {
-      const counts = this.cache.sitesByNode();
-      return this.cache.allNodes().map((n) => nodeView(n, counts.get(n.metadata.name) ?? 0));
+      const bound = this.cache.sitesByNode();
+      return this.cache.allNodes().map((n) => view(n, bound.get(n.metadata.name)));
     }
-    const [{ items: nodes }, counts] = await Promise.all([
-      this.store.list('Node'),
-      this.commands.countSitesByNode(),
-    ]);
-    return nodes.map((n) => nodeView(n, counts.get(n.metadata.name) ?? 0));
+    const [{ items: nodes }, sites] = await Promise.all([this.store.list('Node'), this.commands.boundSites()]);
+    return nodes.map((n) => view(n, sites.filter((site) => site.status.nodeName === n.metadata.name)));
   }
 
   private async apply(observation: SiteObservation, action: SiteAction, latest: Resource<CommandSpec, CommandStatus> | undefined): Promise<ReconcileOutcome> {
@@ -183,13 +183,16 @@ export class SiteReconciler implements Reconciler {
       const changes: ConditionChange[] = [siteReady(observed.status, { type: 'Ready', status: 'True', ...converged })];
       // A command beside the phase (a backup, a rotation, a drift check) ends without a `complete`: its in-flight mark goes here.
       if (findCondition(observed.status.conditions, 'Reconciling')?.reason === COMMAND_IN_FLIGHT) changes.push({ type: 'Reconciling', status: 'False', ...converged });
-      return this.setConditions(observed, ...changes);
+      return this.setConditions(observed, changes);
     }
     if (action.type === 'wait') {
       const stalled = action.reason === 'Stalled';
       // Waiting for the site's own command is reconciling; waiting for anything else is blocked.
       const reconciling = action.reason === COMMAND_IN_FLIGHT ? 'True' : 'False';
-      return this.setConditions(observed, { type: stalled ? 'Stalled' : 'Reconciling', status: stalled ? 'True' : reconciling, reason: action.reason, message: action.message });
+      const change: ConditionChange = { type: stalled ? 'Stalled' : 'Reconciling', status: stalled ? 'True' : reconciling, reason: action.reason, message: action.message };
+      // kube-scheduler's FailedScheduling: once per new verdict, not on every pass that finds the same.
+      const event = action.reason === UNSCHEDULABLE ? { reason: 'FailedScheduling', message: action.message } : undefined;
+      return this.setConditions(observed, [change], event);
     }
     const now = this.clock.now();
     const outcome = await this.leader.transaction(async (tx): Promise<ReconcileOutcome> => {
@@ -311,7 +314,7 @@ export class SiteReconciler implements Reconciler {
   }
 
   /** Conditions only; no write when they already say this (reconciles must not churn versions). */
-  private async setConditions(site: Site, ...changes: ConditionChange[]): Promise<ReconcileOutcome> {
+  private async setConditions(site: Site, changes: readonly ConditionChange[], warning?: { reason: string; message: string }): Promise<ReconcileOutcome> {
     const news = changes.filter(({ type, status, reason, message }) => {
       const current = findCondition(site.status.conditions, type);
       return !(current && current.status === status && current.reason === reason && current.message === message);
@@ -322,7 +325,8 @@ export class SiteReconciler implements Reconciler {
       const fresh = await tx.get('Site', site.metadata.name, { lock: true });
       if (!fresh || fresh.metadata.resourceVersion !== site.metadata.resourceVersion) return 'noop';
       const conditions = news.reduce((all, change) => setCondition(all, change, now), fresh.status.conditions);
-      await this.writeStatus(tx, fresh, { ...fresh.status, conditions }, now);
+      const written = await this.writeStatus(tx, fresh, { ...fresh.status, conditions }, now);
+      if (warning) await recordEvent(tx, written, 'Warning', warning.reason, warning.message, now);
       return 'wrote';
     });
   }

@@ -41,12 +41,10 @@ export class CommandQueries {
     return rows.map((row) => fromRawOfKind<'Command'>(row));
   }
 
-  /** How many sites each node has bound (for the scheduler's tie-break). */
-  async countSitesByNode(): Promise<Map<string, number>> {
-    const rows = await this.db.query<Array<{ node: string; count: string }>>(
-      `SELECT status ->> 'nodeName' AS node, count(*)::text AS count FROM resources WHERE kind = 'Site' AND status ->> 'nodeName' IS NOT NULL GROUP BY 1`,
-    );
-    return new Map(rows.map((r) => [r.node, Number(r.count)]));
+  /** The sites bound to a node, deleting ones included (what the scheduler counts against a node's capacity). */
+  async boundSites(): Promise<Array<ResourceOf<'Site'>>> {
+    const rows = await this.db.query<RawRow[]>(`SELECT ${COLUMNS} FROM resources WHERE kind = 'Site' AND status ->> 'nodeName' IS NOT NULL`);
+    return rows.map((row) => fromRawOfKind<'Site'>(row));
   }
 }
 

@@ -8,9 +8,9 @@ export {
   isInFlight,
   stalledCommand,
 } from './operations.js';
-export { pickNode, type NodeView } from './pick-node.js';
+export { boundSite, nodeView, pickNode, type BoundSite, type NodeView } from './pick-node.js';
 export { heartbeatStaleInMs, planNode, type NodeAction, type NodeObservation } from './node.planner.js';
-export { COMMAND_IN_FLIGHT, inFlightMessage, SITE_FINALIZER, nextScheduledRun, planSite, preDeleteBackupName, cloneBackupName, remediationDue, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
+export { COMMAND_IN_FLIGHT, UNSCHEDULABLE, inFlightMessage, SITE_FINALIZER, nextScheduledRun, planSite, preDeleteBackupName, cloneBackupName, remediationDue, type CommandView, type SiteAction, type SiteObservation } from './site.planner.js';
 export { planBackup, siteNotIdle, type BackupAction, type BackupObservation, type RunCommandView, type RunSiteView } from './backup.planner.js';
 export { CONTENT_SYNC_LABEL, planContentSync, syncSourceBackupName, type ContentSyncAction, type ContentSyncObservation, type SyncChildView } from './content-sync.planner.js';
 export { planRestore, preRestoreBackupName, restoreTarget, type RestoreAction, type RestoreObservation } from './restore.planner.js';

@@ -10,8 +10,8 @@ import { SITE_FINALIZER, nextScheduledRun, planSite, type CommandView, type Site
 
 type Site = Resource<SiteSpec, SiteStatus>;
 
-const NODE_A: NodeView = { name: 'node-a', ready: true, unschedulable: false, load: 0.5, sites: 3 };
-const NODE_B: NodeView = { name: 'node-b', ready: true, unschedulable: false, load: 0.2, sites: 7 };
+const NODE_A: NodeView = { name: 'node-a', ready: true, unschedulable: false, load: 0.5, labels: {}, capacity: undefined, sites: [] };
+const NODE_B: NodeView = { name: 'node-b', ready: true, unschedulable: false, load: 0.2, labels: {}, capacity: undefined, sites: [] };
 
 interface Given {
   phase?: SitePhase;
@@ -35,6 +35,7 @@ interface Given {
   skipPreDeleteBackup?: boolean;
   /** A clone of site `base` (spec.source.clone.site). */
   clone?: boolean;
+  nodeSelector?: Record<string, string>;
   /** A clone's source Backup (null or absent: none yet). */
   cloneBackup?: RunPhase | null;
   /** A clone's source site was deleted before its backup was taken. */
@@ -72,6 +73,7 @@ function site(given: Given): Site {
       ...(given.driftPolicy ? { drift: { policy: given.driftPolicy } } : {}),
       ...(given.skipPreDeleteBackup ? { backup: { skipPreDeleteBackup: true } } : {}),
       ...(given.clone ? { source: { clone: { site: 'base' } } } : {}),
+      ...(given.nodeSelector ? { placement: { nodeSelector: given.nodeSelector } } : {}),
     }),
     status: siteStatusSchema.parse({
       phase: given.phase ?? 'PENDING',
@@ -130,16 +132,28 @@ const scenarios: [string, Given, Expected][] = [
 
   // scheduling and binding
   ['a new site is bound to the least loaded node', {}, { type: 'bind', nodeName: 'node-b' }],
-  ['a new site waits when no node is available', { nodes: [] }, { type: 'wait', reason: 'NoNodeAvailable' }],
+  ['a new site waits when no node is available', { nodes: [] }, { type: 'wait', reason: 'Unschedulable', message: 'Site shop: 0/0 nodes are available: 0 not Ready, 0 unschedulable, 0 do not match the node selector, 0 without capacity' }],
   [
     'a new site waits when every node is NotReady or cordoned',
     { nodes: [{ ...NODE_A, ready: false }, { ...NODE_B, unschedulable: true }] },
-    { type: 'wait', reason: 'NoNodeAvailable' },
+    { type: 'wait', reason: 'Unschedulable', message: 'Site shop: 0/2 nodes are available: 1 not Ready, 1 unschedulable, 0 do not match the node selector, 0 without capacity' },
   ],
   ['a pinned site is bound to its spec.nodeName, not the scheduler pick', { specNode: 'node-a' }, { type: 'bind', nodeName: 'node-a' }],
   [
     'a pinned site is bound even to a NotReady node (binding writes no node)',
     { specNode: 'node-a', nodes: [{ ...NODE_A, ready: false }, NODE_B] },
+    { type: 'bind', nodeName: 'node-a' },
+  ],
+  ['a new site goes only to a node its selector matches', { nodeSelector: { tier: 'web' }, nodes: [NODE_B, { ...NODE_A, labels: { tier: 'web' } }] }, { type: 'bind', nodeName: 'node-a' }],
+  [
+    'a new site no node selects waits, saying so',
+    { nodeSelector: { tier: 'web' } },
+    { type: 'wait', reason: 'Unschedulable', message: 'Site shop: 0/2 nodes are available: 0 not Ready, 0 unschedulable, 2 do not match the node selector, 0 without capacity' },
+  ],
+  ['a clone is placed away from its source', { clone: true, nodes: [NODE_A, { ...NODE_B, sites: [{ name: 'base', requests: { cpuPercent: 100, memoryMi: 512 } }] }] }, { type: 'bind', nodeName: 'node-a' }],
+  [
+    'a pinned site is bound to a full node (a pin is the operator\'s decision)',
+    { specNode: 'node-a', nodeSelector: { tier: 'web' }, nodes: [{ ...NODE_A, capacity: { cpuPercent: 100, memoryMi: 1024 }, sites: [{ name: 'big', requests: { cpuPercent: 100, memoryMi: 1024 } }] }] },
     { type: 'bind', nodeName: 'node-a' },
   ],
   ['a pinned site waits when its node does not exist', { specNode: 'node-x' }, { type: 'wait', reason: 'NodeNotFound' }],
@@ -807,7 +821,7 @@ describe('planSite driving a site through its life', () => {
   it('lets a never-provisioned site go without a command', () => {
     const world = new World();
     world.nodes = [];
-    expect(world.settle()).toMatchObject({ type: 'wait', reason: 'NoNodeAvailable' });
+    expect(world.settle()).toMatchObject({ type: 'wait', reason: 'Unschedulable' });
     world.delete();
     world.settle();
     expect(world.removed).toBe(true);

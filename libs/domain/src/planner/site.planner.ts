@@ -6,7 +6,7 @@ import { type Resource } from '../resource.js';
 import { canTransition, type SitePhase } from '../site-lifecycle.js';
 import { type SiteSpec, type SiteStatus } from '../site.js';
 import { OPERATION_PHASE, OPERATION_REASONS, isDestructive, isInFlight } from './operations.js';
-import { pickNode, type NodeView } from './pick-node.js';
+import { pickNode, placementRequest, type NodeView } from './pick-node.js';
 import { derivedName } from '../derived-names.js';
 
 /** Held by every live site so its row outlives a DELETE until the node has cleaned up. */
@@ -90,6 +90,9 @@ const NONE: SiteAction = { type: 'none' };
  * the phase, 6. binding to a node, 7. node health, 8. the phase machine (provision, deploy,
  * retry after failure).
  */
+/** The wait of a site no node can take (Reconciling=False; the message says why, per node, in aggregate). */
+export const UNSCHEDULABLE = 'Unschedulable';
+
 /** The wait while a site's command runs: Reconciling=True with this reason. */
 export const COMMAND_IN_FLIGHT = 'CommandInFlight';
 
@@ -224,10 +227,8 @@ function planLive(observed: SiteObservation): SiteAction {
         ? { type: 'bind', nodeName: pinned.name }
         : wait('NodeNotFound', `Site ${name}: spec.nodeName ${spec.nodeName} names no node`);
     }
-    const chosen = pickNode(observed.nodes);
-    return chosen
-      ? { type: 'bind', nodeName: chosen.name }
-      : wait('NoNodeAvailable', `Site ${name}: no Ready, schedulable node to place the site on`);
+    const placement = pickNode(placementRequest(name, spec), observed.nodes);
+    return placement.node ? { type: 'bind', nodeName: placement.node.name } : wait(UNSCHEDULABLE, `Site ${name}: ${placement.message}`);
   }
 
   // Only for bound sites: a cordoned (unschedulable) node keeps serving and updating its sites.
