@@ -25,6 +25,16 @@ export const nodeSpecSchema = z
     /** Public address of a static node (informational: nodes dial out, nothing dials in). */
     address: z.ipv4({ error: 'must be an IPv4 address like 203.0.113.10' }).optional(),
     hetzner: hetznerServerSchema.optional(),
+    /**
+     * How far the scheduler may commit the node beyond what it reported (DEFAULT_OVERCOMMIT when
+     * absent): a site's spec.resources are cgroup limits, caps on bursts, not reservations.
+     */
+    overcommit: z
+      .strictObject({
+        cpu: z.number().min(1).max(100).optional(),
+        memory: z.number().min(1).max(10).optional(),
+      })
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.provider === 'hetzner' && spec.hetzner === undefined) {

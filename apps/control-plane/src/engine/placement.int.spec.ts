@@ -26,8 +26,9 @@ describe('placement: three nodes on the real bus, sites without spec.nodeName', 
   const cores = new Map<string, number>([[A, 8], [B, 8], [C, 8]]);
   const { call, get, events, phaseOf } = resourceApi(() => fx);
 
+  /** A node committed no further than it reports (overcommit 1), so its capacity edges are exact. */
   const node = async (name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}) => {
-    const made = await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name, labels }, spec: { provider: 'static', ...spec } } });
+    const made = await call(`${V1}/nodes`, { method: 'POST', body: { apiVersion: 'pressluft.io/v1', kind: 'Node', metadata: { name, labels }, spec: { provider: 'static', overcommit: { cpu: 1, memory: 1 }, ...spec } } });
     expect(made.status, made.text).toBe(201);
   };
   const patchNode = async (name: string, spec: Record<string, unknown>) => {

@@ -134,8 +134,11 @@ describe('nodeView and placementRequest', () => {
   const ready = [{ type: 'Ready', status: 'True' as const, reason: 'Heartbeat', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }];
 
   it('reads capacity as percent of one core times cores and MiB', () => {
-    expect(nodeView(resource({}, { capacity: { cpu: 4, memory: '8Gi' } }), []).capacity).toEqual({ cpuPercent: 400, memoryMi: 8192 });
-    expect(nodeView(resource({}, { capacity: { cpu: 2, memory: '3911Mi' } }), []).capacity).toEqual({ cpuPercent: 200, memoryMi: 3911 });
+    expect(nodeView(resource({ overcommit: { cpu: 1, memory: 1 } }, { capacity: { cpu: 4, memory: '8Gi' } }), []).capacity).toEqual({ cpuPercent: 400, memoryMi: 8192 });
+    expect(nodeView(resource({ overcommit: { cpu: 1, memory: 1 } }, { capacity: { cpu: 2, memory: '3911Mi' } }), []).capacity).toEqual({ cpuPercent: 200, memoryMi: 3911 });
+    // By default the sites' limits may add up to 10 times the cores and twice the memory.
+    expect(nodeView(resource({}, { capacity: { cpu: 2, memory: '3911Mi' } }), []).capacity).toEqual({ cpuPercent: 2000, memoryMi: 7822 });
+    expect(nodeView(resource({ overcommit: { cpu: 2.5 } }, { capacity: { cpu: 2, memory: '1Gi' } }), []).capacity).toEqual({ cpuPercent: 500, memoryMi: 2048 });
     expect(nodeView(resource({}, {}), []).capacity).toBeUndefined();
   });
 

@@ -29,7 +29,7 @@ export interface NodeView {
   load: number;
   /** metadata.labels with spec.labels over them (what spec.placement.nodeSelector matches). */
   labels: Readonly<Record<string, string>>;
-  /** status.capacity as its agent reported it; undefined: not reported yet (unknown: every site fits). */
+  /** status.capacity as its agent reported it times the node's overcommit; undefined: not reported yet (unknown: every site fits). */
   capacity: Resources | undefined;
   sites: readonly BoundSite[];
 }
@@ -72,21 +72,32 @@ export function boundSite(name: string, spec: Pick<SiteSpec, 'resources' | 'sour
 }
 
 /**
- * The scheduler's view of a Node. Its labels are metadata.labels with spec.labels over them:
+ * The commitment of a node's reported capacity the scheduler allows by default: the sum of the
+ * sites' CPU limits up to 10 times the node's cores, of their memory limits up to twice its memory.
+ * A WordPress site idles almost always and its limits cap a burst (docs/adr/0033); a node states
+ * other factors in spec.overcommit (1: never beyond what it has).
+ */
+export const DEFAULT_OVERCOMMIT = { cpu: 10, memory: 2 } as const;
+
+/**
+ * The scheduler's view of a Node. Its capacity is what the agent reported times spec.overcommit
+ * (DEFAULT_OVERCOMMIT). Its labels are metadata.labels with spec.labels over them:
  * spec.labels is where the contract puts a node's scheduling labels (set with the node, kept by
  * its provisioning), metadata.labels is where Kubernetes users look first; a selector matching
  * either is what both expect, and the spec wins a conflict because it is the declared one.
  */
-export function nodeView(node: Resource<Partial<Pick<NodeSpec, 'labels' | 'unschedulable'>>, NodeStatus>, sites: readonly BoundSite[]): NodeView {
+export function nodeView(node: Resource<Partial<Pick<NodeSpec, 'labels' | 'unschedulable' | 'overcommit'>>, NodeStatus>, sites: readonly BoundSite[]): NodeView {
   const capacity = node.status.capacity;
-  const memoryMi = capacity ? memoryToMebibytes(capacity.memory) : undefined;
+  const reportedMi = capacity ? memoryToMebibytes(capacity.memory) : undefined;
+  const cpuFactor = node.spec.overcommit?.cpu ?? DEFAULT_OVERCOMMIT.cpu;
+  const memoryFactor = node.spec.overcommit?.memory ?? DEFAULT_OVERCOMMIT.memory;
   return {
     name: node.metadata.name,
     ready: findCondition(node.status.conditions, 'Ready')?.status === 'True',
     unschedulable: node.spec.unschedulable === true,
     load: node.status.load ?? 0,
     labels: { ...node.metadata.labels, ...node.spec.labels },
-    capacity: capacity && memoryMi !== undefined ? { cpuPercent: capacity.cpu * 100, memoryMi } : undefined,
+    capacity: capacity && reportedMi !== undefined ? { cpuPercent: Math.floor(capacity.cpu * 100 * cpuFactor), memoryMi: Math.floor(reportedMi * memoryFactor) } : undefined,
     sites,
   };
 }
