@@ -52,7 +52,10 @@ describe('the HTTP server', () => {
     expect(plain).toContain('server_name shop.example.test www.shop.example.test;');
     expect(plain).toContain('root /var/www/sites/shop/current;');
     expect(plain).toContain('fastcgi_pass unix:/var/lib/pressluft/sock/site_ax9z0k1m/php.sock;');
-    expect(plain).toContain('fastcgi_param SCRIPT_FILENAME   $realpath_root$fastcgi_script_name;');
+    expect(plain).toContain('fastcgi_param SCRIPT_FILENAME   $realpath_root$pressluft_script;');
+    // The front page goes to index.php without file checks; every other .php only if it exists.
+    expect(plain).toMatch(/location = \/ \{\n\s+set \$pressluft_script \/index\.php;\n\s+# A PHP location's body/);
+    expect(plain).toMatch(/location ~ \\\.php\$ \{\n(\s+#.*\n)*\s+try_files \$uri =404;\n\s+set \$pressluft_script \$fastcgi_script_name;/);
     expect(plain).toContain('client_max_body_size 65m;');
     expect(plain).toContain('try_files $uri $uri/ /index.php?$args;');
     expect(plain).not.toMatch(/# @[a-z_]+\n/);
@@ -135,7 +138,7 @@ describe('HTTPS and the redirect', () => {
     expect(tls).toContain(`set $pressluft_hsts "${value}";`);
     expect(server(block, '127.0.0.1:8081;')).toContain('set $pressluft_hsts "";');
     // Every location with add_header of its own repeats it (nginx does not inherit add_header then).
-    expect(tls.match(/add_header Strict-Transport-Security \$pressluft_hsts always;/g)).toHaveLength(3);
+    expect(tls.match(/add_header Strict-Transport-Security \$pressluft_hsts always;/g)).toHaveLength(4);
   });
 
   it('refuses HSTS beyond two years and unknown modes', () => {

@@ -56,7 +56,7 @@ export function planEdge(site: Pick<SiteConfig, 'tls' | 'cache'> & Partial<Pick<
 }
 
 /** The fragments a site's conf file is composed of (templates/nginx/<name>.conf). */
-export const SITE_FRAGMENTS = ['site', 'site-locations', 'site-redirect', 'site-tls', 'site-tls-stapling', 'page-cache-zone', 'page-cache-rules', 'page-cache-php', 'site-robots'] as const;
+export const SITE_FRAGMENTS = ['site', 'site-locations', 'site-php', 'site-redirect', 'site-tls', 'site-tls-stapling', 'page-cache-zone', 'page-cache-rules', 'page-cache-php', 'site-robots'] as const;
 export type SiteFragments = Readonly<Record<(typeof SITE_FRAGMENTS)[number], string>>;
 
 export const DEFAULT_SERVER_FRAGMENTS = ['default-server', 'default-server-tls'] as const;
@@ -135,19 +135,20 @@ export function renderSiteConf(fragments: SiteFragments, input: SiteConfInput): 
   const robotsInLocation = robots.replace(/^(?=.)/gm, '    ');
   const locations = (): string => {
     const rules = cache ? render(fragments['page-cache-rules'], {}, 'page-cache-rules.conf') : '';
-    const php = cache ? render(fragments['page-cache-php'], { zone, ttl: `${cache.ttlSeconds}s` }, 'page-cache-php.conf') : '';
+    const cachePhp = cache ? render(fragments['page-cache-php'], { zone, ttl: `${cache.ttlSeconds}s` }, 'page-cache-php.conf') : '';
+    // One body for both PHP locations (the front page's and every .php file's).
+    const php = compose(render(fragments['site-php'], { fpm_socket: paths.fpmSocket }, 'site-php.conf'), { cache_php: cachePhp, robots: robotsInLocation }, 'site-php.conf');
     const body = render(
       fragments['site-locations'],
       {
         site_current: paths.current,
         // The upload plus the rest of the form, as post_max_size.
         body_max: `${plan.php.uploadMaxMb + 1}m`,
-        fpm_socket: paths.fpmSocket,
         xmlrpc: plan.wordpress.xmlrpc ? 'on' : 'off',
       },
       'site-locations.conf',
     );
-    return compose(body, { cache_rules: rules, cache_php: php, robots: robotsInLocation }, 'site-locations.conf');
+    return compose(body, { cache_rules: rules, php, robots: robotsInLocation }, 'site-locations.conf');
   };
   const https = edge.https && input.tlsListen !== undefined && input.certificate !== undefined ? { listen: input.tlsListen, certificate: input.certificate } : undefined;
   const serveHttp = https && edge.redirect
