@@ -13,12 +13,12 @@ import type { SiteEvent } from './site-types';
     <h2>Events</h2>
     <ol class="timeline">
       @for (e of events(); track e.metadata.name) {
-        <li data-testid="event-row" [attr.data-reason]="e.spec?.reason" [class.warning]="e.spec?.type === 'Warning'">
-          <span class="when">{{ e.spec?.lastTimestamp ?? e.metadata.creationTimestamp | age: clock.now() }} ago</span>
-          <span class="type">{{ e.spec?.type }}</span>
-          <strong>{{ e.spec?.reason }}</strong>
-          <span>{{ e.spec?.message }}</span>
-          @if ((e.spec?.count ?? 1) > 1) { <span class="count">×{{ e.spec?.count }}</span> }
+        <li data-testid="event-row" [attr.data-reason]="e.reason" [class.warning]="e.type === 'Warning'">
+          <span class="when">{{ e.lastTimestamp | age: clock.now() }} ago</span>
+          <span class="type">{{ e.type }}</span>
+          <strong>{{ e.reason }}</strong>
+          <span>{{ e.message }}</span>
+          @if ((e.count ?? 1) > 1) { <span class="count">×{{ e.count }}</span> }
         </li>
       } @empty { <li>No events.</li> }
     </ol>
@@ -31,7 +31,7 @@ export class SiteEventsComponent implements OnInit {
   private readonly lists = inject(LiveLists);
   private readonly destroyRef = inject(DestroyRef);
   private readonly live = signal<LiveList<SiteEvent> | undefined>(undefined);
-  protected readonly events = computed(() => [...(this.live()?.items() ?? [])].sort((a, b) => stamp(b).localeCompare(stamp(a))));
+  protected readonly events = computed(() => [...(this.live()?.items() ?? [])].sort((a, b) => (b.lastTimestamp ?? '').localeCompare(a.lastTimestamp ?? '')));
 
   // The input is there from ngOnInit on (the page makes a new panel per site).
   ngOnInit(): void {
@@ -39,6 +39,3 @@ export class SiteEventsComponent implements OnInit {
   }
 }
 
-function stamp(e: SiteEvent): string {
-  return e.spec?.lastTimestamp ?? e.metadata.creationTimestamp ?? '';
-}

@@ -19,10 +19,10 @@ interface Field {
 }
 
 const FIELDS: readonly Field[] = [
-  { name: 'name', label: 'Name', path: 'metadata.name', required: true, hint: 'lower-case letters, digits and -' },
+  { name: 'siteName', label: 'Name', path: 'metadata.name', required: true, hint: 'lower-case letters, digits and -' },
   { name: 'domains', label: 'Domains', path: 'spec.domains', required: true, hint: 'comma-separated, e.g. shop.example.test' },
-  { name: 'version', label: 'WordPress version', path: 'spec.wordpress.version', required: true, value: '6.4' },
-  { name: 'title', label: 'Site title', path: 'spec.wordpress.title', required: true },
+  { name: 'wpVersion', label: 'WordPress version', path: 'spec.wordpress.version', required: true, value: '6.4' },
+  { name: 'wpTitle', label: 'Site title', path: 'spec.wordpress.title', required: true },
   { name: 'adminUser', label: 'Admin user', path: 'spec.wordpress.adminUser', required: true, value: 'admin' },
   { name: 'adminEmail', label: 'Admin email', path: 'spec.wordpress.adminEmail', type: 'email', required: true },
   { name: 'memoryLimit', label: 'PHP memory limit', path: 'spec.php.memoryLimit', value: '256M' },
@@ -50,11 +50,11 @@ const FIELDS: readonly Field[] = [
       </div>
       <div class="field">
         <label for="f-node">Node</label>
-        <select id="f-node" name="nodeName" [attr.aria-describedby]="cause('spec.nodeName', 'nodeName') ? 'e-nodeName' : null">
+        <select id="f-node" name="node" [attr.aria-describedby]="cause('spec.nodeName', 'node') ? 'e-node' : null">
           <option value="">Any Ready node (the scheduler picks)</option>
           @for (n of nodes.items(); track n.metadata.name) { <option [value]="n.metadata.name">{{ n.metadata.name }}</option> }
         </select>
-        @if (cause('spec.nodeName', 'nodeName'); as m) { <span class="field-error" id="e-nodeName" [attr.data-field]="'spec.nodeName'">{{ m }}</span> }
+        @if (cause('spec.nodeName', 'node'); as m) { <span class="field-error" id="e-node" [attr.data-field]="'spec.nodeName'">{{ m }}</span> }
       </div>
       @for (f of fields; track f.name) {
         <div class="field">
@@ -134,11 +134,11 @@ function siteFrom(form: HTMLFormElement): object {
   const data = new FormData(form);
   const text = (name: string) => String(data.get(name) ?? '').trim();
   const git = text('gitUrl') ? { code: { git: { url: text('gitUrl'), ref: text('gitRef') || 'main' } } } : {};
-  return manifest('Site', text('name'), {
+  return manifest('Site', text('siteName'), {
     environment: text('environment') || 'production',
     domains: text('domains').split(/[\s,]+/).filter(Boolean),
-    ...(text('nodeName') ? { nodeName: text('nodeName') } : {}),
-    wordpress: { version: text('version'), title: text('title'), adminUser: text('adminUser'), adminEmail: text('adminEmail') },
+    ...(text('node') ? { nodeName: text('node') } : {}),
+    wordpress: { version: text('wpVersion'), title: text('wpTitle'), adminUser: text('adminUser'), adminEmail: text('adminEmail') },
     ...(text('memoryLimit') ? { php: { memoryLimit: text('memoryLimit') } } : {}),
     ...git,
   });

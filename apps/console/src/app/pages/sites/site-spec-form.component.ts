@@ -15,8 +15,8 @@ interface Field {
 
 const FIELDS: readonly Field[] = [
   { name: 'domains', label: 'Domains (comma-separated)', path: 'spec.domains', value: (s) => (s.spec?.domains ?? []).join(', ') },
-  { name: 'version', label: 'WordPress version', path: 'spec.wordpress.version', value: (s) => s.spec?.wordpress?.version ?? '' },
-  { name: 'title', label: 'Site title', path: 'spec.wordpress.title', value: (s) => s.spec?.wordpress?.title ?? '' },
+  { name: 'wpVersion', label: 'WordPress version', path: 'spec.wordpress.version', value: (s) => s.spec?.wordpress?.version ?? '' },
+  { name: 'wpTitle', label: 'Site title', path: 'spec.wordpress.title', value: (s) => s.spec?.wordpress?.title ?? '' },
   { name: 'adminEmail', label: 'Admin email', path: 'spec.wordpress.adminEmail', value: (s) => s.spec?.wordpress?.adminEmail ?? '' },
   { name: 'memoryLimit', label: 'PHP memory limit', path: 'spec.php.memoryLimit', value: (s) => s.spec?.php?.memoryLimit ?? '' },
   { name: 'maxChildren', label: 'PHP workers', path: 'spec.php.maxChildren', value: (s) => String(s.spec?.php?.maxChildren ?? '') },
@@ -80,7 +80,7 @@ export class SiteSpecFormComponent {
       metadata: { resourceVersion: this.site().metadata.resourceVersion },
       spec: {
         domains: text('domains').split(/[\s,]+/).filter(Boolean),
-        wordpress: { version: text('version'), title: text('title'), adminEmail: text('adminEmail') },
+        wordpress: { version: text('wpVersion'), title: text('wpTitle'), adminEmail: text('adminEmail') },
         php: { memoryLimit: text('memoryLimit'), maxChildren: Number.isInteger(workers) && text('maxChildren') !== '' ? workers : text('maxChildren') },
         drift: { policy: text('drift') },
       },

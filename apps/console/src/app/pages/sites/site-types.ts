@@ -27,7 +27,14 @@ export type Backup = ApiObject<{ readonly site?: string; readonly reason?: strin
 
 export type Command = ApiObject<{ readonly site?: string; readonly operation?: string; readonly fence?: number }, { readonly state?: string; readonly reason?: string; readonly message?: string }>;
 
-export type SiteEvent = ApiObject<{ readonly type?: string; readonly reason?: string; readonly message?: string; readonly count?: number; readonly lastTimestamp?: string }>;
+/** An Event as the API serves it (like a Kubernetes Event): its fields at the top level, no spec. */
+export type SiteEvent = ApiObject & {
+  readonly type?: string;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly count?: number;
+  readonly lastTimestamp?: string;
+};
 
 export const RUNNING_COMMAND_STATES: readonly string[] = ['PENDING', 'DISPATCHED', 'RUNNING'];
 

@@ -20,8 +20,10 @@ import type { Site } from './site-types';
     @if (text(); as t) { <pl-yaml-editor [text]="t" label="The site's YAML" (edited)="result.set(undefined)" /> }
     <div class="buttons">
       <button type="button" (click)="reload()">Reload</button>
-      <button type="button" (click)="send(true)" [disabled]="state.busy()" data-testid="yaml-validate">Validate</button>
-      @if (auth.canMutate()) { <button type="button" (click)="send(false)" [disabled]="state.busy()" data-testid="yaml-save">Save</button> }
+      @if (auth.canMutate()) {
+        <button type="button" (click)="send(true)" [disabled]="state.busy()" data-testid="yaml-validate">Validate</button>
+        <button type="button" (click)="send(false)" [disabled]="state.busy()" data-testid="yaml-save">Save</button>
+      }
       @if (result(); as r) { <span role="status" data-testid="yaml-result">{{ r }}</span> }
     </div>
     <pl-error-box [error]="state.error()" />
@@ -43,12 +45,16 @@ export class SiteYamlComponent implements OnInit {
   protected readonly lines = signal<readonly FieldLine[]>([]);
   protected readonly result = signal<string | undefined>(undefined);
 
+  /** The site the text was made from: its resourceVersion is the one in the text. */
+  private loaded: Site | undefined;
+
   ngOnInit(): void {
     void this.reload();
   }
 
   /** The site as it is now (the live one), replacing what was typed. */
   protected async reload(): Promise<void> {
+    this.loaded = this.site();
     this.text.set(await asYaml(this.site()));
     this.lines.set([]);
     this.editor()?.showCauses([]);
@@ -57,14 +63,34 @@ export class SiteYamlComponent implements OnInit {
   protected async send(dryRun: boolean): Promise<void> {
     const editor = this.editor();
     if (!editor) return;
-    const answer = await this.state.run(() => this.api.replace<Site>('sites', this.site().metadata.name, editor.value(), { dryRun, yaml: true }));
+    const text = await this.current(editor.value());
+    const answer = await this.state.run(() => this.api.replace<Site>('sites', this.site().metadata.name, text, { dryRun, yaml: true }));
     this.lines.set(editor.showCauses(this.state.error()?.causes ?? []));
     if (!answer) {
       this.result.set(undefined);
       return;
     }
     this.result.set(dryRun ? 'Valid: the API accepts it (nothing was written).' : `Saved: generation ${answer.metadata.generation ?? '?'}.`);
-    if (!dryRun) this.text.set(await asYaml(answer));
+    if (!dryRun) {
+      this.loaded = answer;
+      this.text.set(await asYaml(answer));
+    }
+  }
+
+  /**
+   * The text with the live site's resourceVersion when only its status moved on since the text
+   * was made (the node reports all the time): the version guards against someone else's change of
+   * spec, labels or annotations, which still makes the save a 409.
+   */
+  private async current(text: string): Promise<string> {
+    const loaded = this.loaded;
+    const live = this.site();
+    const { parseDocument } = await import('yaml');
+    const doc = parseDocument(text);
+    const same = (a: Site, b: Site) => JSON.stringify([a.spec, a.metadata.labels, a.metadata.annotations]) === JSON.stringify([b.spec, b.metadata.labels, b.metadata.annotations]);
+    if (!loaded || !same(loaded, live) || doc.getIn(['metadata', 'resourceVersion']) !== loaded.metadata.resourceVersion) return text;
+    doc.setIn(['metadata', 'resourceVersion'], live.metadata.resourceVersion);
+    return doc.toString();
   }
 }
 
