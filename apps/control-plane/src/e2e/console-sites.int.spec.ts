@@ -1,6 +1,6 @@
 import { ConsoleBrowser, ensureConsoleBuilt, type TestAgent, until, V1 } from '@pressluft/e2e-harness';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ControlPlaneFixture } from '../../test/control-plane.fixture.js';
 import { resourceApi, siteManifest, startEngineWithAgent, type Obj } from '../../test/resource-api.js';
 
@@ -48,7 +48,16 @@ describe('the console: fleet, sites, a site', () => {
     base = fx.plane.httpUrl;
     browser = await ConsoleBrowser.launch();
     operator = await browser.signedIn(base, await fx.token('operator', 'olga'));
+    // A step that does not happen fails with its own call log, well inside the test's time.
+    operator.setDefaultTimeout(10_000);
   }, 180_000);
+
+  // What the operator's tab showed when a test failed (test-artifacts/console/failed-*.png).
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      await ConsoleBrowser.screenshot(operator, `failed-${task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`);
+    });
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -165,6 +174,38 @@ describe('the console: fleet, sites, a site', () => {
     await check(operator, 'site-commands');
   });
 
+  it('edits the spec in the form, checks drift, clones to staging and syncs content down into the clone', async () => {
+    const before = await settled('web-a');
+    await openTab(operator, 'web-a', 'Spec');
+    await operator.getByLabel('Site title').fill('Web A two');
+    await operator.getByTestId('save-spec').click();
+    await expect.poll(() => operator.getByRole('status').textContent()).toContain(`generation ${before.metadata.generation + 1}`);
+    expect((await get('sites', 'web-a'))?.spec).toMatchObject({ wordpress: { title: 'Web A two' } });
+    await check(operator, 'site-spec');
+    await settled('web-a');
+
+    await openTab(operator, 'web-a', 'Overview');
+    await operator.getByTestId('check-drift').click();
+    await expect.poll(() => operator.getByTestId('command-state').textContent(), { timeout: 20_000 }).toBe('SUCCEEDED');
+    expect((await commandsOf('web-a')).map((c) => c.spec['operation'])).toContain('CheckDrift');
+
+    await openTab(operator, 'web-a', 'Environments');
+    await operator.getByTestId('clone-domain').fill('web-a-staging.example.test');
+    await check(operator, 'site-environments');
+    await operator.getByTestId('clone').click();
+    await operator.waitForURL(`${base}/sites/web-a-staging`);
+    expect((await get('sites', 'web-a-staging'))?.spec).toMatchObject({ environment: 'staging', source: { clone: { site: 'web-a' } }, domains: ['web-a-staging.example.test'] });
+    await expect.poll(() => operator.getByTestId('site-phase').textContent(), { timeout: 30_000 }).toBe('ACTIVE');
+    await settled('web-a-staging');
+    await operator.getByRole('button', { name: 'Environments', exact: true }).click();
+    await operator.getByTestId('sync-from').selectOption('web-a');
+    await operator.getByRole('button', { name: 'Sync content' }).click();
+    await confirmWith(operator, 'web-a-staging');
+    await expect.poll(() => operator.getByTestId('environment-created').textContent()).toContain('ContentSync');
+    const syncs = (await call<{ items: Obj[] }>(`${V1}/contentsyncs`)).body.items;
+    expect(syncs.map((c) => c.spec)).toEqual([{ from: 'web-a', to: 'web-a-staging', parts: ['database', 'uploads'] }]);
+  }, 120_000);
+
   it('the fleet overview lists a failing site live, with its reason', async () => {
     await operator.goto(`${base}/`);
     await expect.poll(() => operator.locator('[data-testid="node-row"][data-node="node-a"]').textContent()).toContain('True');
@@ -222,7 +263,9 @@ describe('the console: fleet, sites, a site', () => {
     await operator.getByTestId('label-selector').fill('team=red');
     await operator.getByTestId('label-selector').press('Enter');
     await expect.poll(() => operator.getByTestId('site-count').textContent()).toBe('100 of 100 sites');
-    await operator.getByTestId('sites-viewport').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await operator.getByTestId('sites-viewport').evaluate((el: { scrollTop: number; scrollHeight: number }) => {
+      el.scrollTop = el.scrollHeight;
+    });
     await expect.poll(() => operator.locator('[data-testid="site-row"][data-site="bulk-0297"]').count()).toBe(1);
   }, 120_000);
 });

@@ -5,7 +5,7 @@ import { condition } from '../core/types';
 import { AgePipe } from '../shared/age.pipe';
 import { ErrorBoxComponent } from '../shared/error-box.component';
 import { NowService } from '../shared/now.service';
-import type { Node, Site } from './sites/site-types';
+import { conditionSummary, type Node, type Site } from './sites/site-types';
 
 const PHASES = ['PENDING', 'PROVISIONING', 'ACTIVE', 'DEPLOYING', 'CLONING', 'RESTORING', 'DELETING', 'FAILED'];
 
@@ -84,10 +84,7 @@ export class OverviewPage {
     }),
   );
 
-  protected ready(node: Node): string {
-    const c = condition(node, 'Ready');
-    return c ? `${c.status}${c.reason ? ` (${c.reason})` : ''}` : 'Unknown';
-  }
+  protected readonly ready = (node: Node) => conditionSummary(node, 'Ready');
 }
 
 function attentionReason(site: Site): string | undefined {

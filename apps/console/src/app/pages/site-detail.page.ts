@@ -1,7 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, effect, inject, input, signal } from '@angular/core';
 import { AuthService } from '../core/auth.service';
 import { LiveLists, type LiveList } from '../core/live-list';
-import { condition } from '../core/types';
 import { AgePipe } from '../shared/age.pipe';
 import { ErrorBoxComponent } from '../shared/error-box.component';
 import { NowService } from '../shared/now.service';
@@ -13,7 +12,7 @@ import { SiteOperationsComponent } from './sites/site-operations.component';
 import { SiteReleasesComponent } from './sites/site-releases.component';
 import { SiteSpecFormComponent } from './sites/site-spec-form.component';
 import { SiteYamlComponent } from './sites/site-yaml.component';
-import type { Site } from './sites/site-types';
+import { conditionSummary, type Site } from './sites/site-types';
 
 const TABS = ['Overview', 'Spec', 'YAML', 'Releases', 'Backups', 'Environments', 'Commands', 'Events'] as const;
 type Tab = (typeof TABS)[number];
@@ -91,10 +90,7 @@ export class SiteDetailPage {
   protected readonly clock = inject(NowService);
   protected readonly live = signal<LiveList<Site> | undefined>(undefined);
   protected readonly site = computed(() => this.live()?.items()[0]);
-  protected readonly ready = computed(() => {
-    const c = condition(this.site(), 'Ready');
-    return c ? `${c.status}${c.reason ? ` (${c.reason})` : ''}` : 'Unknown';
-  });
+  protected readonly ready = computed(() => conditionSummary(this.site(), 'Ready'));
   protected readonly tab = signal<Tab>('Overview');
   /** Environments only changes things: a viewer does not get the section. */
   protected readonly tabs = computed(() => TABS.filter((t) => t !== 'Environments' || this.auth.canMutate()));

@@ -20,6 +20,8 @@ const theme = EditorView.theme({
 });
 
 export function createYamlEditor(parent: HTMLElement, text: string, label: string, onChange: () => void): YamlEditorHandle {
+  // A text set by the page (reload, the saved object) is not an edit by the user.
+  let setting = false;
   const view = new EditorView({
     parent,
     doc: text,
@@ -30,13 +32,20 @@ export function createYamlEditor(parent: HTMLElement, text: string, label: strin
       theme,
       EditorView.contentAttributes.of({ 'aria-label': label }),
       EditorView.updateListener.of((update) => {
-        if (update.docChanged) onChange();
+        if (update.docChanged && !setting) onChange();
       }),
     ],
   });
   return {
     text: () => view.state.doc.toString(),
-    setText: (next) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: next } }),
+    setText(next) {
+      setting = true;
+      try {
+        view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: next } });
+      } finally {
+        setting = false;
+      }
+    },
     showCauses(causes) {
       const doc = view.state.doc;
       const ranges = fieldRanges(doc.toString(), causes).map((r) => ({ ...r, from: Math.min(r.from, doc.length), to: Math.min(Math.max(r.to, r.from), doc.length) }));

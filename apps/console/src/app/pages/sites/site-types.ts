@@ -1,4 +1,4 @@
-import type { ApiObject } from '../../core/types';
+import { condition, type AnyObject, type ApiObject } from '../../core/types';
 
 /** The parts of a Site the console reads and edits (libs/domain/src/site.ts has the whole schema). */
 export interface SiteSpec {
@@ -46,4 +46,10 @@ export function manifest(kind: string, name: string, spec: object, labels?: Read
 /** A name for an object the console creates for the user: `<prefix>-<base36 time>` (names are at most 40 characters). */
 export function generatedName(prefix: string): string {
   return `${prefix.slice(0, 30)}-${Date.now().toString(36)}`;
+}
+
+/** A condition in a few words: "True (Converged)", "Unknown" when the object has none of that type. */
+export function conditionSummary(object: AnyObject | undefined, type: string): string {
+  const c = condition(object, type);
+  return c ? `${c.status}${c.reason ? ` (${c.reason})` : ''}` : 'Unknown';
 }
