@@ -17,10 +17,12 @@ describe('the console: fleet, sites, a site', () => {
   let base: string;
   const { call, get, phaseOf, create } = resourceApi(() => fx);
   const commandsOf = async (site: string) => (await call<{ items: Obj[] }>(`${V1}/commands?site=${site}`)).body.items;
+  /** ACTIVE with its latest generation converged (nothing in flight that a later test's agent behaviour could catch). */
   const settled = (name: string) =>
     until(`${name} settled`, async () => {
       const site = await get('sites', name);
-      return site?.status.phase === 'ACTIVE' && site.status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'False' ? site : undefined;
+      const converged = site?.status['observedGeneration'] === site?.metadata.generation && site?.status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'False';
+      return converged && site?.status.phase === 'ACTIVE' ? site : undefined;
     });
   /** Screenshot and axe-core (no serious or critical violation) of the page as it is now. */
   const check = async (page: Page, name: string) => {
