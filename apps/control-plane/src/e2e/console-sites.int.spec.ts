@@ -208,6 +208,22 @@ describe('the console: fleet, sites, a site', () => {
     expect(syncs.map((c) => c.spec)).toEqual([{ from: 'web-a', to: 'web-a-staging', parts: ['database', 'uploads'] }]);
   }, 120_000);
 
+  it('rotates a site\'s credentials and deletes it, each after its name is typed', async () => {
+    await settled('rb-a');
+    await openTab(operator, 'rb-a', 'Overview');
+    await operator.getByRole('button', { name: 'Rotate credentials' }).click();
+    await confirmWith(operator, 'rb-a');
+    await expect.poll(() => operator.getByTestId('command-state').textContent(), { timeout: 20_000 }).toBe('SUCCEEDED');
+    expect((await commandsOf('rb-a')).map((c) => c.spec['operation'])).toContain('RotateCredentials');
+    await settled('rb-a');
+    await operator.getByTestId('delete-site').click();
+    await operator.getByTestId('confirm-input').fill('rb-');
+    expect(await operator.getByTestId('confirm-button').isDisabled()).toBe(true);
+    await confirmWith(operator, 'rb-a');
+    await operator.waitForURL(`${base}/sites`);
+    await until('rb-a gone', async () => ((await call(`${V1}/sites/rb-a`)).status === 404 ? true : undefined), 30_000);
+  });
+
   it('the fleet overview lists a failing site live, with its reason', async () => {
     await operator.goto(`${base}/`);
     await expect.poll(() => operator.locator('[data-testid="node-row"][data-node="node-a"]').textContent()).toContain('True');
@@ -229,7 +245,7 @@ describe('the console: fleet, sites, a site', () => {
     expect(await viewer.getByTestId('new-site').count()).toBe(0);
     await check(viewer, 'sites-viewer');
     const mutating = /Roll back|Back up now|Restore|Delete site|Check drift|Rotate|Save|Validate|Clone|Sync|Promote|Retry|Abandon/;
-    await viewer.goto(`${base}/sites/rb-a`);
+    await viewer.goto(`${base}/sites/web-a`);
     await viewer.getByTestId('site-phase').waitFor();
     expect(await viewer.getByRole('button', { name: 'Environments' }).count()).toBe(0);
     for (const tab of ['Overview', 'Spec', 'YAML', 'Releases', 'Backups', 'Commands', 'Events']) {

@@ -41,22 +41,24 @@ const FIELDS: readonly Field[] = [
   template: `
     <h1>New site</h1>
     <form #form (submit)="$event.preventDefault(); submit(form)" (focusout)="touch($event); validate(form)" novalidate data-testid="site-form">
-      <div class="field">
-        <label for="f-environment">Environment</label>
-        <select id="f-environment" name="environment" (change)="validate(form)">
-          <option value="production">production</option>
-          <option value="staging">staging</option>
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-node">Node</label>
-        <select id="f-node" name="node" [attr.aria-describedby]="cause('spec.nodeName', 'node') ? 'e-node' : null">
-          <option value="">Any Ready node (the scheduler picks)</option>
-          @for (n of nodes.items(); track n.metadata.name) { <option [value]="n.metadata.name">{{ n.metadata.name }}</option> }
-        </select>
-        @if (cause('spec.nodeName', 'node'); as m) { <span class="field-error" id="e-node" [attr.data-field]="'spec.nodeName'">{{ m }}</span> }
-      </div>
       @for (f of fields; track f.name) {
+        @if ($index === 2) {
+          <div class="field">
+            <label for="f-environment">Environment</label>
+            <select id="f-environment" name="environment" (change)="validate(form)">
+              <option value="production">production</option>
+              <option value="staging">staging</option>
+            </select>
+          </div>
+          <div class="field">
+            <label for="f-node">Node</label>
+            <select id="f-node" name="node" [attr.aria-describedby]="cause('spec.nodeName', 'node') ? 'e-node' : null">
+              <option value="">Any Ready node (the scheduler picks)</option>
+              @for (n of nodes.items(); track n.metadata.name) { <option [value]="n.metadata.name">{{ n.metadata.name }}</option> }
+            </select>
+            @if (cause('spec.nodeName', 'node'); as m) { <span class="field-error" id="e-node" [attr.data-field]="'spec.nodeName'">{{ m }}</span> }
+          </div>
+        }
         <div class="field">
           <label [for]="'f-' + f.name">{{ f.label }}</label>
           <input [id]="'f-' + f.name" [name]="f.name" [type]="f.type ?? 'text'" [value]="f.value ?? ''" [required]="f.required ?? false" [attr.placeholder]="f.hint ?? null" [attr.aria-invalid]="cause(f.path, f.name) ? 'true' : null" [attr.aria-describedby]="cause(f.path, f.name) ? 'e-' + f.name : null" [attr.data-testid]="'field-' + f.name" />
