@@ -11,6 +11,7 @@ export const routes: Routes = [
     children: [
       { path: '', pathMatch: 'full', loadComponent: () => import('./pages/overview.page').then((m) => m.OverviewPage), title: 'Fleet · Pressluft' },
       { path: 'sites', loadComponent: () => import('./pages/sites.page').then((m) => m.SitesPage), title: 'Sites · Pressluft' },
+      { path: 'sites/new', loadComponent: () => import('./pages/sites/site-new.page').then((m) => m.SiteNewPage), title: 'New site · Pressluft' },
       { path: 'sites/:name', loadComponent: () => import('./pages/site-detail.page').then((m) => m.SiteDetailPage), title: 'Site · Pressluft' },
       { path: 'nodes', loadComponent: () => import('./pages/nodes.page').then((m) => m.NodesPage), title: 'Nodes · Pressluft' },
       { path: 'commands', loadComponent: () => import('./pages/commands.page').then((m) => m.CommandsPage), title: 'Commands · Pressluft' },

@@ -62,7 +62,7 @@ export interface Principal {
 /** The plural names of the kinds (contract.md). */
 export type Plural = 'sites' | 'nodes' | 'backups' | 'restores' | 'backupstores' | 'contentsyncs' | 'promotions' | 'commands' | 'events';
 
-export function condition(object: ApiObject | undefined, type: string): Condition | undefined {
+export function condition(object: AnyObject | undefined, type: string): Condition | undefined {
   return object?.status?.conditions?.find((c) => c.type === type);
 }
 
