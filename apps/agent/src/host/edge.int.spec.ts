@@ -140,11 +140,16 @@ describe('the edge of a site: page cache, purge, HTTPS', () => {
     expect(cacheHeader(await siteRequest(services, domain(B), '/'))).toBe('HIT');
   });
 
-  it('purges on deploy', async () => {
+  it('purges on deploy, emptying the cache directory in place (nginx writes its temp files there)', async () => {
     await untilHit(B);
+    const before = statSync(pathsB.pageCacheDir);
+    expect(readdirSync(pathsB.pageCacheDir).length).toBeGreaterThan(0);
     const reporter = new RecordingReporter();
     await host.deploy(B, reporter);
     expect(reporter.lines).toContain('page cache purged');
+    const after = statSync(pathsB.pageCacheDir);
+    expect([after.ino, after.uid, after.mode & 0o7777]).toEqual([before.ino, before.uid, 0o700]);
+    expect(readdirSync(join(pathsB.pageCacheDir, '..')).filter((name) => name.startsWith('.purge-'))).toEqual([]);
     expect(cacheHeader(await siteRequest(services, domain(B), '/'))).toBe('MISS');
   }, 120_000);
 

@@ -32,10 +32,11 @@ function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
  * stands there, not followed), puts an empty one in its place (`web` given) and removes the old
  * one there (rm never follows a link). Leftovers of an interrupted purge go too. True when there was one.
  */
-function discardCacheDir(paths: SitePaths, web: Ownership | undefined): Promise<boolean> {
+function discardCacheDir(paths: SitePaths, web: Ownership | undefined, queued = true): Promise<boolean> {
   const root = dirname(paths.pageCacheDir);
   const entry = basename(paths.pageCacheDir);
-  return serialised(paths.pageCacheDir, async () => {
+  const run = (work: () => Promise<boolean>) => (queued ? serialised(paths.pageCacheDir, work) : work());
+  return run(async () => {
     const trash = `.purge-${entry}-`;
     let present = false;
     let leftovers: string[] = [];
@@ -56,10 +57,42 @@ function discardCacheDir(paths: SitePaths, web: Ownership | undefined): Promise<
   });
 }
 
-/** Empties the site's page cache (nothing there is fine): after a release switch, and on the site's own request (purge socket). */
+/**
+ * Empties the site's page cache (nothing there is fine): after a release switch, and on the site's
+ * own request (purge socket). The directory itself stays: nginx writes a new entry's temp file in
+ * it and makes only the level directories below it on demand, so a request filling the cache
+ * while it was missing would answer 500. Its entries (the level directories) move into a trash
+ * directory beside it in the root-only cache root, each by one rename, and are removed there.
+ */
 export async function purgePageCache(ctx: HostContext, name: string, id: string): Promise<void> {
   const paths = sitePaths(ctx.settings, checkName(name), checkId(id));
-  await discardCacheDir(paths, await requireUser(ctx.settings.nginx.user));
+  const web = await requireUser(ctx.settings.nginx.user);
+  const root = dirname(paths.pageCacheDir);
+  const entry = basename(paths.pageCacheDir);
+  const trash = `.purge-${entry}-${randomBytes(6).toString('hex')}`;
+  const emptied = await serialised(paths.pageCacheDir, async () => {
+    try {
+      return await Dir.with(root, [], async (area) => {
+        if (!(await area.lstat(entry))?.isDirectory()) {
+          // Missing (or not a directory: moved aside whole, as a removal would): an empty one.
+          await discardCacheDir(paths, web, false);
+          return false;
+        }
+        const cache = await area.child(entry);
+        const bin = await area.ensureDir(trash, { mode: 0o700, owner: { uid: 0, gid: 0 } });
+        try {
+          for (const item of await cache.entries()) await cache.rename(item.name, bin, item.name);
+        } finally {
+          await Promise.all([cache.close(), bin.close()]);
+        }
+        return true;
+      });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return false; // no cache root: nothing cached
+      throw error;
+    }
+  });
+  if (emptied) await removeTree(join(root, trash));
 }
 
 /** Removes the site's page cache directory (cache turned off, site removed); true when there was one. */
