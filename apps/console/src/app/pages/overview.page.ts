@@ -4,7 +4,7 @@ import { LiveLists } from '../core/live-list';
 import { condition } from '../core/types';
 import { AgePipe } from '../shared/age.pipe';
 import { ErrorBoxComponent } from '../shared/error-box.component';
-import { NowService } from '../shared/now.service';
+import { followClock } from '../shared/clock';
 import { conditionSummary, type Node, type Site } from './sites/site-types';
 
 const PHASES = ['PENDING', 'PROVISIONING', 'ACTIVE', 'DEPLOYING', 'CLONING', 'RESTORING', 'DELETING', 'FAILED'];
@@ -66,7 +66,7 @@ const PHASES = ['PENDING', 'PROVISIONING', 'ACTIVE', 'DEPLOYING', 'CLONING', 'RE
 })
 export class OverviewPage {
   private readonly lists = inject(LiveLists);
-  protected readonly clock = inject(NowService);
+  protected readonly clock = followClock();
   protected readonly nodes = this.lists.open<Node>('nodes');
   protected readonly sites = this.lists.open<Site>('sites');
 

@@ -3,7 +3,7 @@ import { AuthService } from '../core/auth.service';
 import { LiveLists, type LiveList } from '../core/live-list';
 import { AgePipe } from '../shared/age.pipe';
 import { ErrorBoxComponent } from '../shared/error-box.component';
-import { NowService } from '../shared/now.service';
+import { followClock } from '../shared/clock';
 import { SiteBackupsComponent } from './sites/site-backups.component';
 import { SiteCommandsComponent } from './sites/site-commands.component';
 import { SiteEnvironmentsComponent } from './sites/site-environments.component';
@@ -87,7 +87,7 @@ export class SiteDetailPage {
   private readonly auth = inject(AuthService);
   private readonly lists = inject(LiveLists);
   private readonly destroyRef = inject(DestroyRef);
-  protected readonly clock = inject(NowService);
+  protected readonly clock = followClock();
   protected readonly live = signal<LiveList<Site> | undefined>(undefined);
   protected readonly site = computed(() => this.live()?.items()[0]);
   protected readonly ready = computed(() => conditionSummary(this.site(), 'Ready'));

@@ -1,10 +1,10 @@
 import { Pipe, type PipeTransform } from '@angular/core';
-import { humanAge } from '../../../../../libs/domain/src/human-age';
+import { ageText } from './clock';
 
-/** kubectl's AGE of a timestamp at `now` (pass NowService.now() so the age moves on): "95s", "3m20s", "4d". */
+/** kubectl's AGE of a timestamp at `now` (pass clock.now() of followClock() so the age moves on): "95s", "3m20s", "4d". */
 @Pipe({ name: 'age' })
 export class AgePipe implements PipeTransform {
   transform(timestamp: string | undefined, now: Date): string {
-    return timestamp ? humanAge(new Date(timestamp), now) : '–';
+    return ageText(timestamp, now);
   }
 }

@@ -27,6 +27,18 @@ export class Clock {
 
   /** "95s", "3m20s", "2h5m", "4d"; an em dash when there is no time. */
   age(iso: string | undefined): string {
-    return iso ? humanAge(new Date(iso), this.now()) : '—';
+    return ageText(iso, this.now());
   }
+}
+
+/** The clock, ticking while the calling component lives (call it in a field initializer or constructor). */
+export function followClock(): Clock {
+  const clock = inject(Clock);
+  clock.follow();
+  return clock;
+}
+
+/** kubectl's AGE of `iso` at `now`; an em dash when there is no time. Pure. */
+export function ageText(iso: string | undefined, now: Date): string {
+  return iso ? humanAge(new Date(iso), now) : '—';
 }

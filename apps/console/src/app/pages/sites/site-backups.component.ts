@@ -5,7 +5,7 @@ import { LiveLists } from '../../core/live-list';
 import { AgePipe } from '../../shared/age.pipe';
 import { ConfirmNameComponent } from '../../shared/confirm-name.component';
 import { ErrorBoxComponent } from '../../shared/error-box.component';
-import { NowService } from '../../shared/now.service';
+import { followClock } from '../../shared/clock';
 import { ActionState } from './action-state';
 import { generatedName, manifest, type Backup, type Site } from './site-types';
 
@@ -42,7 +42,7 @@ import { generatedName, manifest, type Backup, type Site } from './site-types';
 export class SiteBackupsComponent {
   readonly site = input.required<Site>();
   protected readonly auth = inject(AuthService);
-  protected readonly clock = inject(NowService);
+  protected readonly clock = followClock();
   private readonly api = inject(ApiService);
   private readonly live = inject(LiveLists).open<Backup>('backups');
   protected readonly state = new ActionState();

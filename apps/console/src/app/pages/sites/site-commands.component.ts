@@ -7,7 +7,7 @@ import { AgePipe } from '../../shared/age.pipe';
 import { CommandProgressComponent } from '../../shared/command-progress.component';
 import { ConfirmNameComponent } from '../../shared/confirm-name.component';
 import { ErrorBoxComponent } from '../../shared/error-box.component';
-import { NowService } from '../../shared/now.service';
+import { followClock } from '../../shared/clock';
 import { ActionState } from './action-state';
 import { RUNNING_COMMAND_STATES, type Command } from './site-types';
 
@@ -48,7 +48,7 @@ import { RUNNING_COMMAND_STATES, type Command } from './site-types';
 export class SiteCommandsComponent implements OnInit {
   readonly site = input.required<string>();
   protected readonly auth = inject(AuthService);
-  protected readonly clock = inject(NowService);
+  protected readonly clock = followClock();
   private readonly api = inject(ApiService);
   private readonly lists = inject(LiveLists);
   private readonly destroyRef = inject(DestroyRef);

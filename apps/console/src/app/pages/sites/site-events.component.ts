@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, input, signal, type OnInit } from '@angular/core';
 import { LiveLists, type LiveList } from '../../core/live-list';
 import { AgePipe } from '../../shared/age.pipe';
-import { NowService } from '../../shared/now.service';
+import { followClock } from '../../shared/clock';
 import type { SiteEvent } from './site-types';
 
 /** The site's events, live and newest first: type, reason, message, when last, how often. */
@@ -27,7 +27,7 @@ import type { SiteEvent } from './site-types';
 })
 export class SiteEventsComponent implements OnInit {
   readonly site = input.required<string>();
-  protected readonly clock = inject(NowService);
+  protected readonly clock = followClock();
   private readonly lists = inject(LiveLists);
   private readonly destroyRef = inject(DestroyRef);
   private readonly live = signal<LiveList<SiteEvent> | undefined>(undefined);

@@ -7,7 +7,7 @@ import { AgePipe } from '../../shared/age.pipe';
 import { CommandProgressComponent } from '../../shared/command-progress.component';
 import { ConfirmNameComponent } from '../../shared/confirm-name.component';
 import { ErrorBoxComponent } from '../../shared/error-box.component';
-import { NowService } from '../../shared/now.service';
+import { followClock } from '../../shared/clock';
 import { ActionState } from './action-state';
 import type { Command, Site } from './site-types';
 
@@ -41,7 +41,7 @@ import type { Command, Site } from './site-types';
 export class SiteOperationsComponent {
   readonly site = input.required<Site>();
   protected readonly auth = inject(AuthService);
-  protected readonly clock = inject(NowService);
+  protected readonly clock = followClock();
   private readonly api = inject(ApiService);
   private readonly router = inject(Router);
   protected readonly state = new ActionState();
