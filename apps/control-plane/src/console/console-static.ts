@@ -28,7 +28,8 @@ export function consoleMiddleware(dir: string): RequestHandler {
       return;
     }
     if (!existsSync(index)) {
-      res.status(404).type('text/plain').send('The console is not built: run tools/dev build (the API is at /apis/pressluft.io/v1).\n');
+      // A Status like every other 404 of this server, with the hint.
+      res.status(404).json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the console is not built: run tools/dev build (the API is at /apis/pressluft.io/v1)', reason: 'NotFound', code: 404 });
       return;
     }
     res.setHeader('Cache-Control', 'no-cache');
