@@ -165,9 +165,9 @@ describe('PrivateNetwork', () => {
 });
 
 /** True once the process has exited (a killed child is reaped on the event loop, not at once). */
-async function exited(process: ManagedProcess): Promise<boolean> {
-  for (let i = 0; i < 100 && process.running; i++) await sleep(20);
-  return !process.running && !pidAlive(process.pid);
+async function exited(child: ManagedProcess): Promise<boolean> {
+  for (let i = 0; i < 100 && child.running; i++) await sleep(20);
+  return !child.running && !pidAlive(child.pid);
 }
 
 function listen(server: Server, where: number | string): Promise<Server> {

@@ -49,9 +49,9 @@ export class Netns {
 
   /** Starts a process inside this namespace; the network stops it on destroy. */
   start(name: string, argv: readonly string[], options: SpawnOptions): ManagedProcess {
-    const process = ManagedProcess.start(name, this.argv(argv), options);
-    this.track(process);
-    return process;
+    const child = ManagedProcess.start(name, this.argv(argv), options);
+    this.track(child);
+    return child;
   }
 
   /** `ip <args>` applied to this namespace (ip enters it itself: no extra process inside). */
