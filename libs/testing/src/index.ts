@@ -10,3 +10,4 @@ export { httpGet, httpRequest, httpsRequest, type HttpOptions, type HttpResult, 
 export { freePort, phpFpmBinary, portOpen, repoRoot, HARNESS_DIR_PREFIX } from './host.js';
 export { ManagedProcess, pidAlive, run, sleep } from './process.js';
 export { PebbleService, type PebbleOptions } from './pebble.js';
+export { NETNS_REGISTRY, Netns, PrivateNetwork, sweepLeftovers } from './netns.js';
