@@ -9,6 +9,8 @@ describe('isApiPath', () => {
     ['/auth/v1/whoami', true],
     ['/openapi/v3', true],
     ['/openapi.json', true],
+    ['/openapi.json/', true],
+    ['/healthz/x', true],
     ['/version', true],
     ['/metrics', true],
     ['/healthz', true],

@@ -1,8 +1,9 @@
-/** The paths the API owns (contract.md); everything else under / is the console's. Pure. */
-const API_PREFIXES = ['/apis', '/api', '/auth', '/openapi', '/version', '/metrics', '/healthz', '/readyz', '/livez'];
+/** The first path segments the API owns (contract.md); everything else under / is the console's. */
+const API_SEGMENTS = new Set(['apis', 'api', 'auth', 'openapi', 'openapi.json', 'version', 'metrics', 'healthz', 'readyz', 'livez']);
 
+/** Whether the API answers `path` (its first segment is the API's: /openapi.json/ too). Pure. */
 export function isApiPath(path: string): boolean {
-  return path === '/openapi.json' || API_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  return API_SEGMENTS.has(path.split('/')[1] ?? '');
 }
 
 /**

@@ -99,8 +99,10 @@ describe('the console with a real node', () => {
     await page.getByTestId('confirm-input').fill(SITE);
     await page.getByTestId('confirm-button').click();
     await page.waitForURL(`${stack.replica.url}/sites`);
-    // Backed up first, then removed from the node: the row goes when the finalizer is done.
-    await expect.poll(() => page.locator(`[data-testid="site-row"][data-site="${SITE}"]`).count(), { timeout: 120_000 }).toBe(0);
+    // Backed up first, then removed from the node: the row (there once the list is drawn) goes when the finalizer is done.
+    const row = page.locator(`[data-testid="site-row"][data-site="${SITE}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.count(), { timeout: 120_000 }).toBe(0);
     expect((await stack.call(`/apis/pressluft.io/v1/sites/${SITE}`)).status).toBe(404);
     expect((await httpRequest(`http://127.0.0.1:${stack.sitesPort}/`, { host: DOMAIN }).catch(() => ({ status: 0 }))).status).not.toBe(200);
   }, 180_000);
