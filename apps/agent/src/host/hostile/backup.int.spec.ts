@@ -149,6 +149,47 @@ describe('a hostile tenant against backups and restores', () => {
     expect((await siteRequest(services, VICTIM.domains[0] ?? '', '/')).status).toBe(200);
   }, 300_000);
 
+  it("an uploads-only restore over shared/uploads planted as a symlink to another site's uploads: the link is moved aside and removed as a link, the other site's files untouched", async () => {
+    const good = await backup('uploads-only');
+    const uploadsDir = tenant.uploads;
+    const aside = join(tenant.root, 'tmp', `own-uploads-${suffix}`);
+    renameSync(uploadsDir, aside);
+    symlinkSync(victim.uploads, uploadsDir);
+    try {
+      await host.restore({ site: TENANT, backup: `${TENANT.name}-uploads-only`, snapshots: good.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: TENANT.domains, store, parts: ['uploads'] }, QUIET);
+      // The restored uploads are a real directory of the tenant's; the link went away as a link.
+      expect(lstatSync(uploadsDir).isDirectory()).toBe(true);
+      expect(lstatSync(uploadsDir).uid).toBe(uid);
+      expect(readdirSync(victim.uploads)).toEqual(['private.txt']);
+      expect(readFileSync(join(victim.uploads, 'private.txt'), 'utf8')).toBe('victim data\n');
+      expect(readdirSync(join(tenant.root, 'shared')).filter((n) => n.startsWith('.uploads-old-'))).toEqual([]);
+      expect((await siteRequest(services, TENANT.domains[0] ?? '', '/')).status).toBe(200);
+      expect((await siteRequest(services, VICTIM.domains[0] ?? '', '/')).status).toBe(200);
+    } finally {
+      if (existsSync(aside)) await execOk(['/bin/rm', '-rf', aside]);
+    }
+  }, 300_000);
+
+  it("a database-only restore copies the live release as the site user: a symlink the tenant planted there (to another site's uploads, to /etc/shadow) stays a link, nothing behind it is copied", async () => {
+    const good = await backup('database-only');
+    const live = readFileSync(join(tenant.root, 'current', 'index.php'), 'utf8');
+    const release = readdirSync(tenant.releases).filter((n) => !n.startsWith('.')).sort().at(-1) ?? '';
+    const planted = join(tenant.releases, release, 'wp-content', `peek-${suffix}`);
+    const shadow = join(tenant.releases, release, 'wp-content', `shadow-${suffix}`);
+    symlinkSync(victim.uploads, planted);
+    symlinkSync('/etc/shadow', shadow);
+    const before = readdirSync(tenant.releases).filter((n) => !n.startsWith('.')).sort();
+    await host.restore({ site: TENANT, backup: `${TENANT.name}-database-only`, snapshots: good.snapshots ?? { database: '', files: '', manifest: '' }, sourceDomains: TENANT.domains, store, parts: ['database'] }, QUIET);
+    const made = readdirSync(tenant.releases).filter((n) => !n.startsWith('.') && !before.includes(n));
+    expect(made).toHaveLength(1);
+    const copy = join(tenant.releases, made[0] ?? '', 'wp-content');
+    for (const name of [`peek-${suffix}`, `shadow-${suffix}`]) expect(lstatSync(join(copy, name)).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(copy, `peek-${suffix}`)).uid).toBe(uid);
+    expect(readdirSync(victim.uploads)).toEqual(['private.txt']);
+    expect(readFileSync(join(tenant.root, 'current', 'index.php'), 'utf8')).toBe(live);
+    expect((await siteRequest(services, TENANT.domains[0] ?? '', '/')).status).toBe(200);
+  }, 300_000);
+
   it("a restore's staging dir swapped for a symlink (to another site's uploads) while it runs: nothing written there, the restore fails, the site serves as before", async () => {
     const good = await backup('race');
     const before = readdirSync(tenant.releases).sort();
